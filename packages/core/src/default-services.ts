@@ -1,0 +1,139 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connect, type Connection } from '@mcp-bridge/transports';
+import { BridgeStateError, UpstreamUnavailableError } from './errors.js';
+import type { Balancer, CallContext, Pool, PoolHost, TransportService, Upstream } from './types.js';
+
+/**
+ * Core's balancer: the first replica not yet tried by this call that is not unhealthy; failing
+ * that, the first not yet tried; failing that (a retry on a single upstream), the first healthy.
+ */
+export const firstHealthyBalancer: Balancer = {
+  pick(ctx: CallContext, candidates: readonly Upstream[]): Upstream | undefined {
+    if (candidates.length === 1) return candidates[0];
+    let untried: Upstream | undefined;
+    let healthy: Upstream | undefined;
+    for (const up of candidates) {
+      const fresh = !ctx.tried.has(up.id);
+      const ok = up.health !== 'unhealthy';
+      if (fresh && ok) return up;
+      if (fresh && !untried) untried = up;
+      if (ok && !healthy) healthy = up;
+    }
+    return untried ?? healthy ?? candidates[0];
+  },
+};
+
+/** Core's transport service: the connectors of `@mcp-bridge/transports`. */
+export const defaultTransport: TransportService = { connect };
+
+/** Options of the default pool. */
+export interface DefaultPoolOptions {
+  /** First wait before reconnecting a failed upstream, ms (default 500). Doubles per failure. */
+  reconnectMinMs?: number;
+  /** Longest wait between reconnects, ms (default 30_000). */
+  reconnectMaxMs?: number;
+}
+
+interface Slot {
+  connection: Connection | undefined;
+  connecting: Promise<Connection> | undefined;
+  failures: number;
+  retryAt: number;
+  lastError: Error | undefined;
+}
+
+/**
+ * Core's pool: one connection per upstream, opened lazily (or at start), reopened on the next call
+ * after it dies, with a growing pause after consecutive failures so a broken server is not hammered.
+ * The pool plugin replaces it with min/max sessions, supervision and bulkheads.
+ */
+export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = {}): Pool {
+  const minMs = options.reconnectMinMs ?? 500;
+  const maxMs = options.reconnectMaxMs ?? 30_000;
+  const slots = new Map<Upstream, Slot>();
+  let closed = false;
+
+  const slotOf = (up: Upstream): Slot => {
+    let slot = slots.get(up);
+    if (!slot) slots.set(up, (slot = { connection: undefined, connecting: undefined, failures: 0, retryAt: 0, lastError: undefined }));
+    return slot;
+  };
+
+  const open = (up: Upstream): Promise<Connection> => {
+    const slot = slotOf(up);
+    if (slot.connection) return Promise.resolve(slot.connection);
+    if (slot.connecting) return slot.connecting;
+    if (closed) return Promise.reject(new BridgeStateError('the bridge is closed'));
+    const now = Date.now();
+    if (slot.failures > 0 && now < slot.retryAt) {
+      return Promise.reject(
+        new UpstreamUnavailableError(
+          `server "${up.server}" is unavailable (${slot.lastError?.message ?? 'connection failed'}); next reconnect in ${Math.ceil((slot.retryAt - now) / 1000)} s`,
+          { cause: slot.lastError, data: { server: up.server, upstream: up.id } },
+        ),
+      );
+    }
+    host.statusChanged(up, 'connecting');
+    const attempt = host.connect(up).then(
+      (conn) => {
+        slot.connecting = undefined;
+        if (closed) {
+          void conn.close();
+          throw new BridgeStateError('the bridge closed while connecting');
+        }
+        slot.connection = conn;
+        slot.failures = 0;
+        host.statusChanged(up, 'ready');
+        void conn.closed.then(() => {
+          if (slot.connection !== conn) return;
+          slot.connection = undefined;
+          if (closed) return;
+          // A connection that died is reopened on the next call at once; only failed reopens back off.
+          host.statusChanged(up, 'failed', new UpstreamUnavailableError(`server "${up.server}" closed its connection`, { data: { server: up.server, upstream: up.id } }));
+        });
+        return conn;
+      },
+      (error: Error) => {
+        slot.connecting = undefined;
+        slot.failures++;
+        slot.lastError = error;
+        slot.retryAt = Date.now() + Math.min(maxMs, minMs * 2 ** (slot.failures - 1));
+        host.statusChanged(up, 'failed', error);
+        throw error;
+      },
+    );
+    slot.connecting = attempt;
+    return attempt;
+  };
+
+  return {
+    run<T>(up: Upstream, ctx: CallContext, fn: (client: Client, ctx: CallContext) => Promise<T>): Promise<T> {
+      const conn = slots.get(up)?.connection;
+      if (conn) return fn(conn.client, ctx);
+      return open(up).then((c) => fn(c.client, ctx));
+    },
+    async warm(up) {
+      await open(up);
+    },
+    connection(up) {
+      return slots.get(up)?.connection;
+    },
+    async release(up) {
+      const slot = slots.get(up);
+      slots.delete(up);
+      const conn = slot?.connection ?? (await slot?.connecting?.catch(() => undefined));
+      await conn?.close();
+    },
+    async close() {
+      closed = true;
+      const all = [...slots.values()];
+      slots.clear();
+      await Promise.allSettled(
+        all.map(async (slot) => {
+          const conn = slot.connection ?? (await slot.connecting?.catch(() => undefined));
+          await conn?.close();
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * `@mcp-bridge/core`: the plugin host of mcp-bridge.
+ *
+ * @example
+ * ```ts
+ * import { createBridge } from '@mcp-bridge/core';
+ * const bridge = createBridge({ servers: { echo: { command: 'node', args: ['server.js'] } } });
+ * await bridge.start();
+ * console.log((await bridge.callTool('echo', { text: 'hi' })).content);
+ * await bridge.close();
+ * ```
+ * @packageDocumentation
+ */
+export { Bridge, createBridge } from './bridge.js';
+export type { CallOptions, CallToolOptions, MergedList, ServerStatus } from './bridge.js';
+export type { BridgeOptions } from './config.js';
+export {
+  BridgeError,
+  BridgeStateError,
+  CircuitOpenError,
+  ConfigError,
+  NameCollisionError,
+  NoUpstreamError,
+  NotFoundError,
+  OverloadedError,
+  PluginError,
+  RetryExhaustedError,
+  TimeoutError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from './errors.js';
+export type { BridgeErrorOptions, PluginErrorCode } from './errors.js';
+export { createNamer, NAME_PATTERN, stableHash, toValidName } from './naming.js';
+export type { NamingOptions, NamingPolicy } from './naming.js';
+export { createDefaultPool, firstHealthyBalancer } from './default-services.js';
+export type { DefaultPoolOptions } from './default-services.js';
+export { PHASES } from './types.js';
+export type {
+  Balancer,
+  BridgeEvents,
+  BridgeExtensions,
+  CallContext,
+  CallState,
+  HealthState,
+  Listener,
+  McpMethod,
+  Middleware,
+  Namer,
+  NameRequest,
+  Next,
+  Phase,
+  Plugin,
+  PluginApi,
+  Pool,
+  PoolFactory,
+  PoolHost,
+  PromptEntry,
+  ResourceEntry,
+  ResourceTemplateEntry,
+  ServerListStatus,
+  Services,
+  ToolEntry,
+  TransportService,
+  Upstream,
+  UpstreamStatus,
+} from './types.js';
+export { CORE_VERSION } from './version.js';

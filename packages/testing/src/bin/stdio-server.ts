@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The test server over stdio: `mcp-bridge-test-server [--options <json>]`. Exits when stdin closes.
+import { parseArgs } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createTestServer } from '../create-test-server.js';
+import type { TestServerOptions } from '../options.js';
+
+function readOptions(): TestServerOptions {
+  const { values } = parseArgs({ options: { options: { type: 'string' } }, strict: true });
+  return values.options === undefined ? {} : (JSON.parse(values.options) as TestServerOptions);
+}
+
+let server: ReturnType<typeof createTestServer>;
+try {
+  server = createTestServer(readOptions());
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
+
+let stopping = false;
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  // A pending `slow` timer must not keep the process alive once the client is gone.
+  const force = setTimeout(() => process.exit(0), 1000);
+  force.unref();
+  server.close().finally(() => process.exit(0));
+}
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+
+await server.connect(new StdioServerTransport());

@@ -1,0 +1,13 @@
+export { createTestServer, getLedger } from './create-test-server.js';
+export { startHttpTestServer } from './http-test-server.js';
+export type { HttpTestServer, HttpTestServerOptions } from './http-test-server.js';
+export { inMemoryTestServer } from './in-memory-test-server.js';
+export type { InMemoryTestServerConfig } from './in-memory-test-server.js';
+export { TestLedger } from './ledger.js';
+export type { ExecutionOutcome, ToolTally, WaitForOptions } from './ledger.js';
+export { BUILTIN_TOOLS, LONG_TOOL_NAME } from './options.js';
+export type { BuiltinToolName, TestServerOptions } from './options.js';
+export { testResourceUris } from './resources.js';
+export type { TestResourceUris } from './resources.js';
+export { stdioTestServer } from './stdio-test-server.js';
+export type { StdioTestServerConfig, StdioTestServerOptions } from './stdio-test-server.js';
