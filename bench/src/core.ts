@@ -1,0 +1,161 @@
+// `pnpm bench core`: the overhead of the bridge over the bare MCP SDK, measured in one run.
+//
+//   sdk     the SDK client calling the in-memory echo server directly (the baseline, 1.00)
+//   proxy   a naive pass-through proxy written with the bare SDK (client → Server → Client → server)
+//   bridge  mcp-bridge with no plugins over the same in-memory server
+//   chain8  mcp-bridge with 8 pass-through middlewares spread across the phases
+//
+// Every variant talks to its own instance of the same server (one McpServer serves one transport).
+// Last line of stdout: one JSON object with the figures and the ratios against `sdk`.
+import { createBridge, type Bridge, type Phase, type Plugin } from '@mcp-bridge/core';
+import { createTestServer } from '@mcp-bridge/testing';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { measure, parseArgs, ratio, round, table, type Variant, type VariantResult } from './lib/harness.js';
+
+const args = parseArgs(process.argv.slice(2));
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** The one server every variant calls: the test server with only its `echo` tool. */
+const makeServer = (): McpServer => createTestServer({ name: 'bench', tools: ['echo'], resources: false, prompts: false });
+
+const ECHO_ARGS = { text: 'hello' };
+const clientInfo = { name: 'bench-client', version: '1.0.0' };
+
+/** (a) The bare SDK: a Client over an in-memory pair to the server. */
+async function sdkClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const server = makeServer();
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client(clientInfo);
+  await client.connect(clientSide);
+  return { client, close: async () => { await client.close(); await server.close(); } };
+}
+
+/**
+ * (b) A naive proxy with the bare SDK: a low-level `Server` whose tools/list and tools/call handlers
+ * forward to an upstream `Client`; the downstream client reaches it over a second in-memory pair.
+ */
+async function naiveProxy(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const upstream = await sdkClient();
+  const proxy = new Server({ name: 'naive-proxy', version: '1.0.0' }, { capabilities: { tools: {} } });
+  proxy.setRequestHandler(ListToolsRequestSchema, (request) => upstream.client.listTools(request.params));
+  proxy.setRequestHandler(CallToolRequestSchema, (request) => upstream.client.callTool(request.params) as Promise<CallToolResult>);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await proxy.connect(serverSide);
+  const client = new Client(clientInfo);
+  await client.connect(clientSide);
+  return { client, close: async () => { await client.close(); await proxy.close(); await upstream.close(); } };
+}
+
+const CHAIN_PHASES: Phase[] = ['observe', 'policy', 'validate', 'cache', 'retry', 'route', 'upstream', 'upstream'];
+
+/** How often each pass-through middleware ran: checked at the end, so the chain provably was in the path. */
+const hits = CHAIN_PHASES.map(() => 0);
+
+/** (d) 8 plugins, one pass-through middleware each, spread across every phase. */
+function passThroughPlugins(): Plugin[] {
+  return CHAIN_PHASES.map((phase, i) => ({
+    name: `bench-pass-through-${i + 1}`,
+    version: '1.0.0',
+    setup(api) {
+      api.use({
+        phase,
+        handle: (_ctx, next) => {
+          hits[i]!++;
+          return next();
+        },
+      });
+    },
+  }));
+}
+
+/** (c) and (d): the bridge over `{ type: 'in-memory', server: () => makeServer() }`. */
+async function bridge(plugins: Plugin[]): Promise<Bridge> {
+  const b = createBridge({ servers: { bench: { type: 'in-memory', server: () => makeServer() } }, plugins });
+  await b.start();
+  const status = b.status()[0];
+  if (status?.state !== 'ok') throw new Error(`the bench bridge did not start: ${JSON.stringify(status)}`);
+  return b;
+}
+
+function check(name: string, result: unknown): void {
+  const text = (result as CallToolResult).content?.[0];
+  if (!text || text.type !== 'text' || text.text !== ECHO_ARGS.text) throw new Error(`variant ${name} returned ${JSON.stringify(result)}`);
+}
+
+const sdk = await sdkClient();
+const proxy = await naiveProxy();
+const plain = await bridge([]);
+const chain8 = await bridge(passThroughPlugins());
+
+const variants: Variant[] = [
+  { name: 'sdk', call: () => sdk.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
+  { name: 'proxy', call: () => proxy.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
+  { name: 'bridge', call: () => plain.callTool('echo', ECHO_ARGS) },
+  { name: 'chain8', call: () => chain8.callTool('echo', ECHO_ARGS) },
+];
+for (const v of variants) check(v.name, await v.call());
+
+log(`bench core: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`);
+const results = await measure(variants, args, log);
+
+await Promise.all([sdk.close(), proxy.close(), plain.close(), chain8.close()]);
+const chainCalls = 1 + args.warmup + args.calls * args.rounds;
+if (hits.some((h) => h < chainCalls)) throw new Error(`the chain8 middlewares did not all run on every call: ${hits.join(', ')} (expected >= ${chainCalls})`);
+
+const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<'sdk' | 'proxy' | 'bridge' | 'chain8', VariantResult>;
+const base = by.sdk;
+const fmt = (x: number, d = 1): string => x.toFixed(d);
+const rows = [
+  ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'p99 ×sdk', 'heap B/call'],
+  ...results.map((r) => [
+    r.name,
+    fmt(r.p50),
+    fmt(r.p90),
+    fmt(r.p99),
+    fmt(r.mean),
+    fmt(r.callsPerS, 0),
+    fmt(r.p50 / base.p50, 2),
+    fmt(r.p99 / base.p99, 2),
+    r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
+  ]),
+];
+const TARGETS = { bridge_vs_sdk: 1.15, chain8_vs_sdk: 1.35 };
+const bridgeRatio = ratio(by.bridge.p50, base.p50);
+const chainRatio = ratio(by.chain8.p50, base.p50);
+console.log('');
+console.log(table(rows));
+console.log('');
+console.log(
+  `p50 ratios: proxy/sdk ${fmt(by.proxy.p50 / base.p50, 2)}  bridge/sdk ${fmt(bridgeRatio, 2)} (target <= ${TARGETS.bridge_vs_sdk}: ${bridgeRatio <= TARGETS.bridge_vs_sdk ? 'ok' : 'MISSED'})  chain8/sdk ${fmt(chainRatio, 2)} (target <= ${TARGETS.chain8_vs_sdk}: ${chainRatio <= TARGETS.chain8_vs_sdk ? 'ok' : 'MISSED'})`,
+);
+
+const pick = (f: (r: VariantResult) => number | undefined, digits = 2) =>
+  Object.fromEntries(results.map((r) => { const v = f(r); return [r.name, v === undefined ? null : round(v, digits)]; }));
+console.log(
+  JSON.stringify({
+    bench: 'core',
+    node: process.version,
+    calls: args.calls * args.rounds,
+    rounds: args.rounds,
+    p50_us: pick((r) => r.p50),
+    p99_us: pick((r) => r.p99),
+    calls_per_s: pick((r) => r.callsPerS, 0),
+    heap_bytes_per_call: pick((r) => r.heapBytesPerCall, 0),
+    ratio: {
+      proxy_vs_sdk: ratio(by.proxy.p50, base.p50),
+      bridge_vs_sdk: bridgeRatio,
+      chain8_vs_sdk: chainRatio,
+      p99: {
+        proxy_vs_sdk: ratio(by.proxy.p99, base.p99),
+        bridge_vs_sdk: ratio(by.bridge.p99, base.p99),
+        chain8_vs_sdk: ratio(by.chain8.p99, base.p99),
+      },
+    },
+    targets: TARGETS,
+  }),
+);

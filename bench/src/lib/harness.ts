@@ -1,0 +1,180 @@
+// Shared measuring harness of the benches: argument parsing, interleaved rounds, percentiles,
+// a rough allocation probe and the report (a table, then one JSON line).
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** Options every bench accepts on its command line. */
+export interface BenchArgs {
+  /** Sequential calls per variant per round (`--calls`). */
+  calls: number;
+  /** Interleaved rounds (`--rounds`). */
+  rounds: number;
+  /** Warm-up calls per variant before measuring (`--warmup`). */
+  warmup: number;
+  /** Calls per variant of the allocation probe; 0 turns it off (`--heap-calls`). */
+  heapCalls: number;
+}
+
+const DEFAULTS: BenchArgs = { calls: 2_000, rounds: 10, warmup: 2_000, heapCalls: 200 };
+
+/** Parses `--calls N --rounds N --warmup N --heap-calls N` (also `--calls=N`); anything else is an error. */
+export function parseArgs(argv: readonly string[], defaults: Partial<BenchArgs> = {}): BenchArgs {
+  const out: BenchArgs = { ...DEFAULTS, ...defaults };
+  const keys: Record<string, keyof BenchArgs> = { calls: 'calls', rounds: 'rounds', warmup: 'warmup', 'heap-calls': 'heapCalls' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const key = match ? keys[match[1]!] : undefined;
+    if (!match || !key) throw new Error(`unknown argument "${arg}" (accepted: --calls N, --rounds N, --warmup N, --heap-calls N)`);
+    const raw = match[2] ?? argv[++i];
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || (key !== 'heapCalls' && key !== 'warmup' && value === 0)) {
+      throw new Error(`--${match[1]} needs a ${key === 'heapCalls' || key === 'warmup' ? 'non-negative' : 'positive'} integer (got "${raw}")`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/** One thing being measured: a name and one call (awaited sequentially). */
+export interface Variant {
+  name: string;
+  call: () => Promise<unknown>;
+}
+
+/** Figures of one variant over every round. */
+export interface VariantResult {
+  name: string;
+  calls: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  callsPerS: number;
+  /** Rough bytes allocated per call (heap growth over a GC-free batch), when probed. */
+  heapBytesPerCall: number | undefined;
+}
+
+/**
+ * Warms every variant up, then runs `rounds` rounds; each round runs `calls` sequential calls of
+ * every variant, the order rotating per round so no variant always goes first (or after the same
+ * neighbour). Each call is timed with `process.hrtime.bigint()`; a full GC runs before each batch.
+ */
+export async function measure(variants: readonly Variant[], args: BenchArgs, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<VariantResult[]> {
+  for (const v of variants) for (let i = 0; i < args.warmup; i++) await v.call();
+
+  const samples = variants.map(() => new Float64Array(args.calls * args.rounds));
+  const wallNs = variants.map(() => 0n);
+  // A full GC before each batch, so no variant pays for the garbage of the one before it.
+  const gc = getGc();
+  for (let round = 0; round < args.rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const index = (round + k) % variants.length;
+      const v = variants[index]!;
+      const out = samples[index]!;
+      const offset = round * args.calls;
+      gc?.();
+      const begin = process.hrtime.bigint();
+      for (let i = 0; i < args.calls; i++) {
+        const t0 = process.hrtime.bigint();
+        await v.call();
+        out[offset + i] = Number(process.hrtime.bigint() - t0);
+      }
+      wallNs[index]! += process.hrtime.bigint() - begin;
+    }
+    log(`  round ${round + 1}/${args.rounds} done`);
+  }
+
+  const heap = args.heapCalls > 0 ? await probeHeap(variants, args.heapCalls) : undefined;
+
+  return variants.map((v, i) => {
+    const sorted = samples[i]!.sort();
+    const n = sorted.length;
+    let sum = 0;
+    for (const x of sorted) sum += x;
+    return {
+      name: v.name,
+      calls: n,
+      p50: percentile(sorted, 0.5) / 1_000,
+      p90: percentile(sorted, 0.9) / 1_000,
+      p99: percentile(sorted, 0.99) / 1_000,
+      mean: sum / n / 1_000,
+      callsPerS: n / (Number(wallNs[i]) / 1e9),
+      heapBytesPerCall: heap?.[i],
+    };
+  });
+}
+
+/** Nearest-rank percentile of sorted nanoseconds. */
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** `global.gc` without needing `--expose-gc` on the command line. */
+function getGc(): (() => void) | undefined {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (existing) return existing;
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rough allocation per call: after a full GC, heap growth over a batch small enough that no GC ran
+ * during it (checked with a `gc` performance observer; the batch is halved until that holds).
+ */
+async function probeHeap(variants: readonly Variant[], calls: number): Promise<(number | undefined)[]> {
+  const gc = getGc();
+  if (!gc) return variants.map(() => undefined);
+  let gcs = 0;
+  const observer = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
+  const out: (number | undefined)[] = [];
+  try {
+    for (const v of variants) {
+      let n = calls;
+      let result: number | undefined;
+      while (n >= 10 && result === undefined) {
+        gc();
+        await settle();
+        gcs = 0;
+        const before = process.memoryUsage().heapUsed;
+        for (let i = 0; i < n; i++) await v.call();
+        const after = process.memoryUsage().heapUsed;
+        await settle();
+        if (gcs === 0) result = (after - before) / n;
+        else n = Math.floor(n / 2);
+      }
+      out.push(result);
+    }
+  } finally {
+    observer.disconnect();
+  }
+  return out;
+}
+
+/** Ratio of two figures, rounded to 3 decimals. */
+export function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 1000) / 1000;
+}
+
+/** Rounds to `digits` decimals (JSON output). */
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** A plain-text table: first row is the header. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: readonly string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}

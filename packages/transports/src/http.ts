@@ -1,0 +1,63 @@
+import { SSEClientTransport, type SSEClientTransportOptions } from '@modelcontextprotocol/sdk/client/sse.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+  type StreamableHTTPClientTransportOptions,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { HttpServerConfig } from './types.js';
+
+/** Headers for every request: the configured ones, plus `Authorization` from `bearerToken`. */
+function headersOf(config: HttpServerConfig): Record<string, string> | undefined {
+  const headers: Record<string, string> = { ...config.headers };
+  if (config.bearerToken !== undefined) headers['Authorization'] = `Bearer ${config.bearerToken}`;
+  return Object.keys(headers).length > 0 ? headers : undefined;
+}
+
+function sharedOptions(config: HttpServerConfig): StreamableHTTPClientTransportOptions & SSEClientTransportOptions {
+  const headers = headersOf(config);
+  return {
+    ...(headers ? { requestInit: { headers } } : {}),
+    ...(config.authProvider ? { authProvider: config.authProvider } : {}),
+  };
+}
+
+/** The SDK Streamable HTTP client transport for a config entry. */
+export function createStreamableHttpTransport(config: HttpServerConfig): StreamableHTTPClientTransport {
+  return new StreamableHTTPClientTransport(new URL(config.url), sharedOptions(config));
+}
+
+/**
+ * The SDK legacy SSE client transport for a config entry.
+ *
+ * Only `requestInit` is set: in SDK 1.32 the transport builds the headers of the event-stream GET
+ * from `requestInit.headers` as well as those of the POSTs, while a custom `eventSourceInit` would
+ * just replace the SDK's own EventSource fetch (and with it the authProvider's Authorization header).
+ */
+export function createSseTransport(config: HttpServerConfig): SSEClientTransport {
+  return new SSEClientTransport(new URL(config.url), sharedOptions(config));
+}
+
+/**
+ * Whether a failed Streamable HTTP initialize means "this is a legacy SSE server": the spec's
+ * backwards-compatibility rule is a 4xx answer to the initialize POST (typically 404 or 405).
+ * Auth and throttling answers are left out: falling back would only hide them behind an SSE error.
+ */
+export function shouldFallBackToSse(error: unknown): boolean {
+  if (!(error instanceof StreamableHTTPError) || error.code === undefined) return false;
+  return error.code >= 400 && error.code < 500 && ![401, 403, 408, 429].includes(error.code);
+}
+
+/** Whether an error of a live Streamable HTTP session means the server forgot the session. */
+export function isSessionLost(error: unknown, transport: StreamableHTTPClientTransport): boolean {
+  return error instanceof StreamableHTTPError && error.code === 404 && transport.sessionId !== undefined;
+}
+
+/** The URL for messages: without credentials, query or fragment, which may hold secrets. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * `@mcp-bridge/transports`: from an `mcpServers`-style config entry to a connected, initialized
+ * MCP SDK `Client` — stdio, Streamable HTTP, legacy SSE or in-memory.
+ *
+ * This entry imports nothing node-only; the stdio connector lives in the
+ * `@mcp-bridge/transports/stdio` subpath and is loaded on first use.
+ *
+ * @example
+ * import { connect, parseServersConfig, formatConfigIssue } from '@mcp-bridge/transports';
+ *
+ * const { servers, issues } = parseServersConfig(config.mcpServers);
+ * issues.forEach((issue) => console.warn(formatConfigIssue(issue)));
+ * const connection = await connect('github', servers.github!);
+ * const result = await connection.client.callTool({ name: 'search_repositories', arguments: { query: 'mcp' } });
+ * await connection.close();
+ *
+ * @module
+ */
+export {
+  formatConfigIssue,
+  formatConfigPath,
+  httpServerConfigSchema,
+  inMemoryServerConfigSchema,
+  parseServerConfig,
+  parseServersConfig,
+  stdioServerConfigSchema,
+  type ConfigIssue,
+  type ParseServerConfigResult,
+  type ParseServersConfigResult,
+} from './config.js';
+export { connect, DEFAULT_CLIENT_INFO, DEFAULT_CONNECT_TIMEOUT_MS } from './connect.js';
+export {
+  isTransportKind,
+  TRANSPORT_KINDS,
+  TRANSPORT_TYPE_ALIASES,
+  transportKindFromType,
+  transportKindOf,
+  type TransportKind,
+} from './kinds.js';
+export type {
+  ConnectOptions,
+  Connection,
+  HttpServerConfig,
+  InMemoryServerConfig,
+  McpServerLike,
+  ServerConfig,
+  StdioServerConfig,
+} from './types.js';

@@ -1,0 +1,343 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import spawn from 'cross-spawn';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { trackGroup, untrackGroup } from './live-groups.js';
+import { reapGroup, signalGroup, SUPPORTS_PROCESS_GROUPS } from './process-group.js';
+import { ByteRing } from './ring-buffer.js';
+
+/** Bytes of stderr kept for `stderrTail()` unless configured otherwise (64 KiB). */
+export const DEFAULT_STDERR_BUFFER_BYTES = 64 * 1024;
+
+/** Wait per shutdown step (stdin EOF, then SIGTERM, then SIGKILL) unless configured otherwise. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
+
+/**
+ * After the child exits, how long to wait for its stdout to be read to the end. Bounded because a
+ * grandchild may hold the pipe open; it is killed with the rest of the group anyway.
+ */
+const STDOUT_DRAIN_MS = 250;
+
+/** Options of `StdioTransport`. */
+export interface StdioTransportOptions {
+  /** Server name used in error messages (default: the command). */
+  server?: string;
+  /** Executable to run; looked up on the `PATH` of the child's environment. */
+  command: string;
+  /** Arguments passed to the command. */
+  args?: string[];
+  /** Merged over the SDK's safe default environment (HOME, LOGNAME, PATH, SHELL, TERM, USER). */
+  env?: Record<string, string>;
+  /** Working directory of the child (default: the host's cwd). */
+  cwd?: string;
+  /** Bytes of stderr kept (default `DEFAULT_STDERR_BUFFER_BYTES`); stderr is read either way. */
+  stderrBufferBytes?: number;
+  /** Wait per shutdown step (default `DEFAULT_SHUTDOWN_GRACE_MS`). */
+  shutdownGraceMs?: number;
+}
+
+/** How the child ended: `code` for a normal exit, `signal` when it was killed. */
+export interface StdioExit {
+  /** Exit code, or null when killed by a signal or never started. */
+  code: number | null;
+  /** The signal that ended it, if any. */
+  signal: NodeJS.Signals | null;
+  /** True when the exit followed a `close()` call; false when the child ended on its own (or was killed from outside). */
+  requested: boolean;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * MCP client transport over a child process's stdin/stdout, implementing the SDK `Transport`.
+ *
+ * Differs from the SDK's `StdioClientTransport` where a host with many long-lived servers needs it:
+ * - the child leads its own process group (POSIX), and shutdown ends the whole group, so wrappers
+ *   such as `npx` or `sh -c` leave no grandchildren behind;
+ * - stderr is always piped and drained into a bounded ring (`stderrTail()`), so a chatty server
+ *   never blocks on a full pipe and its last words are at hand for error messages;
+ * - a stdout line that is not JSON-RPC is reported through `onerror` and skipped, not fatal;
+ * - `close()` is idempotent and resolves only once the process (and its group) has ended.
+ *
+ * @example
+ * const transport = new StdioTransport({ server: 'fs', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '.'] });
+ * await client.connect(transport);
+ * // ...
+ * await transport.close();
+ */
+export class StdioTransport implements Transport {
+  /** Called once when the transport is gone: closed, or the child exited. */
+  onclose?: Transport['onclose'];
+  /** Non-fatal problems: unparseable stdout lines, stream errors. */
+  onerror?: Transport['onerror'];
+  /** Each JSON-RPC message read from the child's stdout. */
+  onmessage?: Transport['onmessage'];
+
+  readonly #options: StdioTransportOptions;
+  readonly #label: string;
+  readonly #graceMs: number;
+  readonly #readBuffer = new ReadBuffer();
+  readonly #stderr: ByteRing;
+  readonly #exited = deferred<void>();
+  readonly #ioClosed = deferred<void>();
+  #child: ChildProcess | undefined;
+  #started: Promise<void> | undefined;
+  #exit: StdioExit | undefined;
+  #finished: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #closeNotified = false;
+
+  /** Creates the transport; nothing is spawned until `start()` (which `Client.connect` calls). */
+  constructor(options: StdioTransportOptions) {
+    this.#options = options;
+    this.#label = `MCP server "${options.server ?? options.command}"`;
+    this.#graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    this.#stderr = new ByteRing(options.stderrBufferBytes ?? DEFAULT_STDERR_BUFFER_BYTES);
+  }
+
+  /** Process id of the child once spawned; on POSIX also the id of its process group. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** How the child ended, once it has. */
+  get exit(): StdioExit | undefined {
+    return this.#exit;
+  }
+
+  /** The last bytes (at most `stderrBufferBytes`) the child wrote to stderr, as text. */
+  stderrTail(): string {
+    return this.#stderr.toString();
+  }
+
+  /** Spawns the child; resolves once it runs, rejects with a clear error when it cannot start. */
+  start(): Promise<void> {
+    if (this.#started) return Promise.reject(new Error(`${this.#label}: transport already started`));
+    if (this.#closing) return Promise.reject(new Error(`${this.#label}: transport already closed`));
+    this.#started = this.#spawn();
+    return this.#started;
+  }
+
+  #spawn(): Promise<void> {
+    const { command, args = [], env, cwd } = this.#options;
+    return new Promise<void>((resolve, reject) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(command, args, {
+          env: { ...getDefaultEnvironment(), ...env },
+          ...(cwd === undefined ? {} : { cwd }),
+          // stderr piped, never inherited: the host's own stderr may be a protocol channel, and an unread pipe would block the child.
+          stdio: ['pipe', 'pipe', 'pipe'],
+          // Own process group (setsid), so shutdown can signal the child and everything it started.
+          detached: SUPPORTS_PROCESS_GROUPS,
+          shell: false,
+          windowsHide: true,
+        });
+      } catch (error) {
+        this.#onExit(null, null);
+        reject(this.#spawnError(error));
+        return;
+      }
+      this.#child = child;
+      let spawned = false;
+      child.once('spawn', () => {
+        spawned = true;
+        if (child.pid !== undefined) trackGroup(child.pid);
+        resolve();
+      });
+      child.on('error', (error) => {
+        if (spawned) this.#report(error);
+        else {
+          reject(this.#spawnError(error));
+          this.#onExit(null, null);
+        }
+      });
+      child.once('exit', (code, signal) => this.#onExit(code, signal));
+      child.once('close', () => this.#ioClosed.resolve());
+      child.stdout!.on('data', (chunk: Buffer) => this.#onStdout(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
+      child.stdout!.on('error', (error) => this.#report(error));
+      child.stderr!.on('error', () => {
+        // Only ever a broken pipe after the child died; its tail is kept already.
+      });
+      child.stdin!.on('error', (error: NodeJS.ErrnoException) => {
+        // EPIPE means the child is gone or closed stdin; the exit path reports that.
+        if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') this.#report(error);
+      });
+    });
+  }
+
+  #spawnError(error: unknown): Error {
+    const { command, cwd } = this.#options;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOENT' && cwd !== undefined && !existsSync(cwd)) {
+      return new Error(`${this.#label}: working directory not found: ${cwd}`, { cause: error });
+    }
+    if (code === 'ENOENT') {
+      return new Error(`${this.#label}: command not found: '${command}' (spawn ENOENT; is it installed and on PATH?)`, {
+        cause: error,
+      });
+    }
+    if (code === 'EACCES') {
+      return new Error(`${this.#label}: command '${command}' is not executable (spawn EACCES)`, { cause: error });
+    }
+    return new Error(`${this.#label}: failed to start '${command}': ${messageOf(error)}`, { cause: error });
+  }
+
+  #report(error: Error): void {
+    this.onerror?.(error);
+  }
+
+  #onStdout(chunk: Buffer): void {
+    if (this.#closeNotified) return;
+    try {
+      this.#readBuffer.append(chunk);
+    } catch (error) {
+      // A line longer than the SDK's 10 MiB limit: the buffer was cleared, reading resumes at the next newline.
+      this.#report(new Error(`${this.#label}: ${messageOf(error)}; buffered stdout dropped`, { cause: error }));
+      return;
+    }
+    for (;;) {
+      let message: JSONRPCMessage | null;
+      try {
+        message = this.#readBuffer.readMessage();
+      } catch (error) {
+        // ReadBuffer consumes the line before parsing it, so skipping means just reading on.
+        // Servers that log to stdout are common; one stray line must not cost the session.
+        this.#report(new Error(`${this.#label}: skipped a stdout line that is not JSON-RPC: ${messageOf(error)}`, { cause: error }));
+        continue;
+      }
+      if (message === null) return;
+      this.onmessage?.(message);
+    }
+  }
+
+  #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#exit) return;
+    this.#exit = { code, signal, requested: this.#closing !== undefined };
+    this.#exited.resolve();
+    this.#finished = this.#finish();
+  }
+
+  /** After the child exited: read stdout to its end, end leftovers of the group, then report the close. */
+  async #finish(): Promise<void> {
+    const child = this.#child;
+    const pgid = child?.pid;
+    const reaping = pgid !== undefined ? reapGroup(pgid, this.#graceMs) : Promise.resolve();
+    if (child) {
+      await within(this.#ioClosed.promise, STDOUT_DRAIN_MS);
+      child.stdin?.destroy();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }
+    this.#readBuffer.clear();
+    this.#notifyClose();
+    await reaping;
+    if (pgid !== undefined) untrackGroup(pgid);
+    // libuv frees the process handle in the close phase of the loop turn after 'exit'; the check
+    // phase of the following turn is past it, so close() leaves no handle behind.
+    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+  }
+
+  #notifyClose(): void {
+    if (this.#closeNotified) return;
+    this.#closeNotified = true;
+    this.onclose?.();
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    const child = this.#child;
+    if (child?.pid === undefined) return;
+    if (!signalGroup(child.pid, signal)) {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /**
+   * Ends the child: closes its stdin and waits `shutdownGraceMs` for it to exit, then SIGTERMs
+   * its whole process group, then SIGKILLs it after another grace. Idempotent; resolves (never
+   * rejects) once the child and what is left of its group have ended.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#started) await this.#started.catch(() => undefined);
+    const child = this.#child;
+    if (!child || child.pid === undefined) {
+      // Never started, or failed to spawn: nothing runs, but the contract still wants onclose.
+      await this.#finished;
+      this.#notifyClose();
+      return;
+    }
+    if (!this.#exit) {
+      try {
+        child.stdin?.end();
+      } catch {
+        // stdin already broken: the signals below still work
+      }
+      if (!(await within(this.#exited.promise, this.#graceMs))) {
+        this.#signal('SIGTERM');
+        if (!(await within(this.#exited.promise, this.#graceMs))) {
+          this.#signal('SIGKILL');
+          await this.#exited.promise;
+        }
+      }
+    }
+    await this.#finished;
+  }
+
+  /** Writes one message to the child's stdin, waiting for the pipe to drain when it is full. */
+  async send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.#child?.stdin;
+    if (!stdin || this.#exit || this.#closing || !stdin.writable) {
+      throw new Error(`${this.#label}: not connected`);
+    }
+    if (stdin.write(serializeMessage(message))) return;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        stdin.off('drain', onDrain);
+        stdin.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = (): void => settle();
+      const onClose = (): void => settle(new Error(`${this.#label}: stdin closed before the message was written`));
+      stdin.once('drain', onDrain);
+      stdin.once('close', onClose);
+    });
+  }
+}

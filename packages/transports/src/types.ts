@@ -1,0 +1,112 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { TransportKind } from './kinds.js';
+
+/**
+ * A server launched as a child process and spoken to over its stdin/stdout — the `mcpServers`
+ * shape of Claude Desktop, Claude Code, Cursor and VS Code.
+ */
+export interface StdioServerConfig {
+  /** `'stdio'`, or absent: a `command` alone means stdio. */
+  type?: 'stdio';
+  /** Executable to run (looked up on `PATH`), e.g. `npx` or `/usr/bin/python3`. */
+  command: string;
+  /** Arguments passed to `command`. */
+  args?: string[];
+  /** Extra environment, merged over the small safe default environment (HOME, PATH, SHELL, TERM, USER, LOGNAME). */
+  env?: Record<string, string>;
+  /** Working directory of the child (default: the host's cwd). */
+  cwd?: string;
+  /** Size of the stderr ring buffer read by `Connection.stderrTail()` (default 65 536 bytes). */
+  stderrBufferBytes?: number;
+  /** Grace period for each shutdown step: stdin EOF, then SIGTERM, then SIGKILL (default 2 000 ms). */
+  shutdownGraceMs?: number;
+  /** Fields this package does not know (`disabled`, `tags`, `alwaysAllow` ...) are kept as they are. */
+  [extra: string]: unknown;
+}
+
+/** A remote server reached over Streamable HTTP or the legacy HTTP+SSE transport. */
+export interface HttpServerConfig {
+  /**
+   * `'streamable-http'` (alias `'http'`, `'streamableHttp'`) or `'sse'`. Absent: Streamable HTTP
+   * first, falling back to SSE when the server refuses the initialize POST with a 4xx.
+   */
+  type?: 'streamable-http' | 'http' | 'sse';
+  /** Endpoint URL (`http:` or `https:`). */
+  url: string;
+  /** Headers sent on every request (for SSE: on the event stream and on every POST). */
+  headers?: Record<string, string>;
+  /** Shorthand for `headers.Authorization = 'Bearer <token>'`. */
+  bearerToken?: string;
+  /** The SDK's OAuth client provider, passed through to the SDK transport untouched. */
+  authProvider?: OAuthClientProvider;
+  /** Fields this package does not know are kept as they are. */
+  [extra: string]: unknown;
+}
+
+/**
+ * The part of an SDK `McpServer` / `Server` that the in-memory connector needs. Structural, so
+ * servers built against a different copy of the SDK still fit.
+ */
+export interface McpServerLike {
+  /** Attaches the server to a transport (the server side of an in-memory pair). */
+  connect(transport: Transport): Promise<void>;
+  /** Detaches the server. */
+  close(): Promise<void>;
+}
+
+/** A server living in the same process, linked through the SDK's `InMemoryTransport`. */
+export interface InMemoryServerConfig {
+  /** Always `'in-memory'`. */
+  type: 'in-memory';
+  /**
+   * The server, or a factory called once per `connect()`. An SDK server can be attached to one
+   * transport at a time, so use a factory when the same config is connected more than once.
+   */
+  server: McpServerLike | (() => McpServerLike | Promise<McpServerLike>);
+  /** Fields this package does not know are kept as they are. */
+  [extra: string]: unknown;
+}
+
+/** Any server entry; see `parseServerConfig` for how the kind is told apart. */
+export type ServerConfig = StdioServerConfig | HttpServerConfig | InMemoryServerConfig;
+
+/** Options of `connect()`. */
+export interface ConnectOptions {
+  /** Sent as `clientInfo` in `initialize` (default `DEFAULT_CLIENT_INFO`). */
+  clientInfo?: { name: string; version: string };
+  /** Capabilities the client advertises (default none). */
+  capabilities?: ClientCapabilities;
+  /** Aborts the connect and initialize; whatever was opened is closed again. */
+  signal?: AbortSignal;
+  /** Limit on connect + initialize together, in ms (default 30 000). */
+  timeoutMs?: number;
+  /**
+   * Called with the client before it connects, so the host can install notification and request
+   * handlers that must be in place before the first message arrives.
+   */
+  configure?: (client: Client) => void;
+}
+
+/** A connected upstream. */
+export interface Connection {
+  /** The server's name, as given to `connect()`. */
+  readonly server: string;
+  /** The transport actually in use (`'sse'` when a URL without `type` fell back to SSE). */
+  readonly kind: TransportKind;
+  /** The initialized SDK client. */
+  readonly client: Client;
+  /** Process id of the child (stdio only); it also leads the child's process group on POSIX. */
+  readonly pid?: number;
+  /** Last bytes the child wrote to stderr (stdio only); stderr is always drained into a bounded ring. */
+  stderrTail?(): string;
+  /**
+   * Resolves when the connection is gone: closed by us, the process exited, or (Streamable HTTP)
+   * the server dropped the session. Never rejects.
+   */
+  readonly closed: Promise<void>;
+  /** Closes the connection; idempotent, never rejects. For stdio it resolves once the whole process group has ended. */
+  close(): Promise<void>;
+}
