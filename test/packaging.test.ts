@@ -83,6 +83,7 @@ function tarEntries(file: string): { files: string[]; read: (path: string) => st
     longName = undefined;
     const body = data.subarray(offset + 512, offset + 512 + size);
     if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
+    else if (type === 'x') longName = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
     else if (type === '0' || type === '\0') {
       name = name.replace(/^\.\//, '');
       files.set(name, Buffer.from(body));

@@ -12,6 +12,8 @@ export default defineConfig([
     // The two builds run side by side: keep the bin build's output.
     clean: ['!bin/**'],
     target: 'node20',
+    // Keep `node:` specifiers so node-only imports stay visible (and greppable) in dist.
+    removeNodeProtocol: false,
     // stdioTestServer locates dist/bin/stdio-server.js through import.meta.url, in the CJS build too.
     shims: true,
     external,
@@ -23,6 +25,8 @@ export default defineConfig([
     sourcemap: true,
     clean: false,
     target: 'node20',
+    // Keep `node:` specifiers so node-only imports stay visible (and greppable) in dist.
+    removeNodeProtocol: false,
     external,
   },
 ]);
