@@ -218,19 +218,26 @@ export class Bridge {
     this.#state = 'starting';
     try {
       await this.#boot();
+      this.#throwIfClosing();
+      for (const [server, ups] of this.#upstreams) {
+        this.#catalog.addServer(server);
+        for (const up of ups) this.#events.emit('upstream:add', { server, upstream: up });
+      }
+      await this.#initialListing();
+      this.#throwIfClosing();
     } catch (error) {
       this.#state = 'failed';
       await this.#runCleanups();
+      await this.#pool?.close();
       this.#events.clear();
       throw error;
     }
     this.#state = 'ready';
-    for (const [server, ups] of this.#upstreams) {
-      this.#catalog.addServer(server);
-      for (const up of ups) this.#events.emit('upstream:add', { server, upstream: up });
-    }
-    await this.#initialListing();
     this.#events.emit('host:ready', { servers: [...this.#upstreams.keys()] });
+  }
+
+  #throwIfClosing(): void {
+    if (this.#closeController.signal.aborted) throw new BridgeStateError('the bridge was closed while starting');
   }
 
   async #boot(): Promise<void> {
@@ -366,7 +373,7 @@ export class Bridge {
     client.fallbackNotificationHandler = async (notification) => {
       const params = notification.params as Record<string, unknown> | undefined;
       const kinds = CHANGED_NOTIFICATIONS[notification.method];
-      if (kinds && this.#state === 'ready') this.#refreshServer(up.server, kinds);
+      if (kinds && (this.#state === 'ready' || this.#state === 'starting')) this.#refreshServer(up.server, kinds);
       this.#events.emit('notification', { server: up.server, upstream: up, method: notification.method, params });
     };
   }
@@ -393,13 +400,31 @@ export class Bridge {
     return this.#pool.run(up, ctx, (client, c) => request(client, c, timeout)).then(
       (result) => {
         up.inFlight--;
+        if (up.health === 'unhealthy' && up.status === 'ready') this.#setHealth(up, 'healthy', 'a call succeeded');
         return result;
       },
       (error: unknown) => {
         up.inFlight--;
-        throw translateSdkError(error, ctx, timeout);
+        throw this.#callFailed(error, ctx, up, timeout);
       },
     );
+  }
+
+  /**
+   * Classifies a failed attempt. JSON-RPC errors the upstream sent pass through; the SDK's local
+   * timeout and closed-connection errors, and any transport failure (refused connection, HTTP
+   * error, broken pipe), become bridge errors, and a transport failure marks the upstream unhealthy
+   * until a call succeeds again (the health plugin refines this with thresholds and probes).
+   */
+  #callFailed(error: unknown, ctx: CallContext, up: Upstream, timeout: number): unknown {
+    if (error instanceof McpError) return translateSdkError(error, ctx, timeout);
+    if (BridgeError.isInstance(error) || ctx.signal?.aborted) return error;
+    const wrapped = new UpstreamUnavailableError(`${describe(ctx)} failed: could not reach the server: ${causeChain(error)}`, {
+      cause: error,
+      data: { server: ctx.server, upstream: up.id, method: ctx.method },
+    });
+    this.#setHealth(up, 'unhealthy', wrapped.message);
+    return wrapped;
   }
 
   // ---------------------------------------------------------------- running calls
@@ -704,9 +729,11 @@ export class Bridge {
       do {
         entry.again = false;
         await this.#refreshNow(server, kinds);
-      } while (entry.again && this.#state === 'ready');
+      } while (entry.again && (this.#state === 'ready' || this.#state === 'starting'));
     };
-    entry.running = loop().finally(() => this.#refreshing.delete(key));
+    entry.running = loop()
+      .catch((error: unknown) => this.#onError(error))
+      .finally(() => this.#refreshing.delete(key));
     this.#refreshing.set(key, entry);
   }
 
@@ -770,17 +797,26 @@ export class Bridge {
   }
 
   async #close(): Promise<void> {
-    if (this.#state === 'starting') await this.#startPromise?.catch(() => undefined);
-    if (this.#state === 'closed' || this.#state === 'failed') {
+    if (this.#state === 'new') {
       this.#state = 'closed';
       return;
     }
-    const wasReady = this.#state === 'ready';
+    if (this.#state === 'starting') {
+      // Do not wait out connect and list timeouts: abort the connects, close what is open, and let
+      // start() reject with a BridgeStateError; it then runs the cleanups itself.
+      this.#closeController.abort(new BridgeStateError('the bridge was closed while starting'));
+      await this.#pool?.close();
+      await this.#startPromise?.catch(() => undefined);
+    }
+    if (this.#state !== 'ready') {
+      this.#state = 'closed';
+      return;
+    }
     this.#state = 'closing';
-    if (wasReady) this.#events.emit('host:close', {});
+    this.#events.emit('host:close', {});
     this.#closeController.abort(new BridgeStateError('the bridge is closing'));
     await this.#runCleanups();
-    await this.#pool?.close();
+    await this.#pool.close();
     await Promise.allSettled([...this.#refreshing.values()].map((r) => r.running));
     this.#events.clear();
     this.#state = 'closed';
@@ -845,8 +881,7 @@ function request(client: Client, ctx: CallContext, timeout: number): Promise<unk
 }
 
 /** Errors made locally by the SDK become bridge errors; errors the upstream sent pass through. */
-function translateSdkError(error: unknown, ctx: CallContext, timeout: number): unknown {
-  if (!(error instanceof McpError)) return error;
+function translateSdkError(error: McpError, ctx: CallContext, timeout: number): unknown {
   if (error.code === ErrorCode.RequestTimeout && (error.data as { timeout?: unknown } | undefined)?.timeout !== undefined) {
     return new TimeoutError(`${describe(ctx)} timed out after ${timeout} ms (attempt ${ctx.attempt})`, {
       cause: error,
@@ -875,6 +910,17 @@ function failureStatus(error: unknown): ServerListStatus {
 
 function unknownServer(server: string, known: string[]): NotFoundError {
   return new NotFoundError(`no server named "${server}" (known: ${known.join(', ') || 'none'})`, { data: { server } });
+}
+
+/** `fetch failed` alone does not say why: add the causes' messages (ECONNREFUSED ...). */
+function causeChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const message = errorMessage(e);
+    if (message && !parts.includes(message)) parts.push(message);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join(': ');
 }
 
 function errorMessage(error: unknown): string {

@@ -1,24 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inMemoryTestServer, startHttpTestServer, stdioTestServer, type HttpTestServer } from '@mcp-bridge/testing';
+import { processesWith } from './processes.js';
 import { createBridge, TimeoutError, UpstreamUnavailableError, type Bridge } from '../src/index.js';
-
-/** Pids of live processes whose command line contains `marker` (read from /proc). */
-function processesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Zombies have exited; only their parent's bookkeeping is left.
-      if (cmdline.includes(marker) && !/\) Z /.test(stat)) pids.push(Number(entry));
-    } catch {
-      // The process went away while we looked.
-    }
-  }
-  return pids;
-}
 
 const text = (r: { content: unknown[] }) => (r.content[0] as { text: string }).text;
 
