@@ -8,6 +8,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { trackGroup, untrackGroup } from './live-groups.js';
 import { reapGroup, signalGroup, SUPPORTS_PROCESS_GROUPS } from './process-group.js';
 import { ByteRing } from './ring-buffer.js';
+import type { StdioServerConfig } from '../types.js';
 
 /** Bytes of stderr kept for `stderrTail()` unless configured otherwise (64 KiB). */
 export const DEFAULT_STDERR_BUFFER_BYTES = 64 * 1024;
@@ -22,22 +23,10 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
 const STDOUT_DRAIN_MS = 250;
 
 /** Options of `StdioTransport`. */
-export interface StdioTransportOptions {
+export type StdioTransportOptions = Pick<StdioServerConfig, 'command' | 'args' | 'env' | 'cwd' | 'stderrBufferBytes' | 'shutdownGraceMs'> & {
   /** Server name used in error messages (default: the command). */
   server?: string;
-  /** Executable to run; looked up on the `PATH` of the child's environment. */
-  command: string;
-  /** Arguments passed to the command. */
-  args?: string[];
-  /** Merged over the SDK's safe default environment (HOME, LOGNAME, PATH, SHELL, TERM, USER). */
-  env?: Record<string, string>;
-  /** Working directory of the child (default: the host's cwd). */
-  cwd?: string;
-  /** Bytes of stderr kept (default `DEFAULT_STDERR_BUFFER_BYTES`); stderr is read either way. */
-  stderrBufferBytes?: number;
-  /** Wait per shutdown step (default `DEFAULT_SHUTDOWN_GRACE_MS`). */
-  shutdownGraceMs?: number;
-}
+};
 
 /** How the child ended: `code` for a normal exit, `signal` when it was killed. */
 export interface StdioExit {
