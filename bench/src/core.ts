@@ -13,7 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, CallToolResultSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { measure, parseArgs, ratio, round, table, type Variant, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -94,6 +94,8 @@ const chain8 = await bridge(passThroughPlugins());
 
 const variants: Variant[] = [
   { name: 'sdk', call: () => sdk.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
+  // The stricter baseline: the SDK's raw request, without callTool's task and output-schema checks (what the bridge sends).
+  { name: 'sdk_request', call: () => sdk.client.request({ method: 'tools/call', params: { name: 'echo', arguments: ECHO_ARGS } }, CallToolResultSchema) },
   { name: 'proxy', call: () => proxy.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
   { name: 'bridge', call: () => plain.callTool('echo', ECHO_ARGS) },
   { name: 'chain8', call: () => chain8.callTool('echo', ECHO_ARGS) },
@@ -107,7 +109,7 @@ await Promise.all([sdk.close(), proxy.close(), plain.close(), chain8.close()]);
 const chainCalls = 1 + args.warmup + args.calls * args.rounds;
 if (hits.some((h) => h < chainCalls)) throw new Error(`the chain8 middlewares did not all run on every call: ${hits.join(', ')} (expected >= ${chainCalls})`);
 
-const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<'sdk' | 'proxy' | 'bridge' | 'chain8', VariantResult>;
+const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<'sdk' | 'sdk_request' | 'proxy' | 'bridge' | 'chain8', VariantResult>;
 const base = by.sdk;
 const fmt = (x: number, d = 1): string => x.toFixed(d);
 const rows = [
@@ -150,6 +152,8 @@ console.log(
       proxy_vs_sdk: ratio(by.proxy.p50, base.p50),
       bridge_vs_sdk: bridgeRatio,
       chain8_vs_sdk: chainRatio,
+      bridge_vs_sdk_request: ratio(by.bridge.p50, by.sdk_request.p50),
+      chain8_vs_sdk_request: ratio(by.chain8.p50, by.sdk_request.p50),
       p99: {
         proxy_vs_sdk: ratio(by.proxy.p99, base.p99),
         bridge_vs_sdk: ratio(by.bridge.p99, base.p99),

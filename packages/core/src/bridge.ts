@@ -3,13 +3,13 @@ import {
   CallToolResultSchema,
   CompleteResultSchema,
   EmptyResultSchema,
+  ErrorCode,
   GetPromptResultSchema,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
   McpError,
-  ErrorCode,
   ReadResourceResultSchema,
   ResultSchema,
   type CallToolResult,
@@ -24,12 +24,16 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection } from '@mcp-bridge/transports';
-import { Catalog, type ListKind } from './catalog.js';
-import { parseServers, validateOptions, type BridgeOptions, type InvalidServer } from './config.js';
-import { createDefaultPool, defaultTransport, firstHealthyBalancer } from './default-services.js';
+import { bootPlugins } from './boot.js';
+import { MAX_TIMER_MS } from './call-wait.js';
+import { Catalog, type ListKind, type ResourceTarget } from './catalog.js';
+import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
+import { parseServers, validateOptions, type BridgeOptions, type InvalidServer, type ValidServer } from './config.js';
+import { createDefaultPool, defaultHealthPolicy, defaultTransport, firstHealthyBalancer } from './default-services.js';
 import {
   BridgeError,
   BridgeStateError,
+  ConfigError,
   NoUpstreamError,
   NotFoundError,
   PluginError,
@@ -38,18 +42,17 @@ import {
 } from './errors.js';
 import { EventBus } from './events.js';
 import { createNamer } from './naming.js';
-import { compileMethod, type RegisteredMiddleware, type Step } from './pipeline.js';
-import { orderPlugins } from './plugin-order.js';
+import { compileMethod, type CoreSteps, type RegisteredMiddleware, type Step } from './pipeline.js';
 import type {
+  Balancer,
   BridgeEvents,
   BridgeExtensions,
   CallContext,
   CallState,
+  HealthPolicy,
   HealthState,
   Listener,
   McpMethod,
-  Plugin,
-  PluginApi,
   Pool,
   PoolHost,
   ServerListStatus,
@@ -94,6 +97,8 @@ export interface ServerStatus {
   issues?: { path: string; message: string }[];
 }
 
+type BridgeState = 'new' | 'starting' | 'ready' | 'closing' | 'closed' | 'failed';
+
 const RESULT_SCHEMAS: Record<string, typeof ResultSchema> = {
   'tools/call': CallToolResultSchema as unknown as typeof ResultSchema,
   'tools/list': ListToolsResultSchema as unknown as typeof ResultSchema,
@@ -121,21 +126,11 @@ const PIPELINE_METHODS: McpMethod[] = [
   'ping',
 ];
 
-const LIST_METHODS: Record<ListKind, { method: McpMethod; field: string; capability: 'tools' | 'prompts' | 'resources' }> = {
-  tools: { method: 'tools/list', field: 'tools', capability: 'tools' },
-  prompts: { method: 'prompts/list', field: 'prompts', capability: 'prompts' },
-  resources: { method: 'resources/list', field: 'resources', capability: 'resources' },
-  templates: { method: 'resources/templates/list', field: 'resourceTemplates', capability: 'resources' },
-};
-
-const CHANGED_NOTIFICATIONS: Record<string, ListKind[]> = {
+const CHANGED_NOTIFICATIONS: Record<string, readonly ListKind[]> = {
   'notifications/tools/list_changed': ['tools'],
   'notifications/prompts/list_changed': ['prompts'],
   'notifications/resources/list_changed': ['resources', 'templates'],
 };
-
-/** A page of a list is fetched at most this many times per refresh (a looping cursor is a bug upstream). */
-const MAX_LIST_PAGES = 1000;
 
 let nextCallId = 1;
 
@@ -149,31 +144,31 @@ export interface Bridge extends BridgeExtensions {}
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Bridge {
   readonly #options: BridgeOptions;
-  readonly #plugins: readonly Plugin[];
   readonly #events: EventBus;
   readonly #onError: (error: unknown) => void;
   readonly #closeController = new AbortController();
   readonly #upstreams = new Map<string, Upstream[]>();
   readonly #invalid = new Map<string, InvalidServer>();
-  readonly #middleware: RegisteredMiddleware[] = [];
-  readonly #services = new Map<keyof Services, { value: unknown; plugin: string }>();
   readonly #cleanups: { plugin: string; fn: () => void | Promise<void> }[] = [];
   readonly #compiled = new Map<string, Step>();
-  readonly #refreshing = new Map<string, { running: Promise<void>; again: boolean }>();
   readonly #requestTimeout: number;
-  #state: 'new' | 'starting' | 'ready' | 'closing' | 'closed' | 'failed' = 'new';
+  /** Upstreams that have been connected once: a later connect is a reconnect, and re-lists. */
+  readonly #connectedBefore = new WeakSet<Upstream>();
+  #state: BridgeState = 'new';
   #startPromise: Promise<void> | undefined;
   #closePromise: Promise<void> | undefined;
+  #middleware: readonly RegisteredMiddleware[] = [];
+  #core!: CoreSteps;
   #catalog!: Catalog;
+  #sync!: CatalogSync;
   #pool!: Pool;
-  #balancer!: Services['balancer'];
-  #listing = false;
+  #balancer!: Balancer;
+  #health!: HealthPolicy;
 
   /** Use {@link createBridge}. */
   constructor(options: BridgeOptions = {}) {
     validateOptions(options);
     this.#options = options;
-    this.#plugins = [...(options.plugins ?? [])];
     this.#onError = options.onError ?? ((error) => console.error(error));
     this.#events = new EventBus((event, error) =>
       this.#onError(new BridgeError('LISTENER_FAILED', `a listener of "${event}" threw: ${errorMessage(error)}`, { cause: error })),
@@ -181,15 +176,11 @@ export class Bridge {
     this.#requestTimeout = options.requestTimeout ?? 60_000;
     const { valid, invalid } = parseServers(options.servers ?? {});
     for (const bad of invalid) this.#invalid.set(bad.name, bad);
-    for (const server of valid) {
-      this.#upstreams.set(server.name, [
-        { id: server.name, server: server.name, config: server.config, kind: server.kind, status: 'idle', health: 'healthy', lastError: undefined, inFlight: 0 },
-      ]);
-    }
+    for (const server of valid) this.#upstreams.set(server.name, [newUpstream(server)]);
   }
 
   /** `new` → `starting` → `ready` → `closing` → `closed` (or `failed` when start failed). */
-  get state(): 'new' | 'starting' | 'ready' | 'closing' | 'closed' | 'failed' {
+  get state(): BridgeState {
     return this.#state;
   }
 
@@ -202,6 +193,8 @@ export class Bridge {
   on<E extends keyof BridgeEvents>(event: E, listener: Listener<E>): () => void {
     return this.#events.on(event, listener);
   }
+
+  // ---------------------------------------------------------------- start
 
   /**
    * Boots the plugins (order, services, setup with timeouts), compiles the pipeline, connects every
@@ -241,96 +234,82 @@ export class Bridge {
   }
 
   async #boot(): Promise<void> {
-    const defaults = new Set<keyof Services>(['balancer', 'pool', 'transport', 'namer']);
-    const ordered = orderPlugins(this.#plugins, CORE_VERSION, defaults);
-    this.#services.set('balancer', { value: firstHealthyBalancer, plugin: '@mcp-bridge/core' });
-    this.#services.set('transport', { value: defaultTransport, plugin: '@mcp-bridge/core' });
-    this.#services.set('namer', { value: createNamer(this.#options.naming), plugin: '@mcp-bridge/core' });
-    this.#services.set('pool', {
-      value: (host: PoolHost) =>
-        createDefaultPool(host, { reconnectMinMs: this.#options.reconnectMinMs, reconnectMaxMs: this.#options.reconnectMaxMs }),
-      plugin: '@mcp-bridge/core',
+    const defaults = new Map<keyof Services, unknown>([
+      ['balancer', firstHealthyBalancer],
+      ['transport', defaultTransport],
+      ['namer', createNamer(this.#options.naming)],
+      ['health', defaultHealthPolicy],
+      [
+        'pool',
+        ((host: PoolHost) =>
+          createDefaultPool(host, { reconnectMinMs: this.#options.reconnectMinMs, reconnectMaxMs: this.#options.reconnectMaxMs })) satisfies Services['pool'],
+      ],
+    ]);
+    const { middleware, services } = await bootPlugins(this.#options.plugins ?? [], {
+      bridge: this,
+      events: this.#events,
+      signal: this.#closeController.signal,
+      coreVersion: CORE_VERSION,
+      setupTimeout: this.#options.setupTimeout ?? 10_000,
+      defaults,
+      cleanups: this.#cleanups,
     });
-    let seq = 0;
-    for (const plugin of ordered) {
-      let open = true;
-      const name = plugin.name;
-      const closed = (what: string): never => {
-        throw new PluginError('PIPELINE_FROZEN', name, `called api.${what}() after setup; register middleware, services and exposed values during setup only`);
-      };
-      const api: PluginApi = {
-        plugin: name,
-        bridge: this,
-        signal: this.#closeController.signal,
-        on: (event, listener) => this.#events.on(event, listener),
-        emit: (event, payload) => this.#events.emit(event, payload),
-        hasListeners: (event) => this.#events.has(event),
-        use: (middleware) => {
-          if (!open) closed('use');
-          if (!middleware || typeof middleware.handle !== 'function' || !PHASE_SET.has(middleware.phase)) {
-            throw new PluginError('PLUGIN_INVALID', name, `api.use() needs { phase, handle }, with phase one of ${[...PHASE_SET].join(', ')} (got ${JSON.stringify(middleware?.phase)})`);
-          }
-          this.#middleware.push({ middleware: { name, ...middleware }, plugin: name, seq: seq++ });
-        },
-        provide: (slot, implementation) => {
-          if (!open) closed('provide');
-          if (!plugin.provides?.includes(slot)) {
-            throw new PluginError('SERVICE_UNDECLARED', name, `provides the "${String(slot)}" service without listing it in \`provides\``);
-          }
-          this.#services.set(slot, { value: implementation, plugin: name });
-        },
-        service: (slot) => {
-          const entry = this.#services.get(slot);
-          if (!entry) throw new PluginError('SERVICE_MISSING', name, `asked for the "${String(slot)}" service, which nothing provides`);
-          return entry.value as Services[typeof slot];
-        },
-        expose: (key, value) => {
-          if (!open) closed('expose');
-          if (key in this) throw new PluginError('PLUGIN_INVALID', name, `cannot expose "${String(key)}": the bridge already has it`);
-          Object.defineProperty(this, key, { value, enumerable: true, configurable: false, writable: false });
-        },
-        onClose: (fn) => {
-          this.#cleanups.push({ plugin: name, fn });
-        },
-      };
-      await runSetup(plugin, api, plugin.setupTimeout ?? this.#options.setupTimeout ?? 10_000);
-      open = false;
-      for (const slot of plugin.provides ?? []) {
-        if (this.#services.get(slot)?.plugin !== name) {
-          throw new PluginError('SERVICE_MISSING', name, `lists "${String(slot)}" in \`provides\` but did not call api.provide("${String(slot)}", ...) in setup`);
-        }
-      }
-    }
-
-    this.#catalog = new Catalog(this.#services.get('namer')!.value as Services['namer']);
-    this.#balancer = this.#services.get('balancer')!.value as Services['balancer'];
-    const poolFactory = this.#services.get('pool')!.value as Services['pool'];
-    this.#pool = poolFactory(this.#poolHost());
-    // Frozen: the pipeline of every method is compiled once; the list of middleware never changes again.
-    Object.freeze(this.#middleware);
-    const core = { pick: (ctx: CallContext) => this.#pick(ctx), send: (ctx: CallContext) => this.#send(ctx) };
-    for (const method of PIPELINE_METHODS) this.#compiled.set(method, compileMethod(method, this.#middleware, core));
+    const service = <K extends keyof Services>(slot: K): Services[K] => services.get(slot) as Services[K];
+    this.#middleware = middleware;
+    this.#catalog = new Catalog(service('namer'));
+    this.#balancer = service('balancer');
+    this.#health = service('health')({ setHealth: (up, state, reason) => this.#setHealth(up, state, reason) });
+    this.#pool = service('pool')(this.#poolHost(service('transport')));
+    this.#sync = new CatalogSync({
+      catalog: this.#catalog,
+      warm: (server) => this.#warm(server),
+      list: (server, method, params) => this.#run(this.#context(method, server, params, undefined, undefined, 'catalog')) as Promise<Record<string, unknown>>,
+      live: () => this.#state === 'starting' || this.#state === 'ready',
+      changed: (server, kind) => {
+        if (this.#state === 'ready') this.#events.emit('catalog:changed', { server, kinds: [kind] });
+      },
+    });
+    this.#core = { pick: (ctx) => this.#pick(ctx), send: (ctx) => this.#send(ctx) };
+    for (const method of PIPELINE_METHODS) this.#compiled.set(method, compileMethod(method, this.#middleware, this.#core));
   }
 
-  #poolHost(): PoolHost {
-    const transport = this.#services.get('transport')!.value as Services['transport'];
+  async #initialListing(): Promise<void> {
+    const all = Promise.all([...this.#upstreams.keys()].map((s) => this.#sync.refresh(s)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(this.#options.startTimeout ?? 30_000, MAX_TIMER_MS));
+    });
+    try {
+      // Late servers keep listing in the background and join the catalog (with catalog:changed) when they answer.
+      await Promise.race([all, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // ---------------------------------------------------------------- connections and health
+
+  #poolHost(transport: Services['transport']): PoolHost {
     const clientInfo = this.#options.clientInfo ?? { name: 'mcp-bridge', version: CORE_VERSION };
-    const connectAttempts = new Map<string, number>();
+    const capabilities = this.#options.clientCapabilities ?? {};
+    const connectAttempts = new WeakMap<Upstream, number>();
     return {
       connect: async (up, signal) => {
-        const attempt = (connectAttempts.get(up.id) ?? 0) + 1;
-        connectAttempts.set(up.id, attempt);
+        const attempt = (connectAttempts.get(up) ?? 0) + 1;
+        connectAttempts.set(up, attempt);
         this.#events.emit('connect:before', { server: up.server, upstream: up, attempt });
         const started = performance.now();
         const signals = signal ? AbortSignal.any([signal, this.#closeController.signal]) : this.#closeController.signal;
         try {
           const connection = await transport.connect(up.server, up.config, {
             clientInfo,
-            capabilities: {},
+            capabilities,
             timeoutMs: this.#options.connectTimeout ?? 30_000,
             signal: signals,
             configure: (client) => this.#configureClient(up, client),
           });
+          up.capabilities = connection.client.getServerCapabilities();
+          up.serverInfo = connection.client.getServerVersion();
           this.#events.emit('connect:after', { server: up.server, upstream: up, connection, durationMs: performance.now() - started });
           return connection;
         } catch (cause) {
@@ -349,16 +328,16 @@ export class Bridge {
   }
 
   #statusChanged(up: Upstream, status: UpstreamStatus, error?: Error): void {
-    const previousStatus = up.status;
     up.status = status;
     if (error) up.lastError = error;
     if (status === 'ready') {
       up.lastError = undefined;
-      this.#setHealth(up, 'healthy');
-      // A reconnect may come back with a different catalog: re-list (not during the initial listing).
-      if (previousStatus === 'failed' && !this.#listing && this.#state === 'ready') this.#refreshServer(up.server, ['tools', 'prompts', 'resources', 'templates']);
+      this.#health.connected(up);
+      // A reconnect may come back with another catalog (a new version of the server): re-list it.
+      if (this.#connectedBefore.has(up) && this.#state === 'ready') void this.#sync.refresh(up.server);
+      this.#connectedBefore.add(up);
     } else if (status === 'failed') {
-      this.#setHealth(up, 'unhealthy', error?.message);
+      this.#health.disconnected(up, error);
     }
   }
 
@@ -371,11 +350,33 @@ export class Bridge {
 
   #configureClient(up: Upstream, client: Client): void {
     client.fallbackNotificationHandler = async (notification) => {
-      const params = notification.params as Record<string, unknown> | undefined;
       const kinds = CHANGED_NOTIFICATIONS[notification.method];
-      if (kinds && (this.#state === 'ready' || this.#state === 'starting')) this.#refreshServer(up.server, kinds);
-      this.#events.emit('notification', { server: up.server, upstream: up, method: notification.method, params });
+      if (kinds && (this.#state === 'ready' || this.#state === 'starting')) void this.#sync.refresh(up.server, kinds);
+      this.#events.emit('notification', {
+        server: up.server,
+        upstream: up,
+        method: notification.method,
+        params: notification.params as Record<string, unknown> | undefined,
+      });
     };
+    this.#events.emit('client:created', { server: up.server, upstream: up, client });
+  }
+
+  /** Connects some upstream of the server, healthiest first, for the catalog. */
+  async #warm(server: string): Promise<Upstream> {
+    const ups = this.#upstreams.get(server);
+    if (!ups || ups.length === 0) throw new NoUpstreamError(`server "${server}" has no upstream`, { data: { server } });
+    const ordered = [...ups].sort((a, b) => Number(a.health === 'unhealthy') - Number(b.health === 'unhealthy'));
+    let lastError: unknown;
+    for (const up of ordered) {
+      try {
+        await this.#pool.warm(up);
+        return up;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
   }
 
   // ---------------------------------------------------------------- the pipeline's core steps
@@ -384,52 +385,50 @@ export class Bridge {
     const candidates = this.#upstreams.get(ctx.server);
     if (!candidates || candidates.length === 0) throw new NoUpstreamError(`server "${ctx.server}" has no upstream`, { data: { server: ctx.server } });
     const up = this.#balancer.pick(ctx, candidates);
-    if (!up) throw new NoUpstreamError(`no upstream of server "${ctx.server}" can take the call (tried: ${[...ctx.tried].join(', ') || 'none'})`, { data: { server: ctx.server, tried: [...ctx.tried] } });
+    if (!up) {
+      throw new NoUpstreamError(`no upstream of server "${ctx.server}" can take the call (tried: ${[...ctx.tried].join(', ') || 'none'})`, {
+        data: { server: ctx.server, tried: [...ctx.tried] },
+      });
+    }
     ctx.upstream = up;
     ctx.tried.add(up.id);
   }
 
   #send(ctx: CallContext): Promise<unknown> {
     const up = ctx.upstream!;
-    let timeout = this.#requestTimeout;
-    if (ctx.deadline !== undefined) {
-      timeout = ctx.deadline - Date.now();
-      if (timeout <= 0) return Promise.reject(new TimeoutError(`${describe(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method } }));
-    }
     up.inFlight++;
-    return this.#pool.run(up, ctx, (client, c) => request(client, c, timeout)).then(
+    let pending: Promise<unknown>;
+    try {
+      pending = this.#pool.run(up, ctx, request);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return pending.then(
       (result) => {
         up.inFlight--;
-        if (up.health === 'unhealthy' && up.status === 'ready') this.#setHealth(up, 'healthy', 'a call succeeded');
+        this.#health.attempted(up, ctx, undefined);
         return result;
       },
       (error: unknown) => {
         up.inFlight--;
-        throw this.#callFailed(error, ctx, up, timeout);
+        const failure = classifyFailure(error, ctx, up);
+        // A JSON-RPC error the upstream sent means it answered: for health, that is a success.
+        this.#health.attempted(up, ctx, failure === error && error instanceof McpError ? undefined : failure);
+        throw failure;
       },
     );
   }
 
-  /**
-   * Classifies a failed attempt. JSON-RPC errors the upstream sent pass through; the SDK's local
-   * timeout and closed-connection errors, and any transport failure (refused connection, HTTP
-   * error, broken pipe), become bridge errors, and a transport failure marks the upstream unhealthy
-   * until a call succeeds again (the health plugin refines this with thresholds and probes).
-   */
-  #callFailed(error: unknown, ctx: CallContext, up: Upstream, timeout: number): unknown {
-    if (error instanceof McpError) return translateSdkError(error, ctx, timeout);
-    if (BridgeError.isInstance(error) || ctx.signal?.aborted) return error;
-    const wrapped = new UpstreamUnavailableError(`${describe(ctx)} failed: could not reach the server: ${causeChain(error)}`, {
-      cause: error,
-      data: { server: ctx.server, upstream: up.id, method: ctx.method },
-    });
-    this.#setHealth(up, 'unhealthy', wrapped.message);
-    return wrapped;
-  }
-
   // ---------------------------------------------------------------- running calls
 
-  #context(method: McpMethod, server: string, params: Record<string, unknown>, tool: ToolEntry | undefined, options: CallOptions | undefined): CallContext {
+  #context(
+    method: McpMethod,
+    server: string,
+    params: Record<string, unknown>,
+    tool: ToolEntry | undefined,
+    options: CallOptions | undefined,
+    origin: 'caller' | 'catalog' = 'caller',
+  ): CallContext {
     return {
       id: nextCallId++,
       method,
@@ -437,7 +436,9 @@ export class Bridge {
       params,
       tool,
       signal: options?.signal,
-      deadline: options?.timeout !== undefined ? Date.now() + options.timeout : undefined,
+      deadline: Date.now() + (options?.timeout ?? this.#requestTimeout),
+      attemptTimeout: undefined,
+      origin,
       attempt: 0,
       upstream: undefined,
       tried: new Set(),
@@ -451,7 +452,7 @@ export class Bridge {
   #run(ctx: CallContext): Promise<unknown> {
     let step = this.#compiled.get(ctx.method);
     if (!step) {
-      step = compileMethod(ctx.method, this.#middleware, { pick: (c) => this.#pick(c), send: (c) => this.#send(c) });
+      step = compileMethod(ctx.method, this.#middleware, this.#core);
       this.#compiled.set(ctx.method, step);
     }
     let promise: Promise<unknown>;
@@ -475,6 +476,19 @@ export class Bridge {
     }
   }
 
+  /** The catalog entry of a server's tool; an unlisted one gets an entry without annotations. */
+  #toolEntry(server: string, upstreamName: string): ToolEntry {
+    return (
+      this.#catalog.toolOf(server, upstreamName) ?? {
+        name: `${server}/${upstreamName}`,
+        server,
+        upstreamName,
+        tool: { name: upstreamName, inputSchema: { type: 'object' } },
+        listed: false,
+      }
+    );
+  }
+
   /**
    * Sends one request to one logical server through the pipeline (what the gateway uses for
    * methods it forwards as they are). Names in `params` must already be upstream names.
@@ -486,7 +500,7 @@ export class Bridge {
     } catch (error) {
       return Promise.reject(error);
     }
-    const tool = method === 'tools/call' && typeof params.name === 'string' ? this.#catalog.toolOf(server, params.name) : undefined;
+    const tool = method === 'tools/call' && typeof params.name === 'string' ? this.#toolEntry(server, params.name) : undefined;
     return this.#run(this.#context(method, server, params, tool, options));
   }
 
@@ -500,31 +514,24 @@ export class Bridge {
    */
   callTool(name: string, args: Record<string, unknown> = {}, options?: CallToolOptions): Promise<CallToolResult> {
     let entry: ToolEntry | undefined;
-    let server: string;
-    let upstreamName: string;
     try {
       this.#ensureReady();
-      const explicit = options?.server ?? (name.includes('/') ? name.slice(0, name.indexOf('/')) : undefined);
-      if (explicit !== undefined) {
-        upstreamName = options?.server !== undefined ? name : name.slice(name.indexOf('/') + 1);
-        server = explicit;
+      entry = options?.server === undefined ? this.#catalog.tool(name) : undefined;
+      if (!entry) {
+        const slash = name.indexOf('/');
+        const server = options?.server ?? (slash > 0 ? name.slice(0, slash) : undefined);
+        if (server === undefined) throw this.#unknownTool(name);
         if (!this.#upstreams.has(server)) throw unknownServer(server, [...this.#upstreams.keys()]);
-        entry = this.#catalog.toolOf(server, upstreamName);
-      } else {
-        entry = this.#catalog.tool(name);
-        if (!entry) throw this.#unknownTool(name);
-        server = entry.server;
-        upstreamName = entry.upstreamName;
+        entry = this.#toolEntry(server, options?.server !== undefined ? name : name.slice(slash + 1));
       }
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#run(this.#context('tools/call', server, { name: upstreamName, arguments: args }, entry, options)) as Promise<CallToolResult>;
+    return this.#run(this.#context('tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, options)) as Promise<CallToolResult>;
   }
 
   #unknownTool(name: string): NotFoundError {
-    const status = this.#catalog.status('tools');
-    const notOk = Object.entries(status).filter(([, s]) => s.status !== 'ok');
+    const notOk = Object.entries(this.#catalog.status('tools')).filter(([, s]) => s.status !== 'ok');
     const hint = notOk.length ? `; servers not listed: ${notOk.map(([s, st]) => `${s} (${st.status}${st.error ? `: ${st.error}` : ''})`).join(', ')}` : '';
     return new NotFoundError(`no tool named "${name}"${hint}`, { data: { tool: name } });
   }
@@ -532,22 +539,34 @@ export class Bridge {
   /** Reads a resource by its exposed URI. */
   async readResource(uri: string, options?: CallOptions): Promise<ReadResourceResult> {
     this.#ensureReady();
-    const target = this.#catalog.resolveResource(uri) ?? this.#fallbackResourceTarget(uri);
+    const target = this.resolveResource(uri);
     if (!target) throw new NotFoundError(`no server provides resource "${uri}"`, { data: { uri } });
     const result = (await this.#run(this.#context('resources/read', target.server, { uri: target.upstreamUri }, undefined, options))) as ReadResourceResult;
     if (target.upstreamUri === uri) return result;
     return { ...result, contents: result.contents.map((c) => ({ ...c, uri: this.#catalog.exposedUri(target.server, c.uri) })) };
   }
 
-  #fallbackResourceTarget(uri: string): { server: string; upstreamUri: string } | undefined {
-    // `server+uri` always routes, even for resources the server does not list.
+  /**
+   * Where an exposed resource URI goes: a listed resource, a matching template, `server+uri`, or
+   * the only server with resources. `undefined` when nothing fits.
+   */
+  resolveResource(uri: string): ResourceTarget | undefined {
+    this.#ensureReady();
+    const listed = this.#catalog.resolveResource(uri);
+    if (listed) return listed;
     const plus = uri.indexOf('+');
     if (plus > 0) {
       const server = uri.slice(0, plus);
       if (this.#upstreams.has(server)) return { server, upstreamUri: uri.slice(plus + 1) };
     }
-    const withResources = [...this.#upstreams.keys()].filter((s) => this.#capabilities(s)?.resources);
+    const withResources = [...this.#upstreams].filter(([, ups]) => ups.some((u) => u.capabilities?.resources)).map(([s]) => s);
     return withResources.length === 1 ? { server: withResources[0]!, upstreamUri: uri } : undefined;
+  }
+
+  /** The exposed form of an upstream's resource URI (for notifications such as `resources/updated`). */
+  exposedUri(server: string, upstreamUri: string): string {
+    this.#ensureReady();
+    return this.#catalog.exposedUri(server, upstreamUri);
   }
 
   /** Gets a prompt by its exposed name. */
@@ -570,8 +589,8 @@ export class Bridge {
       server = entry.server;
       upstreamRef = { ...ref, name: entry.upstreamName };
     } else {
-      const entry = this.#catalog.templates().find((t) => t.uriTemplate === ref.uri);
-      const target = entry ? { server: entry.server, upstreamUri: entry.upstreamUriTemplate } : this.#catalog.resolveResource(ref.uri);
+      const entry = this.#catalog.template(ref.uri);
+      const target = entry ? { server: entry.server, upstreamUri: entry.upstreamUriTemplate } : this.resolveResource(ref.uri);
       if (!target) throw new NotFoundError(`no resource template "${ref.uri}"`, { data: { uri: ref.uri } });
       server = target.server;
       upstreamRef = { ...ref, uri: target.upstreamUri };
@@ -585,8 +604,8 @@ export class Bridge {
    */
   async ping(server?: string, options?: CallOptions): Promise<Record<string, { ok: boolean; ms: number; error?: string }>> {
     this.#ensureReady();
-    const servers = server !== undefined ? [server] : [...this.#upstreams.keys()];
     if (server !== undefined && !this.#upstreams.has(server)) throw unknownServer(server, [...this.#upstreams.keys()]);
+    const servers = server !== undefined ? [server] : [...this.#upstreams.keys()];
     const out: Record<string, { ok: boolean; ms: number; error?: string }> = {};
     await Promise.all(
       servers.map(async (s) => {
@@ -605,7 +624,7 @@ export class Bridge {
 
   // ---------------------------------------------------------------- the catalog
 
-  /** The merged tool list. `refresh: true` re-lists every server first; servers not yet listed are retried. */
+  /** The merged tool list. `refresh: true` re-lists every server first; servers whose last listing failed are retried. */
   async listTools(options: { refresh?: boolean } = {}): Promise<MergedList<'tools', Tool>> {
     await this.#freshen(['tools'], options.refresh);
     return { tools: this.#catalog.tools().map((t) => t.tool), _meta: { 'mcp-bridge/servers': this.#catalog.status('tools') } };
@@ -638,6 +657,18 @@ export class Bridge {
     return this.#catalog.tools();
   }
 
+  async #freshen(kinds: readonly ListKind[], refresh: boolean | undefined): Promise<void> {
+    this.#ensureReady();
+    const failed = (server: string, kind: ListKind): boolean => {
+      const status = this.#catalog.fetchStatus(server, kind)?.status;
+      return status !== undefined && status !== 'ok' && status !== 'pending';
+    };
+    const servers = [...this.#upstreams.keys()].filter((s) => refresh || kinds.some((k) => failed(s, k)));
+    await Promise.all(servers.map((s) => this.#sync.refresh(s, kinds)));
+  }
+
+  // ---------------------------------------------------------------- servers
+
   /** Names of the configured servers (valid ones), in config order. */
   servers(): string[] {
     return [...this.#upstreams.keys()];
@@ -653,12 +684,49 @@ export class Bridge {
     return this.#pool?.connection(upstream);
   }
 
+  /**
+   * Adds a server to a running bridge and lists it (fail-open, like at start). Rejects with a
+   * {@link ConfigError} naming the field when the entry is invalid, or when the name is taken.
+   */
+  async addServer(name: string, config: unknown): Promise<void> {
+    this.#ensureReady();
+    if (this.#upstreams.has(name)) throw new ConfigError(`server "${name}" already exists; remove it first`, { data: { server: name } });
+    const { valid, invalid } = parseServers({ [name]: config });
+    if (invalid[0]) {
+      throw new ConfigError(`server "${name}" has an invalid config: ${invalid[0].issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+        data: { server: name, issues: invalid[0].issues },
+      });
+    }
+    this.#invalid.delete(name);
+    const up = newUpstream(valid[0]!);
+    this.#upstreams.set(name, [up]);
+    this.#catalog.addServer(name);
+    this.#events.emit('upstream:add', { server: name, upstream: up });
+    await this.#sync.refresh(name);
+  }
+
+  /**
+   * Removes a server: its entries leave the catalog (`catalog:changed`), its connections are closed
+   * (stdio: the process group is ended). Resolves `false` when there was no such server.
+   */
+  async removeServer(name: string): Promise<boolean> {
+    this.#ensureReady();
+    const ups = this.#upstreams.get(name);
+    if (!ups) return this.#invalid.delete(name);
+    this.#upstreams.delete(name);
+    this.#catalog.removeServer(name);
+    this.#sync.forget(name);
+    for (const up of ups) this.#events.emit('upstream:remove', { server: name, upstream: up });
+    this.#events.emit('catalog:changed', { server: name, kinds: ['tools', 'prompts', 'resources'] });
+    await Promise.allSettled(ups.map((up) => this.#pool.release(up)));
+    return true;
+  }
+
   /** A report of every server: connection, health, list status, config problems. */
   status(): ServerStatus[] {
     const out: ServerStatus[] = [];
-    const lists = this.#catalog
-      ? { tools: this.#catalog.status('tools'), prompts: this.#catalog.status('prompts'), resources: this.#catalog.status('resources'), templates: this.#catalog.status('templates') }
-      : undefined;
+    const catalog = this.#catalog;
+    const lists = catalog ? Object.fromEntries(ALL_KINDS.map((k) => [k, catalog.status(k)])) as Record<ListKind, Record<string, ServerListStatus>> : undefined;
     for (const [name, ups] of this.#upstreams) {
       const upstreams = ups.map((u) => {
         const conn = this.connection(u);
@@ -672,12 +740,7 @@ export class Bridge {
           ...(u.lastError ? { lastError: u.lastError.message } : {}),
         };
       });
-      const listStatus = {
-        tools: lists?.tools[name] ?? { status: 'pending' as const },
-        prompts: lists?.prompts[name] ?? { status: 'pending' as const },
-        resources: lists?.resources[name] ?? { status: 'pending' as const },
-        templates: lists?.templates[name] ?? { status: 'pending' as const },
-      };
+      const listStatus = Object.fromEntries(ALL_KINDS.map((k) => [k, lists?.[k][name] ?? { status: 'pending' as const }])) as Record<ListKind, ServerListStatus>;
       const healthy = upstreams.filter((u) => u.health !== 'unhealthy').length;
       const state = this.#state === 'new' || this.#state === 'starting' ? 'pending' : healthy === 0 ? 'down' : healthy < upstreams.length ? 'degraded' : 'ok';
       out.push({ name, state, upstreams, lists: listStatus });
@@ -689,107 +752,11 @@ export class Bridge {
     return out;
   }
 
-  async #freshen(kinds: ListKind[], refresh: boolean | undefined): Promise<void> {
-    this.#ensureReady();
-    const servers = [...this.#upstreams.keys()].filter(
-      (s) => refresh || kinds.some((k) => !['ok', 'pending'].includes(this.#catalog.status(k)[s]?.status ?? 'ok')),
-    );
-    await Promise.all(servers.map((s) => this.#refreshNow(s, kinds)));
-  }
-
-  async #initialListing(): Promise<void> {
-    this.#listing = true;
-    const all = Promise.all([...this.#upstreams.keys()].map((s) => this.#refreshNow(s, ['tools', 'prompts', 'resources', 'templates'])));
-    const limit = this.#options.startTimeout ?? 30_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, limit);
-    });
-    try {
-      await Promise.race([all, timedOut]);
-    } finally {
-      clearTimeout(timer);
-      // Late servers keep listing in the background and join the catalog when they answer.
-      void all.finally(() => {
-        this.#listing = false;
-      });
-    }
-  }
-
-  /** Coalesced background refresh (after `list_changed` or a reconnect). */
-  #refreshServer(server: string, kinds: ListKind[]): void {
-    const key = `${server}\u0000${kinds.join(',')}`;
-    const current = this.#refreshing.get(key);
-    if (current) {
-      current.again = true;
-      return;
-    }
-    const entry = { running: Promise.resolve(), again: false };
-    const loop = async (): Promise<void> => {
-      do {
-        entry.again = false;
-        await this.#refreshNow(server, kinds);
-      } while (entry.again && (this.#state === 'ready' || this.#state === 'starting'));
-    };
-    entry.running = loop()
-      .catch((error: unknown) => this.#onError(error))
-      .finally(() => this.#refreshing.delete(key));
-    this.#refreshing.set(key, entry);
-  }
-
-  /** Lists `kinds` of one server through the pipeline; failures are recorded, never thrown. */
-  async #refreshNow(server: string, kinds: ListKind[]): Promise<void> {
-    const up = this.#upstreams.get(server)?.[0];
-    if (!up) return;
-    try {
-      await this.#pool.warm(up);
-    } catch (error) {
-      for (const kind of kinds) this.#catalog.setFailed(server, kind, failureStatus(error));
-      return;
-    }
-    const caps = this.#capabilities(server);
-    const changed: ('tools' | 'resources' | 'prompts')[] = [];
-    await Promise.all(
-      kinds.map(async (kind) => {
-        const spec = LIST_METHODS[kind];
-        if (!caps?.[spec.capability]) {
-          if (this.#catalog.status(kind)[server]?.status !== 'ok' || this.#catalog.status(kind)[server]?.updatedAt === undefined) this.#catalog.setList(server, kind as 'tools', []);
-          return;
-        }
-        try {
-          const items: unknown[] = [];
-          let cursor: string | undefined;
-          for (let page = 0; page < MAX_LIST_PAGES; page++) {
-            const result = (await this.#run(this.#context(spec.method, server, cursor ? { cursor } : {}, undefined, undefined))) as Record<string, unknown>;
-            items.push(...((result[spec.field] as unknown[]) ?? []));
-            cursor = typeof result.nextCursor === 'string' && result.nextCursor ? result.nextCursor : undefined;
-            if (!cursor) break;
-          }
-          if (this.#state !== 'ready' && this.#state !== 'starting') return;
-          this.#catalog.setList(server, kind as 'tools', items as Tool[]);
-          const k = kind === 'templates' ? 'resources' : kind;
-          if (!changed.includes(k)) changed.push(k);
-        } catch (error) {
-          this.#catalog.setFailed(server, kind, failureStatus(error));
-        }
-      }),
-    );
-    if (changed.length > 0 && this.#state === 'ready') this.#events.emit('catalog:changed', { server, kinds: changed });
-  }
-
-  #capabilities(server: string): ReturnType<Client['getServerCapabilities']> {
-    for (const up of this.#upstreams.get(server) ?? []) {
-      const caps = this.#pool?.connection(up)?.client.getServerCapabilities();
-      if (caps) return caps;
-    }
-    return undefined;
-  }
-
   // ---------------------------------------------------------------- shutdown
 
   /**
    * Closes the bridge: `host:close`, plugin cleanups in reverse order, then every upstream
-   * connection (stdio process groups are ended). Idempotent.
+   * connection (stdio process groups are ended). Idempotent. During `start()`, aborts it.
    */
   close(): Promise<void> {
     this.#closePromise ??= this.#close();
@@ -817,7 +784,7 @@ export class Bridge {
     this.#closeController.abort(new BridgeStateError('the bridge is closing'));
     await this.#runCleanups();
     await this.#pool.close();
-    await Promise.allSettled([...this.#refreshing.values()].map((r) => r.running));
+    await Promise.allSettled(this.#sync.inFlight());
     this.#events.clear();
     this.#state = 'closed';
   }
@@ -828,13 +795,11 @@ export class Bridge {
       try {
         await fn();
       } catch (error) {
-        this.#onError(new PluginError('PLUGIN_SETUP_FAILED', plugin, `cleanup failed: ${errorMessage(error)}`, { cause: error }));
+        this.#onError(new PluginError('PLUGIN_CLEANUP_FAILED', plugin, `cleanup failed: ${errorMessage(error)}`, { cause: error }));
       }
     }
   }
 }
-
-const PHASE_SET = new Set(['observe', 'policy', 'validate', 'cache', 'retry', 'route', 'upstream']);
 
 /**
  * Creates a bridge over the given servers with the given plugins. Call `start()` before use and
@@ -854,58 +819,66 @@ export function createBridge(options: BridgeOptions = {}): Bridge {
   return new Bridge(options);
 }
 
-async function runSetup(plugin: Plugin, api: PluginApi, timeoutMs: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new PluginError('PLUGIN_SETUP_TIMEOUT', plugin.name, `setup did not finish within ${timeoutMs} ms`, { data: { timeoutMs } })),
-      timeoutMs,
-    );
-  });
-  try {
-    await Promise.race([Promise.resolve().then(() => plugin.setup(api)), timeout]);
-  } catch (error) {
-    if (BridgeError.isInstance(error)) throw error;
-    throw new PluginError('PLUGIN_SETUP_FAILED', plugin.name, `setup failed: ${errorMessage(error)}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
-  }
+function newUpstream(server: ValidServer): Upstream {
+  return {
+    id: server.name,
+    server: server.name,
+    config: server.config,
+    kind: server.kind,
+    status: 'idle',
+    health: 'healthy',
+    lastError: undefined,
+    inFlight: 0,
+    capabilities: undefined,
+    serverInfo: undefined,
+  };
 }
 
-function request(client: Client, ctx: CallContext, timeout: number): Promise<unknown> {
+/** The terminal request, with the time left: `min(attemptTimeout, deadline - now)`. */
+function request(client: Client, ctx: CallContext): Promise<unknown> {
+  let timeout = ctx.deadline - Date.now();
+  if (ctx.attemptTimeout !== undefined && ctx.attemptTimeout < timeout) timeout = ctx.attemptTimeout;
+  if (timeout <= 0) {
+    return Promise.reject(new TimeoutError(`${describe(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method } }));
+  }
   return client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
     signal: ctx.signal,
-    timeout,
+    timeout: Math.min(timeout, MAX_TIMER_MS),
     onprogress: ctx.onprogress,
   });
 }
 
-/** Errors made locally by the SDK become bridge errors; errors the upstream sent pass through. */
-function translateSdkError(error: McpError, ctx: CallContext, timeout: number): unknown {
-  if (error.code === ErrorCode.RequestTimeout && (error.data as { timeout?: unknown } | undefined)?.timeout !== undefined) {
-    return new TimeoutError(`${describe(ctx)} timed out after ${timeout} ms (attempt ${ctx.attempt})`, {
-      cause: error,
-      data: { server: ctx.server, upstream: ctx.upstream?.id, method: ctx.method, timeoutMs: timeout },
-    });
+/**
+ * Classifies a failed attempt. JSON-RPC errors the upstream sent pass through; the SDK's local
+ * timeout and closed-connection errors, and any transport failure (refused connection, HTTP error,
+ * broken pipe), become bridge errors. Errors of the caller's own abort pass through.
+ */
+function classifyFailure(error: unknown, ctx: CallContext, up: Upstream): unknown {
+  if (error instanceof McpError) {
+    if (error.code === ErrorCode.RequestTimeout && (error.data as { timeout?: unknown } | undefined)?.timeout !== undefined) {
+      const ms = (error.data as { timeout: unknown }).timeout;
+      return new TimeoutError(`${describe(ctx)} timed out after ${String(ms)} ms (attempt ${ctx.attempt})`, {
+        cause: error,
+        data: { server: ctx.server, upstream: up.id, method: ctx.method, timeoutMs: ms },
+      });
+    }
+    if (error.code === ErrorCode.ConnectionClosed && /Connection closed/i.test(error.message)) {
+      return new UpstreamUnavailableError(`${describe(ctx)} failed: server "${ctx.server}" closed the connection`, {
+        cause: error,
+        data: { server: ctx.server, upstream: up.id, method: ctx.method },
+      });
+    }
+    return error;
   }
-  if (error.code === ErrorCode.ConnectionClosed && /Connection closed/i.test(error.message)) {
-    return new UpstreamUnavailableError(`${describe(ctx)} failed: server "${ctx.server}" closed the connection`, {
-      cause: error,
-      data: { server: ctx.server, upstream: ctx.upstream?.id, method: ctx.method },
-    });
-  }
-  return error;
+  if (BridgeError.isInstance(error) || ctx.signal?.aborted) return error;
+  return new UpstreamUnavailableError(`${describe(ctx)} failed: could not reach the server: ${causeChain(error)}`, {
+    cause: error,
+    data: { server: ctx.server, upstream: up.id, method: ctx.method },
+  });
 }
 
 function describe(ctx: CallContext): string {
   return ctx.method === 'tools/call' ? `tool "${String(ctx.params.name)}" of server "${ctx.server}"` : `${ctx.method} on server "${ctx.server}"`;
-}
-
-function failureStatus(error: unknown): ServerListStatus {
-  const code = BridgeError.isInstance(error) ? (error as BridgeError).code : error instanceof McpError ? `JSONRPC_${error.code}` : 'ERROR';
-  const status: ServerListStatus['status'] =
-    code === 'TIMEOUT' ? 'timeout' : code === 'UPSTREAM_UNAVAILABLE' ? 'unavailable' : code === 'CIRCUIT_OPEN' ? 'circuit-open' : 'error';
-  return { status, code, error: errorMessage(error) };
 }
 
 function unknownServer(server: string, known: string[]): NotFoundError {

@@ -29,6 +29,13 @@ export interface ResourceTarget {
 
 const pending = (): ServerListStatus => ({ status: 'pending' });
 
+interface CompiledTemplate {
+  entry: ResourceTemplateEntry;
+  matcher: UriTemplate;
+  /** What the exposed template adds in front of the upstream's (`server+`), or ''. */
+  prefix: string;
+}
+
 /**
  * The merged catalog: each server's lists as the upstream gave them, and the exposed view built
  * by the namer. Rebuilt per kind whenever one server's list changes; lookups are map hits.
@@ -38,13 +45,19 @@ export class Catalog {
   readonly #servers = new Map<string, ServerLists>();
   #tools: ToolEntry[] = [];
   #toolsByName = new Map<string, ToolEntry>();
+  #toolsByUpstream = new Map<string, ToolEntry>();
   #prompts: PromptEntry[] = [];
   #promptsByName = new Map<string, PromptEntry>();
   #resources: ResourceEntry[] = [];
   #resourcesByUri = new Map<string, ResourceEntry>();
-  #templates: { entry: ResourceTemplateEntry; matcher: UriTemplate; prefix: string }[] = [];
-  /** Naming errors (policy `error`) per server and kind, reported in the status. */
-  readonly #namingErrors = new Map<string, Partial<Record<ListKind, string>>>();
+  #resourcesByUpstream = new Map<string, ResourceEntry>();
+  #templates: CompiledTemplate[] = [];
+  #templatesByUri = new Map<string, ResourceTemplateEntry>();
+  /**
+   * Entries left out of the exposed view, per server and kind: names that collide under the `error`
+   * policy, templates that do not parse. Reported in the status; never a reason to re-list.
+   */
+  readonly #entryErrors = new Map<string, Partial<Record<ListKind, { code: string; message: string }>>>();
 
   constructor(namer: Namer) {
     this.#namer = namer;
@@ -68,7 +81,7 @@ export class Catalog {
 
   removeServer(server: string): void {
     if (!this.#servers.delete(server)) return;
-    this.#namingErrors.delete(server);
+    this.#entryErrors.delete(server);
     for (const kind of ['tools', 'prompts', 'resources', 'templates'] as const) this.#rebuild(kind);
   }
 
@@ -93,14 +106,19 @@ export class Catalog {
     lists.status[kind] = hadList ? { ...status, status: 'stale', updatedAt: lists.status[kind].updatedAt! } : status;
   }
 
-  /** Per-server status of one kind, as reported in `_meta`. */
+  /** Per-server status of one kind, as reported in `_meta`: the last fetch, and entries left out. */
   status(kind: ListKind): Record<string, ServerListStatus> {
     const out: Record<string, ServerListStatus> = {};
     for (const [server, lists] of this.#servers) {
-      const naming = this.#namingErrors.get(server)?.[kind];
-      out[server] = naming && lists.status[kind].status === 'ok' ? { ...lists.status[kind], status: 'error', code: 'NAME_COLLISION', error: naming } : lists.status[kind];
+      const left = this.#entryErrors.get(server)?.[kind];
+      out[server] = left && lists.status[kind].status === 'ok' ? { ...lists.status[kind], status: 'error', code: left.code, error: left.message } : lists.status[kind];
     }
     return out;
+  }
+
+  /** The outcome of the last fetch of one server's list, without entry errors. */
+  fetchStatus(server: string, kind: ListKind): ServerListStatus | undefined {
+    return this.#servers.get(server)?.status[kind];
   }
 
   tools(): readonly ToolEntry[] {
@@ -111,7 +129,7 @@ export class Catalog {
   }
   /** Find a tool by its upstream name on a given server. */
   toolOf(server: string, upstreamName: string): ToolEntry | undefined {
-    return this.#tools.find((t) => t.server === server && t.upstreamName === upstreamName);
+    return this.#toolsByUpstream.get(`${server}\u0000${upstreamName}`);
   }
   prompts(): readonly PromptEntry[] {
     return this.#prompts;
@@ -125,6 +143,10 @@ export class Catalog {
   templates(): readonly ResourceTemplateEntry[] {
     return this.#templates.map((t) => t.entry);
   }
+  /** A template by its exposed URI template. */
+  template(uriTemplate: string): ResourceTemplateEntry | undefined {
+    return this.#templatesByUri.get(uriTemplate);
+  }
 
   /**
    * Where a URI goes: a listed resource, else the first template (server order) that matches it,
@@ -135,16 +157,16 @@ export class Catalog {
     if (hit) return { server: hit.server, upstreamUri: hit.upstreamUri };
     for (const t of this.#templates) {
       if (t.prefix && !uri.startsWith(t.prefix)) continue;
-      if (t.matcher.match(uri)) return { server: t.entry.server, upstreamUri: uri.slice(t.prefix.length) };
+      if (matches(t.matcher, uri)) return { server: t.entry.server, upstreamUri: uri.slice(t.prefix.length) };
     }
     return undefined;
   }
 
   /** Exposed URI of an upstream resource URI (for notifications such as `resources/updated`). */
   exposedUri(server: string, upstreamUri: string): string {
-    const listed = this.#resources.find((r) => r.server === server && r.upstreamUri === upstreamUri);
+    const listed = this.#resourcesByUpstream.get(`${server}\u0000${upstreamUri}`);
     if (listed) return listed.uri;
-    const template = this.#templates.find((t) => t.entry.server === server && t.prefix && t.matcher.match(`${t.prefix}${upstreamUri}`));
+    const template = this.#templates.find((t) => t.entry.server === server && t.prefix && matches(t.matcher, `${t.prefix}${upstreamUri}`));
     return template ? `${template.prefix}${upstreamUri}` : upstreamUri;
   }
 
@@ -165,14 +187,18 @@ export class Catalog {
         ? this.#namer.names(kind === 'tools' ? 'tool' : 'prompt', requests)
         : this.#namer.uris(kind === 'resources' ? 'resource' : 'template', requests);
 
-    for (const errors of this.#namingErrors.values()) delete errors[kind];
+    for (const errors of this.#entryErrors.values()) delete errors[kind];
+    const leaveOut = (server: string, code: string, message: string): void => {
+      const errors = this.#entryErrors.get(server) ?? {};
+      const previous = errors[kind];
+      errors[kind] = previous ? { code: previous.code, message: `${previous.message}; ${message}` } : { code, message };
+      this.#entryErrors.set(server, errors);
+    };
     const exposed: { server: string; upstream: string; name: string; item: Tool | Prompt | Resource | ResourceTemplate }[] = [];
     names.forEach((name, i) => {
       const { server, item } = sources[i]!;
       if (name instanceof Error) {
-        const errors = this.#namingErrors.get(server) ?? {};
-        errors[kind] = errors[kind] ? `${errors[kind]}; ${name.message}` : name.message;
-        this.#namingErrors.set(server, errors);
+        leaveOut(server, (name as { code?: string }).code ?? 'NAME_COLLISION', name.message);
         return;
       }
       if (name === undefined) return;
@@ -181,8 +207,9 @@ export class Catalog {
 
     switch (kind) {
       case 'tools':
-        this.#tools = exposed.map((e) => ({ name: e.name, server: e.server, upstreamName: e.upstream, tool: { ...(e.item as Tool), name: e.name } }));
+        this.#tools = exposed.map((e) => ({ name: e.name, server: e.server, upstreamName: e.upstream, tool: { ...(e.item as Tool), name: e.name }, listed: true }));
         this.#toolsByName = new Map(this.#tools.map((t) => [t.name, t]));
+        this.#toolsByUpstream = new Map(this.#tools.map((t) => [`${t.server}\u0000${t.upstreamName}`, t]));
         break;
       case 'prompts':
         this.#prompts = exposed.map((e) => ({ name: e.name, server: e.server, upstreamName: e.upstream, prompt: { ...(e.item as Prompt), name: e.name } }));
@@ -191,15 +218,39 @@ export class Catalog {
       case 'resources':
         this.#resources = exposed.map((e) => ({ uri: e.name, server: e.server, upstreamUri: e.upstream, resource: { ...(e.item as Resource), uri: e.name } }));
         this.#resourcesByUri = new Map(this.#resources.map((r) => [r.uri, r]));
+        this.#resourcesByUpstream = new Map(this.#resources.map((r) => [`${r.server}\u0000${r.upstreamUri}`, r]));
         break;
-      case 'templates':
-        this.#templates = exposed.map((e) => ({
-          entry: { uriTemplate: e.name, server: e.server, upstreamUriTemplate: e.upstream, template: { ...(e.item as ResourceTemplate), uriTemplate: e.name } },
-          matcher: new UriTemplate(e.name),
-          prefix: e.name.endsWith(e.upstream) ? e.name.slice(0, e.name.length - e.upstream.length) : '',
-        }));
+      case 'templates': {
+        const templates: CompiledTemplate[] = [];
+        for (const e of exposed) {
+          let matcher: UriTemplate;
+          try {
+            matcher = new UriTemplate(e.name);
+          } catch (error) {
+            // One malformed template from one upstream must not take the others' templates down.
+            leaveOut(e.server, 'INVALID_ENTRY', `resource template ${JSON.stringify(e.upstream)} is not a valid URI template: ${(error as Error).message}`);
+            continue;
+          }
+          templates.push({
+            entry: { uriTemplate: e.name, server: e.server, upstreamUriTemplate: e.upstream, template: { ...(e.item as ResourceTemplate), uriTemplate: e.name } },
+            matcher,
+            prefix: e.name.endsWith(e.upstream) ? e.name.slice(0, e.name.length - e.upstream.length) : '',
+          });
+        }
+        this.#templates = templates;
+        this.#templatesByUri = new Map(templates.map((t) => [t.entry.uriTemplate, t.entry]));
         break;
+      }
     }
+  }
+}
+
+/** The SDK's matcher throws on over-long input; a URI it cannot match simply does not match. */
+function matches(matcher: UriTemplate, uri: string): boolean {
+  try {
+    return matcher.match(uri) !== null;
+  } catch {
+    return false;
   }
 }
 

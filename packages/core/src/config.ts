@@ -1,3 +1,4 @@
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { parseServerConfig, transportKindOf, type ServerConfig, type TransportKind } from '@mcp-bridge/transports';
 import { ConfigError } from './errors.js';
@@ -18,6 +19,11 @@ export interface BridgeOptions {
   naming?: NamingOptions;
   /** Client identity sent to upstreams (default `{ name: 'mcp-bridge', version: <core version> }`). */
   clientInfo?: { name: string; version: string };
+  /**
+   * Capabilities announced to upstreams (default none). Announce `sampling`, `elicitation` or
+   * `roots` only with handlers for them, registered on `client:created`.
+   */
+  clientCapabilities?: ClientCapabilities;
   /** Default per-request timeout in ms when the caller gives none (default 60_000). */
   requestTimeout?: number;
   /** Connect + initialize timeout per upstream in ms (default 30_000). */
@@ -34,7 +40,8 @@ export interface BridgeOptions {
   onError?: (error: unknown) => void;
 }
 
-const positiveMs = z.number().int().positive().finite();
+// setTimeout's limit: a larger delay would fire at once.
+const positiveMs = z.number().int().positive().max(2 ** 31 - 1, 'must be at most 2147483647 ms (about 24.8 days)');
 
 const optionsSchema = z.object({
   servers: z.record(z.string(), z.unknown()).optional(),
@@ -48,6 +55,7 @@ const optionsSchema = z.object({
     .strict()
     .optional(),
   clientInfo: z.object({ name: z.string().min(1), version: z.string().min(1) }).optional(),
+  clientCapabilities: z.record(z.string(), z.unknown()).optional(),
   requestTimeout: positiveMs.optional(),
   connectTimeout: positiveMs.optional(),
   startTimeout: positiveMs.optional(),

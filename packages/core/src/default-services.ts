@@ -1,7 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { connect, type Connection } from '@mcp-bridge/transports';
+import { waitForCall } from './call-wait.js';
 import { BridgeStateError, UpstreamUnavailableError } from './errors.js';
-import type { Balancer, CallContext, Pool, PoolHost, TransportService, Upstream } from './types.js';
+import type { Balancer, CallContext, HealthPolicyFactory, Pool, PoolHost, TransportService, Upstream } from './types.js';
 
 /**
  * Core's balancer: the first replica not yet tried by this call that is not unhealthy; failing
@@ -22,6 +23,26 @@ export const firstHealthyBalancer: Balancer = {
     return untried ?? healthy ?? candidates[0];
   },
 };
+
+/**
+ * Core's passive health: unhealthy when a connection fails or is lost, or when a call fails at the
+ * transport level (refused, reset, HTTP error); healthy again on connect or on the next success.
+ */
+export const defaultHealthPolicy: HealthPolicyFactory = (host) => ({
+  connected(up) {
+    host.setHealth(up, 'healthy');
+  },
+  disconnected(up, error) {
+    host.setHealth(up, 'unhealthy', error?.message);
+  },
+  attempted(up, _ctx, error) {
+    if (error === undefined) {
+      if (up.health !== 'healthy' && up.status === 'ready') host.setHealth(up, 'healthy', 'a call succeeded');
+    } else if (UpstreamUnavailableError.isInstance(error)) {
+      host.setHealth(up, 'unhealthy', (error as Error).message);
+    }
+  },
+});
 
 /** Core's transport service: the connectors of `@mcp-bridge/transports`. */
 export const defaultTransport: TransportService = { connect };
@@ -110,7 +131,8 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
     run<T>(up: Upstream, ctx: CallContext, fn: (client: Client, ctx: CallContext) => Promise<T>): Promise<T> {
       const conn = slots.get(up)?.connection;
       if (conn) return fn(conn.client, ctx);
-      return open(up).then((c) => fn(c.client, ctx));
+      // A connect is shared by every call waiting for it; each call still keeps its own deadline.
+      return waitForCall(open(up), ctx, `server "${up.server}"`).then((c) => fn(c.client, ctx));
     },
     async warm(up) {
       await open(up);

@@ -53,26 +53,28 @@ export class BridgeError extends Error {
     // The brand lists every class of the chain, so `x instanceof RetryExhaustedError` and
     // `x instanceof BridgeError` both hold for one error, whatever copy of core created it.
     const brands: string[] = [];
-    for (let c: unknown = new.target; c && c !== Error; c = Object.getPrototypeOf(c)) {
-      const b = Object.prototype.hasOwnProperty.call(c, 'brand') ? (c as { brand: string }).brand : (c as { name: string }).name;
-      brands.push(b);
-    }
+    for (let c: unknown = new.target; c && c !== Error; c = Object.getPrototypeOf(c)) brands.push(ownBrand(c));
     Object.defineProperty(this, BRAND, { value: brands, enumerable: false });
   }
 
   /** Branded check: true for errors of this class made by any copy of `@mcp-bridge/core`. */
   static isInstance(value: unknown): boolean {
-    return brandOf(value)?.includes(this.brand) ?? false;
+    return brandOf(value)?.includes(ownBrand(this)) ?? false;
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandOf(value)?.includes(this.brand) ?? false;
+    return brandOf(value)?.includes(ownBrand(this)) ?? false;
   }
 
   /** A JSON-friendly view (for logs and the gateway's error data). */
   toJSON(): { name: string; code: string; message: string; data?: Record<string, unknown> } {
     return { name: this.name, code: this.code, message: this.message, ...(this.data ? { data: this.data } : {}) };
   }
+}
+
+/** A class's own brand; a subclass that declares none is branded by its name, never by its parent's brand. */
+function ownBrand(cls: unknown): string {
+  return Object.prototype.hasOwnProperty.call(cls, 'brand') ? (cls as { brand: string }).brand : (cls as { name: string }).name;
 }
 
 function brandOf(value: unknown): readonly string[] | undefined {
@@ -91,6 +93,7 @@ export type PluginErrorCode =
   | 'PLUGIN_CYCLE'
   | 'PLUGIN_SETUP_TIMEOUT'
   | 'PLUGIN_SETUP_FAILED'
+  | 'PLUGIN_CLEANUP_FAILED'
   | 'PLUGIN_OPTIONS_INVALID'
   | 'SERVICE_CONFLICT'
   | 'SERVICE_MISSING'

@@ -34,7 +34,11 @@ export class EventBus {
     if (!list) return;
     for (const listener of list) {
       try {
-        (listener as Listener<E>)(payload);
+        const result: unknown = (listener as Listener<E>)(payload);
+        // An async listener's rejection would otherwise be unhandled and could take the process down.
+        if (result !== undefined && typeof (result as PromiseLike<unknown>).then === 'function') {
+          (result as Promise<unknown>).then(undefined, (error: unknown) => this.#onListenerError(event, error));
+        }
       } catch (error) {
         this.#onListenerError(event, error);
       }

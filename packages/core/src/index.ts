@@ -32,7 +32,9 @@ export {
 export type { BridgeErrorOptions, PluginErrorCode } from './errors.js';
 export { createNamer, NAME_PATTERN, stableHash, toValidName } from './naming.js';
 export type { NamingOptions, NamingPolicy } from './naming.js';
-export { createDefaultPool, firstHealthyBalancer } from './default-services.js';
+export { createDefaultPool, defaultHealthPolicy, firstHealthyBalancer } from './default-services.js';
+export { waitForCall } from './call-wait.js';
+export type { ResourceTarget } from './catalog.js';
 export type { DefaultPoolOptions } from './default-services.js';
 export { PHASES } from './types.js';
 export type {
@@ -41,6 +43,9 @@ export type {
   BridgeExtensions,
   CallContext,
   CallState,
+  HealthHost,
+  HealthPolicy,
+  HealthPolicyFactory,
   HealthState,
   Listener,
   McpMethod,

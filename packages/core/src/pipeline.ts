@@ -53,14 +53,22 @@ export function compileMethod(method: McpMethod, registered: readonly Registered
     attempt = (ctx) => {
       ctx.attempt++;
       ctx.upstream = undefined;
-      core.pick(ctx);
+      try {
+        core.pick(ctx);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return afterPick(ctx);
     };
   } else {
     const routed = wrapAll(
       route,
       (ctx) => {
-        if (ctx.upstream === undefined) core.pick(ctx);
+        try {
+          if (ctx.upstream === undefined) core.pick(ctx);
+        } catch (error) {
+          return Promise.reject(error);
+        }
         return afterPick(ctx);
       },
       method,
@@ -82,9 +90,18 @@ function wrapAll(list: readonly RegisteredMiddleware[], inner: Step, method: Mcp
 
 function wrapOne(mw: Middleware, next: Step, method: McpMethod): Step {
   const handle = mw.handle.bind(mw);
+  // `next` always returns a promise, even when the step below throws synchronously, so a
+  // middleware's `next().finally(...)` always runs.
+  const safeNext = (ctx: CallContext): Promise<unknown> => {
+    try {
+      return next(ctx);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
   const filter = method === 'tools/call' ? toolFilter(mw.tools) : undefined;
-  if (!filter) return (ctx) => handle(ctx, () => next(ctx));
-  return (ctx) => (ctx.tool && filter(ctx.tool) ? handle(ctx, () => next(ctx)) : next(ctx));
+  if (!filter) return (ctx) => handle(ctx, () => safeNext(ctx));
+  return (ctx) => (ctx.tool && filter(ctx.tool) ? handle(ctx, () => safeNext(ctx)) : next(ctx));
 }
 
 function toolFilter(tools: Middleware['tools']): ((tool: ToolEntry) => boolean) | undefined {

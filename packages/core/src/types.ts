@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Progress, Tool, Prompt, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
+import type { Implementation, Progress, Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection, ConnectOptions, ServerConfig, TransportKind } from '@mcp-bridge/transports';
 import type { Bridge } from './bridge.js';
 
@@ -64,6 +64,10 @@ export interface Upstream {
   lastError: Error | undefined;
   /** Calls in flight on this upstream (maintained by the host; used by pickers). */
   inFlight: number;
+  /** What the upstream said it can do at its last initialize (`undefined` until it connected). */
+  capabilities: ServerCapabilities | undefined;
+  /** Name and version the upstream reported at its last initialize. */
+  serverInfo: Implementation | undefined;
 }
 
 /** Tool entry of the merged catalog. */
@@ -76,6 +80,11 @@ export interface ToolEntry {
   readonly upstreamName: string;
   /** The tool as exposed (name rewritten). */
   readonly tool: Tool;
+  /**
+   * False for a tool called by upstream name (`server/tool`) that the catalog does not list: its
+   * annotations are unknown, so plugins must treat it as unsafe (not read-only, not idempotent).
+   */
+  readonly listed: boolean;
 }
 
 /** Prompt entry of the merged catalog. */
@@ -130,10 +139,17 @@ export interface CallContext {
   params: Record<string, unknown>;
   /** For `tools/call`: the catalog entry of the tool. */
   readonly tool: ToolEntry | undefined;
-  /** Caller cancellation and overall deadline; `undefined` when the caller set neither. */
+  /**
+   * The caller's cancellation, `undefined` when the caller gave none. The overall time limit is
+   * `deadline`, not part of this signal: a combined signal would cost two allocations on every call.
+   */
   signal: AbortSignal | undefined;
-  /** Absolute deadline (epoch ms) of the whole call across attempts, if any. */
-  deadline: number | undefined;
+  /** Absolute deadline (epoch ms) of the whole call across attempts: the caller's `timeout`, or the bridge's `requestTimeout`. */
+  deadline: number;
+  /** Time limit of one attempt in ms (set by a retry plugin); the terminal sends `min(attemptTimeout, deadline - now)`. */
+  attemptTimeout: number | undefined;
+  /** `caller` for calls made through the client API; `catalog` for the host's own list refreshes. */
+  readonly origin: 'caller' | 'catalog';
   /** Attempt number, 1-based; incremented each time the call enters the `route` phase. */
   attempt: number;
   /** The upstream chosen for the current attempt (set by `route`). */
@@ -187,6 +203,11 @@ export interface BridgeEvents {
   notification: { server: string; upstream: Upstream; method: string; params: Record<string, unknown> | undefined };
   'catalog:changed': { server: string; kinds: readonly ('tools' | 'resources' | 'prompts')[] };
   'call:error': { ctx: CallContext; error: unknown };
+  /**
+   * A client for an upstream was created and is not connected yet: the place to register handlers
+   * for server-to-client requests (sampling, elicitation, roots). Runs once per connection attempt.
+   */
+  'client:created': { server: string; upstream: Upstream; client: Client };
   'host:ready': { servers: readonly string[] };
   'host:close': Record<string, never>;
 }
@@ -227,6 +248,32 @@ export interface Pool {
 /** Factory of a pool, given the host it connects through. */
 export type PoolFactory = (host: PoolHost) => Pool;
 
+/** What a health policy may change: an upstream's health, with the event that goes with it. */
+export interface HealthHost {
+  setHealth(upstream: Upstream, state: HealthState, reason?: string): void;
+}
+
+/**
+ * Passive health: turns connection and call outcomes into an upstream's health. Core's default
+ * marks an upstream unhealthy when its connection fails or a call fails at the transport level,
+ * and healthy again when it connects or a call succeeds; the health plugin replaces it with
+ * thresholds, ejection times and probes.
+ */
+export interface HealthPolicy {
+  /** A connection to the upstream opened. */
+  connected(upstream: Upstream): void;
+  /** A connection failed to open, or was lost. */
+  disconnected(upstream: Upstream, error: Error | undefined): void;
+  /**
+   * An attempt ended. `error` is undefined on success, including results the upstream marked
+   * `isError` and JSON-RPC errors it sent: the upstream answered, so it is alive.
+   */
+  attempted(upstream: Upstream, ctx: CallContext, error: unknown): void;
+}
+
+/** Factory of a health policy, given what it may change. */
+export type HealthPolicyFactory = (host: HealthHost) => HealthPolicy;
+
 /** Opens connections by transport kind. */
 export interface TransportService {
   connect(server: string, config: ServerConfig, options: ConnectOptions): Promise<Connection>;
@@ -258,6 +305,7 @@ export interface Services {
   pool: PoolFactory;
   transport: TransportService;
   namer: Namer;
+  health: HealthPolicyFactory;
 }
 
 /**

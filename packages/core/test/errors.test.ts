@@ -46,3 +46,12 @@ describe('branded errors', () => {
     expect(e.message).toContain('[mcp-bridge-plugin-quota]');
   });
 });
+
+describe('brands of subclasses that declare none', () => {
+  it('use the class name, never the parent brand', () => {
+    class MyError extends BridgeError {}
+    expect(new RetryExhaustedError('x')).not.toBeInstanceOf(MyError);
+    expect(new MyError('MINE', 'x')).toBeInstanceOf(MyError);
+    expect(new MyError('MINE', 'x')).toBeInstanceOf(BridgeError);
+  });
+});

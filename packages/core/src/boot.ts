@@ -1,0 +1,123 @@
+import { BridgeError, PluginError } from './errors.js';
+import type { EventBus } from './events.js';
+import type { RegisteredMiddleware } from './pipeline.js';
+import { orderPlugins } from './plugin-order.js';
+import type { BridgeExtensions, Plugin, PluginApi, Services } from './types.js';
+import { PHASES } from './types.js';
+import type { Bridge } from './bridge.js';
+
+const PHASE_SET: ReadonlySet<string> = new Set(PHASES);
+const ORDERS: ReadonlySet<unknown> = new Set([undefined, 'before', 'after']);
+
+/** What booting the plugins produced. */
+export interface BootResult {
+  readonly middleware: readonly RegisteredMiddleware[];
+  readonly services: ReadonlyMap<keyof Services, unknown>;
+}
+
+/** What boot needs from the bridge. */
+export interface BootHost {
+  readonly bridge: Bridge;
+  readonly events: EventBus;
+  readonly signal: AbortSignal;
+  readonly coreVersion: string;
+  readonly setupTimeout: number;
+  /** Core's default for every slot it ships one for. */
+  readonly defaults: ReadonlyMap<keyof Services, unknown>;
+  /** Where cleanups go; they run in reverse order at close (or when boot fails). */
+  readonly cleanups: { plugin: string; fn: () => void | Promise<void> }[];
+}
+
+/**
+ * Runs the boot algorithm of DESIGN 3.1: check and order the plugins, run each `setup` with its
+ * timeout, collect middleware, services and exposed values. Stops between setups when the bridge
+ * is closed meanwhile. Every failure is a {@link PluginError} naming the plugin.
+ */
+export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): Promise<BootResult> {
+  const ordered = orderPlugins(plugins, host.coreVersion, new Set(host.defaults.keys()));
+  const services = new Map<keyof Services, { value: unknown; plugin: string }>();
+  for (const [slot, value] of host.defaults) services.set(slot, { value, plugin: '@mcp-bridge/core' });
+  const middleware: RegisteredMiddleware[] = [];
+  let seq = 0;
+
+  for (const plugin of ordered) {
+    if (host.signal.aborted) throw host.signal.reason;
+    const name = plugin.name;
+    let open = true;
+    const afterSetup = (what: string): never => {
+      throw new PluginError('PIPELINE_FROZEN', name, `called api.${what}() after setup; register middleware, services and exposed values during setup only`);
+    };
+    const api: PluginApi = {
+      plugin: name,
+      bridge: host.bridge,
+      signal: host.signal,
+      on: (event, listener) => host.events.on(event, listener),
+      emit: (event, payload) => host.events.emit(event, payload),
+      hasListeners: (event) => host.events.has(event),
+      use: (mw) => {
+        if (!open) afterSetup('use');
+        if (!mw || typeof mw.handle !== 'function' || !PHASE_SET.has(mw.phase)) {
+          throw new PluginError('PLUGIN_INVALID', name, `api.use() needs { phase, handle }, with phase one of ${PHASES.join(', ')} (got ${JSON.stringify(mw?.phase)})`);
+        }
+        if (!ORDERS.has(mw.order)) {
+          throw new PluginError('PLUGIN_INVALID', name, `api.use(): order must be "before", "after" or absent (got ${JSON.stringify(mw.order)})`);
+        }
+        middleware.push({ middleware: { name, ...mw }, plugin: name, seq: seq++ });
+      },
+      provide: (slot, implementation) => {
+        if (!open) afterSetup('provide');
+        if (!plugin.provides?.includes(slot)) {
+          throw new PluginError('SERVICE_UNDECLARED', name, `provides the "${String(slot)}" service without listing it in \`provides\``);
+        }
+        services.set(slot, { value: implementation, plugin: name });
+      },
+      service: (slot) => {
+        const entry = services.get(slot);
+        if (!entry) throw new PluginError('SERVICE_MISSING', name, `asked for the "${String(slot)}" service, which nothing provides`);
+        return entry.value as Services[typeof slot];
+      },
+      expose: (key, value) => {
+        if (!open) afterSetup('expose');
+        expose(host.bridge, name, key, value);
+      },
+      onClose: (fn) => {
+        host.cleanups.push({ plugin: name, fn });
+      },
+    };
+    try {
+      await runSetup(plugin, api, plugin.setupTimeout ?? host.setupTimeout);
+    } finally {
+      open = false;
+    }
+    for (const slot of plugin.provides ?? []) {
+      if (services.get(slot)?.plugin !== name) {
+        throw new PluginError('SERVICE_MISSING', name, `lists "${String(slot)}" in \`provides\` but did not call api.provide("${String(slot)}", ...) in setup`);
+      }
+    }
+  }
+  // Frozen: the pipeline is compiled from this list once; it never changes again.
+  return { middleware: Object.freeze(middleware), services: new Map([...services].map(([k, v]) => [k, v.value])) };
+}
+
+function expose(bridge: Bridge, plugin: string, key: keyof BridgeExtensions, value: unknown): void {
+  if (key in bridge) throw new PluginError('PLUGIN_INVALID', plugin, `cannot expose "${String(key)}": the bridge already has it`);
+  Object.defineProperty(bridge, key, { value, enumerable: true, configurable: false, writable: false });
+}
+
+async function runSetup(plugin: Plugin, api: PluginApi, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PluginError('PLUGIN_SETUP_TIMEOUT', plugin.name, `setup did not finish within ${timeoutMs} ms`, { data: { timeoutMs } })),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([Promise.resolve().then(() => plugin.setup(api)), timeout]);
+  } catch (error) {
+    if (BridgeError.isInstance(error)) throw error;
+    throw new PluginError('PLUGIN_SETUP_FAILED', plugin.name, `setup failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}

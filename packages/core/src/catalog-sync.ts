@@ -1,0 +1,146 @@
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt } from '@modelcontextprotocol/sdk/types.js';
+import type { Catalog, ListKind } from './catalog.js';
+import { BridgeError } from './errors.js';
+import type { McpMethod, ServerListStatus, Upstream } from './types.js';
+
+/** Every kind of list a server contributes. */
+export const ALL_KINDS: readonly ListKind[] = ['tools', 'prompts', 'resources', 'templates'];
+
+const LIST_METHODS: Record<ListKind, { method: McpMethod; field: string; capability: 'tools' | 'prompts' | 'resources' }> = {
+  tools: { method: 'tools/list', field: 'tools', capability: 'tools' },
+  prompts: { method: 'prompts/list', field: 'prompts', capability: 'prompts' },
+  resources: { method: 'resources/list', field: 'resources', capability: 'resources' },
+  templates: { method: 'resources/templates/list', field: 'resourceTemplates', capability: 'resources' },
+};
+
+/** A list is fetched at most this many pages per refresh (a cursor that never ends is an upstream bug). */
+const MAX_LIST_PAGES = 1000;
+
+/** What the sync needs from the host. */
+export interface CatalogSyncHost {
+  readonly catalog: Catalog;
+  /** Connects some upstream of the server (capabilities are then known) and returns it. */
+  warm(server: string): Promise<Upstream>;
+  /** Sends one of the host's own list requests through the pipeline. */
+  list(server: string, method: McpMethod, params: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** False once the bridge is closing: late results are dropped. */
+  live(): boolean;
+  /** One server's list of one kind changed. */
+  changed(server: string, kind: 'tools' | 'prompts' | 'resources'): void;
+}
+
+interface Flight {
+  promise: Promise<void>;
+  again: boolean;
+}
+
+/**
+ * Keeps the catalog in step with the upstreams. One fetch at a time per server and kind, so an
+ * older answer can never overwrite a newer one; a request for a refresh while one runs makes it run
+ * once more when it ends (coalescing any number of `list_changed` and `listTools()` calls).
+ * `catalog:changed` is reported only when a list really changed.
+ */
+export class CatalogSync {
+  readonly #host: CatalogSyncHost;
+  readonly #flights = new Map<string, Flight>();
+  readonly #fingerprints = new Map<string, string>();
+
+  constructor(host: CatalogSyncHost) {
+    this.#host = host;
+  }
+
+  /** Refresh `kinds` of one server; resolves when the catalog reflects a fetch started after this call. Never rejects. */
+  async refresh(server: string, kinds: readonly ListKind[] = ALL_KINDS): Promise<void> {
+    await Promise.all(kinds.map((kind) => this.#refreshKind(server, kind)));
+  }
+
+  /** Every refresh in flight (for a clean close). */
+  inFlight(): Promise<void>[] {
+    return [...this.#flights.values()].map((f) => f.promise);
+  }
+
+  /** Forget a removed server's fingerprints. */
+  forget(server: string): void {
+    for (const kind of ALL_KINDS) this.#fingerprints.delete(`${server}\u0000${kind}`);
+  }
+
+  #refreshKind(server: string, kind: ListKind): Promise<void> {
+    const key = `${server}\u0000${kind}`;
+    const running = this.#flights.get(key);
+    if (running) {
+      running.again = true;
+      return running.promise;
+    }
+    const flight: Flight = { promise: Promise.resolve(), again: false };
+    flight.promise = (async () => {
+      try {
+        do {
+          flight.again = false;
+          await this.#fetch(server, kind);
+        } while (flight.again && this.#host.live());
+      } finally {
+        this.#flights.delete(key);
+      }
+    })();
+    this.#flights.set(key, flight);
+    return flight.promise;
+  }
+
+  async #fetch(server: string, kind: ListKind): Promise<void> {
+    const { catalog } = this.#host;
+    const spec = LIST_METHODS[kind];
+    let upstream: Upstream;
+    try {
+      upstream = await this.#host.warm(server);
+    } catch (error) {
+      catalog.setFailed(server, kind, failureStatus(error));
+      return;
+    }
+    // Known capabilities decide; unknown ones (a pool that connects lazily) mean "ask and see".
+    if (upstream.capabilities && !upstream.capabilities[spec.capability]) {
+      this.#apply(server, kind, []);
+      return;
+    }
+    const items: unknown[] = [];
+    try {
+      const seen = new Set<string>();
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_LIST_PAGES; page++) {
+        const result = await this.#host.list(server, spec.method, cursor ? { cursor } : {});
+        const pageItems = result[spec.field];
+        if (Array.isArray(pageItems)) items.push(...(pageItems as unknown[]));
+        cursor = typeof result.nextCursor === 'string' && result.nextCursor ? result.nextCursor : undefined;
+        if (!cursor || seen.has(cursor)) break;
+        seen.add(cursor);
+      }
+    } catch (error) {
+      // A server that says it has resources but no templates answers -32601: that is an empty list.
+      if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) {
+        this.#apply(server, kind, []);
+        return;
+      }
+      catalog.setFailed(server, kind, failureStatus(error));
+      return;
+    }
+    if (this.#host.live()) this.#apply(server, kind, items);
+  }
+
+  #apply(server: string, kind: ListKind, items: unknown[]): void {
+    const key = `${server}\u0000${kind}`;
+    const fingerprint = JSON.stringify(items);
+    // A server that never listed contributed nothing: an empty first list is no change.
+    const before = this.#fingerprints.get(key) ?? '[]';
+    this.#host.catalog.setList(server, kind as 'prompts', items as Prompt[]);
+    this.#fingerprints.set(key, fingerprint);
+    if (before !== fingerprint) this.#host.changed(server, kind === 'templates' ? 'resources' : kind);
+  }
+}
+
+/** How a failed fetch is reported in `_meta['mcp-bridge/servers']`. */
+export function failureStatus(error: unknown): ServerListStatus {
+  const code = BridgeError.isInstance(error) ? (error as BridgeError).code : error instanceof McpError ? `JSONRPC_${error.code}` : 'ERROR';
+  const status: ServerListStatus['status'] =
+    code === 'TIMEOUT' ? 'timeout' : code === 'UPSTREAM_UNAVAILABLE' ? 'unavailable' : code === 'CIRCUIT_OPEN' ? 'circuit-open' : 'error';
+  return { status, code, error: error instanceof Error ? error.message : String(error) };
+}
