@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { connect, type Connection } from '@mcp-bridge/transports';
 import { rejection, textOf } from './helpers/fixture-server.js';
 import { leakSnapshot } from './helpers/leaks.js';
@@ -59,6 +60,34 @@ describe('HTTP transports', () => {
         expect(request.headers['authorization']).toBe('Bearer s3cret');
         expect(request.headers['x-team']).toBe('blue');
       }
+    });
+
+    it("uses the SDK's OAuth provider: its access token reaches the server", async () => {
+      const server = await track(startStreamableHttpServer({ requireBearer: 'oauth-access-token' }));
+      let tokenReads = 0;
+      const authProvider: OAuthClientProvider = {
+        get redirectUrl() {
+          return 'http://127.0.0.1/callback';
+        },
+        get clientMetadata() {
+          return { redirect_uris: ['http://127.0.0.1/callback'], client_name: 'mcp-bridge test' };
+        },
+        clientInformation: () => ({ client_id: 'test-client' }),
+        tokens: () => {
+          tokenReads++;
+          return { access_token: 'oauth-access-token', token_type: 'Bearer' };
+        },
+        saveTokens: () => undefined,
+        redirectToAuthorization: () => {
+          throw new Error('no interactive authorization in tests');
+        },
+        saveCodeVerifier: () => undefined,
+        codeVerifier: () => 'verifier',
+      };
+      const connection = await open('remote', { type: 'streamable-http', url: server.url, authProvider });
+      expect(textOf(await connection.client.callTool({ name: 'echo', arguments: { text: 'authorized' } }))).toBe('authorized');
+      expect(tokenReads).toBeGreaterThan(0);
+      for (const request of server.requests) expect(request.headers['authorization']).toBe('Bearer oauth-access-token');
     });
 
     it('fails clearly on 401 and does not fall back to SSE', async () => {
