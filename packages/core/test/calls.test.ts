@@ -24,7 +24,7 @@ describe('calls', () => {
     const slowToStart = {
       type: 'in-memory' as const,
       server: async () => {
-        if (instances.length > 0) await sleep(1_500); // every reconnect is slow
+        if (instances.length > 0) await sleep(4_000); // every reconnect is slow
         const s = fixtureServer('slow-start').server;
         instances.push(s);
         return s;
@@ -35,12 +35,12 @@ describe('calls', () => {
     await sleep(20);
     let t = Date.now();
     await expect(bridge.callTool('echo', {}, { timeout: 200 })).rejects.toBeInstanceOf(TimeoutError);
-    expect(Date.now() - t).toBeLessThan(800);
+    expect(Date.now() - t).toBeLessThan(2_500);
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('stop waiting')), 100);
     t = Date.now();
     await expect(bridge.callTool('echo', {}, { signal: controller.signal })).rejects.toThrow('stop waiting');
-    expect(Date.now() - t).toBeLessThan(800);
+    expect(Date.now() - t).toBeLessThan(2_500);
     // The shared connect was not cancelled by those callers: a patient call gets through.
     expect(text(await bridge.callTool('echo', { text: 'patient' }))).toBe('slow-start:echo:patient');
   });
@@ -69,10 +69,10 @@ describe('calls', () => {
     };
     const bridge = await started({ servers: { a: { type: 'in-memory', server: () => slowServer() } }, requestTimeout: 5_000, plugins: [attemptLimit] });
     const t = Date.now();
-    const error = await bridge.callTool('wait', { ms: 2_000 }).catch((e: unknown) => e);
+    const error = await bridge.callTool('wait', { ms: 20_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as Error).message).toMatch(/timed out after 100 ms \(attempt 1\)/);
-    expect(Date.now() - t).toBeLessThan(1_000);
+    expect(Date.now() - t).toBeLessThan(4_000);
     const call = seen.find((s) => s.origin === 'caller')!;
     expect(call.deadline).toBeGreaterThan(4_800);
     expect(call.deadline).toBeLessThanOrEqual(5_000);
@@ -132,7 +132,7 @@ function slowServer(): McpServer {
   const s = new McpServer({ name: 'slow', version: '1' });
   s.registerTool('wait', { inputSchema: {} }, async (_args, extra) => {
     await new Promise((resolve) => {
-      const t = setTimeout(resolve, 2_000);
+      const t = setTimeout(resolve, 20_000);
       extra.signal.addEventListener('abort', () => {
         clearTimeout(t);
         resolve(undefined);

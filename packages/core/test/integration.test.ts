@@ -70,7 +70,7 @@ describe('one bridge over three real upstreams (stdio child, Streamable HTTP, in
     const started = Date.now();
     controller.abort(new Error('user pressed stop'));
     await expect(call).rejects.toThrow(/user pressed stop/);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
     await http.ledger.waitFor((l) => l.cancelled('slow') === 1);
   });
 
@@ -89,7 +89,7 @@ describe('one bridge over three real upstreams (stdio child, Streamable HTTP, in
     process.kill(pid, 'SIGKILL');
     const error = await inFlight;
     // The call on the dead process fails at once, not after its timeout.
-    expect(Date.now() - killedAt).toBeLessThan(2_000);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(bridge.status()[0]).toMatchObject({ name: 'local', state: 'down', upstreams: [{ status: 'failed', health: 'unhealthy' }] });
     // The others are untouched.
