@@ -112,7 +112,7 @@ describe('HTTP transports', () => {
       await expect(connect('hang', { type: 'http', url: server.url }, { timeoutMs: 300 })).rejects.toThrow(
         /^MCP server "hang": connect timed out after 300 ms \(streamable-http: /,
       );
-      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
     });
 
     it('names the network error when nothing listens', async () => {
