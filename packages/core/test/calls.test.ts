@@ -1,22 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { createBridge, NoUpstreamError, TimeoutError, type Bridge, type BridgeOptions, type CallContext, type Plugin } from '../src/index.js';
-import { fixtureServer, inMemory } from './fixtures.js';
+import { createBridge, NoUpstreamError, TimeoutError, type CallContext, type Plugin } from '../src/index.js';
+import { fixtureServer, inMemory, text, useBridges } from './fixtures.js';
 
-const open: Bridge[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((b) => b.close()));
-});
-
-async function started(options: BridgeOptions): Promise<Bridge> {
-  const bridge = createBridge(options);
-  open.push(bridge);
-  await bridge.start();
-  return bridge;
-}
+const { started, track } = useBridges();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const text = (r: { content: unknown[] }) => (r.content[0] as { text: string }).text;
 
 describe('calls', () => {
   it("keep the caller's timeout and abort while the pool reconnects", async () => {
@@ -98,7 +87,7 @@ describe('calls', () => {
       },
     ];
     const bridge = createBridge({ servers: { a: inMemory('a') }, plugins, startTimeout: 1_000 });
-    open.push(bridge);
+    track(bridge);
     await bridge.start();
     await expect(bridge.ping('a')).rejects.toBeInstanceOf(NoUpstreamError);
     expect(cleanedUp).toBe(true);

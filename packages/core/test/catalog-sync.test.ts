@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListResourcesRequestSchema, ListResourceTemplatesRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { createBridge, type Bridge, type BridgeOptions, type Plugin } from '../src/index.js';
-import { inMemory } from './fixtures.js';
+import { type Bridge, type Plugin } from '../src/index.js';
+import { inMemory, useBridges } from './fixtures.js';
 
-const open: Bridge[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((b) => b.close()));
-});
-
-async function started(options: BridgeOptions): Promise<Bridge> {
-  const bridge = createBridge(options);
-  open.push(bridge);
-  await bridge.start();
-  return bridge;
-}
+const { started } = useBridges();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const names = async (bridge: Bridge) => (await bridge.listTools()).tools.map((t) => t.name);

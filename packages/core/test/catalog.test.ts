@@ -1,21 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { createBridge, NotFoundError, UpstreamUnavailableError, type Bridge, type BridgeOptions } from '../src/index.js';
-import { fixtureServer, inMemory } from './fixtures.js';
+import { createBridge, NotFoundError, UpstreamUnavailableError } from '../src/index.js';
+import { fixtureServer, inMemory, text, useBridges } from './fixtures.js';
 
-const open: Bridge[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((b) => b.close()));
-});
+const { started } = useBridges();
 
-async function started(options: BridgeOptions): Promise<Bridge> {
-  const bridge = createBridge(options);
-  open.push(bridge);
-  await bridge.start();
-  return bridge;
-}
-
-const text = (r: { content: unknown[] }) => (r.content[0] as { text: string }).text;
 
 describe('the merged catalog', () => {
   it('merges tools, prefixes only the colliding ones, in a deterministic order, and routes calls back', async () => {

@@ -1,4 +1,6 @@
+import { afterEach } from 'vitest';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createBridge, type Bridge, type BridgeOptions } from '../src/index.js';
 import { z } from 'zod';
 
 /** A small in-process MCP server for core's unit tests. */
@@ -38,3 +40,30 @@ export function fixtureServer(name: string, tools: string[] = ['echo'], extra: {
 export function inMemory(name: string, tools?: string[], extra?: { resources?: boolean; prompts?: boolean }) {
   return { type: 'in-memory' as const, server: () => fixtureServer(name, tools, extra).server };
 }
+
+/**
+ * Bridges for one test file: `started(options)` creates and starts one; every bridge made here is
+ * closed after each test.
+ */
+export function useBridges() {
+  const open: Bridge[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((b) => b.close()));
+  });
+  return {
+    /** Close this bridge after the test. */
+    track<B extends Bridge>(bridge: B): B {
+      open.push(bridge);
+      return bridge;
+    },
+    async started(options: BridgeOptions): Promise<Bridge> {
+      const bridge = createBridge(options);
+      open.push(bridge);
+      await bridge.start();
+      return bridge;
+    },
+  };
+}
+
+/** The text of a tool result's first content block. */
+export const text = (result: { content: unknown[] }): string => (result.content[0] as { text: string }).text;

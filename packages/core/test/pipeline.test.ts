@@ -1,24 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBridge, type Bridge, type CallContext, type Middleware, type Plugin } from '../src/index.js';
-import { inMemory } from './fixtures.js';
+import { inMemory, text, useBridges } from './fixtures.js';
 
-const open: Bridge[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((b) => b.close()));
-});
-
+const { track } = useBridges();
 function using(name: string, ...middleware: Middleware[]): Plugin {
   return { name, version: '1.0.0', setup: (api) => middleware.forEach((m) => api.use(m)) };
 }
 
 async function bridgeWith(...plugins: Plugin[]): Promise<Bridge> {
   const bridge = createBridge({ servers: { a: inMemory('a', ['echo', 'other']) }, plugins });
-  open.push(bridge);
+  track(bridge);
   await bridge.start();
   return bridge;
 }
 
-const text = (r: { content: unknown[] }) => (r.content[0] as { text: string }).text;
 
 describe('the call pipeline', () => {
   it('runs phases outermost first, before/after within a phase, plugin order for ties', async () => {

@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createBridge, PluginError, type Bridge, type Plugin } from '../src/index.js';
-import { inMemory } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { createBridge, PluginError, type Plugin } from '../src/index.js';
+import { inMemory, useBridges } from './fixtures.js';
 
-const open: Bridge[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((b) => b.close()));
-});
-
+const { track } = useBridges();
 function plugin(name: string, extra: Partial<Plugin> = {}, log?: string[]): Plugin {
   return {
     name,
@@ -23,7 +19,7 @@ function plugin(name: string, extra: Partial<Plugin> = {}, log?: string[]): Plug
 
 async function bootError(plugins: Plugin[], options: Record<string, unknown> = {}): Promise<PluginError> {
   const bridge = createBridge({ plugins, ...options });
-  open.push(bridge);
+  track(bridge);
   const error = await bridge.start().then(
     () => undefined,
     (e: unknown) => e,
@@ -86,7 +82,7 @@ describe('plugin boot', () => {
         plugin('provider', { provides: ['namer'], setup: (api) => { log.push('setup provider'); api.provide('namer', api.service('namer')); } }, log),
       ],
     });
-    open.push(bridge);
+    track(bridge);
     await bridge.start();
     expect(log).toEqual(['setup a', 'setup b', 'setup uses-b', 'setup c', 'setup late', 'setup provider', 'setup consumer']);
     await bridge.close();
@@ -118,7 +114,7 @@ describe('plugin boot', () => {
   it('freezes the pipeline after setup', async () => {
     let saved: Parameters<Plugin['setup']>[0] | undefined;
     const bridge = createBridge({ plugins: [plugin('keeps-api', { setup: (api) => { saved = api; } })] });
-    open.push(bridge);
+    track(bridge);
     await bridge.start();
     expect(() => saved!.use({ phase: 'observe', handle: (_c, next) => next() })).toThrow(/called api.use\(\) after setup/);
   });
@@ -142,7 +138,7 @@ describe('plugin boot', () => {
         }),
       ],
     });
-    open.push(bridge);
+    track(bridge);
     await bridge.start();
     expect((bridge as unknown as { answer: number }).answer).toBe(42);
     expect(seen).toEqual([['a']]);

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpTestServer, stdioTestServer, type HttpTestServer } from '@mcp-bridge/testing';
-import { BridgeStateError, createBridge, UpstreamUnavailableError, type Bridge } from '../src/index.js';
+import { BridgeStateError, createBridge, UpstreamUnavailableError } from '../src/index.js';
 import { inMemory } from './fixtures.js';
 import { processesWith } from './processes.js';
 

@@ -1,22 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { stdioTestServer } from '@mcp-bridge/testing';
-import { ConfigError, createBridge, createDefaultPool, type Bridge, type BridgeOptions, type Plugin } from '../src/index.js';
-import { inMemory } from './fixtures.js';
+import { ConfigError, createDefaultPool, type Bridge, type Plugin } from '../src/index.js';
+import { inMemory, useBridges } from './fixtures.js';
 import { processesWith } from './processes.js';
 
-const open: Bridge[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((b) => b.close()));
-});
-
-async function started(options: BridgeOptions): Promise<Bridge> {
-  const bridge = createBridge(options);
-  open.push(bridge);
-  await bridge.start();
-  return bridge;
-}
+const { started } = useBridges();
 
 const names = async (bridge: Bridge) => (await bridge.listTools()).tools.map((t) => t.name);
 
