@@ -34,6 +34,7 @@ import {
   BridgeError,
   BridgeStateError,
   ConfigError,
+  InvalidResponseError,
   NoUpstreamError,
   NotFoundError,
   PluginError,
@@ -268,6 +269,7 @@ export class Bridge {
       changed: (server, kind) => {
         if (this.#state === 'ready') this.#events.emit('catalog:changed', { server, kinds: [kind] });
       },
+      onError: (error) => this.#onError(error),
     });
     this.#core = { pick: (ctx) => this.#pick(ctx), send: (ctx) => this.#send(ctx) };
     for (const method of PIPELINE_METHODS) this.#compiled.set(method, compileMethod(method, this.#middleware, this.#core));
@@ -319,7 +321,9 @@ export class Bridge {
                 cause,
                 data: { server: up.server, upstream: up.id, kind: up.kind },
               });
-          this.#events.emit('connect:error', { server: up.server, upstream: up, error, durationMs: performance.now() - started });
+          if (!this.#closeController.signal.aborted) {
+            this.#events.emit('connect:error', { server: up.server, upstream: up, error, durationMs: performance.now() - started });
+          }
           throw error;
         }
       },
@@ -330,11 +334,16 @@ export class Bridge {
   #statusChanged(up: Upstream, status: UpstreamStatus, error?: Error): void {
     up.status = status;
     if (error) up.lastError = error;
+    // Once closing, plugins have cleaned up: no more health changes or events.
+    if (this.#closeController.signal.aborted) return;
     if (status === 'ready') {
       up.lastError = undefined;
       this.#health.connected(up);
-      // A reconnect may come back with another catalog (a new version of the server): re-list it.
-      if (this.#connectedBefore.has(up) && this.#state === 'ready') void this.#sync.refresh(up.server);
+      // A reconnect may come back with another catalog (a new version of the server), and a server
+      // that was down when last listed has never been listed: re-list either, except kinds being
+      // fetched right now (that fetch may be what reconnected).
+      const unlisted = ALL_KINDS.some((kind) => this.#catalog.fetchStatus(up.server, kind)?.status !== 'ok');
+      if ((this.#connectedBefore.has(up) || unlisted) && this.#state === 'ready') void this.#sync.refreshIdle(up.server);
       this.#connectedBefore.add(up);
     } else if (status === 'failed') {
       this.#health.disconnected(up, error);
@@ -412,8 +421,10 @@ export class Bridge {
       (error: unknown) => {
         up.inFlight--;
         const failure = classifyFailure(error, ctx, up);
-        // A JSON-RPC error the upstream sent means it answered: for health, that is a success.
-        this.#health.attempted(up, ctx, failure === error && error instanceof McpError ? undefined : failure);
+        // A JSON-RPC error the upstream sent, or an invalid result, means it answered: for health, it is alive.
+        const answered = (failure === error && error instanceof McpError) || InvalidResponseError.isInstance(failure);
+        // A removed upstream has no health to keep.
+        if (this.#upstreams.get(up.server)?.includes(up)) this.#health.attempted(up, ctx, answered ? undefined : failure);
         throw failure;
       },
     );
@@ -871,10 +882,22 @@ function classifyFailure(error: unknown, ctx: CallContext, up: Upstream): unknow
     return error;
   }
   if (BridgeError.isInstance(error) || ctx.signal?.aborted) return error;
+  if (isSchemaError(error)) {
+    // The upstream answered, with something that is not a valid MCP result: not an availability problem.
+    return new InvalidResponseError(`${describe(ctx)} answered with an invalid result: ${errorMessage(error).slice(0, 500)}`, {
+      cause: error,
+      data: { server: ctx.server, upstream: up.id, method: ctx.method },
+    });
+  }
   return new UpstreamUnavailableError(`${describe(ctx)} failed: could not reach the server: ${causeChain(error)}`, {
     cause: error,
     data: { server: ctx.server, upstream: up.id, method: ctx.method },
   });
+}
+
+/** The SDK validates results with zod; a result that does not parse rejects with a ZodError. */
+function isSchemaError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'ZodError' || Array.isArray((error as { issues?: unknown }).issues));
 }
 
 function describe(ctx: CallContext): string {

@@ -28,6 +28,8 @@ export interface CatalogSyncHost {
   live(): boolean;
   /** One server's list of one kind changed. */
   changed(server: string, kind: 'tools' | 'prompts' | 'resources'): void;
+  /** Errors nobody awaits (a namer that threw while applying a list). */
+  onError(error: unknown): void;
 }
 
 interface Flight {
@@ -45,6 +47,8 @@ export class CatalogSync {
   readonly #host: CatalogSyncHost;
   readonly #flights = new Map<string, Flight>();
   readonly #fingerprints = new Map<string, string>();
+  /** Bumped when a server is removed: fetches that started before are dropped when they land. */
+  readonly #generations = new Map<string, number>();
 
   constructor(host: CatalogSyncHost) {
     this.#host = host;
@@ -55,6 +59,14 @@ export class CatalogSync {
     await Promise.all(kinds.map((kind) => this.#refreshKind(server, kind)));
   }
 
+  /**
+   * Refresh the kinds of one server that are not being fetched right now. For a reconnect: when a
+   * fetch caused the reconnect, asking it to run again could loop on a server that dies on list.
+   */
+  refreshIdle(server: string): Promise<void> {
+    return this.refresh(server, ALL_KINDS.filter((kind) => !this.#flights.has(`${server}\u0000${kind}`)));
+  }
+
   /** Every refresh in flight (for a clean close). */
   inFlight(): Promise<void>[] {
     return [...this.#flights.values()].map((f) => f.promise);
@@ -63,6 +75,7 @@ export class CatalogSync {
   /** Forget a removed server's fingerprints. */
   forget(server: string): void {
     for (const kind of ALL_KINDS) this.#fingerprints.delete(`${server}\u0000${kind}`);
+    this.#generations.set(server, (this.#generations.get(server) ?? 0) + 1);
   }
 
   #refreshKind(server: string, kind: ListKind): Promise<void> {
@@ -90,13 +103,16 @@ export class CatalogSync {
   async #fetch(server: string, kind: ListKind): Promise<void> {
     const { catalog } = this.#host;
     const spec = LIST_METHODS[kind];
+    const generation = this.#generations.get(server) ?? 0;
+    const current = (): boolean => (this.#generations.get(server) ?? 0) === generation && this.#host.live();
     let upstream: Upstream;
     try {
       upstream = await this.#host.warm(server);
     } catch (error) {
-      catalog.setFailed(server, kind, failureStatus(error));
+      if (current()) catalog.setFailed(server, kind, failureStatus(error));
       return;
     }
+    if (!current()) return;
     // Known capabilities decide; unknown ones (a pool that connects lazily) mean "ask and see".
     if (upstream.capabilities && !upstream.capabilities[spec.capability]) {
       this.#apply(server, kind, []);
@@ -116,6 +132,7 @@ export class CatalogSync {
       }
     } catch (error) {
       // A server that says it has resources but no templates answers -32601: that is an empty list.
+      if (!current()) return;
       if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) {
         this.#apply(server, kind, []);
         return;
@@ -123,7 +140,7 @@ export class CatalogSync {
       catalog.setFailed(server, kind, failureStatus(error));
       return;
     }
-    if (this.#host.live()) this.#apply(server, kind, items);
+    if (current()) this.#apply(server, kind, items);
   }
 
   #apply(server: string, kind: ListKind, items: unknown[]): void {
@@ -131,7 +148,14 @@ export class CatalogSync {
     const fingerprint = JSON.stringify(items);
     // A server that never listed contributed nothing: an empty first list is no change.
     const before = this.#fingerprints.get(key) ?? '[]';
-    this.#host.catalog.setList(server, kind as 'prompts', items as Prompt[]);
+    try {
+      this.#host.catalog.setList(server, kind as 'prompts', items as Prompt[]);
+    } catch (error) {
+      // A namer plugin that throws must not become an unhandled rejection of a background refresh.
+      this.#host.catalog.setFailed(server, kind, failureStatus(error));
+      this.#host.onError(error);
+      return;
+    }
     this.#fingerprints.set(key, fingerprint);
     if (before !== fingerprint) this.#host.changed(server, kind === 'templates' ? 'resources' : kind);
   }

@@ -53,10 +53,16 @@ export interface DefaultPoolOptions {
   reconnectMinMs?: number;
   /** Longest wait between reconnects, ms (default 30_000). */
   reconnectMaxMs?: number;
+  /**
+   * A connection that dies sooner than this after opening counts as a failed connect (ms, default
+   * 5_000), so a server that crashes on its first request backs off instead of respawning hot.
+   */
+  minUptimeMs?: number;
 }
 
 interface Slot {
   connection: Connection | undefined;
+  connectedAt: number;
   connecting: Promise<Connection> | undefined;
   failures: number;
   retryAt: number;
@@ -71,20 +77,32 @@ interface Slot {
 export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = {}): Pool {
   const minMs = options.reconnectMinMs ?? 500;
   const maxMs = options.reconnectMaxMs ?? 30_000;
+  const minUptimeMs = options.minUptimeMs ?? 5_000;
   const slots = new Map<Upstream, Slot>();
+  /** Upstreams of removed servers: a call that picked one before the removal must not reopen it. */
+  const released = new WeakSet<Upstream>();
   let closed = false;
 
   const slotOf = (up: Upstream): Slot => {
     let slot = slots.get(up);
-    if (!slot) slots.set(up, (slot = { connection: undefined, connecting: undefined, failures: 0, retryAt: 0, lastError: undefined }));
+    if (!slot) slots.set(up, (slot = { connection: undefined, connectedAt: 0, connecting: undefined, failures: 0, retryAt: 0, lastError: undefined }));
     return slot;
   };
 
+  const backOff = (slot: Slot, error: Error): void => {
+    slot.failures++;
+    slot.lastError = error;
+    slot.retryAt = Date.now() + Math.min(maxMs, minMs * 2 ** (slot.failures - 1));
+  };
+
   const open = (up: Upstream): Promise<Connection> => {
+    if (closed) return Promise.reject(new BridgeStateError('the bridge is closed'));
+    if (released.has(up)) {
+      return Promise.reject(new UpstreamUnavailableError(`server "${up.server}" was removed`, { data: { server: up.server, upstream: up.id } }));
+    }
     const slot = slotOf(up);
     if (slot.connection) return Promise.resolve(slot.connection);
     if (slot.connecting) return slot.connecting;
-    if (closed) return Promise.reject(new BridgeStateError('the bridge is closed'));
     const now = Date.now();
     if (slot.failures > 0 && now < slot.retryAt) {
       return Promise.reject(
@@ -98,28 +116,30 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
     const attempt = host.connect(up).then(
       (conn) => {
         slot.connecting = undefined;
-        if (closed) {
+        if (closed || released.has(up)) {
           void conn.close();
-          throw new BridgeStateError('the bridge closed while connecting');
+          throw closed ? new BridgeStateError('the bridge closed while connecting') : new UpstreamUnavailableError(`server "${up.server}" was removed`);
         }
         slot.connection = conn;
-        slot.failures = 0;
+        slot.connectedAt = Date.now();
         host.statusChanged(up, 'ready');
         void conn.closed.then(() => {
           if (slot.connection !== conn) return;
           slot.connection = undefined;
-          if (closed) return;
-          // A connection that died is reopened on the next call at once; only failed reopens back off.
-          host.statusChanged(up, 'failed', new UpstreamUnavailableError(`server "${up.server}" closed its connection`, { data: { server: up.server, upstream: up.id } }));
+          if (closed || released.has(up)) return;
+          const error = new UpstreamUnavailableError(`server "${up.server}" closed its connection`, { data: { server: up.server, upstream: up.id } });
+          // A connection that lived is reopened on the next call at once; one that died young
+          // counts as a failed connect, so a crash loop backs off.
+          if (Date.now() - slot.connectedAt < minUptimeMs) backOff(slot, error);
+          else slot.failures = 0;
+          host.statusChanged(up, 'failed', error);
         });
         return conn;
       },
       (error: Error) => {
         slot.connecting = undefined;
-        slot.failures++;
-        slot.lastError = error;
-        slot.retryAt = Date.now() + Math.min(maxMs, minMs * 2 ** (slot.failures - 1));
-        host.statusChanged(up, 'failed', error);
+        backOff(slot, error);
+        if (!released.has(up)) host.statusChanged(up, 'failed', error);
         throw error;
       },
     );
@@ -141,10 +161,13 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
       return slots.get(up)?.connection;
     },
     async release(up) {
+      released.add(up);
       const slot = slots.get(up);
       slots.delete(up);
-      const conn = slot?.connection ?? (await slot?.connecting?.catch(() => undefined));
-      await conn?.close();
+      const conn = slot?.connection;
+      if (slot) slot.connection = undefined;
+      // A connect in flight closes its connection itself when it lands (released above).
+      await (conn ?? (await slot?.connecting?.catch(() => undefined)))?.close();
     },
     async close() {
       closed = true;

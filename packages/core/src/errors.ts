@@ -181,6 +181,14 @@ export class OverloadedError extends BridgeError {
   }
 }
 
+/** The upstream answered with something that is not a valid MCP result for the method. */
+export class InvalidResponseError extends BridgeError {
+  static override readonly brand: string = 'InvalidResponseError';
+  constructor(message: string, options: BridgeErrorOptions = {}) {
+    super('INVALID_RESPONSE', message, options);
+  }
+}
+
 /** Two servers expose the same name and the naming policy is `error`. */
 export class NameCollisionError extends BridgeError {
   static override readonly brand: string = 'NameCollisionError';

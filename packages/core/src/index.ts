@@ -19,6 +19,7 @@ export {
   BridgeStateError,
   CircuitOpenError,
   ConfigError,
+  InvalidResponseError,
   NameCollisionError,
   NoUpstreamError,
   NotFoundError,
