@@ -63,11 +63,6 @@ export class Catalog {
     this.#namer = namer;
   }
 
-  /** Servers in the catalog, in config order. */
-  servers(): string[] {
-    return [...this.#servers.keys()];
-  }
-
   addServer(server: string): void {
     if (this.#servers.has(server)) return;
     this.#servers.set(server, {
