@@ -2,17 +2,26 @@ import { BridgeError, PluginError } from './errors.js';
 import type { EventBus } from './events.js';
 import type { RegisteredMiddleware } from './pipeline.js';
 import { orderPlugins } from './plugin-order.js';
-import type { BridgeExtensions, Plugin, PluginApi, Services } from './types.js';
+import type { BridgeExtensions, ListFilter, ListKind, Plugin, PluginApi, Services } from './types.js';
 import { PHASES } from './types.js';
 import type { Bridge } from './bridge.js';
 
 const PHASE_SET: ReadonlySet<string> = new Set(PHASES);
 const ORDERS: ReadonlySet<unknown> = new Set([undefined, 'before', 'after']);
+const LIST_KINDS: ReadonlySet<unknown> = new Set(['tools', 'prompts', 'resources', 'templates']);
+
+/** A list filter as registered, with its plugin (named when it throws). */
+export interface RegisteredListFilter {
+  readonly plugin: string;
+  readonly filter: ListFilter<ListKind>;
+}
 
 /** What booting the plugins produced. */
 export interface BootResult {
   readonly middleware: readonly RegisteredMiddleware[];
   readonly services: ReadonlyMap<keyof Services, unknown>;
+  /** Per-caller list filters by kind; a kind nobody filters has no entry. */
+  readonly listFilters: Partial<Record<ListKind, readonly RegisteredListFilter[]>>;
 }
 
 /** What boot needs from the bridge. */
@@ -38,6 +47,7 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
   const services = new Map<keyof Services, { value: unknown; plugin: string }>();
   for (const [slot, value] of host.defaults) services.set(slot, { value, plugin: '@mcp-bridge/core' });
   const middleware: RegisteredMiddleware[] = [];
+  const listFilters: Partial<Record<ListKind, RegisteredListFilter[]>> = {};
   let seq = 0;
 
   for (const plugin of ordered) {
@@ -45,7 +55,7 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
     const name = plugin.name;
     let open = true;
     const afterSetup = (what: string): never => {
-      throw new PluginError('PIPELINE_FROZEN', name, `called api.${what}() after setup; register middleware, services and exposed values during setup only`);
+      throw new PluginError('PIPELINE_FROZEN', name, `called api.${what}() after setup; register middleware, list filters, services and exposed values during setup only`);
     };
     const api: PluginApi = {
       plugin: name,
@@ -63,6 +73,13 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
           throw new PluginError('PLUGIN_INVALID', name, `api.use(): order must be "before", "after" or absent (got ${JSON.stringify(mw.order)})`);
         }
         middleware.push({ middleware: { name, ...mw }, plugin: name, seq: seq++ });
+      },
+      filterList: (kind, filter) => {
+        if (!open) afterSetup('filterList');
+        if (!LIST_KINDS.has(kind) || typeof filter !== 'function') {
+          throw new PluginError('PLUGIN_INVALID', name, `api.filterList() needs a kind (tools, prompts, resources or templates) and a function (got ${JSON.stringify(kind)}, ${typeof filter})`);
+        }
+        ((listFilters as Record<string, RegisteredListFilter[] | undefined>)[kind] ??= []).push({ plugin: name, filter: filter as ListFilter<ListKind> });
       },
       provide: (slot, implementation) => {
         if (!open) afterSetup('provide');
@@ -96,7 +113,8 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
     }
   }
   // Frozen: the pipeline is compiled from this list once; it never changes again.
-  return { middleware: Object.freeze(middleware), services: new Map([...services].map(([k, v]) => [k, v.value])) };
+  for (const list of Object.values(listFilters)) Object.freeze(list);
+  return { middleware: Object.freeze(middleware), services: new Map([...services].map(([k, v]) => [k, v.value])), listFilters: Object.freeze(listFilters) };
 }
 
 function expose(bridge: Bridge, plugin: string, key: keyof BridgeExtensions, value: unknown): void {

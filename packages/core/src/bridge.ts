@@ -24,7 +24,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection } from '@mcp-bridge/transports';
-import { bootPlugins } from './boot.js';
+import { bootPlugins, type RegisteredListFilter } from './boot.js';
 import { MAX_TIMER_MS } from './call-wait.js';
 import { Catalog, type ListKind, type ResourceTarget } from './catalog.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
@@ -52,7 +52,9 @@ import type {
   CallState,
   HealthPolicy,
   HealthState,
+  ListEntries,
   Listener,
+  ListView,
   McpMethod,
   Pool,
   PoolHost,
@@ -73,6 +75,19 @@ export interface CallOptions {
   /** Progress from the upstream. */
   onprogress?: (progress: Progress) => void;
   /** Who is calling (per-caller policy, cache partitions); set by the gateway. */
+  caller?: string;
+  /**
+   * Fields merged into the request's `params._meta`, e.g. the W3C `traceparent`/`tracestate` of a
+   * downstream request, so a tracing plugin continues the caller's trace. Cache keys ignore `_meta`.
+   */
+  meta?: Record<string, unknown>;
+}
+
+/** Options of the list calls (`listTools` ...). */
+export interface ListOptions {
+  /** Re-list every server first (servers whose last listing failed are retried anyway). */
+  refresh?: boolean;
+  /** Who the list is for: plugins' list filters (`api.filterList`) hide entries per caller. The gateway sets it. */
   caller?: string;
 }
 
@@ -159,6 +174,7 @@ export class Bridge {
   #startPromise: Promise<void> | undefined;
   #closePromise: Promise<void> | undefined;
   #middleware: readonly RegisteredMiddleware[] = [];
+  #listFilters: Partial<Record<ListKind, readonly RegisteredListFilter[]>> = {};
   #core!: CoreSteps;
   #catalog!: Catalog;
   #sync!: CatalogSync;
@@ -177,7 +193,7 @@ export class Bridge {
     this.#requestTimeout = options.requestTimeout ?? 60_000;
     const { valid, invalid } = parseServers(options.servers ?? {});
     for (const bad of invalid) this.#invalid.set(bad.name, bad);
-    for (const server of valid) this.#upstreams.set(server.name, [newUpstream(server)]);
+    for (const server of valid) this.#upstreams.set(server.name, newUpstreams(server));
   }
 
   /** `new` → `starting` → `ready` → `closing` → `closed` (or `failed` when start failed). */
@@ -246,7 +262,7 @@ export class Bridge {
           createDefaultPool(host, { reconnectMinMs: this.#options.reconnectMinMs, reconnectMaxMs: this.#options.reconnectMaxMs })) satisfies Services['pool'],
       ],
     ]);
-    const { middleware, services } = await bootPlugins(this.#options.plugins ?? [], {
+    const { middleware, services, listFilters } = await bootPlugins(this.#options.plugins ?? [], {
       bridge: this,
       events: this.#events,
       signal: this.#closeController.signal,
@@ -257,6 +273,7 @@ export class Bridge {
     });
     const service = <K extends keyof Services>(slot: K): Services[K] => services.get(slot) as Services[K];
     this.#middleware = middleware;
+    this.#listFilters = listFilters;
     this.#catalog = new Catalog(service('namer'));
     this.#balancer = service('balancer');
     this.#health = service('health')({ setHealth: (up, state, reason) => this.#setHealth(up, state, reason) });
@@ -319,7 +336,8 @@ export class Bridge {
             ? (cause as Error)
             : new UpstreamUnavailableError(`server "${up.server}" failed to connect: ${errorMessage(cause)}`, {
                 cause,
-                data: { server: up.server, upstream: up.id, kind: up.kind },
+                // A call that waited for this connect never left the bridge (retry may resend any call).
+                data: { server: up.server, upstream: up.id, kind: up.kind, sent: false },
               });
           if (!this.#closeController.signal.aborted) {
             this.#events.emit('connect:error', { server: up.server, upstream: up, error, durationMs: performance.now() - started });
@@ -444,7 +462,7 @@ export class Bridge {
       id: nextCallId++,
       method,
       server,
-      params,
+      params: options?.meta === undefined ? params : withMeta(params, options.meta),
       tool,
       signal: options?.signal,
       deadline: Date.now() + (options?.timeout ?? this.#requestTimeout),
@@ -635,31 +653,59 @@ export class Bridge {
 
   // ---------------------------------------------------------------- the catalog
 
-  /** The merged tool list. `refresh: true` re-lists every server first; servers whose last listing failed are retried. */
-  async listTools(options: { refresh?: boolean } = {}): Promise<MergedList<'tools', Tool>> {
+  /**
+   * The merged tool list. `refresh: true` re-lists every server first; servers whose last listing
+   * failed are retried. `caller`: the list as that caller sees it (plugins' `api.filterList`).
+   */
+  async listTools(options: ListOptions = {}): Promise<MergedList<'tools', Tool>> {
     await this.#freshen(['tools'], options.refresh);
-    return { tools: this.#catalog.tools().map((t) => t.tool), _meta: { 'mcp-bridge/servers': this.#catalog.status('tools') } };
+    return { tools: this.#view('tools', this.#catalog.tools(), options.caller, (t) => t.tool), _meta: { 'mcp-bridge/servers': this.#catalog.status('tools') } };
   }
 
-  /** The merged prompt list. */
-  async listPrompts(options: { refresh?: boolean } = {}): Promise<MergedList<'prompts', Prompt>> {
+  /** The merged prompt list (options as {@link Bridge.listTools}). */
+  async listPrompts(options: ListOptions = {}): Promise<MergedList<'prompts', Prompt>> {
     await this.#freshen(['prompts'], options.refresh);
-    return { prompts: this.#catalog.prompts().map((p) => p.prompt), _meta: { 'mcp-bridge/servers': this.#catalog.status('prompts') } };
+    return { prompts: this.#view('prompts', this.#catalog.prompts(), options.caller, (p) => p.prompt), _meta: { 'mcp-bridge/servers': this.#catalog.status('prompts') } };
   }
 
-  /** The merged resource list. */
-  async listResources(options: { refresh?: boolean } = {}): Promise<MergedList<'resources', Resource>> {
+  /** The merged resource list (options as {@link Bridge.listTools}). */
+  async listResources(options: ListOptions = {}): Promise<MergedList<'resources', Resource>> {
     await this.#freshen(['resources'], options.refresh);
-    return { resources: this.#catalog.resources().map((r) => r.resource), _meta: { 'mcp-bridge/servers': this.#catalog.status('resources') } };
+    return {
+      resources: this.#view('resources', this.#catalog.resources(), options.caller, (r) => r.resource),
+      _meta: { 'mcp-bridge/servers': this.#catalog.status('resources') },
+    };
   }
 
-  /** The merged resource template list. */
-  async listResourceTemplates(options: { refresh?: boolean } = {}): Promise<MergedList<'resourceTemplates', ResourceTemplate>> {
+  /** The merged resource template list (options as {@link Bridge.listTools}). */
+  async listResourceTemplates(options: ListOptions = {}): Promise<MergedList<'resourceTemplates', ResourceTemplate>> {
     await this.#freshen(['templates'], options.refresh);
     return {
-      resourceTemplates: this.#catalog.templates().map((t) => t.template),
+      resourceTemplates: this.#view('templates', this.#catalog.templates(), options.caller, (t) => t.template),
       _meta: { 'mcp-bridge/servers': this.#catalog.status('templates') },
     };
+  }
+
+  /**
+   * One list as `caller` sees it. With no filter for the kind this is the plain map it always was
+   * (no view object, no extra pass); with filters, one pass that filters and maps together.
+   */
+  #view<K extends ListKind, T>(kind: K, entries: readonly ListEntries[K][], caller: string | undefined, item: (entry: ListEntries[K]) => T): T[] {
+    const filters = this.#listFilters[kind];
+    if (filters === undefined) return entries.map(item);
+    const view: ListView = { caller };
+    const out: T[] = [];
+    let current: RegisteredListFilter | undefined;
+    try {
+      outer: for (const entry of entries) {
+        for (current of filters) if (!current.filter(entry, view)) continue outer;
+        out.push(item(entry));
+      }
+    } catch (error) {
+      // Fail closed: a filter that throws must not leak what it was meant to hide.
+      throw new PluginError('PLUGIN_LIST_FILTER_FAILED', current!.plugin, `its ${kind} list filter threw: ${errorMessage(error)}`, { cause: error, data: { kind, caller } });
+    }
+    return out;
   }
 
   /** The catalog's tool entries (exposed name, server, upstream name), synchronously. */
@@ -709,10 +755,10 @@ export class Bridge {
       });
     }
     this.#invalid.delete(name);
-    const up = newUpstream(valid[0]!);
-    this.#upstreams.set(name, [up]);
+    const ups = newUpstreams(valid[0]!);
+    this.#upstreams.set(name, ups);
     this.#catalog.addServer(name);
-    this.#events.emit('upstream:add', { server: name, upstream: up });
+    for (const up of ups) this.#events.emit('upstream:add', { server: name, upstream: up });
     await this.#sync.refresh(name);
   }
 
@@ -731,6 +777,25 @@ export class Bridge {
     this.#events.emit('catalog:changed', { server: name, kinds: ['tools', 'prompts', 'resources'] });
     await Promise.allSettled(ups.map((up) => this.#pool.release(up)));
     return true;
+  }
+
+  /**
+   * Hides a server's tools, prompts and resources from the catalog, or shows them again, with
+   * `catalog:changed` (a gateway turns it into `list_changed`). The server stays configured and
+   * callable by `server/tool`, so probes can still reach it. Returns false when nothing changed.
+   * For a health plugin that hides servers that are down.
+   */
+  setServerHidden(server: string, hidden: boolean): boolean {
+    this.#ensureReady();
+    if (!this.#upstreams.has(server)) throw unknownServer(server, [...this.#upstreams.keys()]);
+    if (!this.#catalog.setHidden(server, hidden)) return false;
+    this.#events.emit('catalog:changed', { server, kinds: ['tools', 'prompts', 'resources'] });
+    return true;
+  }
+
+  /** True when {@link Bridge.setServerHidden} hid the server's entries. */
+  isServerHidden(server: string): boolean {
+    return this.#catalog?.isHidden(server) ?? false;
   }
 
   /** A report of every server: connection, health, list status, config problems. */
@@ -830,19 +895,25 @@ export function createBridge(options: BridgeOptions = {}): Bridge {
   return new Bridge(options);
 }
 
-function newUpstream(server: ValidServer): Upstream {
-  return {
-    id: server.name,
+function newUpstreams(server: ValidServer): Upstream[] {
+  return server.replicas.map((replica) => ({
+    id: replica.id,
     server: server.name,
-    config: server.config,
-    kind: server.kind,
+    config: replica.config,
+    kind: replica.kind,
     status: 'idle',
     health: 'healthy',
     lastError: undefined,
     inFlight: 0,
     capabilities: undefined,
     serverInfo: undefined,
-  };
+  }));
+}
+
+/** `params` with `meta` merged into its `_meta` (a copy: the caller's params are left alone). */
+function withMeta(params: Record<string, unknown>, meta: Record<string, unknown>): Record<string, unknown> {
+  const own = params._meta;
+  return { ...params, _meta: typeof own === 'object' && own !== null ? { ...(own as Record<string, unknown>), ...meta } : { ...meta } };
 }
 
 /** The terminal request, with the time left: `min(attemptTimeout, deadline - now)`. */
@@ -850,7 +921,9 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   let timeout = ctx.deadline - Date.now();
   if (ctx.attemptTimeout !== undefined && ctx.attemptTimeout < timeout) timeout = ctx.attemptTimeout;
   if (timeout <= 0) {
-    return Promise.reject(new TimeoutError(`${describe(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method } }));
+    return Promise.reject(
+      new TimeoutError(`${describe(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
+    );
   }
   return client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
     signal: ctx.signal,
@@ -889,10 +962,40 @@ function classifyFailure(error: unknown, ctx: CallContext, up: Upstream): unknow
       data: { server: ctx.server, upstream: up.id, method: ctx.method },
     });
   }
+  const status = httpStatusOf(error);
   return new UpstreamUnavailableError(`${describe(ctx)} failed: could not reach the server: ${causeChain(error)}`, {
     cause: error,
-    data: { server: ctx.server, upstream: up.id, method: ctx.method },
+    data: {
+      server: ctx.server,
+      upstream: up.id,
+      method: ctx.method,
+      ...(neverSent(error) ? { sent: false } : {}),
+      ...(status !== undefined ? { httpStatus: status } : {}),
+    },
   });
+}
+
+/**
+ * Failures that provably happened before the request left the bridge: no connection to write on
+ * (`Not connected`), or a connection that could not be opened (refused, unknown host). Marked
+ * `data.sent: false`, so a retry plugin may resend even a call that is not idempotent.
+ */
+const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+function neverSent(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNSENT_CODES.has(code)) return true;
+    if (depth === 0 && e.message === 'Not connected') return true;
+  }
+  return false;
+}
+
+/** The HTTP status of a Streamable HTTP transport error (`StreamableHTTPError.code`), for policies such as 429/503 handling. */
+function httpStatusOf(error: unknown): number | undefined {
+  // The SDK's StreamableHTTPError keeps the name `Error`; its class name and message prefix tell it apart.
+  if (!(error instanceof Error) || (error.constructor.name !== 'StreamableHTTPError' && !error.message.startsWith('Streamable HTTP error:'))) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
 }
 
 /** The SDK validates results with zod; a result that does not parse rejects with a ZodError. */

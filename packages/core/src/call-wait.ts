@@ -43,6 +43,6 @@ export function waitForCall<T>(shared: Promise<T>, ctx: CallContext, what: strin
 
 function outOfTime(ctx: CallContext, what: string): TimeoutError {
   return new TimeoutError(`${what} was not ready before the call's time ran out`, {
-    data: { server: ctx.server, method: ctx.method },
+    data: { server: ctx.server, method: ctx.method, sent: false },
   });
 }

@@ -58,6 +58,8 @@ export class Catalog {
    * policy, templates that do not parse. Reported in the status; never a reason to re-list.
    */
   readonly #entryErrors = new Map<string, Partial<Record<ListKind, { code: string; message: string }>>>();
+  /** Servers whose entries are left out of the exposed view (see {@link Catalog.setHidden}). */
+  readonly #hidden = new Set<string>();
 
   constructor(namer: Namer) {
     this.#namer = namer;
@@ -74,7 +76,25 @@ export class Catalog {
     });
   }
 
+  /**
+   * Hide a server's entries from the exposed view, or show them again (its lists are kept). Returns
+   * false when nothing changed. For a health plugin that hides servers that are down.
+   */
+  setHidden(server: string, hidden: boolean): boolean {
+    if (!this.#servers.has(server) || this.#hidden.has(server) === hidden) return false;
+    if (hidden) this.#hidden.add(server);
+    else this.#hidden.delete(server);
+    for (const kind of ['tools', 'prompts', 'resources', 'templates'] as const) this.#rebuild(kind);
+    return true;
+  }
+
+  /** True when the server's entries are hidden (see {@link Catalog.setHidden}). */
+  isHidden(server: string): boolean {
+    return this.#hidden.has(server);
+  }
+
   removeServer(server: string): void {
+    this.#hidden.delete(server);
     if (!this.#servers.delete(server)) return;
     this.#entryErrors.delete(server);
     for (const kind of ['tools', 'prompts', 'resources', 'templates'] as const) this.#rebuild(kind);
@@ -169,6 +189,7 @@ export class Catalog {
     const requests: NameRequest[] = [];
     const sources: { server: string; item: Tool | Prompt | Resource | ResourceTemplate }[] = [];
     for (const [server, lists] of this.#servers) {
+      if (this.#hidden.has(server)) continue;
       const items = lists[kind] as (Tool | Prompt | Resource | ResourceTemplate)[];
       // Deterministic order: servers in config order, then by upstream name.
       const sorted = [...items].sort((a, b) => compare(keyOf(kind, a), keyOf(kind, b)));

@@ -65,12 +65,26 @@ const optionsSchema = z.object({
   onError: z.function().optional(),
 });
 
-/** A server entry that passed validation. */
-export interface ValidServer {
-  name: string;
+/** One concrete target of a server: the server itself, or one of its replicas. */
+export interface ValidReplica {
+  /** `server` alone, or `server#n` (n from 1) when the server has replicas. */
+  id: string;
   config: ServerConfig;
   kind: TransportKind;
 }
+
+/** A server entry that passed validation. */
+export interface ValidServer {
+  name: string;
+  /** The entry as given (with its `replicas` field, if any). */
+  config: ServerConfig;
+  kind: TransportKind;
+  /** One target, or one per replica. */
+  replicas: ValidReplica[];
+}
+
+/** The most replicas one server may have: a typo like `replicas: 1000` should not fork a thousand processes. */
+export const MAX_REPLICAS = 64;
 
 /** A server entry that did not. */
 export interface InvalidServer {
@@ -93,9 +107,70 @@ export function parseServers(servers: Record<string, unknown>): { valid: ValidSe
   const valid: ValidServer[] = [];
   const invalid: InvalidServer[] = [];
   for (const [name, raw] of Object.entries(servers)) {
-    const parsed = parseServerConfig(name, raw);
-    if (parsed.ok) valid.push({ name, config: parsed.config, kind: transportKindOf(parsed.config) });
-    else invalid.push({ name, issues: parsed.issues.map((i) => ({ path: i.path, message: i.message })) });
+    const parsed = parseServer(name, raw);
+    if ('issues' in parsed) invalid.push({ name, issues: parsed.issues });
+    else valid.push(parsed);
   }
   return { valid, invalid };
+}
+
+/**
+ * One entry, with its replicas expanded. `replicas: N` runs N copies of the same config
+ * (`name#1` ... `name#N`); `replicas: [{ url }, 'http://...', ...]` lists targets, each merged over
+ * the entry's other fields (so a list of URLs shares headers, or a list of `args` shares a command).
+ */
+function parseServer(name: string, raw: unknown): ValidServer | { issues: InvalidServer['issues'] } {
+  const replicas = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { replicas?: unknown }).replicas : undefined;
+  if (replicas === undefined || replicas === 1) {
+    const parsed = parseServerConfig(name, raw);
+    if (!parsed.ok) return { issues: parsed.issues.map((i) => ({ path: i.path, message: i.message })) };
+    const kind = transportKindOf(parsed.config);
+    return { name, config: parsed.config, kind, replicas: [{ id: name, config: parsed.config, kind }] };
+  }
+  const { replicas: _drop, ...base } = raw as Record<string, unknown>;
+  let targets: Record<string, unknown>[];
+  if (typeof replicas === 'number') {
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
+      return { issues: [{ path: 'replicas', message: `expected an integer from 1 to ${MAX_REPLICAS} or a list of targets, got ${replicas}` }] };
+    }
+    targets = Array.from({ length: replicas }, () => base);
+  } else if (Array.isArray(replicas)) {
+    if (replicas.length === 0 || replicas.length > MAX_REPLICAS) {
+      return { issues: [{ path: 'replicas', message: `expected 1 to ${MAX_REPLICAS} targets, got ${replicas.length}` }] };
+    }
+    const issues: InvalidServer['issues'] = [];
+    targets = [];
+    replicas.forEach((r, i) => {
+      if (typeof r === 'string') targets.push({ ...base, url: r });
+      else if (typeof r === 'object' && r !== null && !Array.isArray(r)) targets.push({ ...base, ...(r as Record<string, unknown>) });
+      else issues.push({ path: `replicas[${i}]`, message: `expected a URL or an object, got ${r === null ? 'null' : Array.isArray(r) ? 'array' : typeof r}` });
+    });
+    if (issues.length > 0) return { issues };
+  } else {
+    return { issues: [{ path: 'replicas', message: `expected a number or a list of targets, got ${replicas === null ? 'null' : typeof replicas}` }] };
+  }
+  const out: ValidReplica[] = [];
+  const issues: InvalidServer['issues'] = [];
+  targets.forEach((target, i) => {
+    const parsed = parseServerConfig(name, target);
+    if (!parsed.ok) {
+      const prefix = Array.isArray(replicas) ? `replicas[${i}]` : '';
+      for (const issue of parsed.issues) issues.push({ path: prefix && issue.path ? `${prefix}.${issue.path}` : prefix || issue.path, message: issue.message });
+      return;
+    }
+    out.push({ id: `${name}#${i + 1}`, config: parsed.config, kind: transportKindOf(parsed.config) });
+  });
+  // The same problem in every copy of `replicas: N` is reported once.
+  if (issues.length > 0) return { issues: dedupe(issues) };
+  return { name, config: raw as ServerConfig, kind: out[0]!.kind, replicas: out };
+}
+
+function dedupe(issues: InvalidServer['issues']): InvalidServer['issues'] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.path}\u0000${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -98,7 +98,7 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
   const open = (up: Upstream): Promise<Connection> => {
     if (closed) return Promise.reject(new BridgeStateError('the bridge is closed'));
     if (released.has(up)) {
-      return Promise.reject(new UpstreamUnavailableError(`server "${up.server}" was removed`, { data: { server: up.server, upstream: up.id } }));
+      return Promise.reject(new UpstreamUnavailableError(`server "${up.server}" was removed`, { data: { server: up.server, upstream: up.id, sent: false } }));
     }
     const slot = slotOf(up);
     if (slot.connection) return Promise.resolve(slot.connection);
@@ -108,7 +108,7 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
       return Promise.reject(
         new UpstreamUnavailableError(
           `server "${up.server}" is unavailable (${slot.lastError?.message ?? 'connection failed'}); next reconnect in ${Math.ceil((slot.retryAt - now) / 1000)} s`,
-          { cause: slot.lastError, data: { server: up.server, upstream: up.id } },
+          { cause: slot.lastError, data: { server: up.server, upstream: up.id, sent: false } },
         ),
       );
     }

@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 export { Bridge, createBridge } from './bridge.js';
-export type { CallOptions, CallToolOptions, MergedList, ServerStatus } from './bridge.js';
+export type { CallOptions, CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
 export type { BridgeOptions } from './config.js';
 export {
   BridgeError,
@@ -35,6 +35,9 @@ export { createNamer, NAME_PATTERN, stableHash, toValidName } from './naming.js'
 export type { NamingOptions, NamingPolicy } from './naming.js';
 export { createDefaultPool, defaultHealthPolicy, firstHealthyBalancer } from './default-services.js';
 export { waitForCall } from './call-wait.js';
+export { parsePluginOptions } from './plugin-options.js';
+export { errorType, isToolError } from './error-type.js';
+export { MAX_REPLICAS } from './config.js';
 export type { ResourceTarget } from './catalog.js';
 export type { DefaultPoolOptions } from './default-services.js';
 export { PHASES } from './types.js';
@@ -48,6 +51,10 @@ export type {
   HealthPolicy,
   HealthPolicyFactory,
   HealthState,
+  ListEntries,
+  ListFilter,
+  ListKind,
+  ListView,
   Listener,
   McpMethod,
   Middleware,

@@ -100,8 +100,8 @@ function wrapOne(mw: Middleware, next: Step, method: McpMethod): Step {
     }
   };
   const filter = method === 'tools/call' ? toolFilter(mw.tools) : undefined;
-  if (!filter) return (ctx) => handle(ctx, () => safeNext(ctx));
-  return (ctx) => (ctx.tool && filter(ctx.tool) ? handle(ctx, () => safeNext(ctx)) : next(ctx));
+  if (!filter) return (ctx) => handle(ctx, (derived) => safeNext(derived ?? ctx));
+  return (ctx) => (ctx.tool && filter(ctx.tool) ? handle(ctx, (derived) => safeNext(derived ?? ctx)) : next(ctx));
 }
 
 function toolFilter(tools: Middleware['tools']): ((tool: ToolEntry) => boolean) | undefined {

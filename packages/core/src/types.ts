@@ -111,6 +111,30 @@ export interface ResourceTemplateEntry {
   readonly template: ResourceTemplate;
 }
 
+/** The catalog entry type of each list kind (`templates` are resource templates). */
+export interface ListEntries {
+  tools: ToolEntry;
+  prompts: PromptEntry;
+  resources: ResourceEntry;
+  templates: ResourceTemplateEntry;
+}
+
+/** One of the four merged lists: `tools`, `prompts`, `resources`, `templates`. */
+export type ListKind = keyof ListEntries;
+
+/** Who a merged list is being built for. */
+export interface ListView {
+  /** The caller given to `listTools({ caller })` and friends (the gateway passes its session's caller); `undefined` for an anonymous list. */
+  readonly caller: string | undefined;
+}
+
+/**
+ * A per-caller view filter registered with `api.filterList(kind, filter)`: return false to leave an
+ * entry out of the list built for `view.caller`. Runs synchronously for every entry of every list
+ * call, so keep it cheap (no I/O). It hides entries only; refuse calls in a `policy` middleware.
+ */
+export type ListFilter<K extends ListKind> = (entry: ListEntries[K], view: ListView) => boolean;
+
 /** Listing status of one server, reported in merged lists under `_meta['mcp-bridge/servers']`. */
 export interface ServerListStatus {
   status: 'ok' | 'error' | 'timeout' | 'unavailable' | 'circuit-open' | 'stale' | 'pending';
@@ -122,8 +146,12 @@ export interface ServerListStatus {
   updatedAt?: number;
 }
 
-/** Continuation of the pipeline; re-entrant (retry may call it again). */
-export type Next = () => Promise<unknown>;
+/**
+ * Continuation of the pipeline; re-entrant (retry may call it again). A middleware may pass a
+ * derived context (`{ ...ctx, upstream: undefined, signal }`) to run the rest of the pipeline with
+ * it, so two attempts can run at once (hedging) without sharing `upstream` or `signal`.
+ */
+export type Next = (ctx?: CallContext) => Promise<unknown>;
 
 /**
  * The single object a call carries through the pipeline.
@@ -335,6 +363,18 @@ export interface PluginApi {
   hasListeners(event: keyof BridgeEvents): boolean;
   /** Add a middleware to the pipeline. Only during setup. */
   use(middleware: Middleware): void;
+  /**
+   * Hide catalog entries per caller: `filter` runs on every entry of the `kind` list each time a list is
+   * built (`bridge.listTools({ caller })` ..., the gateway's `tools/list`), and an entry is listed only
+   * when every plugin's filter returns true. Only during setup. Lists cost nothing extra when no
+   * plugin registered a filter for that kind.
+   *
+   * @example
+   * ```ts
+   * api.filterList('tools', (entry, { caller }) => caller === 'admin' || !entry.name.startsWith('admin_'));
+   * ```
+   */
+  filterList<K extends ListKind>(kind: K, filter: ListFilter<K>): void;
   /** Provide a service slot listed in the plugin's `provides`. Only during setup. */
   provide<K extends keyof Services>(slot: K, implementation: Services[K]): void;
   /** The service in a slot (a provider's, or core's default). */

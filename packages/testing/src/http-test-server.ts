@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -8,6 +7,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createTestServer } from './create-test-server.js';
 import { TestLedger } from './ledger.js';
 import { resolveTestServerOptions, type TestServerOptions } from './options.js';
+import { INVALID, listenOn, readJson, sendJsonRpcError } from './http-body.js';
 
 /** Options of {@link startHttpTestServer}. */
 export interface HttpTestServerOptions extends TestServerOptions {
@@ -37,7 +37,6 @@ interface Session {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /**
  * Starts a real `node:http` server with Streamable HTTP at `/mcp` (stateful: one McpServer per
@@ -128,15 +127,7 @@ export async function startHttpTestServer(options: HttpTestServerOptions = {}): 
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const actualPort = (http.address() as AddressInfo).port;
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const { port: actualPort, origin } = await listenOn(http, port, host);
 
   let closing: Promise<void> | undefined;
   return {
@@ -162,32 +153,4 @@ export async function startHttpTestServer(options: HttpTestServerOptions = {}): 
       return closing;
     },
   };
-}
-
-const INVALID = Symbol('invalid body');
-
-/** Reads a JSON body, answering 413/400 itself when it cannot. */
-async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) {
-      sendJsonRpcError(res, 413, -32000, 'Request body too large');
-      return INVALID;
-    }
-    chunks.push(buf);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    sendJsonRpcError(res, 400, -32700, 'Parse error');
-    return INVALID;
-  }
-}
-
-function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }

@@ -1,4 +1,34 @@
+export { createConformanceServer } from './conformance-server.js';
+export type { ConformanceServerOptions } from './conformance-server.js';
+export { conformanceServerCommand } from './conformance-stdio.js';
 export { createTestServer, getLedger } from './create-test-server.js';
+export { inMemoryFaultServer } from './fault/in-memory-fault-server.js';
+export type { FaultServerInstance, InMemoryFaultServerConfig } from './fault/in-memory-fault-server.js';
+export { startFaultHttpServer } from './fault/http-fault-server.js';
+export type { FaultHttpServer, FaultHttpServerOptions } from './fault/http-fault-server.js';
+export { stdioFaultServer } from './fault/stdio-fault-server.js';
+export type { StdioFaultServerConfig, StdioFaultServerOptions } from './fault/stdio-fault-server.js';
+export { FaultLedger, readFaultLedgerFile } from './fault/fault-ledger.js';
+export type { FaultLedgerEntry, FaultLedgerSnapshot } from './fault/fault-ledger.js';
+export { DEFAULT_FAULT_TOOLS, FAULT_KINDS, LEDGER_TOOL } from './fault/fault-options.js';
+export type { FaultKind, FaultPlan, FaultRates, FaultServerOptions, FaultStep, LatencyOptions } from './fault/fault-options.js';
+export { seededRandom } from './fault/rng.js';
+export type { Random } from './fault/rng.js';
+export { checkPluginConformance, runConformanceCheck } from './plugin-conformance/check-plugin-conformance.js';
+export type { PluginFactory } from './plugin-conformance/checks.js';
+export { describePluginConformance } from './plugin-conformance/describe-plugin-conformance.js';
+export type { ConformanceTestApi, DescribePluginConformanceOptions } from './plugin-conformance/describe-plugin-conformance.js';
+export { CONFORMANCE_CHECKS } from './plugin-conformance/types.js';
+export type {
+  ConformanceBridge,
+  ConformanceCheckName,
+  ConformanceCheckResult,
+  ConformanceCore,
+  ConformancePlugin,
+  ConformanceReport,
+  ConformanceTools,
+  PluginConformanceOptions,
+} from './plugin-conformance/types.js';
 export { startHttpTestServer } from './http-test-server.js';
 export type { HttpTestServer, HttpTestServerOptions } from './http-test-server.js';
 export { inMemoryTestServer } from './in-memory-test-server.js';

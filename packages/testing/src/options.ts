@@ -46,7 +46,8 @@ export interface TestServerOptions {
   ledger?: TestLedger;
 }
 
-const annotationsSchema = z
+/** Tool annotations a test server may be given (strict: a misspelt hint fails loudly). */
+export const annotationsSchema = z
   .object({
     title: z.string().optional(),
     readOnlyHint: z.boolean().optional(),

@@ -47,9 +47,26 @@ export function shouldFallBackToSse(error: unknown): boolean {
   return error.code >= 400 && error.code < 500 && ![401, 403, 408, 429].includes(error.code);
 }
 
+/**
+ * Whether an error from a Streamable HTTP request says the server does not know the session: HTTP
+ * 404 (the spec's answer for an expired or unknown `Mcp-Session-Id`), or HTTP 400 whose body names
+ * the session (servers that answer a missing or invalid session id with Bad Request). Either way the
+ * server refused the message before running it, so a request that failed this way did not execute
+ * and may be sent again on a new session.
+ *
+ * @example
+ * import { isUnknownSessionError } from '@mcp-bridge/transports';
+ * try { await client.callTool(params) } catch (error) { if (isUnknownSessionError(error)) reconnectAndResend() }
+ */
+export function isUnknownSessionError(error: unknown): boolean {
+  if (!(error instanceof StreamableHTTPError)) return false;
+  if (error.code === 404) return true;
+  return error.code === 400 && /session/i.test(error.message);
+}
+
 /** Whether an error of a live Streamable HTTP session means the server forgot the session. */
 export function isSessionLost(error: unknown, transport: StreamableHTTPClientTransport): boolean {
-  return error instanceof StreamableHTTPError && error.code === 404 && transport.sessionId !== undefined;
+  return transport.sessionId !== undefined && isUnknownSessionError(error);
 }
 
 /** The URL for messages: without credentials, query or fragment, which may hold secrets. */

@@ -29,6 +29,7 @@ export {
   type ParseServersConfigResult,
 } from './config.js';
 export { connect, DEFAULT_CLIENT_INFO, DEFAULT_CONNECT_TIMEOUT_MS } from './connect.js';
+export { isUnknownSessionError } from './http.js';
 export {
   isTransportKind,
   TRANSPORT_KINDS,

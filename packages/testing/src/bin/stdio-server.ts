@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createTestServer } from '../create-test-server.js';
 import type { TestServerOptions } from '../options.js';
+import { exitWithClient } from './exit-with-client.js';
 
 function readOptions(): TestServerOptions {
   const { values } = parseArgs({ options: { options: { type: 'string' } }, strict: true });
@@ -18,18 +19,6 @@ try {
   process.exit(2);
 }
 
-let stopping = false;
-function stop(): void {
-  if (stopping) return;
-  stopping = true;
-  // A pending `slow` timer must not keep the process alive once the client is gone.
-  const force = setTimeout(() => process.exit(0), 1000);
-  force.unref();
-  server.close().finally(() => process.exit(0));
-}
-process.stdin.on('end', stop);
-process.stdin.on('close', stop);
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+exitWithClient(server);
 
 await server.connect(new StdioServerTransport());
