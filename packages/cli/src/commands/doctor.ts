@@ -1,0 +1,182 @@
+import type { Bridge, Plugin } from '@mcp-bridge/core';
+import type { ConfigFileReport, DiscoveryIssue } from '@mcp-bridge/discovery';
+import { printJson, type CommandContext } from '../context.js';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { line, messageOf, progress } from '../io.js';
+import { describeSource, loadServers, type ServerSource } from '../load.js';
+import { openBridge, splitStderr } from '../open-bridge.js';
+import { buildPlugins, type PluginReport } from '../plugins.js';
+
+/** Options of `doctor`. */
+export interface DoctorOptions {
+  timeout: number;
+  /** Lines of a failed server's stderr to show (human output). */
+  stderrLines: number;
+}
+
+/** One server in `doctor --json`. */
+export interface DoctorServer {
+  name: string;
+  /** `ok`: connected and listed; `failed`: did not start; `invalid`: bad entry; `skipped`: disabled or filtered out. */
+  state: 'ok' | 'failed' | 'invalid' | 'skipped';
+  kind: string | null;
+  source: ServerSource | null;
+  /** Connect + initialize time of the first attempt (ms), when it was tried. */
+  ms: number | null;
+  tools: number;
+  error?: string;
+  /** Tail of a failed stdio server's stderr. */
+  stderr?: string;
+  reason?: string;
+}
+
+/** `doctor --json` output. */
+export interface DoctorJson {
+  ok: boolean;
+  examples: boolean;
+  files: ConfigFileReport[];
+  issues: DiscoveryIssue[];
+  plugins: (PluginReport | { key: string; status: 'failed'; error: string })[];
+  servers: DoctorServer[];
+}
+
+/**
+ * `mcp-bridge doctor`: which config files were found, missing or invalid; which servers start and
+ * how long each took; what failed and why (with the stderr tail of a failed stdio server); and
+ * whether the plugins load with their options. Exit 0 when everything is fine, 1 otherwise.
+ */
+export async function doctorCommand(ctx: CommandContext, options: DoctorOptions): Promise<ExitCode> {
+  const spin = progress(ctx.io, 'reading configs');
+  let bridge: Bridge | undefined;
+  try {
+    const loaded = await loadServers(ctx.io, ctx.options, true);
+    const report: DoctorJson = {
+      ok: true,
+      examples: loaded.usingExamples,
+      files: loaded.discovery?.files ?? [],
+      issues: loaded.discovery?.issues ?? [],
+      plugins: [],
+      servers: [],
+    };
+    let plugins: Plugin[] = [];
+    try {
+      const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {});
+      plugins = built.plugins;
+      report.plugins.push(...built.reports);
+    } catch (error) {
+      report.plugins.push({ key: 'plugins', status: 'failed', error: messageOf(error) });
+    }
+    spin.text('starting servers');
+    let timings;
+    try {
+      ({ bridge, timings } = await openBridge(loaded, { plugins, connectTimeout: options.timeout, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      // A plugin that rejects its options fails the start: report it, then check the servers without plugins.
+      report.plugins.push({ key: 'start', status: 'failed', error: messageOf(error) });
+      ({ bridge, timings } = await openBridge(loaded, { connectTimeout: options.timeout, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
+    }
+    const tools = bridge.tools();
+    for (const s of bridge.status()) {
+      const timing = timings.get(s.name);
+      const failedUp = s.upstreams.find((u) => u.lastError);
+      const split = failedUp?.lastError ? splitStderr(failedUp.lastError) : undefined;
+      const state: DoctorServer['state'] = s.state === 'invalid' ? 'invalid' : s.state === 'ok' || s.state === 'degraded' ? 'ok' : 'failed';
+      const error = timing?.error ?? split?.message ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ');
+      const stderr = timing?.stderr ?? split?.stderr;
+      report.servers.push({
+        name: s.name,
+        state,
+        kind: s.upstreams[0]?.kind ?? null,
+        source: loaded.sources[s.name] ?? null,
+        ms: timing ? Math.round(timing.ms) : null,
+        tools: tools.filter((t) => t.server === s.name).length,
+        ...(state !== 'ok' && error ? { error } : {}),
+        ...(state !== 'ok' && stderr ? { stderr } : {}),
+      });
+    }
+    for (const skipped of loaded.usingExamples ? [] : (loaded.discovery?.skipped ?? [])) {
+      const issue = report.issues.find((i) => i.server === skipped.name);
+      report.servers.push({
+        name: skipped.name,
+        state: skipped.reason === 'invalid' ? 'invalid' : 'skipped',
+        kind: null,
+        source: skipped.source,
+        ms: null,
+        tools: 0,
+        reason: skipped.reason,
+        ...(skipped.reason === 'invalid' && issue ? { error: `${issue.field ? `${issue.field}: ` : ''}${issue.message}` } : {}),
+      });
+    }
+    report.ok =
+      report.servers.every((s) => s.state === 'ok' || s.state === 'skipped') &&
+      report.files.every((f) => f.status !== 'invalid') &&
+      report.plugins.every((p) => p.status !== 'failed') &&
+      report.issues.length === 0;
+    spin.stop();
+    if (ctx.options.json) printJson(ctx, report);
+    else printHuman(ctx, report, options);
+    if (ctx.options.config && !report.files.some((f) => f.kind === 'explicit' && f.status === 'loaded') && !ctx.options.json) {
+      throw new CliError(`config file ${ctx.options.config} could not be loaded (see above)`, EXIT.USAGE);
+    }
+    return report.ok ? EXIT.OK : EXIT.FAILURE;
+  } finally {
+    spin.stop();
+    await bridge?.close();
+  }
+}
+
+function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOptions): void {
+  const c = ctx.out;
+  const out = ctx.io.stdout;
+  const mark = { ok: c.green('✔'), bad: c.red('✖'), off: c.dim('·'), warn: c.yellow('!') };
+  line(out, c.bold('Config files'));
+  if (report.examples && report.files.length === 0) line(out, `  ${mark.off} none read (--examples)`);
+  for (const f of report.files) {
+    const icon = f.status === 'loaded' ? mark.ok : f.status === 'invalid' ? mark.bad : mark.off;
+    const detail = f.status === 'loaded' ? `${f.servers.length} server${f.servers.length === 1 ? '' : 's'}` : f.status;
+    const text = `  ${icon} ${f.file} ${c.dim(`(${f.kind})`)} ${f.status === 'loaded' ? detail : c.dim(detail)}`;
+    line(out, f.status === 'missing' || f.status === 'disabled' ? c.dim(text) : text);
+    if (f.error) line(out, `      ${c.red(f.error)}`);
+  }
+  if (report.examples) line(out, `  ${mark.warn} no server configured anywhere: using the bundled example servers`);
+  if (report.issues.length > 0) {
+    line(out);
+    line(out, c.bold('Problems'));
+    for (const i of report.issues) {
+      line(out, `  ${mark.bad} ${i.file}${i.line ? `:${i.line}` : ''}${i.server ? ` server "${i.server}"` : ''}${i.field ? ` field ${i.field}` : ''}: ${i.message}`);
+    }
+  }
+  line(out);
+  line(out, c.bold('Plugins'));
+  if (report.plugins.length === 0) line(out, `  ${mark.off} none`);
+  for (const p of report.plugins) {
+    if (p.status === 'loaded') line(out, `  ${mark.ok} ${p.key} ${c.dim(`(${p.package}, ${p.from})`)}`);
+    else if (p.status === 'not-installed') line(out, c.dim(`  ${mark.off} ${p.key} not installed (${p.package})`));
+    else line(out, `  ${mark.bad} ${p.key}: ${p.error ?? 'failed'}`);
+  }
+  line(out);
+  line(out, c.bold('Servers'));
+  for (const s of report.servers) {
+    const icon = s.state === 'ok' ? mark.ok : s.state === 'skipped' ? mark.off : mark.bad;
+    const time = s.ms === null ? '' : c.dim(` ${s.ms} ms`);
+    const what = s.state === 'ok' ? `${s.tools} tool${s.tools === 1 ? '' : 's'}` : s.state === 'skipped' ? c.dim(`skipped (${s.reason ?? ''})`) : c.red(s.state);
+    line(out, `  ${icon} ${c.bold(s.name)} ${what}${time} ${c.dim(`${s.kind ?? ''} ${describeSource(s.source ?? undefined)}`.trim())}`);
+    if (s.error) for (const l of s.error.split('\n')) line(out, `      ${c.red(l)}`);
+    if (s.stderr) {
+      const tail = s.stderr.trimEnd().split('\n').slice(-options.stderrLines);
+      line(out, `      ${c.dim(`stderr (last ${tail.length} line${tail.length === 1 ? '' : 's'}):`)}`);
+      for (const l of tail) line(out, `      ${c.dim('│')} ${l}`);
+    }
+  }
+  const failed = report.servers.filter((s) => s.state === 'failed' || s.state === 'invalid').length;
+  const started = report.servers.filter((s) => s.state === 'ok').length;
+  line(out);
+  const problems = [
+    failed > 0 ? `${failed} of ${report.servers.length} servers failed` : '',
+    report.files.some((f) => f.status === 'invalid') ? 'invalid config files' : '',
+    report.issues.length > 0 ? `${report.issues.length} config problem${report.issues.length === 1 ? '' : 's'}` : '',
+    report.plugins.some((p) => p.status === 'failed') ? 'plugins failed' : '',
+  ].filter(Boolean);
+  line(out, report.ok ? c.green(`All good: ${started} server${started === 1 ? '' : 's'} started.`) : c.red(`${problems.join('; ')}; ${started} started.`));
+}

@@ -1,0 +1,226 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Bridge, BridgeEvents, Plugin } from '@mcp-bridge/core';
+import { applyChange, watchConfigs } from '@mcp-bridge/discovery';
+import { gatewayClientCapabilities, serveHttp, serveStdio } from '@mcp-bridge/server';
+import { printJson, type CommandContext } from '../context.js';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { messageOf, progress } from '../io.js';
+import { describeSource, discoverOptions, loadServers } from '../load.js';
+import { openBridge } from '../open-bridge.js';
+import { runDemo } from '../demo.js';
+import { buildPlugins } from '../plugins.js';
+import { requestLog } from '../request-log.js';
+import { CLI_VERSION } from '../version.js';
+
+/** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
+export const DEFAULT_HTTP_PORT = 7800;
+
+/** Options of `serve`. */
+export interface ServeOptions {
+  stdio?: boolean;
+  http?: string;
+  host: string;
+  path: string;
+  token?: string;
+  allowedHost: string[];
+  allowedOrigin: string[];
+  plugins?: string[] | false;
+  watch: boolean;
+  quiet: boolean;
+  timeout: number;
+  /** Serve the bundled examples over HTTP and walk a client through them (see `runDemo`). */
+  demo?: boolean;
+}
+
+/** Plugin events worth a log line when someone emits them (names declared by the plugin packages). */
+const PLUGIN_EVENTS = [
+  'retry:attempt',
+  'retry:giveup',
+  'breaker:open',
+  'breaker:half-open',
+  'breaker:close',
+  'cache:hit',
+  'cache:invalidate',
+  'validation:rejected',
+  'pool:restart',
+  'pool:crash-loop',
+  'pool:overload',
+  'loadbalancer:panic',
+  'health:eject',
+];
+
+/**
+ * `mcp-bridge serve`: one MCP server in front of every configured server (or the bundled examples),
+ * over stdio (`--stdio`, the default when stdin is not a terminal) or Streamable HTTP (`--http PORT`,
+ * the default in a terminal, on port 7800). Logs go to stderr only. Closes cleanly on SIGINT,
+ * SIGTERM and, over stdio, when stdin ends; every upstream process is ended before it exits.
+ */
+export async function serveCommand(ctx: CommandContext, options: ServeOptions): Promise<ExitCode> {
+  if (options.stdio && options.http !== undefined) throw new CliError('--stdio and --http cannot be used together', EXIT.USAGE);
+  const port = options.http === undefined ? undefined : parsePort(options.http);
+  if (options.demo && options.stdio) throw new CliError('--demo serves over HTTP; it cannot be used with --stdio', EXIT.USAGE);
+  const mode = options.stdio ? 'stdio' : port !== undefined || options.demo ? 'http' : ctx.io.stdin.isTTY ? 'http' : 'stdio';
+  let closing = false;
+  // Status lines stop once shutdown begins: upstreams going away then is expected, not news.
+  const log = (text: string): void => {
+    if (!options.quiet && !closing) ctx.log(text);
+  };
+  const c = ctx.err;
+
+  const spin = mode === 'http' ? progress(ctx.io, 'reading configs') : { text: () => undefined, stop: () => undefined };
+  const loaded = await loadServers(ctx.io, options.demo ? { ...ctx.options, demo: true } : ctx.options);
+  if (loaded.usingExamples) {
+    const why = ctx.options.examples ? '--examples' : 'no MCP config found';
+    log(`${why}: serving the bundled example servers (${Object.keys(loaded.servers).join(', ')})`);
+  }
+
+  const plugins: Plugin[] = [];
+  if (options.plugins !== false) {
+    const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, { ...(options.plugins ? { only: options.plugins } : {}), ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}) });
+    plugins.push(...built.plugins);
+    const on = built.reports.filter((r) => r.status === 'loaded').map((r) => r.key);
+    const off = built.reports.filter((r) => r.status !== 'loaded').map((r) => `${r.key} (${r.status})`);
+    log(`plugins: ${on.join(', ') || 'none'}${off.length ? c.dim(`; skipped ${off.join(', ')}`) : ''}${loaded.settings.file && loaded.settings.plugins !== undefined ? c.dim(` from ${loaded.settings.file}`) : ''}`);
+  }
+  if (!options.quiet) plugins.unshift(requestLog({ write: log, color: c }));
+
+  let bridge: Bridge | undefined;
+  let watcher: { close(): Promise<void> | void } | undefined;
+  let server: { close(): Promise<void> } | undefined;
+  try {
+    spin.text(`starting ${Object.keys(loaded.servers).length} servers`);
+    const opening = openBridge(loaded, {
+      plugins,
+      signal: ctx.signal,
+      // Upstreams may ask for sampling, elicitation and roots: the gateway routes them to the client whose call caused them.
+      clientCapabilities: gatewayClientCapabilities(),
+      startTimeout: options.timeout,
+      onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!)),
+    });
+    try {
+      ({ bridge } = await opening);
+    } catch (error) {
+      // Stopped while the servers were starting: the bridge closed itself; nothing to serve.
+      if (ctx.signal.aborted) return EXIT.OK;
+      throw error;
+    }
+    spin.stop();
+    logServers(ctx, bridge, loaded, log);
+    observe(ctx, bridge, log);
+    if (ctx.signal.aborted) return EXIT.OK;
+
+    const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
+    const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]!));
+    let stdioClosed: Promise<void> | undefined;
+    if (mode === 'stdio') {
+      const s = await serveStdio(bridge, { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
+      server = s;
+      stdioClosed = s.closed;
+      log('serving over stdio');
+    } else {
+      const s = await serveHttp(bridge, {
+        port: port ?? DEFAULT_HTTP_PORT,
+        host: options.host,
+        path: options.path,
+        serverInfo,
+        onError,
+        ...(options.token ? { token: options.token } : {}),
+        ...(options.allowedHost.length ? { allowedHosts: options.allowedHost } : {}),
+        ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
+        // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
+        ...(metricsHandler(bridge) ? { routes: { '/metrics': metricsHandler(bridge)! } } : {}),
+      });
+      server = s;
+      // The URL is this command's result: the one line on stdout (a JSON object with --json).
+      if (ctx.options.json) printJson(ctx, { url: s.url, port: s.port, transport: 'streamable-http' });
+      else ctx.io.stdout.write(`${s.url}\n`);
+      log(`serving over Streamable HTTP at ${c.bold(s.url)}${options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`);
+      if (options.demo) await runDemo(s.url, bridge, (text) => ctx.log(text), c, ctx.signal);
+    }
+
+    if (options.watch && !loaded.usingExamples) {
+      const b = bridge;
+      watcher = await watchConfigs(
+        discoverOptions(ctx.io, ctx.options),
+        async (change) => {
+          const what = [...change.added.map((n) => `+${n}`), ...change.removed.map((n) => `-${n}`), ...change.changed.map((n) => `~${n}`)];
+          if (what.length > 0) log(`config changed: ${what.join(' ')}`);
+          for (const issue of change.result.issues) log(c.yellow(`${issue.file}${issue.line ? `:${issue.line}` : ''}: ${issue.server ? `server "${issue.server}": ` : ''}${issue.field ? `${issue.field}: ` : ''}${issue.message}`));
+          // Only what changed is reconnected; the other servers keep their sessions.
+          await applyChange(b, change).catch((error: unknown) => log(c.red(`applying the config change failed: ${messageOf(error)}`)));
+        },
+        { ...(loaded.discovery ? { initial: loaded.discovery } : {}), onError: (error) => log(c.red(`config watch: ${messageOf(error)}`)), persistent: false },
+      );
+    }
+
+    const stopped = new Promise<string>((resolve) => {
+      if (ctx.signal.aborted) resolve(ctx.stoppedBy() ?? 'signal');
+      ctx.signal.addEventListener('abort', () => resolve(ctx.stoppedBy() ?? 'signal'), { once: true });
+    });
+    const why = await Promise.race([stopped, ...(stdioClosed ? [stdioClosed.then(() => 'stdin closed')] : [])]);
+    log(`stopping (${why})`);
+    closing = true;
+    return EXIT.OK;
+  } finally {
+    closing = true;
+    spin.stop();
+    await watcher?.close();
+    await server?.close().catch((error: unknown) => ctx.log(`closing the server failed: ${messageOf(error)}`));
+    await bridge?.close();
+  }
+}
+
+/** `bridge.metrics.handler` when the metrics plugin is loaded (read loosely: the plugin is optional). */
+function metricsHandler(bridge: Bridge): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
+  const handler = (bridge as unknown as { metrics?: { handler?: unknown } }).metrics?.handler;
+  return typeof handler === 'function' ? (handler as (req: IncomingMessage, res: ServerResponse) => void) : undefined;
+}
+
+function parsePort(raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliError(`--http needs a port number from 0 to 65535 (0 picks a free one), got "${raw}"`, EXIT.USAGE);
+  }
+  return port;
+}
+
+function logServers(ctx: CommandContext, bridge: Bridge, loaded: Awaited<ReturnType<typeof loadServers>>, log: (t: string) => void): void {
+  const c = ctx.err;
+  const tools = bridge.tools();
+  for (const s of bridge.status()) {
+    const n = tools.filter((t) => t.server === s.name).length;
+    const where = c.dim(describeSource(loaded.sources[s.name]));
+    if (s.state === 'ok' || s.state === 'degraded') log(`${c.green('✔')} ${s.name}: ${n} tool${n === 1 ? '' : 's'} ${where}`);
+    else {
+      const error = s.upstreams.find((u) => u.lastError)?.lastError ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? s.state;
+      log(`${c.red('✖')} ${s.name}: ${s.state}: ${error.split('\n')[0]} ${where} ${c.dim('(the other servers are served; it is retried on use)')}`);
+    }
+  }
+  const renamed = tools.filter((t) => t.name !== t.upstreamName);
+  const servers = bridge.servers().length;
+  log(`catalog: ${tools.length} tool${tools.length === 1 ? '' : 's'} from ${servers} server${servers === 1 ? '' : 's'}${renamed.length ? `; renamed to avoid collisions: ${renamed.map((t) => `${t.server}/${t.upstreamName} → ${t.name}`).join(', ')}` : ''}`);
+}
+
+function observe(ctx: CommandContext, bridge: Bridge, log: (t: string) => void): void {
+  const c = ctx.err;
+  bridge.on('upstream:health', ({ upstream, state, previous, reason }) => log(`${upstream.id}: ${previous} → ${state}${reason ? ` (${reason})` : ''}`));
+  bridge.on('catalog:changed', ({ server, kinds }) => log(c.dim(`catalog changed: ${server} (${kinds.join(', ')})`)));
+  bridge.on('connect:error', ({ upstream, error }) => log(c.yellow(`${upstream.id}: connect failed: ${messageOf(error).split('\n')[0]}`)));
+  // Events that plugins declare: log them when those plugins are loaded, without a compile-time dependency.
+  const on = bridge.on.bind(bridge) as (event: string, listener: (payload: Record<string, unknown>) => void) => () => void;
+  for (const event of PLUGIN_EVENTS) on(event as keyof BridgeEvents, (payload) => log(c.cyan(`${event} ${summarize(payload)}`)));
+}
+
+function summarize(payload: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(payload)) {
+    if (key === 'ctx' && value && typeof value === 'object') {
+      const call = value as { server?: string; method?: string; params?: { name?: unknown } };
+      parts.push(`${call.server ?? ''}${call.method === 'tools/call' ? `/${String(call.params?.name)}` : ` ${call.method ?? ''}`}`);
+    } else if (typeof value === 'string') parts.push(`${key}=${value.split('\n')[0]}`);
+    else if (typeof value === 'number' || typeof value === 'boolean') parts.push(`${key}=${value}`);
+    else if (value instanceof Error) parts.push(`${key}=${value.message.split('\n')[0]}`);
+    else if (key === 'upstream' && value && typeof value === 'object') parts.push(`upstream=${String((value as { id?: unknown }).id)}`);
+  }
+  return parts.join(' ');
+}

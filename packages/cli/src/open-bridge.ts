@@ -1,0 +1,80 @@
+import { createBridge, type Bridge, type BridgeOptions, type Plugin } from '@mcp-bridge/core';
+import { messageOf, type Progress } from './io.js';
+import type { Loaded } from './load.js';
+import { CLI_VERSION } from './version.js';
+
+/** How the first connection of one server went. */
+export interface ServerTiming {
+  /** Connect + initialize time of the first attempt, ms. */
+  ms: number;
+  ok: boolean;
+  /** The connect error, without the stderr part. */
+  error?: string;
+  /** The tail of a failed stdio server's stderr, when the transport quoted it. */
+  stderr?: string;
+}
+
+/** Options of {@link openBridge}. */
+export interface OpenBridgeOptions {
+  plugins?: Plugin[];
+  /** Capabilities announced to upstreams (the gateway announces what it can route). */
+  clientCapabilities?: BridgeOptions['clientCapabilities'];
+  /** Only these servers (`call SERVER/TOOL` starts just the one it needs). */
+  only?: string[];
+  connectTimeout?: number;
+  startTimeout?: number;
+  onError?: (error: unknown) => void;
+  progress?: Progress;
+  /** Closes the bridge when aborted (Ctrl-C during a long start); `start()` then rejects. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Creates and starts a bridge over the loaded servers, recording how long each server took to
+ * connect (first attempt) and why it failed. A server that fails does not fail the start: core is
+ * fail-open, and the command reports it.
+ */
+export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}): Promise<{ bridge: Bridge; timings: Map<string, ServerTiming> }> {
+  const servers = options.only ? Object.fromEntries(Object.entries(loaded.servers).filter(([name]) => options.only!.includes(name))) : loaded.servers;
+  const bridgeOptions: BridgeOptions = {
+    servers,
+    plugins: options.plugins ?? [],
+    clientInfo: { name: 'mcp-bridge-cli', version: CLI_VERSION },
+    ...(loaded.settings.naming !== undefined ? { naming: loaded.settings.naming as BridgeOptions['naming'] } : {}),
+    ...(options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {}),
+    ...(options.connectTimeout !== undefined ? { connectTimeout: options.connectTimeout } : {}),
+    ...(options.startTimeout !== undefined ? { startTimeout: options.startTimeout } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  };
+  const bridge = createBridge(bridgeOptions);
+  const timings = new Map<string, ServerTiming>();
+  const total = Object.keys(servers).length;
+  const report = (): void => options.progress?.text(`starting servers: ${timings.size}/${total} answered`);
+  bridge.on('connect:after', ({ server, durationMs }) => {
+    if (!timings.has(server)) timings.set(server, { ms: durationMs, ok: true });
+    report();
+  });
+  bridge.on('connect:error', ({ server, error, durationMs }) => {
+    if (timings.has(server)) return;
+    const { message, stderr } = splitStderr(messageOf(error));
+    timings.set(server, { ms: durationMs, ok: false, error: message, ...(stderr ? { stderr } : {}) });
+    report();
+  });
+  report();
+  const abort = (): void => void bridge.close();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    await bridge.start();
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+  }
+  return { bridge, timings };
+}
+
+/** The transports quote a failed stdio server's stderr after a `stderr (last N chars):` line. */
+export function splitStderr(message: string): { message: string; stderr?: string } {
+  const at = message.search(/\nstderr \(last \d+ chars\):\n/);
+  if (at < 0) return { message };
+  const rest = message.slice(at + 1);
+  return { message: message.slice(0, at), stderr: rest.slice(rest.indexOf('\n') + 1) };
+}

@@ -1,0 +1,219 @@
+import { Command, CommanderError, Option } from 'commander';
+import { scrubSecrets, SOURCE_KINDS, type SourceKind } from '@mcp-bridge/discovery';
+import { callCommand } from './commands/call.js';
+import { doctorCommand } from './commands/doctor.js';
+import { listCommand } from './commands/list.js';
+import { DEFAULT_HTTP_PORT, serveCommand } from './commands/serve.js';
+import { commandContext, type CommandContext } from './context.js';
+import { CliError, EXIT, type ExitCode } from './exit-codes.js';
+import { colorsFor, messageOf, processIo, scrubbedStream, type CliIo } from './io.js';
+import type { GlobalOptions } from './load.js';
+import { KNOWN_PLUGINS } from './plugins.js';
+import { CLI_VERSION } from './version.js';
+
+/** Options of {@link run}. */
+export interface RunOptions {
+  /** Streams, environment and cwd (default: the process's). */
+  io?: CliIo;
+  /** Stop signal for long commands (`serve`); default: SIGINT and SIGTERM of the process. */
+  signal?: AbortSignal;
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    ok
+  1    failure: a tool returned isError, or a server did not start (list, doctor)
+  2    usage or config error: bad option, bad --args JSON, unknown server or tool, invalid config or plugin options
+  3    the call could not be made: server down, timeout, protocol error
+  130  interrupted (SIGINT) before the command finished`;
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const csv = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+const camel = (kind: string): string => kind.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+
+/**
+ * Runs the `mcp-bridge` command line and resolves with its exit code (it never calls
+ * `process.exit`). Output goes to `io.stdout` (results only) and `io.stderr` (logs, progress, errors).
+ *
+ * @example
+ * import { run } from 'mcp-bridge';
+ * process.exitCode = await run(['list', '--json']);
+ */
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<ExitCode> {
+  const given = options.io ?? processIo();
+  // Secrets interpolated into configs never reach the terminal or a log (stdout of `serve --stdio` is
+  // the protocol and of `call` a tool's result: those are left as they are).
+  const serving = argv.includes('serve') || argv.includes('call');
+  const io: CliIo = { ...given, stderr: scrubbedStream(given.stderr, scrubSecrets), stdout: serving ? given.stdout : scrubbedStream(given.stdout, scrubSecrets) };
+  let exitCode: ExitCode = EXIT.OK;
+  const stop = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    // A second Ctrl-C while closing means "now": leave without waiting for the cleanups.
+    if (stop.signal.aborted) process.exit(EXIT.INTERRUPTED);
+    stoppedBy = sig;
+    stop.abort(new Error(`received ${sig}`));
+  };
+  if (options.signal) options.signal.addEventListener('abort', () => stop.abort(options.signal!.reason), { once: true });
+  else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  const program = new Command('mcp-bridge');
+  program
+    .description('One MCP server in front of all your MCP servers.\nReads the configs you already have (.mcp.json, Claude Code, Claude Desktop, Cursor, VS Code).')
+    .version(CLI_VERSION, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .option('--json', 'machine-readable output on stdout (stable shapes, see the README)', false)
+    .option('--no-color', 'no colours (also: NO_COLOR=1; colours are off when the stream is not a terminal)')
+    .option('-c, --config <file>', 'read servers from this file only (mcpServers / servers JSON); also its "plugins" and "naming" keys')
+    .option('--root <dir>', 'stop the upward search for project config files at this directory')
+    .option('--tag <tag>', 'only servers with this tag (repeatable)', collect, [] as string[])
+    .addOption(new Option('--examples', 'serve the bundled example servers, ignoring every config'))
+    .addOption(new Option('--no-examples', 'never fall back to the bundled example servers'));
+  for (const kind of SOURCE_KINDS) {
+    if (kind === 'explicit') continue;
+    program.addOption(new Option(`--no-${kind}`, `do not read ${kind} config files`));
+  }
+  program
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      outputError: (s, write) => write(colorsFor(io.stderr, io.env, true).red(s)),
+    })
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  $ mcp-bridge serve                       # bundled examples when nothing is configured\n  $ mcp-bridge serve --http 8080 --config ./.mcp.json\n  $ mcp-bridge list --json\n  $ mcp-bridge call notes/search_notes --args '{"query":"milk"}'\n  $ mcp-bridge doctor`);
+
+  const context = (cmd: Command): CommandContext => {
+    const g = cmd.optsWithGlobals();
+    const sources: Partial<Record<SourceKind, boolean>> = {};
+    for (const kind of SOURCE_KINDS) if (kind !== 'explicit' && g[camel(kind)] === false) sources[kind] = false;
+    const globals: GlobalOptions = {
+      json: g.json === true,
+      color: g.color !== false,
+      tag: (g.tag as string[] | undefined) ?? [],
+      sources,
+      ...(g.config ? { config: String(g.config) } : {}),
+      ...(g.root ? { root: String(g.root) } : {}),
+      ...(typeof g.examples === 'boolean' ? { examples: g.examples } : {}),
+    };
+    return commandContext(io, globals, stop.signal, () => stoppedBy);
+  };
+  const timeoutOption = (fallback: number) =>
+    new Option('--timeout <ms>', 'time limit per server start and per call, in ms').default(fallback).argParser((v) => positiveInt(v, '--timeout'));
+  const pluginOptions = (cmd: Command): Command =>
+    cmd
+      .addOption(new Option('--plugins <list>', `only these plugins, comma-separated (known: ${Object.keys(KNOWN_PLUGINS).join(', ')})`).argParser(csv))
+      .addOption(new Option('--no-plugins', 'no plugins at all'));
+
+  pluginOptions(
+    program
+      .command('serve')
+      .description(`serve every configured server as one MCP server (stdio, or Streamable HTTP)\nwithout --stdio/--http: stdio when stdin is not a terminal, else HTTP on port ${DEFAULT_HTTP_PORT}`)
+      .option('--stdio', 'speak MCP on stdin/stdout (for desktop clients); logs go to stderr')
+      .option('--http <port>', 'serve Streamable HTTP on this port (0 picks a free one)')
+      .option('--host <host>', 'interface to listen on', '127.0.0.1')
+      .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
+      .option('--token <token>', 'require "Authorization: Bearer <token>" from clients (default: $MCP_BRIDGE_TOKEN)')
+      .option('--allowed-host <host>', 'extra Host header value to accept (repeatable)', collect, [] as string[])
+      .option('--allowed-origin <origin>', 'Origin to accept from browsers (repeatable)', collect, [] as string[])
+      .option('--no-watch', 'do not reload when a config file changes')
+      .option('-q, --quiet', 'no request log or status lines on stderr (errors only)', false)
+      .option('--demo', 'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving')
+      .addOption(timeoutOption(30_000)),
+  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    exitCode = await serveCommand(context(cmd), {
+      ...(opts.stdio ? { stdio: true } : {}),
+      ...(opts.http !== undefined ? { http: String(opts.http) } : {}),
+      host: String(opts.host),
+      path: String(opts.path),
+      ...(opts.token || io.env.MCP_BRIDGE_TOKEN ? { token: String(opts.token ?? io.env.MCP_BRIDGE_TOKEN) } : {}),
+      allowedHost: opts.allowedHost as string[],
+      allowedOrigin: opts.allowedOrigin as string[],
+      ...pluginChoice(opts),
+      watch: opts.watch !== false,
+      quiet: opts.quiet === true,
+      timeout: opts.timeout as number,
+      ...(opts.demo ? { demo: true } : {}),
+    });
+  });
+
+  program
+    .command('list')
+    .description('list every server (source file, state) and the merged tools')
+    .addOption(timeoutOption(15_000))
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      exitCode = await listCommand(context(cmd), { timeout: opts.timeout as number });
+    });
+
+  pluginOptions(
+    program
+      .command('call')
+      .description('call one tool: SERVER/TOOL (upstream name) or the exposed name from `list`')
+      .argument('<tool>', 'SERVER/TOOL, or an exposed tool name')
+      .option('-a, --args <json>', 'tool arguments as a JSON object', '{}')
+      .addOption(timeoutOption(60_000)),
+  ).action(async (tool: string, opts: Record<string, unknown>, cmd: Command) => {
+    exitCode = await callCommand(context(cmd), tool, { args: String(opts.args), timeout: opts.timeout as number, ...pluginChoice(opts) });
+  });
+
+  program
+    .command('doctor')
+    .description('check configs, plugins and servers: what was found, what starts, how fast, what failed and why')
+    .addOption(timeoutOption(15_000))
+    .option('--stderr-lines <n>', "lines of a failed server's stderr to show", (v) => positiveInt(v, '--stderr-lines'), 20)
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      exitCode = await doctorCommand(context(cmd), { timeout: opts.timeout as number, stderrLines: opts.stderrLines as number });
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (stop.signal.aborted && exitCode === EXIT.OK && stoppedBy === 'SIGINT' && program.args[0] !== 'serve') return EXIT.INTERRUPTED;
+    return exitCode;
+  } catch (error) {
+    // Ctrl-C during list/call/doctor: the bridge was closed under the command; that is not its error.
+    if (stop.signal.aborted && stoppedBy === 'SIGINT') {
+      io.stderr.write('interrupted\n');
+      return EXIT.INTERRUPTED;
+    }
+    return report(io, error, program.opts().json === true);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function pluginChoice(opts: Record<string, unknown>): { plugins?: string[] | false } {
+  if (opts.plugins === false) return { plugins: false };
+  if (Array.isArray(opts.plugins)) return { plugins: opts.plugins as string[] };
+  return {};
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n <= 0) throw new CliError(`${flag} needs a positive integer, got "${value}"`, EXIT.USAGE);
+  return n;
+}
+
+/** Turns a thrown error into its exit code, with one clear line on stderr (a JSON object with --json). */
+function report(io: CliIo, error: unknown, json: boolean): ExitCode {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
+    // commander printed the message already.
+    return EXIT.USAGE;
+  }
+  const code: ExitCode = error instanceof CliError ? error.exitCode : isConfigError(error) ? EXIT.USAGE : EXIT.FAILURE;
+  const message = messageOf(error);
+  if (json) io.stderr.write(`${JSON.stringify({ error: { message, exitCode: code, ...(error instanceof CliError && error.details ? error.details : {}) } })}\n`);
+  else io.stderr.write(`${colorsFor(io.stderr, io.env, true).red('error:')} ${message}\n`);
+  if (!(error instanceof CliError) && !isConfigError(error) && io.env.MCP_BRIDGE_DEBUG) io.stderr.write(`${(error as Error).stack ?? ''}\n`);
+  return code;
+}
+
+/** Core's ConfigError and PluginError (bad naming options, plugin options rejected at start) are the user's config. */
+function isConfigError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code === 'CONFIG_INVALID' || code.startsWith('PLUGIN_'));
+}

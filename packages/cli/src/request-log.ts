@@ -1,0 +1,71 @@
+import { parsePluginOptions, type Plugin } from '@mcp-bridge/core';
+import { z } from 'zod';
+import { messageOf } from './io.js';
+import { CLI_VERSION } from './version.js';
+
+/** Options of {@link requestLog}. */
+export interface RequestLogOptions {
+  /** Where each line goes (the CLI passes stderr: stdout may be the MCP protocol channel). */
+  write: (line: string) => void;
+  /** Prefix colours, already resolved for the stream. */
+  color?: { dim(s: string): string; red(s: string): string; green(s: string): string; yellow(s: string): string };
+}
+
+const fn = (what: string) => z.custom<(s: string) => string>((v) => typeof v === 'function', `expected ${what}`);
+
+/** Validated in setup, so a bad option fails `start()` naming the plugin and the option. */
+const requestLogOptionsSchema = z.strictObject({
+  write: z.custom<(line: string) => void>((v) => typeof v === 'function', 'expected a function (line: string) => void'),
+  // Loose: the CLI passes a whole picocolors instance; only these four are used.
+  color: z
+    .looseObject({
+      dim: fn('a function (s: string) => string'),
+      red: fn('a function (s: string) => string'),
+      green: fn('a function (s: string) => string'),
+      yellow: fn('a function (s: string) => string'),
+    })
+    .optional(),
+});
+
+const plain = { dim: (s: string) => s, red: (s: string) => s, green: (s: string) => s, yellow: (s: string) => s };
+
+/**
+ * A plugin that logs every call made by clients (not the host's own list refreshes, not pings) as one line:
+ * method, target, duration and outcome. It sits in the outermost `observe` phase, so the duration
+ * includes every retry, cache hit and wait the other plugins add.
+ *
+ * @example
+ * createBridge({ servers, plugins: [requestLog({ write: (l) => process.stderr.write(l + '\n') })] });
+ */
+export function requestLog(options: RequestLogOptions): Plugin {
+  return {
+    name: 'mcp-bridge-cli/request-log',
+    version: CLI_VERSION,
+    core: '^0.1.0',
+    setup(api) {
+      const { write, color } = parsePluginOptions(api.plugin, requestLogOptionsSchema, options);
+      const c = color ?? plain;
+      api.use({
+        phase: 'observe',
+        order: 'before',
+        async handle(ctx, next) {
+          // Pings (health probes every few seconds, client keep-alives) would drown the calls.
+          if (ctx.origin !== 'caller' || ctx.method === 'ping') return next();
+          const started = performance.now();
+          const target = ctx.method === 'tools/call' ? `${ctx.server}/${String(ctx.params.name)}` : ctx.server;
+          const ms = (): string => `${(performance.now() - started).toFixed(0)}ms`;
+          try {
+            const result = await next();
+            const isError = ctx.method === 'tools/call' && (result as { isError?: boolean } | undefined)?.isError === true;
+            const retried = ctx.attempt > 1 ? c.yellow(` after ${ctx.attempt} attempts`) : '';
+            write(`${c.dim('call')} ${ctx.method} ${target} ${isError ? c.yellow('isError') : c.green('ok')} ${c.dim(ms())}${retried}`);
+            return result;
+          } catch (error) {
+            write(`${c.dim('call')} ${ctx.method} ${target} ${c.red('failed')} ${c.dim(ms())}: ${messageOf(error).split('\n')[0]}`);
+            throw error;
+          }
+        },
+      });
+    },
+  };
+}

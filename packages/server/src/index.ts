@@ -1,0 +1,20 @@
+/**
+ * `@mcp-bridge/server`: expose an mcp-bridge host as one MCP server, over stdio and Streamable HTTP.
+ *
+ * @example
+ * ```ts
+ * import { createBridge } from '@mcp-bridge/core';
+ * import { serveHttp, gatewayClientCapabilities } from '@mcp-bridge/server';
+ *
+ * const bridge = createBridge({ servers, clientCapabilities: gatewayClientCapabilities });
+ * const gateway = await serveHttp(bridge, { port: 3000 });
+ * ```
+ * @packageDocumentation
+ */
+export { serveHttp } from './http.js';
+export type { HttpGateway } from './http.js';
+export { serveStdio } from './stdio.js';
+export type { StdioGateway } from './stdio.js';
+export type { GatewayOptions, HttpGatewayOptions, StdioGatewayOptions } from './options.js';
+export { gatewayClientCapabilities } from './capabilities.js';
+export { SERVER_VERSION } from './version.js';

@@ -1,0 +1,107 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+
+/** Options every gateway accepts. */
+export interface GatewayOptions {
+  /** Name and version the gateway reports to its clients at `initialize`. Default `{ name: 'mcp-bridge', version }`. */
+  serverInfo?: { name: string; version: string };
+  /** Instructions sent to clients at `initialize`. */
+  instructions?: string;
+  /** Errors nobody awaits (a notification that could not be delivered, a failed upstream subscription cleanup). Default `console.error`. */
+  onError?: (e: unknown) => void;
+}
+
+/** Options of {@link serveHttp}. */
+export interface HttpGatewayOptions extends GatewayOptions {
+  /** TCP port; `0` picks a free one. Default `0`. */
+  port?: number;
+  /** Interface to listen on. Default `'127.0.0.1'`. */
+  host?: string;
+  /** Path of the MCP endpoint. Default `'/mcp'`. */
+  path?: string;
+  /** When set, inbound clients must send `Authorization: Bearer <token>` (401 otherwise). */
+  token?: string;
+  /**
+   * Named bearer tokens, caller name → token: a client must send one of them (or `token`), and the
+   * name of the one that opened a session becomes the `caller` of every call and list it makes (per-caller
+   * rules, rate limits, cache partitions). A session's later requests must carry the same token (403
+   * otherwise). Default none.
+   */
+  tokens?: Record<string, string>;
+  /**
+   * Who a new session's client is, from its `initialize` HTTP request (e.g. a header set by your
+   * authenticating proxy): the session's `caller`. Used when no named token applies; `undefined` or
+   * `''` falls back to the session id. Only trust headers your own proxy sets. Default: the session id.
+   */
+  caller?: (req: IncomingMessage) => string | undefined;
+  /**
+   * Host header values accepted (hostname, or `hostname:port`). Default when listening on a loopback
+   * address: `localhost`, `127.0.0.1`, `[::1]`; on another address: that address plus those. On a
+   * wildcard address (`0.0.0.0`, `::`) with no list, the Host header is not checked.
+   */
+  allowedHosts?: string[];
+  /** Origin header values accepted (`scheme://host[:port]`). Default: origins whose hostname is an allowed host. A request without Origin passes. */
+  allowedOrigins?: string[];
+  /** A session with no request for this long is closed. Default 30 minutes. */
+  sessionIdleMs?: number;
+  /** At most this many sessions at once; a new one beyond it gets 503. Default 1000. */
+  maxSessions?: number;
+  /**
+   * Extra `node:http` handlers by exact path, e.g. `{ '/metrics': bridge.metrics.handler }`. They get
+   * the same Host/Origin checks and bearer `token` as the MCP endpoint; `/healthz`, `/readyz` and
+   * the MCP path cannot be replaced. Default none.
+   */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => unknown>;
+}
+
+/** Options of {@link serveStdio}. */
+export interface StdioGatewayOptions extends GatewayOptions {
+  /** Where requests come from. Default `process.stdin`. */
+  stdin?: NodeJS.ReadableStream;
+  /** Where responses go. Default `process.stdout`. */
+  stdout?: NodeJS.WritableStream;
+}
+
+const gatewaySchema = z.object({
+  serverInfo: z.object({ name: z.string().min(1), version: z.string().min(1) }).optional(),
+  instructions: z.string().optional(),
+  onError: z.function().optional(),
+});
+
+const httpSchema = gatewaySchema.extend({
+  port: z.number().int().min(0).max(65_535).optional(),
+  host: z.string().min(1).optional(),
+  path: z.string().startsWith('/').optional(),
+  token: z.string().min(1).optional(),
+  tokens: z
+    .record(z.string().min(1), z.string().min(1))
+    .superRefine((tokens, ctx) => {
+      const seen = new Map<string, string>();
+      for (const [name, value] of Object.entries(tokens)) {
+        const other = seen.get(value);
+        if (other !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `same token as "${other}": a token must name one caller` });
+        seen.set(value, name);
+      }
+    })
+    .optional(),
+  caller: z.custom<(req: IncomingMessage) => string | undefined>((v) => typeof v === 'function', 'expected a function (req) => caller').optional(),
+  allowedHosts: z.array(z.string().min(1)).optional(),
+  allowedOrigins: z.array(z.string().min(1)).optional(),
+  sessionIdleMs: z.number().int().positive().optional(),
+  maxSessions: z.number().int().positive().optional(),
+  routes: z.record(z.string().startsWith('/'), z.custom<(req: IncomingMessage, res: ServerResponse) => unknown>((v) => typeof v === 'function', 'expected a request handler function')).optional(),
+});
+
+const stdioSchema = gatewaySchema.extend({
+  stdin: z.custom<NodeJS.ReadableStream>((v) => typeof (v as { on?: unknown } | undefined)?.on === 'function', 'a readable stream').optional(),
+  stdout: z.custom<NodeJS.WritableStream>((v) => typeof (v as { write?: unknown } | undefined)?.write === 'function', 'a writable stream').optional(),
+});
+
+/** Validates options; a bad one throws a TypeError naming the function, the field and what was expected. */
+export function parseOptions<T>(fn: 'serveHttp' | 'serveStdio', options: T | undefined): T {
+  const schema = fn === 'serveHttp' ? httpSchema : stdioSchema;
+  const result = schema.passthrough().safeParse(options ?? {});
+  if (result.success) return (options ?? {}) as T;
+  const issues = result.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+  throw new TypeError(`[mcp-bridge] [@mcp-bridge/server] ${fn}: invalid options: ${issues}`);
+}

@@ -1,0 +1,449 @@
+import type { Bridge } from '@mcp-bridge/core';
+import { rpcError } from './errors.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  ListRootsRequestSchema,
+  ResultSchema,
+  type ClientCapabilities,
+  type LoggingLevel,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+
+/** Server-to-client requests the gateway routes from upstreams to downstream clients. */
+export type ClientMethod = 'sampling/createMessage' | 'elicitation/create' | 'roots/list';
+
+/** How long a downstream client may take to answer a routed sampling/elicitation/roots request. */
+const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60_000;
+
+const LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/** One downstream MCP session (an HTTP session, or the stdio client). */
+export interface DownstreamSession {
+  /** Session id. */
+  readonly id: string;
+  /** The `caller` of every bridge call it makes, lists included: a named token's name, or the session id. */
+  readonly caller: string;
+  /** The SDK server speaking to this client. */
+  readonly server: Server;
+  /** Minimum level of log messages this client asked for (`undefined`: everything). */
+  logLevel: LoggingLevel | undefined;
+  /** Exposed URIs this client subscribed to. */
+  readonly subscriptions: Set<string>;
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** A downstream request being served: what its upstream requests are traced back to. */
+export interface CallScope {
+  readonly session: DownstreamSession;
+  /** The downstream method; only upstream requests of that same method are counted as caused by it. */
+  readonly method: string;
+  readonly extra: Extra;
+  done: boolean;
+}
+
+interface Subscription {
+  server: string;
+  upstreamUri: string;
+  sessions: Set<string>;
+  ready: Promise<void>;
+}
+
+/**
+ * State one bridge shares between every gateway in front of it: the downstream sessions, which
+ * upstream request each downstream call caused, resource subscriptions and log levels. Routes
+ * upstream notifications and server-to-client requests to the right sessions.
+ */
+export class Router {
+  readonly bridge: Bridge;
+  readonly sessions = new Map<string, DownstreamSession>();
+  /**
+   * Downstream calls by their AbortSignal (`extra.signal`, one per downstream request): the bridge
+   * hands it to the upstream `client.request` as is, however many awaits the pipeline has. No
+   * AsyncLocalStorage: on Node 20 it turns on promise hooks that every promise of the process
+   * pays for (measured: the gateway's HTTP calls/s fell to ~0.6x a naive proxy's).
+   */
+  readonly #bySignal = new Map<AbortSignal, CallScope>();
+  /** The call whose pipeline runs synchronously right now: catches a plugin that derived a signal before its first await. */
+  #current: CallScope | undefined;
+  readonly #inflight = new WeakMap<Client, Map<CallScope, number>>();
+  readonly #configured = new WeakSet<Client>();
+  readonly #ordered = new WeakSet<object>();
+  /** The session that last announced new roots, per upstream client: the owner of the roots/list that follows. */
+  readonly #rootsOwner = new WeakMap<Client, string>();
+  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #unsubscribe: (() => void)[] = [];
+  #upstreamLevel: LoggingLevel | undefined;
+  #users = 0;
+  onError: (error: unknown) => void;
+
+  constructor(bridge: Bridge, onError: (error: unknown) => void) {
+    this.bridge = bridge;
+    this.onError = onError;
+    this.#unsubscribe.push(
+      bridge.on('client:created', ({ server, client }) => this.#configure(server, client)),
+      bridge.on('connect:after', ({ server, connection }) => {
+        this.#configure(server, connection.client);
+        this.#orderResponses(connection.client);
+      }),
+      bridge.on('notification', ({ server, method, params }) => this.#notification(server, method, params)),
+      bridge.on('catalog:changed', ({ kinds }) => this.#catalogChanged(kinds)),
+    );
+    // Upstreams connected before this gateway existed: their clients need the handlers too.
+    for (const client of this.#clients()) {
+      this.#configure(client.server, client.client);
+      this.#orderResponses(client.client);
+    }
+  }
+
+  /** One more gateway uses this router. */
+  acquire(): void {
+    this.#users++;
+  }
+
+  /** A gateway stopped; the last one detaches from the bridge. Returns true when it was the last. */
+  release(): boolean {
+    if (--this.#users > 0) return false;
+    for (const off of this.#unsubscribe.splice(0)) off();
+    return true;
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  addSession(session: DownstreamSession): void {
+    this.sessions.set(session.id, session);
+    this.#syncLogLevel(session.id).catch(this.onError);
+  }
+
+  async removeSession(id: string): Promise<void> {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    await Promise.allSettled([...session.subscriptions].map((uri) => this.unsubscribe(session, uri)));
+    this.#syncLogLevel(id).catch(this.onError);
+  }
+
+  /** The client capabilities a session declared at initialize. */
+  static capabilities(session: DownstreamSession): ClientCapabilities | undefined {
+    return session.server.getClientCapabilities();
+  }
+
+  // ------------------------------------------------------------------ logging
+
+  /** A client set its log level: record it, and lower the upstreams' level when it asks for more. */
+  async setLogLevel(session: DownstreamSession, level: LoggingLevel): Promise<void> {
+    session.logLevel = level;
+    await this.#syncLogLevel(session.id);
+  }
+
+  /**
+   * Upstreams are asked for the most verbose level any session wants (a session that never set a
+   * level wants everything); each session then gets only what its own level lets through.
+   */
+  async #syncLogLevel(caller: string): Promise<void> {
+    if (this.sessions.size === 0) return;
+    let min = LEVELS.length - 1;
+    for (const s of this.sessions.values()) min = Math.min(min, s.logLevel === undefined ? 0 : LEVELS.indexOf(s.logLevel));
+    const level = LEVELS[min]!;
+    // Never told: the upstreams send everything already.
+    if (level === this.#upstreamLevel || (this.#upstreamLevel === undefined && level === 'debug')) return;
+    this.#upstreamLevel = level;
+    if (this.bridge.state !== 'ready') return;
+    const servers = this.bridge.servers().filter((s) => this.bridge.upstreams(s).some((u) => u.capabilities?.logging));
+    const results = await Promise.allSettled(servers.map((s) => this.bridge.request(s, 'logging/setLevel', { level }, { caller })));
+    for (const r of results) if (r.status === 'rejected') this.onError(r.reason);
+  }
+
+  #allows(session: DownstreamSession, level: unknown): boolean {
+    if (session.logLevel === undefined) return true;
+    const index = LEVELS.indexOf(level as LoggingLevel);
+    return index === -1 || index >= LEVELS.indexOf(session.logLevel);
+  }
+
+  // ------------------------------------------------------------------ subscriptions
+
+  /** Subscribes a session to an exposed URI; the upstream is subscribed once, whatever the number of sessions. */
+  async subscribe(session: DownstreamSession, uri: string, extra: Extra): Promise<void> {
+    let sub = this.#subscriptions.get(uri);
+    if (!sub) {
+      const target = this.bridge.resolveResource(uri);
+      if (!target) throw rpcError(-32002, `no server provides resource "${uri}"`, { uri });
+      const created: Subscription = { server: target.server, upstreamUri: target.upstreamUri, sessions: new Set(), ready: Promise.resolve() };
+      created.ready = this.bridge
+        .request(target.server, 'resources/subscribe', { uri: target.upstreamUri }, { caller: session.caller, signal: extra.signal })
+        .then(() => undefined);
+      this.#subscriptions.set(uri, created);
+      // A failed upstream subscribe must not stay in the table: the next client tries again.
+      created.ready.catch(() => {
+        if (this.#subscriptions.get(uri) === created) this.#subscriptions.delete(uri);
+      });
+      sub = created;
+    }
+    await sub.ready;
+    sub.sessions.add(session.id);
+    session.subscriptions.add(uri);
+  }
+
+  /** Unsubscribes a session; the upstream is unsubscribed when no session is left. */
+  async unsubscribe(session: DownstreamSession, uri: string): Promise<void> {
+    session.subscriptions.delete(uri);
+    const sub = this.#subscriptions.get(uri);
+    if (!sub || !sub.sessions.delete(session.id) || sub.sessions.size > 0) return;
+    this.#subscriptions.delete(uri);
+    if (this.bridge.state !== 'ready') return;
+    await this.bridge.request(sub.server, 'resources/unsubscribe', { uri: sub.upstreamUri }, { caller: session.caller }).catch((error: unknown) => this.onError(error));
+  }
+
+  // ------------------------------------------------------------------ upstream → downstream
+
+  #notification(server: string, method: string, params: Record<string, unknown> | undefined): void {
+    if (method === 'notifications/message' && params) {
+      const level = params.level;
+      for (const session of this.sessions.values()) {
+        if (this.#allows(session, level)) this.#send(session, { method, params: { ...params, logger: params.logger ?? server } as never });
+      }
+    } else if (method === 'notifications/resources/updated' && typeof params?.uri === 'string') {
+      if (this.bridge.state !== 'ready') return;
+      const uri = this.bridge.exposedUri(server, params.uri);
+      const sub = this.#subscriptions.get(uri);
+      for (const id of sub?.sessions ?? []) {
+        const session = this.sessions.get(id);
+        if (session) this.#send(session, { method, params: { ...params, uri } });
+      }
+    }
+  }
+
+  #catalogChanged(kinds: readonly ('tools' | 'resources' | 'prompts')[]): void {
+    for (const kind of kinds) {
+      const method = `notifications/${kind}/list_changed` as const;
+      for (const session of this.sessions.values()) this.#send(session, { method });
+    }
+  }
+
+  #send(session: DownstreamSession, notification: ServerNotification): void {
+    session.server.notification(notification).catch((error: unknown) => {
+      // A session that went away between the check and the send is not an error worth reporting.
+      if (this.sessions.has(session.id)) this.onError(error);
+    });
+  }
+
+  // ------------------------------------------------------------------ downstream → upstream notifications
+
+  /** A client announced new roots: tell every upstream that can ask for roots; the roots/list that follows goes to this client. */
+  rootsChanged(session: DownstreamSession): void {
+    for (const { client } of this.#clients()) {
+      this.#rootsOwner.set(client, session.id);
+      client.sendRootsListChanged().catch((error: unknown) => {
+        // The bridge did not announce roots to this upstream (assertNotificationCapability), or it just went away: nothing to tell.
+        if (!(error instanceof Error && /roots|not connected/i.test(error.message))) this.onError(error);
+      });
+    }
+  }
+
+  #clients(): { server: string; client: Client }[] {
+    const out: { server: string; client: Client }[] = [];
+    for (const server of this.bridge.servers()) {
+      for (const up of this.bridge.upstreams(server)) {
+        const client = this.bridge.connection(up)?.client;
+        if (client) out.push({ server, client });
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ server-to-client requests
+
+  #configure(server: string, client: Client): void {
+    if (this.#configured.has(client)) return;
+    this.#configured.add(client);
+    this.#track(client);
+    const handle = (method: ClientMethod) => (request: { params?: unknown }, extra: { signal: AbortSignal }) =>
+      this.#forward(server, client, method, request.params, extra.signal);
+    for (const [schema, method] of [
+      [CreateMessageRequestSchema, 'sampling/createMessage'],
+      [ElicitRequestSchema, 'elicitation/create'],
+      [ListRootsRequestSchema, 'roots/list'],
+    ] as const) {
+      try {
+        client.setRequestHandler(schema as typeof ListRootsRequestSchema, handle(method) as never);
+      } catch {
+        // The bridge's clientCapabilities do not include this one: the upstream will not ask for it.
+      }
+    }
+  }
+
+  /**
+   * The SDK client handles notifications one microtask late but responses at once, and drops the
+   * progress handler of a request when its response arrives: a last progress notification that
+   * reaches the client in the same read as the response (common over stdio) is lost. Responses
+   * are delayed by one microtask, behind any notification read before them, so the last progress
+   * is forwarded before the result.
+   */
+  #orderResponses(client: Client): void {
+    const transport = client.transport;
+    if (!transport || this.#ordered.has(transport)) return;
+    this.#ordered.add(transport);
+    const deliver = transport.onmessage;
+    if (!deliver) return;
+    // The SDK's table of progress handlers by request id (internal; when it is not there, every response waits).
+    const progress = (client as unknown as { _progressHandlers?: unknown })._progressHandlers;
+    const handlers = progress instanceof Map ? (progress as Map<unknown, unknown>) : undefined;
+    transport.onmessage = (message, extra) => {
+      // Only a request with a progress handler can lose a last progress: the others are delivered at once.
+      // A resolved promise, not queueMicrotask: that one allocates an AsyncResource per call.
+      if ('id' in message && !('method' in message) && (handlers === undefined || handlers.has(message.id))) {
+        void Promise.resolve().then(() => deliver.call(transport, message, extra));
+      } else deliver.call(transport, message, extra);
+    };
+  }
+
+  /**
+   * Runs `fn` (the bridge call of one downstream request) so that the upstream requests it causes
+   * are traced back to `scope`: by the signal it passes to the bridge (`scope.extra.signal`), which
+   * the pipeline hands to `client.request` (retries, replicas and pools keep it), or, for a plugin
+   * that derives its own signal (hedging, a cache's single flight) before its first await, by the
+   * synchronous part of the call. Call {@link endScope} when the call settles.
+   */
+  runScoped<T>(scope: CallScope, fn: () => Promise<T>): Promise<T> {
+    // A Map with an explicit delete, not a WeakMap: weak entries made every GC dearer on the hot path.
+    this.#bySignal.set(scope.extra.signal, scope);
+    const outer = this.#current;
+    this.#current = scope;
+    try {
+      return fn();
+    } catch (error) {
+      this.endScope(scope);
+      throw error;
+    } finally {
+      this.#current = outer;
+    }
+  }
+
+  /** The call of `scope` settled: its upstream requests are no longer its own. */
+  endScope(scope: CallScope): void {
+    scope.done = true;
+    const signal = scope.extra.signal;
+    if (this.#bySignal.get(signal) === scope) this.#bySignal.delete(signal);
+  }
+
+  /**
+   * Counts, per upstream client, the downstream calls whose upstream requests are in flight on it.
+   * The downstream call is found by the request's signal (see {@link runScoped}), so this works
+   * whatever plugins sit in the pipeline: only the request that finally reaches this client counts.
+   */
+  #track(client: Client): void {
+    const original = client.request.bind(client);
+    client.request = ((request: { method: string }, schema: unknown, options?: { signal?: AbortSignal }) => {
+      const signal = options?.signal;
+      const scope = (signal === undefined ? undefined : this.#bySignal.get(signal)) ?? this.#current;
+      const pending = (original as (...a: unknown[]) => Promise<unknown>)(request, schema, options);
+      // A stale context (a callback that captured it) or an upstream request of another method is not the call's.
+      if (!scope || scope.done || scope.method !== request.method) return pending;
+      let calls = this.#inflight.get(client);
+      if (!calls) this.#inflight.set(client, (calls = new Map()));
+      calls.set(scope, (calls.get(scope) ?? 0) + 1);
+      const inflight = calls;
+      pending.then(
+        () => settled(inflight, scope),
+        () => settled(inflight, scope),
+      );
+      return pending;
+    }) as typeof client.request;
+  }
+
+  /**
+   * Which downstream session an upstream's server-to-client request belongs to. The rule:
+   * 1. the sessions with a call in flight on that upstream connection; when several, only those that
+   *    declared the capability; exactly one left → that session (the request rides its latest call);
+   * 2. roots/list with no call in flight → the session that last announced roots/list_changed;
+   * 3. no call in flight → the only connected session, when there is exactly one (a stdio gateway);
+   * 4. otherwise it is ambiguous, and the gateway refuses (a JSON-RPC error to the upstream) rather
+   *    than risk showing one client's sampling or elicitation to another.
+   */
+  attribute(client: Client, method: ClientMethod): { session: DownstreamSession; scope?: CallScope } | { error: string } {
+    const scopes = [...(this.#inflight.get(client)?.keys() ?? [])].filter((s) => !s.done && this.sessions.get(s.session.id) === s.session);
+    let candidates = [...new Set(scopes.map((s) => s.session))];
+    if (candidates.length > 1) {
+      const capable = candidates.filter((s) => hasCapability(Router.capabilities(s), method));
+      if (capable.length >= 1) candidates = capable;
+    }
+    if (candidates.length === 1) {
+      const session = candidates[0]!;
+      const scope = scopes.filter((s) => s.session === session).at(-1);
+      return scope ? { session, scope } : { session };
+    }
+    if (candidates.length > 1) {
+      return { error: `calls of ${candidates.length} clients are in flight on this server (sessions ${candidates.map((s) => s.id).join(', ')}): the gateway cannot tell which one caused it` };
+    }
+    if (method === 'roots/list') {
+      const owner = this.#rootsOwner.get(client);
+      const session = owner === undefined ? undefined : this.sessions.get(owner);
+      if (session) return { session };
+    }
+    if (this.sessions.size === 1) return { session: this.sessions.values().next().value! };
+    return { error: this.sessions.size === 0 ? 'no client is connected to the gateway' : `no call is in flight on this server and ${this.sessions.size} clients are connected: the gateway cannot tell which one to ask` };
+  }
+
+  async #forward(server: string, client: Client, method: ClientMethod, params: unknown, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const target = this.attribute(client, method);
+    if ('error' in target) throw rpcError(ErrorCode.InvalidRequest, `[mcp-bridge] gateway: ${method} from server "${server}" refused: ${target.error}`);
+    const { session, scope } = target;
+    if (!hasCapability(Router.capabilities(session), method, params)) {
+      throw rpcError(
+        ErrorCode.MethodNotFound,
+        `[mcp-bridge] gateway: ${method} from server "${server}" refused: the client of session ${session.id} did not declare the "${capabilityOf(method)}" capability${method === 'elicitation/create' && (params as { mode?: unknown } | undefined)?.mode === 'url' ? ' for URL mode' : ''}`,
+      );
+    }
+    const request = { method, ...(params === undefined ? {} : { params }) } as ServerRequest;
+    const options = { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS };
+    // Sent as part of the causing call when there is one, so over HTTP it travels on that call's stream.
+    if (scope && !scope.done) return scope.extra.sendRequest(request, ResultSchema, options);
+    return session.server.request(request, ResultSchema, options);
+  }
+}
+
+/** One upstream request of `scope` settled. */
+function settled(calls: Map<CallScope, number>, scope: CallScope): void {
+  const n = (calls.get(scope) ?? 1) - 1;
+  if (n <= 0) calls.delete(scope);
+  else calls.set(scope, n);
+}
+
+function capabilityOf(method: ClientMethod): 'sampling' | 'elicitation' | 'roots' {
+  return method === 'sampling/createMessage' ? 'sampling' : method === 'elicitation/create' ? 'elicitation' : 'roots';
+}
+
+/** Whether a client declared what a server-to-client method needs. */
+export function hasCapability(capabilities: ClientCapabilities | undefined, method: ClientMethod, params?: unknown): boolean {
+  const capability = capabilities?.[capabilityOf(method)];
+  if (capability === undefined) return false;
+  // URL-mode elicitation needs `elicitation.url`; an empty `elicitation: {}` means form mode only.
+  if (method === 'elicitation/create' && (params as { mode?: unknown } | undefined)?.mode === 'url') {
+    return (capability as { url?: unknown }).url !== undefined;
+  }
+  return true;
+}
+
+const routers = new WeakMap<Bridge, Router>();
+
+/** The router of a bridge, created on first use and shared by every gateway in front of it. */
+export function routerFor(bridge: Bridge, onError: (error: unknown) => void): Router {
+  let router = routers.get(bridge);
+  if (!router) {
+    router = new Router(bridge, onError);
+    routers.set(bridge, router);
+  }
+  router.acquire();
+  return router;
+}
+
+/** A gateway is done with the router; the last one detaches it from the bridge. */
+export function releaseRouter(router: Router): void {
+  if (router.release()) routers.delete(router.bridge);
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import type { Bridge } from '@mcp-bridge/core';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { parseOptions, type StdioGatewayOptions } from './options.js';
+import { releaseRouter, routerFor } from './router.js';
+import { createSession } from './session.js';
+
+/** A running stdio gateway. */
+export interface StdioGateway {
+  /** Resolves when the client goes away (stdin ends) or the gateway is closed. */
+  closed: Promise<void>;
+  /** Stops serving. The bridge stays open: the caller owns it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a bridge as one MCP server over stdio, for one client (a desktop app that spawned this
+ * process). Starts the bridge when it is `new` (waits for it when it is starting); never closes it. Nothing but MCP messages may be
+ * written to stdout while it runs: log to stderr.
+ *
+ * @example
+ * ```ts
+ * const bridge = createBridge({ servers });
+ * const gateway = await serveStdio(bridge);
+ * await gateway.closed; // the client closed our stdin
+ * await bridge.close();
+ * ```
+ */
+export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions): Promise<StdioGateway> {
+  const o = parseOptions('serveStdio', options);
+  const onError = o.onError ?? ((e: unknown) => console.error(e));
+  // The router first: handlers for server-to-client requests are then on the upstream clients from their first connect.
+  const router = routerFor(bridge, onError);
+  try {
+    // start() is idempotent: for a bridge already starting it returns the start in progress.
+    if (bridge.state === 'new' || bridge.state === 'starting') await bridge.start();
+  } catch (error) {
+    releaseRouter(router);
+    throw error;
+  }
+  const stdin = (o.stdin ?? process.stdin) as Readable;
+  const stdout = (o.stdout ?? process.stdout) as Writable;
+  const session = createSession(router, `stdio-${randomUUID()}`, o);
+  const transport = new StdioServerTransport(stdin, stdout);
+  // The one client is the owner of the roots: upstreams that asked for roots before it connected
+  // (and were refused) are told to ask again, as if they had been connected to it directly.
+  session.server.oninitialized = () => {
+    if (session.server.getClientCapabilities()?.roots) router.rootsChanged(session);
+  };
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      stdin.off('end', onEnd);
+      stdin.off('close', onEnd);
+      await router.removeSession(session.id);
+      await session.server.close().catch(onError);
+      releaseRouter(router);
+      resolveClosed();
+    })());
+  const onEnd = (): void => void close();
+  stdin.once('end', onEnd);
+  stdin.once('close', onEnd);
+  transport.onclose = onEnd;
+
+  await session.server.connect(transport);
+  return { closed, close };
+}
