@@ -7,33 +7,20 @@
 //
 // Every variant talks to its own instance of the same server (one McpServer serves one transport).
 // Last line of stdout: one JSON object with the figures and the ratios against `sdk`.
-import { createBridge, type Bridge, type Phase, type Plugin } from '@mcp-bridge/core';
-import { createTestServer } from '@mcp-bridge/testing';
+import type { Phase, Plugin } from '@mcp-bridge/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, CallToolResultSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { measure, parseArgs, ratio, round, table, type Variant, type VariantResult } from './lib/harness.js';
+import { checkEcho as check, ECHO_ARGS, echoBridge as bridge, sdkEchoClient as sdkClient } from './lib/echo.js';
+import { fmt, measure, parseArgs, pick, ratio, summaryRows, table, type Variant, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-/** The one server every variant calls: the test server with only its `echo` tool. */
-const makeServer = (): McpServer => createTestServer({ name: 'bench', tools: ['echo'], resources: false, prompts: false });
-
-const ECHO_ARGS = { text: 'hello' };
 const clientInfo = { name: 'bench-client', version: '1.0.0' };
 
-/** (a) The bare SDK: a Client over an in-memory pair to the server. */
-async function sdkClient(): Promise<{ client: Client; close: () => Promise<void> }> {
-  const server = makeServer();
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client(clientInfo);
-  await client.connect(clientSide);
-  return { client, close: async () => { await client.close(); await server.close(); } };
-}
+// (a) The bare SDK is `sdkEchoClient()`; (c) and (d) the bridge, `echoBridge(plugins)` (lib/echo.ts).
 
 /**
  * (b) A naive proxy with the bare SDK: a low-level `Server` whose tools/list and tools/call handlers
@@ -73,19 +60,7 @@ function passThroughPlugins(): Plugin[] {
   }));
 }
 
-/** (c) and (d): the bridge over `{ type: 'in-memory', server: () => makeServer() }`. */
-async function bridge(plugins: Plugin[]): Promise<Bridge> {
-  const b = createBridge({ servers: { bench: { type: 'in-memory', server: () => makeServer() } }, plugins });
-  await b.start();
-  const status = b.status()[0];
-  if (status?.state !== 'ok') throw new Error(`the bench bridge did not start: ${JSON.stringify(status)}`);
-  return b;
-}
 
-function check(name: string, result: unknown): void {
-  const text = (result as CallToolResult).content?.[0];
-  if (!text || text.type !== 'text' || text.text !== ECHO_ARGS.text) throw new Error(`variant ${name} returned ${JSON.stringify(result)}`);
-}
 
 const sdk = await sdkClient();
 const proxy = await naiveProxy();
@@ -111,21 +86,7 @@ if (hits.some((h) => h < chainCalls)) throw new Error(`the chain8 middlewares di
 
 const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<'sdk' | 'sdk_request' | 'proxy' | 'bridge' | 'chain8', VariantResult>;
 const base = by.sdk;
-const fmt = (x: number, d = 1): string => x.toFixed(d);
-const rows = [
-  ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'p99 ×sdk', 'heap B/call'],
-  ...results.map((r) => [
-    r.name,
-    fmt(r.p50),
-    fmt(r.p90),
-    fmt(r.p99),
-    fmt(r.mean),
-    fmt(r.callsPerS, 0),
-    fmt(r.p50 / base.p50, 2),
-    fmt(r.p99 / base.p99, 2),
-    r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
-  ]),
-];
+const rows = summaryRows(results, base);
 const TARGETS = { bridge_vs_sdk: 1.15, chain8_vs_sdk: 1.35 };
 const bridgeRatio = ratio(by.bridge.p50, base.p50);
 const chainRatio = ratio(by.chain8.p50, base.p50);
@@ -136,18 +97,16 @@ console.log(
   `p50 ratios: proxy/sdk ${fmt(by.proxy.p50 / base.p50, 2)}  bridge/sdk ${fmt(bridgeRatio, 2)} (target <= ${TARGETS.bridge_vs_sdk}: ${bridgeRatio <= TARGETS.bridge_vs_sdk ? 'ok' : 'MISSED'})  chain8/sdk ${fmt(chainRatio, 2)} (target <= ${TARGETS.chain8_vs_sdk}: ${chainRatio <= TARGETS.chain8_vs_sdk ? 'ok' : 'MISSED'})`,
 );
 
-const pick = (f: (r: VariantResult) => number | undefined, digits = 2) =>
-  Object.fromEntries(results.map((r) => { const v = f(r); return [r.name, v === undefined ? null : round(v, digits)]; }));
 console.log(
   JSON.stringify({
     bench: 'core',
     node: process.version,
     calls: args.calls * args.rounds,
     rounds: args.rounds,
-    p50_us: pick((r) => r.p50),
-    p99_us: pick((r) => r.p99),
-    calls_per_s: pick((r) => r.callsPerS, 0),
-    heap_bytes_per_call: pick((r) => r.heapBytesPerCall, 0),
+    p50_us: pick(results, (r) => r.p50),
+    p99_us: pick(results, (r) => r.p99),
+    calls_per_s: pick(results, (r) => r.callsPerS, 0),
+    heap_bytes_per_call: pick(results, (r) => r.heapBytesPerCall, 0),
     ratio: {
       proxy_vs_sdk: ratio(by.proxy.p50, base.p50),
       bridge_vs_sdk: bridgeRatio,

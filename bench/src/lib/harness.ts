@@ -178,3 +178,36 @@ export function table(rows: readonly (readonly string[])[]): string {
   const line = (r: readonly string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
+
+/** A figure for a table cell. */
+export function fmt(value: number, digits = 1): string {
+  return value.toFixed(digits);
+}
+
+/** One figure of every variant, by name, rounded for the JSON line (`null` where a variant has none). */
+export function pick(results: readonly VariantResult[], figure: (r: VariantResult) => number | undefined, digits = 2): Record<string, number | null> {
+  return Object.fromEntries(
+    results.map((r) => {
+      const value = figure(r);
+      return [r.name, value === undefined || Number.isNaN(value) ? null : round(value, digits)];
+    }),
+  );
+}
+
+/** The usual table rows: p50/p90/p99/mean µs, calls/s, p50 and p99 against `base`, heap bytes per call. */
+export function summaryRows(results: readonly VariantResult[], base: VariantResult): string[][] {
+  return [
+    ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'p99 ×sdk', 'heap B/call'],
+    ...results.map((r) => [
+      r.name,
+      fmt(r.p50),
+      fmt(r.p90),
+      fmt(r.p99),
+      fmt(r.mean),
+      fmt(r.callsPerS, 0),
+      fmt(r.p50 / base.p50, 2),
+      fmt(r.p99 / base.p99, 2),
+      r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
+    ]),
+  ];
+}

@@ -1,0 +1,331 @@
+// `pnpm bench gateway`: tools/call throughput through the mcp-bridge gateway, against the bare SDK
+// server and a naive SDK pass-through proxy, over Streamable HTTP and over stdio, in one run, with
+// 64 calls in flight.
+//
+//   sdk_<t>      the bare SDK echo server over transport <t> (baseline, 1.00)
+//   proxy_<t>    a naive proxy (SDK Server → SDK Client → echo server, in memory) over <t>
+//   gateway_<t>  mcp-bridge (@mcp-bridge/server over a bridge with no plugins → the same in-memory echo server) over <t>
+//
+// Each server runs in its own child process (bench/src/lib/gateway-child.ts); this process is the
+// client, the same for every variant. Rounds rotate the variant order. Target: gateway >= 0.9x proxy.
+//
+// The client is a lean load generator by default (`--client lean`): raw JSON-RPC over a keep-alive
+// `node:http` agent or over the child's stdin/stdout. It measures the servers. The SDK client
+// (`--client sdk`) costs more CPU per call than any of these servers over HTTP (undici fetch plus
+// web-stream SSE parsing: ~3-5 ms of CPU per call on the shared 2-core host, against ~1.5-2 ms for
+// the bare SDK server), so with it every HTTP variant runs at the client's speed and the ratios
+// say little about the servers.
+// Last line of stdout: one JSON object with the figures and the ratios.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema, LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { parseArgs, ratio, round, table } from './lib/harness.js';
+
+/** `--client lean|sdk` is this bench's own option; the rest goes to the shared parser. */
+function takeClientOption(argv: string[]): 'lean' | 'sdk' {
+  const i = argv.findIndex((a) => a === '--client' || a.startsWith('--client='));
+  if (i < 0) return 'lean';
+  const value = argv[i]!.includes('=') ? argv[i]!.slice('--client='.length) : argv[i + 1];
+  argv.splice(i, argv[i]!.includes('=') ? 1 : 2);
+  if (value !== 'lean' && value !== 'sdk') throw new Error(`--client needs "lean" or "sdk" (got "${value ?? ''}")`);
+  return value;
+}
+
+const argv = process.argv.slice(2);
+const clientKind = takeClientOption(argv);
+const args = parseArgs(argv, { calls: 2_000, rounds: 3, warmup: 2_000, heapCalls: 0 });
+const IN_FLIGHT = 64;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const CHILD = fileURLToPath(new URL('./lib/gateway-child.ts', import.meta.url));
+const ECHO = { name: 'echo', arguments: { text: 'hello' } };
+
+type Mode = 'sdk' | 'proxy' | 'gateway';
+type Kind = 'http' | 'stdio';
+interface Running {
+  name: string;
+  /** One tools/call echo; rejects unless the result is the echo's. */
+  call(): Promise<void>;
+  /** Before each burst: drop what sat idle since the last one. */
+  fresh?(): void;
+  close(): Promise<void>;
+}
+interface JsonRpcMessage {
+  jsonrpc: '2.0';
+  id?: number | string;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string };
+}
+
+const children: ChildProcess[] = [];
+/** Set before the variants close: a client's SSE stream aborted by its own close() is not news. */
+let closing = false;
+
+const INITIALIZE = {
+  method: 'initialize',
+  params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'bench-client', version: '1.0.0' } },
+};
+
+/** The echo's answer, or why it is not one. */
+function checkEcho(name: string, message: JsonRpcMessage | undefined): void {
+  if (!message) throw new Error(`${name}: no response`);
+  if (message.error) throw new Error(`${name}: JSON-RPC error ${message.error.code}: ${message.error.message}`);
+  const result = message.result as CallToolResult | undefined;
+  const first = result?.content?.[0];
+  if (result?.isError || first?.type !== 'text' || first.text !== 'hello') throw new Error(`${name} answered ${JSON.stringify(message)}`);
+}
+
+function spawnChild(mode: Mode, kind: Kind): ChildProcess {
+  const child = spawn(process.execPath, [...process.execArgv, CHILD, mode, kind], { stdio: [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+/** An HTTP child prints its URL as its first line. */
+function urlOf(child: ChildProcess, name: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString('utf8');
+      const nl = buffered.indexOf('\n');
+      if (nl >= 0) resolve(buffered.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before printing its URL`)));
+  });
+}
+
+// ------------------------------------------------------------------ lean client
+
+/** Raw JSON-RPC over the child's stdin/stdout (newline-delimited, as the stdio transport frames it). */
+async function leanStdio(mode: Mode): Promise<Running> {
+  const name = `${mode}_stdio`;
+  const child = spawnChild(mode, 'stdio');
+  const pending = new Map<number | string, (message: JsonRpcMessage) => void>();
+  let nextId = 1;
+  let buffered = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.trim() === '') continue;
+      const message = JSON.parse(line) as JsonRpcMessage;
+      // Notifications and server-to-client requests: none are expected from an echo server.
+      if (message.id === undefined || message.method !== undefined) continue;
+      const resolve = pending.get(message.id);
+      pending.delete(message.id);
+      resolve?.(message);
+    }
+  });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`))));
+  exited.catch(() => undefined);
+  const send = (message: Omit<JsonRpcMessage, 'jsonrpc'>): void => void child.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+  const request = (method: string, params: unknown): Promise<JsonRpcMessage> => {
+    const id = nextId++;
+    const answer = new Promise<JsonRpcMessage>((resolve) => pending.set(id, resolve));
+    send({ id, method, params });
+    return Promise.race([answer, exited]);
+  };
+  const init = await request(INITIALIZE.method, INITIALIZE.params);
+  if (init.error) throw new Error(`${name}: initialize failed: ${init.error.message}`);
+  send({ method: 'notifications/initialized' });
+  return {
+    name,
+    call: async () => checkEcho(name, await request('tools/call', ECHO)),
+    close: async () => {
+      child.stdin!.end();
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** Raw Streamable HTTP: one POST per request on a keep-alive agent, the SSE or JSON response read whole. */
+async function leanHttp(mode: Mode): Promise<Running> {
+  const name = `${mode}_http`;
+  const child = spawnChild(mode, 'http');
+  const url = new URL(await urlOf(child, name));
+  // One socket per call in flight, reused across the calls of a burst (the default agent closes each one).
+  const newAgent = (): Agent => new Agent({ keepAlive: true, maxSockets: IN_FLIGHT, maxFreeSockets: IN_FLIGHT });
+  let agent = newAgent();
+  let nextId = 1;
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+  const post = (body: string, extra: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(url, { method: 'POST', agent, headers: { ...headers, ...extra } }, (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  const request = async (method: string, params: unknown): Promise<{ message: JsonRpcMessage | undefined; headers: IncomingHttpHeaders }> => {
+    const id = nextId++;
+    const res = await post(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status} for ${method}: ${res.text.slice(0, 300)}`);
+    let message: JsonRpcMessage | undefined;
+    if ((res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+      // SSE: `data:` lines, one JSON-RPC message each (progress or server requests could precede the response).
+      for (const line of res.text.split('\n')) {
+        if (!line.startsWith('data:')) continue;
+        const m = JSON.parse(line.slice(5)) as JsonRpcMessage;
+        if (m.id === id && m.method === undefined) message = m;
+      }
+    } else {
+      message = JSON.parse(res.text) as JsonRpcMessage;
+    }
+    return { message, headers: res.headers };
+  };
+
+  const init = await request(INITIALIZE.method, INITIALIZE.params);
+  const sessionId = init.headers['mcp-session-id'];
+  if (init.message?.error || typeof sessionId !== 'string') throw new Error(`${name}: initialize failed: ${JSON.stringify(init.message)}`);
+  headers['mcp-session-id'] = sessionId;
+  headers['mcp-protocol-version'] = (init.message!.result as { protocolVersion: string }).protocolVersion;
+  const initialized = await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+  if (initialized.status !== 202) throw new Error(`${name}: notifications/initialized answered HTTP ${initialized.status}`);
+  return {
+    name,
+    call: async () => checkEcho(name, (await request('tools/call', ECHO)).message),
+    // Sockets idle while the other variants ran may reach the server's keep-alive timeout (5 s) just
+    // as they are reused (ECONNRESET): each burst opens its own.
+    fresh: () => {
+      agent.destroy();
+      agent = newAgent();
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(url, { method: 'DELETE', agent, headers }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+      agent.destroy();
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+// ------------------------------------------------------------------ SDK client
+
+async function sdkClient(mode: Mode, kind: Kind): Promise<Running> {
+  const name = `${mode}_${kind}`;
+  const client = new Client({ name: 'bench-client', version: '1.0.0' });
+  client.onerror = (error) => {
+    if (!closing) log(`${name}: transport error: ${error.message}`);
+  };
+  const call = async (): Promise<void> => {
+    const result = await client.request({ method: 'tools/call', params: ECHO }, CallToolResultSchema);
+    checkEcho(name, { jsonrpc: '2.0', result });
+  };
+  if (kind === 'stdio') {
+    const childArgs = [...process.execArgv, CHILD, mode, kind];
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: childArgs, stderr: 'inherit' }));
+    return { name, call, close: () => client.close() };
+  }
+  const child = spawnChild(mode, kind);
+  await client.connect(new StreamableHTTPClientTransport(new URL(await urlOf(child, name))));
+  return {
+    name,
+    call,
+    close: async () => {
+      await client.close();
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+// ------------------------------------------------------------------ the run
+
+/** `total` calls with `IN_FLIGHT` of them outstanding at any time; resolves with the wall time in ns. */
+async function burst(v: Running, total: number): Promise<bigint> {
+  v.fresh?.();
+  let issued = 0;
+  const worker = async (): Promise<void> => {
+    while (issued < total) {
+      issued++;
+      await v.call();
+    }
+  };
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return process.hrtime.bigint() - t0;
+}
+
+const variants: Running[] = [];
+try {
+  for (const kind of ['http', 'stdio'] as const) {
+    for (const mode of ['sdk', 'proxy', 'gateway'] as const) {
+      variants.push(clientKind === 'sdk' ? await sdkClient(mode, kind) : kind === 'http' ? await leanHttp(mode) : await leanStdio(mode));
+    }
+  }
+  for (const v of variants) await v.call();
+  log(
+    `bench gateway: ${variants.length} variants, ${clientKind} client, ${IN_FLIGHT} calls in flight, warm-up ${args.warmup}, ${args.rounds} rounds × ${args.calls} calls each (node ${process.version})`,
+  );
+  for (const v of variants) await burst(v, args.warmup);
+
+  const wall = new Map<string, bigint>(variants.map((v) => [v.name, 0n]));
+  for (let r = 0; r < args.rounds; r++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(r + k) % variants.length]!;
+      wall.set(v.name, wall.get(v.name)! + (await burst(v, args.calls)));
+    }
+    log(`  round ${r + 1}/${args.rounds} done`);
+  }
+
+  const perS = Object.fromEntries(variants.map((v) => [v.name, (args.calls * args.rounds) / (Number(wall.get(v.name)!) / 1e9)]));
+  const rows = [
+    ['variant', 'calls/s', '× sdk', '× proxy'],
+    ...variants.map((v) => {
+      const kind = v.name.split('_')[1]!;
+      return [v.name, perS[v.name]!.toFixed(0), (perS[v.name]! / perS[`sdk_${kind}`]!).toFixed(2), (perS[v.name]! / perS[`proxy_${kind}`]!).toFixed(2)];
+    }),
+  ];
+  const TARGET = 0.9;
+  const httpRatio = ratio(perS.gateway_http!, perS.proxy_http!);
+  const stdioRatio = ratio(perS.gateway_stdio!, perS.proxy_stdio!);
+  console.log('');
+  console.log(table(rows));
+  console.log('');
+  console.log(
+    `gateway/proxy calls/s: http ${httpRatio} (target >= ${TARGET}: ${httpRatio >= TARGET ? 'ok' : 'MISSED'})  stdio ${stdioRatio} (target >= ${TARGET}: ${stdioRatio >= TARGET ? 'ok' : 'MISSED'})`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'gateway',
+      node: process.version,
+      client: clientKind,
+      in_flight: IN_FLIGHT,
+      calls: args.calls * args.rounds,
+      rounds: args.rounds,
+      calls_per_s: Object.fromEntries(Object.entries(perS).map(([k, v]) => [k, round(v, 0)])),
+      ratio: {
+        gateway_vs_proxy_http: httpRatio,
+        gateway_vs_proxy_stdio: stdioRatio,
+        gateway_vs_sdk_http: ratio(perS.gateway_http!, perS.sdk_http!),
+        gateway_vs_sdk_stdio: ratio(perS.gateway_stdio!, perS.sdk_stdio!),
+        proxy_vs_sdk_http: ratio(perS.proxy_http!, perS.sdk_http!),
+        proxy_vs_sdk_stdio: ratio(perS.proxy_stdio!, perS.sdk_stdio!),
+      },
+      targets: { gateway_vs_proxy: TARGET },
+    }),
+  );
+} finally {
+  closing = true;
+  await Promise.allSettled(variants.map((v) => v.close()));
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+}

@@ -1,0 +1,100 @@
+// A child process of `pnpm bench gateway`: serves the echo test server one of three ways over one
+// transport, so the bench process (the client) is the same for every variant.
+//
+//   node gateway-child.ts <sdk|proxy|gateway> <stdio|http>
+//
+//   sdk      the bare SDK server (McpServer with the echo tool)
+//   proxy    a naive pass-through proxy: a low-level SDK Server whose tools/list and tools/call
+//            handlers forward to an SDK Client connected (in memory) to the echo server
+//   gateway  mcp-bridge: a bridge over the same in-memory echo server, served by @mcp-bridge/server
+//
+// Over HTTP it prints its URL as the first stdout line; over stdio stdout is the protocol.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createBridge } from '@mcp-bridge/core';
+import { serveHttp, serveStdio } from '@mcp-bridge/server';
+import { createTestServer } from '@mcp-bridge/testing';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+const [mode, transport] = process.argv.slice(2) as ['sdk' | 'proxy' | 'gateway', 'stdio' | 'http'];
+const echoServer = (): McpServer => createTestServer({ name: 'bench', tools: ['echo'], resources: false, prompts: false });
+
+/** One upstream client for the whole proxy (as a naive proxy would hold), over an in-memory pair. */
+async function upstreamClient(): Promise<Client> {
+  const server = echoServer();
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'naive-proxy', version: '1.0.0' });
+  await client.connect(clientSide);
+  return client;
+}
+
+function proxyServer(upstream: Client): Server {
+  const proxy = new Server({ name: 'naive-proxy', version: '1.0.0' }, { capabilities: { tools: {} } });
+  proxy.setRequestHandler(ListToolsRequestSchema, (request) => upstream.listTools(request.params));
+  proxy.setRequestHandler(CallToolRequestSchema, (request) => upstream.callTool(request.params) as Promise<CallToolResult>);
+  return proxy;
+}
+
+/** Streamable HTTP for SDK servers: one server per session, as the SDK's examples do. */
+async function sdkHttp(newServer: () => { connect(t: Transport): Promise<void> }): Promise<string> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const readBody = async (req: IncomingMessage): Promise<unknown> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  };
+  const http = createServer((req, res) => {
+    void (async () => {
+      const id = req.headers['mcp-session-id'] as string | undefined;
+      const body = req.method === 'POST' ? await readBody(req) : undefined;
+      if (id) {
+        const t = sessions.get(id);
+        if (!t) return void res.writeHead(404).end();
+        return t.handleRequest(req, res, body);
+      }
+      if (!isInitializeRequest(body)) return void res.writeHead(400).end();
+      const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (sid) => void sessions.set(sid, t),
+      });
+      await newServer().connect(t);
+      await t.handleRequest(req, res, body);
+    })().catch((error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+}
+
+if (mode === 'gateway') {
+  const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer() } } });
+  await bridge.start();
+  if (transport === 'stdio') {
+    const gateway = await serveStdio(bridge);
+    await gateway.closed;
+    await bridge.close();
+    process.exit(0);
+  }
+  const gateway = await serveHttp(bridge, { port: 0 });
+  process.stdout.write(`${gateway.url}\n`);
+} else if (mode === 'proxy') {
+  const upstream = await upstreamClient();
+  if (transport === 'stdio') await proxyServer(upstream).connect(new StdioServerTransport());
+  else process.stdout.write(`${await sdkHttp(() => proxyServer(upstream))}\n`);
+} else {
+  if (transport === 'stdio') await echoServer().connect(new StdioServerTransport());
+  else process.stdout.write(`${await sdkHttp(echoServer)}\n`);
+}
+process.stdin.on('end', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
