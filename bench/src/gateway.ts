@@ -7,7 +7,14 @@
 //   gateway_<t>  mcp-bridge (@mcp-bridge/server over a bridge with no plugins → the same in-memory echo server) over <t>
 //
 // Each server runs in its own child process (bench/src/lib/gateway-child.ts); this process is the
-// client, the same for every variant. Rounds rotate the variant order. Target: gateway >= 0.9x proxy.
+// client, the same for every variant. Target: gateway >= 0.9x proxy.
+//
+// Rounds are paired: in each round, per transport, the three variants run back to back (the order
+// reversed every other round), so the gateway and the proxy always meet the same load on this
+// shared host. The ratio reported is the median of the per-round ratios (the total over all
+// rounds is printed too); with short rounds a single stall of the host lands in one round, not in
+// the result. On Linux it also reports each server's own CPU time per call (from /proc), which
+// does not depend on what else the host runs.
 //
 // The client is a lean load generator by default (`--client lean`): raw JSON-RPC over a keep-alive
 // `node:http` agent or over the child's stdin/stdout. It measures the servers. The SDK client
@@ -17,6 +24,7 @@
 // say little about the servers.
 // Last line of stdout: one JSON object with the figures and the ratios.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -37,7 +45,7 @@ function takeClientOption(argv: string[]): 'lean' | 'sdk' {
 
 const argv = process.argv.slice(2);
 const clientKind = takeClientOption(argv);
-const args = parseArgs(argv, { calls: 2_000, rounds: 3, warmup: 2_000, heapCalls: 0 });
+const args = parseArgs(argv, { calls: 2_000, rounds: 9, warmup: 2_000, heapCalls: 0 });
 const IN_FLIGHT = 64;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const CHILD = fileURLToPath(new URL('./lib/gateway-child.ts', import.meta.url));
@@ -47,6 +55,8 @@ type Mode = 'sdk' | 'proxy' | 'gateway';
 type Kind = 'http' | 'stdio';
 interface Running {
   name: string;
+  /** The server's process, for its CPU time. */
+  pid: number | undefined;
   /** One tools/call echo; rejects unless the result is the echo's. */
   call(): Promise<void>;
   /** Before each burst: drop what sat idle since the last one. */
@@ -138,6 +148,7 @@ async function leanStdio(mode: Mode): Promise<Running> {
   send({ method: 'notifications/initialized' });
   return {
     name,
+    pid: child.pid,
     call: async () => checkEcho(name, await request('tools/call', ECHO)),
     close: async () => {
       child.stdin!.end();
@@ -197,6 +208,7 @@ async function leanHttp(mode: Mode): Promise<Running> {
   if (initialized.status !== 202) throw new Error(`${name}: notifications/initialized answered HTTP ${initialized.status}`);
   return {
     name,
+    pid: child.pid,
     call: async () => checkEcho(name, (await request('tools/call', ECHO)).message),
     // Sockets idle while the other variants ran may reach the server's keep-alive timeout (5 s) just
     // as they are reused (ECONNRESET): each burst opens its own.
@@ -233,13 +245,15 @@ async function sdkClient(mode: Mode, kind: Kind): Promise<Running> {
   };
   if (kind === 'stdio') {
     const childArgs = [...process.execArgv, CHILD, mode, kind];
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: childArgs, stderr: 'inherit' }));
-    return { name, call, close: () => client.close() };
+    const transport = new StdioClientTransport({ command: process.execPath, args: childArgs, stderr: 'inherit' });
+    await client.connect(transport);
+    return { name, pid: transport.pid ?? undefined, call, close: () => client.close() };
   }
   const child = spawnChild(mode, kind);
   await client.connect(new StreamableHTTPClientTransport(new URL(await urlOf(child, name))));
   return {
     name,
+    pid: child.pid,
     call,
     close: async () => {
       await client.close();
@@ -249,6 +263,28 @@ async function sdkClient(mode: Mode, kind: Kind): Promise<Running> {
 }
 
 // ------------------------------------------------------------------ the run
+
+/** A process's user + system CPU time in µs, from /proc (Linux); `undefined` elsewhere. */
+function cpuTimeUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing paren): utime is the 14th field, stime the 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux Node runs on. */
+const CLOCK_TICKS = 100;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 /** `total` calls with `IN_FLIGHT` of them outstanding at any time; resolves with the wall time in ns. */
 async function burst(v: Running, total: number): Promise<bigint> {
@@ -279,30 +315,57 @@ try {
   for (const v of variants) await burst(v, args.warmup);
 
   const wall = new Map<string, bigint>(variants.map((v) => [v.name, 0n]));
+  const cpuUs = new Map<string, number>(variants.map((v) => [v.name, 0]));
+  const perRound = { http: [] as number[], stdio: [] as number[] };
   for (let r = 0; r < args.rounds; r++) {
-    for (let k = 0; k < variants.length; k++) {
-      const v = variants[(r + k) % variants.length]!;
-      wall.set(v.name, wall.get(v.name)! + (await burst(v, args.calls)));
+    for (const kind of ['http', 'stdio'] as const) {
+      const group = variants.filter((v) => v.name.endsWith(`_${kind}`));
+      const took = new Map<string, bigint>();
+      for (const v of r % 2 === 0 ? group : [...group].reverse()) {
+        const cpu0 = cpuTimeUs(v.pid);
+        const ns = await burst(v, args.calls);
+        const cpu1 = cpuTimeUs(v.pid);
+        took.set(v.name, ns);
+        wall.set(v.name, wall.get(v.name)! + ns);
+        if (cpu0 !== undefined && cpu1 !== undefined) cpuUs.set(v.name, cpuUs.get(v.name)! + (cpu1 - cpu0));
+      }
+      // Same number of calls: the calls/s ratio is the inverse ratio of the wall times.
+      perRound[kind].push(Number(took.get(`proxy_${kind}`)!) / Number(took.get(`gateway_${kind}`)!));
     }
-    log(`  round ${r + 1}/${args.rounds} done`);
+    log(`  round ${r + 1}/${args.rounds}: gateway/proxy http ${perRound.http.at(-1)!.toFixed(3)}, stdio ${perRound.stdio.at(-1)!.toFixed(3)}`);
   }
 
-  const perS = Object.fromEntries(variants.map((v) => [v.name, (args.calls * args.rounds) / (Number(wall.get(v.name)!) / 1e9)]));
+  const total = args.calls * args.rounds;
+  const perS = Object.fromEntries(variants.map((v) => [v.name, total / (Number(wall.get(v.name)!) / 1e9)]));
+  const hasCpu = variants.every((v) => cpuUs.get(v.name)! > 0);
+  const cpuPerCall = Object.fromEntries(variants.map((v) => [v.name, cpuUs.get(v.name)! / total]));
   const rows = [
-    ['variant', 'calls/s', '× sdk', '× proxy'],
+    ['variant', 'calls/s', '× sdk', '× proxy', ...(hasCpu ? ['server CPU µs/call'] : [])],
     ...variants.map((v) => {
       const kind = v.name.split('_')[1]!;
-      return [v.name, perS[v.name]!.toFixed(0), (perS[v.name]! / perS[`sdk_${kind}`]!).toFixed(2), (perS[v.name]! / perS[`proxy_${kind}`]!).toFixed(2)];
+      return [
+        v.name,
+        perS[v.name]!.toFixed(0),
+        (perS[v.name]! / perS[`sdk_${kind}`]!).toFixed(2),
+        (perS[v.name]! / perS[`proxy_${kind}`]!).toFixed(2),
+        ...(hasCpu ? [cpuPerCall[v.name]!.toFixed(1)] : []),
+      ];
     }),
   ];
   const TARGET = 0.9;
-  const httpRatio = ratio(perS.gateway_http!, perS.proxy_http!);
-  const stdioRatio = ratio(perS.gateway_stdio!, perS.proxy_stdio!);
+  const httpRatio = round(median(perRound.http), 3);
+  const stdioRatio = round(median(perRound.stdio), 3);
   console.log('');
   console.log(table(rows));
   console.log('');
   console.log(
-    `gateway/proxy calls/s: http ${httpRatio} (target >= ${TARGET}: ${httpRatio >= TARGET ? 'ok' : 'MISSED'})  stdio ${stdioRatio} (target >= ${TARGET}: ${stdioRatio >= TARGET ? 'ok' : 'MISSED'})`,
+    `gateway/proxy calls/s, median of ${args.rounds} paired rounds: http ${httpRatio} (target >= ${TARGET}: ${httpRatio >= TARGET ? 'ok' : 'MISSED'})  stdio ${stdioRatio} (target >= ${TARGET}: ${stdioRatio >= TARGET ? 'ok' : 'MISSED'})`,
+  );
+  console.log(
+    `  over all rounds: http ${ratio(perS.gateway_http!, perS.proxy_http!)}, stdio ${ratio(perS.gateway_stdio!, perS.proxy_stdio!)}` +
+      (hasCpu
+        ? `; server CPU per call, proxy/gateway: http ${ratio(cpuPerCall.proxy_http!, cpuPerCall.gateway_http!)}, stdio ${ratio(cpuPerCall.proxy_stdio!, cpuPerCall.gateway_stdio!)}`
+        : ''),
   );
   console.log(
     JSON.stringify({
@@ -310,12 +373,15 @@ try {
       node: process.version,
       client: clientKind,
       in_flight: IN_FLIGHT,
-      calls: args.calls * args.rounds,
+      calls: total,
       rounds: args.rounds,
       calls_per_s: Object.fromEntries(Object.entries(perS).map(([k, v]) => [k, round(v, 0)])),
+      server_cpu_us_per_call: hasCpu ? Object.fromEntries(Object.entries(cpuPerCall).map(([k, v]) => [k, round(v, 1)])) : null,
       ratio: {
         gateway_vs_proxy_http: httpRatio,
         gateway_vs_proxy_stdio: stdioRatio,
+        gateway_vs_proxy_http_rounds: perRound.http.map((x) => round(x, 3)),
+        gateway_vs_proxy_stdio_rounds: perRound.stdio.map((x) => round(x, 3)),
         gateway_vs_sdk_http: ratio(perS.gateway_http!, perS.sdk_http!),
         gateway_vs_sdk_stdio: ratio(perS.gateway_stdio!, perS.sdk_stdio!),
         proxy_vs_sdk_http: ratio(perS.proxy_http!, perS.sdk_http!),

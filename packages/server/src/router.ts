@@ -1,4 +1,5 @@
 import type { Bridge } from '@mcp-bridge/core';
+import { CancelLink } from './cancel-link.js';
 import { rpcError } from './errors.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -35,6 +36,12 @@ export interface DownstreamSession {
   logLevel: LoggingLevel | undefined;
   /** Exposed URIs this client subscribed to. */
   readonly subscriptions: Set<string>;
+  /**
+   * The calls in flight by downstream request id, when the gateway sees this session's
+   * cancellations first hand (see {@link CancelLink}); `undefined`: cancellation goes through the
+   * request's AbortSignal as is.
+   */
+  readonly calls: Map<string | number, CallScope> | undefined;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -46,6 +53,8 @@ export interface CallScope {
   readonly method: string;
   readonly extra: Extra;
   done: boolean;
+  /** Stands in for `extra.signal` on the upstream requests made with it (created on the first one). */
+  link?: CancelLink;
 }
 
 interface Subscription {
@@ -125,6 +134,13 @@ export class Router {
     const session = this.sessions.get(id);
     if (!session) return;
     this.sessions.delete(id);
+    if (session.calls) {
+      // Its calls' upstream requests are cancelled as a client's disconnect cancels them (the SDK
+      // aborts every request signal of a closed connection).
+      const ended = new Error(`the client of session ${id} disconnected`);
+      for (const scope of session.calls.values()) scope.link?.fire(ended);
+      session.calls.clear();
+    }
     await Promise.allSettled([...session.subscriptions].map((uri) => this.unsubscribe(session, uri)));
     this.#syncLogLevel(id).catch(this.onError);
   }
@@ -330,6 +346,9 @@ export class Router {
     scope.done = true;
     const signal = scope.extra.signal;
     if (this.#bySignal.get(signal) === scope) this.#bySignal.delete(signal);
+    const calls = scope.session.calls;
+    if (calls !== undefined && calls.get(scope.extra.requestId) === scope) calls.delete(scope.extra.requestId);
+    scope.link?.drop();
   }
 
   /**
@@ -341,8 +360,11 @@ export class Router {
     const original = client.request.bind(client);
     client.request = ((request: { method: string }, schema: unknown, options?: { signal?: AbortSignal }) => {
       const signal = options?.signal;
-      const scope = (signal === undefined ? undefined : this.#bySignal.get(signal)) ?? this.#current;
-      const pending = (original as (...a: unknown[]) => Promise<unknown>)(request, schema, options);
+      const own = signal === undefined ? undefined : this.#bySignal.get(signal);
+      const scope = own ?? this.#current;
+      // The call's own signal, with its cancellation seen first hand: the SDK gets the cheaper link.
+      const sent = own !== undefined && own.session.calls !== undefined && !own.done ? { ...options, signal: (own.link ??= new CancelLink(signal!)) } : options;
+      const pending = (original as (...a: unknown[]) => Promise<unknown>)(request, schema, sent);
       // A stale context (a callback that captured it) or an upstream request of another method is not the call's.
       if (!scope || scope.done || scope.method !== request.method) return pending;
       let calls = this.#inflight.get(client);

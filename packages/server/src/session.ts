@@ -14,12 +14,14 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
+  type CancelledNotification,
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { requestFailure, toolFailure } from './errors.js';
 import type { GatewayOptions } from './options.js';
 import type { CallScope, DownstreamSession, Router } from './router.js';
+import type { CancelLink } from './cancel-link.js';
 import { SERVER_VERSION } from './version.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -42,12 +44,13 @@ export function createSession(router: Router, id: string, options: GatewayOption
     },
     ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
   });
-  const session: DownstreamSession = { id, caller, server, logLevel: undefined, subscriptions: new Set() };
+  const session: DownstreamSession = { id, caller, server, logLevel: undefined, subscriptions: new Set(), calls: seeCancellations(server) };
   const listOptions = { caller };
 
   /** Runs one bridge call for this session, in a scope that lets upstream requests be traced back to it. */
   const run = <T>(method: string, extra: Extra, fn: (options: CallOptions) => Promise<T>): Promise<T> => {
     const scope: CallScope = { session, method, extra, done: false };
+    session.calls?.set(extra.requestId, scope);
     const callOptions: CallOptions = { signal: extra.signal, caller };
     // The client's trace context goes on with the call, so a tracing plugin continues its trace.
     const traceparent = extra._meta?.traceparent;
@@ -186,6 +189,25 @@ export function createSession(router: Router, id: string, options: GatewayOption
 
   router.addSession(session);
   return session;
+}
+
+/**
+ * Sees this session's `notifications/cancelled` first hand: after the SDK has aborted the request's
+ * signal as usual, the call's {@link CancelLink} cancels what it caused upstream (see there for why).
+ * Returns the table of calls in flight (filled by `run`, emptied by the router), or `undefined` when this SDK version has no `_oncancel` to wrap: then
+ * cancellation is forwarded through the AbortSignal alone, as before.
+ */
+function seeCancellations(server: Server): Map<string | number, CallScope> | undefined {
+  const internal = server as unknown as { _oncancel?: (notification: CancelledNotification) => Promise<void> };
+  const sdkCancel = internal._oncancel;
+  if (typeof sdkCancel !== 'function') return undefined;
+  const calls = new Map<string | number, CallScope>();
+  internal._oncancel = async (notification) => {
+    await sdkCancel.call(server, notification);
+    const requestId = notification.params.requestId;
+    if (requestId !== undefined) calls.get(requestId)?.link?.fire();
+  };
+  return calls;
 }
 
 /** The W3C trace context fields of a request's `_meta` (nothing else: a progress token must not travel upstream). */

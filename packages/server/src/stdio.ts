@@ -5,6 +5,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { parseOptions, type StdioGatewayOptions } from './options.js';
 import { releaseRouter, routerFor } from './router.js';
 import { createSession } from './session.js';
+import { batchWrites } from './write-batching.js';
 
 /** A running stdio gateway. */
 export interface StdioGateway {
@@ -43,6 +44,7 @@ export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions):
   const stdout = (o.stdout ?? process.stdout) as Writable;
   const session = createSession(router, `stdio-${randomUUID()}`, o);
   const transport = new StdioServerTransport(stdin, stdout);
+  batchWrites(transport, stdout);
   // The one client is the owner of the roots: upstreams that asked for roots before it connected
   // (and were refused) are told to ask again, as if they had been connected to it directly.
   session.server.oninitialized = () => {

@@ -1,35 +1,9 @@
-import { PassThrough } from 'node:stream';
 import { createBridge, type Bridge } from '@mcp-bridge/core';
 import { createConformanceServer } from '@mcp-bridge/testing';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayClientCapabilities, serveHttp, serveStdio, type HttpGateway } from '../src/index.js';
 import { httpClient, testClient, textOf, type TestClient } from './support/clients.js';
-
-/** A client transport over a pair of in-process streams (what a desktop app does with our stdio). */
-function streamPair(): { transport: Transport; stdin: PassThrough; stdout: PassThrough } {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const buffer = new ReadBuffer();
-  const transport: Transport = {
-    async start() {
-      stdout.on('data', (chunk: Buffer) => {
-        buffer.append(chunk);
-        for (let m = buffer.readMessage(); m; m = buffer.readMessage()) transport.onmessage?.(m);
-      });
-    },
-    async send(message: JSONRPCMessage) {
-      stdin.write(serializeMessage(message));
-    },
-    async close() {
-      stdin.end();
-      transport.onclose?.();
-    },
-  };
-  return { transport, stdin, stdout };
-}
+import { streamPair } from './support/streams.js';
 
 describe('routing server-to-client requests', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
