@@ -2,8 +2,8 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bridge } from '@mcp-bridge/core';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { HttpSessionTransport } from './http-transport.js';
 import { parseOptions, type HttpGatewayOptions } from './options.js';
 import { releaseRouter, routerFor } from './router.js';
 import { createSession } from './session.js';
@@ -25,9 +25,10 @@ const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
 const WILDCARD = ['0.0.0.0', '::', '[::]'];
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+
 interface HttpSession {
   session: DownstreamSession;
-  transport: StreamableHTTPServerTransport;
+  transport: HttpSessionTransport;
   lastActivity: number;
   /** POST requests being served: a session busy with a long call is not idle. */
   busy: number;
@@ -59,6 +60,8 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   const host = o.host ?? '127.0.0.1';
   const path = o.path ?? '/mcp';
   const idleMs = o.sessionIdleMs ?? 30 * 60_000;
+  // The SDK's transport keeps quiet streams alive every 15 s too.
+  const keepAliveMs = o.keepAliveMs ?? 15_000;
   const maxSessions = o.maxSessions ?? 1000;
   const hostCheck = hostRule(host, o.allowedHosts);
   const originCheck = originRule(hostCheck, o.allowedOrigins);
@@ -128,7 +131,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
       const s = sessions.get(sessionId);
       if (!s) return reject(res, 404, 'Session not found', -32001);
       if (s.tokenName !== tokenName) return reject(res, 403, 'Forbidden: this session was opened with another token');
-      await serve(s, req, res, body);
+      serve(s, req, res, body);
       return;
     }
     if (req.method !== 'POST' || !isInitialize(body)) return reject(res, 400, 'Bad Request: no valid session id (send initialize first)');
@@ -139,25 +142,22 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     const id = randomUUID();
     const session = createSession(router, id, o, tokenName ?? (o.caller?.(req) || id));
     const s: HttpSession = { session, transport: undefined as never, lastActivity: Date.now(), busy: 0, closing: false, tokenName };
-    s.transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => id,
-      onsessioninitialized: () => {
-        sessions.set(id, s);
-      },
+    s.transport = new HttpSessionTransport(id, () => {
+      sessions.set(id, s);
     });
     s.transport.onclose = () => void endSession(s);
     await session.server.connect(s.transport);
-    await serve(s, req, res, body);
+    serve(s, req, res, body);
     // An initialize that failed leaves no session behind.
     if (!sessions.has(id)) await endSession(s);
   };
 
-  const serve = async (s: HttpSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> => {
+  const serve = (s: HttpSession, req: IncomingMessage, res: ServerResponse, body: unknown): void => {
     s.lastActivity = Date.now();
     const counts = req.method === 'POST';
     if (counts) s.busy++;
     try {
-      await s.transport.handleRequest(req, res, body);
+      s.transport.handleRequest(req, res, body);
     } finally {
       if (counts) {
         // A POST's response may stream after handleRequest returns: the session is busy until it ends.
@@ -198,6 +198,11 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     Math.max(10, Math.min(Math.floor(idleMs / 4), 30_000)),
   );
   sweep.unref();
+  const keepAlive = setInterval(() => {
+    const now = Date.now();
+    for (const s of sessions.values()) s.transport.tick(now, keepAliveMs);
+  }, Math.max(10, Math.floor(keepAliveMs / 3)));
+  keepAlive.unref();
 
   const port = (http.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : WILDCARD.includes(host) ? '127.0.0.1' : host;
@@ -209,6 +214,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
+        clearInterval(keepAlive);
         await Promise.allSettled([...sessions.values()].map(endSession));
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -42,6 +42,12 @@ export interface HttpGatewayOptions extends GatewayOptions {
   allowedHosts?: string[];
   /** Origin header values accepted (`scheme://host[:port]`). Default: origins whose hostname is an allowed host. A request without Origin passes. */
   allowedOrigins?: string[];
+  /**
+   * A response stream quiet for this long gets a keep-alive comment, and a call whose answer takes
+   * this long starts streaming (SSE) instead of waiting to answer in one JSON body, so clients and
+   * proxies do not time out on response headers. Default 15 000 ms.
+   */
+  keepAliveMs?: number;
   /** A session with no request for this long is closed. Default 30 minutes. */
   sessionIdleMs?: number;
   /** At most this many sessions at once; a new one beyond it gets 503. Default 1000. */
@@ -88,6 +94,7 @@ const httpSchema = gatewaySchema.extend({
   allowedHosts: z.array(z.string().min(1)).optional(),
   allowedOrigins: z.array(z.string().min(1)).optional(),
   sessionIdleMs: z.number().int().positive().optional(),
+  keepAliveMs: z.number().int().positive().optional(),
   maxSessions: z.number().int().positive().optional(),
   routes: z.record(z.string().startsWith('/'), z.custom<(req: IncomingMessage, res: ServerResponse) => unknown>((v) => typeof v === 'function', 'expected a request handler function')).optional(),
 });
