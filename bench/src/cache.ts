@@ -24,7 +24,7 @@ import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 // The cache's L1 is internal (not exported): measured from its source.
 import { Lru } from '../../packages/cache/src/lru.js';
-import { fmt, measure, parseArgs, pick, ratio, round, summaryRows, table, type Variant, type VariantResult } from './lib/harness.js';
+import { baseFigures, fmt, measure, parseArgs, ratio, round, summaryRows, table, type Variant, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -203,14 +203,7 @@ console.log(
 
 console.log(
   JSON.stringify({
-    bench: 'cache',
-    node: process.version,
-    calls: args.calls * args.rounds,
-    rounds: args.rounds,
-    p50_us: pick(results, (r) => r.p50),
-    p99_us: pick(results, (r) => r.p99),
-    calls_per_s: pick(results, (r) => r.callsPerS, 0),
-    heap_bytes_per_call: pick(results, (r) => r.heapBytesPerCall, 0),
+    ...baseFigures('cache', args, results),
     lookup_ns: { map_lru: round(micro.map_lru, 0), lru_cache: round(micro.lru_cache, 0), cache_l1: round(micro.cache_l1, 0), keyv_memory: round(micro.keyv_memory, 0) },
     ratio: {
       l1_hit_vs_sdk: l1Ratio,

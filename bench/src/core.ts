@@ -13,7 +13,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, CallToolResultSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { checkEcho as check, ECHO_ARGS, echoBridge as bridge, sdkEchoClient as sdkClient } from './lib/echo.js';
-import { fmt, measure, parseArgs, pick, ratio, summaryRows, table, type Variant, type VariantResult } from './lib/harness.js';
+import { baseFigures, fmt, measure, parseArgs, ratio, summaryRows, table, type Variant, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -99,14 +99,7 @@ console.log(
 
 console.log(
   JSON.stringify({
-    bench: 'core',
-    node: process.version,
-    calls: args.calls * args.rounds,
-    rounds: args.rounds,
-    p50_us: pick(results, (r) => r.p50),
-    p99_us: pick(results, (r) => r.p99),
-    calls_per_s: pick(results, (r) => r.callsPerS, 0),
-    heap_bytes_per_call: pick(results, (r) => r.heapBytesPerCall, 0),
+    ...baseFigures('core', args, results),
     ratio: {
       proxy_vs_sdk: ratio(by.proxy.p50, base.p50),
       bridge_vs_sdk: bridgeRatio,

@@ -20,7 +20,7 @@ import { metrics } from '@mcp-bridge/plugin-metrics';
 import { tracing } from '@mcp-bridge/plugin-tracing';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { checkEcho as check, ECHO_ARGS, echoBridge as bridge, sdkEchoClient } from './lib/echo.js';
-import { fmt, measure, parseArgs, pick, ratio, round, table, type Variant, type VariantResult } from './lib/harness.js';
+import { baseFigures, fmt, measure, parseArgs, ratio, round, table, type Variant, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -113,15 +113,8 @@ console.log(
 
 console.log(
   JSON.stringify({
-    bench: 'plugins',
-    node: process.version,
-    calls: args.calls * args.rounds,
-    rounds: args.rounds,
+    ...baseFigures('plugins', args, results),
     plugins: ['metrics', 'tracing (no provider)', 'logging (level silent)'],
-    p50_us: pick(results, (r) => r.p50),
-    p99_us: pick(results, (r) => r.p99),
-    calls_per_s: pick(results, (r) => r.callsPerS, 0),
-    heap_bytes_per_call: pick(results, (r) => r.heapBytesPerCall, 0),
     paired_added_us: Object.fromEntries(Object.entries(paired).map(([k, v]) => [k, round(v, 2)])),
     ratio: {
       added_vs_sdk: addedPaired,

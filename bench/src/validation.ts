@@ -20,7 +20,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { fmt, measure, parseArgs, pick, ratio, round, table, type Variant, type VariantResult } from './lib/harness.js';
+import { baseFigures, fmt, measure, parseArgs, ratio, round, table, type Variant, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -176,14 +176,7 @@ console.log(
 );
 console.log(
   JSON.stringify({
-    bench: 'validation',
-    node: process.version,
-    calls: args.calls * args.rounds,
-    rounds: args.rounds,
-    p50_us: pick(results, (r) => r.p50),
-    p99_us: pick(results, (r) => r.p99),
-    calls_per_s: pick(results, (r) => r.callsPerS, 0),
-    heap_bytes_per_call: pick(results, (r) => r.heapBytesPerCall, 0),
+    ...baseFigures('validation', args, results),
     validator_ns: { input: round(inputNs, 0), output: round(outputNs, 0) },
     ratio: {
       validation_cost_vs_sdk: cost,

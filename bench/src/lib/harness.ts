@@ -211,3 +211,20 @@ export function summaryRows(results: readonly VariantResult[], base: VariantResu
     ]),
   ];
 }
+
+/**
+ * The figures every bench's JSON line starts with: which bench, the Node version, how many calls
+ * over how many rounds, and each variant's p50, p99, calls/s and heap bytes per call.
+ */
+export function baseFigures(bench: string, args: BenchArgs, results: readonly VariantResult[]): Record<string, unknown> {
+  return {
+    bench,
+    node: process.version,
+    calls: args.calls * args.rounds,
+    rounds: args.rounds,
+    p50_us: pick(results, (r) => r.p50),
+    p99_us: pick(results, (r) => r.p99),
+    calls_per_s: pick(results, (r) => r.callsPerS, 0),
+    heap_bytes_per_call: pick(results, (r) => r.heapBytesPerCall, 0),
+  };
+}

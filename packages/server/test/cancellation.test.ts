@@ -5,7 +5,7 @@ import { CancelLink } from '../src/cancel-link.js';
 import { serveHttp, serveStdio } from '../src/index.js';
 import { Router } from '../src/router.js';
 import { createSession } from '../src/session.js';
-import { httpClient, testClient, textOf, waitFor } from './support/clients.js';
+import { httpClient, testClient, textOf, waitFor, type TestClient } from './support/clients.js';
 import { streamPair } from './support/streams.js';
 
 /**
@@ -34,17 +34,8 @@ describe('cancellation through the gateway', () => {
     await waitFor('the upstream to start the call', async () => (await lastRun(bridge)) !== null);
   }
 
-  it('sees the SDK server’s cancellations first hand (so the fast path is on with this SDK)', async () => {
-    const bridge = fixtureBridge();
-    await bridge.start();
-    const router = new Router(bridge, () => undefined);
-    const session = createSession(router, 's1', {});
-    cleanups.push(() => router.removeSession('s1'));
-    expect(session.calls).toBeInstanceOf(Map);
-  });
-
-  it('notifications/cancelled from an HTTP client cancels the upstream request, and the call answers nothing more', async () => {
-    const bridge = fixtureBridge();
+  /** An HTTP client starts a long call and cancels it once it runs upstream; the upstream must see it. */
+  async function cancelMidCall(bridge: Bridge): Promise<TestClient> {
     const gateway = await serveHttp(bridge, { onError: () => undefined });
     cleanups.push(() => gateway.close());
     const c = await httpClient('a', gateway.url);
@@ -55,6 +46,20 @@ describe('cancellation through the gateway', () => {
     controller.abort('stop');
     await expect(call).rejects.toThrow();
     await waitFor('the upstream to see the cancellation', async () => (await lastRun(bridge))?.cancelled === true);
+    return c;
+  }
+
+  it('sees the SDK server’s cancellations first hand (so the fast path is on with this SDK)', async () => {
+    const bridge = fixtureBridge();
+    await bridge.start();
+    const router = new Router(bridge, () => undefined);
+    const session = createSession(router, 's1', {});
+    cleanups.push(() => router.removeSession('s1'));
+    expect(session.calls).toBeInstanceOf(Map);
+  });
+
+  it('notifications/cancelled from an HTTP client cancels the upstream request, and the call answers nothing more', async () => {
+    const c = await cancelMidCall(fixtureBridge());
     // The session goes on serving.
     expect(textOf(await c.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 1 } }))).toBe('finished');
   });
@@ -103,17 +108,7 @@ describe('cancellation through the gateway', () => {
           },
         }),
     };
-    const bridge = fixtureBridge([deriving]);
-    const gateway = await serveHttp(bridge, { onError: () => undefined });
-    cleanups.push(() => gateway.close());
-    const c = await httpClient('a', gateway.url);
-    cleanups.push(() => c.close());
-    const controller = new AbortController();
-    const call = c.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: controller.signal });
-    await untilRunning(bridge);
-    controller.abort('stop');
-    await expect(call).rejects.toThrow();
-    await waitFor('the upstream to see the cancellation', async () => (await lastRun(bridge))?.cancelled === true);
+    await cancelMidCall(fixtureBridge([deriving]));
     expect(derived.length).toBeGreaterThan(0);
   });
 
