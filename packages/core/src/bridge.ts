@@ -27,6 +27,7 @@ import type { Connection } from '@mcp-bridge/transports';
 import { bootPlugins, type RegisteredListFilter } from './boot.js';
 import { MAX_TIMER_MS } from './call-wait.js';
 import { Catalog, type ListKind, type ResourceTarget } from './catalog.js';
+import { deliverProgressFirst } from './progress-order.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
 import { parseServers, validateOptions, type BridgeOptions, type InvalidServer, type ValidServer } from './config.js';
 import { createDefaultPool, defaultHealthPolicy, defaultTransport, firstHealthyBalancer } from './default-services.js';
@@ -327,6 +328,7 @@ export class Bridge {
             signal: signals,
             configure: (client) => this.#configureClient(up, client),
           });
+          deliverProgressFirst(connection.client);
           up.capabilities = connection.client.getServerCapabilities();
           up.serverInfo = connection.client.getServerVersion();
           this.#events.emit('connect:after', { server: up.server, upstream: up, connection, durationMs: performance.now() - started });

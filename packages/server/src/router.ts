@@ -83,7 +83,6 @@ export class Router {
   #current: CallScope | undefined;
   readonly #inflight = new WeakMap<Client, Map<CallScope, number>>();
   readonly #configured = new WeakSet<Client>();
-  readonly #ordered = new WeakSet<object>();
   /** The session that last announced new roots, per upstream client: the owner of the roots/list that follows. */
   readonly #rootsOwner = new WeakMap<Client, string>();
   readonly #subscriptions = new Map<string, Subscription>();
@@ -97,18 +96,12 @@ export class Router {
     this.onError = onError;
     this.#unsubscribe.push(
       bridge.on('client:created', ({ server, client }) => this.#configure(server, client)),
-      bridge.on('connect:after', ({ server, connection }) => {
-        this.#configure(server, connection.client);
-        this.#orderResponses(connection.client);
-      }),
+      bridge.on('connect:after', ({ server, connection }) => this.#configure(server, connection.client)),
       bridge.on('notification', ({ server, method, params }) => this.#notification(server, method, params)),
       bridge.on('catalog:changed', ({ kinds }) => this.#catalogChanged(kinds)),
     );
     // Upstreams connected before this gateway existed: their clients need the handlers too.
-    for (const client of this.#clients()) {
-      this.#configure(client.server, client.client);
-      this.#orderResponses(client.client);
-    }
+    for (const client of this.#clients()) this.#configure(client.server, client.client);
   }
 
   /** One more gateway uses this router. */
@@ -292,31 +285,6 @@ export class Router {
         // The bridge's clientCapabilities do not include this one: the upstream will not ask for it.
       }
     }
-  }
-
-  /**
-   * The SDK client handles notifications one microtask late but responses at once, and drops the
-   * progress handler of a request when its response arrives: a last progress notification that
-   * reaches the client in the same read as the response (common over stdio) is lost. Responses
-   * are delayed by one microtask, behind any notification read before them, so the last progress
-   * is forwarded before the result.
-   */
-  #orderResponses(client: Client): void {
-    const transport = client.transport;
-    if (!transport || this.#ordered.has(transport)) return;
-    this.#ordered.add(transport);
-    const deliver = transport.onmessage;
-    if (!deliver) return;
-    // The SDK's table of progress handlers by request id (internal; when it is not there, every response waits).
-    const progress = (client as unknown as { _progressHandlers?: unknown })._progressHandlers;
-    const handlers = progress instanceof Map ? (progress as Map<unknown, unknown>) : undefined;
-    transport.onmessage = (message, extra) => {
-      // Only a request with a progress handler can lose a last progress: the others are delivered at once.
-      // A resolved promise, not queueMicrotask: that one allocates an AsyncResource per call.
-      if ('id' in message && !('method' in message) && (handlers === undefined || handlers.has(message.id))) {
-        void Promise.resolve().then(() => deliver.call(transport, message, extra));
-      } else deliver.call(transport, message, extra);
-    };
   }
 
   /**
