@@ -1,4 +1,4 @@
-import type { Bridge } from '@mcp-bridge/core';
+import type { Bridge, Upstream } from '@mcp-bridge/core';
 import { CancelLink } from './cancel-link.js';
 import { rpcError } from './errors.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -86,6 +86,8 @@ export class Router {
   /** The session that last announced new roots, per upstream client: the owner of the roots/list that follows. */
   readonly #rootsOwner = new WeakMap<Client, string>();
   readonly #subscriptions = new Map<string, Subscription>();
+  /** Upstreams that have had a connection: the next one is a reconnect. */
+  readonly #connectedBefore = new WeakSet<Upstream>();
   readonly #unsubscribe: (() => void)[] = [];
   #upstreamLevel: LoggingLevel | undefined;
   #users = 0;
@@ -96,12 +98,18 @@ export class Router {
     this.onError = onError;
     this.#unsubscribe.push(
       bridge.on('client:created', ({ server, client }) => this.#configure(server, client)),
-      bridge.on('connect:after', ({ server, connection }) => this.#configure(server, connection.client)),
+      bridge.on('connect:after', ({ server, upstream, connection }) => {
+        this.#configure(server, connection.client);
+        this.#resubscribe(server, upstream, connection.client);
+      }),
       bridge.on('notification', ({ server, method, params }) => this.#notification(server, method, params)),
       bridge.on('catalog:changed', ({ kinds }) => this.#catalogChanged(kinds)),
     );
     // Upstreams connected before this gateway existed: their clients need the handlers too.
-    for (const client of this.#clients()) this.#configure(client.server, client.client);
+    for (const { server, upstream, client } of this.#clients()) {
+      this.#configure(server, client);
+      this.#connectedBefore.add(upstream);
+    }
   }
 
   /** One more gateway uses this router. */
@@ -209,6 +217,24 @@ export class Router {
     await this.bridge.request(sub.server, 'resources/unsubscribe', { uri: sub.upstreamUri }, { caller: session.caller }).catch((error: unknown) => this.onError(error));
   }
 
+  /**
+   * An upstream connection that was open before and is open again (a restarted process, a new HTTP
+   * session) has forgotten the resource subscriptions it held: they are made again on it, so
+   * subscribed clients keep getting `resources/updated`. Sent at once, ahead of any call that
+   * waited for the connection. (With replicas, a reconnected replica may be subscribed although
+   * another one held the subscription: a client can then get an update twice, never none.)
+   */
+  #resubscribe(server: string, upstream: Upstream, client: Client): void {
+    if (!this.#connectedBefore.has(upstream)) {
+      this.#connectedBefore.add(upstream);
+      return;
+    }
+    for (const sub of this.#subscriptions.values()) {
+      if (sub.server !== server || sub.sessions.size === 0) continue;
+      client.subscribeResource({ uri: sub.upstreamUri }).catch((error: unknown) => this.onError(error));
+    }
+  }
+
   // ------------------------------------------------------------------ upstream → downstream
 
   #notification(server: string, method: string, params: Record<string, unknown> | undefined): void {
@@ -255,12 +281,12 @@ export class Router {
     }
   }
 
-  #clients(): { server: string; client: Client }[] {
-    const out: { server: string; client: Client }[] = [];
+  #clients(): { server: string; upstream: Upstream; client: Client }[] {
+    const out: { server: string; upstream: Upstream; client: Client }[] = [];
     for (const server of this.bridge.servers()) {
-      for (const up of this.bridge.upstreams(server)) {
-        const client = this.bridge.connection(up)?.client;
-        if (client) out.push({ server, client });
+      for (const upstream of this.bridge.upstreams(server)) {
+        const client = this.bridge.connection(upstream)?.client;
+        if (client) out.push({ server, upstream, client });
       }
     }
     return out;
