@@ -19,6 +19,9 @@ import {
 /** Server-to-client requests the gateway routes from upstreams to downstream clients. */
 export type ClientMethod = 'sampling/createMessage' | 'elicitation/create' | 'roots/list';
 
+/** URL-mode elicitations remembered for their completion notification, at most (a server that never completes them must not grow the table). */
+const MAX_PENDING_ELICITATIONS = 1_000;
+
 /** How long a downstream client may take to answer a routed sampling/elicitation/roots request. */
 const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60_000;
 
@@ -86,6 +89,8 @@ export class Router {
   /** The session that last announced new roots, per upstream client: the owner of the roots/list that follows. */
   readonly #rootsOwner = new WeakMap<Client, string>();
   readonly #subscriptions = new Map<string, Subscription>();
+  /** URL-mode elicitations awaiting their completion notification: server + id → session id. */
+  readonly #elicitations = new Map<string, string>();
   /** Upstreams that have had a connection: the next one is a reconnect. */
   readonly #connectedBefore = new WeakSet<Upstream>();
   readonly #unsubscribe: (() => void)[] = [];
@@ -243,6 +248,12 @@ export class Router {
       for (const session of this.sessions.values()) {
         if (this.#allows(session, level)) this.#send(session, { method, params: { ...params, logger: params.logger ?? server } as never });
       }
+    } else if (method === 'notifications/elicitation/complete' && typeof params?.elicitationId === 'string') {
+      // Only the client that was sent the elicitation knows it; an unknown id is dropped (as a client would ignore it).
+      const key = `${server}\0${params.elicitationId}`;
+      const session = this.sessions.get(this.#elicitations.get(key) ?? '');
+      this.#elicitations.delete(key);
+      if (session) this.#send(session, { method, params } as ServerNotification);
     } else if (method === 'notifications/resources/updated' && typeof params?.uri === 'string') {
       if (this.bridge.state !== 'ready') return;
       const uri = this.bridge.exposedUri(server, params.uri);
@@ -252,6 +263,13 @@ export class Router {
         if (session) this.#send(session, { method, params: { ...params, uri } });
       }
     }
+  }
+
+  /** Which client a URL-mode elicitation went to, by server and elicitation id (the oldest forgotten first). */
+  #rememberElicitation(key: string, sessionId: string): void {
+    this.#elicitations.delete(key);
+    this.#elicitations.set(key, sessionId);
+    if (this.#elicitations.size > MAX_PENDING_ELICITATIONS) this.#elicitations.delete(this.#elicitations.keys().next().value!);
   }
 
   #catalogChanged(kinds: readonly ('tools' | 'resources' | 'prompts')[]): void {
@@ -418,10 +436,20 @@ export class Router {
     }
     const request = { method, ...(params === undefined ? {} : { params }) } as ServerRequest;
     const options = { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS };
+    const elicitationId = urlElicitationId(method, params);
+    // Its completion (notifications/elicitation/complete) comes later, on its own: it goes to this client.
+    if (elicitationId !== undefined) this.#rememberElicitation(`${server}\0${elicitationId}`, session.id);
     // Sent as part of the causing call when there is one, so over HTTP it travels on that call's stream.
     if (scope && !scope.done) return scope.extra.sendRequest(request, ResultSchema, options);
     return session.server.request(request, ResultSchema, options);
   }
+}
+
+/** The id of a URL-mode elicitation request, when it is one. */
+function urlElicitationId(method: ClientMethod, params: unknown): string | undefined {
+  if (method !== 'elicitation/create') return undefined;
+  const p = params as { mode?: unknown; elicitationId?: unknown } | undefined;
+  return p?.mode === 'url' && typeof p.elicitationId === 'string' ? p.elicitationId : undefined;
 }
 
 /** One upstream request of `scope` settled. */
