@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { LATEST_PROTOCOL_VERSION, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -134,18 +134,24 @@ describe('connection and catalog lifecycle', () => {
 
   it('a call routed before its server was removed does not reopen it, and no health event follows the removal', async () => {
     const { counts, config } = counted(() => fixtureServer('a', ['t']).server);
+    // The call waits in the upstream phase (routed, not yet sent) until the removal is done.
+    let routed!: () => void;
+    const inUpstreamPhase = new Promise<void>((resolve) => (routed = resolve));
+    let letGo!: () => void;
+    const removed = new Promise<void>((resolve) => (letGo = resolve));
     const holdUpstream: Plugin = {
       name: 'hold',
       version: '1.0.0',
-      setup: (api) => api.use({ phase: 'upstream', methods: ['tools/call'], async handle(_ctx, next) { await sleep(50); return next(); } }),
+      setup: (api) => api.use({ phase: 'upstream', methods: ['tools/call'], async handle(_ctx, next) { routed(); await removed; return next(); } }),
     };
     const bridge = await started({ servers: { a: config }, plugins: [holdUpstream] });
     const events: string[] = [];
     bridge.on('upstream:health', ({ server, state }) => events.push(`health ${server} ${state}`));
     bridge.on('upstream:remove', ({ server }) => events.push(`remove ${server}`));
     const call = bridge.callTool('t').catch((e: Error) => e.message);
-    await sleep(10);
+    await inUpstreamPhase;
     await bridge.removeServer('a');
+    letGo();
     expect(await call).toMatch(/server "a" was removed/);
     await sleep(20);
     expect(counts.live).toBe(0);
@@ -189,7 +195,8 @@ describe('connection and catalog lifecycle', () => {
     });
     broken = true;
     live!.registerTool('more', {}, async () => ({ content: [] }));
-    await sleep(100);
+    // The list_changed notification makes the bridge list again, and the namer throws then.
+    await vi.waitFor(() => expect(reported.length).toBeGreaterThan(0), { timeout: 10_000, interval: 10 });
     expect(String(reported[0])).toMatch(/namer bug/);
     broken = false;
     expect(text(await bridge.callTool('echo', { text: 'still fine' }))).toBe('a:echo:still fine');

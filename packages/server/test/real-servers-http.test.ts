@@ -165,12 +165,14 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
   });
 
   it("a client's cancellation reaches the upstream and cancels only that call", async () => {
-    // B's call starts first, so the fixture's "last run" is A's.
-    const other = b.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 800 } });
-    await new Promise((r) => setTimeout(r, 100));
+    const fixture = () => bridge.upstreams('fixture')[0]!.inFlight;
+    // B's call reaches the fixture first, so the fixture's "last run" is A's.
+    const other = b.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 2_000 } });
+    await waitFor("B's call to be in flight on the fixture", () => fixture() === 1);
     const controller = new AbortController();
     const cancelled = a.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 300));
+    // A's call is sent to the fixture before it is cancelled (a call cancelled on its way never runs there).
+    await waitFor("A's call to be in flight on the fixture", () => fixture() === 2);
     controller.abort('user stopped it');
     await expect(cancelled).rejects.toThrow();
     expect(textOf(await other)).toBe('finished');

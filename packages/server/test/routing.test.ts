@@ -2,7 +2,7 @@ import { createBridge, type Bridge } from '@mcp-bridge/core';
 import { createConformanceServer } from '@mcp-bridge/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayClientCapabilities, serveHttp, serveStdio, type HttpGateway } from '../src/index.js';
-import { httpClient, testClient, textOf, type TestClient } from './support/clients.js';
+import { httpClient, testClient, textOf, waitFor, type TestClient } from './support/clients.js';
 import { streamPair } from './support/streams.js';
 
 describe('routing server-to-client requests', () => {
@@ -30,29 +30,37 @@ describe('routing server-to-client requests', () => {
   }
 
   it('refuses when calls of two capable clients are in flight on the upstream: never the wrong client', async () => {
-    const { gateway } = await gatewayWithFixture();
+    const { bridge, gateway } = await gatewayWithFixture();
     const a = await client('a', gateway.url);
     const b = await client('b', gateway.url);
-    const busy = b.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 800 } });
-    await new Promise((r) => setTimeout(r, 100));
+    // B's call stays in flight until B gives up on it, however long A's call takes to get there.
+    const stopB = new AbortController();
+    const busy = b.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: stopB.signal }).catch((e: unknown) => e);
+    await waitFor("B's call to be in flight on the upstream", () => bridge.upstreams('fixture')[0]!.inFlight === 1);
     // The fixture's tool does not catch the refusal: it comes back as the call's JSON-RPC error, unwrapped once.
     const refused = a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'whose?' } });
     await expect(refused).rejects.toThrow(/^MCP error -32600: \[mcp-bridge\] gateway: sampling\/createMessage from server "fixture" refused: calls of 2 clients are in flight/);
     expect(a.sampling).toHaveLength(0);
     expect(b.sampling).toHaveLength(0);
+    stopB.abort('done');
     await busy;
+    await waitFor("B's cancellation to reach the upstream", () => bridge.upstreams('fixture')[0]!.inFlight === 0);
     // Alone again: routed.
     expect(textOf(await a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'mine' } }))).toContain('sampled by a');
   });
 
   it('routes to the only capable client when the other one in flight cannot answer', async () => {
-    const { gateway } = await gatewayWithFixture();
+    const { bridge, gateway } = await gatewayWithFixture();
     const a = await client('a', gateway.url);
     const plain = await client('plain', gateway.url, false);
-    const busy = plain.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 600 } });
-    await new Promise((r) => setTimeout(r, 100));
+    // The plain client's call stays in flight while A's call runs: two callers, one of them capable.
+    const stopPlain = new AbortController();
+    const busy = plain.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: stopPlain.signal }).catch((e: unknown) => e);
+    await waitFor("the plain client's call to be in flight on the upstream", () => bridge.upstreams('fixture')[0]!.inFlight === 1);
     expect(textOf(await a.client.callTool({ name: 'test_elicitation', arguments: { message: 'who are you?' } }))).toContain('action=decline');
     expect(a.elicitation).toHaveLength(1);
+    expect(plain.elicitation).toHaveLength(0);
+    stopPlain.abort('done');
     await busy;
   });
 

@@ -120,8 +120,10 @@ const PROMPTS: Prompt[] = [
 ];
 
 const text = (value: string): CallToolResult => ({ content: [{ type: 'text', text: value }] });
+/** Waits `ms`, or less when `signal` aborts, also when it aborted before the handler ran (a cancel read in the same chunk as its request). */
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
     function done(): void {
       clearTimeout(timer);
