@@ -7,16 +7,15 @@ import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage,
 const MAX_BATCH_SIZE = 100;
 
 /**
- * One POST that carried requests: its answer, sent as one JSON body when the responses are the
+ * One POST that carried requests: its answer, sent as one JSON body when its one response is the
  * first thing ready for it, or as an SSE stream as soon as anything else (progress, a log message,
- * a sampling request) has to go first, or when the answer is slow in coming (see {@link tick}).
+ * a sampling request, the first response of a batch with more to come) has to go first, or when
+ * the answer is slow in coming (see {@link HttpSessionTransport.tick}).
  */
 interface PostStream {
   readonly res: ServerResponse;
   /** Request ids still waiting for their response. */
   readonly waiting: Set<RequestId>;
-  /** Responses kept for the JSON body, in arrival order. */
-  readonly responses: JSONRPCMessage[];
   /** A batch is answered with an array, even of one response. */
   readonly batch: boolean;
   /** The SSE stream has begun (headers sent). */
@@ -138,19 +137,41 @@ export class HttpSessionTransport implements Transport {
     if (requests.length === 0) {
       res.writeHead(202).end();
       for (const message of messages) this.onmessage?.(message, extra);
+      this.#dropCancelled(messages);
       return;
     }
     if (initializing) {
       this.#initialized = true;
       this.#onInitialized();
     }
-    const stream: PostStream = { res, waiting: new Set(requests.map((r) => r.id)), responses: [], batch, sse: false, lastWrite: Date.now(), ended: false };
+    const stream: PostStream = { res, waiting: new Set(requests.map((r) => r.id)), batch, sse: false, lastWrite: Date.now(), ended: false };
     this.#streams.add(stream);
     for (const id of stream.waiting) this.#byRequest.set(id, stream);
     // A client that goes away: its answers have nowhere to go (the calls go on, as with the SDK's
     // transport; a client cancels a call with notifications/cancelled, not by disconnecting).
     res.once('close', () => this.#forget(stream));
     for (const message of messages) this.onmessage?.(message, extra);
+    this.#dropCancelled(messages);
+  }
+
+  /**
+   * A request the client cancelled gets no response (the SDK sends none for an aborted handler):
+   * its POST must not wait for one, or it stays open (and the session busy) until the client leaves.
+   */
+  #dropCancelled(messages: JSONRPCMessage[]): void {
+    for (const m of messages) {
+      if (!('method' in m) || m.method !== 'notifications/cancelled' || 'id' in m) continue;
+      const id = (m.params as { requestId?: RequestId } | undefined)?.requestId;
+      const stream = id === undefined ? undefined : this.#byRequest.get(id);
+      if (!stream) continue;
+      this.#byRequest.delete(id!);
+      stream.waiting.delete(id!);
+      if (stream.waiting.size > 0) continue;
+      // Nothing left to answer: an empty stream (or the end of the one that was going).
+      this.#end(stream);
+      this.#startSse(stream);
+      stream.res.end();
+    }
   }
 
   #get(req: IncomingMessage, res: ServerResponse): void {
@@ -192,22 +213,29 @@ export class HttpSessionTransport implements Transport {
     }
     this.#byRequest.delete(id);
     stream.waiting.delete(id);
-    if (stream.sse) {
-      stream.res.write(sseEvent(message));
-      stream.lastWrite = Date.now();
-    } else {
-      stream.responses.push(message);
-    }
-    if (stream.waiting.size > 0) return;
-    this.#streams.delete(stream);
-    stream.ended = true;
-    if (stream.sse) {
-      stream.res.end();
+    const last = stream.waiting.size === 0;
+    if (last && !stream.sse) {
+      // The one response, and nothing went before it: one JSON body, one write.
+      this.#end(stream);
+      const text = JSON.stringify(stream.batch ? [message] : message);
+      stream.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'mcp-session-id': this.sessionId }).end(text);
       return;
     }
-    // Every response is ready and nothing went before them: one JSON body, one write.
-    const text = JSON.stringify(stream.batch ? stream.responses : stream.responses[0]);
-    stream.res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': this.sessionId }).end(text);
+    // A batch with more to come sends this one now, not when its slowest request is done.
+    this.#startSse(stream);
+    stream.res.write(sseEvent(message));
+    stream.lastWrite = Date.now();
+    if (last) {
+      this.#end(stream);
+      stream.res.end();
+    }
+  }
+
+  /** The POST is answered (or abandoned): nothing more goes to it. */
+  #end(stream: PostStream): void {
+    stream.ended = true;
+    this.#streams.delete(stream);
+    for (const id of stream.waiting) if (this.#byRequest.get(id) === stream) this.#byRequest.delete(id);
   }
 
   /** Switches a POST's answer to an SSE stream (once). */
@@ -215,15 +243,10 @@ export class HttpSessionTransport implements Transport {
     if (stream.sse) return;
     stream.sse = true;
     stream.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
-    // Responses that were kept for a JSON batch answer go out first.
-    for (const kept of stream.responses.splice(0)) stream.res.write(sseEvent(kept));
   }
 
   #forget(stream: PostStream): void {
-    if (stream.ended) return;
-    stream.ended = true;
-    this.#streams.delete(stream);
-    for (const id of stream.waiting) if (this.#byRequest.get(id) === stream) this.#byRequest.delete(id);
+    if (!stream.ended) this.#end(stream);
   }
 
   /**

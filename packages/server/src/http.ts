@@ -84,8 +84,9 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     if (s.closing) return;
     s.closing = true;
     sessions.delete(s.session.id);
-    await router.removeSession(s.session.id);
+    // The SDK aborts the calls' signals first (plugins see a cancelled call), then the links follow.
     await s.transport.close().catch(onError);
+    await router.removeSession(s.session.id);
     await s.session.server.close().catch(onError);
   };
 

@@ -1,4 +1,4 @@
-import type { Bridge, Upstream } from '@mcp-bridge/core';
+import type { Bridge } from '@mcp-bridge/core';
 import { CancelLink } from './cancel-link.js';
 import { rpcError } from './errors.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -65,6 +65,8 @@ interface Subscription {
   upstreamUri: string;
   sessions: Set<string>;
   ready: Promise<void>;
+  /** The upstream connections (clients) that accepted the subscribe and so send its updates. */
+  holders: Set<Client>;
 }
 
 /**
@@ -91,8 +93,6 @@ export class Router {
   readonly #subscriptions = new Map<string, Subscription>();
   /** URL-mode elicitations awaiting their completion notification: server + id → session id. */
   readonly #elicitations = new Map<string, string>();
-  /** Upstreams that have had a connection: the next one is a reconnect. */
-  readonly #connectedBefore = new WeakSet<Upstream>();
   readonly #unsubscribe: (() => void)[] = [];
   #upstreamLevel: LoggingLevel | undefined;
   #users = 0;
@@ -103,18 +103,15 @@ export class Router {
     this.onError = onError;
     this.#unsubscribe.push(
       bridge.on('client:created', ({ server, client }) => this.#configure(server, client)),
-      bridge.on('connect:after', ({ server, upstream, connection }) => {
+      bridge.on('connect:after', ({ server, connection }) => {
         this.#configure(server, connection.client);
-        this.#resubscribe(server, upstream, connection.client);
+        this.#takeOverSubscriptions(server, connection.client);
       }),
       bridge.on('notification', ({ server, method, params }) => this.#notification(server, method, params)),
       bridge.on('catalog:changed', ({ kinds }) => this.#catalogChanged(kinds)),
     );
     // Upstreams connected before this gateway existed: their clients need the handlers too.
-    for (const { server, upstream, client } of this.#clients()) {
-      this.#configure(server, client);
-      this.#connectedBefore.add(upstream);
-    }
+    for (const { server, client } of this.#clients()) this.#configure(server, client);
   }
 
   /** One more gateway uses this router. */
@@ -144,7 +141,8 @@ export class Router {
       // Its calls' upstream requests are cancelled as a client's disconnect cancels them (the SDK
       // aborts every request signal of a closed connection).
       const ended = new Error(`the client of session ${id} disconnected`);
-      for (const scope of session.calls.values()) scope.link?.fire(ended);
+      // Every call gets a fired link, so an upstream request it makes later is refused at once.
+      for (const scope of session.calls.values()) (scope.link ??= new CancelLink(scope.extra.signal)).fire(ended);
       session.calls.clear();
     }
     await Promise.allSettled([...session.subscriptions].map((uri) => this.unsubscribe(session, uri)));
@@ -196,7 +194,7 @@ export class Router {
     if (!sub) {
       const target = this.bridge.resolveResource(uri);
       if (!target) throw rpcError(-32002, `no server provides resource "${uri}"`, { uri });
-      const created: Subscription = { server: target.server, upstreamUri: target.upstreamUri, sessions: new Set(), ready: Promise.resolve() };
+      const created: Subscription = { server: target.server, upstreamUri: target.upstreamUri, sessions: new Set(), ready: Promise.resolve(), holders: new Set() };
       created.ready = this.bridge
         .request(target.server, 'resources/subscribe', { uri: target.upstreamUri }, { caller: session.caller, signal: extra.signal })
         .then(() => undefined);
@@ -219,24 +217,30 @@ export class Router {
     if (!sub || !sub.sessions.delete(session.id) || sub.sessions.size > 0) return;
     this.#subscriptions.delete(uri);
     if (this.bridge.state !== 'ready') return;
-    await this.bridge.request(sub.server, 'resources/unsubscribe', { uri: sub.upstreamUri }, { caller: session.caller }).catch((error: unknown) => this.onError(error));
+    // Every connection that holds it, and only those (with a pool or replicas, not any connection).
+    const holders = [...sub.holders].filter(isOpen);
+    sub.holders.clear();
+    await Promise.all(holders.map((client) => client.unsubscribeResource({ uri: sub.upstreamUri }).catch((error: unknown) => this.onError(error))));
   }
 
   /**
-   * An upstream connection that was open before and is open again (a restarted process, a new HTTP
-   * session) has forgotten the resource subscriptions it held: they are made again on it, so
-   * subscribed clients keep getting `resources/updated`. Sent at once, ahead of any call that
-   * waited for the connection. (With replicas, a reconnected replica may be subscribed although
-   * another one held the subscription: a client can then get an update twice, never none.)
+   * A new upstream connection of `server` takes over the subscriptions whose connections are all
+   * gone (a restarted process, a new HTTP session, a replica that died): it is subscribed to their
+   * URIs at once, ahead of the calls that waited for it, so subscribed clients keep getting
+   * `resources/updated`. Subscriptions still held by an open connection (a pool's other sessions,
+   * another replica) are left where they are, so no update comes twice.
    */
-  #resubscribe(server: string, upstream: Upstream, client: Client): void {
-    if (!this.#connectedBefore.has(upstream)) {
-      this.#connectedBefore.add(upstream);
-      return;
-    }
+  #takeOverSubscriptions(server: string, client: Client): void {
     for (const sub of this.#subscriptions.values()) {
-      if (sub.server !== server || sub.sessions.size === 0) continue;
-      client.subscribeResource({ uri: sub.upstreamUri }).catch((error: unknown) => this.onError(error));
+      // Never held yet: its first subscribe is still on its way (and may be what opened this connection).
+      if (sub.server !== server || sub.holders.size === 0) continue;
+      for (const holder of sub.holders) if (!isOpen(holder)) sub.holders.delete(holder);
+      if (sub.holders.size > 0) continue;
+      sub.holders.add(client);
+      client.subscribeResource({ uri: sub.upstreamUri }).catch((error: unknown) => {
+        sub.holders.delete(client);
+        this.onError(error);
+      });
     }
   }
 
@@ -299,12 +303,12 @@ export class Router {
     }
   }
 
-  #clients(): { server: string; upstream: Upstream; client: Client }[] {
-    const out: { server: string; upstream: Upstream; client: Client }[] = [];
+  #clients(): { server: string; client: Client }[] {
+    const out: { server: string; client: Client }[] = [];
     for (const server of this.bridge.servers()) {
       for (const upstream of this.bridge.upstreams(server)) {
         const client = this.bridge.connection(upstream)?.client;
-        if (client) out.push({ server, upstream, client });
+        if (client) out.push({ server, client });
       }
     }
     return out;
@@ -315,7 +319,7 @@ export class Router {
   #configure(server: string, client: Client): void {
     if (this.#configured.has(client)) return;
     this.#configured.add(client);
-    this.#track(client);
+    this.#track(server, client);
     const handle = (method: ClientMethod) => (request: { params?: unknown }, extra: { signal: AbortSignal }) =>
       this.#forward(server, client, method, request.params, extra.signal);
     for (const [schema, method] of [
@@ -368,9 +372,10 @@ export class Router {
    * The downstream call is found by the request's signal (see {@link runScoped}), so this works
    * whatever plugins sit in the pipeline: only the request that finally reaches this client counts.
    */
-  #track(client: Client): void {
+  #track(server: string, client: Client): void {
     const original = client.request.bind(client);
-    client.request = ((request: { method: string }, schema: unknown, options?: { signal?: AbortSignal }) => {
+    client.request = ((request: { method: string; params?: { uri?: unknown } }, schema: unknown, options?: { signal?: AbortSignal }) => {
+      if (request.method === 'resources/subscribe') return this.#holdOn(server, client, request.params?.uri, original(request as never, schema as never, options as never));
       const signal = options?.signal;
       const own = signal === undefined ? undefined : this.#bySignal.get(signal);
       const scope = own ?? this.#current;
@@ -389,6 +394,14 @@ export class Router {
       );
       return pending;
     }) as typeof client.request;
+  }
+
+  /** A subscribe that reached `client` makes it a holder of the subscription to `uri`, once accepted. */
+  #holdOn<T>(server: string, client: Client, uri: unknown, pending: Promise<T>): Promise<T> {
+    return pending.then((result) => {
+      for (const sub of this.#subscriptions.values()) if (sub.server === server && sub.upstreamUri === uri) sub.holders.add(client);
+      return result;
+    });
   }
 
   /**
@@ -443,6 +456,11 @@ export class Router {
     if (scope && !scope.done) return scope.extra.sendRequest(request, ResultSchema, options);
     return session.server.request(request, ResultSchema, options);
   }
+}
+
+/** Whether an upstream connection is still open (the SDK drops its transport when it closes). */
+function isOpen(client: Client): boolean {
+  return client.transport !== undefined;
 }
 
 /** The id of a URL-mode elicitation request, when it is one. */

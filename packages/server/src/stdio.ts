@@ -60,8 +60,10 @@ export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions):
     (closing ??= (async () => {
       stdin.off('end', onEnd);
       stdin.off('close', onEnd);
-      await router.removeSession(session.id);
+      // Let `closing` be set first: server.close() closes the transport, whose onclose calls close() again.
+      await Promise.resolve();
       await session.server.close().catch(onError);
+      await router.removeSession(session.id);
       releaseRouter(router);
       resolveClosed();
     })());

@@ -87,16 +87,45 @@ describe('Streamable HTTP on the wire', () => {
     expect(messages.map((m) => m.method ?? `result ${m.id}`)).toEqual(['notifications/progress', 'notifications/progress', 'notifications/progress', 'result 2']);
   });
 
-  it('answers a batch with an array of responses, and a batch without requests with 202', async () => {
+  it('answers a batch of one with an array, streams a bigger batch without holding its fast answers for its slow one, 202 without requests', async () => {
     const g = await gateway();
     const headers = await session(g.url);
-    const reply = await post(g.url, [call(3, 'test_simple_text'), { jsonrpc: '2.0', id: 4, method: 'ping' }], headers);
-    expect([reply.status, reply.type]).toEqual([200, 'application/json']);
-    expect((JSON.parse(reply.text) as { id: number }[]).map((r) => r.id).sort()).toEqual([3, 4]);
-    const mixed = await post(g.url, [call(5, 'test_tool_with_progress', {}, { progressToken: 'q' }), { jsonrpc: '2.0', id: 6, method: 'ping' }], headers);
-    expect(mixed.type).toBe('text/event-stream');
-    expect(events(mixed.text).filter((m) => m.method === undefined).map((m) => m.id).sort()).toEqual([5, 6]);
+    const one = await post(g.url, [call(3, 'test_simple_text')], headers);
+    expect([one.status, one.type]).toEqual([200, 'application/json']);
+    expect((JSON.parse(one.text) as { id: number }[]).map((r) => r.id)).toEqual([3]);
+
+    const started = Date.now();
+    const fastAt: number[] = [];
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(g.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+          if (fastAt.length === 0 && text.includes('"id":5')) fastAt.push(Date.now() - started);
+        });
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify([call(4, 'test_wait_for_cancel', { ms: 1_000 }), { jsonrpc: '2.0', id: 5, method: 'ping' }]));
+    });
+    expect(events(body).map((m) => m.id)).toEqual([5, 4]);
+    expect(fastAt[0]).toBeLessThan(700);
     expect((await post(g.url, [{ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }], headers)).status).toBe(202);
+  });
+
+  it('ends the POST of a request the client cancelled (no response will come), and the session can idle out', async () => {
+    const g = await gateway({ keepAliveMs: 50, sessionIdleMs: 300 });
+    const headers = await session(g.url);
+    const pending = post(g.url, call(6, 'test_wait_for_cancel', { ms: 20_000 }), headers);
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await post(g.url, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 6, reason: 'stop' } }, headers)).status).toBe(202);
+    const reply = await pending;
+    expect(reply.status).toBe(200);
+    expect(events(reply.text)).toEqual([]);
+    const deadline = Date.now() + 5_000;
+    while (g.sessionCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(g.sessionCount()).toBe(0);
   });
 
   it('a slow answer starts streaming and keeps the stream alive before the result comes', async () => {
