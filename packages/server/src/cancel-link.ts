@@ -18,31 +18,24 @@ export interface RequestSignal {
  * it. On Node 20 an EventTarget listener costs ~2.5 µs of CPU per call plus the garbage it leaves,
  * about 5% of the gateway's whole per-call cost, and a naive proxy (which does not forward
  * cancellation at all) does not pay it. The gateway learns of a downstream cancellation first hand
- * (it sees the `notifications/cancelled`, or the session closing) and calls {@link fire}; state
- * (`aborted`, `reason`) is read from the real signal, which the SDK server aborts as before, so
- * plugins that listen on it see nothing different.
+ * (it sees the `notifications/cancelled`, or the session closing, each right after the SDK aborted
+ * the real signal) and calls {@link fire}. The state is plain fields, read on every request: a
+ * link made after the real signal aborted starts aborted.
  */
 export class CancelLink implements RequestSignal {
+  aborted: boolean;
+  reason: unknown;
   readonly #source: AbortSignal;
   #listeners: (() => void)[] | undefined;
-  /** Set when the link fired before the source aborted (the session ended first). */
-  #reason: unknown;
 
   constructor(source: AbortSignal) {
+    this.aborted = source.aborted;
+    this.reason = source.reason;
     this.#source = source;
   }
 
-  get aborted(): boolean {
-    return this.#source.aborted || this.#reason !== undefined;
-  }
-
-  get reason(): unknown {
-    return this.#source.aborted ? this.#source.reason : this.#reason;
-  }
-
   throwIfAborted(): void {
-    this.#source.throwIfAborted();
-    if (this.#reason !== undefined) throw this.#reason;
+    if (this.aborted) throw this.reason;
   }
 
   addEventListener(_type: 'abort', listener: () => void): void {
@@ -55,11 +48,15 @@ export class CancelLink implements RequestSignal {
   }
 
   /**
-   * The downstream request was cancelled, or its session ended (`reason`, used unless the source
-   * has a reason of its own): cancel the upstream requests it caused, each once.
+   * The downstream request was cancelled, or its session ended: cancel the upstream requests it
+   * caused, each once. The reason is the real signal's (the client's), or `reason` when the real
+   * signal has not aborted.
    */
   fire(reason?: unknown): void {
-    if (!this.#source.aborted && this.#reason === undefined) this.#reason = reason ?? new Error('the downstream request was cancelled');
+    if (!this.aborted) {
+      this.aborted = true;
+      this.reason = this.#source.aborted ? this.#source.reason : (reason ?? new Error('the downstream request was cancelled'));
+    }
     const listeners = this.#listeners;
     this.#listeners = undefined;
     if (listeners) for (const listener of listeners) listener();

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Bridge } from '@mcp-bridge/core';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { parseOptions, type StdioGatewayOptions } from './options.js';
 import { releaseRouter, routerFor } from './router.js';
 import { createSession } from './session.js';
-import { batchWrites } from './write-batching.js';
+import { StdioSessionTransport } from './stdio-transport.js';
 
 /** A running stdio gateway. */
 export interface StdioGateway {
@@ -43,8 +42,7 @@ export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions):
   const stdin = (o.stdin ?? process.stdin) as Readable;
   const stdout = (o.stdout ?? process.stdout) as Writable;
   const session = createSession(router, `stdio-${randomUUID()}`, o);
-  const transport = new StdioServerTransport(stdin, stdout);
-  batchWrites(transport, stdout);
+  const transport = new StdioSessionTransport(stdin, stdout);
   // The one client is the owner of the roots: upstreams that asked for roots before it connected
   // (and were refused) are told to ask again, as if they had been connected to it directly.
   session.server.oninitialized = () => {
