@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stdioTestServer } from '@mcp-bridge/testing';
+import { eventually, processesWith, stdioTestServer } from '@mcp-bridge/testing';
 import type { ListJson } from '../src/index.js';
-import { eventually, processesWith, runCli, tempTree, type Tree } from './helpers.js';
+import { runCli, tempTree, type Tree } from './helpers.js';
 
 // One marker per run, in every upstream's command line: after each command, none may be left.
 const marker = `cli-${randomUUID().slice(0, 8)}`;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stdioTestServer } from '@mcp-bridge/testing';
+import { eventually, processesWith, stdioTestServer } from '@mcp-bridge/testing';
 import type { DoctorJson, ListJson } from '../src/index.js';
-import { brokenServer, eventually, processesWith, runCli, tempTree } from './helpers.js';
+import { brokenServer, runCli, tempTree } from './helpers.js';
 
 // One marker per run, in every upstream's command line: after the file, none may be left.
 const marker = `doctor-${randomUUID().slice(0, 8)}`;

@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { stdioTestServer } from '@mcp-bridge/testing';
-import { brokenServer, cliCommand, collect, eventually, processesWith, tempTree, type CliResult, type Tree } from './helpers.js';
+import { eventually, processesWith, stdioTestServer } from '@mcp-bridge/testing';
+import { brokenServer, cliCommand, collect, tempTree, type CliResult, type Tree } from './helpers.js';
 
 const marker = `serve-${randomUUID().slice(0, 8)}`;
 let tree: Tree;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inMemoryTestServer, startHttpTestServer, stdioTestServer, type HttpTestServer } from '@mcp-bridge/testing';
-import { processesWith } from './processes.js';
+import { type HttpTestServer, inMemoryTestServer, processesWith, startHttpTestServer, stdioTestServer } from '@mcp-bridge/testing';
 import { createBridge, TimeoutError, UpstreamUnavailableError, type Bridge } from '../src/index.js';
 
 const text = (r: { content: unknown[] }) => (r.content[0] as { text: string }).text;

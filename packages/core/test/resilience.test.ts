@@ -1,9 +1,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpTestServer, stdioTestServer, type HttpTestServer } from '@mcp-bridge/testing';
+import { type HttpTestServer, processesWith, startHttpTestServer, stdioTestServer } from '@mcp-bridge/testing';
 import { BridgeStateError, createBridge, UpstreamUnavailableError } from '../src/index.js';
 import { inMemory } from './fixtures.js';
-import { processesWith } from './processes.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { stdioTestServer } from '@mcp-bridge/testing';
+import { processesWith, stdioTestServer } from '@mcp-bridge/testing';
 import { ConfigError, createDefaultPool, type Bridge, type Plugin } from '../src/index.js';
 import { inMemory, useBridges } from './fixtures.js';
-import { processesWith } from './processes.js';
 
 const { started } = useBridges();
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CallContext, PoolHost, Upstream } from '@mcp-bridge/core';
 import { connect } from '@mcp-bridge/transports';
 import { createSessionPool, poolOptionsSchema, resolvePoolOptions } from '../src/index.js';
-import { childrenOfThisProcess, killAll, processesWith, tinyServer, uniqueMarker } from './helpers.js';
+import { childProcessesOf, processesWith } from '@mcp-bridge/testing';
+import { killAll, tinyServer, uniqueMarker } from './helpers.js';
 
 const CYCLES = 1_000;
 const CONCURRENCY = 8;
@@ -40,7 +41,7 @@ describe('process hygiene', () => {
       statusChanged: () => undefined,
     };
     const pool = createSessionPool(host, resolvePoolOptions(poolOptionsSchema.parse({})), { emit: () => undefined, hasListeners: () => false });
-    const childrenBefore = childrenOfThisProcess().length;
+    const childrenBefore = childProcessesOf().length;
     const handlesBefore = process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
     let peak = 0;
     let next = 0;
@@ -54,7 +55,7 @@ describe('process hygiene', () => {
             await pool.warm(up);
             await pool.run(up, context(up), (client) => client.ping());
             // Scanning /proc costs a few ms: sample the process count now and then.
-            if (n % 50 === 0) peak = Math.max(peak, childrenOfThisProcess().length - childrenBefore);
+            if (n % 50 === 0) peak = Math.max(peak, childProcessesOf().length - childrenBefore);
             await pool.release(up);
           }
         }),
@@ -67,7 +68,7 @@ describe('process hygiene', () => {
     console.log(`${CYCLES} cycles in ${seconds.toFixed(1)} s (concurrency ${CONCURRENCY}, peak ${peak} children)`);
     expect(peak).toBeLessThanOrEqual(CONCURRENCY);
     expect(processesWith(marker)).toEqual([]);
-    expect(childrenOfThisProcess().length).toBe(childrenBefore);
+    expect(childProcessesOf().length).toBe(childrenBefore);
     expect(process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length).toBe(handlesBefore);
   }, 150_000);
 });

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge, UpstreamUnavailableError, type Bridge, type BridgeEvents, type BridgeOptions, type CallToolOptions } from '@mcp-bridge/core';
 import type { Connection } from '@mcp-bridge/transports';
-import { stdioFaultServer } from '@mcp-bridge/testing';
+import { eventually, processesWith, stdioFaultServer } from '@mcp-bridge/testing';
 import { pool, type PoolOptions } from '../src/index.js';
-import { killAll, processesWith, text, tinyServer, uniqueMarker, waitFor, wrappedServer } from './helpers.js';
+import { killAll, text, tinyServer, uniqueMarker, wrappedServer } from './helpers.js';
 
 const open: Bridge[] = [];
 const markers: string[] = [];
@@ -39,13 +39,13 @@ describe('sessions of a stdio upstream', () => {
   it('warms minSessions at start and spreads concurrent calls over up to maxSessions processes', async () => {
     const m = marker('spread');
     const bridge = await started({ tiny: tinyServer(m) }, { minSessions: 2, maxSessions: 3 });
-    expect(await waitFor(() => bridge.pool().tiny?.sessions.filter((s) => s.state === 'ready').length === 2)).toBe(true);
+    expect(await eventually(() => bridge.pool().tiny?.sessions.filter((s) => s.state === 'ready').length === 2)).toBe(true);
     expect(processesWith(m)).toHaveLength(2);
 
     // Three slow calls at once: the third finds both sessions busy and a third one is opened for later calls.
     const slow = await Promise.all([0, 1, 2].map(() => call(bridge, 'tiny', 'slow', { ms: 300 })));
     expect(slow.map(text)).toEqual(['slept 300', 'slept 300', 'slept 300']);
-    expect(await waitFor(() => processesWith(m).length === 3)).toBe(true);
+    expect(await eventually(() => processesWith(m).length === 3)).toBe(true);
     const pids = new Set<string>();
     await Promise.all(
       [0, 1, 2].map(async () => {
@@ -62,7 +62,7 @@ describe('sessions of a stdio upstream', () => {
     const bridge = await started({ tiny: tinyServer(m) }, { idleTimeoutMs: 150 });
     const exits = record(bridge, 'pool:exit');
     const first = text(await call(bridge, 'tiny', 'pid', {}));
-    expect(await waitFor(() => processesWith(m).length === 0, 5_000)).toBe(true);
+    expect(await eventually(() => processesWith(m).length === 0, 5_000)).toBe(true);
     expect(exits.map((e) => e.reason)).toContain('idle');
     expect(bridge.upstreams('tiny')[0]?.status).toBe('idle');
     const second = text(await call(bridge, 'tiny', 'pid', {}));
@@ -78,10 +78,10 @@ describe('sessions of a stdio upstream', () => {
     // Runs across the session's end of life: the session drains, the call completes.
     const long = call(bridge, 'tiny', 'slow', { ms: 900 });
     expect(text(await long)).toBe('slept 900');
-    expect(await waitFor(() => exits.some((e) => e.reason === 'lifetime'))).toBe(true);
+    expect(await eventually(() => exits.some((e) => e.reason === 'lifetime'))).toBe(true);
     const after = text(await call(bridge, 'tiny', 'pid', {}));
     expect(after).not.toBe(before);
-    expect(await waitFor(() => !processesWith(m).includes(Number(before)))).toBe(true);
+    expect(await eventually(() => !processesWith(m).includes(Number(before)))).toBe(true);
   });
 });
 
@@ -94,7 +94,7 @@ describe('lifecycle', () => {
     bridge.on('pool:exit', (e) => {
       if (e.reason === 'lifetime') atExit.push(bridge.pool().tiny!.sessions.map((s) => s.state));
     });
-    expect(await waitFor(() => spawns.some((s) => s.reason === 'replace'), 5_000)).toBe(true);
+    expect(await eventually(() => spawns.some((s) => s.reason === 'replace'), 5_000)).toBe(true);
     // When the old session ended, its replacement was already on its way.
     expect(atExit[0]).toEqual(['connecting']);
     // Never without a session: calls keep working through the recycling.
@@ -106,7 +106,7 @@ describe('lifecycle', () => {
     const m = marker('remove');
     const bridge = await started({ tiny: tinyServer(m), other: tinyServer(marker('other')) }, { maxConcurrent: 1, maxPending: 4 });
     const running = call(bridge, 'tiny', 'slow', { ms: 5_000 }).catch((e: unknown) => e);
-    await waitFor(() => bridge.pool().tiny?.running === 1);
+    await eventually(() => bridge.pool().tiny?.running === 1);
     const queued = [0, 1].map(() => call(bridge, 'tiny', 'echo', { text: 'q' }).catch((e: unknown) => e));
     expect(bridge.pool().tiny?.pending).toBe(2);
     await bridge.removeServer('tiny');
@@ -137,7 +137,7 @@ describe('supervision', () => {
       expect((error as Error).message).toMatch(/process \d+ exited.*while the call was in flight/);
     }
     // Supervised: a new process comes up without waiting for a call.
-    expect(await waitFor(() => spawns.some((s) => s.reason === 'restart'), 5_000)).toBe(true);
+    expect(await eventually(() => spawns.some((s) => s.reason === 'restart'), 5_000)).toBe(true);
     const pid = Number(text(await call(bridge, 'tiny', 'pid', {})));
     expect(pid).not.toBe(firstPid);
     expect(bridge.pool().tiny?.restarts).toBe(1);
@@ -153,7 +153,7 @@ describe('supervision', () => {
     const loops = record(bridge, 'pool:crash-loop');
     const spawns = record(bridge, 'pool:spawn');
     await bridge.start();
-    expect(await waitFor(() => loops.length === 1, 10_000)).toBe(true);
+    expect(await eventually(() => loops.length === 1, 10_000)).toBe(true);
     expect(loops[0]).toMatchObject({ server: 'loop', failures: 4, delayMs: 60_000 });
     const loopSpawns = spawns.filter((s) => s.server === 'loop').length;
     await new Promise((r) => setTimeout(r, 500));
@@ -187,7 +187,7 @@ describe('no orphans', () => {
     const wrapperPid = bridge.connection(bridge.upstreams('wrapped')[0]!)!.pid!;
     const serverPid = Number(text(await call(bridge, 'wrapped', 'pid', {})));
     process.kill(wrapperPid, 'SIGKILL');
-    expect(await waitFor(() => processesWith(m).length === 0, 5_000)).toBe(true);
+    expect(await eventually(() => processesWith(m).length === 0, 5_000)).toBe(true);
     expect(processesWith(m)).not.toContain(serverPid);
   });
 
@@ -201,7 +201,7 @@ describe('no orphans', () => {
     const results = await Promise.all(Array.from({ length: 12 }, () => call(bridge, 'flood', 'flood', { bytes: 1 << 20 })));
     expect(results.map(text)).toEqual(Array(12).fill('flooded'));
     // stderr is drained into a bounded ring (64 KiB), whatever the flood.
-    expect(await waitFor(() => conns.every((c) => (c.stderrTail?.().length ?? 0) === 64 * 1024) && conns.length > 0)).toBe(true);
+    expect(await eventually(() => conns.every((c) => (c.stderrTail?.().length ?? 0) === 64 * 1024) && conns.length > 0)).toBe(true);
     const tail = conns[0]!.stderrTail!();
     expect(tail.length).toBeLessThanOrEqual(64 * 1024);
   });
@@ -212,6 +212,6 @@ describe('no orphans', () => {
     expect(results.map((r) => JSON.parse(text(r)).key)).toEqual(Array.from({ length: 16 }, (_, i) => `k${i}`));
     expect(bridge.pool().noisy).toMatchObject({ restarts: 0, failures: 0 });
     const conn = bridge.connection(bridge.upstreams('noisy')[0]!)!;
-    expect(await waitFor(() => conn.stderrTail!().length === 64 * 1024)).toBe(true);
+    expect(await eventually(() => conn.stderrTail!().length === 64 * 1024)).toBe(true);
   });
 });

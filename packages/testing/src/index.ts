@@ -41,3 +41,4 @@ export { testResourceUris } from './resources.js';
 export type { TestResourceUris } from './resources.js';
 export { stdioTestServer } from './stdio-test-server.js';
 export type { StdioTestServerConfig, StdioTestServerOptions } from './stdio-test-server.js';
+export { childProcessesOf, eventually, processesWith } from './processes.js';
