@@ -35,14 +35,5 @@ export async function startBridge(options: BridgeOptions): Promise<{ bridge: Bri
   return { bridge, errors };
 }
 
-/** A seeded RNG (mulberry32) for jitter. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded RNG (mulberry32), so runs are reproducible. */
+export { seededRandom as seeded } from '@mcp-bridge/testing';

@@ -1,3 +1,5 @@
+import { waitUntil } from './wait-until.js';
+
 /** How one execution of a tool ended. `cancelled` means the request's abort signal fired first. */
 export type ExecutionOutcome = 'ok' | 'error' | 'cancelled';
 
@@ -89,25 +91,10 @@ export class TestLedger {
    * `timeoutMs`. Server-side effects of cancellation arrive asynchronously, hence this.
    */
   waitFor(predicate: (ledger: TestLedger) => boolean, options: WaitForOptions = {}): Promise<void> {
-    if (predicate(this)) return Promise.resolve();
     const timeoutMs = options.timeoutMs ?? 5000;
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!predicate(this)) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`[mcp-bridge] [@mcp-bridge/testing] ledger condition not met within ${timeoutMs} ms: ${JSON.stringify(this)}`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-      };
-      this.#listeners.add(check);
-    });
+    return waitUntil(this.#listeners, () => predicate(this), timeoutMs, () => `ledger condition not met within ${timeoutMs} ms: ${JSON.stringify(this)}`);
   }
+
 
   /**
    * Records the start of an execution and returns the function that records its end.

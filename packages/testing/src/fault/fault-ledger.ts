@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { waitUntil } from '../wait-until.js';
 import type { FaultKind } from './fault-options.js';
 
 /** What the fault server saw of one logical call (one `key`). */
@@ -133,25 +134,10 @@ export class FaultLedger {
 
   /** Resolves once `predicate(this)` holds (checked now and after every change); rejects after `timeoutMs` (default 5000). */
   waitFor(predicate: (ledger: FaultLedger) => boolean, options: { timeoutMs?: number } = {}): Promise<void> {
-    if (predicate(this)) return Promise.resolve();
     const timeoutMs = options.timeoutMs ?? 5000;
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!predicate(this)) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`[mcp-bridge] [@mcp-bridge/testing] fault ledger condition not met within ${timeoutMs} ms: ${JSON.stringify(this.snapshot().tools)}`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-      };
-      this.#listeners.add(check);
-    });
+    return waitUntil(this.#listeners, () => predicate(this), timeoutMs, () => `fault ledger condition not met within ${timeoutMs} ms: ${JSON.stringify(this.snapshot().tools)}`);
   }
+
 
   /** Records a request that arrived, and the fault applied to it. Used by the fault server. */
   recordReceived(key: string, tool: string, fault: FaultKind): void {
