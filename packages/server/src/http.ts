@@ -5,7 +5,7 @@ import type { Bridge } from '@mcp-bridge/core';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { HttpSessionTransport } from './http-transport.js';
 import { parseOptions, type HttpGatewayOptions } from './options.js';
-import { releaseRouter, routerFor } from './router.js';
+import { releaseRouter, routerForStartedBridge } from './router.js';
 import { createSession } from './session.js';
 import type { DownstreamSession } from './router.js';
 
@@ -69,15 +69,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   const named = o.tokens === undefined ? [] : Object.entries(o.tokens).map(([name, value]) => ({ name, token: Buffer.from(value) }));
   const authRequired = token !== undefined || named.length > 0;
 
-  // The router first: handlers for server-to-client requests are then on the upstream clients from their first connect.
-  const router = routerFor(bridge, onError);
-  try {
-    // start() is idempotent: for a bridge already starting it returns the start in progress.
-    if (bridge.state === 'new' || bridge.state === 'starting') await bridge.start();
-  } catch (error) {
-    releaseRouter(router);
-    throw error;
-  }
+  const router = await routerForStartedBridge(bridge, onError);
   const sessions = new Map<string, HttpSession>();
 
   const endSession = async (s: HttpSession): Promise<void> => {

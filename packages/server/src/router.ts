@@ -495,13 +495,30 @@ export function hasCapability(capabilities: ClientCapabilities | undefined, meth
 const routers = new WeakMap<Bridge, Router>();
 
 /** The router of a bridge, created on first use and shared by every gateway in front of it. */
-export function routerFor(bridge: Bridge, onError: (error: unknown) => void): Router {
+function routerFor(bridge: Bridge, onError: (error: unknown) => void): Router {
   let router = routers.get(bridge);
   if (!router) {
     router = new Router(bridge, onError);
     routers.set(bridge, router);
   }
   router.acquire();
+  return router;
+}
+
+/**
+ * The router of a gateway about to serve `bridge`, with the bridge started (when it is `new`; a
+ * start in progress is waited for). The router comes first: its handlers for server-to-client
+ * requests are then on the upstream clients from their first connect.
+ */
+export async function routerForStartedBridge(bridge: Bridge, onError: (error: unknown) => void): Promise<Router> {
+  const router = routerFor(bridge, onError);
+  try {
+    // start() is idempotent: for a bridge already starting it returns the start in progress.
+    if (bridge.state === 'new' || bridge.state === 'starting') await bridge.start();
+  } catch (error) {
+    releaseRouter(router);
+    throw error;
+  }
   return router;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Bridge } from '@mcp-bridge/core';
 import { parseOptions, type StdioGatewayOptions } from './options.js';
-import { releaseRouter, routerFor } from './router.js';
+import { releaseRouter, routerForStartedBridge } from './router.js';
 import { createSession } from './session.js';
 import { StdioSessionTransport } from './stdio-transport.js';
 
@@ -30,15 +30,7 @@ export interface StdioGateway {
 export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions): Promise<StdioGateway> {
   const o = parseOptions('serveStdio', options);
   const onError = o.onError ?? ((e: unknown) => console.error(e));
-  // The router first: handlers for server-to-client requests are then on the upstream clients from their first connect.
-  const router = routerFor(bridge, onError);
-  try {
-    // start() is idempotent: for a bridge already starting it returns the start in progress.
-    if (bridge.state === 'new' || bridge.state === 'starting') await bridge.start();
-  } catch (error) {
-    releaseRouter(router);
-    throw error;
-  }
+  const router = await routerForStartedBridge(bridge, onError);
   const stdin = (o.stdin ?? process.stdin) as Readable;
   const stdout = (o.stdout ?? process.stdout) as Writable;
   const session = createSession(router, `stdio-${randomUUID()}`, o);
