@@ -88,7 +88,13 @@ export class SchemaCompiler {
       return { ok: false, reason: `unsupported JSON Schema dialect ${JSON.stringify((schema as { $schema?: unknown }).$schema)} (supported: 2020-12, 2019-09, draft-07, draft-06)` };
     }
     const { limits } = this.#options;
-    const scan = scanSchema(schema, limits);
+    let scan: ReturnType<typeof scanSchema>;
+    try {
+      scan = scanSchema(schema, limits);
+    } catch (error) {
+      // The scan bounds what it walks, but a schema built to defeat it must still never throw out of here.
+      return { ok: false, reason: `the schema could not be checked: ${(error as Error)?.message ?? String(error)}` };
+    }
     if (!scan.ok) return { ok: false, reason: scan.reason };
 
     const approved = new Set<string>();
@@ -118,6 +124,9 @@ export class SchemaCompiler {
     } catch (error) {
       return { ok: false, reason: `the schema does not compile: ${(error as Error).message}` };
     }
+    // Ajv's own compile time counts against the budget too: a schema that took too long is not
+    // used, so its two other variants (detailed errors, coercion) are never built from it.
+    if (this.#now() - started > limits.maxCompileMs) return { ok: false, reason: `compiling the schema took longer than ${limits.maxCompileMs} ms` };
     let detailed: ValidateFunction | undefined;
     let coercing: ValidateFunction | null | undefined;
     return {
@@ -182,7 +191,6 @@ export class SchemaCompiler {
       allErrors,
       verbose: true,
       logger: false,
-      addUsedSchema: false,
       coerceTypes: coerce,
       code: { regExp },
     };

@@ -187,7 +187,10 @@ class ValidationPlugin {
     try {
       valid = compiled.validate(args) as boolean;
     } catch (error) {
-      // Generated code can still overflow the stack on a self-referencing schema: a schema problem.
+      // A stack overflow on a deeply nested value is this call's problem, never the schema's, or
+      // one hostile caller would switch validation off for everyone. On a shallow value (or any
+      // other error) it is the schema's: one that recurses without consuming data.
+      if (error instanceof RangeError && nestedDeeperThan(args, SCHEMA_FAULT_DEPTH)) return this.#tooDeep(ctx, entry, plan);
       return this.#brokenAtRun(ctx, entry, plan, 'inputSchema', error);
     }
     if (valid) return undefined;
@@ -235,14 +238,25 @@ class ValidationPlugin {
       total = 1;
     } else {
       let valid: boolean;
+      let tooDeep = false;
       try {
         valid = compiled.validate(result.structuredContent) as boolean;
       } catch (error) {
-        this.#brokenAtRun(ctx, entry, plan, 'outputSchema', error);
-        return result;
+        // As for arguments: a stack overflow on a deeply nested result is the result's problem.
+        if (!(error instanceof RangeError && nestedDeeperThan(result.structuredContent, SCHEMA_FAULT_DEPTH))) {
+          this.#brokenAtRun(ctx, entry, plan, 'outputSchema', error);
+          return result;
+        }
+        valid = false;
+        tooDeep = true;
       }
       if (valid) return result;
-      ({ issues, total } = toIssues(explain(compiled, result.structuredContent), this.#opts.maxErrors, this.#opts.maxValueChars));
+      if (tooDeep) {
+        issues = [{ path: '', rule: 'depth', message: 'structuredContent is nested too deeply to be validated' }];
+        total = 1;
+      } else {
+        ({ issues, total } = toIssues(explain(compiled, result.structuredContent), this.#opts.maxErrors, this.#opts.maxValueChars));
+      }
     }
     const listed = formatIssues(issues.map((i) => ({ ...i, path: `/structuredContent${i.path}` })), total);
     if (plan.output === 'lenient') {
@@ -320,6 +334,19 @@ class ValidationPlugin {
     return compiled;
   }
 
+  /** Arguments nested too deeply to validate: refused (strict) or sent with a warning (lenient), this call only. */
+  #tooDeep(ctx: CallContext, entry: ToolEntry, plan: Plan): CallToolResult | undefined {
+    const issues: ValidationIssue[] = [{ path: '', rule: 'depth', message: 'the arguments are nested too deeply to be validated' }];
+    if (plan.input === 'lenient') {
+      this.#warn({ server: entry.server, tool: entry.name, kind: 'input', message: 'arguments nested too deeply to be validated (sent anyway)', issues, ctx });
+      return undefined;
+    }
+    const message = `Invalid arguments for tool "${entry.name}": they are nested too deeply to be validated. The call was not sent to the server; send a flatter value.`;
+    this.#stats.inputRejected++;
+    this.#rejected(ctx, entry, 'input', message, issues);
+    return errorResult(message, { kind: 'input', tool: entry.name, server: entry.server, issues });
+  }
+
   /** A validator threw while running: the schema is unusable; it is replaced by the policy's answer. */
   #brokenAtRun(ctx: CallContext, entry: ToolEntry, plan: Plan, which: 'inputSchema' | 'outputSchema', error: unknown): CallToolResult | undefined {
     const reason = `validation failed to run: ${(error as Error)?.message ?? String(error)}`;
@@ -368,4 +395,26 @@ function errorResult(message: string, meta: { kind: ValidationKind; tool: string
 
 function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
+/**
+ * A value nested at most this deep cannot overflow the stack of a validator that consumes one level
+ * of data per level of recursion: when one does, the schema is at fault.
+ */
+const SCHEMA_FAULT_DEPTH = 200;
+
+/** Whether `value` nests objects or arrays more than `limit` levels deep (stops as soon as it knows). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > limit) return true;
+    const next: unknown[] = [];
+    for (const v of level) {
+      if (v === null || typeof v !== 'object') continue;
+      // A loop, not push(...): a spread of a huge array would itself overflow.
+      for (const child of Array.isArray(v) ? v : Object.values(v)) next.push(child);
+    }
+    level = next;
+  }
+  return false;
 }
