@@ -4,7 +4,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { BoundedMap, L2 } from './l2.js';
 import { cacheOptionsSchema, type CacheOptions, type ResolvedCacheOptions } from './options.js';
 import { ResultCache, type Scope } from './result-cache.js';
-import { cachedMethods, longestKeep, Rules } from './rules.js';
+import { cachedMethods, longestKeep, own, Rules } from './rules.js';
 import { StatsBook } from './stats.js';
 import type { CacheControl, InvalidateTarget, InvalidationReason } from './types.js';
 
@@ -120,7 +120,7 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
       if (typeof uri === 'string') invalidate({ server, method: 'resources/read', sub: uri }, { server, method: 'resources/read', uri }, 'notification');
       return;
     }
-    for (const m of NOTIFICATION_SCOPES[method] ?? []) invalidate({ server, method: m }, { server, method: m }, 'notification');
+    for (const m of own(NOTIFICATION_SCOPES, method) ?? []) invalidate({ server, method: m }, { server, method: m }, 'notification');
   });
 
   // A reconnect may be to a new version of the server: its lists may differ.

@@ -40,13 +40,26 @@ interface Held {
   sub: string | undefined;
 }
 
+/** A caller waiting on a flight without a timer of its own yet: its deadline is the flight's latest. */
+interface Waiter {
+  deadline: number;
+  /** Starts the caller's own timer (a later caller moved the flight's deadline past this one's). */
+  arm(): void;
+}
+
 /** One upstream call (or L2 read) shared by every identical miss that arrives while it runs. */
 interface Flight {
   promise: Promise<unknown>;
+  key: string;
   server: string;
   method: string;
   sub: string | undefined;
+  /** The latest deadline among the callers waiting: the shared call runs until then (`ctx.deadline` of the fill). */
   deadline: number;
+  /** The context the shared call runs with (the first caller's): its deadline is moved when a later caller joins. */
+  ctx: CallContext;
+  /** Callers whose deadline is the flight's and so have no timer; armed when a later caller extends it. */
+  untimed: Set<Waiter>;
   /** Aborts the shared call; only made when the first caller had a signal. */
   controller: AbortController | undefined;
   /** Callers with a signal still waiting. */
@@ -78,6 +91,8 @@ export class ResultCache {
   readonly #l2: L2 | undefined;
   readonly #flights = new Map<string, Flight>();
   readonly #marks = new Map<string, Mark>();
+  /** The latest of the marks pruned away, covering every server, method and sub (see {@link #pruneMarks}). */
+  readonly #floor: Mark = { at: -Infinity, seq: 0 };
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #keepMs: number;
@@ -147,7 +162,7 @@ export class ResultCache {
     }
 
     const flight = this.#flights.get(key);
-    if (flight !== undefined) {
+    if (flight !== undefined && flight.controller?.signal.aborted !== true) {
       rule.serverStats.coalesced++;
       if (rule.toolStats !== undefined) rule.toolStats.coalesced++;
       (ctx.state as { cache?: CacheOutcome }).cache = 'coalesced';
@@ -221,11 +236,11 @@ export class ResultCache {
   #refill(ctx: CallContext, next: Next, key: string, rule: Rule, signal: AbortSignal): Promise<unknown> {
     // A caller's miss got there first: its answer is the refresh.
     const current = this.#flights.get(key);
-    if (current !== undefined) return this.#join(current, signal, ctx.deadline);
+    if (current !== undefined && current.controller?.signal.aborted !== true) return this.#join(current, signal, ctx.deadline);
     const flight = this.#start(ctx, next, key, rule, subOf(ctx), undefined, true);
     // Callers that join it must not cancel it by leaving; only the refresh's own signal does.
     flight.pinned = true;
-    signal.addEventListener('abort', () => flight.controller?.abort(signal.reason), { once: true });
+    signal.addEventListener('abort', () => this.#cancel(flight, signal.reason), { once: true });
     return flight.promise;
   }
 
@@ -234,10 +249,13 @@ export class ResultCache {
   #start(ctx: CallContext, next: Next, key: string, rule: Rule, sub: string | undefined, stale: Entry | undefined, revalidating: boolean): Flight {
     const flight: Flight = {
       promise: undefined as unknown as Promise<unknown>,
+      key,
       server: rule.server,
       method: rule.method,
       sub,
       deadline: ctx.deadline,
+      ctx,
+      untimed: new Set(),
       controller: undefined,
       active: 0,
       pinned: false,
@@ -248,37 +266,43 @@ export class ResultCache {
       ctx.signal = flight.controller.signal;
     }
     this.#flights.set(key, flight);
-    flight.promise = this.#fill(ctx, next, key, rule, sub, stale, revalidating, flight);
+    // Every caller waiting gets the same object: frozen, like an L1 hit, whether or not it was cached
+    // (l1 off, too big, isError, not stored), so one caller cannot change what another sees.
+    flight.promise = this.#fill(ctx, next, key, rule, sub, stale, revalidating, flight).then((value) => {
+      deepFreeze(value);
+      return value;
+    });
     // Every waiter handles the outcome; a refresh nobody waits for must not be an unhandled rejection.
     flight.promise.catch(() => undefined);
     return flight;
   }
 
-  /** Waits on a flight for one caller, who may leave early (its signal, or a deadline earlier than the flight's). */
+  /**
+   * Waits on a flight for one caller, who may leave early: its signal, or its deadline when a
+   * caller with a later one moved the flight's past it. A later deadline than the flight's extends
+   * the shared call's (an attempt already sent keeps the time it was sent with).
+   */
   #join(flight: Flight, signal: AbortSignal | undefined, deadline: number): Promise<unknown> {
-    const early = deadline < flight.deadline;
-    if (signal === undefined) {
-      flight.pinned = true;
-      if (!early) return flight.promise;
-    } else if (signal.aborted) {
-      return Promise.reject(signal.reason);
-    }
-    if (signal !== undefined) flight.active++;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (deadline > flight.deadline) this.#extend(flight, deadline);
+    if (signal === undefined) flight.pinned = true;
+    else flight.active++;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let waiter: Waiter | undefined;
       const leave = (): void => {
+        clearTimeout(timer);
+        if (waiter !== undefined) flight.untimed.delete(waiter);
         if (signal === undefined) return;
         signal.removeEventListener('abort', onAbort);
         flight.active--;
       };
       const onAbort = (): void => {
-        clearTimeout(timer);
         leave();
         reject(signal!.reason);
-        if (flight.active === 0 && !flight.pinned) flight.controller?.abort(signal!.reason);
+        if (flight.active === 0 && !flight.pinned) this.#cancel(flight, signal!.reason);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (early) {
+      const arm = (): void => {
         timer = setTimeout(
           () => {
             leave();
@@ -286,20 +310,44 @@ export class ResultCache {
           },
           Math.max(0, deadline - Date.now()),
         );
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (deadline < flight.deadline) arm();
+      else {
+        // The shared call runs to this caller's deadline: it times out on its own, unless a later caller extends it.
+        waiter = { deadline, arm };
+        flight.untimed.add(waiter);
       }
       flight.promise.then(
         (value) => {
-          clearTimeout(timer);
           leave();
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
           leave();
           reject(error);
         },
       );
     });
+  }
+
+  /** Moves the shared call's deadline to `deadline`; callers whose deadline is now earlier get their own timer. */
+  #extend(flight: Flight, deadline: number): void {
+    flight.deadline = deadline;
+    flight.ctx.deadline = deadline;
+    for (const waiter of flight.untimed) {
+      if (waiter.deadline < deadline) {
+        flight.untimed.delete(waiter);
+        waiter.arm();
+      }
+    }
+  }
+
+  /** Cancels a shared call nobody waits for any more; a caller arriving next starts a call of its own instead of joining it. */
+  #cancel(flight: Flight, reason: unknown): void {
+    if (flight.controller === undefined) return;
+    flight.controller.abort(reason);
+    if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
   }
 
   /** L2, then the upstream; stores what it gets; serves stale on availability errors. */
@@ -445,7 +493,10 @@ export class ResultCache {
    */
   invalidate(scope: Scope): number {
     const mark: Mark = { at: this.#now(), seq: ++this.#seq };
-    this.#marks.set(markKey(scope.server ?? ANY, scope.method ?? ANY, scope.sub ?? ANY), mark);
+    const mk = markKey(scope.server ?? ANY, scope.method ?? ANY, scope.sub ?? ANY);
+    // Delete first: Map.set on an existing key keeps its old place, and pruning drops the oldest places first.
+    this.#marks.delete(mk);
+    this.#marks.set(mk, mark);
     if (this.#marks.size > MAX_MARKS) this.#pruneMarks(mark.at);
     const matches = (server: string, method: string, sub: string | undefined): boolean =>
       (scope.server === undefined || scope.server === server) &&
@@ -480,31 +531,42 @@ export class ResultCache {
    * then or before are ignored (one from the same millisecond may predate it).
    */
   #markAt(server: string, method: string, sub: string | undefined): number {
-    if (this.#marks.size === 0) return -Infinity;
-    let at = -Infinity;
+    let at = this.#floor.at;
+    if (this.#marks.size === 0) return at;
     for (const m of this.#marksFor(server, method, sub)) if (m !== undefined && m.at >= at) at = m.at;
     return at;
   }
 
   #markSeq(server: string, method: string, sub: string | undefined): number {
-    if (this.#marks.size === 0) return 0;
-    let seq = 0;
+    let seq = this.#floor.seq;
+    if (this.#marks.size === 0) return seq;
     for (const m of this.#marksFor(server, method, sub)) if (m !== undefined && m.seq > seq) seq = m.seq;
     return seq;
   }
 
-  /** Marks older than the longest an entry can live cannot matter any more. */
+  /**
+   * Keeps the marks bounded. A dropped mark is folded into {@link #floor}, which covers every call:
+   * a call in flight since before it still does not store, and L2 entries as of then or before are
+   * still ignored. Marks older than the longest an entry can live cost nothing there; dropping
+   * newer ones (a flood of resources/updated) costs extra misses until the floor ages out, never a
+   * stale answer.
+   */
   #pruneMarks(now: number): void {
-    for (const [key, mark] of this.#marks) if (mark.at < now - this.#keepMs) this.#marks.delete(key);
-    // Still too many (a flood of resources/updated): keep the newest half; the rest only cost a
-    // few extra misses on entries from other instances, never a stale answer here (L1 was purged).
+    for (const [key, mark] of this.#marks) if (mark.at < now - this.#keepMs) this.#drop(key, mark);
+    // Still too many: keep the newest half (invalidate() moves a key to the end on every mark).
     if (this.#marks.size > MAX_MARKS) {
       let drop = this.#marks.size - MAX_MARKS / 2;
-      for (const key of this.#marks.keys()) {
+      for (const [key, mark] of this.#marks) {
         if (drop-- <= 0) break;
-        this.#marks.delete(key);
+        this.#drop(key, mark);
       }
     }
+  }
+
+  #drop(key: string, mark: Mark): void {
+    this.#marks.delete(key);
+    if (mark.at > this.#floor.at) this.#floor.at = mark.at;
+    if (mark.seq > this.#floor.seq) this.#floor.seq = mark.seq;
   }
 
   /** Forget everything held in memory (not L2), and cancel the background refreshes. */

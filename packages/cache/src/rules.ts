@@ -17,6 +17,15 @@ export interface Rule {
   readonly toolStats: CacheCounters | undefined;
 }
 
+/**
+ * `record[key]` when `record` has it as an own property. Option records are plain objects keyed by
+ * names that come from upstreams (servers, tools, methods): a plain lookup would find
+ * Object.prototype's members for names like `constructor`, `toString` or `__proto__`.
+ */
+export function own<T>(record: Readonly<Partial<Record<string, T>>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** "Not cached", memoised like a rule. */
 const NONE = null;
 
@@ -86,25 +95,26 @@ export class Rules {
    * replica's), in the plugin's `trusted` list, or in its `servers` entry.
    */
   trusted(server: string): boolean {
-    if (this.#trusted.has(server) || this.#options.servers[server]?.trusted === true) return true;
+    if (this.#trusted.has(server) || own(this.#options.servers, server)?.trusted === true) return true;
     const ups = this.#bridge.upstreams(server);
     return ups.length > 0 && ups.every((u) => (u.config as { trusted?: unknown }).trusted === true);
   }
 
   #methodRule(server: string, method: string): Rule | null {
-    const s = this.#options.servers[server];
+    const s = own(this.#options.servers, server);
     if (s?.enabled === false) return NONE;
-    const m = method as keyof ResolvedCacheOptions['methods'];
-    const input = s?.methods?.[m] ?? this.#options.methods[m] ?? ((DEFAULT_METHODS as readonly string[]).includes(method) ? true : undefined);
+    const methods: Readonly<Record<string, CachePolicyInput | undefined>> = this.#options.methods;
+    const input = own(s?.methods, method) ?? own(methods, method) ?? ((DEFAULT_METHODS as readonly string[]).includes(method) ? true : undefined);
     return this.#build(server, method, undefined, normalise(input), 'shared', undefined);
   }
 
   #toolRule(tool: ToolEntry): Rule | null {
     // Unlisted tools have unknown annotations; only read-only tools of trusted servers are safe to replay.
     if (!tool.listed || tool.tool.annotations?.readOnlyHint !== true) return NONE;
-    const s = this.#options.servers[tool.server];
+    const s = own(this.#options.servers, tool.server);
     if (s?.enabled === false || !this.trusted(tool.server)) return NONE;
-    const input = s?.tools?.[tool.upstreamName] ?? this.#options.tools[tool.name] ?? this.#options.tools[`${tool.server}/${tool.upstreamName}`];
+    // Own entries only: a tool named `constructor` or `toString` must not pick up Object.prototype's members.
+    const input = own(s?.tools, tool.upstreamName) ?? own(this.#options.tools, tool.name) ?? own(this.#options.tools, `${tool.server}/${tool.upstreamName}`);
     const policy = normalise(input);
     return policy === undefined ? NONE : this.#build(tool.server, 'tools/call', tool.upstreamName, policy, 'private', this.#stats.tool(tool.name));
   }
@@ -118,7 +128,7 @@ export class Rules {
     toolStats: CacheCounters | undefined,
   ): Rule | null {
     if (policy === undefined) return NONE;
-    const s = this.#options.servers[server];
+    const s = own(this.#options.servers, server);
     const ttl = policy.ttl ?? s?.ttl ?? this.#options.ttl;
     // keyv stores a ttl of 0 forever; here 0 means "do not store".
     if (ttl <= 0) return NONE;

@@ -43,6 +43,14 @@ export function newCounters(): CacheCounters {
   return { hits: 0, l1: 0, l2: 0, misses: 0, coalesced: 0, staleWhileRevalidate: 0, staleIfError: 0, negativeHits: 0, stores: 0, errors: 0 };
 }
 
+/**
+ * Sets an own property: names come from upstreams, and a plain assignment of `__proto__` would
+ * replace the record's prototype instead of adding an entry.
+ */
+function put(record: Record<string, CacheCounters>, name: string, counters: CacheCounters): void {
+  Object.defineProperty(record, name, { value: counters, enumerable: true, writable: true, configurable: true });
+}
+
 /** Keys of {@link CacheCounters}, for summing. */
 const COUNTER_KEYS = Object.keys(newCounters()) as (keyof CacheCounters)[];
 
@@ -80,11 +88,11 @@ export class StatsBook {
     const total = newCounters();
     const servers: Record<string, CacheCounters> = {};
     for (const [name, c] of this.#servers) {
-      servers[name] = { ...c };
+      put(servers, name, { ...c });
       for (const k of COUNTER_KEYS) total[k] += c[k];
     }
     const tools: Record<string, CacheCounters> = {};
-    for (const [name, c] of this.#tools) tools[name] = { ...c };
+    for (const [name, c] of this.#tools) put(tools, name, { ...c });
     const answered = total.hits + total.staleWhileRevalidate + total.negativeHits + total.coalesced;
     const all = answered + total.misses;
     return { ...total, hitRate: all === 0 ? 0 : answered / all, servers, tools };
