@@ -28,6 +28,7 @@ import { bootPlugins, type RegisteredListFilter } from './boot.js';
 import { MAX_TIMER_MS } from './call-wait.js';
 import { Catalog, type ListKind, type ResourceTarget } from './catalog.js';
 import { deliverProgressFirst } from './progress-order.js';
+import { RequestSignal } from './request-signal.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
 import { parseServers, validateOptions, type BridgeOptions, type InvalidServer, type ValidServer } from './config.js';
 import { createDefaultPool, defaultHealthPolicy, defaultTransport, firstHealthyBalancer } from './default-services.js';
@@ -927,11 +928,14 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
       new TimeoutError(`${describe(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
     );
   }
-  return client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
-    signal: ctx.signal,
+  // The caller's signal through a view whose abort listener goes when the request settles.
+  const signal = ctx.signal === undefined ? undefined : new RequestSignal(ctx.signal);
+  const pending = client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
+    signal: signal as AbortSignal | undefined,
     timeout: Math.min(timeout, MAX_TIMER_MS),
     onprogress: ctx.onprogress,
   });
+  return signal === undefined ? pending : pending.finally(() => signal.release());
 }
 
 /**
@@ -979,10 +983,11 @@ function classifyFailure(error: unknown, ctx: CallContext, up: Upstream): unknow
 
 /**
  * Failures that provably happened before the request left the bridge: no connection to write on
- * (`Not connected`), or a connection that could not be opened (refused, unknown host). Marked
+ * (the SDK's `Not connected`, a transport's `ERR_NOT_CONNECTED`: a stdio child that exited or is
+ * being closed), or a connection that could not be opened (refused, unknown host). Marked
  * `data.sent: false`, so a retry plugin may resend even a call that is not idempotent.
  */
-const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNSENT_CODES = new Set(['ERR_NOT_CONNECTED', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 function neverSent(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;

@@ -434,6 +434,11 @@ export function createSessionPool(host: PoolHost, options: ResolvedPoolOptions, 
   /** Resolves with the first session of `g` that becomes ready; rejects when every connect failed. */
   const firstReady = (g: Group): Promise<Session> => {
     const opening = g.sessions.filter((s) => s.state === 'connecting' && s.opening).map((s) => s.opening!);
+    // A session marked connecting whose connect has not begun yet (a listener of connect:before
+    // called back into the pool): nothing to wait for, so say so rather than wait forever.
+    if (opening.length === 0) {
+      return Promise.reject(new UpstreamUnavailableError(`${g.label} has no connect in progress to wait for`, { data: { server: g.up.server, upstream: g.up.id, sent: false } }));
+    }
     return new Promise<Session>((resolve, reject) => {
       let left = opening.length;
       for (const p of opening) {

@@ -39,10 +39,12 @@ export function retryAfterFromText(text: string, now: number): number | undefine
   return s ? parseRetryAfter(s[1], now) : undefined;
 }
 
-/** Resolves when `closed` does or after `ms`, whichever comes first (never rejects). */
-export function within(closed: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([closed.then(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+/** Resolves when `closed` does or after `ms`, whichever comes first; rejects when the caller aborts or the bridge closes. */
+export function within(closed: Promise<unknown>, ms: number, signal: AbortSignal | undefined, closing: AbortSignal): Promise<void> {
+  // The wait is cut short by the caller's abort or the bridge closing (it rejects), and ends with `closed`.
+  const over = new AbortController();
+  const wait = sleep(ms, signal, AbortSignal.any([closing, over.signal]));
+  return Promise.race([closed.then(() => undefined), wait]).finally(() => over.abort());
 }
 
 /**

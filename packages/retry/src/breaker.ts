@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import { CircuitOpenError, TimeoutError, type CallContext, type Next, type Upstream } from '@mcp-bridge/core';
-import { isUpstreamFailure } from './classify.js';
+import { isAnswer, isUpstreamFailure } from './classify.js';
 import type { ResolvedBreakerOptions } from './options.js';
 
 /** State of one upstream's breaker. */
@@ -159,8 +159,9 @@ export class UpstreamBreaker {
   /** A closed-state failure: count it, and open when the window says so. */
   #failed(error: unknown, ctx: CallContext): never {
     if (!isUpstreamFailure(error, ctx)) {
-      // The upstream answered (a semantic error), or the caller gave up: not the upstream's fault.
-      this.#consecutive = 0;
+      // The upstream answered (a semantic error): alive, the streak ends. A failure that says
+      // nothing about it (the caller gave up, the request never left the bridge) leaves the streak as it was.
+      if (isAnswer(error, ctx)) this.#consecutive = 0;
       throw error;
     }
     this.#consecutive++;
@@ -208,8 +209,9 @@ export class UpstreamBreaker {
         return result;
       },
       (error: unknown) => {
-        if (generation === this.#generation && ctx.signal?.aborted) {
-          // The caller gave up: this probe says nothing; let another call take its place.
+        if (generation === this.#generation && !isUpstreamFailure(error, ctx) && !isAnswer(error, ctx)) {
+          // The caller gave up, or the probe never reached the upstream (a connect or a free slot
+          // it waited for in vain, the bulkhead's refusal): it says nothing; another call takes its place.
           this.#probesStarted--;
         } else if (generation === this.#generation) {
           if (isUpstreamFailure(error, ctx)) {

@@ -25,8 +25,8 @@ export const SAFE_METHODS: ReadonlySet<string> = new Set([
 /** What a failed attempt allows. */
 export interface Verdict {
   /**
-   * `unsent`: the upstream provably did not execute the request (never sent, circuit open, or
-   * refused before running it: unknown session, 429) — any call may be resent.
+   * `unsent`: the upstream provably did not execute the request (never sent, circuit open, an
+   * unknown session, or a trusted server's refusal with 429 / Retry-After) — any call may be resent.
    * `sent`: it may have executed — only calls safe to repeat may be resent.
    * `final`: never retried (JSON-RPC semantic errors, invalid results, the caller's abort ...).
    */
@@ -41,11 +41,17 @@ export interface Verdict {
 
 const FINAL: Verdict = { kind: 'final', immediate: false, retryAfterMs: undefined };
 
+/** JSON-RPC errors that say the request itself is wrong: the same request would fail the same way. */
+const SEMANTIC_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602]);
+
 /**
  * Classifies an attempt's failure. Core marks failures that happened before the request left the
  * bridge with `data.sent === false` (no connection, connect refused, time out before the attempt).
+ * A server's own word that it refused a request before running it (a 429, a 503 or a JSON-RPC
+ * error with Retry-After) is taken only from a `trusted` server: any other server may have run the
+ * request before it answered, so its hint only sets the delay.
  */
-export function classify(error: unknown, ctx: CallContext, retryableCodes: ReadonlySet<number>, now: number): Verdict {
+export function classify(error: unknown, ctx: CallContext, retryableCodes: ReadonlySet<number>, now: number, trusted = false): Verdict {
   if (ctx.signal?.aborted) return FINAL;
   if (!(error instanceof Error)) return FINAL;
   if (BridgeError.isInstance(error)) {
@@ -60,7 +66,8 @@ export function classify(error: unknown, ctx: CallContext, retryableCodes: Reado
       if (status === 404) return { kind: 'unsent', immediate: false, retryAfterMs: undefined, sessionLost: true };
       if (status === 429 || status === 503) {
         const hint = retryAfterFromText(causeText(error), now);
-        if (status === 429 || hint !== undefined) return { kind: 'unsent', immediate: false, retryAfterMs: hint };
+        if (trusted && (status === 429 || hint !== undefined)) return { kind: 'unsent', immediate: false, retryAfterMs: hint };
+        return { kind: 'sent', immediate: false, retryAfterMs: hint };
       }
       return { kind: 'sent', immediate: false, retryAfterMs: undefined };
     }
@@ -69,10 +76,11 @@ export function classify(error: unknown, ctx: CallContext, retryableCodes: Reado
   // A JSON-RPC error the upstream answered with (the SDK's McpError, passed through by core).
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'number') return FINAL;
+  if (SEMANTIC_CODES.has(code)) return FINAL;
   const hint = retryAfterMs((error as { data?: unknown }).data, now);
-  // An explicit Retry-After says the server refused the request and invites it again later.
-  if (hint !== undefined) return { kind: 'unsent', immediate: false, retryAfterMs: hint };
-  if (retryableCodes.has(code)) return { kind: 'sent', immediate: false, retryAfterMs: undefined };
+  // From a trusted server, an explicit Retry-After says it refused the request and invites it again later.
+  if (hint !== undefined && trusted) return { kind: 'unsent', immediate: false, retryAfterMs: hint };
+  if (retryableCodes.has(code)) return { kind: 'sent', immediate: false, retryAfterMs: hint };
   return FINAL;
 }
 
@@ -92,4 +100,15 @@ function causeText(error: Error): string {
   let text = error.message;
   for (let e: unknown = error.cause, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) text += ` ${e.message}`;
   return text;
+}
+
+/**
+ * Whether a failure is an answer from the upstream (a JSON-RPC error it sent, an invalid result):
+ * proof it is alive. A failure that never reached it (`data.sent === false`, a refusal of the
+ * bulkhead, a closed bridge), or that the caller caused by giving up, proves nothing either way.
+ */
+export function isAnswer(error: unknown, ctx: CallContext): boolean {
+  if (ctx.signal?.aborted || !(error instanceof Error)) return false;
+  if (BridgeError.isInstance(error)) return InvalidResponseError.isInstance(error);
+  return typeof (error as { code?: unknown }).code === 'number';
 }

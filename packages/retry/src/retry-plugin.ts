@@ -42,6 +42,8 @@ interface Policy {
   attempts: number;
   /** Whether a failure that may have executed can be retried. */
   safe: boolean;
+  /** Whether the server's own word that it refused a request (429, Retry-After) is believed. */
+  trusted: boolean;
   baseDelayMs: number;
   maxDelayMs: number;
   attemptTimeoutMs: number | undefined;
@@ -147,6 +149,7 @@ function setupRetry(api: PluginApi, o: RetryOptions): void {
     return {
       attempts,
       safe,
+      trusted: isTrusted,
       baseDelayMs: pick('baseDelayMs') ?? RETRY_DEFAULTS.baseDelayMs,
       maxDelayMs: pick('maxDelayMs') ?? RETRY_DEFAULTS.maxDelayMs,
       // The server's `settings.timeout` is the default time limit of each request to it.
@@ -172,7 +175,7 @@ function setupRetry(api: PluginApi, o: RetryOptions): void {
     let made = 1;
     for (;;) {
       const now = Date.now();
-      const verdict = classify(error, ctx, retryableCodes, now);
+      const verdict = classify(error, ctx, retryableCodes, now, policy.trusted);
       if (verdict.kind === 'final') return giveUp(ctx, made, 'not-retryable', error);
       if (verdict.kind === 'sent' && !policy.safe) return giveUp(ctx, made, 'unsafe', error);
       if (made >= policy.attempts) return giveUp(ctx, made, 'attempts', error);
@@ -189,7 +192,14 @@ function setupRetry(api: PluginApi, o: RetryOptions): void {
       // The transport closes a connection whose session the server forgot; a resend on it before it
       // is gone would fail on the closing connection, so wait for the new one (bounded by the deadline).
       const lost = verdict.sessionLost && ctx.upstream ? ctx.bridge.connection(ctx.upstream) : undefined;
-      if (lost) await within(lost.closed, Math.min(2_000, ctx.deadline - Date.now()));
+      if (lost) {
+        try {
+          await within(lost.closed, Math.min(2_000, ctx.deadline - Date.now()), ctx.signal, api.signal);
+        } catch {
+          throw error;
+        }
+        if (Date.now() >= ctx.deadline) return giveUp(ctx, made, 'deadline', error);
+      }
       if (delay > 0) {
         try {
           await sleep(delay, ctx.signal, api.signal);

@@ -376,7 +376,8 @@ export class Router {
     const original = client.request.bind(client);
     client.request = ((request: { method: string; params?: { uri?: unknown } }, schema: unknown, options?: { signal?: AbortSignal }) => {
       if (request.method === 'resources/subscribe') return this.#holdOn(server, client, request.params?.uri, original(request as never, schema as never, options as never));
-      const signal = options?.signal;
+      // Core hands the SDK a view of the call's signal (`source` is the signal itself).
+      const signal = (options?.signal as { source?: AbortSignal } | undefined)?.source ?? options?.signal;
       const own = signal === undefined ? undefined : this.#bySignal.get(signal);
       const scope = own ?? this.#current;
       // The call's own signal, with its cancellation seen first hand: the SDK gets the cheaper link.

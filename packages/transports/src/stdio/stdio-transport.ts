@@ -313,7 +313,8 @@ export class StdioTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.#child?.stdin;
     if (!stdin || this.#exit || this.#closing || !stdin.writable) {
-      throw new Error(`${this.#label}: not connected`);
+      // Nothing was written: the code tells core so (`data.sent: false`), and a retry may resend any call.
+      throw Object.assign(new Error(`${this.#label}: not connected`), { code: 'ERR_NOT_CONNECTED' });
     }
     if (stdin.write(serializeMessage(message))) return;
     await new Promise<void>((resolve, reject) => {
