@@ -935,7 +935,8 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
     timeout: Math.min(timeout, MAX_TIMER_MS),
     onprogress: ctx.onprogress,
   });
-  return signal === undefined ? pending : pending.finally(() => signal.release());
+  // Nothing to release when nobody listened (the gateway hands the SDK its own cancellation link).
+  return signal?.listening ? pending.finally(() => signal.release()) : pending;
 }
 
 /**

@@ -38,6 +38,11 @@ export class RequestSignal {
     if (listener === this.#listener) this.release();
   }
 
+  /** Whether a listener is on the caller's signal (the SDK adds it synchronously, inside `request`). */
+  get listening(): boolean {
+    return this.#listener !== undefined;
+  }
+
   /** The request settled: the listener it added goes. */
   release(): void {
     if (this.#listener === undefined) return;
