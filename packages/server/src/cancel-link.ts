@@ -2,7 +2,7 @@
  * What the SDK's `Protocol.request` reads of `options.signal`: `aborted`, `reason`,
  * `throwIfAborted()` and `addEventListener('abort', fn)`.
  */
-export interface RequestSignal {
+export interface SignalLike {
   readonly aborted: boolean;
   readonly reason: unknown;
   throwIfAborted(): void;
@@ -22,7 +22,7 @@ export interface RequestSignal {
  * the real signal) and calls {@link fire}. The state is plain fields, read on every request: a
  * link made after the real signal aborted starts aborted.
  */
-export class CancelLink implements RequestSignal {
+export class CancelLink implements SignalLike {
   aborted: boolean;
   reason: unknown;
   readonly #source: AbortSignal;
