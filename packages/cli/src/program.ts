@@ -119,6 +119,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--token <token>', 'require "Authorization: Bearer <token>" from clients (default: $MCP_BRIDGE_TOKEN)')
       .option('--allowed-host <host>', 'extra Host header value to accept (repeatable)', collect, [] as string[])
       .option('--allowed-origin <origin>', 'Origin to accept from browsers (repeatable)', collect, [] as string[])
+      .option('--insecure-no-auth', 'allow a --host other than loopback without --token (anyone who can reach it gets in)')
       .option('--no-watch', 'do not reload when a config file changes')
       .option('-q, --quiet', 'no request log or status lines on stderr (errors only)', false)
       .option('--demo', 'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving')
@@ -132,6 +133,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       ...(opts.token || io.env.MCP_BRIDGE_TOKEN ? { token: String(opts.token ?? io.env.MCP_BRIDGE_TOKEN) } : {}),
       allowedHost: opts.allowedHost as string[],
       allowedOrigin: opts.allowedOrigin as string[],
+      ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
       ...pluginChoice(opts),
       watch: opts.watch !== false,
       quiet: opts.quiet === true,

@@ -565,7 +565,9 @@ export class Bridge {
   #unknownTool(name: string): NotFoundError {
     const notOk = Object.entries(this.#catalog.status('tools')).filter(([, s]) => s.status !== 'ok');
     const hint = notOk.length ? `; servers not listed: ${notOk.map(([s, st]) => `${s} (${st.status}${st.error ? `: ${st.error}` : ''})`).join(', ')}` : '';
-    return new NotFoundError(`no tool named "${name}"${hint}`, { data: { tool: name } });
+    // `unlisted` carries the statuses alone: the hint's error texts may quote command lines and URLs (a gateway leaves them out).
+    const unlisted = notOk.length ? { unlisted: Object.fromEntries(notOk.map(([s, st]) => [s, st.status])) } : {};
+    return new NotFoundError(`no tool named "${name}"${hint}`, { data: { tool: name, ...unlisted } });
   }
 
   /** Reads a resource by its exposed URI. */

@@ -1,5 +1,6 @@
-import { BridgeError, NotFoundError } from '@mcp-bridge/core';
+import { NotFoundError } from '@mcp-bridge/core';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { publicData, publicMessage } from './public-error.js';
 
 /** JSON-RPC code for "resource not found" (MCP spec, resources). */
 const RESOURCE_NOT_FOUND = -32002;
@@ -8,17 +9,18 @@ const RESOURCE_NOT_FOUND = -32002;
  * What a failed `tools/call` becomes for the downstream client. JSON-RPC errors the upstream sent
  * pass through unchanged, and an unknown tool is a JSON-RPC `InvalidParams` error (as the spec asks);
  * anything else (upstream down, timeout, circuit open, overload, invalid answer) is an `isError`
- * result naming the server and the cause, which a model can read and act on.
+ * result naming the server and the kind of failure, which a model can read and act on. What leaves
+ * is the client-safe text ({@link publicMessage}): never a command line, URL or upstream error page.
  */
 export function toolFailure(error: unknown, signal: AbortSignal): CallToolResult {
   if (signal.aborted) throw error;
   if (error instanceof McpError) throw passThrough(error);
-  if (NotFoundError.isInstance(error)) throw new McpError(ErrorCode.InvalidParams, (error as Error).message, bridgeData(error));
-  const message = error instanceof Error ? error.message : String(error);
+  if (NotFoundError.isInstance(error)) throw new McpError(ErrorCode.InvalidParams, publicMessage(error), publicData(error));
+  const message = publicMessage(error);
   return {
     isError: true,
     content: [{ type: 'text', text: message }],
-    _meta: { 'mcp-bridge/error': bridgeData(error) ?? { code: 'ERROR' } },
+    _meta: { 'mcp-bridge/error': publicData(error) ?? { code: 'ERROR' } },
   };
 }
 
@@ -26,15 +28,9 @@ export function toolFailure(error: unknown, signal: AbortSignal): CallToolResult
 export function requestFailure(error: unknown, signal: AbortSignal, kind: 'resource' | 'other' = 'other'): never {
   if (signal.aborted) throw error;
   if (error instanceof McpError) throw passThrough(error);
-  const message = error instanceof Error ? error.message : String(error);
-  if (NotFoundError.isInstance(error)) throw new McpError(kind === 'resource' ? RESOURCE_NOT_FOUND : ErrorCode.InvalidParams, message, bridgeData(error));
-  throw new McpError(ErrorCode.InternalError, message, bridgeData(error));
-}
-
-function bridgeData(error: unknown): Record<string, unknown> | undefined {
-  if (!BridgeError.isInstance(error)) return undefined;
-  const e = error as BridgeError;
-  return { code: e.code, ...(e.data ?? {}) };
+  const message = publicMessage(error);
+  if (NotFoundError.isInstance(error)) throw new McpError(kind === 'resource' ? RESOURCE_NOT_FOUND : ErrorCode.InvalidParams, message, publicData(error));
+  throw new McpError(ErrorCode.InternalError, message, publicData(error));
 }
 
 /**

@@ -1,9 +1,11 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bridge } from '@mcp-bridge/core';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { HttpSessionTransport } from './http-transport.js';
+import { hostRule, originRule, WILDCARD } from './http-checks.js';
+import { anonymousCaller, newSessionId, ownerMismatch, ownerOf, type Owner } from './session-owner.js';
 import { parseOptions, type HttpGatewayOptions } from './options.js';
 import { releaseRouter, routerForStartedBridge } from './router.js';
 import { createSession } from './session.js';
@@ -21,8 +23,6 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
-const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
-const WILDCARD = ['0.0.0.0', '::', '[::]'];
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 
@@ -32,8 +32,11 @@ interface HttpSession {
   lastActivity: number;
   /** POST requests being served: a session busy with a long call is not idle. */
   busy: number;
-  /** The named token that opened the session (`tokens` option): its later requests must carry the same one. */
-  tokenName: string | undefined;
+  /**
+   * Who opened the session: the named token, the shared token, the `caller` option's answer, or
+   * (with no credential at all) the client's IP address. Its later requests must come from the same one.
+   */
+  owner: Owner;
   closing: boolean;
 }
 
@@ -64,7 +67,8 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   const keepAliveMs = o.keepAliveMs ?? 15_000;
   const maxSessions = o.maxSessions ?? 1000;
   const hostCheck = hostRule(host, o.allowedHosts);
-  const originCheck = originRule(hostCheck, o.allowedOrigins);
+  // The Origin rule needs the port actually bound (port 0 picks one): set once listening.
+  let originCheck: (origin: string) => boolean = () => false;
   const token = o.token === undefined ? undefined : Buffer.from(o.token);
   const named = o.tokens === undefined ? [] : Object.entries(o.tokens).map(([name, value]) => ({ name, token: Buffer.from(value) }));
   const authRequired = token !== undefined || named.length > 0;
@@ -123,7 +127,8 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     if (typeof sessionId === 'string') {
       const s = sessions.get(sessionId);
       if (!s) return reject(res, 404, 'Session not found', -32001);
-      if (s.tokenName !== tokenName) return reject(res, 403, 'Forbidden: this session was opened with another token');
+      const refused = ownerMismatch(s.owner, ownerOf(req, tokenName, token !== undefined, o.caller));
+      if (refused) return reject(res, 403, refused);
       serve(s, req, res, body);
       return;
     }
@@ -132,9 +137,11 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
       res.setHeader('Retry-After', '5');
       return reject(res, 503, `Service Unavailable: the gateway already has ${maxSessions} sessions`);
     }
-    const id = randomUUID();
-    const session = createSession(router, id, o, tokenName ?? (o.caller?.(req) || id));
-    const s: HttpSession = { session, transport: undefined as never, lastActivity: Date.now(), busy: 0, closing: false, tokenName };
+    const id = newSessionId();
+    const owner = ownerOf(req, tokenName, token !== undefined, o.caller);
+    // The session id is a bearer secret: the caller name that plugins, logs and metrics see is not it.
+    const session = createSession(router, id, o, tokenName ?? owner.caller ?? anonymousCaller());
+    const s: HttpSession = { session, transport: undefined as never, lastActivity: Date.now(), busy: 0, closing: false, owner };
     s.transport = new HttpSessionTransport(id, () => {
       sessions.set(id, s);
     });
@@ -198,6 +205,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   keepAlive.unref();
 
   const port = (http.address() as AddressInfo).port;
+  originCheck = originRule(hostCheck, port, o.allowedOrigins);
   const urlHost = host.includes(':') ? `[${host}]` : WILDCARD.includes(host) ? '127.0.0.1' : host;
   let closing: Promise<void> | undefined;
   return {
@@ -216,54 +224,6 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   };
 }
 
-interface HostRule {
-  allows(header: string | undefined): boolean;
-  hostnames: Set<string> | undefined;
-}
-
-/** Which Host headers pass: see {@link HttpGatewayOptions.allowedHosts}. */
-function hostRule(host: string, allowed: string[] | undefined): HostRule {
-  if (!allowed && WILDCARD.includes(host)) return { allows: () => true, hostnames: undefined };
-  const list = (allowed ?? [...LOOPBACK, host.includes(':') && !host.startsWith('[') ? `[${host}]` : host]).map((h) => h.toLowerCase());
-  const hostnames = new Set(list.map((h) => hostnameOf(h) ?? h));
-  const full = new Set(list);
-  const seen = new Map<string, boolean>();
-  return {
-    hostnames,
-    allows: (header) => {
-      if (!header) return false;
-      // Every request asks about the same few Host values: parse each once.
-      let ok = seen.get(header);
-      if (ok === undefined) {
-        const h = header.toLowerCase();
-        const name = hostnameOf(h);
-        // An entry without a port allows any port; an entry with one allows that port only.
-        ok = full.has(h) || (name !== undefined && full.has(name));
-        if (seen.size >= 256) seen.clear();
-        seen.set(header, ok);
-      }
-      return ok;
-    },
-  };
-}
-
-function originRule(hosts: HostRule, allowed: string[] | undefined): (origin: string) => boolean {
-  if (allowed) {
-    const set = new Set(allowed.map((o) => o.toLowerCase().replace(/\/$/, '')));
-    return (origin) => set.has(origin.toLowerCase());
-  }
-  return (origin) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      return false; // includes the opaque origin "null"
-    }
-    if (!hosts.hostnames) return true;
-    return hosts.hostnames.has(parsed.hostname.toLowerCase()) || hosts.hostnames.has(`[${parsed.hostname.toLowerCase()}]`);
-  };
-}
-
 /**
  * The path of a request target. The MCP endpoint itself, by far the most frequent, is recognised
  * without building a URL; anything else is parsed as before.
@@ -272,14 +232,6 @@ function pathnameOf(target: string, endpoint: string): string {
   if (target === endpoint) return endpoint;
   if (target.startsWith(endpoint) && target.charCodeAt(endpoint.length) === 63 /* ? */) return endpoint;
   return new URL(target, 'http://gateway').pathname;
-}
-
-function hostnameOf(hostHeader: string): string | undefined {
-  try {
-    return new URL(`http://${hostHeader}`).hostname;
-  } catch {
-    return undefined;
-  }
 }
 
 function bearerOf(header: string | undefined): Buffer | undefined {

@@ -17,4 +17,5 @@ export { serveStdio } from './stdio.js';
 export type { StdioGateway } from './stdio.js';
 export type { GatewayOptions, HttpGatewayOptions, StdioGatewayOptions } from './options.js';
 export { gatewayClientCapabilities } from './capabilities.js';
+export { defaultAllowedHosts, isLoopbackHost } from './http-checks.js';
 export { SERVER_VERSION } from './version.js';

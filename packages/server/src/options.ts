@@ -31,7 +31,9 @@ export interface HttpGatewayOptions extends GatewayOptions {
   /**
    * Who a new session's client is, from its `initialize` HTTP request (e.g. a header set by your
    * authenticating proxy): the session's `caller`. Used when no named token applies; `undefined` or
-   * `''` falls back to the session id. Only trust headers your own proxy sets. Default: the session id.
+   * `''` falls back to a random per-session handle (`session-…`, never the session id itself, which is a
+   * secret). The session is bound to it: a later request with that session id must give the same caller
+   * (403 otherwise). Only trust headers your own proxy sets. Default: the per-session handle.
    */
   caller?: (req: IncomingMessage) => string | undefined;
   /**

@@ -31,7 +31,7 @@ const LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', '
 export interface DownstreamSession {
   /** Session id. */
   readonly id: string;
-  /** The `caller` of every bridge call it makes, lists included: a named token's name, or the session id. */
+  /** The `caller` of every bridge call it makes, lists included: a named token's name, the `caller` option's answer, or a random per-session handle (never the session id, which is a secret). */
   readonly caller: string;
   /** The SDK server speaking to this client. */
   readonly server: Server;
@@ -130,7 +130,7 @@ export class Router {
 
   addSession(session: DownstreamSession): void {
     this.sessions.set(session.id, session);
-    this.#syncLogLevel(session.id).catch(this.onError);
+    this.#syncLogLevel(session.caller).catch(this.onError);
   }
 
   async removeSession(id: string): Promise<void> {
@@ -140,13 +140,13 @@ export class Router {
     if (session.calls) {
       // Its calls' upstream requests are cancelled as a client's disconnect cancels them (the SDK
       // aborts every request signal of a closed connection).
-      const ended = new Error(`the client of session ${id} disconnected`);
+      const ended = new Error('the client disconnected');
       // Every call gets a fired link, so an upstream request it makes later is refused at once.
       for (const scope of session.calls.values()) (scope.link ??= new CancelLink(scope.extra.signal)).fire(ended);
       session.calls.clear();
     }
     await Promise.allSettled([...session.subscriptions].map((uri) => this.unsubscribe(session, uri)));
-    this.#syncLogLevel(id).catch(this.onError);
+    this.#syncLogLevel(session.caller).catch(this.onError);
   }
 
   /** The client capabilities a session declared at initialize. */
@@ -159,7 +159,7 @@ export class Router {
   /** A client set its log level: record it, and lower the upstreams' level when it asks for more. */
   async setLogLevel(session: DownstreamSession, level: LoggingLevel): Promise<void> {
     session.logLevel = level;
-    await this.#syncLogLevel(session.id);
+    await this.#syncLogLevel(session.caller);
   }
 
   /**
@@ -427,7 +427,8 @@ export class Router {
       return scope ? { session, scope } : { session };
     }
     if (candidates.length > 1) {
-      return { error: `calls of ${candidates.length} clients are in flight on this server (sessions ${candidates.map((s) => s.id).join(', ')}): the gateway cannot tell which one caused it` };
+      // Never name the sessions: this text reaches the upstream, and through it, any client.
+      return { error: `calls of ${candidates.length} clients are in flight on this server: the gateway cannot tell which one caused it` };
     }
     if (method === 'roots/list') {
       const owner = this.#rootsOwner.get(client);
@@ -445,7 +446,7 @@ export class Router {
     if (!hasCapability(Router.capabilities(session), method, params)) {
       throw rpcError(
         ErrorCode.MethodNotFound,
-        `[mcp-bridge] gateway: ${method} from server "${server}" refused: the client of session ${session.id} did not declare the "${capabilityOf(method)}" capability${method === 'elicitation/create' && (params as { mode?: unknown } | undefined)?.mode === 'url' ? ' for URL mode' : ''}`,
+        `[mcp-bridge] gateway: ${method} from server "${server}" refused: the client did not declare the "${capabilityOf(method)}" capability${method === 'elicitation/create' && (params as { mode?: unknown } | undefined)?.mode === 'url' ? ' for URL mode' : ''}`,
       );
     }
     const request = { method, ...(params === undefined ? {} : { params }) } as ServerRequest;

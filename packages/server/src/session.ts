@@ -1,4 +1,4 @@
-import type { CallOptions } from '@mcp-bridge/core';
+import type { CallOptions, ServerListStatus } from '@mcp-bridge/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -19,6 +19,7 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { requestFailure, toolFailure } from './errors.js';
+import { publicListStatus } from './public-error.js';
 import type { GatewayOptions } from './options.js';
 import type { CallScope, DownstreamSession, Router } from './router.js';
 import type { CancelLink } from './cancel-link.js';
@@ -101,7 +102,7 @@ export function createSession(router: Router, id: string, options: GatewayOption
 
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     try {
-      return await bridge.listTools(listOptions);
+      return publicList(await bridge.listTools(listOptions));
     } catch (error) {
       return requestFailure(error, extra.signal);
     }
@@ -119,7 +120,7 @@ export function createSession(router: Router, id: string, options: GatewayOption
 
   server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
     try {
-      return await bridge.listResources(listOptions);
+      return publicList(await bridge.listResources(listOptions));
     } catch (error) {
       return requestFailure(error, extra.signal);
     }
@@ -127,7 +128,7 @@ export function createSession(router: Router, id: string, options: GatewayOption
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => {
     try {
-      return await bridge.listResourceTemplates(listOptions);
+      return publicList(await bridge.listResourceTemplates(listOptions));
     } catch (error) {
       return requestFailure(error, extra.signal);
     }
@@ -161,7 +162,7 @@ export function createSession(router: Router, id: string, options: GatewayOption
 
   server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => {
     try {
-      return await bridge.listPrompts(listOptions);
+      return publicList(await bridge.listPrompts(listOptions));
     } catch (error) {
       return requestFailure(error, extra.signal);
     }
@@ -222,4 +223,9 @@ function traceMeta(traceparent: string, meta: Record<string, unknown>): Record<s
   if (typeof meta.tracestate === 'string') out.tracestate = meta.tracestate;
   if (typeof meta.baggage === 'string') out.baggage = meta.baggage;
   return out;
+}
+
+/** A merged list as a client may read it: per-server failures by kind, never their text (see {@link publicListStatus}). */
+function publicList<T extends { _meta: { 'mcp-bridge/servers': Record<string, ServerListStatus> } }>(list: T): T {
+  return { ...list, _meta: { ...list._meta, 'mcp-bridge/servers': publicListStatus(list._meta['mcp-bridge/servers']) } };
 }

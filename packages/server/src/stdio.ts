@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Bridge } from '@mcp-bridge/core';
 import { parseOptions, type StdioGatewayOptions } from './options.js';
@@ -33,7 +33,7 @@ export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions):
   const router = await routerForStartedBridge(bridge, onError);
   const stdin = (o.stdin ?? process.stdin) as Readable;
   const stdout = (o.stdout ?? process.stdout) as Writable;
-  const session = createSession(router, `stdio-${randomUUID()}`, o);
+  const session = createSession(router, `stdio-${randomBytes(16).toString('base64url')}`, o);
   const transport = new StdioSessionTransport(stdin, stdout);
   // The one client is the owner of the roots: upstreams that asked for roots before it connected
   // (and were refused) are told to ask again, as if they had been connected to it directly.

@@ -86,7 +86,7 @@ describe('gateway callers', () => {
     expect(await hijack.text()).toContain('this session was opened with another token');
   });
 
-  it('the caller option names the caller from the initialize request; the default is the session id', async () => {
+  it('the caller option names the caller from the initialize request; the default is a per-session handle, not the session id', async () => {
     const { gw, seen } = await start({ caller: (req) => req.headers['x-caller'] as string | undefined });
     const named = await client(gw.url, { 'x-caller': 'echo-bot' });
     expect((await names(named)).every((n) => n.startsWith('e'))).toBe(true);
@@ -94,7 +94,8 @@ describe('gateway callers', () => {
     await anonymous.callTool({ name: 'echo', arguments: {} });
     await named.callTool({ name: 'echo', arguments: {} });
     const callers = seen.filter((s) => s.method === 'tools/call').map((s) => s.caller);
-    expect(callers[0]).toBe((anonymous.transport as StreamableHTTPClientTransport).sessionId);
+    expect(callers[0]).toMatch(/^session-[0-9a-f]{12}$/);
+    expect(callers[0]).not.toBe((anonymous.transport as StreamableHTTPClientTransport).sessionId);
     expect(callers[1]).toBe('echo-bot');
   });
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bridge, BridgeEvents, Plugin } from '@mcp-bridge/core';
 import { applyChange, watchConfigs } from '@mcp-bridge/discovery';
-import { gatewayClientCapabilities, serveHttp, serveStdio } from '@mcp-bridge/server';
+import { defaultAllowedHosts, gatewayClientCapabilities, isLoopbackHost, serveHttp, serveStdio } from '@mcp-bridge/server';
 import { printJson, type CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
@@ -24,6 +24,8 @@ export interface ServeOptions {
   token?: string;
   allowedHost: string[];
   allowedOrigin: string[];
+  /** Serve a non-loopback address without a token (refused otherwise). */
+  insecureNoAuth?: boolean;
   plugins?: string[] | false;
   watch: boolean;
   quiet: boolean;
@@ -60,6 +62,16 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   const port = options.http === undefined ? undefined : parsePort(options.http);
   if (options.demo && options.stdio) throw new CliError('--demo serves over HTTP; it cannot be used with --stdio', EXIT.USAGE);
   const mode = options.stdio ? 'stdio' : port !== undefined || options.demo ? 'http' : ctx.io.stdin.isTTY ? 'http' : 'stdio';
+  if (mode === 'http' && !isLoopbackHost(options.host) && !options.token && !options.insecureNoAuth) {
+    throw new CliError(
+      `--host ${options.host} serves beyond this machine: give --token (or set MCP_BRIDGE_TOKEN) so that only your clients get in, or --insecure-no-auth to serve anyone who can reach it`,
+      EXIT.USAGE,
+    );
+  }
+  if (mode === 'http' && !isLoopbackHost(options.host) && !options.token) {
+    // Said on every start, -q or not: this is the one line an operator must not miss.
+    ctx.log(ctx.err.yellow(`warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`));
+  }
   let closing = false;
   // Status lines stop once shutdown begins: upstreams going away then is expected, not news.
   const log = (text: string): void => {
@@ -125,7 +137,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
         serverInfo,
         onError,
         ...(options.token ? { token: options.token } : {}),
-        ...(options.allowedHost.length ? { allowedHosts: options.allowedHost } : {}),
+        // --allowed-host adds to the names a gateway on this address accepts anyway (loopback, the address itself).
+        ...(options.allowedHost.length ? { allowedHosts: [...defaultAllowedHosts(options.host), ...options.allowedHost] } : {}),
         ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
         // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
         ...(metricsHandler(bridge) ? { routes: { '/metrics': metricsHandler(bridge)! } } : {}),
