@@ -10,6 +10,7 @@ import { openBridge } from '../open-bridge.js';
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
+import { describeTracing, startTelemetry, tracingLoaded, tracingPlan, type Telemetry } from '../telemetry.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
@@ -75,12 +76,17 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   }
 
   const plugins: Plugin[] = [];
+  let telemetry: Telemetry | undefined;
   if (options.plugins !== false) {
     const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, { ...(options.plugins ? { only: options.plugins } : {}), ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}) });
     plugins.push(...built.plugins);
     const on = built.reports.filter((r) => r.status === 'loaded').map((r) => r.key);
     const off = built.reports.filter((r) => r.status !== 'loaded').map((r) => `${r.key} (${r.status})`);
     log(`plugins: ${on.join(', ') || 'none'}${off.length ? c.dim(`; skipped ${off.join(', ')}`) : ''}${loaded.settings.file && loaded.settings.plugins !== undefined ? c.dim(` from ${loaded.settings.file}`) : ''}`);
+    // The SDK must be registered before the bridge starts: the tracing plugin looks for it then.
+    const plan = tracingLoaded(built.reports) ? tracingPlan(ctx.io.env) : undefined;
+    if (plan?.enabled) telemetry = await startTelemetry(plan, { log: ctx.log, serviceVersion: CLI_VERSION });
+    if (plan) log(`tracing: ${describeTracing(plan)}`);
   }
   if (!options.quiet) plugins.unshift(requestLog({ write: log, color: c }));
 
@@ -167,6 +173,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     await watcher?.close();
     await server?.close().catch((error: unknown) => ctx.log(`closing the server failed: ${messageOf(error)}`));
     await bridge?.close();
+    // After the bridge: the spans of its last calls and of closing go out too.
+    await telemetry?.shutdown();
   }
 }
 
