@@ -213,3 +213,12 @@ export function doctorTracing(reports: readonly PluginReport[], env: Env): Docto
   }
   return { ...plan, description: describeTracing(plan) };
 }
+
+/**
+ * Tells the metrics plugin, when it is loaded, about the gateway serving the bridge (sessions open,
+ * `network.transport` of its clients). Read loosely: the plugin is an optional dependency.
+ */
+export function trackGateway(bridge: object, transport: 'tcp' | 'pipe', sessions: () => number): void {
+  const track = (bridge as { metrics?: { trackGateway?: unknown } }).metrics?.trackGateway;
+  if (typeof track === 'function') (track as (g: { transport: 'tcp' | 'pipe'; sessions: () => number }) => unknown)({ transport, sessions });
+}

@@ -17,6 +17,7 @@ beforeAll(() => {
   const solo = stdioTestServer({ name: `solo-${marker}`, tools: ['echo'], resources: false, prompts: false });
   tree.write('traced/.mcp.json', { mcpServers: { solo }, plugins: { tracing: true } });
   tree.write('plain/.mcp.json', { mcpServers: { solo } });
+  tree.write('both/.mcp.json', { mcpServers: { solo }, plugins: { metrics: true, tracing: true } });
 });
 
 afterEach(async () => {
@@ -46,11 +47,14 @@ async function serve(dir: string, env: Record<string, string>): Promise<{ url: s
 
 async function callEcho(url: string, text: string): Promise<void> {
   const client = new Client({ name: 'otel-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
   try {
     const result = await client.callTool({ name: 'echo', arguments: { text } });
     expect(result.content).toEqual([{ type: 'text', text }]);
   } finally {
+    // Ends the HTTP session (DELETE), as a well-behaved client does; close() alone leaves it to expire.
+    await transport.terminateSession();
     await client.close();
   }
 }
@@ -116,6 +120,29 @@ describe('"tracing": true in the config', () => {
     const r = await runCli(tree, ['--config', '../traced/.mcp.json', 'serve', '--http', '0'], { env: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc: mcp-bridge exports spans over OTLP/HTTP only (http/protobuf or http/json)');
+  });
+});
+
+describe('"metrics": true and "tracing": true together', () => {
+  it('serves the semantic-convention metrics at /metrics and, with OTEL_TRACES_EXPORTER=console, writes spans to stderr only', async () => {
+    const gw = await serve('both', { OTEL_TRACES_EXPORTER: 'console' });
+    expect(gw.stderr()).toContain('tracing: spans to stderr (console) as service "mcp-bridge"');
+    await callEcho(gw.url, 'measured');
+    const client = new Client({ name: 'otel-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gw.url)));
+    const text = await (await fetch(new URL('/metrics', gw.url))).text();
+    await client.close();
+    expect(text).toMatch(/^mcp_server_operation_duration_seconds_count\{[^}]*mcp_method_name="tools\/call",gen_ai_tool_name="echo",error_type="",network_transport="tcp"[^}]*\} 1$/m);
+    expect(text).toMatch(/^mcp_client_operation_duration_seconds_count\{[^}]*gen_ai_tool_name="echo",error_type="",network_transport="pipe"[^}]*\} 1$/m);
+    // The first client ended its session; the second one is open.
+    expect(text).toMatch(/^mcp_bridge_downstream_sessions\{network_transport="tcp"\} 1$/m);
+    expect(text).toMatch(/^mcp_bridge_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(await eventually(() => gw.stderr().includes('span tools/call echo trace='), 10_000), gw.stderr()).toBe(true);
+    gw.child.kill('SIGTERM');
+    const r = await gw.exited;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
   });
 });
 

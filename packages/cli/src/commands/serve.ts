@@ -10,7 +10,7 @@ import { openBridge } from '../open-bridge.js';
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
-import { describeTracing, startTelemetry, tracingLoaded, tracingPlan, type Telemetry } from '../telemetry.js';
+import { describeTracing, startTelemetry, trackGateway, tracingLoaded, tracingPlan, type Telemetry } from '../telemetry.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
@@ -122,6 +122,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       const s = await serveStdio(bridge, { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
       server = s;
       stdioClosed = s.closed;
+      trackGateway(bridge, 'pipe', () => 1);
       log('serving over stdio');
     } else {
       const s = await serveHttp(bridge, {
@@ -137,6 +138,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
         ...(metricsHandler(bridge) ? { routes: { '/metrics': metricsHandler(bridge)! } } : {}),
       });
       server = s;
+      trackGateway(bridge, 'tcp', () => s.sessionCount());
       // The URL is this command's result: the one line on stdout (a JSON object with --json).
       if (ctx.options.json) printJson(ctx, { url: s.url, port: s.port, transport: 'streamable-http' });
       else ctx.io.stdout.write(`${s.url}\n`);
