@@ -91,3 +91,14 @@ export class LabeledCounts<L extends string> {
     return this.#values.values();
   }
 }
+
+/** One histogram with the counts of all of `list` (same bounds). */
+export function mergeHistograms(list: readonly HistogramData[]): HistogramData {
+  const out = new HistogramData(list[0]!.bounds);
+  for (const h of list) {
+    for (let i = 0; i < h.counts.length; i++) out.counts[i]! += h.counts[i]!;
+    out.sum += h.sum;
+    out.count += h.count;
+  }
+  return out;
+}

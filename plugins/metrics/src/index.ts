@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 export { metrics } from './metrics-plugin.js';
-export type { MetricsControl } from './metrics-plugin.js';
+export type { MetricsControl } from './control.js';
+export type { GatewayView } from './semconv.js';
 export { DEFAULT_BUCKETS, metricsOptionsSchema } from './options.js';
 export type { MetricsOptions } from './options.js';

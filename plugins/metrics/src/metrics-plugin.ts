@@ -1,27 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorType, isToolError, parsePluginOptions, type CallContext, type Plugin, type PluginApi, type ToolEntry, type Upstream } from '@mcp-bridge/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import pkg from '../package.json' with { type: 'json' };
 import { AggregatedHistogram, type HistogramSeries } from './aggregated-histogram.js';
-import { CallSeries, HistogramData, LabeledCounts } from './histogram-data.js';
+import { CallSeries, LabeledCounts, mergeHistograms } from './histogram-data.js';
+import { metricsControl, type MetricsControl } from './control.js';
 import { DEFAULT_BUCKETS, metricsOptionsSchema, type MetricsOptions } from './options.js';
+import { setupSemconv, type GatewayView } from './semconv.js';
 
 const PLUGIN = '@mcp-bridge/plugin-metrics';
-
-/** What `bridge.metrics` offers: the registry, its text, and a request handler to mount anywhere. */
-export interface MetricsControl {
-  /** The prom-client registry the metrics live in (merge it with yours: `Registry.merge([a, b])`). */
-  readonly registry: Registry;
-  /** The Content-Type of {@link MetricsControl.metrics}' text. */
-  readonly contentType: string;
-  /** The metrics in the Prometheus text format (what a scrape gets). */
-  metrics(): Promise<string>;
-  /**
-   * A `node:http` request handler that answers `GET`/`HEAD` with the metrics (405 otherwise). Mount
-   * it at `/metrics` of your server, or pass it to the gateway: `serveHttp(bridge, { routes: { '/metrics': bridge.metrics.handler } })`.
-   */
-  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
-}
 
 declare module '@mcp-bridge/core' {
   interface BridgeExtensions {
@@ -383,29 +369,11 @@ function setupMetrics(api: PluginApi, o: Resolved): void {
 
   // ------------------------------------------------------------ exposure
 
-  const control: MetricsControl = {
-    registry,
-    get contentType() {
-      return registry.contentType;
-    },
-    metrics: () => registry.metrics(),
-    handler: (req, res) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
-        return;
-      }
-      registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(req.method === 'HEAD' ? undefined : text);
-        },
-        (error: unknown) => {
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-          res.end(`[${PLUGIN}] collecting metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
-        },
-      );
-    },
-  };
+  // OpenTelemetry MCP semantic conventions, sessions, build info, process metrics.
+  const trackGateway = o.semconv
+    ? setupSemconv({ api, registry, prefix: p, bounds, toolLabel: o.toolLabel, make, processMetrics: o.processMetrics ?? owned, registered })
+    : (_gateway: GatewayView) => () => undefined;
+  const control: MetricsControl = metricsControl(registry, trackGateway);
   api.expose('metrics', control);
 
   // A registry the user passed outlives the bridge: take our metrics out, so a new bridge can register them.
@@ -429,14 +397,4 @@ function setupMetrics(api: PluginApi, o: Resolved): void {
 
 function isCtx(value: unknown): value is CallContext {
   return typeof value === 'object' && value !== null && typeof (value as CallContext).server === 'string' && typeof (value as CallContext).method === 'string';
-}
-
-function mergeHistograms(list: readonly HistogramData[]): HistogramData {
-  const out = new HistogramData(list[0]!.bounds);
-  for (const h of list) {
-    for (let i = 0; i < h.counts.length; i++) out.counts[i]! += h.counts[i]!;
-    out.sum += h.sum;
-    out.count += h.count;
-  }
-  return out;
 }

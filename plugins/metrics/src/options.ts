@@ -23,6 +23,8 @@ export const metricsOptionsSchema = z.strictObject({
     .optional(),
   toolLabel: z.boolean().default(true),
   attempts: z.boolean().default(false),
+  semconv: z.boolean().default(true),
+  processMetrics: z.boolean().optional(),
   defaultLabels: z.record(z.string().regex(LABEL_NAME, 'expected a Prometheus label name'), z.string()).optional(),
 });
 
@@ -45,6 +47,18 @@ export interface MetricsOptions {
    * counted. Adds a middleware in the `route` phase (a few tenths of a microsecond per attempt). Default `false`.
    */
   attempts?: boolean;
+  /**
+   * Also record the OpenTelemetry MCP semantic-convention metrics (`mcp_server_operation_duration_seconds`,
+   * `mcp_client_operation_duration_seconds`), downstream sessions and build info. Adds an `observe` and a
+   * `route` middleware (a few tenths of a microsecond per call and per attempt). Default `true`.
+   */
+  semconv?: boolean;
+  /**
+   * prom-client's process metrics (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
+   * `nodejs_eventloop_lag_seconds` ...), with `semconv`. Default: `true` on the plugin's own registry,
+   * `false` on one you pass (it probably collects them already).
+   */
+  processMetrics?: boolean;
   /** Labels added to every metric (only on the plugin's own registry; set them yourself on one you pass). */
   defaultLabels?: Record<string, string>;
 }

@@ -6,6 +6,7 @@ import { line, messageOf, progress } from '../io.js';
 import { describeSource, loadServers, type ServerSource } from '../load.js';
 import { openBridge, splitStderr } from '../open-bridge.js';
 import { buildPlugins, type PluginReport } from '../plugins.js';
+import { doctorTracing, type DoctorTracing } from '../telemetry.js';
 
 /** Options of `doctor`. */
 export interface DoctorOptions {
@@ -37,6 +38,8 @@ export interface DoctorJson {
   files: ConfigFileReport[];
   issues: DiscoveryIssue[];
   plugins: (PluginReport | { key: string; status: 'failed'; error: string })[];
+  /** Where the tracing plugin's spans go (endpoint, protocol), or why tracing is off. */
+  tracing: DoctorTracing;
   servers: DoctorServer[];
 }
 
@@ -56,6 +59,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
       files: loaded.discovery?.files ?? [],
       issues: loaded.discovery?.issues ?? [],
       plugins: [],
+      tracing: doctorTracing([], ctx.io.env),
       servers: [],
     };
     let plugins: Plugin[] = [];
@@ -63,6 +67,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
       const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {});
       plugins = built.plugins;
       report.plugins.push(...built.reports);
+      report.tracing = doctorTracing(built.reports, ctx.io.env);
     } catch (error) {
       report.plugins.push({ key: 'plugins', status: 'failed', error: messageOf(error) });
     }
@@ -112,6 +117,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
       report.servers.every((s) => s.state === 'ok' || s.state === 'skipped') &&
       report.files.every((f) => f.status !== 'invalid') &&
       report.plugins.every((p) => p.status !== 'failed') &&
+      report.tracing.error === undefined &&
       report.issues.length === 0;
     spin.stop();
     if (ctx.options.json) printJson(ctx, report);
@@ -155,6 +161,8 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
     else if (p.status === 'not-installed') line(out, c.dim(`  ${mark.off} ${p.key} not installed (${p.package})`));
     else line(out, `  ${mark.bad} ${p.key}: ${p.error ?? 'failed'}`);
   }
+  const t = report.tracing;
+  line(out, t.error ? `  ${mark.bad} ${t.description}` : t.enabled ? `  ${mark.ok} ${t.description}` : c.dim(`  ${mark.off} ${t.description}`));
   line(out);
   line(out, c.bold('Servers'));
   for (const s of report.servers) {
@@ -177,6 +185,7 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
     report.files.some((f) => f.status === 'invalid') ? 'invalid config files' : '',
     report.issues.length > 0 ? `${report.issues.length} config problem${report.issues.length === 1 ? '' : 's'}` : '',
     report.plugins.some((p) => p.status === 'failed') ? 'plugins failed' : '',
+    report.tracing.error ? 'bad tracing settings' : '',
   ].filter(Boolean);
   line(out, report.ok ? c.green(`All good: ${started} server${started === 1 ? '' : 's'} started.`) : c.red(`${problems.join('; ')}; ${started} started.`));
 }

@@ -10,6 +10,7 @@ import { openBridge } from '../open-bridge.js';
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
+import { describeTracing, startTelemetry, trackGateway, tracingLoaded, tracingPlan, type Telemetry } from '../telemetry.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
@@ -87,12 +88,17 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   }
 
   const plugins: Plugin[] = [];
+  let telemetry: Telemetry | undefined;
   if (options.plugins !== false) {
     const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, { ...(options.plugins ? { only: options.plugins } : {}), ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}) });
     plugins.push(...built.plugins);
     const on = built.reports.filter((r) => r.status === 'loaded').map((r) => r.key);
     const off = built.reports.filter((r) => r.status !== 'loaded').map((r) => `${r.key} (${r.status})`);
     log(`plugins: ${on.join(', ') || 'none'}${off.length ? c.dim(`; skipped ${off.join(', ')}`) : ''}${loaded.settings.file && loaded.settings.plugins !== undefined ? c.dim(` from ${loaded.settings.file}`) : ''}`);
+    // The SDK must be registered before the bridge starts: the tracing plugin looks for it then.
+    const plan = tracingLoaded(built.reports) ? tracingPlan(ctx.io.env) : undefined;
+    if (plan?.enabled) telemetry = await startTelemetry(plan, { log: ctx.log, serviceVersion: CLI_VERSION });
+    if (plan) log(`tracing: ${describeTracing(plan)}`);
   }
   if (!options.quiet) plugins.unshift(requestLog({ write: log, color: c }));
 
@@ -128,6 +134,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       const s = await serveStdio(bridge, { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
       server = s;
       stdioClosed = s.closed;
+      trackGateway(bridge, 'pipe', () => 1);
       log('serving over stdio');
     } else {
       const s = await serveHttp(bridge, {
@@ -144,6 +151,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
         ...(metricsHandler(bridge) ? { routes: { '/metrics': metricsHandler(bridge)! } } : {}),
       });
       server = s;
+      trackGateway(bridge, 'tcp', () => s.sessionCount());
       // The URL is this command's result: the one line on stdout (a JSON object with --json).
       if (ctx.options.json) printJson(ctx, { url: s.url, port: s.port, transport: 'streamable-http' });
       else ctx.io.stdout.write(`${s.url}\n`);
@@ -180,6 +188,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     await watcher?.close();
     await server?.close().catch((error: unknown) => ctx.log(`closing the server failed: ${messageOf(error)}`));
     await bridge?.close();
+    // After the bridge: the spans of its last calls and of closing go out too.
+    await telemetry?.shutdown();
   }
 }
 

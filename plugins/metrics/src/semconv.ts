@@ -1,0 +1,195 @@
+import { CORE_VERSION, errorType, isToolError, type CallContext, type PluginApi, type ToolEntry, type Upstream } from '@mcp-bridge/core';
+import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
+import { AggregatedHistogram, type HistogramSeries } from './aggregated-histogram.js';
+import { HistogramData } from './histogram-data.js';
+
+const PLUGIN = '@mcp-bridge/plugin-metrics';
+
+/** Labels of the OpenTelemetry MCP operation-duration histograms, in Prometheus form (dots become underscores). */
+const OP_LABELS = ['mcp_method_name', 'gen_ai_tool_name', 'error_type', 'network_transport', 'mcp_protocol_version', 'server'] as const;
+type OpLabel = (typeof OP_LABELS)[number];
+
+/** A gateway serving the bridge to MCP clients, as the metrics see it. */
+export interface GatewayView {
+  /** `network.transport` of its clients: `tcp` (Streamable HTTP) or `pipe` (stdio). */
+  transport: 'tcp' | 'pipe';
+  /** Downstream sessions open now (read at scrape time). */
+  sessions(): number;
+}
+
+/** What the semantic-convention metrics need from the plugin's setup. */
+export interface SemconvContext {
+  readonly api: PluginApi;
+  readonly registry: Registry;
+  readonly prefix: string;
+  readonly bounds: readonly number[];
+  readonly toolLabel: boolean;
+  /** Registers a metric, with the plugin's "already registered" explanation. */
+  make<M>(name: string, create: () => M): M;
+  /** prom-client's process metrics too (`process_*`, `nodejs_*`). */
+  readonly processMetrics: boolean;
+  /** Names registered outside `make` (the process metrics), to remove from a registry the user passed. */
+  readonly registered: string[];
+}
+
+/** Durations of one operation-duration series per label set, kept by hand like the call histograms. */
+class OperationSeries {
+  readonly #byKey = new Map<string, HistogramSeries<OpLabel>>();
+
+  constructor(private readonly bounds: readonly number[]) {}
+
+  observe(labels: Record<OpLabel, string>, seconds: number): void {
+    const key = `${labels.mcp_method_name}\u0000${labels.gen_ai_tool_name}\u0000${labels.error_type}\u0000${labels.network_transport}\u0000${labels.mcp_protocol_version}\u0000${labels.server}`;
+    let s = this.#byKey.get(key);
+    if (s === undefined) this.#byKey.set(key, (s = { labels, data: new HistogramData(this.bounds) }));
+    s.data.observe(seconds);
+  }
+
+  series(): Iterable<HistogramSeries<OpLabel>> {
+    return this.#byKey.values();
+  }
+}
+
+/**
+ * The OpenTelemetry MCP semantic-convention metrics, in Prometheus form:
+ * `mcp_server_operation_duration_seconds` (requests the bridge serves for a downstream client: calls
+ * with a `caller`, as the gateway makes them), `mcp_client_operation_duration_seconds` (every request
+ * sent to an upstream: each attempt, the host's list refreshes, and `initialize`), downstream
+ * sessions open, build info and prom-client's process metrics. Returns `trackGateway`.
+ */
+export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () => void {
+  const { api, make } = c;
+  const registers = [c.registry];
+  const gateways = new Set<GatewayView>();
+  /** `network.transport` of the downstream side: known when every gateway in front of the bridge agrees. */
+  const downstreamTransport = (): string => {
+    const kinds = new Set([...gateways].map((g) => g.transport));
+    return kinds.size === 1 ? [...kinds][0]! : '';
+  };
+  const toolOf = (tool: ToolEntry | undefined, name: unknown, upstreamSide: boolean): string => {
+    if (!c.toolLabel) return '';
+    // An unlisted tool is named by the caller: one label value for all of them, or callers could grow the series.
+    if (tool !== undefined) return tool.listed ? (upstreamSide ? tool.upstreamName : tool.name) : '(unlisted)';
+    return typeof name === 'string' ? '(unlisted)' : '';
+  };
+
+  const served = new OperationSeries(c.bounds);
+  api.use({
+    name: `${PLUGIN}:served`,
+    phase: 'observe',
+    order: 'before',
+    handle(ctx, next) {
+      // Only what a downstream client asked for; a library call on the bridge is not an MCP server operation.
+      if (ctx.caller === undefined || ctx.origin !== 'caller') return next();
+      const started = performance.now();
+      const record = (type: string): void =>
+        served.observe(
+          {
+            mcp_method_name: ctx.method,
+            gen_ai_tool_name: ctx.method === 'tools/call' ? toolOf(ctx.tool, ctx.params.name, false) : '',
+            error_type: type,
+            network_transport: downstreamTransport(),
+            mcp_protocol_version: '',
+            server: ctx.server,
+          },
+          (performance.now() - started) / 1000,
+        );
+      return next().then(
+        (result) => {
+          record(isToolError(result) ? 'tool_error' : '');
+          return result;
+        },
+        (error: unknown) => {
+          record(errorType(error, ctx.signal));
+          throw error;
+        },
+      );
+    },
+  });
+
+  const sent = new OperationSeries(c.bounds);
+  const protocols = new Map<string, string>();
+  const sentLabels = (method: string, server: string, up: Upstream | undefined, tool: string, type: string): Record<OpLabel, string> => ({
+    mcp_method_name: method,
+    gen_ai_tool_name: tool,
+    error_type: type,
+    network_transport: up === undefined ? '' : up.kind === 'stdio' ? 'pipe' : up.kind === 'in-memory' ? '' : 'tcp',
+    mcp_protocol_version: up === undefined ? '' : (protocols.get(up.id) ?? ''),
+    server,
+  });
+  api.use({
+    name: `${PLUGIN}:sent`,
+    phase: 'route',
+    order: 'before',
+    handle(ctx: CallContext, next) {
+      const started = performance.now();
+      // The upstream is chosen inside `next()`: read it when the attempt settles.
+      const record = (type: string): void =>
+        sent.observe(sentLabels(ctx.method, ctx.server, ctx.upstream, ctx.method === 'tools/call' ? toolOf(ctx.tool, ctx.params.name, true) : '', type), (performance.now() - started) / 1000);
+      return next().then(
+        (result) => {
+          record(isToolError(result) ? 'tool_error' : '');
+          return result;
+        },
+        (error: unknown) => {
+          record(errorType(error));
+          throw error;
+        },
+      );
+    },
+  });
+  api.on('connect:after', ({ server, upstream, connection, durationMs }) => {
+    // Streamable HTTP transports keep the negotiated version (they send it as a header); stdio ones do not.
+    const version = (connection.client.transport as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (typeof version === 'string') protocols.set(upstream.id, version);
+    sent.observe(sentLabels('initialize', server, upstream, '', ''), durationMs / 1000);
+  });
+  api.on('connect:error', ({ server, upstream, error, durationMs }) => sent.observe(sentLabels('initialize', server, upstream, '', errorType(error)), durationMs / 1000));
+
+  for (const [side, data, help] of [
+    ['server', served, 'Duration of MCP requests the bridge served for downstream clients (OpenTelemetry mcp.server.operation.duration), seconds.'],
+    ['client', sent, 'Duration of MCP requests the bridge sent to upstream servers, each attempt (OpenTelemetry mcp.client.operation.duration), seconds.'],
+  ] as const) {
+    const name = `mcp_${side}_operation_duration_seconds`;
+    make(name, () => new AggregatedHistogram({ name, help, labelNames: OP_LABELS, buckets: [...c.bounds], registers }, () => data.series()));
+  }
+
+  make(`${c.prefix}downstream_sessions`, () =>
+    new Gauge({
+      name: `${c.prefix}downstream_sessions`,
+      help: 'MCP sessions of downstream clients open on the gateways serving this bridge, by network_transport (tcp: Streamable HTTP, pipe: stdio).',
+      labelNames: ['network_transport'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const sums = new Map<string, number>();
+        for (const g of gateways) sums.set(g.transport, (sums.get(g.transport) ?? 0) + g.sessions());
+        for (const [transport, n] of sums) this.set({ network_transport: transport }, n);
+      },
+    }),
+  );
+  make(`${c.prefix}build_info`, () => {
+    const info = new Gauge({ name: `${c.prefix}build_info`, help: 'Always 1; the version of @mcp-bridge/core running the bridge is in the labels.', labelNames: ['version'] as const, registers });
+    info.set({ version: CORE_VERSION }, 1);
+    return info;
+  });
+  if (c.processMetrics) addProcessMetrics(c);
+
+  return (gateway) => {
+    gateways.add(gateway);
+    return () => void gateways.delete(gateway);
+  };
+}
+
+/** prom-client's default metrics (CPU, memory, event loop lag, GC, handles), under their usual names. */
+function addProcessMetrics(c: SemconvContext): void {
+  const before = new Set(c.registry.getMetricsAsArray().map((m) => m.name));
+  try {
+    collectDefaultMetrics({ register: c.registry });
+  } catch (error) {
+    for (const m of c.registry.getMetricsAsArray()) if (!before.has(m.name)) c.registry.removeSingleMetric(m.name);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot register the process metrics: ${reason} (does this registry collect them already? set processMetrics: false)`);
+  }
+  for (const m of c.registry.getMetricsAsArray()) if (!before.has(m.name)) c.registered.push(m.name);
+}
