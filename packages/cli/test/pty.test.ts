@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@mcp-bridge/testing';
 import { tempTree, type Tree } from './helpers.js';
@@ -20,7 +21,8 @@ function terminalEnv(extra: Record<string, string> = {}): Record<string, string>
 }
 
 function start(args: string[], extra: Record<string, string> = {}): PtyRun {
-  return inPty(cliShellCommand(tree, args), { cwd: tree.project, env: terminalEnv(extra) });
+  // exec: the CLI is the terminal's foreground process, as when a person types it (no `sh` to catch Ctrl-C as well).
+  return inPty(`exec ${cliShellCommand(tree, args)}`, { cwd: tree.project, env: terminalEnv(extra) });
 }
 
 /** What no run may print: a stack trace, the recursion of issue 11, an unhandled error. */
@@ -106,7 +108,7 @@ describe('in a terminal', () => {
     const started = descendantsOf(run.child.pid!);
     expect(started.length).toBeGreaterThan(3);
     run.type('\u0003');
-    expect([0, 130]).toContain(await run.exited());
+    expect(await run.exited()).toBe(0);
     const raw = run.raw();
     expectNoCrash(raw);
     const text = screen(raw);
@@ -115,6 +117,33 @@ describe('in a terminal', () => {
     expect(text).toMatch(/stopping \(SIGINT\)/);
     expect(await eventually(() => started.every((pid) => !isAlive(pid)), 10_000)).toBe(true);
   }, 90_000);
+});
+
+describe('secrets in a terminal', () => {
+  it('serve: a failing server whose error quotes a secret is reported with the secret hidden, while the spinner draws', async () => {
+    const leaky = tempTree();
+    try {
+      const secret = `tok-${randomUUID()}`;
+      leaky.write('project/.mcp.json', {
+        mcpServers: {
+          // Dies at once and echoes its argument: the connect error and its stderr carry the secret.
+          leaky: { command: process.execPath, args: ['-e', 'process.stderr.write(process.argv[1] + "\\n"); process.exit(3)', '${LEAKY_TOKEN}'] },
+        },
+      });
+      const { NO_COLOR: _noColor, ...env } = leaky.env({ LEAKY_TOKEN: secret, TERM: 'xterm-256color' });
+      const run = inPty(`exec ${cliShellCommand(leaky, ['serve', '--http', '0', '--no-watch'])}`, { cwd: leaky.project, env });
+      await run.waitFor(/catalog: 0 tools/);
+      run.type('\u0003');
+      expect(await run.exited(), JSON.stringify(run.raw())).toBe(0);
+      const raw = run.raw();
+      expectNoCrash(raw);
+      expect(raw).toContain('\u001b[?25l');
+      expect(screen(raw)).toMatch(/✖ leaky: down: .*\*\*\*/);
+      expect(raw).not.toContain(secret);
+    } finally {
+      leaky.remove();
+    }
+  }, 60_000);
 });
 
 describe('in a terminal that takes no spinner', () => {

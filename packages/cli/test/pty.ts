@@ -7,7 +7,7 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The shell command line that runs the CLI from source in `tree` (with `--root`, as `runCli` does). */
+/** The shell command line that runs the CLI from source in `tree` (with `--root`, as `runCli` does). Prefix `exec ` to run it without a shell around it. */
 export function cliShellCommand(tree: Tree, args: string[]): string {
   const { command, args: argv } = cliCommand(['--root', tree.root, ...args]);
   return [command, ...argv].map(shellQuote).join(' ');

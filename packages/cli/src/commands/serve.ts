@@ -67,7 +67,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   };
   const c = ctx.err;
 
-  const spin = mode === 'http' ? progress(ctx.io, 'reading configs') : { text: () => undefined, stop: () => undefined };
+  const spin = mode === 'http' ? progress(ctx, 'reading configs') : { text: () => undefined, stop: () => undefined };
   const loaded = await loadServers(ctx.io, options.demo ? { ...ctx.options, demo: true } : ctx.options);
   if (loaded.usingExamples) {
     const why = ctx.options.examples ? '--examples' : 'no MCP config found';
