@@ -19,7 +19,7 @@ export type { ExampleServerConfig, ExampleServerName } from './example-servers.j
 export { buildPlugins, KNOWN_PLUGINS } from './plugins.js';
 export type { KnownPlugin, ModuleLoader, PluginReport, PluginsSection } from './plugins.js';
 export { requestLog } from './request-log.js';
-export type { RequestLogOptions } from './request-log.js';
+export type { CallRecord, RequestLogOptions } from './request-log.js';
 export { parseToolArgs } from './commands/call.js';
 export { DEFAULT_HTTP_PORT } from './commands/serve.js';
 export type { ListedServer, ListedTool, ListJson } from './commands/list.js';

@@ -4,9 +4,9 @@ import { callCommand } from './commands/call.js';
 import { doctorCommand } from './commands/doctor.js';
 import { listCommand } from './commands/list.js';
 import { DEFAULT_HTTP_PORT, serveCommand } from './commands/serve.js';
-import { commandContext, type CommandContext } from './context.js';
+import { commandContext, jsonLogLine, LOG_FORMATS, type CommandContext, type LogFormat } from './context.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
-import { colorsFor, messageOf, processIo, scrubbedStream, type CliIo } from './io.js';
+import { colorsFor, messageOf, processIo, ScrubbedStream, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
 import { KNOWN_PLUGINS } from './plugins.js';
 import { CLI_VERSION } from './version.js';
@@ -44,7 +44,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   // Secrets interpolated into configs never reach the terminal or a log (stdout of `serve --stdio` is
   // the protocol and of `call` a tool's result: those are left as they are).
   const serving = argv.includes('serve') || argv.includes('call');
-  const io: CliIo = { ...given, stderr: scrubbedStream(given.stderr, scrubSecrets), stdout: serving ? given.stdout : scrubbedStream(given.stdout, scrubSecrets) };
+  const io: CliIo = { ...given, stderr: new ScrubbedStream(given.stderr, scrubSecrets), stdout: serving ? given.stdout : new ScrubbedStream(given.stdout, scrubSecrets) };
   let exitCode: ExitCode = EXIT.OK;
   const stop = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
@@ -70,6 +70,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('-c, --config <file>', 'read servers from this file only (mcpServers / servers JSON); also its "plugins" and "naming" keys')
     .option('--root <dir>', 'stop the upward search for project config files at this directory')
     .option('--tag <tag>', 'only servers with this tag (repeatable)', collect, [] as string[])
+    .addOption(new Option('--log-format <format>', 'log lines on stderr: pretty (for people) or json (one object per line, request log included)').choices(LOG_FORMATS).default('pretty'))
     .addOption(new Option('--examples', 'serve the bundled example servers, ignoring every config'))
     .addOption(new Option('--no-examples', 'never fall back to the bundled example servers'));
   for (const kind of SOURCE_KINDS) {
@@ -77,6 +78,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     program.addOption(new Option(`--no-${kind}`, `do not read ${kind} config files`));
   }
   program
+    // `serve --help` shows -c/--config, --json ... too: a person reading one command's help sees all it accepts.
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -99,7 +102,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       ...(g.root ? { root: String(g.root) } : {}),
       ...(typeof g.examples === 'boolean' ? { examples: g.examples } : {}),
     };
-    return commandContext(io, globals, stop.signal, () => stoppedBy);
+    return commandContext(io, globals, stop.signal, () => stoppedBy, g.logFormat as LogFormat);
   };
   const timeoutOption = (fallback: number) =>
     new Option('--timeout <ms>', 'time limit per server start and per call, in ms').default(fallback).argParser((v) => positiveInt(v, '--timeout'));
@@ -180,7 +183,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       io.stderr.write('interrupted\n');
       return EXIT.INTERRUPTED;
     }
-    return report(io, error, program.opts().json === true);
+    return report(io, error, program.opts().json === true, program.opts().logFormat === 'json');
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -200,7 +203,7 @@ function positiveInt(value: string, flag: string): number {
 }
 
 /** Turns a thrown error into its exit code, with one clear line on stderr (a JSON object with --json). */
-function report(io: CliIo, error: unknown, json: boolean): ExitCode {
+function report(io: CliIo, error: unknown, json: boolean, jsonLogs: boolean): ExitCode {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
     // commander printed the message already.
@@ -209,6 +212,7 @@ function report(io: CliIo, error: unknown, json: boolean): ExitCode {
   const code: ExitCode = error instanceof CliError ? error.exitCode : isConfigError(error) ? EXIT.USAGE : EXIT.FAILURE;
   const message = messageOf(error);
   if (json) io.stderr.write(`${JSON.stringify({ error: { message, exitCode: code, ...(error instanceof CliError && error.details ? error.details : {}) } })}\n`);
+  else if (jsonLogs) io.stderr.write(`${jsonLogLine(message, { level: 'error', exitCode: code })}\n`);
   else io.stderr.write(`${colorsFor(io.stderr, io.env, true).red('error:')} ${message}\n`);
   if (!(error instanceof CliError) && !isConfigError(error) && io.env.MCP_BRIDGE_DEBUG) io.stderr.write(`${(error as Error).stack ?? ''}\n`);
   return code;

@@ -1,7 +1,7 @@
 import { createBridge, PluginError, type Bridge } from '@mcp-bridge/core';
 import { inMemoryFaultServer } from '@mcp-bridge/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestLog, type RequestLogOptions } from '../src/index.js';
+import { requestLog, type CallRecord, type RequestLogOptions } from '../src/index.js';
 
 const open: Bridge[] = [];
 afterEach(async () => {
@@ -26,6 +26,18 @@ describe('requestLog', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^<dim>call<\/dim> tools\/call notes\/lookup <green>ok<\/green> <dim>\d+ms<\/dim>$/);
     expect(lines[1]).toMatch(/^<dim>call<\/dim> tools\/call notes\/fail <red>failed<\/red> <dim>\d+ms<\/dim>: .*injected internal error/);
+  });
+
+  it('passes each call as fields too, for structured logs', async () => {
+    const records: CallRecord[] = [];
+    const bridge = bridgeWith({ write: (_line, record) => records.push(record) });
+    await bridge.start();
+    await bridge.callTool('lookup', { key: 'a' });
+    await expect(bridge.callTool('fail', { key: 'b' })).rejects.toThrow(/injected internal error/);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ event: 'call', level: 'info', method: 'tools/call', target: 'notes/lookup', outcome: 'ok' });
+    expect(records[0]!.ms).toBeGreaterThanOrEqual(0);
+    expect(records[1]).toMatchObject({ event: 'call', level: 'warn', target: 'notes/fail', outcome: 'failed', error: expect.stringMatching(/injected internal error/) });
   });
 
   it('fails start() naming the plugin and the option when write is not a function', async () => {

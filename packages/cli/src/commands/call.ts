@@ -41,7 +41,7 @@ export async function callCommand(ctx: CommandContext, target: string, options: 
   const args = parseToolArgs(options.args);
   const slash = target.indexOf('/');
   const server = slash > 0 ? target.slice(0, slash) : undefined;
-  const spin = progress(ctx.io, 'reading configs');
+  const spin = progress(ctx, 'reading configs');
   let bridge: Bridge | undefined;
   try {
     const loaded = await loadServers(ctx.io, ctx.options);

@@ -49,7 +49,7 @@ export interface DoctorJson {
  * whether the plugins load with their options. Exit 0 when everything is fine, 1 otherwise.
  */
 export async function doctorCommand(ctx: CommandContext, options: DoctorOptions): Promise<ExitCode> {
-  const spin = progress(ctx.io, 'reading configs');
+  const spin = progress(ctx, 'reading configs');
   let bridge: Bridge | undefined;
   try {
     const loaded = await loadServers(ctx.io, ctx.options, true);

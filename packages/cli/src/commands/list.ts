@@ -42,7 +42,7 @@ export interface ListJson {
 
 /** `mcp-bridge list`: every server with its source and state, then the merged tool list. */
 export async function listCommand(ctx: CommandContext, options: ListOptions): Promise<ExitCode> {
-  const spin = progress(ctx.io, 'reading configs');
+  const spin = progress(ctx, 'reading configs');
   let bridge;
   try {
     const loaded = await loadServers(ctx.io, ctx.options);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bridge, BridgeEvents, Plugin } from '@mcp-bridge/core';
 import { applyChange, watchConfigs } from '@mcp-bridge/discovery';
 import { defaultAllowedHosts, gatewayClientCapabilities, isLoopbackHost, serveHttp, serveStdio } from '@mcp-bridge/server';
-import { printJson, type CommandContext } from '../context.js';
+import { printJson, type CommandContext, type LogFields } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
 import { describeSource, discoverOptions, loadServers } from '../load.js';
@@ -71,16 +71,20 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   }
   if (mode === 'http' && !isLoopbackHost(options.host) && !options.token) {
     // Said on every start, -q or not: this is the one line an operator must not miss.
-    ctx.log(ctx.err.yellow(`warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`));
+    ctx.log(ctx.err.yellow(`warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`), { level: 'warn' });
   }
   let closing = false;
   // Status lines stop once shutdown begins: upstreams going away then is expected, not news.
-  const log = (text: string): void => {
-    if (!options.quiet && !closing) ctx.log(text);
+  const log = (text: string, fields?: LogFields): void => {
+    if (!options.quiet && !closing) ctx.log(text, fields);
+  };
+  // What --quiet still reports: a server that does not start or connect is an error, not a status line.
+  const alert = (text: string, fields?: LogFields): void => {
+    if (!closing) ctx.log(text, { level: 'error', ...fields });
   };
   const c = ctx.err;
 
-  const spin = mode === 'http' ? progress(ctx.io, 'reading configs') : { text: () => undefined, stop: () => undefined };
+  const spin = mode === 'http' ? progress(ctx, 'reading configs') : { text: () => undefined, stop: () => undefined };
   const loaded = await loadServers(ctx.io, options.demo ? { ...ctx.options, demo: true } : ctx.options);
   if (loaded.usingExamples) {
     const why = ctx.options.examples ? '--examples' : 'no MCP config found';
@@ -100,7 +104,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     if (plan?.enabled) telemetry = await startTelemetry(plan, { log: ctx.log, serviceVersion: CLI_VERSION });
     if (plan) log(`tracing: ${describeTracing(plan)}`);
   }
-  if (!options.quiet) plugins.unshift(requestLog({ write: log, color: c }));
+  if (!options.quiet) plugins.unshift(requestLog({ write: (line, record) => log(line, { ...record }), color: c }));
 
   let bridge: Bridge | undefined;
   let watcher: { close(): Promise<void> | void } | undefined;
@@ -113,7 +117,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       // Upstreams may ask for sampling, elicitation and roots: the gateway routes them to the client whose call caused them.
       clientCapabilities: gatewayClientCapabilities(),
       startTimeout: options.timeout,
-      onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!)),
+      onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' }),
     });
     try {
       ({ bridge } = await opening);
@@ -123,12 +127,12 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       throw error;
     }
     spin.stop();
-    logServers(ctx, bridge, loaded, log);
-    observe(ctx, bridge, log);
+    logServers(ctx, bridge, loaded, log, alert);
+    observe(ctx, bridge, log, alert);
     if (ctx.signal.aborted) return EXIT.OK;
 
     const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
-    const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]!));
+    const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' });
     let stdioClosed: Promise<void> | undefined;
     if (mode === 'stdio') {
       const s = await serveStdio(bridge, { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
@@ -207,7 +211,9 @@ function parsePort(raw: string): number {
   return port;
 }
 
-function logServers(ctx: CommandContext, bridge: Bridge, loaded: Awaited<ReturnType<typeof loadServers>>, log: (t: string) => void): void {
+type Log = (text: string, fields?: LogFields) => void;
+
+function logServers(ctx: CommandContext, bridge: Bridge, loaded: Awaited<ReturnType<typeof loadServers>>, log: Log, alert: Log): void {
   const c = ctx.err;
   const tools = bridge.tools();
   for (const s of bridge.status()) {
@@ -216,7 +222,7 @@ function logServers(ctx: CommandContext, bridge: Bridge, loaded: Awaited<ReturnT
     if (s.state === 'ok' || s.state === 'degraded') log(`${c.green('✔')} ${s.name}: ${n} tool${n === 1 ? '' : 's'} ${where}`);
     else {
       const error = s.upstreams.find((u) => u.lastError)?.lastError ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? s.state;
-      log(`${c.red('✖')} ${s.name}: ${s.state}: ${error.split('\n')[0]} ${where} ${c.dim('(the other servers are served; it is retried on use)')}`);
+      alert(`${c.red('✖')} ${s.name}: ${s.state}: ${error.split('\n')[0]} ${where} ${c.dim('(the other servers are served; it is retried on use)')}`);
     }
   }
   const renamed = tools.filter((t) => t.name !== t.upstreamName);
@@ -224,11 +230,11 @@ function logServers(ctx: CommandContext, bridge: Bridge, loaded: Awaited<ReturnT
   log(`catalog: ${tools.length} tool${tools.length === 1 ? '' : 's'} from ${servers} server${servers === 1 ? '' : 's'}${renamed.length ? `; renamed to avoid collisions: ${renamed.map((t) => `${t.server}/${t.upstreamName} → ${t.name}`).join(', ')}` : ''}`);
 }
 
-function observe(ctx: CommandContext, bridge: Bridge, log: (t: string) => void): void {
+function observe(ctx: CommandContext, bridge: Bridge, log: Log, alert: Log): void {
   const c = ctx.err;
   bridge.on('upstream:health', ({ upstream, state, previous, reason }) => log(`${upstream.id}: ${previous} → ${state}${reason ? ` (${reason})` : ''}`));
   bridge.on('catalog:changed', ({ server, kinds }) => log(c.dim(`catalog changed: ${server} (${kinds.join(', ')})`)));
-  bridge.on('connect:error', ({ upstream, error }) => log(c.yellow(`${upstream.id}: connect failed: ${messageOf(error).split('\n')[0]}`)));
+  bridge.on('connect:error', ({ upstream, error }) => alert(c.yellow(`${upstream.id}: connect failed: ${messageOf(error).split('\n')[0]}`), { level: 'warn' }));
   // Events that plugins declare: log them when those plugins are loaded, without a compile-time dependency.
   const on = bridge.on.bind(bridge) as (event: string, listener: (payload: Record<string, unknown>) => void) => () => void;
   for (const event of PLUGIN_EVENTS) on(event as keyof BridgeEvents, (payload) => log(c.cyan(`${event} ${summarize(payload)}`)));
