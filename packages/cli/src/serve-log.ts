@@ -1,0 +1,78 @@
+import type { Bridge, ServerStatus } from '@mcp-bridge/core';
+import type { CommandContext } from './context.js';
+import { describeSource, type Loaded } from './load.js';
+import { splitStderr } from './open-bridge.js';
+
+/** Lines of a failed server's stderr the serve log shows (a desktop user sees nothing else). */
+const STDERR_LINES = 10;
+/** How often the log repeats which servers are still starting. */
+const STILL_STARTING_EVERY_MS = 10_000;
+
+/**
+ * Logs how the servers start, as they start: which are still starting (their tools join the
+ * catalog when they come up; calls to them wait), then each server as it comes up (tools, time) or
+ * fails (error and the tail of its stderr), then the catalog once none is starting. Returns a stop
+ * function for shutdown.
+ */
+export function logStartup(ctx: CommandContext, bridge: Bridge, loaded: Loaded, log: (text: string) => void): () => void {
+  const c = ctx.err;
+  const began = Date.now();
+  for (const s of bridge.status()) if (s.state !== 'starting' && s.state !== 'pending') logServer(ctx, bridge, loaded, s, log);
+  const starting = (): string[] => bridge.status().filter((s) => s.state === 'starting' || s.state === 'pending').map((s) => s.name);
+  const first = starting();
+  if (first.length === 0) logCatalog(bridge, log);
+  else log(`starting: ${first.join(', ')} ${c.dim('(their tools join the catalog as they come up, announced with list_changed; calls to them wait)')}`);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stopTimer = (): void => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+  };
+  if (first.length > 0) {
+    timer = setInterval(() => {
+      const left = starting();
+      if (left.length > 0) log(c.yellow(`still starting after ${Math.round((Date.now() - began) / 1000)} s: ${left.join(', ')}`));
+    }, STILL_STARTING_EVERY_MS);
+    timer.unref();
+  }
+  const off = bridge.on('server:started', ({ server, durationMs, error }) => {
+    const s = bridge.status().find((x) => x.name === server);
+    if (s) logServer(ctx, bridge, loaded, s, log, durationMs, error);
+    if (first.length > 0 && starting().length === 0) {
+      stopTimer();
+      logCatalog(bridge, log);
+    }
+  });
+  return () => {
+    stopTimer();
+    off();
+  };
+}
+
+function logServer(ctx: CommandContext, bridge: Bridge, loaded: Loaded, s: ServerStatus, log: (t: string) => void, ms?: number, listError?: string): void {
+  const c = ctx.err;
+  const n = bridge.tools().filter((t) => t.server === s.name).length;
+  const where = c.dim(describeSource(loaded.sources[s.name]));
+  const time = ms === undefined ? '' : c.dim(` in ${Math.round(ms)} ms`);
+  if (s.state === 'ok' || s.state === 'degraded') {
+    log(`${c.green('✔')} ${s.name}: ${n} tool${n === 1 ? '' : 's'}${time} ${where}`);
+    return;
+  }
+  const raw = s.upstreams.find((u) => u.lastError)?.lastError ?? listError ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? s.state;
+  const { message, stderr } = splitStderr(raw);
+  const retry = s.state === 'invalid' ? '' : c.dim(' (the other servers are served; it is retried in the background and on use)');
+  log(`${c.red('✖')} ${s.name}: ${s.state}: ${message.split('\n')[0]}${time} ${where}${retry}`);
+  if (stderr) {
+    const tail = stderr.trimEnd().split('\n').slice(-STDERR_LINES);
+    log(`    ${c.dim(`stderr of ${s.name} (last ${tail.length} line${tail.length === 1 ? '' : 's'}):`)}`);
+    for (const l of tail) log(`    ${c.dim('│')} ${l}`);
+  }
+}
+
+function logCatalog(bridge: Bridge, log: (t: string) => void): void {
+  const tools = bridge.tools();
+  const renamed = tools.filter((t) => t.name !== t.upstreamName);
+  const servers = bridge.servers().length;
+  log(
+    `catalog: ${tools.length} tool${tools.length === 1 ? '' : 's'} from ${servers} server${servers === 1 ? '' : 's'}${renamed.length ? `; renamed to avoid collisions: ${renamed.map((t) => `${t.server}/${t.upstreamName} → ${t.name}`).join(', ')}` : ''}`,
+  );
+}
