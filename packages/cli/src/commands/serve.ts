@@ -191,6 +191,12 @@ function allStarted(bridge: Bridge, signal: AbortSignal): Promise<void> {
   });
 }
 
+function serveMetrics(bridge: Bridge, req: IncomingMessage, res: ServerResponse): void {
+  const handler = metricsHandler(bridge);
+  if (handler) return handler(req, res);
+  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: /metrics (the metrics plugin is not loaded)' }));
+}
+
 /** `bridge.metrics.handler` when the metrics plugin is loaded (read loosely: the plugin is optional). */
 function metricsHandler(bridge: Bridge): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
   const handler = (bridge as unknown as { metrics?: { handler?: unknown } }).metrics?.handler;
@@ -228,7 +234,8 @@ async function startHttp(
       ...(options.allowedHost.length ? { allowedHosts: options.allowedHost } : {}),
       ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
       // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
-      ...(metricsHandler(bridge) ? { routes: { '/metrics': metricsHandler(bridge)! } } : {}),
+      // Looked up per request: the plugin exposes its handler when the bridge starts, after the port is bound.
+      routes: { '/metrics': (req, res) => serveMetrics(bridge, req, res) },
     });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
