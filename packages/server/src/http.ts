@@ -329,13 +329,13 @@ function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | 
 
 /**
  * `/readyz`: 200 once the bridge is ready and no server is still starting; every server's state,
- * and which are still starting (a desktop or load balancer then knows what is missing and why).
+ * and, while some are, `starting` with their names (a load balancer then knows what is missing).
  */
 function readyz(bridge: Bridge, res: ServerResponse): void {
   const servers = bridge.state === 'new' ? [] : bridge.status().map((s) => ({ name: s.name, state: s.state }));
   const starting = servers.filter((s) => s.state === 'starting' || s.state === 'pending').map((s) => s.name);
   const ready = bridge.state === 'ready' && starting.length === 0;
-  return json(res, ready ? 200 : 503, { ready, state: bridge.state, servers, starting });
+  return json(res, ready ? 200 : 503, { ready, state: bridge.state, servers, ...(starting.length > 0 ? { starting } : {}) });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
