@@ -101,7 +101,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       plugins,
       // Upstreams may ask for sampling, elicitation and roots: the gateway routes them to the client whose call caused them.
       clientCapabilities: gatewayClientCapabilities(),
-      startTimeout: options.timeout,
+      // Each server's own time to start; no overall wait: the gateway serves while they start.
+      connectTimeout: options.timeout,
       startMode: 'background',
       deferStart: true,
       onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!)),
