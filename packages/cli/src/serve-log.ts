@@ -17,7 +17,13 @@ const STILL_STARTING_EVERY_MS = 10_000;
 export function logStartup(ctx: CommandContext, bridge: Bridge, loaded: Loaded, log: (text: string) => void): () => void {
   const c = ctx.err;
   const began = Date.now();
-  for (const s of bridge.status()) if (s.state !== 'starting' && s.state !== 'pending') logServer(ctx, bridge, loaded, s, log);
+  /** Servers logged as failed: one that comes up later is logged again. */
+  const down = new Set<string>();
+  const report = (s: ServerStatus, ms?: number, error?: string): void => {
+    if (logServer(ctx, bridge, loaded, s, log, ms, error)) down.delete(s.name);
+    else down.add(s.name);
+  };
+  for (const s of bridge.status()) if (s.state !== 'starting' && s.state !== 'pending') report(s);
   const starting = (): string[] => bridge.status().filter((s) => s.state === 'starting' || s.state === 'pending').map((s) => s.name);
   const first = starting();
   if (first.length === 0) logCatalog(bridge, log);
@@ -34,28 +40,35 @@ export function logStartup(ctx: CommandContext, bridge: Bridge, loaded: Loaded, 
     }, STILL_STARTING_EVERY_MS);
     timer.unref();
   }
-  const off = bridge.on('server:started', ({ server, durationMs, error }) => {
+  const offStarted = bridge.on('server:started', ({ server, durationMs, error }) => {
     const s = bridge.status().find((x) => x.name === server);
-    if (s) logServer(ctx, bridge, loaded, s, log, durationMs, error);
+    if (s) report(s, durationMs, error);
     if (first.length > 0 && starting().length === 0) {
       stopTimer();
       logCatalog(bridge, log);
     }
   });
+  // A server that was down and came up (retried in the background, or on use) says so.
+  const offChanged = bridge.on('catalog:changed', ({ server }) => {
+    const s = down.has(server) ? bridge.status().find((x) => x.name === server) : undefined;
+    if (s && (s.state === 'ok' || s.state === 'degraded')) report(s);
+  });
   return () => {
     stopTimer();
-    off();
+    offStarted();
+    offChanged();
   };
 }
 
-function logServer(ctx: CommandContext, bridge: Bridge, loaded: Loaded, s: ServerStatus, log: (t: string) => void, ms?: number, listError?: string): void {
+/** Logs one server's state; true when it is up. */
+function logServer(ctx: CommandContext, bridge: Bridge, loaded: Loaded, s: ServerStatus, log: (t: string) => void, ms?: number, listError?: string): boolean {
   const c = ctx.err;
   const n = bridge.tools().filter((t) => t.server === s.name).length;
   const where = c.dim(describeSource(loaded.sources[s.name]));
   const time = ms === undefined ? '' : c.dim(` in ${Math.round(ms)} ms`);
   if (s.state === 'ok' || s.state === 'degraded') {
     log(`${c.green('✔')} ${s.name}: ${n} tool${n === 1 ? '' : 's'}${time} ${where}`);
-    return;
+    return true;
   }
   const raw = s.upstreams.find((u) => u.lastError)?.lastError ?? listError ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? s.state;
   const { message, stderr } = splitStderr(raw);
@@ -66,6 +79,7 @@ function logServer(ctx: CommandContext, bridge: Bridge, loaded: Loaded, s: Serve
     log(`    ${c.dim(`stderr of ${s.name} (last ${tail.length} line${tail.length === 1 ? '' : 's'}):`)}`);
     for (const l of tail) log(`    ${c.dim('│')} ${l}`);
   }
+  return false;
 }
 
 function logCatalog(bridge: Bridge, log: (t: string) => void): void {

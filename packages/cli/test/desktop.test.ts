@@ -32,6 +32,7 @@ afterAll(() => tree.remove());
 function desktopClient(
   dir: string,
   extra: string[] = [],
+  relist = true,
 ): { client: Client; transport: StdioClientTransport; stderr: () => string; changed: () => number; names: () => string[] } {
   const { command, args } = cliCommand(['--root', tree.root, 'serve', '--stdio', ...extra]);
   const transport = new StdioClientTransport({ command, args, cwd: dir, env: tree.env(), stderr: 'pipe' });
@@ -43,7 +44,7 @@ function desktopClient(
   // As a desktop app does: list again on list_changed.
   client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
     changed++;
-    names = (await client.listTools()).tools.map((t) => t.name).sort();
+    if (relist) names = (await client.listTools()).tools.map((t) => t.name).sort();
   });
   clients.push(client);
   return { client, transport, stderr: () => stderr, changed: () => changed, names: () => names };
@@ -127,16 +128,19 @@ describe('a desktop client spawning serve --stdio', () => {
         late: { command: 'sh', args: ['-c', script, late.command, ...late.args] },
       },
     });
-    const { client, transport, stderr, changed } = desktopClient(dir, ['--no-plugins']);
+    // This client never lists: it only counts list_changed notifications.
+    const { client, transport, stderr, changed } = desktopClient(dir, ['--no-plugins'], false);
     await client.connect(transport);
     expect(await eventually(() => /✖ late: down/.test(stderr()), 15_000), stderr()).toBe(true);
     // The serve log quotes the failed server's stderr, as doctor does.
     expect(stderr()).toContain('late: database not reachable');
+    expect(await eventually(() => /✔ fast/.test(stderr()), 15_000), stderr()).toBe(true);
     const before = changed();
 
     writeFileSync(flag, '');
-    // No tools/list from here on: the gateway reconnects in the background and announces the change.
-    expect(await eventually(() => changed() > before, 30_000), `no list_changed; log:\n${stderr()}`).toBe(true);
+    // No tools/list at all: the gateway reconnects in the background and announces the change.
+    expect(await eventually(() => /✔ late: 1 tool/.test(stderr()), 30_000), `late never joined; log:\n${stderr()}`).toBe(true);
+    expect(await eventually(() => changed() > before, 5_000), 'no list_changed for the late server').toBe(true);
     const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
     expect(text(result)).toBe('5');
     expect(existsSync(flag)).toBe(true);

@@ -96,7 +96,9 @@ export class ServerWatch {
     if (state?.timer) return;
     const next: Retry = state ?? { failures: 0, timer: undefined };
     next.failures++;
-    const delay = Math.min(retry.maxMs, retry.minMs * 2 ** Math.min(next.failures - 1, 30), MAX_TIMER_MS);
+    // A little later than the pool's own backoff (same schedule): a timer may fire a millisecond
+    // early by Date.now(), and a pool still backing off would refuse the reconnect.
+    const delay = Math.min(retry.maxMs, retry.minMs * 2 ** Math.min(next.failures - 1, 30), MAX_TIMER_MS - 50) + 50;
     next.timer = setTimeout(() => {
       next.timer = undefined;
       if (!this.#closed && this.#host.live(server)) void this.#host.refresh(server);
