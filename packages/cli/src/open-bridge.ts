@@ -23,6 +23,10 @@ export interface OpenBridgeOptions {
   only?: string[];
   connectTimeout?: number;
   startTimeout?: number;
+  /** `background`: the gateways answer at once and servers join as they come up (see core's `startMode`). */
+  startMode?: BridgeOptions['startMode'];
+  /** Do not start the bridge: the caller does (`serve --http` binds its port first). */
+  deferStart?: boolean;
   onError?: (error: unknown) => void;
   progress?: Progress;
   /** Closes the bridge when aborted (Ctrl-C during a long start); `start()` then rejects. */
@@ -44,6 +48,7 @@ export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}
     ...(options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {}),
     ...(options.connectTimeout !== undefined ? { connectTimeout: options.connectTimeout } : {}),
     ...(options.startTimeout !== undefined ? { startTimeout: options.startTimeout } : {}),
+    ...(options.startMode !== undefined ? { startMode: options.startMode } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   };
   const bridge = createBridge(bridgeOptions);
@@ -61,6 +66,7 @@ export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}
     report();
   });
   report();
+  if (options.deferStart) return { bridge, timings };
   const abort = (): void => void bridge.close();
   options.signal?.addEventListener('abort', abort, { once: true });
   try {

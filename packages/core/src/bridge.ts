@@ -30,6 +30,7 @@ import { Catalog, type ListKind, type ResourceTarget } from './catalog.js';
 import { deliverProgressFirst } from './progress-order.js';
 import { RequestSignal } from './request-signal.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
+import { ServerWatch } from './server-watch.js';
 import { parseServers, validateOptions, type BridgeOptions, type InvalidServer, type ValidServer } from './config.js';
 import { createDefaultPool, defaultHealthPolicy, defaultTransport, firstHealthyBalancer } from './default-services.js';
 import {
@@ -107,8 +108,11 @@ export type MergedList<K extends string, T> = { [P in K]: T[] } & {
 /** Snapshot of one server for reports (`bridge.status()`). */
 export interface ServerStatus {
   name: string;
-  /** `invalid` when its config entry was rejected. */
-  state: 'ok' | 'degraded' | 'down' | 'invalid' | 'pending';
+  /**
+   * `starting` until its first listing settled (never `ok` before); `pending` while the bridge itself
+   * starts (`startMode: 'wait'`); `invalid` when its config entry was rejected.
+   */
+  state: 'ok' | 'degraded' | 'down' | 'invalid' | 'pending' | 'starting';
   upstreams: { id: string; kind: string; status: UpstreamStatus; health: HealthState; inFlight: number; pid?: number; lastError?: string }[];
   lists: Record<ListKind, ServerListStatus>;
   /** Config problems, for `invalid` servers. */
@@ -180,6 +184,7 @@ export class Bridge {
   #core!: CoreSteps;
   #catalog!: Catalog;
   #sync!: CatalogSync;
+  #watch!: ServerWatch;
   #pool!: Pool;
   #balancer!: Balancer;
   #health!: HealthPolicy;
@@ -235,10 +240,15 @@ export class Bridge {
         this.#catalog.addServer(server);
         for (const up of ups) this.#events.emit('upstream:add', { server, upstream: up });
       }
-      await this.#initialListing();
+      // In the background mode a gateway answers its clients at once; servers join as they come up.
+      if (this.#options.startMode === 'background') {
+        this.#watch.setGrace(this.#options.startGraceMs ?? 5_000);
+        for (const server of this.#upstreams.keys()) void this.#watch.begin(server);
+      } else await this.#initialListing();
       this.#throwIfClosing();
     } catch (error) {
       this.#state = 'failed';
+      this.#watch?.close();
       await this.#runCleanups();
       await this.#pool?.close();
       this.#events.clear();
@@ -289,13 +299,28 @@ export class Bridge {
         if (this.#state === 'ready') this.#events.emit('catalog:changed', { server, kinds: [kind] });
       },
       onError: (error) => this.#onError(error),
+      settled: (server) => this.#watch.settled(server),
+    });
+    this.#watch = new ServerWatch({
+      catalog: () => this.#catalog,
+      servers: () => [...this.#upstreams.keys()],
+      refresh: (server, kinds) => this.#sync.refresh(server, kinds),
+      live: (server) => this.#upstreams.has(server) && (this.#state === 'starting' || this.#state === 'ready'),
+      started: (server, durationMs) => {
+        const failed = ALL_KINDS.map((kind) => this.#catalog.fetchStatus(server, kind)).find((st) => st && st.status !== 'ok' && st.status !== 'pending');
+        this.#events.emit('server:started', { server, ok: failed === undefined, durationMs, ...(failed?.error ? { error: failed.error } : {}) });
+      },
+      retry:
+        this.#options.startMode === 'background'
+          ? { minMs: this.#options.reconnectMinMs ?? 500, maxMs: this.#options.reconnectMaxMs ?? 30_000 }
+          : undefined,
     });
     this.#core = { pick: (ctx) => this.#pick(ctx), send: (ctx) => this.#send(ctx) };
     for (const method of PIPELINE_METHODS) this.#compiled.set(method, compileMethod(method, this.#middleware, this.#core));
   }
 
   async #initialListing(): Promise<void> {
-    const all = Promise.all([...this.#upstreams.keys()].map((s) => this.#sync.refresh(s)));
+    const all = Promise.all([...this.#upstreams.keys()].map((s) => this.#watch.begin(s)));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, Math.min(this.#options.startTimeout ?? 30_000, MAX_TIMER_MS));
@@ -552,7 +577,7 @@ export class Bridge {
       if (!entry) {
         const slash = name.indexOf('/');
         const server = options?.server ?? (slash > 0 ? name.slice(0, slash) : undefined);
-        if (server === undefined) throw this.#unknownTool(name);
+        if (server === undefined) return this.#callUnlisted(name, args, options);
         if (!this.#upstreams.has(server)) throw unknownServer(server, [...this.#upstreams.keys()]);
         entry = this.#toolEntry(server, options?.server !== undefined ? name : name.slice(slash + 1));
       }
@@ -562,18 +587,42 @@ export class Bridge {
     return this.#run(this.#context('tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, options)) as Promise<CallToolResult>;
   }
 
+  /** A tool name not in the catalog: it may be a tool of a server not listed yet (starting, or down at start). */
+  async #callUnlisted(name: string, args: Record<string, unknown>, options: CallToolOptions | undefined): Promise<CallToolResult> {
+    const timed = await this.#awaitUnlisted('tools', options, () => this.#catalog.tool(name) !== undefined);
+    const entry = this.#catalog.tool(name);
+    if (!entry) throw this.#unknownTool(name);
+    return (await this.#run(this.#context('tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, timed))) as CallToolResult;
+  }
+
+  /**
+   * Waits, within the call's deadline, for the servers whose `kind` list is not there yet; returns
+   * the call's options with the time that is left, so the wait counts against the deadline.
+   */
+  async #awaitUnlisted<O extends CallOptions>(kind: ListKind, options: O | undefined, found: () => boolean): Promise<O | undefined> {
+    const deadline = Date.now() + (options?.timeout ?? this.#requestTimeout);
+    if (!(await this.#watch.awaitUnlisted(kind, deadline, options?.signal, found))) return options;
+    this.#ensureReady();
+    return { ...(options ?? {}), timeout: Math.max(1, deadline - Date.now()) } as O;
+  }
+
   #unknownTool(name: string): NotFoundError {
     const notOk = Object.entries(this.#catalog.status('tools')).filter(([, s]) => s.status !== 'ok');
-    const hint = notOk.length ? `; servers not listed: ${notOk.map(([s, st]) => `${s} (${st.status}${st.error ? `: ${st.error}` : ''})`).join(', ')}` : '';
+    const what = (server: string, st: ServerListStatus): string =>
+      this.#watch.isStarting(server) ? 'still starting' : `${st.status}${st.error ? `: ${st.error.split('\n')[0]}` : ''}`;
+    const hint = notOk.length ? `; servers not listed: ${notOk.map(([s, st]) => `${s} (${what(s, st)})`).join(', ')}` : '';
     // `unlisted` carries the statuses alone: the hint's error texts may quote command lines and URLs (a gateway leaves them out).
-    const unlisted = notOk.length ? { unlisted: Object.fromEntries(notOk.map(([s, st]) => [s, st.status])) } : {};
+    const unlisted = notOk.length ? { unlisted: Object.fromEntries(notOk.map(([s, st]) => [s, this.#watch.isStarting(s) ? 'still starting' : st.status])) } : {};
     return new NotFoundError(`no tool named "${name}"${hint}`, { data: { tool: name, ...unlisted } });
   }
 
   /** Reads a resource by its exposed URI. */
   async readResource(uri: string, options?: CallOptions): Promise<ReadResourceResult> {
     this.#ensureReady();
-    const target = this.resolveResource(uri);
+    let target = this.resolveResource(uri);
+    const resolves = (): boolean => this.resolveResource(uri) !== undefined;
+    if (!target && (options = await this.#awaitUnlisted('resources', options, resolves))) target = this.resolveResource(uri);
+    if (!target && (options = await this.#awaitUnlisted('templates', options, resolves))) target = this.resolveResource(uri);
     if (!target) throw new NotFoundError(`no server provides resource "${uri}"`, { data: { uri } });
     const result = (await this.#run(this.#context('resources/read', target.server, { uri: target.upstreamUri }, undefined, options))) as ReadResourceResult;
     if (target.upstreamUri === uri) return result;
@@ -606,7 +655,11 @@ export class Bridge {
   /** Gets a prompt by its exposed name. */
   async getPrompt(name: string, args: Record<string, string> = {}, options?: CallOptions): Promise<GetPromptResult> {
     this.#ensureReady();
-    const entry = this.#catalog.prompt(name);
+    let entry = this.#catalog.prompt(name);
+    if (!entry) {
+      options = await this.#awaitUnlisted('prompts', options, () => this.#catalog.prompt(name) !== undefined);
+      entry = this.#catalog.prompt(name);
+    }
     if (!entry) throw new NotFoundError(`no prompt named "${name}"`, { data: { prompt: name } });
     return (await this.#run(this.#context('prompts/get', entry.server, { name: entry.upstreamName, arguments: args }, undefined, options))) as GetPromptResult;
   }
@@ -618,12 +671,20 @@ export class Bridge {
     let server: string;
     let upstreamRef: typeof ref;
     if (ref.type === 'ref/prompt') {
-      const entry = this.#catalog.prompt(ref.name);
+      let entry = this.#catalog.prompt(ref.name);
+      if (!entry) {
+        options = await this.#awaitUnlisted('prompts', options, () => this.#catalog.prompt(ref.name) !== undefined);
+        entry = this.#catalog.prompt(ref.name);
+      }
       if (!entry) throw new NotFoundError(`no prompt named "${ref.name}"`, { data: { prompt: ref.name } });
       server = entry.server;
       upstreamRef = { ...ref, name: entry.upstreamName };
     } else {
-      const entry = this.#catalog.template(ref.uri);
+      let entry = this.#catalog.template(ref.uri);
+      if (!entry && !this.resolveResource(ref.uri)) {
+        options = await this.#awaitUnlisted('templates', options, () => this.#catalog.template(ref.uri) !== undefined);
+        entry = this.#catalog.template(ref.uri);
+      }
       const target = entry ? { server: entry.server, upstreamUri: entry.upstreamUriTemplate } : this.resolveResource(ref.uri);
       if (!target) throw new NotFoundError(`no resource template "${ref.uri}"`, { data: { uri: ref.uri } });
       server = target.server;
@@ -721,6 +782,7 @@ export class Bridge {
 
   async #freshen(kinds: readonly ListKind[], refresh: boolean | undefined): Promise<void> {
     this.#ensureReady();
+    await this.#watch.awaitGrace();
     const failed = (server: string, kind: ListKind): boolean => {
       const status = this.#catalog.fetchStatus(server, kind)?.status;
       return status !== undefined && status !== 'ok' && status !== 'pending';
@@ -764,7 +826,7 @@ export class Bridge {
     this.#upstreams.set(name, ups);
     this.#catalog.addServer(name);
     for (const up of ups) this.#events.emit('upstream:add', { server: name, upstream: up });
-    await this.#sync.refresh(name);
+    await this.#watch.begin(name);
   }
 
   /**
@@ -778,6 +840,7 @@ export class Bridge {
     this.#upstreams.delete(name);
     this.#catalog.removeServer(name);
     this.#sync.forget(name);
+    this.#watch.forget(name);
     for (const up of ups) this.#events.emit('upstream:remove', { server: name, upstream: up });
     this.#events.emit('catalog:changed', { server: name, kinds: ['tools', 'prompts', 'resources'] });
     await Promise.allSettled(ups.map((up) => this.#pool.release(up)));
@@ -823,7 +886,16 @@ export class Bridge {
       });
       const listStatus = Object.fromEntries(ALL_KINDS.map((k) => [k, lists?.[k][name] ?? { status: 'pending' as const }])) as Record<ListKind, ServerListStatus>;
       const healthy = upstreams.filter((u) => u.health !== 'unhealthy').length;
-      const state = this.#state === 'new' || this.#state === 'starting' ? 'pending' : healthy === 0 ? 'down' : healthy < upstreams.length ? 'degraded' : 'ok';
+      const state =
+        this.#state === 'new' || this.#state === 'starting'
+          ? 'pending'
+          : this.#watch.isStarting(name)
+            ? 'starting'
+            : healthy === 0
+              ? 'down'
+              : healthy < upstreams.length
+                ? 'degraded'
+                : 'ok';
       out.push({ name, state, upstreams, lists: listStatus });
     }
     for (const bad of this.#invalid.values()) {
@@ -845,6 +917,7 @@ export class Bridge {
   }
 
   async #close(): Promise<void> {
+    this.#watch?.close();
     if (this.#state === 'new') {
       this.#state = 'closed';
       return;

@@ -30,6 +30,8 @@ export interface CatalogSyncHost {
   changed(server: string, kind: 'tools' | 'prompts' | 'resources'): void;
   /** Errors nobody awaits (a namer that threw while applying a list). */
   onError(error: unknown): void;
+  /** A fetch of one kind of the server ended, listed or failed (for background re-listing). */
+  settled?(server: string): void;
 }
 
 interface Flight {
@@ -94,6 +96,7 @@ export class CatalogSync {
         } while (flight.again && this.#host.live());
       } finally {
         this.#flights.delete(key);
+        this.#host.settled?.(server);
       }
     })();
     this.#flights.set(key, flight);

@@ -30,6 +30,20 @@ export interface BridgeOptions {
   connectTimeout?: number;
   /** How long `start()` waits for the catalog, in ms (default 30_000); late servers join when ready. */
   startTimeout?: number;
+  /**
+   * `wait` (default): `start()` waits up to `startTimeout` for every server's first listing.
+   * `background` (for gateways): `start()` resolves once the plugins are booted; servers join the
+   * catalog as they come up (`server:started`, `catalog:changed`), are `starting` in `status()` until
+   * then, and a server whose listing failed is re-listed in the background with backoff
+   * (`reconnectMinMs`..`reconnectMaxMs`), so it joins when it comes up without anyone listing.
+   */
+  startMode?: 'wait' | 'background';
+  /**
+   * `startMode: 'background'`: for this long after `start()` (ms, default 5_000), list calls wait
+   * for servers still starting, so a client that lists right after connecting sees the servers that
+   * come up quickly; slower ones join later with `catalog:changed`.
+   */
+  startGraceMs?: number;
   /** Default timeout of each plugin's `setup` in ms (default 10_000). */
   setupTimeout?: number;
   /** Default pool: first reconnect pause after a failed connect, ms (default 500). */
@@ -59,6 +73,8 @@ const optionsSchema = z.object({
   requestTimeout: positiveMs.optional(),
   connectTimeout: positiveMs.optional(),
   startTimeout: positiveMs.optional(),
+  startMode: z.enum(['wait', 'background']).optional(),
+  startGraceMs: z.number().int().min(0).max(2 ** 31 - 1).optional(),
   setupTimeout: positiveMs.optional(),
   reconnectMinMs: positiveMs.optional(),
   reconnectMaxMs: positiveMs.optional(),

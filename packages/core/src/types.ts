@@ -237,6 +237,11 @@ export interface BridgeEvents {
    */
   'client:created': { server: string; upstream: Upstream; client: Client };
   'host:ready': { servers: readonly string[] };
+  /**
+   * A server's first listing settled: it is no longer `starting`. `ok: false` with the error of its
+   * first failed list when it did not come up (it is retried on use, or in the background).
+   */
+  'server:started': { server: string; ok: boolean; durationMs: number; error?: string };
   'host:close': Record<string, never>;
 }
 

@@ -9,7 +9,7 @@ import { anonymousCaller, newSessionId, ownerMismatch, ownerOf, type Owner } fro
 import { parseOptions, type HttpGatewayOptions } from './options.js';
 import { releaseRouter, routerForStartedBridge } from './router.js';
 import { createSession } from './session.js';
-import type { DownstreamSession } from './router.js';
+import type { DownstreamSession, Router } from './router.js';
 
 /** A running Streamable HTTP gateway. */
 export interface HttpGateway {
@@ -73,7 +73,11 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   const named = o.tokens === undefined ? [] : Object.entries(o.tokens).map(([name, value]) => ({ name, token: Buffer.from(value) }));
   const authRequired = token !== undefined || named.length > 0;
 
-  const router = await routerForStartedBridge(bridge, onError);
+  // Listen first (a port in use fails before any upstream is spawned; /healthz answers while they
+  // start); MCP requests wait for the bridge's start.
+  let router!: Router;
+  // Assigned right after listen(), before any request can be read.
+  let routerReady!: Promise<Router>;
   const sessions = new Map<string, HttpSession>();
 
   const endSession = async (s: HttpSession): Promise<void> => {
@@ -94,11 +98,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     if (origin !== undefined && !originCheck(origin)) return reject(res, 403, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`);
 
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, { status: 'ok' });
-    if (url.pathname === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const ready = bridge.state === 'ready';
-      const servers = ready ? bridge.status().map((s) => ({ name: s.name, state: s.state })) : [];
-      return json(res, ready ? 200 : 503, { ready, state: bridge.state, servers });
-    }
+    if (url.pathname === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) return readyz(bridge, res);
     const route = url.pathname !== path && o.routes && Object.hasOwn(o.routes, url.pathname) ? o.routes[url.pathname] : undefined;
     if (url.pathname !== path && !route) return json(res, 404, { error: `not found: ${url.pathname} (the MCP endpoint is ${path})` });
 
@@ -137,10 +137,11 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
       res.setHeader('Retry-After', '5');
       return reject(res, 503, `Service Unavailable: the gateway already has ${maxSessions} sessions`);
     }
+    const ready = await routerReady;
     const id = newSessionId();
     const owner = ownerOf(req, tokenName, token !== undefined, o.caller);
     // The session id is a bearer secret: the caller name that plugins, logs and metrics see is not it.
-    const session = createSession(router, id, o, tokenName ?? owner.caller ?? anonymousCaller());
+    const session = createSession(ready, id, o, tokenName ?? owner.caller ?? anonymousCaller());
     const s: HttpSession = { session, transport: undefined as never, lastActivity: Date.now(), busy: 0, closing: false, owner };
     s.transport = new HttpSessionTransport(id, () => {
       sessions.set(id, s);
@@ -185,10 +186,15 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
       http.off('error', reject_);
       resolve();
     });
-  }).catch((error: unknown) => {
-    releaseRouter(router);
-    throw error;
   });
+  routerReady = routerForStartedBridge(bridge, onError);
+  try {
+    router = await routerReady;
+  } catch (error) {
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    throw error;
+  }
 
   const sweep = setInterval(
     () => {
@@ -271,6 +277,17 @@ function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | 
     };
     req.on('data', onData).once('end', onEnd).once('error', reject);
   });
+}
+
+/**
+ * `/readyz`: 200 once the bridge is ready and no server is still starting; every server's state,
+ * and, while some are, `starting` with their names (a load balancer then knows what is missing).
+ */
+function readyz(bridge: Bridge, res: ServerResponse): void {
+  const servers = bridge.state === 'new' ? [] : bridge.status().map((s) => ({ name: s.name, state: s.state }));
+  const starting = servers.filter((s) => s.state === 'starting' || s.state === 'pending').map((s) => s.name);
+  const ready = bridge.state === 'ready' && starting.length === 0;
+  return json(res, ready ? 200 : 503, { ready, state: bridge.state, servers, ...(starting.length > 0 ? { starting } : {}) });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

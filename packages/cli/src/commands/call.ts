@@ -3,6 +3,7 @@ import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/
 import { printJson, type CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
+import { configProblems, whySkipped } from '../config-report.js';
 import { loadServers } from '../load.js';
 import { openBridge } from '../open-bridge.js';
 import { buildPlugins } from '../plugins.js';
@@ -45,8 +46,11 @@ export async function callCommand(ctx: CommandContext, target: string, options: 
   let bridge: Bridge | undefined;
   try {
     const loaded = await loadServers(ctx.io, ctx.options);
+    for (const problem of configProblems(loaded)) ctx.log(ctx.err.yellow(problem));
     if (server !== undefined && !loaded.servers[server]) {
-      throw new CliError(`no server named "${server}" (known: ${Object.keys(loaded.servers).join(', ') || 'none'})`, EXIT.USAGE);
+      // A configured server that was skipped says why (disabled, filtered out, a bad field), not "no server".
+      const skipped = whySkipped(loaded, server);
+      throw new CliError(skipped ?? `no server named "${server}" (known: ${Object.keys(loaded.servers).join(', ') || 'none'})`, EXIT.USAGE);
     }
     const { plugins } = options.plugins === false ? { plugins: [] } : await buildPlugins(loaded.settings.plugins, loaded.settings.file, { ...(options.plugins ? { only: options.plugins } : {}), ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}) });
     ({ bridge } = await openBridge(loaded, {
@@ -58,7 +62,9 @@ export async function callCommand(ctx: CommandContext, target: string, options: 
       signal: ctx.signal,
       onError: () => undefined,
     }));
-    if (server === undefined && !bridge.tools().some((t) => t.name === target)) {
+    // A server still starting may have the tool: the call then waits for its list within --timeout.
+    const starting = bridge.status().some((s) => s.state === 'starting');
+    if (server === undefined && !starting && !bridge.tools().some((t) => t.name === target)) {
       const names = bridge.tools().map((t) => t.name);
       const close = names.filter((n) => n.includes(target) || target.includes(n)).slice(0, 5);
       throw new CliError(`no tool named "${target}"${close.length ? ` (did you mean: ${close.join(', ')}?)` : ''}; run \`mcp-bridge list\` to see every tool`, EXIT.USAGE);

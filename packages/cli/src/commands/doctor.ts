@@ -18,8 +18,11 @@ export interface DoctorOptions {
 /** One server in `doctor --json`. */
 export interface DoctorServer {
   name: string;
-  /** `ok`: connected and listed; `failed`: did not start; `invalid`: bad entry; `skipped`: disabled or filtered out. */
-  state: 'ok' | 'failed' | 'invalid' | 'skipped';
+  /**
+   * `ok`: connected and listed; `starting`: not up within `--timeout` (neither up nor failed);
+   * `failed`: did not start; `invalid`: bad entry; `skipped`: disabled or filtered out.
+   */
+  state: 'ok' | 'starting' | 'failed' | 'invalid' | 'skipped';
   kind: string | null;
   source: ServerSource | null;
   /** Connect + initialize time of the first attempt (ms), when it was tried. */
@@ -74,20 +77,23 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     spin.text('starting servers');
     let timings;
     try {
-      ({ bridge, timings } = await openBridge(loaded, { plugins, connectTimeout: options.timeout, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
+      // No connect timeout of its own: a server slower than --timeout is reported as still starting.
+      ({ bridge, timings } = await openBridge(loaded, { plugins, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       // A plugin that rejects its options fails the start: report it, then check the servers without plugins.
       report.plugins.push({ key: 'start', status: 'failed', error: messageOf(error) });
-      ({ bridge, timings } = await openBridge(loaded, { connectTimeout: options.timeout, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
+      ({ bridge, timings } = await openBridge(loaded, { startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
     }
     const tools = bridge.tools();
     for (const s of bridge.status()) {
       const timing = timings.get(s.name);
       const failedUp = s.upstreams.find((u) => u.lastError);
       const split = failedUp?.lastError ? splitStderr(failedUp.lastError) : undefined;
-      const state: DoctorServer['state'] = s.state === 'invalid' ? 'invalid' : s.state === 'ok' || s.state === 'degraded' ? 'ok' : 'failed';
-      const error = timing?.error ?? split?.message ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ');
+      const state: DoctorServer['state'] =
+        s.state === 'invalid' ? 'invalid' : s.state === 'starting' ? 'starting' : s.state === 'ok' || s.state === 'degraded' ? 'ok' : 'failed';
+      const stillStarting = state === 'starting' ? `still starting after ${options.timeout} ms (--timeout): neither up nor failed` : undefined;
+      const error = stillStarting ?? timing?.error ?? split?.message ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ');
       const stderr = timing?.stderr ?? split?.stderr;
       report.servers.push({
         name: s.name,
@@ -166,7 +172,7 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
   line(out);
   line(out, c.bold('Servers'));
   for (const s of report.servers) {
-    const icon = s.state === 'ok' ? mark.ok : s.state === 'skipped' ? mark.off : mark.bad;
+    const icon = s.state === 'ok' ? mark.ok : s.state === 'skipped' ? mark.off : s.state === 'starting' ? mark.warn : mark.bad;
     const time = s.ms === null ? '' : c.dim(` ${s.ms} ms`);
     const what = s.state === 'ok' ? `${s.tools} tool${s.tools === 1 ? '' : 's'}` : s.state === 'skipped' ? c.dim(`skipped (${s.reason ?? ''})`) : c.red(s.state);
     line(out, `  ${icon} ${c.bold(s.name)} ${what}${time} ${c.dim(`${s.kind ?? ''} ${describeSource(s.source ?? undefined)}`.trim())}`);
@@ -178,10 +184,12 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
     }
   }
   const failed = report.servers.filter((s) => s.state === 'failed' || s.state === 'invalid').length;
+  const starting = report.servers.filter((s) => s.state === 'starting').length;
   const started = report.servers.filter((s) => s.state === 'ok').length;
   line(out);
   const problems = [
     failed > 0 ? `${failed} of ${report.servers.length} servers failed` : '',
+    starting > 0 ? `${starting} still starting after ${options.timeout} ms` : '',
     report.files.some((f) => f.status === 'invalid') ? 'invalid config files' : '',
     report.issues.length > 0 ? `${report.issues.length} config problem${report.issues.length === 1 ? '' : 's'}` : '',
     report.plugins.some((p) => p.status === 'failed') ? 'plugins failed' : '',

@@ -3,6 +3,7 @@ import { redactConfig } from '@mcp-bridge/discovery';
 import { printJson, type CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { columns, line, progress, visible } from '../io.js';
+import { configProblems } from '../config-report.js';
 import { describeSource, loadServers, type ServerSource } from '../load.js';
 import { openBridge } from '../open-bridge.js';
 
@@ -14,7 +15,7 @@ export interface ListOptions {
 /** One server in `list --json`. */
 export interface ListedServer {
   name: string;
-  /** `ok`, `degraded`, `down` (did not start), `invalid` (bad entry), `skipped` (disabled or filtered out). */
+  /** `ok`, `degraded`, `starting` (not up within `--timeout`), `down` (did not start), `invalid` (bad entry), `skipped` (disabled or filtered out). */
   state: ServerStatus['state'] | 'skipped';
   kind: string | null;
   source: ServerSource | null;
@@ -46,7 +47,9 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
   let bridge;
   try {
     const loaded = await loadServers(ctx.io, ctx.options);
-    const opened = await openBridge(loaded, { connectTimeout: options.timeout, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined });
+    for (const problem of configProblems(loaded)) ctx.log(ctx.err.yellow(problem));
+    // No connect timeout of its own: a server slower than --timeout is reported `starting`, not `ok` or `down`.
+    const opened = await openBridge(loaded, { startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined });
     bridge = opened.bridge;
     const status = bridge.status();
     const tools = bridge.tools();
@@ -77,7 +80,7 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
     spin.stop();
     if (ctx.options.json) printJson(ctx, { examples: loaded.usingExamples, servers, tools: listed } satisfies ListJson);
     else printHuman(ctx, loaded.usingExamples, servers, listed);
-    return servers.some((s) => s.state === 'down' || s.state === 'invalid') ? EXIT.FAILURE : EXIT.OK;
+    return servers.some((s) => s.state === 'down' || s.state === 'invalid' || s.state === 'starting') ? EXIT.FAILURE : EXIT.OK;
   } finally {
     spin.stop();
     await bridge?.close();
@@ -94,7 +97,7 @@ function printHuman(ctx: CommandContext, examples: boolean, servers: ListedServe
   if (examples) line(out, c.dim('No MCP config found: showing the bundled example servers (see `mcp-bridge doctor`).'));
   line(out, c.bold(`Servers (${servers.length})`));
   const stateColor = (s: ListedServer['state']): string =>
-    s === 'ok' ? c.green(s) : s === 'degraded' ? c.yellow(s) : s === 'skipped' ? c.dim(s) : c.red(s);
+    s === 'ok' ? c.green(s) : s === 'degraded' || s === 'starting' ? c.yellow(s) : s === 'skipped' ? c.dim(s) : c.red(s);
   const rows = servers.map((s) => [
     `  ${s.name}`,
     stateColor(s.state),
@@ -104,6 +107,7 @@ function printHuman(ctx: CommandContext, examples: boolean, servers: ListedServe
   ]);
   for (const row of columns(rows, visible)) line(out, row);
   for (const s of servers) if (s.error) line(out, `  ${c.red('✖')} ${s.name}: ${s.error}`);
+  for (const s of servers) if (s.state === 'starting') line(out, `  ${c.yellow('!')} ${s.name}: still starting after --timeout; its tools are not listed yet`);
   line(out);
   line(out, c.bold(`Tools (${tools.length})`));
   const toolRows = tools.map((t) => [`  ${t.name}`, c.dim(t.name === t.upstreamName ? t.server : `${t.server}/${t.upstreamName}`), oneLine(t.description ?? t.title ?? '')]);

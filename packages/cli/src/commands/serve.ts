@@ -5,12 +5,14 @@ import { defaultAllowedHosts, gatewayClientCapabilities, isLoopbackHost, serveHt
 import { printJson, type CommandContext, type LogFields } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
-import { describeSource, discoverOptions, loadServers } from '../load.js';
+import { configProblems } from '../config-report.js';
+import { discoverOptions, loadServers } from '../load.js';
 import { openBridge } from '../open-bridge.js';
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
 import { describeTracing, startTelemetry, trackGateway, tracingLoaded, tracingPlan, type Telemetry } from '../telemetry.js';
+import { logStartup } from '../serve-log.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
@@ -90,6 +92,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     const why = ctx.options.examples ? '--examples' : 'no MCP config found';
     log(`${why}: serving the bundled example servers (${Object.keys(loaded.servers).join(', ')})`);
   }
+  // Even with --quiet: a desktop user only sees this log, and a server that vanished must say why.
+  for (const problem of configProblems(loaded)) ctx.log(c.yellow(problem));
 
   const plugins: Plugin[] = [];
   let telemetry: Telemetry | undefined;
@@ -109,59 +113,58 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   let bridge: Bridge | undefined;
   let watcher: { close(): Promise<void> | void } | undefined;
   let server: { close(): Promise<void> } | undefined;
+  let stopLog: (() => void) | undefined;
+  const abort = (): void => void bridge?.close();
   try {
     spin.text(`starting ${Object.keys(loaded.servers).length} servers`);
-    const opening = openBridge(loaded, {
+    // Started by the gateway itself, in the background mode: stdio answers `initialize` at once, HTTP
+    // binds its port first; servers join the catalog as they come up.
+    ({ bridge } = await openBridge(loaded, {
       plugins,
-      signal: ctx.signal,
       // Upstreams may ask for sampling, elicitation and roots: the gateway routes them to the client whose call caused them.
       clientCapabilities: gatewayClientCapabilities(),
-      startTimeout: options.timeout,
+      // Each server's own time to start; no overall wait: the gateway serves while they start.
+      connectTimeout: options.timeout,
+      startMode: 'background',
+      deferStart: true,
       onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' }),
-    });
-    try {
-      ({ bridge } = await opening);
-    } catch (error) {
-      // Stopped while the servers were starting: the bridge closed itself; nothing to serve.
-      if (ctx.signal.aborted) return EXIT.OK;
-      throw error;
-    }
-    spin.stop();
-    logServers(ctx, bridge, loaded, log, alert);
+    }));
+    ctx.signal.addEventListener('abort', abort, { once: true });
     observe(ctx, bridge, log, alert);
-    if (ctx.signal.aborted) return EXIT.OK;
 
     const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
     const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' });
     let stdioClosed: Promise<void> | undefined;
-    if (mode === 'stdio') {
-      const s = await serveStdio(bridge, { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
-      server = s;
-      stdioClosed = s.closed;
-      trackGateway(bridge, 'pipe', () => 1);
-      log('serving over stdio');
-    } else {
-      const s = await serveHttp(bridge, {
-        port: port ?? DEFAULT_HTTP_PORT,
-        host: options.host,
-        path: options.path,
-        serverInfo,
-        onError,
-        ...(options.token ? { token: options.token } : {}),
-        // --allowed-host adds to the names a gateway on this address accepts anyway (loopback, the address itself).
-        ...(options.allowedHost.length ? { allowedHosts: [...defaultAllowedHosts(options.host), ...options.allowedHost] } : {}),
-        ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
-        // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
-        ...(metricsHandler(bridge) ? { routes: { '/metrics': metricsHandler(bridge)! } } : {}),
-      });
-      server = s;
-      trackGateway(bridge, 'tcp', () => s.sessionCount());
-      // The URL is this command's result: the one line on stdout (a JSON object with --json).
-      if (ctx.options.json) printJson(ctx, { url: s.url, port: s.port, transport: 'streamable-http' });
-      else ctx.io.stdout.write(`${s.url}\n`);
-      log(`serving over Streamable HTTP at ${c.bold(s.url)}${options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`);
-      if (options.demo) await runDemo(s.url, bridge, (text) => ctx.log(text), c, ctx.signal);
+    let url: string | undefined;
+    try {
+      if (mode === 'stdio') {
+        const s = await serveStdio(bridge, { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
+        server = s;
+        stdioClosed = s.closed;
+        trackGateway(bridge, 'pipe', () => 1);
+        log('serving over stdio');
+      } else {
+        const s = await startHttp(ctx, bridge, options, port ?? DEFAULT_HTTP_PORT, serverInfo, onError, log);
+        server = s;
+        url = s.url;
+        trackGateway(bridge, 'tcp', () => s.sessionCount());
+      }
+    } catch (error) {
+      // Stopped while the plugins were starting: the bridge was closed; nothing to serve.
+      if (ctx.signal.aborted) return EXIT.OK;
+      throw error;
+    } finally {
+      // From here on a stop closes the server first, then the bridge (below).
+      ctx.signal.removeEventListener('abort', abort);
     }
+    spin.stop();
+    stopLog = logStartup(ctx, bridge, loaded, log, alert);
+    if (options.demo && url !== undefined) {
+      // The tour lists the catalog first: let the bundled servers come up.
+      await allStarted(bridge, ctx.signal);
+      await runDemo(url, bridge, (text) => ctx.log(text), c, ctx.signal);
+    }
+    if (ctx.signal.aborted) return EXIT.OK;
 
     if (options.watch && !loaded.usingExamples) {
       const b = bridge;
@@ -188,6 +191,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     return EXIT.OK;
   } finally {
     closing = true;
+    stopLog?.();
     spin.stop();
     await watcher?.close();
     await server?.close().catch((error: unknown) => ctx.log(`closing the server failed: ${messageOf(error)}`));
@@ -195,6 +199,29 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     // After the bridge: the spans of its last calls and of closing go out too.
     await telemetry?.shutdown();
   }
+}
+
+/** Resolves when no server is starting any more (or on abort). */
+function allStarted(bridge: Bridge, signal: AbortSignal): Promise<void> {
+  const starting = (): boolean => bridge.status().some((s) => s.state === 'starting');
+  if (!starting() || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      off();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const off = bridge.on('server:started', () => {
+      if (!starting()) done();
+    });
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function serveMetrics(bridge: Bridge, req: IncomingMessage, res: ServerResponse): void {
+  const handler = metricsHandler(bridge);
+  if (handler) return handler(req, res);
+  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: /metrics (the metrics plugin is not loaded)' }));
 }
 
 /** `bridge.metrics.handler` when the metrics plugin is loaded (read loosely: the plugin is optional). */
@@ -213,21 +240,45 @@ function parsePort(raw: string): number {
 
 type Log = (text: string, fields?: LogFields) => void;
 
-function logServers(ctx: CommandContext, bridge: Bridge, loaded: Awaited<ReturnType<typeof loadServers>>, log: Log, alert: Log): void {
+/** Binds the HTTP port (before any upstream starts: a port in use fails at once), then starts the bridge. */
+async function startHttp(
+  ctx: CommandContext,
+  bridge: Bridge,
+  options: ServeOptions,
+  port: number,
+  serverInfo: { name: string; version: string },
+  onError: (error: unknown) => void,
+  log: Log,
+): Promise<{ url: string; close(): Promise<void>; sessionCount(): number }> {
   const c = ctx.err;
-  const tools = bridge.tools();
-  for (const s of bridge.status()) {
-    const n = tools.filter((t) => t.server === s.name).length;
-    const where = c.dim(describeSource(loaded.sources[s.name]));
-    if (s.state === 'ok' || s.state === 'degraded') log(`${c.green('✔')} ${s.name}: ${n} tool${n === 1 ? '' : 's'} ${where}`);
-    else {
-      const error = s.upstreams.find((u) => u.lastError)?.lastError ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? s.state;
-      alert(`${c.red('✖')} ${s.name}: ${s.state}: ${error.split('\n')[0]} ${where} ${c.dim('(the other servers are served; it is retried on use)')}`);
-    }
+  let s;
+  try {
+    s = await serveHttp(bridge, {
+      port,
+      host: options.host,
+      path: options.path,
+      serverInfo,
+      onError,
+      ...(options.token ? { token: options.token } : {}),
+      // --allowed-host adds to the names a gateway on this address accepts anyway (loopback, the address itself).
+      ...(options.allowedHost.length ? { allowedHosts: [...defaultAllowedHosts(options.host), ...options.allowedHost] } : {}),
+      ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
+      // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
+      // Looked up per request: the plugin exposes its handler when the bridge starts, after the port is bound.
+      routes: { '/metrics': (req, res) => serveMetrics(bridge, req, res) },
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') throw new CliError(`cannot listen on ${options.host}:${port}: the port is already in use (pick another with --http PORT, or 0 for a free one)`, EXIT.UNAVAILABLE);
+    if (code === 'EACCES') throw new CliError(`cannot listen on ${options.host}:${port}: permission denied (ports below 1024 need privileges)`, EXIT.UNAVAILABLE);
+    if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${options.host}:${port}: no such address on this machine (--host)`, EXIT.UNAVAILABLE);
+    throw error;
   }
-  const renamed = tools.filter((t) => t.name !== t.upstreamName);
-  const servers = bridge.servers().length;
-  log(`catalog: ${tools.length} tool${tools.length === 1 ? '' : 's'} from ${servers} server${servers === 1 ? '' : 's'}${renamed.length ? `; renamed to avoid collisions: ${renamed.map((t) => `${t.server}/${t.upstreamName} → ${t.name}`).join(', ')}` : ''}`);
+  // The URL is this command's result: the one line on stdout (a JSON object with --json).
+  if (ctx.options.json) printJson(ctx, { url: s.url, port: s.port, transport: 'streamable-http' });
+  else ctx.io.stdout.write(`${s.url}\n`);
+  log(`serving over Streamable HTTP at ${c.bold(s.url)}${options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`);
+  return s;
 }
 
 function observe(ctx: CommandContext, bridge: Bridge, log: Log, alert: Log): void {
