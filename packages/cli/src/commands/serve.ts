@@ -130,6 +130,9 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' }),
     }));
     ctx.signal.addEventListener('abort', abort, { once: true });
+    // Servers start in the background from here on (their progress is logged): the spinner would
+    // only scramble the lines that follow, the URL on stdout among them.
+    spin.stop();
     observe(ctx, bridge, log, alert);
 
     const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
@@ -157,7 +160,6 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       // From here on a stop closes the server first, then the bridge (below).
       ctx.signal.removeEventListener('abort', abort);
     }
-    spin.stop();
     stopLog = logStartup(ctx, bridge, loaded, log, alert);
     if (options.demo && url !== undefined) {
       // The tour lists the catalog first: let the bundled servers come up.
