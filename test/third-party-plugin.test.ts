@@ -29,13 +29,14 @@ await server.connect(new StdioServerTransport());
 
 /**
  * A desktop client's part, as a script in the gateway folder (using the SDK installed there): spawn
- * the installed bin over stdio, call both tools, print one JSON line with the answers and the gateway's stderr.
+ * the bin (argv[2]) with a config (argv[3]) over stdio, call both tools, print one JSON line with the
+ * answers and the gateway's stderr.
  */
 const CLIENT = `import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 const transport = new StdioClientTransport({
-  command: './node_modules/.bin/mcp-bridge',
-  args: ['serve', '--stdio', '--config', 'mcp-bridge.json'],
+  command: process.argv[2],
+  args: ['serve', '--stdio', '--config', process.argv[3]],
   env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
   stderr: 'pipe',
 });
@@ -116,6 +117,14 @@ describe('a third-party plugin, copied out of the repository, installed with npm
     return run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd, env, timeout: INSTALL_TIMEOUT_MS, shell: process.platform === 'win32' });
   }
 
+  /** Runs the desktop-like client script from `cwd` against the gateway's installed bin and `config`. */
+  async function desktopClient(cwd: string, config: string): Promise<{ quick: string; nap: string; stderr: string }> {
+    writeFileSync(join(gateway, 'client.mjs'), CLIENT);
+    const bin = join(gateway, 'node_modules/.bin/mcp-bridge');
+    const { stdout } = await run(process.execPath, [join(gateway, 'client.mjs'), bin, config], { cwd, env: userEnv(), timeout: 60_000 });
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { quick: string; nap: string; stderr: string };
+  }
+
   /** PATH and a home inside the test folder: the gateway never reads the real home's client configs. */
   const userEnv = (): Record<string, string> => ({ PATH: env.PATH ?? '/usr/bin:/bin', HOME: gateway, NO_COLOR: '1' });
 
@@ -151,13 +160,27 @@ describe('a third-party plugin, copied out of the repository, installed with npm
         plugins: ['validation', { package: 'mcp-bridge-plugin-example', options: { thresholdMs: 600, log: true } }],
       }),
     );
-    writeFileSync(join(gateway, 'client.mjs'), CLIENT);
-    const { stdout } = await run(process.execPath, ['client.mjs'], { cwd: gateway, env: userEnv(), timeout: 60_000 });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { quick: string; nap: string; stderr: string };
+    const out = await desktopClient(gateway, 'mcp-bridge.json');
     expect(out, out.stderr).toMatchObject({ quick: 'done', nap: 'rested' });
     // The plugin's own report of the slow call, and nothing for the quick one.
     expect(out.stderr).toMatch(/\[mcp-bridge-plugin-example\] slow call: naps\/nap took \d+ ms \(threshold 600 ms, ok\)/);
     expect(out.stderr).not.toContain('slow call: naps/quick');
+  }, 60_000);
+
+  it('with the config and cwd elsewhere, finds the plugin installed next to the CLI (where npm i -g and npx -p put it)', async () => {
+    ready();
+    const elsewhere = join(tmp!, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(
+      join(elsewhere, 'gw.json'),
+      JSON.stringify({
+        mcpServers: { naps: { command: process.execPath, args: [join(gateway, 'upstream.mjs')] } },
+        plugins: { 'mcp-bridge-plugin-example': { thresholdMs: 600, log: true } },
+      }),
+    );
+    const out = await desktopClient(elsewhere, 'gw.json');
+    expect(out, out.stderr).toMatchObject({ quick: 'done', nap: 'rested' });
+    expect(out.stderr).toMatch(/\[mcp-bridge-plugin-example\] slow call: naps\/nap took \d+ ms/);
   }, 60_000);
 
   it('a plugin that is not installed stops serve with exit code 2 and the npm command for this folder', async () => {
@@ -171,6 +194,8 @@ describe('a third-party plugin, copied out of the repository, installed with npm
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(2);
     expect(stderr).toContain(`${join(gateway, 'missing.json')}: plugins.mcp-bridge-plugin-absent: plugin package "mcp-bridge-plugin-absent" not found`);
+    // The third place looked in is the installed CLI's own package folder (found from its bundled dist).
+    expect(stderr).toContain(`${join(gateway, 'node_modules/mcp-bridge')} (mcp-bridge install)`);
     expect(stderr).toContain(`Install it: cd ${gateway} && npm i mcp-bridge-plugin-absent`);
     expect(stdout).toBe('');
   }, 60_000);
