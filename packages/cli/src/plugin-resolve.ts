@@ -43,7 +43,8 @@ export function cliInstallKind(cliDir: string, globalPrefix?: string): CliInstal
   if (parts.includes('_npx')) return 'npx';
   if (globalPrefix) {
     const prefix = resolve(globalPrefix);
-    if (cliDir.startsWith(join(prefix, 'lib', 'node_modules') + sep) || cliDir.startsWith(join(prefix, 'node_modules') + sep)) return 'global';
+    const under = (dir: string): boolean => cliDir.startsWith(dir + sep);
+    if (under(join(prefix, 'lib', 'node_modules')) || under(join(prefix, 'node_modules'))) return 'global';
   }
   return /[\\/]lib[\\/]node_modules[\\/]mcp-bridge$/.test(cliDir) ? 'global' : 'local';
 }
@@ -64,7 +65,8 @@ function quote(path: string): string {
 
 /** True for an entry naming a file (`./x.js`, `../x.mjs`, `/abs/x.js`, `C:\x.js`, `file:` URL) rather than a package. */
 export function isPathSpecifier(spec: string): boolean {
-  return spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..' || spec.startsWith('file:') || isAbsolute(spec) || /^[a-zA-Z]:[\\/]/.test(spec);
+  if (spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('file:')) return true;
+  return isAbsolute(spec) || /^[a-zA-Z]:[\\/]/.test(spec);
 }
 
 /** A file entry resolved against the config's folder (relative paths are relative to the config file, as in tsconfig or eslint). */
@@ -112,7 +114,8 @@ function splitSpecifier(spec: string): { name: string; subpath: string } {
 const IMPORT_CONDITIONS = new Set(['node', 'import', 'module-sync', 'default']);
 
 function esmEntry(pkgDir: string, subpath: string, exportsField: unknown): string | undefined {
-  const isSubpathMap = typeof exportsField === 'object' && exportsField !== null && !Array.isArray(exportsField) && Object.keys(exportsField).some((k) => k.startsWith('.'));
+  const isObject = typeof exportsField === 'object' && exportsField !== null && !Array.isArray(exportsField);
+  const isSubpathMap = isObject && Object.keys(exportsField).some((k) => k.startsWith('.'));
   const target = isSubpathMap ? (exportsField as Record<string, unknown>)[subpath] : subpath === '.' ? exportsField : undefined;
   const file = pickTarget(target);
   return file === undefined ? undefined : join(pkgDir, file);

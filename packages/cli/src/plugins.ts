@@ -87,7 +87,11 @@ type Wanted =
  * is skipped and reported as `not-installed`. Plugin options are validated by the plugins themselves
  * when the bridge starts.
  */
-export async function buildPlugins(section: unknown, where: string | undefined, options: BuildPluginsOptions = {}): Promise<{ plugins: Plugin[]; reports: PluginReport[] }> {
+export async function buildPlugins(
+  section: unknown,
+  where: string | undefined,
+  options: BuildPluginsOptions = {},
+): Promise<{ plugins: Plugin[]; reports: PluginReport[] }> {
   const load = options.load ?? importModule;
   const wanted = wantedPlugins(section, where, options);
   const plugins: Plugin[] = [];
@@ -163,7 +167,9 @@ function refEntry(ref: PluginRef, label: string, file: string): Wanted {
   if (ref.options !== undefined && (typeof ref.options !== 'object' || ref.options === null || Array.isArray(ref.options))) {
     throw new CliError(`${file}: ${label}.options: expected an options object`, EXIT.USAGE);
   }
-  if (ref.export !== undefined && (typeof ref.export !== 'string' || ref.export === '')) throw new CliError(`${file}: ${label}.export: expected an export name`, EXIT.USAGE);
+  if (ref.export !== undefined && (typeof ref.export !== 'string' || ref.export === '')) {
+    throw new CliError(`${file}: ${label}.export: expected an export name`, EXIT.USAGE);
+  }
   return entryFor(ref.package, label, ref.options ?? {}, ref.export, file);
 }
 
@@ -176,14 +182,16 @@ async function loadKnown(w: Extract<Wanted, { kind: 'known' }>, load: ModuleLoad
     const missing = isNotFound(error, known.package);
     // A default plugin that is absent (or broken) must not stop the gateway: report it and go on.
     if (w.from === 'default') {
-      return { report: { key: w.key, package: known.package, status: missing ? 'not-installed' : 'failed', from: w.from, ...(missing ? {} : { error: messageOf(error) }) } };
+      const status = missing ? 'not-installed' : 'failed';
+      return { report: { key: w.key, package: known.package, status, from: w.from, ...(missing ? {} : { error: messageOf(error) }) } };
     }
     if (!missing) throw new CliError(`plugin "${w.key}" (${known.package}) failed to load: ${messageOf(error)}`, EXIT.USAGE);
     throw new CliError(`plugin "${w.key}" needs ${known.package}, which is not installed (npm install ${known.package})`, EXIT.USAGE);
   }
   const factory = mod[known.factory];
   if (typeof factory !== 'function') throw new CliError(`${known.package} has no "${known.factory}" export`, EXIT.USAGE);
-  return { plugin: (factory as (o: unknown) => Plugin)(w.options), report: { key: w.key, package: known.package, status: 'loaded', from: w.from } };
+  const plugin = (factory as (o: unknown) => Plugin)(w.options);
+  return { plugin, report: { key: w.key, package: known.package, status: 'loaded', from: w.from } };
 }
 
 function unknownPlugin(key: string, where: string): CliError {

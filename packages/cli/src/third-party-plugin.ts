@@ -79,7 +79,9 @@ export async function loadThirdPartyPlugin(entry: ThirdPartyEntry, ctx: ResolveC
     throw new CliError(`${where}: the plugin factory ${factory.name}() of ${entry.spec} threw: ${messageOf(error)}`, EXIT.USAGE);
   }
   const problem = pluginProblem(plugin);
-  if (problem) throw new CliError(`${where}: ${factory.name}() of ${entry.spec} returned ${problem}, not a plugin ({ name, version, setup(api) })`, EXIT.USAGE);
+  if (problem) {
+    throw new CliError(`${where}: ${factory.name}() of ${entry.spec} returned ${problem}, not a plugin ({ name, version, setup(api) })`, EXIT.USAGE);
+  }
   return { plugin: plugin as Plugin, path };
 }
 
@@ -87,7 +89,9 @@ function resolveEntry(entry: ThirdPartyEntry, ctx: ResolveContext, where: string
   const configDir = ctx.file ? dirname(ctx.file) : ctx.cwd;
   if (isPathSpecifier(entry.spec)) {
     const path = resolvePathSpecifier(entry.spec, configDir);
-    if (!existsSync(path)) throw new CliError(`${where}: plugin file not found: ${path} (a relative path is relative to the config file's folder)`, EXIT.USAGE);
+    if (!existsSync(path)) {
+      throw new CliError(`${where}: plugin file not found: ${path} (a relative path is relative to the config file's folder)`, EXIT.USAGE);
+    }
     return path;
   }
   const dirs: SearchDir[] = [
@@ -105,17 +109,17 @@ function resolveEntry(entry: ThirdPartyEntry, ctx: ResolveContext, where: string
       throw new CliError(`${where}: cannot read package "${entry.spec}" from ${dir}: ${messageOf(error)}`, EXIT.USAGE);
     }
     if (path !== undefined) {
-      if (!existsSync(path)) throw new CliError(`${where}: package "${entry.spec}" points at ${path}, which does not exist (not built?)`, EXIT.USAGE);
+      if (!existsSync(path)) {
+        throw new CliError(`${where}: package "${entry.spec}" points at ${path}, which does not exist (not built?)`, EXIT.USAGE);
+      }
       return path;
     }
   }
   const looked = searched.map((d) => `${d.dir} (${d.label})`).join(', ');
   const pkgName = entry.spec.startsWith('@') ? entry.spec.split('/').slice(0, 2).join('/') : entry.spec.split('/')[0]!;
-  throw new CliError(
-    `${where}: plugin package "${entry.spec}" not found; looked in ${looked}. Install it: ${installHint(pkgName, ctx.install, configDir, ctx.argv)}` +
-      (ctx.builtIns.length ? ` (built-in plugins: ${ctx.builtIns.join(', ')})` : ''),
-    EXIT.USAGE,
-  );
+  const hint = installHint(pkgName, ctx.install, configDir, ctx.argv);
+  const builtIns = ctx.builtIns.length ? ` (built-in plugins: ${ctx.builtIns.join(', ')})` : '';
+  throw new CliError(`${where}: plugin package "${entry.spec}" not found; looked in ${looked}. Install it: ${hint}${builtIns}`, EXIT.USAGE);
 }
 
 type Factory = (options: Record<string, unknown>) => unknown;
@@ -123,7 +127,9 @@ type Factory = (options: Record<string, unknown>) => unknown;
 function pickFactory(mod: Record<string, unknown>, entry: ThirdPartyEntry, where: string): { name: string; fn: Factory } {
   if (entry.exportName !== undefined) {
     const fn = mod[entry.exportName] ?? namespaceOf(mod)[entry.exportName];
-    if (typeof fn !== 'function') throw new CliError(`${where}: ${entry.spec} has no exported function "${entry.exportName}" (exports: ${exportList(mod)})`, EXIT.USAGE);
+    if (typeof fn !== 'function') {
+      throw new CliError(`${where}: ${entry.spec} has no exported function "${entry.exportName}" (exports: ${exportList(mod)})`, EXIT.USAGE);
+    }
     return { name: entry.exportName, fn: fn as Factory };
   }
   if (typeof mod.default === 'function') return { name: 'default', fn: mod.default as Factory };
@@ -133,10 +139,8 @@ function pickFactory(mod: Record<string, unknown>, entry: ThirdPartyEntry, where
   const functions = Object.keys(named).filter((k) => typeof named[k] === 'function');
   if (functions.length === 1) return { name: functions[0]!, fn: named[functions[0]!] as Factory };
   const why = functions.length === 0 ? 'exports no function' : `exports several functions (${functions.join(', ')})`;
-  throw new CliError(
-    `${where}: ${entry.spec} ${why}, so no plugin factory was found; export the factory as default or "plugin", or name it: { "package": "${entry.spec}", "export": "<name>" }`,
-    EXIT.USAGE,
-  );
+  const fix = `export the factory as default or "plugin", or name it: { "package": "${entry.spec}", "export": "<name>" }`;
+  throw new CliError(`${where}: ${entry.spec} ${why}, so no plugin factory was found; ${fix}`, EXIT.USAGE);
 }
 
 function namespaceOf(mod: Record<string, unknown>): Record<string, unknown> {
