@@ -109,7 +109,7 @@ ${CONSUMER_BODY}
 `;
 
 /** A TypeScript consumer (ESM `.mts` and CJS `.cts`): the published types resolve and are not `any`. */
-const TS_CONSUMER = `import { createBridge, BridgeError, type CallContext, type Plugin } from '@mcp-bridge/core';
+const TS_CONSUMER = `import { createBridge, BridgeError, type CallContext, type CallToolResult, type Plugin } from '@mcp-bridge/core';
 import { inMemoryTestServer, stdioTestServer, type TestServerOptions } from '@mcp-bridge/testing';
 import { parseServerConfig, type Connection } from '@mcp-bridge/transports';
 import { createStdioTransport } from '@mcp-bridge/transports/stdio';
@@ -120,6 +120,8 @@ const plugin: Plugin = {
   version: '1.0.0',
   setup(api) {
     api.use({ phase: 'observe', handle: (ctx: CallContext, next) => next() });
+    // next() typed by methods, with the MCP result types core re-exports (no SDK import).
+    api.use({ phase: 'observe', methods: ['tools/call'], handle: (_ctx, next) => next().then((r: CallToolResult) => r) });
   },
 };
 export async function main(): Promise<string> {
@@ -131,6 +133,8 @@ export async function main(): Promise<string> {
   void connection;
   void parseServerConfig('x', {});
   void createStdioTransport;
+  // @ts-expect-error -- servers are typed: \`comand\` is no server config field
+  void createBridge({ servers: { typo: { comand: 'npx' } } });
   // @ts-expect-error -- proves the types are real: \`state\` is a string union, not a number (nor any)
   const wrong: number = bridge.state;
   void wrong;
