@@ -1,16 +1,13 @@
 // Packaging: `pnpm pack` the published packages, install the tarballs with npm into a project
 // outside the workspace, and use them the way users will — plain `node`, ESM and CJS, no source
 // condition, no workspace links. Runs after `pnpm build` (root `pnpm test` builds first).
-import { execFile, type ExecFileOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, isNodeOnly, packPackage, publishedEntryFiles, publishedPackageDirs, ROOT, run, staticImports, type Packed } from './support/pack.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INSTALL_TIMEOUT_MS = 240_000;
 const SCRIPT_TIMEOUT_MS = 60_000;
 
@@ -30,114 +27,6 @@ const PACKAGES: PackageUnderTest[] = [
 ];
 
 // ----------------------------------------------------------------------------------- helpers
-
-interface RunResult {
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], options: ExecFileOptions & { timeout: number }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', windowsHide: true, ...options }, (error, stdout, stderr) => {
-      if (error) {
-        const how = error.killed ? `killed after ${options.timeout} ms` : `exit code ${String(error.code)}`;
-        reject(new Error(`\`${basename(command)} ${args.join(' ')}\` failed (${how})\n--- stdout\n${String(stdout)}\n--- stderr\n${String(stderr)}`, { cause: error }));
-      } else resolve({ stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
-/** The pnpm that runs us (`npm_execpath`), else `pnpm` on PATH. */
-function pnpmCommand(): { command: string; prefix: string[] } {
-  const exec = process.env.npm_execpath;
-  if (exec && /pnpm/i.test(basename(exec)) && existsSync(exec)) {
-    return /\.[cm]?js$/.test(exec) ? { command: process.execPath, prefix: [exec] } : { command: exec, prefix: [] };
-  }
-  return { command: 'pnpm', prefix: [] };
-}
-
-/** The environment of child processes: no inherited NODE_OPTIONS (a source condition would break resolution), no pnpm script context. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'NODE_OPTIONS' || /^npm_(package|lifecycle)_/i.test(key) || /^VITEST/.test(key)) continue;
-    env[key] = value;
-  }
-  return env;
-}
-
-/** Paths of every regular file in a .tgz (gzip + ustar), read without a `tar` binary. */
-function tarEntries(file: string): { files: string[]; read: (path: string) => string | undefined } {
-  const data = gunzipSync(readFileSync(file));
-  const files = new Map<string, Buffer>();
-  let offset = 0;
-  let longName: string | undefined;
-  while (offset + 512 <= data.length) {
-    const header = data.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, length: number): string => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1) || '0';
-    const prefix = field(345, 155);
-    let name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
-    longName = undefined;
-    const body = data.subarray(offset + 512, offset + 512 + size);
-    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
-    else if (type === 'x') longName = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
-    else if (type === '0' || type === '\0') {
-      name = name.replace(/^\.\//, '');
-      files.set(name, Buffer.from(body));
-    }
-    offset += 512 + Math.ceil(size / 512) * 512;
-  }
-  return { files: [...files.keys()].sort(), read: (path) => files.get(path)?.toString('utf8') };
-}
-
-/** Every file a package.json points users at (exports, main/module/types, bin), package-relative. */
-function publishedEntryFiles(manifest: Record<string, unknown>): string[] {
-  const out = new Set<string>();
-  const visit = (value: unknown, condition: string | undefined): void => {
-    if (typeof value === 'string') {
-      // The source condition points into src/, which is deliberately not published.
-      if (condition !== '@mcp-bridge/source' && value.startsWith('./') && !value.endsWith('package.json')) out.add(posix.normalize(value));
-    } else if (value && typeof value === 'object') {
-      for (const [key, inner] of Object.entries(value)) visit(inner, key.startsWith('.') ? condition : key);
-    }
-  };
-  visit(manifest.exports, undefined);
-  for (const key of ['main', 'module', 'types']) visit(manifest[key], key);
-  visit(manifest.bin, 'bin');
-  return [...out];
-}
-
-/** Static import/require specifiers of a built file, following its relative chunks (dynamic `import()` excluded on purpose). */
-function staticImports(file: string, seen = new Set<string>()): string[] {
-  if (seen.has(file)) return [];
-  seen.add(file);
-  const code = readFileSync(file, 'utf8');
-  const specs: string[] = [];
-  const patterns = [
-    /^\s*import\s+(?:[^'"()]*?\s+from\s+)?["']([^"']+)["']/gm,
-    /^\s*export\s+[^'"()]*?\s+from\s+["']([^"']+)["']/gm,
-    /\brequire\(\s*["']([^"']+)["']\s*\)/g,
-  ];
-  for (const pattern of patterns) for (const match of code.matchAll(pattern)) specs.push(match[1]!);
-  const out: string[] = [];
-  for (const spec of specs) {
-    if (spec.startsWith('.')) out.push(...staticImports(join(dirname(file), spec), seen));
-    else out.push(spec);
-  }
-  return out;
-}
-
-const NODE_BUILTINS = new Set(builtinModules);
-/** Node-only: `node:*`, a bare builtin (tsup strips the `node:` prefix), a process spawner, or the SDK's stdio entries. */
-const isNodeOnly = (spec: string): boolean =>
-  spec.startsWith('node:') ||
-  NODE_BUILTINS.has(spec) ||
-  NODE_BUILTINS.has(spec.split('/')[0]!) ||
-  spec === 'cross-spawn' ||
-  /^@modelcontextprotocol\/sdk\/(client|server)\/stdio(\.js)?$/.test(spec);
 
 // -------------------------------------------------------------------------- consumer scripts
 
@@ -220,7 +109,7 @@ ${CONSUMER_BODY}
 `;
 
 /** A TypeScript consumer (ESM `.mts` and CJS `.cts`): the published types resolve and are not `any`. */
-const TS_CONSUMER = `import { createBridge, BridgeError, type CallContext, type Plugin } from '@mcp-bridge/core';
+const TS_CONSUMER = `import { createBridge, BridgeError, type CallContext, type CallToolResult, type Plugin } from '@mcp-bridge/core';
 import { inMemoryTestServer, stdioTestServer, type TestServerOptions } from '@mcp-bridge/testing';
 import { parseServerConfig, type Connection } from '@mcp-bridge/transports';
 import { createStdioTransport } from '@mcp-bridge/transports/stdio';
@@ -231,6 +120,8 @@ const plugin: Plugin = {
   version: '1.0.0',
   setup(api) {
     api.use({ phase: 'observe', handle: (ctx: CallContext, next) => next() });
+    // next() typed by methods, with the MCP result types core re-exports (no SDK import).
+    api.use({ phase: 'observe', methods: ['tools/call'], handle: (_ctx, next) => next().then((r: CallToolResult) => r) });
   },
 };
 export async function main(): Promise<string> {
@@ -242,6 +133,8 @@ export async function main(): Promise<string> {
   void connection;
   void parseServerConfig('x', {});
   void createStdioTransport;
+  // @ts-expect-error -- servers are typed: \`comand\` is no server config field
+  void createBridge({ servers: { typo: { comand: 'npx' } } });
   // @ts-expect-error -- proves the types are real: \`state\` is a string union, not a number (nor any)
   const wrong: number = bridge.state;
   void wrong;
@@ -287,18 +180,12 @@ describe('packaging: the packed tarballs, installed with npm outside the workspa
     mkdirSync(packs);
     mkdirSync(project);
 
-    const pnpm = pnpmCommand();
     await Promise.all(
       PACKAGES.map(async (pkg) => {
-        const dest = join(packs, pkg.name.replace(/^@/, '').replace('/', '-'));
-        mkdirSync(dest);
-        await run(pnpm.command, [...pnpm.prefix, 'pack', '--pack-destination', dest], { cwd: join(ROOT, pkg.dir), env, timeout: 60_000, shell: process.platform === 'win32' });
-        const tgz = readdirSync(dest).filter((f) => f.endsWith('.tgz'));
-        if (tgz.length !== 1) throw new Error(`pnpm pack of ${pkg.name} left ${tgz.length} tarballs in ${dest}`);
-        pkg.tarball = join(dest, tgz[0]!);
-        const tar = tarEntries(pkg.tarball);
-        pkg.files = tar.files;
-        pkg.manifest = JSON.parse(tar.read('package/package.json') ?? '{}') as Record<string, unknown>;
+        const packed = await packPackage(pkg.dir, packs, env);
+        pkg.tarball = packed.tarball;
+        pkg.files = packed.files;
+        pkg.manifest = packed.manifest;
       }),
     );
 
@@ -410,4 +297,94 @@ describe('packaging: the packed tarballs, installed with npm outside the workspa
     const tsc = join(dirname(createRequire(join(ROOT, 'package.json')).resolve('typescript/package.json')), 'bin', 'tsc');
     await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, env, timeout: SCRIPT_TIMEOUT_MS });
   }, SCRIPT_TIMEOUT_MS);
+});
+
+const REPO = 'https://github.com/mcp-bridge/mcp-bridge';
+
+/** Links in a README as npmjs.com shows it: relative ones would point into npm's site, not the repository. */
+function readmeLinks(readme: string): string[] {
+  return [...readme.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1]!);
+}
+
+describe('packaging: every published package carries its metadata, LICENSE and working links', () => {
+  let tmp: string | undefined;
+  const packed: Packed[] = [];
+  let setupError: unknown;
+  const ready = (): void => {
+    if (setupError !== undefined) throw setupError;
+  };
+
+  beforeAll(async () => {
+    try {
+      tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-metadata-'));
+      const dirs = publishedPackageDirs();
+      // A few at a time: pnpm pack is mostly process start-up, and the machine is shared.
+      for (let i = 0; i < dirs.length; i += 4) packed.push(...(await Promise.all(dirs.slice(i, i + 4).map((dir) => packPackage(dir, tmp!, cleanEnv())))));
+    } catch (error) {
+      setupError = error;
+    }
+  }, 180_000);
+
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+  });
+
+  it('finds every package of packages/ and plugins/', () => {
+    ready();
+    expect(packed.map((p) => p.name)).toEqual(expect.arrayContaining(['@mcp-bridge/core', 'mcp-bridge', '@mcp-bridge/plugin-metrics']));
+    expect(packed.length).toBeGreaterThanOrEqual(17);
+  });
+
+  it('repository (with directory), homepage, bugs, keywords and license in every manifest', () => {
+    ready();
+    for (const pkg of packed) {
+      const m = pkg.manifest;
+      expect(m.repository, pkg.name).toEqual({ type: 'git', url: `git+${REPO}.git`, directory: pkg.dir });
+      expect(m.homepage, pkg.name).toBe(`${REPO}/tree/main/${pkg.dir}#readme`);
+      expect(m.bugs, pkg.name).toEqual({ url: `${REPO}/issues` });
+      expect(m.keywords, pkg.name).toEqual(expect.arrayContaining(['mcp', 'mcp-bridge']));
+      expect(m.license, pkg.name).toBe('MIT');
+    }
+  });
+
+  it('the MIT LICENSE of the repository is in every tarball', () => {
+    ready();
+    const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^MIT License/);
+    for (const pkg of packed) {
+      expect(pkg.files, pkg.name).toContain('package/LICENSE');
+      expect(pkg.read('package/LICENSE'), pkg.name).toBe(license);
+      expect(pkg.manifest.files, pkg.name).toContain('LICENSE');
+    }
+  });
+
+  it('no source condition and no workspace range in any published manifest', () => {
+    ready();
+    for (const pkg of packed) {
+      // What resolution reads (a `dev` script may still mention the condition: scripts do not resolve anything).
+      const { exports, main, module, types, bin } = pkg.manifest;
+      const entries = JSON.stringify({ exports, main, module, types, bin });
+      expect(entries, pkg.name).not.toContain('@mcp-bridge/source');
+      expect(entries, pkg.name).not.toContain('src/');
+      expect(JSON.stringify(pkg.manifest), pkg.name).not.toContain('workspace:');
+      // The override left the entry points in place: what `exports` names is what the source manifest builds.
+      expect(publishedEntryFiles(pkg.manifest).length, pkg.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('README links work on npmjs.com: absolute links to files that exist in the repository', () => {
+    ready();
+    for (const pkg of packed) {
+      const readme = pkg.read('package/README.md');
+      expect(readme, `${pkg.name} has a README`).toBeDefined();
+      const links = readmeLinks(readme!);
+      const relative = links.filter((l) => !/^(https?:|mailto:|#)/.test(l));
+      expect(relative, `${pkg.name}: relative README links`).toEqual([]);
+      for (const link of links.filter((l) => l.startsWith(`${REPO}/`))) {
+        const path = /^https:\/\/github\.com\/mcp-bridge\/mcp-bridge\/(?:blob|tree)\/main\/([^#?]*)/.exec(link)?.[1];
+        if (path === undefined) continue; // issues, discussions ...
+        expect(existsSync(join(ROOT, decodeURIComponent(path))), `${pkg.name}: ${link} points at a missing file`).toBe(true);
+      }
+    }
+  });
 });

@@ -11,6 +11,11 @@ export const slowCallsOptionsSchema = z.strictObject({
   methods: z.array(z.string().min(1)).min(1).default(['tools/call']),
   /** How many recent slow calls `bridge.slowCalls.recent()` keeps. */
   keep: z.number().int().min(1).max(10_000).default(100),
+  /**
+   * Also write one line per slow call to stderr. For gateways (`mcp-bridge serve`), where no program
+   * listens to the events; stdout is left alone, it may be a stdio MCP connection.
+   */
+  log: z.boolean().default(false),
   /** Emit `slow-calls:summary` this often (ms); off when absent. */
   summaryEveryMs: z.number().int().min(100).optional(),
 });

@@ -55,6 +55,10 @@ export function slowCalls(options: SlowCallsOptions = {}): Plugin {
         if (recent.length > opts.keep) recent = recent.slice(-opts.keep);
         // Emitting costs one lookup without listeners; building the payload is already done here.
         api.emit('slow-calls:slow', call);
+        if (opts.log) {
+          const what = call.tool !== undefined ? `${call.server}/${call.tool}` : `${call.server} ${call.method}`;
+          console.error(`[${pkg.name}] slow call: ${what} took ${Math.round(durationMs)} ms (threshold ${opts.thresholdMs} ms, ${outcome})`);
+        }
       };
 
       api.use({

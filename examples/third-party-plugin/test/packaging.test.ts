@@ -1,23 +1,39 @@
-// The template as a user gets it: build it, `pnpm pack` it next to the packed core, install the
-// tarballs with npm into a fresh project outside the workspace, and run the plugin with plain node
-// (ESM and CJS). Core must be built first (root `pnpm test` builds everything); this test builds
-// the example itself, because "the template builds" is part of what it proves.
+// The template as a user gets it: build it, pack it next to a packed core, install the tarballs with
+// npm into a fresh project, and run the plugin with plain node (ESM and CJS) and TypeScript. Inside
+// the mcp-bridge repository core is packed from its sources (built first: root `pnpm test` builds
+// everything); in a copy of this template, from the core your project installed. This test builds
+// the template itself, because "the template builds" is part of what it proves.
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const EXAMPLE = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = join(EXAMPLE, '../..');
+const IN_REPO = existsSync(join(ROOT, 'packages/core/package.json')) && existsSync(join(ROOT, 'pnpm-workspace.yaml'));
 const INSTALL_TIMEOUT_MS = 240_000;
+const requireHere = createRequire(join(EXAMPLE, 'package.json'));
 
-const PACKED = [
-  { name: '@mcp-bridge/core', dir: join(ROOT, 'packages/core') },
-  { name: '@mcp-bridge/transports', dir: join(ROOT, 'packages/transports') },
-  { name: 'mcp-bridge-plugin-example', dir: EXAMPLE },
-];
+/** Core and what it needs, from the repository's sources or from this project's node_modules. */
+function corePackages(): { name: string; dir: string }[] {
+  if (IN_REPO) {
+    return [
+      { name: '@mcp-bridge/core', dir: join(ROOT, 'packages/core') },
+      { name: '@mcp-bridge/transports', dir: join(ROOT, 'packages/transports') },
+    ];
+  }
+  const core = dirname(requireHere.resolve('@mcp-bridge/core/package.json'));
+  const transports = dirname(createRequire(join(core, 'package.json')).resolve('@mcp-bridge/transports/package.json'));
+  return [
+    { name: '@mcp-bridge/core', dir: core },
+    { name: '@mcp-bridge/transports', dir: transports },
+  ];
+}
+
+const PACKED = [...corePackages(), { name: 'mcp-bridge-plugin-example', dir: EXAMPLE }];
 
 function run(command: string, args: string[], options: ExecFileOptions & { timeout: number }): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -28,13 +44,13 @@ function run(command: string, args: string[], options: ExecFileOptions & { timeo
   });
 }
 
-/** The pnpm running us (`npm_execpath`), else pnpm 12 through npx. */
-function pnpm(): { command: string; prefix: string[] } {
+/** In the repository, the pnpm running us (it rewrites `workspace:` ranges when packing); in a copy, plain npm. */
+function packer(): { command: string; prefix: string[] } {
   const exec = process.env.npm_execpath;
-  if (exec && /pnpm/i.test(basename(exec)) && existsSync(exec)) {
+  if (IN_REPO && exec && /pnpm/i.test(basename(exec)) && existsSync(exec)) {
     return /\.[cm]?js$/.test(exec) ? { command: process.execPath, prefix: [exec] } : { command: exec, prefix: [] };
   }
-  return { command: 'npx', prefix: ['--yes', 'pnpm@12'] };
+  return IN_REPO ? { command: 'pnpm', prefix: [] } : { command: 'npm', prefix: [] };
 }
 
 /** No inherited NODE_OPTIONS or pnpm script context: the consumer must resolve like a user's project. */
@@ -118,14 +134,14 @@ describe('the template, packed and installed with npm next to the packed core', 
 
   beforeAll(async () => {
     try {
-      const missing = ['packages/core/dist/index.js', 'packages/core/dist/index.cjs', 'packages/transports/dist/index.js'].filter((f) => !existsSync(join(ROOT, f)));
+      const missing = PACKED.slice(0, 2).flatMap((p) => ['dist/index.js', 'dist/index.cjs'].map((f) => join(p.dir, f))).filter((f) => !existsSync(f));
       if (missing.length) throw new Error(`built output is missing — run \`pnpm build\` first (root \`pnpm test\` does): ${missing.join(', ')}`);
       // The template's own build, as its `build` script runs it.
-      await run(process.execPath, [join(ROOT, 'node_modules/tsup/dist/cli-default.js')], { cwd: EXAMPLE, env, timeout: 120_000 });
+      await run('npm', ['run', 'build'], { cwd: EXAMPLE, env, timeout: 120_000 });
       tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-plugin-template-'));
       project = join(tmp, 'project');
       mkdirSync(project);
-      const { command, prefix } = pnpm();
+      const { command, prefix } = packer();
       for (const pkg of PACKED) {
         const dest = join(tmp, basename(pkg.dir));
         mkdirSync(dest);
@@ -195,6 +211,6 @@ describe('the template, packed and installed with npm next to the packed core', 
       join(project, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023'], strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['typed.mts'] }),
     );
-    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: project, env, timeout: 60_000 });
+    await run(process.execPath, [join(dirname(requireHere.resolve('typescript/package.json')), 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: project, env, timeout: 60_000 });
   }, 60_000);
 });

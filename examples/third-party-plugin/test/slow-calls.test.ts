@@ -40,6 +40,22 @@ describe('slowCalls', () => {
     expect(bridge.slowCalls.stats()).toEqual({ calls: 0, slow: 0 });
   });
 
+  it('with log: true, writes one stderr line per slow call (and none by default)', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    try {
+      const quiet = await bridgeWith({ thresholdMs: 0 }, ['ok']);
+      await quiet.bridge.callTool('lookup', { key: 'a' });
+      expect(lines).toEqual([]);
+      const loud = await bridgeWith({ thresholdMs: 0, log: true }, ['ok']);
+      await loud.bridge.callTool('lookup', { key: 'b' });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^\[mcp-bridge-plugin-example\] slow call: up\/lookup took \d+ ms \(threshold 0 ms, ok\)$/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('counts failed calls and lets their error through unchanged', async () => {
     const { bridge, slow } = await bridgeWith({ thresholdMs: 0 }, ['error']);
     const error = await bridge.callTool('lookup', { key: 'k' }).catch((e: unknown) => e);

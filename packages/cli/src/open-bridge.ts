@@ -40,7 +40,7 @@ export interface OpenBridgeOptions {
  */
 export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}): Promise<{ bridge: Bridge; timings: Map<string, ServerTiming> }> {
   const servers = options.only ? Object.fromEntries(Object.entries(loaded.servers).filter(([name]) => options.only!.includes(name))) : loaded.servers;
-  const bridgeOptions: BridgeOptions = {
+  const bridgeOptions: BridgeOptions<typeof servers> = {
     servers,
     plugins: options.plugins ?? [],
     clientInfo: { name: 'mcp-bridge-cli', version: CLI_VERSION },

@@ -70,13 +70,14 @@ describe('doctor', () => {
     }
   });
 
+  // A key that is not built in names a third-party package now: one installed nowhere is "not found".
   it('names an unknown plugin in the config file and exits 2 for commands that need it', async () => {
     const bad = tempTree();
     try {
-      const file = bad.write('project/gateway.json', { mcpServers: { alpha: stdioTestServer({ name: `p-${marker}`, tools: ['echo'] }) }, plugins: { turbo: {} } });
+      const file = bad.write('project/gateway.json', { mcpServers: { alpha: stdioTestServer({ name: `p-${marker}`, tools: ['echo'] }) }, plugins: { 'no-such-plugin-7f3a': {} } });
       const r = await runCli(bad, ['call', 'alpha/echo', '--config', file]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`${file}: plugins.turbo: unknown plugin "turbo"`);
+      expect(r.stderr).toContain(`${file}: plugins.no-such-plugin-7f3a: plugin package "no-such-plugin-7f3a" not found`);
       const missing = await runCli(bad, ['list', '--config', 'nowhere.json']);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain('config file not found');

@@ -33,10 +33,14 @@ describe('buildPlugins', () => {
     await expect(configured).rejects.toThrow('plugin "cache" needs @mcp-bridge/cache, which is not installed');
   });
 
-  it('rejects unknown keys and non-object options with the file and key', async () => {
-    await expect(buildPlugins({ turbo: {} }, 'gw.json')).rejects.toThrow('gw.json: plugins.turbo: unknown plugin "turbo"');
+  // A key that is not built in now names a third-party package (third-party-plugins.test.ts covers those);
+  // one that is nowhere installed is still an error naming the file, the key and the built-in plugins.
+  it('rejects keys found nowhere and non-object options with the file and key', async () => {
+    const unknown = buildPlugins({ 'no-such-plugin-7f3a': {} }, 'gw.json');
+    await expect(unknown).rejects.toThrow('gw.json: plugins.no-such-plugin-7f3a: plugin package "no-such-plugin-7f3a" not found');
+    await expect(unknown).rejects.toThrow('built-in plugins: validation, cache, retry');
     await expect(buildPlugins({ retry: 3 }, 'gw.json')).rejects.toThrow('gw.json: plugins.retry: expected an options object, true or false');
-    await expect(buildPlugins(['retry'], 'gw.json')).rejects.toThrow('gw.json: "plugins" must be an object');
+    await expect(buildPlugins('retry', 'gw.json')).rejects.toThrow('gw.json: "plugins" must be an object');
     await expect(buildPlugins(undefined, undefined, { only: ['nope'] })).rejects.toThrow('--plugins: unknown plugin "nope"');
   });
 });

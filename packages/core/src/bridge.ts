@@ -31,7 +31,7 @@ import { deliverProgressFirst } from './progress-order.js';
 import { RequestSignal } from './request-signal.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
 import { ServerWatch } from './server-watch.js';
-import { parseServers, validateOptions, type BridgeOptions, type InvalidServer, type ValidServer } from './config.js';
+import { parseServers, validateOptions, type BridgeOptions, type BridgeServerConfig, type InvalidServer, type ValidServer } from './config.js';
 import { createDefaultPool, defaultHealthPolicy, defaultTransport, firstHealthyBalancer } from './default-services.js';
 import {
   BridgeError,
@@ -165,7 +165,7 @@ export interface Bridge extends BridgeExtensions {}
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Bridge {
-  readonly #options: BridgeOptions;
+  readonly #options: BridgeOptions<Readonly<Record<string, unknown>>>;
   readonly #events: EventBus;
   readonly #onError: (error: unknown) => void;
   readonly #closeController = new AbortController();
@@ -190,7 +190,8 @@ export class Bridge {
   #health!: HealthPolicy;
 
   /** Use {@link createBridge}. */
-  constructor(options: BridgeOptions = {}) {
+  // Unchecked on purpose: createBridge() is the typed entry; the constructor validates at run time.
+  constructor(options: BridgeOptions<Readonly<Record<string, unknown>>> = {}) {
     validateOptions(options);
     this.#options = options;
     this.#onError = options.onError ?? ((error) => console.error(error));
@@ -969,7 +970,9 @@ export class Bridge {
  * await bridge.close();
  * ```
  */
-export function createBridge(options: BridgeOptions = {}): Bridge {
+export function createBridge<const S extends Readonly<Record<string, unknown>> = Readonly<Record<string, BridgeServerConfig>>>(
+  options: BridgeOptions<S> = {},
+): Bridge {
   return new Bridge(options);
 }
 

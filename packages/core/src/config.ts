@@ -5,14 +5,40 @@ import { ConfigError } from './errors.js';
 import type { NamingOptions } from './naming.js';
 import type { Plugin } from './types.js';
 
-/** Options of {@link createBridge}. */
-export interface BridgeOptions {
+/**
+ * One entry of `createBridge({ servers })`: a server config of `@mcp-bridge/transports` (stdio,
+ * HTTP, in-memory), optionally run as `replicas: N` copies, or a list of replica targets each merged
+ * over the entry's other fields (so the entry itself may lack `url`/`command`).
+ */
+export type BridgeServerConfig =
+  | (ServerConfig & { replicas?: number })
+  | {
+      replicas: readonly (string | Readonly<Record<string, unknown>>)[];
+      [extra: string]: unknown;
+    };
+
+// Data of unknown shape (`unknown`, or a dictionary such as JSON read from a config file) cannot be
+// checked at compile time; start() validates it and reports each bad entry in status().
+type Untyped<T> = unknown extends T ? true : string extends keyof T ? true : false;
+
+/**
+ * The `servers` map as `createBridge` checks it: an entry written as a literal must be a
+ * {@link BridgeServerConfig} (so `{ comand: 'npx' }` does not compile); an entry typed `unknown` or
+ * as a plain dictionary passes through to the runtime validation.
+ */
+export type CheckedServers<S> = { readonly [K in keyof S]: Untyped<S[K]> extends true ? S[K] : BridgeServerConfig };
+
+/**
+ * Options of {@link createBridge}. `S` is the type of `servers`, inferred by `createBridge` so each
+ * literal entry is checked against {@link BridgeServerConfig}.
+ */
+export interface BridgeOptions<S extends Readonly<Record<string, unknown>> = Readonly<Record<string, BridgeServerConfig>>> {
   /**
    * Upstream servers by name, in the `mcpServers` shape (`command`/`args`/`env`/`cwd`, or `url`/
    * `headers`, or `{ type: 'in-memory', server }`). A bad entry is reported in `bridge.status()` and
    * skipped; the others still start.
    */
-  servers?: Record<string, unknown>;
+  servers?: S & CheckedServers<S>;
   /** Plugins, in the order you want ties broken. */
   plugins?: readonly Plugin[];
   /** Naming of the merged catalog. */
@@ -109,7 +135,7 @@ export interface InvalidServer {
 }
 
 /** Validates bridge options; throws a {@link ConfigError} naming each bad field. */
-export function validateOptions(options: BridgeOptions): void {
+export function validateOptions(options: BridgeOptions<Readonly<Record<string, unknown>>>): void {
   const result = optionsSchema.safeParse(options);
   if (result.success) return;
   const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));

@@ -13,7 +13,7 @@
  */
 export { Bridge, createBridge } from './bridge.js';
 export type { CallOptions, CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
-export type { BridgeOptions } from './config.js';
+export type { BridgeOptions, BridgeServerConfig, CheckedServers } from './config.js';
 export {
   BridgeError,
   BridgeStateError,
@@ -57,6 +57,7 @@ export type {
   ListView,
   Listener,
   McpMethod,
+  MethodResults,
   Middleware,
   Namer,
   NameRequest,
@@ -68,6 +69,7 @@ export type {
   PoolFactory,
   PoolHost,
   PromptEntry,
+  ResultOf,
   ResourceEntry,
   ResourceTemplateEntry,
   ServerListStatus,
@@ -78,3 +80,25 @@ export type {
   UpstreamStatus,
 } from './types.js';
 export { CORE_VERSION } from './version.js';
+// The MCP types a plugin works with, so a plugin needs no direct import of the SDK (and no second copy of it).
+export type {
+  CallToolResult,
+  CompleteResult,
+  ContentBlock,
+  EmbeddedResource,
+  GetPromptResult,
+  ImageContent,
+  Implementation,
+  ListPromptsResult,
+  ListResourcesResult,
+  ListResourceTemplatesResult,
+  ListToolsResult,
+  Progress,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  ServerCapabilities,
+  TextContent,
+  Tool,
+} from '@modelcontextprotocol/sdk/types.js';

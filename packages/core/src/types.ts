@@ -1,5 +1,21 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Implementation, Progress, Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  CompleteResult,
+  GetPromptResult,
+  Implementation,
+  ListPromptsResult,
+  ListResourcesResult,
+  ListResourceTemplatesResult,
+  ListToolsResult,
+  Progress,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  ServerCapabilities,
+  Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Connection, ConnectOptions, ServerConfig, TransportKind } from '@mcp-bridge/transports';
 import type { Bridge } from './bridge.js';
 
@@ -151,7 +167,29 @@ export interface ServerListStatus {
  * derived context (`{ ...ctx, upstream: undefined, signal }`) to run the rest of the pipeline with
  * it, so two attempts can run at once (hedging) without sharing `upstream` or `signal`.
  */
-export type Next = (ctx?: CallContext) => Promise<unknown>;
+export type Next<R = unknown> = (ctx?: CallContext) => Promise<R>;
+
+/**
+ * The result type of each MCP method, so `next()` in a middleware limited to one method is typed
+ * (`methods: ['tools/call']` gives `next(): Promise<CallToolResult>`). Extensions may add methods
+ * by declaration merging.
+ */
+export interface MethodResults {
+  'tools/call': CallToolResult;
+  'tools/list': ListToolsResult;
+  'resources/list': ListResourcesResult;
+  'resources/templates/list': ListResourceTemplatesResult;
+  'resources/read': ReadResourceResult;
+  'prompts/list': ListPromptsResult;
+  'prompts/get': GetPromptResult;
+  'completion/complete': CompleteResult;
+}
+
+/**
+ * What `next()` resolves to for a middleware limited to methods `M`: the union of their results, or
+ * `unknown` when any of them has no known result type (or no `methods` were given).
+ */
+export type ResultOf<M> = string extends M ? unknown : M extends keyof MethodResults ? MethodResults[M] : unknown;
 
 /**
  * The single object a call carries through the pipeline.
@@ -194,8 +232,23 @@ export interface CallContext {
   readonly bridge: Bridge;
 }
 
-/** A pipeline middleware. */
-export interface Middleware {
+/**
+ * A pipeline middleware. `M` is inferred from `methods`, which types `next()`:
+ *
+ * @example
+ * ```ts
+ * api.use({
+ *   phase: 'observe',
+ *   methods: ['tools/call'],
+ *   handle: async (ctx, next) => {
+ *     const result = await next(); // CallToolResult
+ *     if (result.isError) console.warn(ctx.tool?.name, 'failed');
+ *     return result;
+ *   },
+ * });
+ * ```
+ */
+export interface Middleware<M extends McpMethod = McpMethod> {
   /** Shown in errors and traces; defaults to the plugin name. */
   name?: string;
   /** The phase it occupies. */
@@ -203,11 +256,11 @@ export interface Middleware {
   /** Within a phase: `before` entries run first, then unmarked ones, then `after`; ties keep plugin order. */
   order?: 'before' | 'after';
   /** Only these methods (default: every method). */
-  methods?: readonly McpMethod[];
+  methods?: readonly M[];
   /** Only for these tools (exposed names), or a predicate. Implies `methods: ['tools/call']`. */
   tools?: readonly string[] | ((tool: ToolEntry) => boolean);
   /** The middleware body: return without `next()` to short-circuit; call `next()` again to retry. */
-  handle(ctx: CallContext, next: Next): Promise<unknown>;
+  handle(ctx: CallContext, next: Next<ResultOf<M>>): Promise<unknown>;
 }
 
 /**
@@ -367,7 +420,7 @@ export interface PluginApi {
   /** True when someone listens: build costly payloads only then. */
   hasListeners(event: keyof BridgeEvents): boolean;
   /** Add a middleware to the pipeline. Only during setup. */
-  use(middleware: Middleware): void;
+  use<M extends McpMethod>(middleware: Middleware<M>): void;
   /**
    * Hide catalog entries per caller: `filter` runs on every entry of the `kind` list each time a list is
    * built (`bridge.listTools({ caller })` ..., the gateway's `tools/list`), and an entry is listed only

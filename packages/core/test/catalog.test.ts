@@ -95,6 +95,7 @@ describe('the merged catalog', () => {
       servers: {
         good: inMemory('good', ['ok_tool']),
         broken: { type: 'in-memory', server: () => { throw new Error('cannot build server'); } },
+        // @ts-expect-error -- a bad entry on purpose: typed servers reject it, start() must still report it
         invalid: { command: 42 },
       },
     });

@@ -21,6 +21,7 @@ describe('replicas', () => {
     const bridge = createBridge({
       servers: {
         web: { headers: { 'x-a': '1' }, replicas: ['http://127.0.0.1:1/mcp', { url: 'http://127.0.0.1:2/mcp' }] },
+        // @ts-expect-error -- a bad target on purpose: typed servers reject it, start() must still report it
         bad: { replicas: [{ url: 'ftp://x' }, 3] },
         zero: { command: 'node', replicas: 0 },
       },

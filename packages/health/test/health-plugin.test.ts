@@ -20,8 +20,8 @@ function fleet(count: number) {
   };
   const config =
     count === 1
-      ? { type: 'in-memory', server: make(0) }
-      : { type: 'in-memory', server: make(0), replicas: Array.from({ length: count }, (_, i) => ({ server: make(i) })) };
+      ? { type: 'in-memory' as const, server: make(0) }
+      : { type: 'in-memory' as const, server: make(0), replicas: Array.from({ length: count }, (_, i) => ({ server: make(i) })) };
   return {
     config,
     calls,

@@ -31,7 +31,7 @@ afterEach(async () => {
 async function setup(plugins: Plugin[]) {
   const fault = inMemoryFaultServer({ name: 'flaky', tools: TOOLS });
   const upstream = recordingUpstream(fault);
-  const bridge = createBridge({ servers: { flaky: { ...upstream.config, trusted: true } }, plugins });
+  const bridge = createBridge({ servers: { flaky: { ...upstream.config, trusted: true } as Record<string, unknown> }, plugins });
   bridges.push(bridge);
   await bridge.start();
   const toolCalls = () => upstream.received.filter((r) => r.method === 'tools/call');
