@@ -23,6 +23,11 @@ export interface StdioServerConfig {
   stderrBufferBytes?: number;
   /** Grace period for each shutdown step: stdin EOF, then SIGTERM, then SIGKILL (default 2 000 ms). */
   shutdownGraceMs?: number;
+  /**
+   * Longest message (one stdout line) read from the server, in bytes (default 10 MiB, the SDK's limit).
+   * A larger answer fails its call at once with an error naming this option.
+   */
+  maxMessageBytes?: number;
   /** Fields this package does not know (`disabled`, `tags`, `alwaysAllow` ...) are kept as they are. */
   [extra: string]: unknown;
 }
