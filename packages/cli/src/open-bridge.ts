@@ -1,4 +1,4 @@
-import { createBridge, type Bridge, type BridgeOptions, type Plugin } from '@mcp-bridge/core';
+import { createBridge, type Bridge, type BridgeEvents, type BridgeOptions, type Plugin } from '@mcp-bridge/core';
 import { messageOf, type Progress } from './io.js';
 import type { Loaded } from './load.js';
 import { CLI_VERSION } from './version.js';
@@ -12,6 +12,15 @@ export interface ServerTiming {
   error?: string;
   /** The tail of a failed stdio server's stderr, when the transport quoted it. */
   stderr?: string;
+}
+
+/** A list entry a server sent that was repaired or dropped (see core's `catalog:warning`). */
+export type ListWarning = BridgeEvents['catalog:warning'];
+
+/** One line for a list warning: `gitlab: tool "create_issue" repaired: inputSchema.type: missing, set to "object"`. */
+export function formatListWarning(w: ListWarning): string {
+  const what = w.kind === 'templates' ? 'resource template' : w.kind.replace(/s$/, '');
+  return `${w.server}: ${what} "${w.name}" ${w.action}: ${w.problem}`;
 }
 
 /** Options of {@link openBridge}. */
@@ -34,7 +43,10 @@ export interface OpenBridgeOptions {
  * connect (first attempt) and why it failed. A server that fails does not fail the start: core is
  * fail-open, and the command reports it.
  */
-export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}): Promise<{ bridge: Bridge; timings: Map<string, ServerTiming> }> {
+export async function openBridge(
+  loaded: Loaded,
+  options: OpenBridgeOptions = {},
+): Promise<{ bridge: Bridge; timings: Map<string, ServerTiming>; warnings: ListWarning[] }> {
   const servers = options.only ? Object.fromEntries(Object.entries(loaded.servers).filter(([name]) => options.only!.includes(name))) : loaded.servers;
   const bridgeOptions: BridgeOptions = {
     servers,
@@ -60,6 +72,9 @@ export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}
     timings.set(server, { ms: durationMs, ok: false, error: message, ...(stderr ? { stderr } : {}) });
     report();
   });
+  // Entries a server listed that had to be repaired or dropped: the commands show them.
+  const warnings: ListWarning[] = [];
+  bridge.on('catalog:warning', (warning) => void warnings.push(warning));
   report();
   const abort = (): void => void bridge.close();
   options.signal?.addEventListener('abort', abort, { once: true });
@@ -68,7 +83,7 @@ export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }
-  return { bridge, timings };
+  return { bridge, timings, warnings };
 }
 
 /** The transports quote a failed stdio server's stderr after a `stderr (last N chars):` line. */

@@ -6,7 +6,7 @@ import { printJson, type CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
 import { describeSource, discoverOptions, loadServers } from '../load.js';
-import { openBridge } from '../open-bridge.js';
+import { formatListWarning, openBridge, type ListWarning } from '../open-bridge.js';
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
@@ -97,8 +97,9 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       startTimeout: options.timeout,
       onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!)),
     });
+    let warnings: ListWarning[] = [];
     try {
-      ({ bridge } = await opening);
+      ({ bridge, warnings } = await opening);
     } catch (error) {
       // Stopped while the servers were starting: the bridge closed itself; nothing to serve.
       if (ctx.signal.aborted) return EXIT.OK;
@@ -106,6 +107,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     }
     spin.stop();
     logServers(ctx, bridge, loaded, log);
+    for (const w of warnings) log(c.yellow(formatListWarning(w)));
     observe(ctx, bridge, log);
     if (ctx.signal.aborted) return EXIT.OK;
 
@@ -205,6 +207,7 @@ function observe(ctx: CommandContext, bridge: Bridge, log: (t: string) => void):
   const c = ctx.err;
   bridge.on('upstream:health', ({ upstream, state, previous, reason }) => log(`${upstream.id}: ${previous} → ${state}${reason ? ` (${reason})` : ''}`));
   bridge.on('catalog:changed', ({ server, kinds }) => log(c.dim(`catalog changed: ${server} (${kinds.join(', ')})`)));
+  bridge.on('catalog:warning', (warning) => log(c.yellow(formatListWarning(warning))));
   bridge.on('connect:error', ({ upstream, error }) => log(c.yellow(`${upstream.id}: connect failed: ${messageOf(error).split('\n')[0]}`)));
   // Events that plugins declare: log them when those plugins are loaded, without a compile-time dependency.
   const on = bridge.on.bind(bridge) as (event: string, listener: (payload: Record<string, unknown>) => void) => () => void;
