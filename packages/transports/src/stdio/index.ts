@@ -6,6 +6,8 @@
  */
 import type { StdioServerConfig } from '../types.js';
 import { StdioTransport } from './stdio-transport.js';
+export { signalLiveGroups } from './live-groups.js';
+export { reaperPid } from './reaper.js';
 
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
