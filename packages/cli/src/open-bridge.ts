@@ -76,10 +76,18 @@ export async function openBridge(
   const warnings: ListWarning[] = [];
   bridge.on('catalog:warning', (warning) => void warnings.push(warning));
   report();
-  const abort = (): void => void bridge.close();
+  // Stopped before anything started: spawn nothing at all.
+  if (options.signal?.aborted) throw new Error('stopped before the servers were started', { cause: options.signal.reason });
+  let closing: Promise<void> | undefined;
+  const abort = (): void => void (closing = bridge.close());
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
     await bridge.start();
+  } catch (error) {
+    // Stopped while starting: the upstreams spawned so far must be gone before the caller returns
+    // (and the process exits), not left to an 'exit' hook that can only send SIGTERM.
+    await closing;
+    throw error;
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }

@@ -10,6 +10,7 @@ import { formatListWarning, openBridge, type ListWarning } from '../open-bridge.
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
+import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
@@ -60,6 +61,16 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   const port = options.http === undefined ? undefined : parsePort(options.http);
   if (options.demo && options.stdio) throw new CliError('--demo serves over HTTP; it cannot be used with --stdio', EXIT.USAGE);
   const mode = options.stdio ? 'stdio' : port !== undefined || options.demo ? 'http' : ctx.io.stdin.isTTY ? 'http' : 'stdio';
+  // Watched from the start: a stop (or, over stdio, the end of stdin) while upstreams start ends the run too.
+  const stop = watchServeStop(ctx.signal, ctx.stoppedBy, mode === 'stdio' ? ctx.io.stdin : undefined, ctx.log);
+  try {
+    return await runServe(ctx, options, mode, port, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio' | 'http', port: number | undefined, stop: ServeStop): Promise<ExitCode> {
   let closing = false;
   // Status lines stop once shutdown begins: upstreams going away then is expected, not news.
   const log = (text: string): void => {
@@ -91,7 +102,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     spin.text(`starting ${Object.keys(loaded.servers).length} servers`);
     const opening = openBridge(loaded, {
       plugins,
-      signal: ctx.signal,
+      signal: stop.signal,
       // Upstreams may ask for sampling, elicitation and roots: the gateway routes them to the client whose call caused them.
       clientCapabilities: gatewayClientCapabilities(),
       startTimeout: options.timeout,
@@ -102,20 +113,23 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       ({ bridge, warnings } = await opening);
     } catch (error) {
       // Stopped while the servers were starting: the bridge closed itself; nothing to serve.
-      if (ctx.signal.aborted) return EXIT.OK;
+      if (stop.signal.aborted) {
+        log(`stopping (${stop.reason() ?? 'signal'}) while starting`);
+        return EXIT.OK;
+      }
       throw error;
     }
     spin.stop();
     logServers(ctx, bridge, loaded, log);
     for (const w of warnings) log(c.yellow(formatListWarning(w)));
     observe(ctx, bridge, log);
-    if (ctx.signal.aborted) return EXIT.OK;
+    if (stop.signal.aborted) return EXIT.OK;
 
     const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
     const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]!));
     let stdioClosed: Promise<void> | undefined;
     if (mode === 'stdio') {
-      const s = await serveStdio(bridge, { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
+      const s = await serveStdio(bridge, { stdin: stop.input as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
       server = s;
       stdioClosed = s.closed;
       log('serving over stdio');
@@ -156,8 +170,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     }
 
     const stopped = new Promise<string>((resolve) => {
-      if (ctx.signal.aborted) resolve(ctx.stoppedBy() ?? 'signal');
-      ctx.signal.addEventListener('abort', () => resolve(ctx.stoppedBy() ?? 'signal'), { once: true });
+      if (stop.signal.aborted) resolve(stop.reason() ?? 'signal');
+      stop.signal.addEventListener('abort', () => resolve(stop.reason() ?? 'signal'), { once: true });
     });
     const why = await Promise.race([stopped, ...(stdioClosed ? [stdioClosed.then(() => 'stdin closed')] : [])]);
     log(`stopping (${why})`);
