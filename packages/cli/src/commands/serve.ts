@@ -10,6 +10,7 @@ import { formatListWarning, openBridge, type ListWarning } from '../open-bridge.
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
+import { withoutRecursive } from '../recursion.js';
 import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
 
@@ -158,7 +159,8 @@ async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio
       const b = bridge;
       watcher = await watchConfigs(
         discoverOptions(ctx.io, ctx.options),
-        async (change) => {
+        async (changed) => {
+          const change = withoutRecursive(changed, ctx.io.env, ctx.io.cwd);
           const what = [...change.added.map((n) => `+${n}`), ...change.removed.map((n) => `-${n}`), ...change.changed.map((n) => `~${n}`)];
           if (what.length > 0) log(`config changed: ${what.join(' ')}`);
           for (const issue of change.result.issues) log(c.yellow(`${issue.file}${issue.line ? `:${issue.line}` : ''}: ${issue.server ? `server "${issue.server}": ` : ''}${issue.field ? `${issue.field}: ` : ''}${issue.message}`));

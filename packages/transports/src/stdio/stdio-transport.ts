@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import spawn from 'cross-spawn';
-import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { childEnvironment } from './child-env.js';
 import { LineReader, looksLikeResponse, responseIdOf, type OversizeLine } from './line-reader.js';
 import { trackGroup, untrackGroup } from './live-groups.js';
 import { reapGroup, signalGroup, SUPPORTS_PROCESS_GROUPS } from './process-group.js';
@@ -158,7 +158,7 @@ export class StdioTransport implements Transport {
       let child: ChildProcess;
       try {
         child = spawn(command, args, {
-          env: { ...getDefaultEnvironment(), ...env },
+          env: childEnvironment(env),
           ...(cwd === undefined ? {} : { cwd }),
           // stderr piped, never inherited: the host's own stderr may be a protocol channel, and an unread pipe would block the child.
           stdio: ['pipe', 'pipe', 'pipe'],
