@@ -34,6 +34,11 @@ export interface OpenBridgeOptions {
   startTimeout?: number;
   onError?: (error: unknown) => void;
   progress?: Progress;
+  /**
+   * Problems an upstream's transport reports without failing anything by itself: an answer over
+   * `maxMessageBytes`, a server that closed its stdout, stdout lines that are not JSON-RPC.
+   */
+  onTransportError?: (server: string, error: Error) => void;
   /** Closes the bridge when aborted (Ctrl-C during a long start); `start()` then rejects. */
   signal?: AbortSignal;
 }
@@ -72,6 +77,8 @@ export async function openBridge(
     timings.set(server, { ms: durationMs, ok: false, error: message, ...(stderr ? { stderr } : {}) });
     report();
   });
+  const onTransportError = options.onTransportError;
+  if (onTransportError) bridge.on('client:created', ({ server, client }) => void (client.onerror = (error) => onTransportError(server, error)));
   // Entries a server listed that had to be repaired or dropped: the commands show them.
   const warnings: ListWarning[] = [];
   bridge.on('catalog:warning', (warning) => void warnings.push(warning));

@@ -108,6 +108,7 @@ async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio
       clientCapabilities: gatewayClientCapabilities(),
       startTimeout: options.timeout,
       onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!)),
+      onTransportError: transportErrorLog(log, c),
     });
     let warnings: ListWarning[] = [];
     try {
@@ -186,6 +187,23 @@ async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio
     await server?.close().catch((error: unknown) => ctx.log(`closing the server failed: ${messageOf(error)}`));
     await bridge?.close();
   }
+}
+
+/**
+ * Logs what upstream transports report (an answer over `maxMessageBytes`, a server that closed its
+ * stdout ...). Stray stdout lines of a server that logs to stdout are logged once per server, not per line.
+ */
+function transportErrorLog(log: (t: string) => void, c: CommandContext['err']): (server: string, error: Error) => void {
+  const noisy = new Set<string>();
+  return (server, error) => {
+    if (/skipped a stdout line that is not JSON-RPC/.test(error.message)) {
+      if (noisy.has(server)) return;
+      noisy.add(server);
+      log(c.yellow(`${error.message.split('\n')[0]} (further such lines of "${server}" are not logged)`));
+      return;
+    }
+    log(c.yellow(error.message.split('\n')[0]!));
+  };
 }
 
 /** `bridge.metrics.handler` when the metrics plugin is loaded (read loosely: the plugin is optional). */
