@@ -130,7 +130,8 @@ export function skipRecursive(discovery: DiscoveryResult, env: Record<string, st
 
 /** The same change without the entries {@link skipRecursive} leaves out (an entry that became one is removed). */
 export function withoutRecursive(change: DiscoveryChange, env: Record<string, string | undefined>, cwd: string): DiscoveryChange {
-  const skipped = new Set(skipRecursive({ ...change.result, servers: [...change.result.servers], skipped: [] }, env, cwd).map((r) => r.name));
+  const copy = { ...change.result, servers: [...change.result.servers], skipped: [] };
+  const skipped = new Set(skipRecursive(copy, env, cwd).map((r) => r.name));
   if (skipped.size === 0) return change;
   return {
     ...change,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';

@@ -259,7 +259,11 @@ export class StdioTransport implements Transport {
       this.onmessage?.({
         jsonrpc: '2.0',
         id,
-        error: { code: ErrorCode.InternalError, message: `${this.#label}: answer dropped: ${what}`, data: { bytes: line.bytes, maxMessageBytes: this.#maxMessageBytes } },
+        error: {
+          code: ErrorCode.InternalError,
+          message: `${this.#label}: answer dropped: ${what}`,
+          data: { bytes: line.bytes, maxMessageBytes: this.#maxMessageBytes },
+        },
       });
     } else if (looksLikeResponse(line)) {
       this.#lostStdout('sent an answer too large to read whose request cannot be told');
