@@ -108,6 +108,11 @@ export interface Connection {
   /** Last bytes the child wrote to stderr (stdio only); stderr is always drained into a bounded ring. */
   stderrTail?(): string;
   /**
+   * Why the connection ended by itself, when the transport knows better than "the process exited"
+   * (stdio: `process 123 closed its stdout but kept running`); undefined otherwise.
+   */
+  endReason?(): string | undefined;
+  /**
    * Resolves when the connection is gone: closed by us, the process exited, or (Streamable HTTP)
    * the server dropped the session. Never rejects.
    */

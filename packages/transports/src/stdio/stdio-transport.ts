@@ -117,7 +117,7 @@ export class StdioTransport implements Transport {
   #closing: Promise<void> | undefined;
   #closeNotified = false;
   /** Set when the connection ended on stdout (EOF, unreadable answer) while the child still ran. */
-  #stdoutLost = false;
+  #stdoutLost: string | undefined;
 
   /** Creates the transport; nothing is spawned until `start()` (which `Client.connect` calls). */
   constructor(options: StdioTransportOptions) {
@@ -137,6 +137,11 @@ export class StdioTransport implements Transport {
   /** How the child ended, once it has. */
   get exit(): StdioExit | undefined {
     return this.#exit;
+  }
+
+  /** Why the connection ended while the child still ran (`process 123 closed its stdout but is still running`), if it did. */
+  get lostReason(): string | undefined {
+    return this.#stdoutLost;
   }
 
   /** The last bytes (at most `stderrBufferBytes`) the child wrote to stderr, as text. */
@@ -281,14 +286,14 @@ export class StdioTransport implements Transport {
   /** The connection is over though the child runs: report it, fail what waits (onclose), and end the child. */
   #lostStdout(why: string): void {
     this.#report(new Error(`${this.#label} ${why}; ending it`));
-    this.#stdoutLost = true;
+    this.#stdoutLost = `process ${this.#child?.pid ?? '?'} ${why}`;
     this.#notifyClose();
     void this.close();
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#exit) return;
-    this.#exit = { code, signal, requested: this.#closing !== undefined && !this.#stdoutLost };
+    this.#exit = { code, signal, requested: this.#closing !== undefined && this.#stdoutLost === undefined };
     this.#exited.resolve();
     this.#finished = this.#finish();
   }
