@@ -5,6 +5,7 @@ const REASONS: Record<SkippedServer['reason'], string> = {
   disabled: 'it is disabled in its config',
   'tag-filter': 'its tags do not match --tag',
   invalid: 'its entry is invalid',
+  recursive: 'it runs mcp-bridge itself (a gateway in front of itself would start gateways without end)',
 };
 
 /**

@@ -6,6 +6,7 @@ import { DEMO_FLAKY_SLOW_CALLS } from './demo.js';
 import { EXAMPLE_PLUGIN_OPTIONS, exampleServers } from './example-servers.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { messageOf, type CliIo } from './io.js';
+import { skipRecursive } from './recursion.js';
 
 /** Options every command shares (the global flags). */
 export interface GlobalOptions {
@@ -60,6 +61,8 @@ export async function loadServers(io: CliIo, options: GlobalOptions, tolerant = 
   const nothingFound = discovery.servers.length === 0 && discovery.skipped.length === 0 && !discovery.files.some((f) => f.status === 'invalid');
   if (nothingFound && !options.config && options.examples !== false) return examples(discovery);
 
+  // A config that lists mcp-bridge itself must not start gateways recursively: say so, serve the rest.
+  for (const { name, why } of skipRecursive(discovery, io.env, io.cwd)) io.stderr.write(`[mcp-bridge] skipped server "${name}": ${why}\n`);
   const servers = bridgeServers(discovery) as Record<string, Record<string, unknown>>;
   const sources: Record<string, ServerSource> = {};
   for (const s of discovery.servers) sources[s.name] = s.source;

@@ -1,4 +1,4 @@
-import { createBridge, type Bridge, type BridgeOptions, type Plugin } from '@mcp-bridge/core';
+import { createBridge, type Bridge, type BridgeEvents, type BridgeOptions, type Plugin } from '@mcp-bridge/core';
 import { messageOf, type Progress } from './io.js';
 import type { Loaded } from './load.js';
 import { CLI_VERSION } from './version.js';
@@ -12,6 +12,15 @@ export interface ServerTiming {
   error?: string;
   /** The tail of a failed stdio server's stderr, when the transport quoted it. */
   stderr?: string;
+}
+
+/** A list entry a server sent that was repaired or dropped (see core's `catalog:warning`). */
+export type ListWarning = BridgeEvents['catalog:warning'];
+
+/** One line for a list warning: `gitlab: tool "create_issue" repaired: inputSchema.type: missing, set to "object"`. */
+export function formatListWarning(w: ListWarning): string {
+  const what = w.kind === 'templates' ? 'resource template' : w.kind.replace(/s$/, '');
+  return `${w.server}: ${what} "${w.name}" ${w.action}: ${w.problem}`;
 }
 
 /** Options of {@link openBridge}. */
@@ -29,6 +38,11 @@ export interface OpenBridgeOptions {
   deferStart?: boolean;
   onError?: (error: unknown) => void;
   progress?: Progress;
+  /**
+   * Problems an upstream's transport reports without failing anything by itself: an answer over
+   * `maxMessageBytes`, a server that closed its stdout, stdout lines that are not JSON-RPC.
+   */
+  onTransportError?: (server: string, error: Error) => void;
   /** Closes the bridge when aborted (Ctrl-C during a long start); `start()` then rejects. */
   signal?: AbortSignal;
 }
@@ -38,7 +52,10 @@ export interface OpenBridgeOptions {
  * connect (first attempt) and why it failed. A server that fails does not fail the start: core is
  * fail-open, and the command reports it.
  */
-export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}): Promise<{ bridge: Bridge; timings: Map<string, ServerTiming> }> {
+export async function openBridge(
+  loaded: Loaded,
+  options: OpenBridgeOptions = {},
+): Promise<{ bridge: Bridge; timings: Map<string, ServerTiming>; warnings: ListWarning[] }> {
   const servers = options.only ? Object.fromEntries(Object.entries(loaded.servers).filter(([name]) => options.only!.includes(name))) : loaded.servers;
   const bridgeOptions: BridgeOptions<typeof servers> = {
     servers,
@@ -65,16 +82,29 @@ export async function openBridge(loaded: Loaded, options: OpenBridgeOptions = {}
     timings.set(server, { ms: durationMs, ok: false, error: message, ...(stderr ? { stderr } : {}) });
     report();
   });
+  const onTransportError = options.onTransportError;
+  if (onTransportError) bridge.on('client:created', ({ server, client }) => void (client.onerror = (error) => onTransportError(server, error)));
+  // Entries a server listed that had to be repaired or dropped: the commands show them.
+  const warnings: ListWarning[] = [];
+  bridge.on('catalog:warning', (warning) => void warnings.push(warning));
   report();
-  if (options.deferStart) return { bridge, timings };
-  const abort = (): void => void bridge.close();
+  // Stopped before anything started: spawn nothing at all.
+  if (options.signal?.aborted) throw new Error('stopped before the servers were started', { cause: options.signal.reason });
+  if (options.deferStart) return { bridge, timings, warnings };
+  let closing: Promise<void> | undefined;
+  const abort = (): void => void (closing = bridge.close());
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
     await bridge.start();
+  } catch (error) {
+    // Stopped while starting: the upstreams spawned so far must be gone before the caller returns
+    // (and the process exits), not left to an 'exit' hook that can only send SIGTERM.
+    await closing;
+    throw error;
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }
-  return { bridge, timings };
+  return { bridge, timings, warnings };
 }
 
 /** The transports quote a failed stdio server's stderr after a `stderr (last N chars):` line. */

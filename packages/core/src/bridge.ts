@@ -5,10 +5,6 @@ import {
   EmptyResultSchema,
   ErrorCode,
   GetPromptResultSchema,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ListToolsResultSchema,
   McpError,
   ReadResourceResultSchema,
   ResultSchema,
@@ -27,6 +23,7 @@ import type { Connection } from '@mcp-bridge/transports';
 import { bootPlugins, type RegisteredListFilter } from './boot.js';
 import { MAX_TIMER_MS } from './call-wait.js';
 import { Catalog, type ListKind, type ResourceTarget } from './catalog.js';
+import { LENIENT_LIST_SCHEMAS } from './list-items.js';
 import { deliverProgressFirst } from './progress-order.js';
 import { RequestSignal } from './request-signal.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
@@ -123,11 +120,9 @@ type BridgeState = 'new' | 'starting' | 'ready' | 'closing' | 'closed' | 'failed
 
 const RESULT_SCHEMAS: Record<string, typeof ResultSchema> = {
   'tools/call': CallToolResultSchema as unknown as typeof ResultSchema,
-  'tools/list': ListToolsResultSchema as unknown as typeof ResultSchema,
-  'resources/list': ListResourcesResultSchema as unknown as typeof ResultSchema,
-  'resources/templates/list': ListResourceTemplatesResultSchema as unknown as typeof ResultSchema,
+  // Lists are checked entry by entry in the catalog sync: one bad definition must not cost a server its whole list.
+  ...LENIENT_LIST_SCHEMAS,
   'resources/read': ReadResourceResultSchema as unknown as typeof ResultSchema,
-  'prompts/list': ListPromptsResultSchema as unknown as typeof ResultSchema,
   'prompts/get': GetPromptResultSchema as unknown as typeof ResultSchema,
   'completion/complete': CompleteResultSchema as unknown as typeof ResultSchema,
   ping: EmptyResultSchema as unknown as typeof ResultSchema,
@@ -299,6 +294,7 @@ export class Bridge {
       changed: (server, kind) => {
         if (this.#state === 'ready') this.#events.emit('catalog:changed', { server, kinds: [kind] });
       },
+      warn: (server, warning) => this.#events.emit('catalog:warning', { server, ...warning }),
       onError: (error) => this.#onError(error),
       settled: (server) => this.#watch.settled(server),
     });

@@ -2,6 +2,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Prompt } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog, ListKind } from './catalog.js';
 import { BridgeError } from './errors.js';
+import { checkListItems, type ListItemWarning } from './list-items.js';
 import type { McpMethod, ServerListStatus, Upstream } from './types.js';
 
 /** Every kind of list a server contributes. */
@@ -28,6 +29,8 @@ export interface CatalogSyncHost {
   live(): boolean;
   /** One server's list of one kind changed. */
   changed(server: string, kind: 'tools' | 'prompts' | 'resources'): void;
+  /** An entry of a server's list was repaired or dropped. */
+  warn(server: string, warning: ListItemWarning): void;
   /** Errors nobody awaits (a namer that threw while applying a list). */
   onError(error: unknown): void;
   /** A fetch of one kind of the server ended, listed or failed (for background re-listing). */
@@ -146,9 +149,11 @@ export class CatalogSync {
     if (current()) this.#apply(server, kind, items);
   }
 
-  #apply(server: string, kind: ListKind, items: unknown[]): void {
+  #apply(server: string, kind: ListKind, raw: unknown[]): void {
     const key = `${server}\u0000${kind}`;
-    const fingerprint = JSON.stringify(items);
+    // The fingerprint is of what the server sent, so warnings are reported once per change, not per refresh.
+    const fingerprint = JSON.stringify(raw);
+    const { items, warnings } = checkListItems(kind, raw);
     // A server that never listed contributed nothing: an empty first list is no change.
     const before = this.#fingerprints.get(key) ?? '[]';
     try {
@@ -160,7 +165,9 @@ export class CatalogSync {
       return;
     }
     this.#fingerprints.set(key, fingerprint);
-    if (before !== fingerprint) this.#host.changed(server, kind === 'templates' ? 'resources' : kind);
+    if (before === fingerprint) return;
+    for (const warning of warnings) this.#host.warn(server, warning);
+    this.#host.changed(server, kind === 'templates' ? 'resources' : kind);
   }
 }
 

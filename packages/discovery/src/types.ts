@@ -105,7 +105,8 @@ export interface ConfigFileReport {
 /** A server entry that was found but will not be started. */
 export interface SkippedServer {
   name: string;
-  reason: 'disabled' | 'tag-filter' | 'invalid';
+  /** `recursive`: left out by the mcp-bridge CLI because the entry would start the gateway itself again. */
+  reason: 'disabled' | 'tag-filter' | 'invalid' | 'recursive';
   source: Provenance;
 }
 

@@ -335,7 +335,8 @@ export function createSessionPool(host: PoolHost, options: ResolvedPoolOptions, 
   };
 
   const deathError = (g: Group, s: Session, when = '', cause?: unknown): UpstreamUnavailableError => {
-    const what = s.conn?.pid !== undefined ? `: process ${s.conn.pid} exited` : ' closed its connection';
+    const lost = s.conn?.endReason?.();
+    const what = lost ? `: ${lost}` : s.conn?.pid !== undefined ? `: process ${s.conn.pid} exited` : ' closed its connection';
     const tail = s.conn?.stderrTail?.().trim();
     return new UpstreamUnavailableError(`${g.label}${what}${when}${tail ? `; stderr: ${tail.slice(-STDERR_IN_ERROR_CHARS)}` : ''}`, {
       plugin: PLUGIN,

@@ -66,7 +66,8 @@ describe('process hygiene', () => {
     }
     const seconds = (Date.now() - started) / 1000;
     console.log(`${CYCLES} cycles in ${seconds.toFixed(1)} s (concurrency ${CONCURRENCY}, peak ${peak} children)`);
-    expect(peak).toBeLessThanOrEqual(CONCURRENCY);
+    // One server per concurrent cycle, plus the transports' reaper (one /bin/sh while any stdio child runs).
+    expect(peak).toBeLessThanOrEqual(CONCURRENCY + 1);
     expect(processesWith(marker)).toEqual([]);
     expect(childProcessesOf().length).toBe(childrenBefore);
     expect(process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length).toBe(handlesBefore);

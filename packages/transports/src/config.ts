@@ -77,6 +77,8 @@ export const stdioServerConfigSchema = z.looseObject({
   cwd: nonEmptyString.optional(),
   stderrBufferBytes: nonNegativeInt.optional(),
   shutdownGraceMs: nonNegativeInt.optional(),
+  // At least 1 KiB: below that not even an initialize answer fits.
+  maxMessageBytes: nonNegativeInt.min(1024, { error: 'must be at least 1024 (bytes)' }).optional(),
 });
 
 /**

@@ -118,6 +118,7 @@ interface ConnectionParts extends Established {
   afterClose?: () => Promise<void>;
   pid?: number;
   stderrTail?: () => string;
+  endReason?: () => string | undefined;
 }
 
 function makeConnection(parts: ConnectionParts): Connection {
@@ -138,6 +139,7 @@ function makeConnection(parts: ConnectionParts): Connection {
     client: parts.client,
     ...(parts.pid === undefined ? {} : { pid: parts.pid }),
     ...(parts.stderrTail === undefined ? {} : { stderrTail: parts.stderrTail }),
+    ...(parts.endReason === undefined ? {} : { endReason: parts.endReason }),
     closed,
     close,
   };
@@ -163,6 +165,7 @@ async function connectStdio(
       kind: 'stdio',
       ...(transport.pid === undefined ? {} : { pid: transport.pid }),
       stderrTail: () => transport.stderrTail(),
+      endReason: () => transport.lostReason,
     });
   } catch (error) {
     await transport.close();

@@ -23,6 +23,11 @@ export interface StdioServerConfig {
   stderrBufferBytes?: number;
   /** Grace period for each shutdown step: stdin EOF, then SIGTERM, then SIGKILL (default 2 000 ms). */
   shutdownGraceMs?: number;
+  /**
+   * Longest message (one stdout line) read from the server, in bytes (default 10 MiB, the SDK's limit).
+   * A larger answer fails its call at once with an error naming this option.
+   */
+  maxMessageBytes?: number;
   /** Fields this package does not know (`disabled`, `tags`, `alwaysAllow` ...) are kept as they are. */
   [extra: string]: unknown;
 }
@@ -102,6 +107,11 @@ export interface Connection {
   readonly pid?: number;
   /** Last bytes the child wrote to stderr (stdio only); stderr is always drained into a bounded ring. */
   stderrTail?(): string;
+  /**
+   * Why the connection ended by itself, when the transport knows better than "the process exited"
+   * (stdio: `process 123 closed its stdout but kept running`); undefined otherwise.
+   */
+  endReason?(): string | undefined;
   /**
    * Resolves when the connection is gone: closed by us, the process exited, or (Streamable HTTP)
    * the server dropped the session. Never rejects.

@@ -5,6 +5,7 @@ import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { line, messageOf, progress } from '../io.js';
 import { describeSource, loadServers, type ServerSource } from '../load.js';
 import { openBridge, splitStderr } from '../open-bridge.js';
+import { warningsOf } from './list.js';
 import { buildPlugins, type PluginReport } from '../plugins.js';
 import { doctorTracing, type DoctorTracing } from '../telemetry.js';
 
@@ -32,6 +33,8 @@ export interface DoctorServer {
   /** Tail of a failed stdio server's stderr. */
   stderr?: string;
   reason?: string;
+  /** List entries the server sent that were repaired or dropped, one line each. */
+  warnings?: string[];
 }
 
 /** `doctor --json` output. */
@@ -76,14 +79,15 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     }
     spin.text('starting servers');
     let timings;
+    let warnings;
     try {
       // No connect timeout of its own: a server slower than --timeout is reported as still starting.
-      ({ bridge, timings } = await openBridge(loaded, { plugins, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
+      ({ bridge, timings, warnings } = await openBridge(loaded, { plugins, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       // A plugin that rejects its options fails the start: report it, then check the servers without plugins.
       report.plugins.push({ key: 'start', status: 'failed', error: messageOf(error) });
-      ({ bridge, timings } = await openBridge(loaded, { startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
+      ({ bridge, timings, warnings } = await openBridge(loaded, { startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
     }
     const tools = bridge.tools();
     for (const s of bridge.status()) {
@@ -104,6 +108,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
         tools: tools.filter((t) => t.server === s.name).length,
         ...(state !== 'ok' && error ? { error } : {}),
         ...(state !== 'ok' && stderr ? { stderr } : {}),
+        ...warningsOf(warnings, s.name),
       });
     }
     for (const skipped of loaded.usingExamples ? [] : (loaded.discovery?.skipped ?? [])) {
@@ -177,6 +182,7 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
     const what = s.state === 'ok' ? `${s.tools} tool${s.tools === 1 ? '' : 's'}` : s.state === 'skipped' ? c.dim(`skipped (${s.reason ?? ''})`) : c.red(s.state);
     line(out, `  ${icon} ${c.bold(s.name)} ${what}${time} ${c.dim(`${s.kind ?? ''} ${describeSource(s.source ?? undefined)}`.trim())}`);
     if (s.error) for (const l of s.error.split('\n')) line(out, `      ${c.red(l)}`);
+    for (const w of s.warnings ?? []) line(out, `      ${c.yellow(`⚠ ${w}`)}`);
     if (s.stderr) {
       const tail = s.stderr.trimEnd().split('\n').slice(-options.stderrLines);
       line(out, `      ${c.dim(`stderr (last ${tail.length} line${tail.length === 1 ? '' : 's'}):`)}`);

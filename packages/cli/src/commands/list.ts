@@ -5,7 +5,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { columns, line, progress, visible } from '../io.js';
 import { configProblems } from '../config-report.js';
 import { describeSource, loadServers, type ServerSource } from '../load.js';
-import { openBridge } from '../open-bridge.js';
+import { formatListWarning, openBridge, type ListWarning } from '../open-bridge.js';
 
 /** Options of `list`. */
 export interface ListOptions {
@@ -23,6 +23,8 @@ export interface ListedServer {
   config: Record<string, unknown> | null;
   error?: string;
   reason?: string;
+  /** List entries the server sent that were repaired or dropped, one line each. */
+  warnings?: string[];
 }
 
 /** One tool in `list --json`. */
@@ -64,6 +66,7 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
         tools: tools.filter((t) => t.server === s.name).length,
         config: config && !loaded.usingExamples ? (redactConfig(config) as Record<string, unknown>) : null,
         ...(error && s.state !== 'ok' ? { error: error.split('\n')[0]! } : {}),
+        ...warningsOf(opened.warnings, s.name),
       };
     });
     for (const skipped of loaded.discovery && !loaded.usingExamples ? loaded.discovery.skipped : []) {
@@ -87,6 +90,12 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
   }
 }
 
+/** `{ warnings }` of one server when it has any (`list` and `doctor`). */
+export function warningsOf(warnings: readonly ListWarning[], server: string): { warnings?: string[] } {
+  const mine = warnings.filter((w) => w.server === server).map(formatListWarning);
+  return mine.length ? { warnings: mine } : {};
+}
+
 function invalidSource(loaded: Awaited<ReturnType<typeof loadServers>>, name: string): ServerSource | null {
   return loaded.discovery?.skipped.find((s) => s.name === name)?.source ?? null;
 }
@@ -108,6 +117,7 @@ function printHuman(ctx: CommandContext, examples: boolean, servers: ListedServe
   for (const row of columns(rows, visible)) line(out, row);
   for (const s of servers) if (s.error) line(out, `  ${c.red('✖')} ${s.name}: ${s.error}`);
   for (const s of servers) if (s.state === 'starting') line(out, `  ${c.yellow('!')} ${s.name}: still starting after --timeout; its tools are not listed yet`);
+  for (const s of servers) for (const w of s.warnings ?? []) line(out, `  ${c.yellow('⚠')} ${w}`);
   line(out);
   line(out, c.bold(`Tools (${tools.length})`));
   const toolRows = tools.map((t) => [`  ${t.name}`, c.dim(t.name === t.upstreamName ? t.server : `${t.server}/${t.upstreamName}`), oneLine(t.description ?? t.title ?? '')]);

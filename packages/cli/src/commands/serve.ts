@@ -7,12 +7,14 @@ import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
 import { configProblems } from '../config-report.js';
 import { discoverOptions, loadServers } from '../load.js';
-import { openBridge } from '../open-bridge.js';
+import { formatListWarning, openBridge } from '../open-bridge.js';
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
 import { describeTracing, startTelemetry, trackGateway, tracingLoaded, tracingPlan, type Telemetry } from '../telemetry.js';
 import { logStartup } from '../serve-log.js';
+import { withoutRecursive } from '../recursion.js';
+import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
 
 /** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
@@ -75,6 +77,16 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     // Said on every start, -q or not: this is the one line an operator must not miss.
     ctx.log(ctx.err.yellow(`warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`), { level: 'warn' });
   }
+  // Watched from the start: a stop (or, over stdio, the end of stdin) while upstreams start ends the run too.
+  const stop = watchServeStop(ctx.signal, ctx.stoppedBy, mode === 'stdio' ? ctx.io.stdin : undefined, ctx.log);
+  try {
+    return await runServe(ctx, options, mode, port, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio' | 'http', port: number | undefined, stop: ServeStop): Promise<ExitCode> {
   let closing = false;
   // Status lines stop once shutdown begins: upstreams going away then is expected, not news.
   const log = (text: string, fields?: LogFields): void => {
@@ -121,6 +133,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     // binds its port first; servers join the catalog as they come up.
     ({ bridge } = await openBridge(loaded, {
       plugins,
+      signal: stop.signal,
+      onTransportError: transportErrorLog(log, c),
       // Upstreams may ask for sampling, elicitation and roots: the gateway routes them to the client whose call caused them.
       clientCapabilities: gatewayClientCapabilities(),
       // Each server's own time to start; no overall wait: the gateway serves while they start.
@@ -129,11 +143,13 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       deferStart: true,
       onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' }),
     }));
-    ctx.signal.addEventListener('abort', abort, { once: true });
+    stop.signal.addEventListener('abort', abort, { once: true });
     // Servers start in the background from here on (their progress is logged): the spinner would
     // only scramble the lines that follow, the URL on stdout among them.
     spin.stop();
     observe(ctx, bridge, log, alert);
+    // Entries a server listed that had to be repaired or dropped (never the whole server).
+    bridge.on('catalog:warning', (warning) => log(c.yellow(formatListWarning(warning)), { level: 'warn' }));
 
     const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
     const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' });
@@ -141,7 +157,7 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     let url: string | undefined;
     try {
       if (mode === 'stdio') {
-        const s = await serveStdio(bridge, { stdin: ctx.io.stdin as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
+        const s = await serveStdio(bridge, { stdin: (stop.input ?? ctx.io.stdin) as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
         server = s;
         stdioClosed = s.closed;
         trackGateway(bridge, 'pipe', () => 1);
@@ -154,25 +170,26 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
       }
     } catch (error) {
       // Stopped while the plugins were starting: the bridge was closed; nothing to serve.
-      if (ctx.signal.aborted) return EXIT.OK;
+      if (stop.signal.aborted) return EXIT.OK;
       throw error;
     } finally {
       // From here on a stop closes the server first, then the bridge (below).
-      ctx.signal.removeEventListener('abort', abort);
+      stop.signal.removeEventListener('abort', abort);
     }
     stopLog = logStartup(ctx, bridge, loaded, log, alert);
     if (options.demo && url !== undefined) {
       // The tour lists the catalog first: let the bundled servers come up.
-      await allStarted(bridge, ctx.signal);
-      await runDemo(url, bridge, (text) => ctx.log(text), c, ctx.signal);
+      await allStarted(bridge, stop.signal);
+      await runDemo(url, bridge, (text) => ctx.log(text), c, stop.signal);
     }
-    if (ctx.signal.aborted) return EXIT.OK;
+    if (stop.signal.aborted) return EXIT.OK;
 
     if (options.watch && !loaded.usingExamples) {
       const b = bridge;
       watcher = await watchConfigs(
         discoverOptions(ctx.io, ctx.options),
-        async (change) => {
+        async (changed) => {
+          const change = withoutRecursive(changed, ctx.io.env, ctx.io.cwd);
           const what = [...change.added.map((n) => `+${n}`), ...change.removed.map((n) => `-${n}`), ...change.changed.map((n) => `~${n}`)];
           if (what.length > 0) log(`config changed: ${what.join(' ')}`);
           for (const issue of change.result.issues) log(c.yellow(`${issue.file}${issue.line ? `:${issue.line}` : ''}: ${issue.server ? `server "${issue.server}": ` : ''}${issue.field ? `${issue.field}: ` : ''}${issue.message}`));
@@ -184,8 +201,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     }
 
     const stopped = new Promise<string>((resolve) => {
-      if (ctx.signal.aborted) resolve(ctx.stoppedBy() ?? 'signal');
-      ctx.signal.addEventListener('abort', () => resolve(ctx.stoppedBy() ?? 'signal'), { once: true });
+      if (stop.signal.aborted) resolve(stop.reason() ?? 'signal');
+      stop.signal.addEventListener('abort', () => resolve(stop.reason() ?? 'signal'), { once: true });
     });
     const why = await Promise.race([stopped, ...(stdioClosed ? [stdioClosed.then(() => 'stdin closed')] : [])]);
     log(`stopping (${why})`);
@@ -224,6 +241,23 @@ function serveMetrics(bridge: Bridge, req: IncomingMessage, res: ServerResponse)
   const handler = metricsHandler(bridge);
   if (handler) return handler(req, res);
   res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: /metrics (the metrics plugin is not loaded)' }));
+}
+
+/**
+ * Logs what upstream transports report (an answer over `maxMessageBytes`, a server that closed its
+ * stdout ...). Stray stdout lines of a server that logs to stdout are logged once per server, not per line.
+ */
+function transportErrorLog(log: (t: string, fields?: LogFields) => void, c: CommandContext['err']): (server: string, error: Error) => void {
+  const noisy = new Set<string>();
+  return (server, error) => {
+    if (/skipped a stdout line that is not JSON-RPC/.test(error.message)) {
+      if (noisy.has(server)) return;
+      noisy.add(server);
+      log(c.yellow(`${error.message.split('\n')[0]} (further such lines of "${server}" are not logged)`), { level: 'warn', server });
+      return;
+    }
+    log(c.yellow(error.message.split('\n')[0]!), { level: 'warn', server });
+  };
 }
 
 /** `bridge.metrics.handler` when the metrics plugin is loaded (read loosely: the plugin is optional). */

@@ -6,8 +6,11 @@
  */
 import type { StdioServerConfig } from '../types.js';
 import { StdioTransport } from './stdio-transport.js';
+export { signalLiveGroups } from './live-groups.js';
+export { reaperPid } from './reaper.js';
 
 export {
+  DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_STDERR_BUFFER_BYTES,
   StdioTransport,
@@ -24,6 +27,6 @@ export {
  * await client.connect(transport);
  */
 export function createStdioTransport(server: string, config: StdioServerConfig): StdioTransport {
-  const { command, args, env, cwd, stderrBufferBytes, shutdownGraceMs } = config;
-  return new StdioTransport({ server, command, args, env, cwd, stderrBufferBytes, shutdownGraceMs });
+  const { command, args, env, cwd, stderrBufferBytes, shutdownGraceMs, maxMessageBytes } = config;
+  return new StdioTransport({ server, command, args, env, cwd, stderrBufferBytes, shutdownGraceMs, maxMessageBytes });
 }

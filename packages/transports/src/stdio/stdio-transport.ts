@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import spawn from 'cross-spawn';
-import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { childEnvironment } from './child-env.js';
+import { LineReader, looksLikeResponse, responseIdOf, type OversizeLine } from './line-reader.js';
 import { trackGroup, untrackGroup } from './live-groups.js';
 import { reapGroup, signalGroup, SUPPORTS_PROCESS_GROUPS } from './process-group.js';
 import { ByteRing } from './ring-buffer.js';
@@ -16,6 +17,15 @@ export const DEFAULT_STDERR_BUFFER_BYTES = 64 * 1024;
 /** Wait per shutdown step (stdin EOF, then SIGTERM, then SIGKILL) unless configured otherwise. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
 
+/** Longest stdout line (one JSON-RPC message) accepted unless configured otherwise: 10 MiB, the SDK's own limit. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * A child's stdout ended but the child did not exit within this time: it closed stdout and kept
+ * running, which no answer can ever come through again. (Normally 'exit' follows at once.)
+ */
+const STDOUT_EOF_EXIT_MS = 100;
+
 /**
  * After the child exits, how long to wait for its stdout to be read to the end. Bounded because a
  * grandchild may hold the pipe open; it is killed with the rest of the group anyway.
@@ -23,7 +33,10 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
 const STDOUT_DRAIN_MS = 250;
 
 /** Options of `StdioTransport`. */
-export type StdioTransportOptions = Pick<StdioServerConfig, 'command' | 'args' | 'env' | 'cwd' | 'stderrBufferBytes' | 'shutdownGraceMs'> & {
+export type StdioTransportOptions = Pick<
+  StdioServerConfig,
+  'command' | 'args' | 'env' | 'cwd' | 'stderrBufferBytes' | 'shutdownGraceMs' | 'maxMessageBytes'
+> & {
   /** Server name used in error messages (default: the command). */
   server?: string;
 };
@@ -92,7 +105,8 @@ export class StdioTransport implements Transport {
   readonly #options: StdioTransportOptions;
   readonly #label: string;
   readonly #graceMs: number;
-  readonly #readBuffer = new ReadBuffer();
+  readonly #lines: LineReader;
+  readonly #maxMessageBytes: number;
   readonly #stderr: ByteRing;
   readonly #exited = deferred<void>();
   readonly #ioClosed = deferred<void>();
@@ -102,6 +116,8 @@ export class StdioTransport implements Transport {
   #finished: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #closeNotified = false;
+  /** Set when the connection ended on stdout (EOF, unreadable answer) while the child still ran. */
+  #stdoutLost: string | undefined;
 
   /** Creates the transport; nothing is spawned until `start()` (which `Client.connect` calls). */
   constructor(options: StdioTransportOptions) {
@@ -109,6 +125,8 @@ export class StdioTransport implements Transport {
     this.#label = `MCP server "${options.server ?? options.command}"`;
     this.#graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     this.#stderr = new ByteRing(options.stderrBufferBytes ?? DEFAULT_STDERR_BUFFER_BYTES);
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#lines = new LineReader(this.#maxMessageBytes);
   }
 
   /** Process id of the child once spawned; on POSIX also the id of its process group. */
@@ -119,6 +137,11 @@ export class StdioTransport implements Transport {
   /** How the child ended, once it has. */
   get exit(): StdioExit | undefined {
     return this.#exit;
+  }
+
+  /** Why the connection ended while the child still ran (`process 123 closed its stdout but is still running`), if it did. */
+  get lostReason(): string | undefined {
+    return this.#stdoutLost;
   }
 
   /** The last bytes (at most `stderrBufferBytes`) the child wrote to stderr, as text. */
@@ -140,7 +163,7 @@ export class StdioTransport implements Transport {
       let child: ChildProcess;
       try {
         child = spawn(command, args, {
-          env: { ...getDefaultEnvironment(), ...env },
+          env: childEnvironment(env),
           ...(cwd === undefined ? {} : { cwd }),
           // stderr piped, never inherited: the host's own stderr may be a protocol channel, and an unread pipe would block the child.
           stdio: ['pipe', 'pipe', 'pipe'],
@@ -173,6 +196,7 @@ export class StdioTransport implements Transport {
       child.stdout!.on('data', (chunk: Buffer) => this.#onStdout(chunk));
       child.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
       child.stdout!.on('error', (error) => this.#report(error));
+      child.stdout!.once('end', () => this.#onStdoutEnd());
       child.stderr!.on('error', () => {
         // Only ever a broken pipe after the child died; its tail is kept already.
       });
@@ -206,31 +230,70 @@ export class StdioTransport implements Transport {
 
   #onStdout(chunk: Buffer): void {
     if (this.#closeNotified) return;
+    this.#lines.push(
+      chunk,
+      (line) => this.#onLine(line),
+      (line) => this.#onOversize(line),
+    );
+  }
+
+  #onLine(line: string): void {
+    if (this.#closeNotified || line.trim() === '') return;
+    let message: JSONRPCMessage;
     try {
-      this.#readBuffer.append(chunk);
+      message = deserializeMessage(line);
     } catch (error) {
-      // A line longer than the SDK's 10 MiB limit: the buffer was cleared, reading resumes at the next newline.
-      this.#report(new Error(`${this.#label}: ${messageOf(error)}; buffered stdout dropped`, { cause: error }));
+      // Servers that log to stdout are common; one stray line must not cost the session.
+      this.#report(new Error(`${this.#label}: skipped a stdout line that is not JSON-RPC: ${messageOf(error)}`, { cause: error }));
       return;
     }
-    for (;;) {
-      let message: JSONRPCMessage | null;
-      try {
-        message = this.#readBuffer.readMessage();
-      } catch (error) {
-        // ReadBuffer consumes the line before parsing it, so skipping means just reading on.
-        // Servers that log to stdout are common; one stray line must not cost the session.
-        this.#report(new Error(`${this.#label}: skipped a stdout line that is not JSON-RPC: ${messageOf(error)}`, { cause: error }));
-        continue;
-      }
-      if (message === null) return;
-      this.onmessage?.(message);
+    this.onmessage?.(message);
+  }
+
+  /**
+   * A message over `maxMessageBytes` was skipped. When it is provably the answer to one of our
+   * requests, that request fails now with an error saying so (instead of waiting out its timeout);
+   * an answer whose id cannot be read ends the connection, which fails every call in flight at once.
+   */
+  #onOversize(line: OversizeLine): void {
+    if (this.#closeNotified) return;
+    const what = `a message of ${line.bytes} bytes exceeds maxMessageBytes (${this.#maxMessageBytes}); raise "maxMessageBytes" in the server's config to accept it`;
+    const id = responseIdOf(line);
+    this.#report(new Error(`${this.#label}: ${what}; ${id !== undefined ? `failed request ${JSON.stringify(id)}` : 'dropped it'}`));
+    if (id !== undefined) {
+      this.onmessage?.({
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: ErrorCode.InternalError,
+          message: `${this.#label}: answer dropped: ${what}`,
+          data: { bytes: line.bytes, maxMessageBytes: this.#maxMessageBytes },
+        },
+      });
+    } else if (looksLikeResponse(line)) {
+      this.#lostStdout('sent an answer too large to read whose request cannot be told');
     }
+  }
+
+  /** stdout reached its end. Normally the child is exiting; one that keeps running can never answer again. */
+  #onStdoutEnd(): void {
+    if (this.#exit || this.#closing) return;
+    setTimeout(() => {
+      if (!this.#exit && !this.#closing) this.#lostStdout('closed its stdout but is still running');
+    }, STDOUT_EOF_EXIT_MS).unref();
+  }
+
+  /** The connection is over though the child runs: report it, fail what waits (onclose), and end the child. */
+  #lostStdout(why: string): void {
+    this.#report(new Error(`${this.#label} ${why}; ending it`));
+    this.#stdoutLost = `process ${this.#child?.pid ?? '?'} ${why}`;
+    this.#notifyClose();
+    void this.close();
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#exit) return;
-    this.#exit = { code, signal, requested: this.#closing !== undefined };
+    this.#exit = { code, signal, requested: this.#closing !== undefined && this.#stdoutLost === undefined };
     this.#exited.resolve();
     this.#finished = this.#finish();
   }
@@ -246,7 +309,7 @@ export class StdioTransport implements Transport {
       child.stdout?.destroy();
       child.stderr?.destroy();
     }
-    this.#readBuffer.clear();
+    this.#lines.clear();
     this.#notifyClose();
     await reaping;
     if (pgid !== undefined) untrackGroup(pgid);
