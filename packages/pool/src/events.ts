@@ -1,5 +1,11 @@
-import type { Upstream } from '@mcp-bridge/core';
+import type { BridgeEvents, Upstream } from '@mcp-bridge/core';
 import type { PoolSnapshot } from './snapshot.js';
+
+/** Where the pool reports what it does (the plugin passes `api.emit` / `api.hasListeners`). */
+export interface PoolEvents {
+  emit<E extends keyof BridgeEvents>(event: E, payload: BridgeEvents[E]): void;
+  hasListeners(event: keyof BridgeEvents): boolean;
+}
 
 /** Why a session was opened. */
 export type SpawnReason = 'demand' | 'warm' | 'restart' | 'replace';

@@ -13,10 +13,10 @@
  */
 export { pool } from './plugin.js';
 export { createSessionPool } from './pool.js';
-export type { PoolEvents, SessionPool } from './pool.js';
+export type { SessionPool } from './pool.js';
 export { DEFAULT_SETTINGS, poolOptionsSchema, resolvePoolOptions } from './options.js';
 export type { PoolOptions, PoolUpstreamOptions, ResolvedPoolOptions, RestartSettings, UpstreamSettings } from './options.js';
 export { restartDelay } from './backoff.js';
 export { Bulkhead } from './bulkhead.js';
-export type { ExitReason, SpawnReason } from './events.js';
+export type { ExitReason, PoolEvents, SpawnReason } from './events.js';
 export type { PoolSessionSnapshot, PoolSnapshot, PoolUpstreamSnapshot } from './snapshot.js';
