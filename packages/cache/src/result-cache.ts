@@ -1,20 +1,16 @@
 import { createHash } from 'node:crypto';
-import { TimeoutError, type CallContext, type Next } from '@mcp-bridge/core';
+import type { CallContext, Next } from '@mcp-bridge/core';
 import { canonicalParams } from './canonical.js';
 import { deepFreeze, isAvailabilityError, isEntry, jsonRpcCode, negativeError, negativePayload, type Entry } from './entry.js';
+import { InvalidationMarks, type Scope } from './invalidation-marks.js';
 import type { L2 } from './l2.js';
 import { Lru, type EvictionReason } from './lru.js';
 import type { ResolvedCacheOptions } from './options.js';
 import type { Rule, Rules } from './rules.js';
+import { Flights, type Flight } from './single-flight.js';
 import type { StatsBook } from './stats.js';
 
-/** What an invalidation covers; an absent field matches everything. */
-export interface Scope {
-  server?: string | undefined;
-  method?: string | undefined;
-  /** Upstream tool name (`tools/call`) or upstream URI (`resources/read`). */
-  sub?: string | undefined;
-}
+export type { Scope } from './invalidation-marks.js';
 
 /** How the cache answered a call (also in `ctx.state.cache`). */
 export type CacheOutcome = 'l1' | 'l2' | 'stale' | 'miss' | 'coalesced';
@@ -40,44 +36,8 @@ interface Held {
   sub: string | undefined;
 }
 
-/** A caller waiting on a flight without a timer of its own yet: its deadline is the flight's latest. */
-interface Waiter {
-  deadline: number;
-  /** Starts the caller's own timer (a later caller moved the flight's deadline past this one's). */
-  arm(): void;
-}
-
-/** One upstream call (or L2 read) shared by every identical miss that arrives while it runs. */
-interface Flight {
-  promise: Promise<unknown>;
-  key: string;
-  server: string;
-  method: string;
-  sub: string | undefined;
-  /** The latest deadline among the callers waiting: the shared call runs until then (`ctx.deadline` of the fill). */
-  deadline: number;
-  /** The context the shared call runs with (the first caller's): its deadline is moved when a later caller joins. */
-  ctx: CallContext;
-  /** Callers whose deadline is the flight's and so have no timer; armed when a later caller extends it. */
-  untimed: Set<Waiter>;
-  /** Aborts the shared call; only made when the first caller had a signal. */
-  controller: AbortController | undefined;
-  /** Callers with a signal still waiting. */
-  active: number;
-  /** A caller without a signal waits: the call runs to the end whatever the others do. */
-  pinned: boolean;
-}
-
-/** An invalidation: when (for entries from other instances, by their as-of time) and its sequence (for this instance's calls). */
-interface Mark {
-  at: number;
-  seq: number;
-}
-
 const SHARED = 's';
 const ANONYMOUS = 'a';
-const ANY = '*';
-const MAX_MARKS = 10_000;
 
 /**
  * The cache engine: the `cache`-phase middleware body, the two levels, single-flight, stale
@@ -89,18 +49,14 @@ export class ResultCache {
   readonly #stats: StatsBook;
   readonly #l1: Lru<Held> | undefined;
   readonly #l2: L2 | undefined;
-  readonly #flights = new Map<string, Flight>();
-  readonly #marks = new Map<string, Mark>();
-  /** The latest of the marks pruned away, covering every server, method and sub (see {@link #pruneMarks}). */
-  readonly #floor: Mark = { at: -Infinity, seq: 0 };
+  readonly #flights = new Flights();
+  readonly #marks: InvalidationMarks;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #keepMs: number;
   /** Background refreshes under way, by key; each has its own signal (aborted by `clear()`). */
   readonly #refreshing = new Map<string, AbortController>();
   /** The signal of each refresh call, so `handle` knows the call is this cache's own refresh. */
   readonly #refreshSignals = new WeakMap<AbortSignal, string>();
-  #seq = 0;
   hooks: ResultCacheHooks = {};
   /** How stale-while-revalidate refreshes are sent; without it, stale entries are served but never refreshed in the background. */
   refresh: RefreshCall | undefined;
@@ -114,7 +70,7 @@ export class ResultCache {
     this.#l2 = l2;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#keepMs = keepMs;
+    this.#marks = new InvalidationMarks(keepMs);
     if (options.l1 !== false) {
       this.#l1 = new Lru<Held>(options.l1.maxEntries ?? 10_000, options.l1.maxBytes ?? 64 * 1024 * 1024, (_key, held, reason) => {
         if (reason === 'replaced') return;
@@ -161,17 +117,17 @@ export class ResultCache {
       else this.#l1!.delete(key, 'expired');
     }
 
-    const flight = this.#flights.get(key);
-    if (flight !== undefined && flight.controller?.signal.aborted !== true) {
+    const flight = this.#flights.joinable(key);
+    if (flight !== undefined) {
       rule.serverStats.coalesced++;
       if (rule.toolStats !== undefined) rule.toolStats.coalesced++;
       (ctx.state as { cache?: CacheOutcome }).cache = 'coalesced';
       this.hooks.miss?.(ctx, true);
-      return this.#join(flight, ctx.signal, ctx.deadline);
+      return this.#flights.join(flight, ctx.signal, ctx.deadline);
     }
     const signal = ctx.signal;
     const started = this.#start(ctx, next, key, rule, subOf(ctx), stale, false);
-    return this.#join(started, signal, ctx.deadline);
+    return this.#flights.join(started, signal, ctx.deadline);
   }
 
   #hit(ctx: CallContext, rule: Rule, entry: Entry, level: 'l1' | 'l2'): Promise<unknown> {
@@ -235,119 +191,20 @@ export class ResultCache {
   /** The refresh call arriving in the `cache` phase: fetch and store, without looking up what it replaces. */
   #refill(ctx: CallContext, next: Next, key: string, rule: Rule, signal: AbortSignal): Promise<unknown> {
     // A caller's miss got there first: its answer is the refresh.
-    const current = this.#flights.get(key);
-    if (current !== undefined && current.controller?.signal.aborted !== true) return this.#join(current, signal, ctx.deadline);
+    const current = this.#flights.joinable(key);
+    if (current !== undefined) return this.#flights.join(current, signal, ctx.deadline);
     const flight = this.#start(ctx, next, key, rule, subOf(ctx), undefined, true);
     // Callers that join it must not cancel it by leaving; only the refresh's own signal does.
     flight.pinned = true;
-    signal.addEventListener('abort', () => this.#cancel(flight, signal.reason), { once: true });
+    signal.addEventListener('abort', () => this.#flights.cancel(flight, signal.reason), { once: true });
     return flight.promise;
   }
 
   // ---------------------------------------------------------------- single-flight
 
+  /** Starts the shared fill for `key`; identical misses join it until it settles. */
   #start(ctx: CallContext, next: Next, key: string, rule: Rule, sub: string | undefined, stale: Entry | undefined, revalidating: boolean): Flight {
-    const flight: Flight = {
-      promise: undefined as unknown as Promise<unknown>,
-      key,
-      server: rule.server,
-      method: rule.method,
-      sub,
-      deadline: ctx.deadline,
-      ctx,
-      untimed: new Set(),
-      controller: undefined,
-      active: 0,
-      pinned: false,
-    };
-    if (ctx.signal !== undefined) {
-      // The shared call is cancelled only when every caller waiting on it has cancelled.
-      flight.controller = new AbortController();
-      ctx.signal = flight.controller.signal;
-    }
-    this.#flights.set(key, flight);
-    // Every caller waiting gets the same object: frozen, like an L1 hit, whether or not it was cached
-    // (l1 off, too big, isError, not stored), so one caller cannot change what another sees.
-    flight.promise = this.#fill(ctx, next, key, rule, sub, stale, revalidating, flight).then((value) => {
-      deepFreeze(value);
-      return value;
-    });
-    // Every waiter handles the outcome; a refresh nobody waits for must not be an unhandled rejection.
-    flight.promise.catch(() => undefined);
-    return flight;
-  }
-
-  /**
-   * Waits on a flight for one caller, who may leave early: its signal, or its deadline when a
-   * caller with a later one moved the flight's past it. A later deadline than the flight's extends
-   * the shared call's (an attempt already sent keeps the time it was sent with).
-   */
-  #join(flight: Flight, signal: AbortSignal | undefined, deadline: number): Promise<unknown> {
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
-    if (deadline > flight.deadline) this.#extend(flight, deadline);
-    if (signal === undefined) flight.pinned = true;
-    else flight.active++;
-    return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let waiter: Waiter | undefined;
-      const leave = (): void => {
-        clearTimeout(timer);
-        if (waiter !== undefined) flight.untimed.delete(waiter);
-        if (signal === undefined) return;
-        signal.removeEventListener('abort', onAbort);
-        flight.active--;
-      };
-      const onAbort = (): void => {
-        leave();
-        reject(signal!.reason);
-        if (flight.active === 0 && !flight.pinned) this.#cancel(flight, signal!.reason);
-      };
-      const arm = (): void => {
-        timer = setTimeout(
-          () => {
-            leave();
-            reject(new TimeoutError(`a shared ${flight.method} call to server "${flight.server}" did not answer within this call's deadline`, { plugin: PLUGIN, data: { server: flight.server, method: flight.method } }));
-          },
-          Math.max(0, deadline - Date.now()),
-        );
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (deadline < flight.deadline) arm();
-      else {
-        // The shared call runs to this caller's deadline: it times out on its own, unless a later caller extends it.
-        waiter = { deadline, arm };
-        flight.untimed.add(waiter);
-      }
-      flight.promise.then(
-        (value) => {
-          leave();
-          resolve(value);
-        },
-        (error: unknown) => {
-          leave();
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /** Moves the shared call's deadline to `deadline`; callers whose deadline is now earlier get their own timer. */
-  #extend(flight: Flight, deadline: number): void {
-    flight.deadline = deadline;
-    flight.ctx.deadline = deadline;
-    for (const waiter of flight.untimed) {
-      if (waiter.deadline < deadline) {
-        flight.untimed.delete(waiter);
-        waiter.arm();
-      }
-    }
-  }
-
-  /** Cancels a shared call nobody waits for any more; a caller arriving next starts a call of its own instead of joining it. */
-  #cancel(flight: Flight, reason: unknown): void {
-    if (flight.controller === undefined) return;
-    flight.controller.abort(reason);
-    if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
+    return this.#flights.start(ctx, key, rule.server, rule.method, sub, (flight) => this.#fill(ctx, next, key, rule, sub, stale, revalidating, flight));
   }
 
   /** L2, then the upstream; stores what it gets; serves stale on availability errors. */
@@ -367,7 +224,7 @@ export class ResultCache {
       if (this.#l2 !== undefined) {
         l2Key = this.#l2Key(key, rule);
         const raw = await this.#l2.get(l2Key);
-        const entry = isEntry(raw) && raw.k === key && raw.t > this.#markAt(rule.server, rule.method, sub) ? raw : undefined;
+        const entry = isEntry(raw) && raw.k === key && raw.t > this.#marks.at(rule.server, rule.method, sub) ? raw : undefined;
         if (entry !== undefined) {
           const now = this.#now();
           if (now < entry.f) {
@@ -391,7 +248,7 @@ export class ResultCache {
         (ctx.state as { cache?: CacheOutcome }).cache = 'miss';
         this.hooks.miss?.(ctx, false);
       }
-      const seq = this.#seq;
+      const seq = this.#marks.current;
       const asOf = this.#now();
       let value: unknown;
       try {
@@ -415,7 +272,7 @@ export class ResultCache {
       this.#store(key, l2Key, rule, sub, value, undefined, asOf, seq, rule.ttl);
       return value;
     } finally {
-      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      this.#flights.end(flight);
       if (refreshAfter) this.#revalidate(ctx, key);
     }
   }
@@ -455,7 +312,7 @@ export class ResultCache {
     ttl: number,
   ): void {
     // Invalidated while the call ran: the answer may predate the change.
-    if (this.#markSeq(rule.server, rule.method, sub) > seq) return;
+    if (this.#marks.seq(rule.server, rule.method, sub) > seq) return;
     let size: number;
     try {
       size = key.length + JSON.stringify(negative ?? value ?? null).length;
@@ -492,17 +349,12 @@ export class ResultCache {
    * Returns how many L1 entries were dropped.
    */
   invalidate(scope: Scope): number {
-    const mark: Mark = { at: this.#now(), seq: ++this.#seq };
-    const mk = markKey(scope.server ?? ANY, scope.method ?? ANY, scope.sub ?? ANY);
-    // Delete first: Map.set on an existing key keeps its old place, and pruning drops the oldest places first.
-    this.#marks.delete(mk);
-    this.#marks.set(mk, mark);
-    if (this.#marks.size > MAX_MARKS) this.#pruneMarks(mark.at);
+    this.#marks.add(scope, this.#now());
     const matches = (server: string, method: string, sub: string | undefined): boolean =>
       (scope.server === undefined || scope.server === server) &&
       (scope.method === undefined || scope.method === method) &&
       (scope.sub === undefined || scope.sub === sub);
-    for (const [key, flight] of this.#flights) if (matches(flight.server, flight.method, flight.sub)) this.#flights.delete(key);
+    this.#flights.forgetWhere(matches);
     const removed = this.#l1?.deleteWhere((held) => matches(held.rule.server, held.rule.method, held.sub)) ?? 0;
     this.invalidations += removed;
     return removed;
@@ -513,60 +365,6 @@ export class ResultCache {
     const removed = this.#l1?.deleteWhere((held) => drop(held.rule.server, held.rule.method, held.sub)) ?? 0;
     this.invalidations += removed;
     return removed;
-  }
-
-  #marksFor(server: string, method: string, sub: string | undefined): (Mark | undefined)[] {
-    return [
-      this.#marks.get(markKey(ANY, ANY, ANY)),
-      this.#marks.get(markKey(server, ANY, ANY)),
-      this.#marks.get(markKey(ANY, method, ANY)),
-      this.#marks.get(markKey(server, method, ANY)),
-      sub === undefined ? undefined : this.#marks.get(markKey(server, method, sub)),
-      sub === undefined ? undefined : this.#marks.get(markKey(ANY, method, sub)),
-    ];
-  }
-
-  /**
-   * Time of the latest invalidation covering these calls (-Infinity when none): L2 entries as of
-   * then or before are ignored (one from the same millisecond may predate it).
-   */
-  #markAt(server: string, method: string, sub: string | undefined): number {
-    let at = this.#floor.at;
-    if (this.#marks.size === 0) return at;
-    for (const m of this.#marksFor(server, method, sub)) if (m !== undefined && m.at >= at) at = m.at;
-    return at;
-  }
-
-  #markSeq(server: string, method: string, sub: string | undefined): number {
-    let seq = this.#floor.seq;
-    if (this.#marks.size === 0) return seq;
-    for (const m of this.#marksFor(server, method, sub)) if (m !== undefined && m.seq > seq) seq = m.seq;
-    return seq;
-  }
-
-  /**
-   * Keeps the marks bounded. A dropped mark is folded into {@link #floor}, which covers every call:
-   * a call in flight since before it still does not store, and L2 entries as of then or before are
-   * still ignored. Marks older than the longest an entry can live cost nothing there; dropping
-   * newer ones (a flood of resources/updated) costs extra misses until the floor ages out, never a
-   * stale answer.
-   */
-  #pruneMarks(now: number): void {
-    for (const [key, mark] of this.#marks) if (mark.at < now - this.#keepMs) this.#drop(key, mark);
-    // Still too many: keep the newest half (invalidate() moves a key to the end on every mark).
-    if (this.#marks.size > MAX_MARKS) {
-      let drop = this.#marks.size - MAX_MARKS / 2;
-      for (const [key, mark] of this.#marks) {
-        if (drop-- <= 0) break;
-        this.#drop(key, mark);
-      }
-    }
-  }
-
-  #drop(key: string, mark: Mark): void {
-    this.#marks.delete(key);
-    if (mark.at > this.#floor.at) this.#floor.at = mark.at;
-    if (mark.seq > this.#floor.seq) this.#floor.seq = mark.seq;
   }
 
   /** Forget everything held in memory (not L2), and cancel the background refreshes. */
@@ -583,11 +381,6 @@ export class ResultCache {
 }
 
 const SHARED_SCOPE = 'shared';
-const PLUGIN = '@mcp-bridge/cache';
-
-function markKey(server: string, method: string, sub: string): string {
-  return `${server}\u0000${method}\u0000${sub}`;
-}
 
 /** What a call's entries are invalidated by, besides server and method: the tool, or the resource URI. */
 function subOf(ctx: CallContext): string | undefined {
