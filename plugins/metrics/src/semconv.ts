@@ -58,23 +58,43 @@ class OperationSeries {
  * sessions open, build info and prom-client's process metrics. Returns `trackGateway`.
  */
 export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () => void {
-  const { api, make } = c;
   const registers = [c.registry];
   const gateways = new Set<GatewayView>();
+  const served = observeServed(c, gateways);
+  const sent = observeSent(c);
+  for (const [side, data, help] of [
+    ['server', served, 'Duration of MCP requests the bridge served for downstream clients (OpenTelemetry mcp.server.operation.duration), seconds.'],
+    ['client', sent, 'Duration of MCP requests the bridge sent to upstream servers, each attempt (OpenTelemetry mcp.client.operation.duration), seconds.'],
+  ] as const) {
+    const name = `mcp_${side}_operation_duration_seconds`;
+    c.make(name, () => new AggregatedHistogram({ name, help, labelNames: OP_LABELS, buckets: [...c.bounds], registers }, () => data.series()));
+  }
+  addGatewayGauges(c, gateways);
+  if (c.processMetrics) addProcessMetrics(c);
+
+  return (gateway) => {
+    gateways.add(gateway);
+    return () => void gateways.delete(gateway);
+  };
+}
+
+/** The `gen_ai.tool.name` label of a `tools/call` ('' when tool labels are off). */
+function toolOf(c: SemconvContext, tool: ToolEntry | undefined, name: unknown, upstreamSide: boolean): string {
+  if (!c.toolLabel) return '';
+  // An unlisted tool is named by the caller: one label value for all of them, or callers could grow the series.
+  if (tool !== undefined) return tool.listed ? (upstreamSide ? tool.upstreamName : tool.name) : '(unlisted)';
+  return typeof name === 'string' ? '(unlisted)' : '';
+}
+
+/** mcp.server.operation.duration: requests a downstream client made (calls with a `caller`, as the gateway makes them). */
+function observeServed(c: SemconvContext, gateways: Set<GatewayView>): OperationSeries {
   /** `network.transport` of the downstream side: known when every gateway in front of the bridge agrees. */
   const downstreamTransport = (): string => {
     const kinds = new Set([...gateways].map((g) => g.transport));
     return kinds.size === 1 ? [...kinds][0]! : '';
   };
-  const toolOf = (tool: ToolEntry | undefined, name: unknown, upstreamSide: boolean): string => {
-    if (!c.toolLabel) return '';
-    // An unlisted tool is named by the caller: one label value for all of them, or callers could grow the series.
-    if (tool !== undefined) return tool.listed ? (upstreamSide ? tool.upstreamName : tool.name) : '(unlisted)';
-    return typeof name === 'string' ? '(unlisted)' : '';
-  };
-
   const served = new OperationSeries(c.bounds);
-  api.use({
+  c.api.use({
     name: `${PLUGIN}:served`,
     phase: 'observe',
     order: 'before',
@@ -86,7 +106,7 @@ export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () =>
         served.observe(
           {
             mcp_method_name: ctx.method,
-            gen_ai_tool_name: ctx.method === 'tools/call' ? toolOf(ctx.tool, ctx.params.name, false) : '',
+            gen_ai_tool_name: ctx.method === 'tools/call' ? toolOf(c, ctx.tool, ctx.params.name, false) : '',
             error_type: type,
             network_transport: downstreamTransport(),
             mcp_protocol_version: '',
@@ -106,7 +126,12 @@ export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () =>
       );
     },
   });
+  return served;
+}
 
+/** mcp.client.operation.duration: every request sent to an upstream (each attempt, list refreshes, `initialize`). */
+function observeSent(c: SemconvContext): OperationSeries {
+  const { api } = c;
   const sent = new OperationSeries(c.bounds);
   const protocols = new Map<string, string>();
   const sentLabels = (method: string, server: string, up: Upstream | undefined, tool: string, type: string): Record<OpLabel, string> => ({
@@ -125,7 +150,7 @@ export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () =>
       const started = performance.now();
       // The upstream is chosen inside `next()`: read it when the attempt settles.
       const record = (type: string): void =>
-        sent.observe(sentLabels(ctx.method, ctx.server, ctx.upstream, ctx.method === 'tools/call' ? toolOf(ctx.tool, ctx.params.name, true) : '', type), (performance.now() - started) / 1000);
+        sent.observe(sentLabels(ctx.method, ctx.server, ctx.upstream, ctx.method === 'tools/call' ? toolOf(c, ctx.tool, ctx.params.name, true) : '', type), (performance.now() - started) / 1000);
       return next().then(
         (result) => {
           record(isToolError(result) ? 'tool_error' : '');
@@ -145,16 +170,13 @@ export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () =>
     sent.observe(sentLabels('initialize', server, upstream, '', ''), durationMs / 1000);
   });
   api.on('connect:error', ({ server, upstream, error, durationMs }) => sent.observe(sentLabels('initialize', server, upstream, '', errorType(error)), durationMs / 1000));
+  return sent;
+}
 
-  for (const [side, data, help] of [
-    ['server', served, 'Duration of MCP requests the bridge served for downstream clients (OpenTelemetry mcp.server.operation.duration), seconds.'],
-    ['client', sent, 'Duration of MCP requests the bridge sent to upstream servers, each attempt (OpenTelemetry mcp.client.operation.duration), seconds.'],
-  ] as const) {
-    const name = `mcp_${side}_operation_duration_seconds`;
-    make(name, () => new AggregatedHistogram({ name, help, labelNames: OP_LABELS, buckets: [...c.bounds], registers }, () => data.series()));
-  }
-
-  make(`${c.prefix}downstream_sessions`, () =>
+/** Downstream sessions open on the gateways serving this bridge, and build info. */
+function addGatewayGauges(c: SemconvContext, gateways: Set<GatewayView>): void {
+  const registers = [c.registry];
+  c.make(`${c.prefix}downstream_sessions`, () =>
     new Gauge({
       name: `${c.prefix}downstream_sessions`,
       help: 'MCP sessions of downstream clients open on the gateways serving this bridge, by network_transport (tcp: Streamable HTTP, pipe: stdio).',
@@ -168,17 +190,11 @@ export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () =>
       },
     }),
   );
-  make(`${c.prefix}build_info`, () => {
+  c.make(`${c.prefix}build_info`, () => {
     const info = new Gauge({ name: `${c.prefix}build_info`, help: 'Always 1; the version of @mcp-bridge/core running the bridge is in the labels.', labelNames: ['version'] as const, registers });
     info.set({ version: CORE_VERSION }, 1);
     return info;
   });
-  if (c.processMetrics) addProcessMetrics(c);
-
-  return (gateway) => {
-    gateways.add(gateway);
-    return () => void gateways.delete(gateway);
-  };
 }
 
 /** prom-client's default metrics (CPU, memory, event loop lag, GC, handles), under their usual names. */
