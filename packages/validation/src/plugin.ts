@@ -1,71 +1,15 @@
 import { parsePluginOptions, ValidationError, type CallContext, type Next, type Plugin, type PluginApi, type ToolEntry } from '@mcp-bridge/core';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ErrorObject } from 'ajv';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_LIMITS } from './bounds.js';
 import { SchemaCompiler, type CompiledSchema } from './compiler.js';
 import { describeShape, formatIssues, toIssues, type ValidationIssue } from './messages.js';
 import { validationOptionsSchema, type ResolvedValidationOptions, type ValidationLevel, type ValidationOptions } from './options.js';
+import { errorResult, explain, nestedDeeperThan, SCHEMA_FAULT_DEPTH, stripUndefined } from './results.js';
+import type { ValidationKind, ValidationStats, ValidationWarningEvent } from './types.js';
 
-/** Which side of a call a problem is about; `schema` is the tool's schema itself. */
-export type ValidationKind = 'input' | 'output' | 'schema';
-
-/** Payload of `validation:warning`: something was let through, or a schema is not validated. */
-export interface ValidationWarningEvent {
-  readonly server: string;
-  /** Exposed tool name. */
-  readonly tool: string;
-  readonly kind: ValidationKind;
-  readonly message: string;
-  readonly issues?: readonly ValidationIssue[];
-  /** The call, for `input`/`output` warnings. */
-  readonly ctx?: CallContext;
-}
-
-/** Payload of `validation:rejected`: a call was answered (or failed) by this plugin. */
-export interface ValidationRejectedEvent {
-  readonly ctx: CallContext;
-  readonly server: string;
-  readonly tool: string;
-  readonly kind: ValidationKind;
-  readonly message: string;
-  readonly issues: readonly ValidationIssue[];
-}
-
-/** Counters of one validation plugin (`bridge.validation.stats()`). */
-export interface ValidationStats {
-  /** Schemas compiled (or refused) since start: once per schema and catalog version. */
-  compiled: number;
-  /** Schemas not validated: past the limits, unsupported dialect, or not compiling. */
-  unsafeSchemas: number;
-  /** Calls answered without reaching the upstream because of their arguments (or a refused schema). */
-  inputRejected: number;
-  /** Results rejected in strict mode. */
-  outputRejected: number;
-  /** `validation:warning` events emitted. */
-  warnings: number;
-  /** Calls whose arguments were coerced before sending. */
-  coerced: number;
-}
-
-/** What the plugin attaches to the bridge as `bridge.validation`. */
-export interface ValidationControl {
-  /** A snapshot of the counters. */
-  stats(): ValidationStats;
-}
-
-declare module '@mcp-bridge/core' {
-  interface BridgeEvents {
-    'validation:warning': ValidationWarningEvent;
-    'validation:rejected': ValidationRejectedEvent;
-  }
-  interface BridgeExtensions {
-    validation: ValidationControl;
-  }
-}
-
-/** Name of the `_meta` entry that carries the issues of a result this plugin wrote. */
-export const VALIDATION_META_KEY = 'mcp-bridge/validation';
+export { VALIDATION_META_KEY } from './types.js';
+export type { ValidationControl, ValidationKind, ValidationRejectedEvent, ValidationStats, ValidationWarningEvent } from './types.js';
 
 const PLUGIN_NAME = '@mcp-bridge/validation';
 
@@ -376,45 +320,4 @@ class ValidationPlugin {
   #rejected(ctx: CallContext, entry: ToolEntry, kind: ValidationKind, message: string, issues: readonly ValidationIssue[]): void {
     if (this.#api.hasListeners('validation:rejected')) this.#api.emit('validation:rejected', { ctx, server: entry.server, tool: entry.name, kind, message, issues });
   }
-}
-
-/** Every error of an invalid value (the fast validator stopped at the first). */
-function explain(compiled: Extract<CompiledSchema, { ok: true }>, value: unknown): ErrorObject[] | null | undefined {
-  const detailed = compiled.detailed();
-  try {
-    detailed(value);
-    return detailed.errors ?? compiled.validate.errors;
-  } catch {
-    return compiled.validate.errors;
-  }
-}
-
-function errorResult(message: string, meta: { kind: ValidationKind; tool: string; server: string; issues: readonly ValidationIssue[] }): CallToolResult & { content: CallToolResult['content'] } {
-  return { content: [{ type: 'text', text: message }], isError: true, _meta: { [VALIDATION_META_KEY]: meta } };
-}
-
-function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
-}
-
-/**
- * A value nested at most this deep cannot overflow the stack of a validator that consumes one level
- * of data per level of recursion: when one does, the schema is at fault.
- */
-const SCHEMA_FAULT_DEPTH = 200;
-
-/** Whether `value` nests objects or arrays more than `limit` levels deep (stops as soon as it knows). */
-function nestedDeeperThan(value: unknown, limit: number): boolean {
-  let level: unknown[] = [value];
-  for (let depth = 0; level.length > 0; depth++) {
-    if (depth > limit) return true;
-    const next: unknown[] = [];
-    for (const v of level) {
-      if (v === null || typeof v !== 'object') continue;
-      // A loop, not push(...): a spread of a huge array would itself overflow.
-      for (const child of Array.isArray(v) ? v : Object.values(v)) next.push(child);
-    }
-    level = next;
-  }
-  return false;
 }
