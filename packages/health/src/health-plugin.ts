@@ -4,47 +4,18 @@ import {
   UpstreamUnavailableError,
   type CallContext,
   type HealthHost,
-  type HealthState,
   type Plugin,
+  type PluginApi,
   type Upstream,
 } from '@mcp-bridge/core';
-import { healthOptionsSchema, PROBE_DEFAULTS, type HealthOptions, type ProbeSettings, type ProbeTarget } from './options.js';
-import { HealthTracker, type UpstreamRecord } from './tracker.js';
+import { healthOptionsSchema, PROBE_DEFAULTS, type HealthOptions, type ProbeSettings } from './options.js';
+import { createProber, pinProbes, PROBE_CALLER, probeUpstreams } from './prober.js';
+import { healthSnapshot, type HealthSnapshot } from './snapshot.js';
+import { HealthTracker } from './tracker.js';
 import { VERSION } from './version.js';
 
-/** Probes carry this caller prefix, followed by the upstream id they are aimed at. */
-export const PROBE_CALLER = '@mcp-bridge/health:probe:';
-
-/** One upstream in a {@link HealthSnapshot}. */
-export interface UpstreamHealth {
-  id: string;
-  state: HealthState;
-  /** Why it is in this state. */
-  reason: string | undefined;
-  /** When it entered this state (epoch ms). */
-  since: number;
-  /** Connection status (from the pool). */
-  status: Upstream['status'];
-  inFlight: number;
-  /** Epoch ms when the current ejection ends, if ejected. */
-  ejectedUntil: number | undefined;
-  ejections: number;
-  consecutiveFailures: number;
-  /** Success share of the last `window` calls (1 with none). */
-  successRate: number;
-  /** Calls in the window. */
-  calls: number;
-  /** Latency quantiles of the calls in the window, ms. */
-  latencyMs: { p50: number; p95: number; p99: number } | undefined;
-  /** The last active probe. */
-  probe: { ok: boolean; ms: number; at: number; error?: string } | undefined;
-}
-
-/** `bridge.health()`: every server, its overall state and its upstreams. */
-export interface HealthSnapshot {
-  at: number;
-  servers: Record<string, { state: HealthState; hidden: boolean; upstreams: UpstreamHealth[] }>;
-}
+export { PROBE_CALLER } from './prober.js';
+export type { HealthSnapshot, UpstreamHealth } from './snapshot.js';
 
 declare module '@mcp-bridge/core' {
   interface BridgeExtensions {
@@ -131,121 +102,32 @@ export function health(options: HealthOptions = {}): Plugin {
         };
       });
 
-      // Innermost: time the attempt itself, after any queueing in outer phases.
-      api.use({
-        name: '@mcp-bridge/health:timing',
-        phase: 'upstream',
-        order: 'after',
-        handle(ctx, next) {
-          starts.set(ctx, performance.now());
-          return next();
-        },
-      });
+      timeAttempts(api, starts);
 
-      // A probe is aimed at one replica: pin it before the balancer (or hedging) chooses.
-      api.use({
-        name: '@mcp-bridge/health:probe-target',
-        phase: 'route',
-        order: 'before',
-        handle(ctx, next) {
-          if (ctx.caller?.startsWith(PROBE_CALLER)) {
-            const id = ctx.caller.slice(PROBE_CALLER.length);
-            const up = bridge.upstreams(ctx.server).find((u) => u.id === id);
-            if (up) {
-              ctx.upstream = up;
-              ctx.tried.add(up.id);
-            }
-          }
-          return next();
-        },
-      });
+      pinProbes(api);
+      const schedule = createProber({ api, tracker, probes, random, closed: () => closed });
 
-      const targetOf = (server: string): ProbeTarget => (probes === false ? false : (probes.servers[server] ?? probes.target));
-
-      const schedule = (rec: UpstreamRecord): void => {
-        if (probes === false || closed || targetOf(rec.up.server) === false) return;
-        const delay = probes.intervalMs * (1 + probes.jitter * (2 * random() - 1));
-        rec.probeTimer = setTimeout(() => void probe(rec), Math.max(1, delay));
-        rec.probeTimer.unref?.();
-      };
-
-      const probe = async (rec: UpstreamRecord): Promise<void> => {
-        rec.probeTimer = undefined;
-        const up = rec.up;
-        if (closed || probes === false || !bridge.upstreams(up.server).includes(up)) return;
-        const target = targetOf(up.server);
-        // Never wake an upstream that is not started (lazy pools) or was closed on purpose.
-        if (target === false || up.status === 'idle' || up.status === 'closed') return schedule(rec);
-        const started = performance.now();
-        let ok = true;
-        let error: unknown;
-        try {
-          // No close signal here: the SDK would keep one abort listener per probe on it; close ends the connection anyway.
-          const options = { caller: PROBE_CALLER + up.id, timeout: probes.timeoutMs };
-          if (target === 'ping') await bridge.request(up.server, 'ping', {}, options);
-          else {
-            const result = (await bridge.request(up.server, 'tools/call', { name: target.tool, arguments: target.arguments }, options)) as { isError?: boolean };
-            if (result.isError) throw new Error(`probe tool "${target.tool}" returned isError`);
-          }
-        } catch (e) {
-          ok = false;
-          error = e;
-        }
-        if (closed) return;
-        const ms = performance.now() - started;
-        tracker.probeResult(up, ok, ms, error);
-        if (api.hasListeners('health:probe')) {
-          api.emit('health:probe', { server: up.server, upstream: up, ok, ms, ...(ok ? {} : { error: error instanceof Error ? error.message : String(error) }) });
-        }
-        schedule(rec);
-      };
-
-      api.on('host:ready', () => {
-        for (const server of bridge.servers()) {
-          for (const up of bridge.upstreams(server)) schedule(tracker.record(up));
-          // A server that went down while the bridge was starting.
-          syncHidden(server);
-        }
-      });
-      api.on('upstream:add', ({ upstream }) => {
-        const rec = tracker.record(upstream);
-        if (bridge.state === 'ready') schedule(rec);
-      });
+      probeUpstreams(api, tracker, schedule, syncHidden);
       api.on('upstream:remove', ({ upstream }) => tracker.forget(upstream));
       api.onClose(() => {
         closed = true;
         tracker.stop();
       });
 
-      api.expose('health', () => {
-        const servers: HealthSnapshot['servers'] = {};
-        for (const server of bridge.servers()) {
-          const ups = bridge.upstreams(server);
-          const upstreams = ups.map((up): UpstreamHealth => {
-            const rec = tracker.record(up);
-            return {
-              id: up.id,
-              state: up.health,
-              reason: rec.reason,
-              since: rec.since,
-              status: up.status,
-              inFlight: up.inFlight,
-              ejectedUntil: rec.ejectedUntil || undefined,
-              ejections: rec.ejections,
-              consecutiveFailures: rec.consecutiveFailures,
-              successRate: rec.window.successRate(),
-              calls: rec.window.count,
-              latencyMs: rec.window.latency(),
-              probe: rec.probe.last,
-            };
-          });
-          const unhealthy = upstreams.filter((u) => u.state === 'unhealthy').length;
-          const state: HealthState =
-            unhealthy === upstreams.length ? 'unhealthy' : unhealthy === 0 && upstreams.every((u) => u.state === 'healthy') ? 'healthy' : 'degraded';
-          servers[server] = { state, hidden: bridge.isServerHidden(server), upstreams };
-        }
-        return { at: now(), servers };
-      });
+      api.expose('health', () => healthSnapshot(api, tracker, now));
     },
   };
+}
+
+/** Innermost: time the attempt itself, after any queueing in outer phases. */
+function timeAttempts(api: PluginApi, starts: WeakMap<CallContext, number>): void {
+  api.use({
+    name: '@mcp-bridge/health:timing',
+    phase: 'upstream',
+    order: 'after',
+    handle(ctx, next) {
+      starts.set(ctx, performance.now());
+      return next();
+    },
+  });
 }
