@@ -54,6 +54,16 @@ export function hedgingMiddleware(
 ): Middleware {
   const windows = new Map<string, Latencies>();
   let tokens = settings.burst;
+  const hedger: Hedger = {
+    counters,
+    now,
+    onHedge,
+    take: () => {
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
 
   const windowOf = (ctx: CallContext): Latencies => {
     const key = `${ctx.server}\u0000${String(ctx.params.name)}`;
@@ -79,84 +89,97 @@ export function hedgingMiddleware(
         window.add(now() - started);
         return result;
       }
-      return race(ctx, next, delay, window);
+      return race(hedger, ctx, next, delay, window);
     },
   };
+}
 
-  function race(ctx: CallContext, next: (ctx?: CallContext) => Promise<unknown>, delay: number, window: Latencies): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let running = 0;
-      let hedgePending = true;
-      let firstError: unknown;
-      const attempts: { ctx: CallContext; controller: AbortController; started: number }[] = [];
+/** What a hedged race shares with its middleware: counters, the clock and the hedge budget. */
+interface Hedger {
+  readonly counters: HedgingCounters;
+  readonly now: Clock;
+  readonly onHedge: (ctx: CallContext, delayMs: number) => void;
+  /** Takes one hedge from the budget; false when it is spent. */
+  take(): boolean;
+}
 
-      const launch = (): void => {
-        const controller = new AbortController();
-        const signal = ctx.signal ? AbortSignal.any([ctx.signal, controller.signal]) : controller.signal;
-        const derived: CallContext = { ...ctx, upstream: undefined, signal };
-        const attempt = { ctx: derived, controller, started: now() };
-        attempts.push(attempt);
-        running++;
-        next(derived).then(
-          (value) => {
-            if (settled) return;
+/**
+ * Runs the first attempt and, when it has not answered after `delay`, a second one (budget
+ * allowing); the first answer wins and the other attempt is aborted.
+ */
+function race(h: Hedger, ctx: CallContext, next: (ctx?: CallContext) => Promise<unknown>, delay: number, window: Latencies): Promise<unknown> {
+  const { counters, now } = h;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let running = 0;
+    let hedgePending = true;
+    let firstError: unknown;
+    const attempts: { ctx: CallContext; controller: AbortController; started: number }[] = [];
+
+    const launch = (): void => {
+      const controller = new AbortController();
+      const signal = ctx.signal ? AbortSignal.any([ctx.signal, controller.signal]) : controller.signal;
+      const derived: CallContext = { ...ctx, upstream: undefined, signal };
+      const attempt = { ctx: derived, controller, started: now() };
+      attempts.push(attempt);
+      running++;
+      next(derived).then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const elapsed = now() - attempt.started;
+          window.add(elapsed);
+          for (const other of attempts) {
+            if (other === attempt) continue;
+            // The loser's latency is at least this: keep it, so the tail stays visible once hedging hides it.
+            window.censored(now() - other.started);
+            other.controller.abort(new HedgeLostError());
+          }
+          if (attempts.indexOf(attempt) > 0) counters.hedgeWins++;
+          ctx.upstream = derived.upstream;
+          resolve(value);
+        },
+        (error: unknown) => {
+          running--;
+          firstError ??= error;
+          if (settled) return;
+          // Fail only when nothing else can still answer.
+          if (running === 0 && !hedgePending) {
+            settled = true;
+            ctx.upstream = derived.upstream;
+            reject(firstError);
+          } else if (running === 0) {
+            // The first attempt failed before the hedge was due: no hedge, the error goes up
+            // (a retry plugin above decides what happens next).
             settled = true;
             clearTimeout(timer);
-            const elapsed = now() - attempt.started;
-            window.add(elapsed);
-            for (const other of attempts) {
-              if (other === attempt) continue;
-              // The loser's latency is at least this: keep it, so the tail stays visible once hedging hides it.
-              window.censored(now() - other.started);
-              other.controller.abort(new HedgeLostError());
-            }
-            if (attempts.indexOf(attempt) > 0) counters.hedgeWins++;
             ctx.upstream = derived.upstream;
-            resolve(value);
-          },
-          (error: unknown) => {
-            running--;
-            firstError ??= error;
-            if (settled) return;
-            // Fail only when nothing else can still answer.
-            if (running === 0 && !hedgePending) {
-              settled = true;
-              ctx.upstream = derived.upstream;
-              reject(firstError);
-            } else if (running === 0) {
-              // The first attempt failed before the hedge was due: no hedge, the error goes up
-              // (a retry plugin above decides what happens next).
-              settled = true;
-              clearTimeout(timer);
-              ctx.upstream = derived.upstream;
-              reject(error);
-            }
-          },
-        );
-      };
-
-      const timer = setTimeout(() => {
-        hedgePending = false;
-        if (settled) return;
-        if (tokens < 1) {
-          counters.budgetDenied++;
-          if (running === 0) {
-            settled = true;
-            reject(firstError);
+            reject(error);
           }
-          return;
+        },
+      );
+    };
+
+    const timer = setTimeout(() => {
+      hedgePending = false;
+      if (settled) return;
+      if (!h.take()) {
+        counters.budgetDenied++;
+        if (running === 0) {
+          settled = true;
+          reject(firstError);
         }
-        tokens -= 1;
-        counters.hedges++;
-        onHedge(ctx, delay);
-        launch();
-        // Strictly after the quantile: timers have 1 ms resolution, and an attempt that takes exactly
-        // the p95 is not late.
-      }, Math.floor(delay) + 1);
+        return;
+      }
+      counters.hedges++;
+      h.onHedge(ctx, delay);
       launch();
-    });
-  }
+      // Strictly after the quantile: timers have 1 ms resolution, and an attempt that takes exactly
+      // the p95 is not late.
+    }, Math.floor(delay) + 1);
+    launch();
+  });
 }
 
 /** A read-only tool (by its annotations) of a server marked `trusted: true` in its config. */
