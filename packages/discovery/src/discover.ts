@@ -72,6 +72,20 @@ export async function discoverResolved(o: ResolvedOptions, memory?: DiscoveryMem
   await Promise.all([...reads].map(async ([file, read]) => results.set(file, await read)));
 
   const issues: DiscoveryIssue[] = [];
+  const { found, reports } = collectEntries(locations, results, o, issues, memory);
+  const { servers, skipped, extraFiles } = mergeEntries(found, o, issues, memory);
+  if (memory) remember(memory, results, servers, extraFiles);
+  return { servers, skipped, files: [...reports.values()], issues };
+}
+
+/** Every server entry of every location, in precedence order, and a report per file. */
+function collectEntries(
+  locations: ConfigLocation[],
+  results: Map<string, ReadResult>,
+  o: ResolvedOptions,
+  issues: DiscoveryIssue[],
+  memory: DiscoveryMemory | undefined,
+): { found: FoundEntry[]; reports: Map<string, ConfigFileReport> } {
   const reports = new Map<string, ConfigFileReport>();
   const reportedFiles = new Set<string>();
   const found: FoundEntry[] = [];
@@ -118,7 +132,16 @@ export async function discoverResolved(o: ResolvedOptions, memory?: DiscoveryMem
       if (!report.servers.includes(entry.name)) report.servers.push(entry.name);
     }
   }
+  return { found, reports };
+}
 
+/** The servers to use: the first entry of each name, processed; the others are skipped or shadowed. */
+function mergeEntries(
+  found: FoundEntry[],
+  o: ResolvedOptions,
+  issues: DiscoveryIssue[],
+  memory: DiscoveryMemory | undefined,
+): { servers: DiscoveredServer[]; skipped: SkippedServer[]; extraFiles: Set<string> } {
   // Merge: the first entry of a name wins, the rest are what it shadows.
   const winners = new Map<string, { entry: FoundEntry; shadowed: Provenance[] }>();
   for (const entry of found) {
@@ -164,17 +187,18 @@ export async function discoverResolved(o: ResolvedOptions, memory?: DiscoveryMem
     rememberSecrets(outcome.config, outcome.secrets, outcome.secretPaths);
     servers.push({ name, config: outcome.config, source: entry.source, shadowed, tags: outcome.tags });
   }
+  return { servers, skipped, extraFiles };
+}
 
-  if (memory) {
-    for (const [file, read] of results) {
-      if (read.status === 'loaded') memory.files.set(file, read.parsed);
-      // A deleted file has no "last good version" to fall back to if it comes back broken.
-      else if (read.status === 'missing') memory.files.delete(file);
-    }
-    memory.servers = new Map(servers.map((s) => [s.name, s]));
-    memory.extraFiles = extraFiles;
+/** What a watcher keeps for the next discovery (see {@link DiscoveryMemory}). */
+function remember(memory: DiscoveryMemory, results: Map<string, ReadResult>, servers: DiscoveredServer[], extraFiles: Set<string>): void {
+  for (const [file, read] of results) {
+    if (read.status === 'loaded') memory.files.set(file, read.parsed);
+    // A deleted file has no "last good version" to fall back to if it comes back broken.
+    else if (read.status === 'missing') memory.files.delete(file);
   }
-  return { servers, skipped, files: [...reports.values()], issues };
+  memory.servers = new Map(servers.map((s) => [s.name, s]));
+  memory.extraFiles = extraFiles;
 }
 
 /** The server entries of one location, or issues when the servers object has the wrong shape. */

@@ -62,46 +62,107 @@ export async function watchConfigs(
   onChange: (change: DiscoveryChange) => void | Promise<void>,
   watchOptions: WatchConfigsOptions = {},
 ): Promise<ConfigWatcher> {
-  const o = resolveOptions(options);
-  const debounceMs = watchOptions.debounceMs ?? 150;
-  const onError = watchOptions.onError ?? ((error: unknown) => console.error(error));
-  const persistent = watchOptions.persistent ?? true;
-  const memory: DiscoveryMemory = { files: new Map(), servers: new Map(), extraFiles: new Set() };
-  const dirs = new Map<string, DirWatch>();
-  // A burst of events is read at most this long after it began.
-  const maxWaitMs = Math.max(debounceMs * 10, 1_000);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let pendingSince: number | undefined;
-  let closed = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let started = false;
-  let changedWhileStarting = false;
-  let current: DiscoveryResult = { servers: [], skipped: [], files: [], issues: [] };
-  let baseline = current;
+  const w = new DiscoveryWatch(resolveOptions(options), onChange, watchOptions);
+  await w.start();
+  return {
+    get result() {
+      return w.current;
+    },
+    refresh: () => w.refresh(),
+    close: () => w.close(),
+  };
+}
 
-  const schedule = (): void => {
-    if (closed) return;
-    if (!started) {
-      changedWhileStarting = true;
+/** The state of one {@link watchConfigs}: folder watchers, the debounce, and the re-read loop. */
+class DiscoveryWatch {
+  readonly #o: ResolvedOptions;
+  readonly #onChange: (change: DiscoveryChange) => void | Promise<void>;
+  readonly #initial: DiscoveryResult | undefined;
+  readonly #debounceMs: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #persistent: boolean;
+  readonly #memory: DiscoveryMemory = { files: new Map(), servers: new Map(), extraFiles: new Set() };
+  readonly #dirs = new Map<string, DirWatch>();
+  // A burst of events is read at most this long after it began.
+  readonly #maxWaitMs: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pendingSince: number | undefined;
+  #closed = false;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #started = false;
+  #changedWhileStarting = false;
+  /** The latest discovery. */
+  current: DiscoveryResult = { servers: [], skipped: [], files: [], issues: [] };
+  #baseline = this.current;
+
+  constructor(o: ResolvedOptions, onChange: (change: DiscoveryChange) => void | Promise<void>, watchOptions: WatchConfigsOptions) {
+    this.#o = o;
+    this.#onChange = onChange;
+    this.#initial = watchOptions.initial;
+    this.#debounceMs = watchOptions.debounceMs ?? 150;
+    this.#onError = watchOptions.onError ?? ((error: unknown) => console.error(error));
+    this.#persistent = watchOptions.persistent ?? true;
+    this.#maxWaitMs = Math.max(this.#debounceMs * 10, 1_000);
+  }
+
+  /** The first discovery, with the folders watched from before it. */
+  async start(): Promise<void> {
+    // Watch before the first read, so a file written during it still triggers a re-read.
+    this.#syncWatchers();
+    try {
+      this.current = await discoverResolved(this.#o, this.#memory);
+    } catch (error) {
+      for (const entry of this.#dirs.values()) entry.watcher.close();
+      throw error;
+    }
+    this.#baseline = this.#initial ?? this.current;
+    this.#started = true;
+    // Now the env files the configs name are known too.
+    this.#syncWatchers();
+
+    // The caller's baseline may be out of date, or a file changed while we first read.
+    if (this.#initial !== undefined || this.#changedWhileStarting) await this.#run();
+  }
+
+  refresh(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#pendingSince = undefined;
+    return this.#run();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (const entry of this.#dirs.values()) entry.watcher.close();
+    this.#dirs.clear();
+    await this.#running;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    if (!this.#started) {
+      this.#changedWhileStarting = true;
       return;
     }
     // Debounce, but a file rewritten without pause (~/.claude.json is Claude Code's state file) must
     // not postpone the re-read forever: at most maxWait after the first event of a burst.
     const now = Date.now();
-    pendingSince ??= now;
-    clearTimeout(timer);
-    timer = setTimeout(
+    this.#pendingSince ??= now;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(
       () => {
-        pendingSince = undefined;
-        void run();
+        this.#pendingSince = undefined;
+        void this.#run();
       },
-      Math.max(0, Math.min(debounceMs, pendingSince + maxWaitMs - now)),
+      Math.max(0, Math.min(this.#debounceMs, this.#pendingSince + this.#maxWaitMs - now)),
     );
-  };
+  }
 
-  const syncWatchers = (): void => {
-    const wanted = watchTargets(o, memory.extraFiles);
+  #syncWatchers(): void {
+    const dirs = this.#dirs;
+    const wanted = watchTargets(this.#o, this.#memory.extraFiles);
     for (const [dir, entry] of dirs) {
       const ino = inodeOf(dir);
       // A folder deleted (or replaced by another) is watched afresh, or no more.
@@ -120,9 +181,9 @@ export async function watchConfigs(
       if (ino === undefined) continue;
       const entry: DirWatch = { ino, names, watcher: undefined as unknown as FSWatcher };
       try {
-        entry.watcher = watch(dir, { persistent }, (_event, filename) => {
+        entry.watcher = watch(dir, { persistent: this.#persistent }, (_event, filename) => {
           // No name (some platforms): re-read to be safe.
-          if (filename === null || entry.names.has(filename.toString())) schedule();
+          if (filename === null || entry.names.has(filename.toString())) this.#schedule();
         });
       } catch {
         // Unreadable folder: nothing to watch there, and nothing discovery could read either.
@@ -131,80 +192,51 @@ export async function watchConfigs(
       entry.watcher.on('error', () => {
         entry.watcher.close();
         if (dirs.get(dir) === entry) dirs.delete(dir);
-        schedule();
+        this.#schedule();
       });
       dirs.set(dir, entry);
     }
-  };
+  }
 
-  const run = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
+  /** Re-reads (once more if asked again meanwhile) and reports a change; never two at once. */
+  #run(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
     }
-    running = (async () => {
+    this.#running = (async () => {
       try {
         do {
-          again = false;
-          if (closed) return;
-          const next = await discoverResolved(o, memory);
-          if (closed) return;
-          syncWatchers();
-          const change = diffDiscovery(baseline, next);
-          const report = change.added.length > 0 || change.removed.length > 0 || change.changed.length > 0 || statusKey(baseline) !== statusKey(next);
-          current = next;
-          baseline = next;
-          if (report) {
-            try {
-              await onChange(change);
-            } catch (error) {
-              onError(error);
-            }
-          }
-        } while (again && !closed);
+          this.#again = false;
+          if (this.#closed) return;
+          const next = await discoverResolved(this.#o, this.#memory);
+          if (this.#closed) return;
+          this.#syncWatchers();
+          await this.#report(next);
+        } while (this.#again && !this.#closed);
       } catch (error) {
-        onError(error);
+        this.#onError(error);
       } finally {
-        running = undefined;
+        this.#running = undefined;
       }
     })();
-    return running;
-  };
-
-  // Watch before the first read, so a file written during it still triggers a re-read.
-  syncWatchers();
-  try {
-    current = await discoverResolved(o, memory);
-  } catch (error) {
-    for (const entry of dirs.values()) entry.watcher.close();
-    throw error;
+    return this.#running;
   }
-  baseline = watchOptions.initial ?? current;
-  started = true;
-  // Now the env files the configs name are known too.
-  syncWatchers();
 
-  // The caller's baseline may be out of date, or a file changed while we first read.
-  if (watchOptions.initial !== undefined || changedWhileStarting) await run();
-
-  return {
-    get result() {
-      return current;
-    },
-    refresh: () => {
-      clearTimeout(timer);
-      pendingSince = undefined;
-      return run();
-    },
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      clearTimeout(timer);
-      for (const entry of dirs.values()) entry.watcher.close();
-      dirs.clear();
-      await running;
-    },
-  };
+  async #report(next: DiscoveryResult): Promise<void> {
+    const baseline = this.#baseline;
+    const change = diffDiscovery(baseline, next);
+    const report = change.added.length > 0 || change.removed.length > 0 || change.changed.length > 0 || statusKey(baseline) !== statusKey(next);
+    this.current = next;
+    this.#baseline = next;
+    if (report) {
+      try {
+        await this.#onChange(change);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
 }
 
 /** Issues and file states: a change there is reported even when no server changed. */
