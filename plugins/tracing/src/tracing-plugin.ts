@@ -106,27 +106,6 @@ function setupTracing(api: PluginApi, o: Resolved): void {
   if (o.tracerProvider === undefined && !o.lateProvider && isNoop(trace.getTracerProvider())) return;
   const activeTracer = tracerSource(o.tracerProvider);
 
-  const inject = (ctx: CallContext, spanContext: Context): void => {
-    const meta: Record<string, unknown> = { ...(asRecord(ctx.params._meta) ?? {}) };
-    if (o.propagator) o.propagator.inject(spanContext, meta, defaultTextMapSetter);
-    else if (propagation.fields().length > 0) propagation.inject(spanContext, meta, defaultTextMapSetter);
-    else {
-      const span = trace.getSpanContext(spanContext);
-      if (span) injectW3C(span, meta);
-    }
-    ctx.params = { ...ctx.params, _meta: meta };
-  };
-
-  const parentOf = (ctx: CallContext): Context => {
-    const active = context.active();
-    if (!o.extract || trace.getSpanContext(active) !== undefined) return active;
-    const meta = asRecord(ctx.params._meta);
-    if (meta === undefined || meta.traceparent === undefined) return active;
-    if (o.propagator) return o.propagator.extract(active, meta, defaultTextMapGetter);
-    if (propagation.fields().length > 0) return propagation.extract(active, meta, defaultTextMapGetter);
-    return extractW3C(active, meta);
-  };
-
   api.use({
     name: `${PLUGIN}:call`,
     phase: 'observe',
@@ -135,7 +114,7 @@ function setupTracing(api: PluginApi, o: Resolved): void {
       const tracer = activeTracer();
       // No provider: one check, and the call goes on as if the plugin were not there.
       if (tracer === undefined || (!o.catalog && ctx.origin === 'catalog')) return next();
-      const parent = parentOf(ctx);
+      const parent = parentOf(o, ctx);
       const span = tracer.startSpan(spanName(ctx, callTarget(ctx)), { kind: SpanKind.INTERNAL, attributes: callAttributes(ctx, o.resourceUri) }, parent);
       if (!span.isRecording()) {
         span.end();
@@ -161,13 +140,13 @@ function setupTracing(api: PluginApi, o: Resolved): void {
         const traced = (ctx.state as TracedState)[TRACED];
         if (traced === undefined) return next();
         if (!o.attempts) {
-          inject(ctx, traced.context);
+          inject(o, ctx, traced.context);
           return next();
         }
         const attributes = attemptAttributes(ctx, o.resourceUri);
         const span = traced.tracer.startSpan(spanName(ctx, attemptTarget(ctx)), { kind: SpanKind.CLIENT, attributes }, traced.context);
         const spanContext = trace.setSpan(traced.context, span);
-        if (o.propagate) inject(ctx, spanContext);
+        if (o.propagate) inject(o, ctx, spanContext);
         return settle(ctx, span, context.with(spanContext, next as () => Promise<unknown>), (s) => {
           const up = ctx.upstream;
           if (up === undefined) return;
@@ -185,6 +164,29 @@ function setupTracing(api: PluginApi, o: Resolved): void {
     if (traced === undefined) return;
     traced.span.addEvent('mcp_bridge.retry', { [ATTR.BRIDGE_ATTEMPT]: Number(e.attempt), 'mcp_bridge.retry.delay_ms': Number(e.delayMs) });
   });
+}
+
+/** Puts the trace context into the request's `_meta` (the configured propagator, the global one, or W3C). */
+function inject(o: Resolved, ctx: CallContext, spanContext: Context): void {
+  const meta: Record<string, unknown> = { ...(asRecord(ctx.params._meta) ?? {}) };
+  if (o.propagator) o.propagator.inject(spanContext, meta, defaultTextMapSetter);
+  else if (propagation.fields().length > 0) propagation.inject(spanContext, meta, defaultTextMapSetter);
+  else {
+    const span = trace.getSpanContext(spanContext);
+    if (span) injectW3C(span, meta);
+  }
+  ctx.params = { ...ctx.params, _meta: meta };
+}
+
+/** The parent of a call's span: the active context, else (with `extract`) the trace context in the request's `_meta`. */
+function parentOf(o: Resolved, ctx: CallContext): Context {
+  const active = context.active();
+  if (!o.extract || trace.getSpanContext(active) !== undefined) return active;
+  const meta = asRecord(ctx.params._meta);
+  if (meta === undefined || meta.traceparent === undefined) return active;
+  if (o.propagator) return o.propagator.extract(active, meta, defaultTextMapGetter);
+  if (propagation.fields().length > 0) return propagation.extract(active, meta, defaultTextMapGetter);
+  return extractW3C(active, meta);
 }
 
 /** Ends `span` when the call settles, with the outcome; passes the result or error through unchanged. */
