@@ -37,6 +37,14 @@ interface Session {
   close(): Promise<void>;
 }
 
+/** The sessions of one server, by transport. */
+interface SessionStore {
+  newServer(): McpServer;
+  readonly streamable: Map<string, StreamableHTTPServerTransport>;
+  readonly sse: Map<string, SSEServerTransport>;
+  readonly sessions: Set<Session>;
+}
+
 
 /**
  * Starts a real `node:http` server with Streamable HTTP at `/mcp` (stateful: one McpServer per
@@ -54,72 +62,20 @@ export async function startHttpTestServer(options: HttpTestServerOptions = {}): 
   const { port = 0, host = '127.0.0.1', ...serverOptions } = options;
   resolveTestServerOptions(serverOptions);
   const ledger = serverOptions.ledger ?? new TestLedger();
-  const newServer = (): McpServer => createTestServer({ ...serverOptions, ledger });
-  const streamable = new Map<string, StreamableHTTPServerTransport>();
-  const sse = new Map<string, SSEServerTransport>();
-  const sessions = new Set<Session>();
-
-  const handleMcp = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const header = req.headers['mcp-session-id'];
-    const sessionId = Array.isArray(header) ? header[0] : header;
-    if (sessionId !== undefined) {
-      const transport = streamable.get(sessionId);
-      if (!transport) return sendJsonRpcError(res, 404, -32001, 'Session not found');
-      const body = req.method === 'POST' ? await readJson(req, res) : undefined;
-      if (body === INVALID) return;
-      return transport.handleRequest(req, res, body);
-    }
-    if (req.method !== 'POST') return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    const body = await readJson(req, res);
-    if (body === INVALID) return;
-    const initializing = Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
-    if (!initializing) return sendJsonRpcError(res, 400, -32000, 'Bad Request: no session; send initialize first');
-
-    const mcp = newServer();
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        streamable.set(id, transport);
-      },
-    });
-    const session: Session = { mcp, close: () => mcp.close() };
-    sessions.add(session);
-    // Fires for DELETE, close() and transport errors alike: forget the session exactly once.
-    mcp.server.onclose = () => {
-      sessions.delete(session);
-      if (transport.sessionId !== undefined) streamable.delete(transport.sessionId);
-    };
-    await mcp.connect(transport);
-    await transport.handleRequest(req, res, body);
-    // A rejected initialize never gets a session id: nothing can reach this server again.
-    if (transport.sessionId === undefined) await mcp.close();
+  const st: SessionStore = {
+    newServer: () => createTestServer({ ...serverOptions, ledger }),
+    streamable: new Map(),
+    sse: new Map(),
+    sessions: new Set(),
   };
-
-  const handleSse = async (res: ServerResponse): Promise<void> => {
-    const transport = new SSEServerTransport('/messages', res);
-    const mcp = newServer();
-    const session: Session = { mcp, close: () => mcp.close() };
-    sessions.add(session);
-    sse.set(transport.sessionId, transport);
-    mcp.server.onclose = () => {
-      sessions.delete(session);
-      sse.delete(transport.sessionId);
-    };
-    await mcp.connect(transport);
-  };
-
-  const handleMessages = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const transport = sse.get(url.searchParams.get('sessionId') ?? '');
-    if (!transport) return sendJsonRpcError(res, 404, -32001, 'Session not found');
-    await transport.handlePostMessage(req, res);
-  };
+  const { streamable, sse, sessions } = st;
 
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let handling: Promise<void>;
-    if (url.pathname === '/mcp') handling = handleMcp(req, res);
-    else if (url.pathname === '/sse' && req.method === 'GET') handling = handleSse(res);
-    else if (url.pathname === '/messages' && req.method === 'POST') handling = handleMessages(req, res, url);
+    if (url.pathname === '/mcp') handling = handleMcp(st, req, res);
+    else if (url.pathname === '/sse' && req.method === 'GET') handling = handleSse(st, res);
+    else if (url.pathname === '/messages' && req.method === 'POST') handling = handleMessages(st, req, res, url);
     else handling = Promise.resolve(sendJsonRpcError(res, 404, -32000, 'Not found'));
     handling.catch((error: unknown) => {
       if (!res.headersSent) sendJsonRpcError(res, 500, -32603, error instanceof Error ? error.message : String(error));
@@ -153,4 +109,62 @@ export async function startHttpTestServer(options: HttpTestServerOptions = {}): 
       return closing;
     },
   };
+}
+
+/** Streamable HTTP at `/mcp`: a request of a known session, or an initialize that opens one. */
+async function handleMcp(st: SessionStore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const header = req.headers['mcp-session-id'];
+  const sessionId = Array.isArray(header) ? header[0] : header;
+  if (sessionId !== undefined) {
+    const transport = st.streamable.get(sessionId);
+    if (!transport) return sendJsonRpcError(res, 404, -32001, 'Session not found');
+    const body = req.method === 'POST' ? await readJson(req, res) : undefined;
+    if (body === INVALID) return;
+    return transport.handleRequest(req, res, body);
+  }
+  if (req.method !== 'POST') return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+  const body = await readJson(req, res);
+  if (body === INVALID) return;
+  const initializing = Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
+  if (!initializing) return sendJsonRpcError(res, 400, -32000, 'Bad Request: no session; send initialize first');
+
+  const mcp = st.newServer();
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    onsessioninitialized: (id) => {
+      st.streamable.set(id, transport);
+    },
+  });
+  const session: Session = { mcp, close: () => mcp.close() };
+  st.sessions.add(session);
+  // Fires for DELETE, close() and transport errors alike: forget the session exactly once.
+  mcp.server.onclose = () => {
+    st.sessions.delete(session);
+    if (transport.sessionId !== undefined) st.streamable.delete(transport.sessionId);
+  };
+  await mcp.connect(transport);
+  await transport.handleRequest(req, res, body);
+  // A rejected initialize never gets a session id: nothing can reach this server again.
+  if (transport.sessionId === undefined) await mcp.close();
+}
+
+/** Legacy SSE: `GET /sse` opens a session. */
+async function handleSse(st: SessionStore, res: ServerResponse): Promise<void> {
+  const transport = new SSEServerTransport('/messages', res);
+  const mcp = st.newServer();
+  const session: Session = { mcp, close: () => mcp.close() };
+  st.sessions.add(session);
+  st.sse.set(transport.sessionId, transport);
+  mcp.server.onclose = () => {
+    st.sessions.delete(session);
+    st.sse.delete(transport.sessionId);
+  };
+  await mcp.connect(transport);
+}
+
+/** Legacy SSE: `POST /messages?sessionId=...` carries a client message. */
+async function handleMessages(st: SessionStore, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const transport = st.sse.get(url.searchParams.get('sessionId') ?? '');
+  if (!transport) return sendJsonRpcError(res, 404, -32001, 'Session not found');
+  await transport.handlePostMessage(req, res);
 }

@@ -49,132 +49,137 @@ export function registerTools(mcp: McpServer, o: ResolvedTestServerOptions): voi
   };
 
   if (has('fail')) interceptThrowingFail(mcp, name('fail'), o);
-
   if (has('echo')) registerEcho(name('echo'), 'echo');
-
-  if (has('add')) {
-    const tool = name('add');
-    mcp.registerTool(
-      tool,
-      {
-        description: 'Adds two numbers; the sum is also in structuredContent.',
-        inputSchema: { a: z.number(), b: z.number() },
-        outputSchema: { sum: z.number() },
-        annotations: o.annotations.add,
-      },
-      ({ a, b }, extra) =>
-        track(ledger, tool, extra.signal, () => ({
-          content: [{ type: 'text', text: String(a + b) }],
-          structuredContent: { sum: a + b },
-        })),
-    );
-  }
-
-  if (has('slow')) {
-    const tool = name('slow');
-    mcp.registerTool(
-      tool,
-      {
-        description: 'Waits `ms` milliseconds, stopping early when the request is cancelled.',
-        inputSchema: { ms: z.number().int().min(0).max(3_600_000) },
-        annotations: o.annotations.slow,
-      },
-      ({ ms }, extra) =>
-        track(ledger, tool, extra.signal, async () => {
-          await abortableSleep(ms, extra.signal);
-          return text(`slept ${ms} ms`);
-        }),
-    );
-  }
-
-  if (has('fail')) {
-    const tool = name('fail');
-    mcp.registerTool(
-      tool,
-      {
-        description: "Fails on purpose: an isError result, or a JSON-RPC error with mode 'throw'.",
-        inputSchema: failArgs,
-        annotations: o.annotations.fail,
-      },
-      ({ mode, message, code }, extra) =>
-        track(ledger, tool, extra.signal, () => {
-          // Only reached for 'throw' if the interception below was bypassed; keep the contract anyway.
-          if (mode === 'throw') throw jsonRpcError(code, message);
-          return { ...text(message ?? DEFAULT_FAIL_MESSAGE), isError: true };
-        }),
-    );
-  }
-
-  if (has('progress')) {
-    const tool = name('progress');
-    mcp.registerTool(
-      tool,
-      {
-        description:
-          'Sends one notifications/progress per step (when the caller sent a progressToken), waiting delayMs (default 5) after each, then returns.',
-        inputSchema: {
-          steps: z.number().int().min(0).max(10_000),
-          delayMs: z.number().int().min(0).max(60_000).optional(),
-        },
-        annotations: o.annotations.progress,
-      },
-      ({ steps, delayMs = DEFAULT_PROGRESS_DELAY_MS }, extra) =>
-        track(ledger, tool, extra.signal, async () => {
-          const progressToken = extra._meta?.progressToken;
-          for (let step = 1; step <= steps; step++) {
-            if (progressToken !== undefined) {
-              await extra.sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken, progress: step, total: steps, message: `step ${step}/${steps}` },
-              });
-            }
-            // Also after the last step: the SDK client drops a progress notification that it reads in
-            // the same chunk as the response (the response removes the progress handler first).
-            if (delayMs > 0) await abortableSleep(delayMs, extra.signal);
-          }
-          return text(`completed ${steps} steps`);
-        }),
-    );
-  }
-
-  if (has('add_tool')) {
-    const tool = name('add_tool');
-    mcp.registerTool(
-      tool,
-      {
-        description: 'Registers a new echo-like tool named toolPrefix + name; the server then sends tools/list_changed.',
-        inputSchema: { name: z.string().min(1).max(128) },
-        annotations: o.annotations.add_tool,
-      },
-      ({ name: added }, extra) =>
-        track(ledger, tool, extra.signal, () => {
-          const full = name(added);
-          try {
-            registerEcho(full, added);
-          } catch (error) {
-            return { ...text(error instanceof Error ? error.message : String(error)), isError: true };
-          }
-          return text(`added ${full}`);
-        }),
-    );
-  }
-
-  if (has('whoami')) {
-    const tool = name('whoami');
-    mcp.registerTool(
-      tool,
-      {
-        description: 'Returns JSON {server, pid, sessionId?}: which server (and process, and session) answered.',
-        annotations: o.annotations.whoami,
-      },
-      (extra) =>
-        track(ledger, tool, extra.signal, () =>
-          text(JSON.stringify({ server: o.name, pid: process.pid, ...(extra.sessionId ? { sessionId: extra.sessionId } : {}) })),
-        ),
-    );
-  }
+  if (has('add')) registerAdd(mcp, o, name('add'));
+  if (has('slow')) registerSlow(mcp, o, name('slow'));
+  if (has('fail')) registerFail(mcp, o, name('fail'));
+  if (has('progress')) registerProgress(mcp, o, name('progress'));
+  if (has('add_tool')) registerAddTool(mcp, o, name('add_tool'), name, registerEcho);
+  if (has('whoami')) registerWhoami(mcp, o, name('whoami'));
 
   for (const extraTool of o.extraTools) registerEcho(name(extraTool), extraTool);
+}
+
+/** `add`: the sum of two numbers, also as structuredContent. */
+function registerAdd(mcp: McpServer, o: ResolvedTestServerOptions, tool: string): void {
+  mcp.registerTool(
+    tool,
+    {
+      description: 'Adds two numbers; the sum is also in structuredContent.',
+      inputSchema: { a: z.number(), b: z.number() },
+      outputSchema: { sum: z.number() },
+      annotations: o.annotations.add,
+    },
+    ({ a, b }, extra) =>
+      track(o.ledger, tool, extra.signal, () => ({
+        content: [{ type: 'text', text: String(a + b) }],
+        structuredContent: { sum: a + b },
+      })),
+  );
+}
+
+/** `slow`: waits, stopping early when the request is cancelled. */
+function registerSlow(mcp: McpServer, o: ResolvedTestServerOptions, tool: string): void {
+  mcp.registerTool(
+    tool,
+    {
+      description: 'Waits `ms` milliseconds, stopping early when the request is cancelled.',
+      inputSchema: { ms: z.number().int().min(0).max(3_600_000) },
+      annotations: o.annotations.slow,
+    },
+    ({ ms }, extra) =>
+      track(o.ledger, tool, extra.signal, async () => {
+        await abortableSleep(ms, extra.signal);
+        return text(`slept ${ms} ms`);
+      }),
+  );
+}
+
+/** `fail`: an isError result (mode 'throw' is answered by the interception). */
+function registerFail(mcp: McpServer, o: ResolvedTestServerOptions, tool: string): void {
+  mcp.registerTool(
+    tool,
+    {
+      description: "Fails on purpose: an isError result, or a JSON-RPC error with mode 'throw'.",
+      inputSchema: failArgs,
+      annotations: o.annotations.fail,
+    },
+    ({ mode, message, code }, extra) =>
+      track(o.ledger, tool, extra.signal, () => {
+        // Only reached for 'throw' if the interception below was bypassed; keep the contract anyway.
+        if (mode === 'throw') throw jsonRpcError(code, message);
+        return { ...text(message ?? DEFAULT_FAIL_MESSAGE), isError: true };
+      }),
+  );
+}
+
+/** `progress`: one notifications/progress per step. */
+function registerProgress(mcp: McpServer, o: ResolvedTestServerOptions, tool: string): void {
+  mcp.registerTool(
+    tool,
+    {
+      description:
+        'Sends one notifications/progress per step (when the caller sent a progressToken), waiting delayMs (default 5) after each, then returns.',
+      inputSchema: {
+        steps: z.number().int().min(0).max(10_000),
+        delayMs: z.number().int().min(0).max(60_000).optional(),
+      },
+      annotations: o.annotations.progress,
+    },
+    ({ steps, delayMs = DEFAULT_PROGRESS_DELAY_MS }, extra) =>
+      track(o.ledger, tool, extra.signal, async () => {
+        const progressToken = extra._meta?.progressToken;
+        for (let step = 1; step <= steps; step++) {
+          if (progressToken !== undefined) {
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken, progress: step, total: steps, message: `step ${step}/${steps}` },
+            });
+          }
+          // Also after the last step: the SDK client drops a progress notification that it reads in
+          // the same chunk as the response (the response removes the progress handler first).
+          if (delayMs > 0) await abortableSleep(delayMs, extra.signal);
+        }
+        return text(`completed ${steps} steps`);
+      }),
+  );
+}
+
+/** `add_tool`: registers an echo-like tool at run time. */
+function registerAddTool(mcp: McpServer, o: ResolvedTestServerOptions, tool: string, name: (base: string) => string, registerEcho: (toolName: string, annotationsKey: string) => void): void {
+  mcp.registerTool(
+    tool,
+    {
+      description: 'Registers a new echo-like tool named toolPrefix + name; the server then sends tools/list_changed.',
+      inputSchema: { name: z.string().min(1).max(128) },
+      annotations: o.annotations.add_tool,
+    },
+    ({ name: added }, extra) =>
+      track(o.ledger, tool, extra.signal, () => {
+        const full = name(added);
+        try {
+          registerEcho(full, added);
+        } catch (error) {
+          return { ...text(error instanceof Error ? error.message : String(error)), isError: true };
+        }
+        return text(`added ${full}`);
+      }),
+  );
+}
+
+/** `whoami`: which server, process and session answered. */
+function registerWhoami(mcp: McpServer, o: ResolvedTestServerOptions, tool: string): void {
+  mcp.registerTool(
+    tool,
+    {
+      description: 'Returns JSON {server, pid, sessionId?}: which server (and process, and session) answered.',
+      annotations: o.annotations.whoami,
+    },
+    (extra) =>
+      track(o.ledger, tool, extra.signal, () =>
+        text(JSON.stringify({ server: o.name, pid: process.pid, ...(extra.sessionId ? { sessionId: extra.sessionId } : {}) })),
+      ),
+  );
 }
 
 /**

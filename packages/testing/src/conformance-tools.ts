@@ -1,0 +1,294 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  ErrorCode,
+  ListRootsResultSchema,
+  McpError,
+  type CallToolRequest,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+
+/** A 1x1 red PNG. */
+export const RED_PIXEL_PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+
+/** A minimal WAV file: a RIFF header with one silent 8-bit mono sample at 8 kHz. */
+const SILENT_WAV = Buffer.from(
+  '524946462500000057415645666d74201000000001000100401f0000401f0000010008006461746101000000' + '80',
+  'hex',
+).toString('base64');
+
+export const WATCHED_URI = 'test://watched-resource';
+
+const noArgs = { type: 'object' as const, properties: {} };
+
+/**
+ * Tools the official conformance suite (`@modelcontextprotocol/conformance` 0.1.13) calls by name,
+ * plus a few the gateway tests use (cancellation, roots, resource updates, list changes).
+ */
+export const TOOLS: Tool[] = [
+  { name: 'test_simple_text', description: 'Returns simple text content', inputSchema: noArgs },
+  { name: 'test_image_content', description: 'Returns image content', inputSchema: noArgs },
+  { name: 'test_audio_content', description: 'Returns audio content', inputSchema: noArgs },
+  { name: 'test_embedded_resource', description: 'Returns an embedded resource', inputSchema: noArgs },
+  { name: 'test_multiple_content_types', description: 'Returns text, image and resource content', inputSchema: noArgs },
+  { name: 'test_tool_with_logging', description: 'Sends three log messages while it runs', inputSchema: noArgs },
+  { name: 'test_error_handling', description: 'Always returns an error result', inputSchema: noArgs },
+  { name: 'test_tool_with_progress', description: 'Reports progress 0, 50, 100 of 100', inputSchema: noArgs },
+  {
+    name: 'test_sampling',
+    description: 'Asks the client to sample an LLM message',
+    inputSchema: { type: 'object', properties: { prompt: { type: 'string' } }, required: ['prompt'] },
+  },
+  {
+    name: 'test_elicitation',
+    description: 'Asks the client for user input',
+    inputSchema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+  },
+  { name: 'test_elicitation_sep1034_defaults', description: 'Elicitation with defaults for every primitive type', inputSchema: noArgs },
+  { name: 'test_elicitation_sep1330_enums', description: 'Elicitation with the five enum schema variants', inputSchema: noArgs },
+  {
+    name: 'json_schema_2020_12_tool',
+    description: 'Tool with JSON Schema 2020-12 features',
+    inputSchema: {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+      properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
+      additionalProperties: false,
+    },
+  },
+  { name: 'test_list_roots', description: 'Asks the client for its roots and returns them as JSON', inputSchema: noArgs },
+  {
+    name: 'test_wait_for_cancel',
+    description: 'Runs until cancelled (or for `ms`, default 30 s); a cancelled run is reported by test_last_cancel',
+    inputSchema: { type: 'object', properties: { ms: { type: 'number' } } },
+  },
+  { name: 'test_last_cancel', description: 'Reports whether the last test_wait_for_cancel run was cancelled', inputSchema: noArgs },
+  { name: 'test_update_watched_resource', description: 'Sends notifications/resources/updated for test://watched-resource', inputSchema: noArgs },
+  { name: 'test_add_tool', description: 'Adds a tool named test_added_tool and sends tools/list_changed', inputSchema: noArgs },
+];
+
+export const ADDED_TOOL: Tool = { name: 'test_added_tool', description: 'Added at run time by test_add_tool', inputSchema: noArgs };
+
+/** What the tools share with the rest of the fixture server (one instance per session). */
+export interface ConformanceToolState {
+  /** Resource URIs the client subscribed to. */
+  readonly subscribed: Set<string>;
+  /** `test_add_tool` ran: `test_added_tool` is listed. */
+  addedTool: boolean;
+  /** The last `test_wait_for_cancel` run, read by `test_last_cancel`. */
+  lastCancel: { cancelled: boolean };
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+const text = (value: string): CallToolResult => ({ content: [{ type: 'text', text: value }] });
+/** Waits `ms`, or less when `signal` aborts, also when it aborted before the handler ran (a cancel read in the same chunk as its request). */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** The `tools/call` handler of the fixture: every `test_*` tool of the conformance suite. */
+export async function callConformanceTool(server: Server, state: ConformanceToolState, request: CallToolRequest, extra: Extra): Promise<CallToolResult> {
+  const name = request.params.name;
+  const args = request.params.arguments ?? {};
+  const result = contentResult(name, args) ?? (await askClient(server, name, args, extra)) ?? (await statefulTool(server, state, name, args, extra));
+  if (result) return result;
+  throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+}
+
+/** Tools whose answer is fixed content. */
+function contentResult(name: string, args: Record<string, unknown>): CallToolResult | undefined {
+  switch (name) {
+    case 'test_simple_text':
+      return text('This is a simple text response for testing.');
+    case 'test_image_content':
+      return { content: [{ type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' }] };
+    case 'test_audio_content':
+      return { content: [{ type: 'audio', data: SILENT_WAV, mimeType: 'audio/wav' }] };
+    case 'test_embedded_resource':
+      return { content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }] };
+    case 'test_multiple_content_types':
+      return {
+        content: [
+          { type: 'text', text: 'Multiple content types test:' },
+          { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' },
+          { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: '{"test":"data","value":123}' } },
+        ],
+      };
+    case 'test_error_handling':
+      return { isError: true, content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }] };
+    case 'json_schema_2020_12_tool':
+      return text(`JSON Schema 2020-12 tool called with ${JSON.stringify(args)}`);
+  }
+  return undefined;
+}
+
+/** Tools that send the client a request of its own (sampling, elicitation, roots). */
+async function askClient(server: Server, name: string, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult | undefined> {
+  switch (name) {
+    case 'test_sampling': {
+      if (!server.getClientCapabilities()?.sampling) return { isError: true, content: [{ type: 'text', text: 'The client does not support sampling' }] };
+      const result = await extra.sendRequest(
+        {
+          method: 'sampling/createMessage',
+          params: { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? '') } }], maxTokens: 100 },
+        },
+        CreateMessageResultSchema,
+      );
+      const content = result.content as { type: string; text?: string };
+      return text(`LLM response: ${content.type === 'text' ? content.text : JSON.stringify(content)}`);
+  }
+  case 'test_elicitation': {
+    if (!server.getClientCapabilities()?.elicitation) return { isError: true, content: [{ type: 'text', text: 'The client does not support elicitation' }] };
+    const result = await extra.sendRequest(
+      {
+        method: 'elicitation/create',
+        params: {
+          message: String(args.message ?? ''),
+          requestedSchema: {
+            type: 'object',
+            properties: {
+              username: { type: 'string', description: "User's response" },
+              email: { type: 'string', description: "User's email address" },
+            },
+            required: ['username', 'email'],
+          },
+        },
+      },
+      ElicitResultSchema,
+    );
+    return text(`User response: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
+  }
+    case 'test_elicitation_sep1034_defaults': {
+      const result = await extra.sendRequest(ELICIT_SEP1034_DEFAULTS, ElicitResultSchema);
+      return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
+    }
+    case 'test_elicitation_sep1330_enums': {
+      const result = await extra.sendRequest(ELICIT_SEP1330_ENUMS as never, ElicitResultSchema);
+      return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
+    }
+  case 'test_list_roots': {
+    const result = await extra.sendRequest({ method: 'roots/list' }, ListRootsResultSchema);
+    return text(JSON.stringify(result.roots));
+  }
+  }
+  return undefined;
+}
+
+/** Tools that take time, notify, or change the server's state. */
+async function statefulTool(server: Server, state: ConformanceToolState, name: string, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult | undefined> {
+  const log = (data: string): Promise<void> => extra.sendNotification({ method: 'notifications/message', params: { level: 'info', logger: 'conformance-fixture', data } });
+  switch (name) {
+    case 'test_tool_with_logging':
+      await log('Tool execution started');
+      await sleep(50);
+      await log('Tool processing data');
+      await sleep(50);
+      await log('Tool execution completed');
+      return text('Tool with logging executed successfully');
+    case 'test_tool_with_progress': {
+      const token = extra._meta?.progressToken;
+      for (const progress of [0, 50, 100]) {
+        if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total: 100 } });
+        if (progress < 100) await sleep(50);
+      }
+      return text('Tool with progress executed successfully');
+  }
+  case 'test_wait_for_cancel': {
+    const run = { cancelled: false };
+    state.lastCancel = run;
+    await sleep(typeof args.ms === 'number' ? args.ms : 30_000, extra.signal);
+    run.cancelled = extra.signal.aborted;
+    return text(run.cancelled ? 'cancelled' : 'finished');
+  }
+  case 'test_last_cancel':
+    return text(JSON.stringify(state.lastCancel));
+  case 'test_update_watched_resource':
+    if (state.subscribed.has(WATCHED_URI)) await server.sendResourceUpdated({ uri: WATCHED_URI });
+    return text(state.subscribed.has(WATCHED_URI) ? 'updated' : 'not subscribed');
+  case 'test_add_tool':
+    state.addedTool = true;
+    await server.sendToolListChanged();
+    return text('added test_added_tool');
+  case 'test_added_tool':
+    if (state.addedTool) return text('the added tool ran');
+    break;
+  }
+  return undefined;
+}
+
+/** SEP-1034: elicitation with a default for every primitive type. */
+const ELICIT_SEP1034_DEFAULTS: ServerRequest = {
+  method: 'elicitation/create',
+  params: {
+    message: 'Please review and update the form fields with defaults',
+    requestedSchema: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', description: 'User name', default: 'John Doe' },
+        age: { type: 'integer', description: 'User age', default: 30 },
+        score: { type: 'number', description: 'User score', default: 95.5 },
+        status: { type: 'string', description: 'User status', enum: ['active', 'inactive', 'pending'], default: 'active' },
+        verified: { type: 'boolean', description: 'Verification status', default: true },
+      },
+      required: [],
+    },
+  },
+};
+
+/** SEP-1330: the five enum schema variants (`enumNames` is legacy, not in the SDK's types). */
+const ELICIT_SEP1330_ENUMS = {
+  method: 'elicitation/create',
+  params: {
+    message: 'Please select options from the enum fields',
+    requestedSchema: {
+      type: 'object',
+      properties: {
+        untitledSingle: { type: 'string', description: 'Untitled single-select', enum: ['option1', 'option2', 'option3'] },
+        titledSingle: {
+          type: 'string',
+          description: 'Titled single-select',
+          oneOf: [
+            { const: 'value1', title: 'First Option' },
+            { const: 'value2', title: 'Second Option' },
+            { const: 'value3', title: 'Third Option' },
+          ],
+        },
+        legacyEnum: {
+          type: 'string',
+          description: 'Legacy titled enum',
+          enum: ['opt1', 'opt2', 'opt3'],
+          enumNames: ['Option One', 'Option Two', 'Option Three'],
+        },
+        untitledMulti: { type: 'array', description: 'Untitled multi-select', items: { type: 'string', enum: ['option1', 'option2', 'option3'] } },
+        titledMulti: {
+          type: 'array',
+          description: 'Titled multi-select',
+          items: {
+            anyOf: [
+              { const: 'value1', title: 'First Choice' },
+              { const: 'value2', title: 'Second Choice' },
+              { const: 'value3', title: 'Third Choice' },
+            ],
+          },
+        },
+      },
+      required: [],
+    },
+  },
+};
