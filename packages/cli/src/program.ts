@@ -46,70 +46,9 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   const serving = argv.includes('serve') || argv.includes('call');
   const io: CliIo = { ...given, stderr: new ScrubbedStream(given.stderr, scrubSecrets), stdout: serving ? given.stdout : new ScrubbedStream(given.stdout, scrubSecrets) };
   let exitCode: ExitCode = EXIT.OK;
-  const stop = new AbortController();
-  let stoppedBy: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    // A second Ctrl-C while closing means "now": leave without waiting for the cleanups.
-    if (stop.signal.aborted) process.exit(EXIT.INTERRUPTED);
-    stoppedBy = sig;
-    stop.abort(new Error(`received ${sig}`));
-  };
-  if (options.signal) options.signal.addEventListener('abort', () => stop.abort(options.signal!.reason), { once: true });
-  else {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
-
-  const program = new Command('mcp-bridge');
-  program
-    .description('One MCP server in front of all your MCP servers.\nReads the configs you already have (.mcp.json, Claude Code, Claude Desktop, Cursor, VS Code).')
-    .version(CLI_VERSION, '-v, --version', 'print the version')
-    .helpOption('-h, --help', 'show help for a command')
-    .option('--json', 'machine-readable output on stdout (stable shapes, see the README)', false)
-    .option('--no-color', 'no colours (also: NO_COLOR=1; colours are off when the stream is not a terminal)')
-    .option('-c, --config <file>', 'read servers from this file only (mcpServers / servers JSON); also its "plugins" and "naming" keys')
-    .option('--root <dir>', 'stop the upward search for project config files at this directory')
-    .option('--tag <tag>', 'only servers with this tag (repeatable)', collect, [] as string[])
-    .addOption(new Option('--log-format <format>', 'log lines on stderr: pretty (for people) or json (one object per line, request log included)').choices(LOG_FORMATS).default('pretty'))
-    .addOption(new Option('--examples', 'serve the bundled example servers, ignoring every config'))
-    .addOption(new Option('--no-examples', 'never fall back to the bundled example servers'));
-  for (const kind of SOURCE_KINDS) {
-    if (kind === 'explicit') continue;
-    program.addOption(new Option(`--no-${kind}`, `do not read ${kind} config files`));
-  }
-  program
-    // `serve --help` shows -c/--config, --json ... too: a person reading one command's help sees all it accepts.
-    .configureHelp({ showGlobalOptions: true })
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => void io.stdout.write(s),
-      writeErr: (s) => void io.stderr.write(s),
-      outputError: (s, write) => write(colorsFor(io.stderr, io.env, true).red(s)),
-    })
-    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  $ mcp-bridge serve                       # bundled examples when nothing is configured\n  $ mcp-bridge serve --http 8080 --config ./.mcp.json\n  $ mcp-bridge list --json\n  $ mcp-bridge call notes/search_notes --args '{"query":"milk"}'\n  $ mcp-bridge doctor`);
-
-  const context = (cmd: Command): CommandContext => {
-    const g = cmd.optsWithGlobals();
-    const sources: Partial<Record<SourceKind, boolean>> = {};
-    for (const kind of SOURCE_KINDS) if (kind !== 'explicit' && g[camel(kind)] === false) sources[kind] = false;
-    const globals: GlobalOptions = {
-      json: g.json === true,
-      color: g.color !== false,
-      tag: (g.tag as string[] | undefined) ?? [],
-      sources,
-      ...(g.config ? { config: String(g.config) } : {}),
-      ...(g.root ? { root: String(g.root) } : {}),
-      ...(typeof g.examples === 'boolean' ? { examples: g.examples } : {}),
-    };
-    return commandContext(io, globals, stop.signal, () => stoppedBy, g.logFormat as LogFormat);
-  };
-  const timeoutOption = (fallback: number) =>
-    new Option('--timeout <ms>', 'time limit per server start and per call, in ms').default(fallback).argParser((v) => positiveInt(v, '--timeout'));
-  const pluginOptions = (cmd: Command): Command =>
-    cmd
-      .addOption(new Option('--plugins <list>', `only these plugins, comma-separated (known: ${Object.keys(KNOWN_PLUGINS).join(', ')})`).argParser(csv))
-      .addOption(new Option('--no-plugins', 'no plugins at all'));
+  const signals = stopSignals(options);
+  const program = createProgram(io);
+  const context = contextFor(io, signals.controller.signal, signals.stoppedBy);
 
   pluginOptions(
     program
@@ -173,22 +112,120 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       exitCode = await doctorCommand(context(cmd), { timeout: opts.timeout as number, stderrLines: opts.stderrLines as number });
     });
 
+  return parseAndReport(program, argv, io, signals, () => exitCode);
+}
+
+/** Runs the command `argv` names; an error becomes its exit code and one line on stderr. */
+async function parseAndReport(program: Command, argv: readonly string[], io: CliIo, signals: StopSignals, exitCode: () => ExitCode): Promise<ExitCode> {
+  const stop = signals.controller;
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    if (stop.signal.aborted && exitCode === EXIT.OK && stoppedBy === 'SIGINT' && program.args[0] !== 'serve') return EXIT.INTERRUPTED;
-    return exitCode;
+    if (stop.signal.aborted && exitCode() === EXIT.OK && signals.stoppedBy() === 'SIGINT' && program.args[0] !== 'serve') return EXIT.INTERRUPTED;
+    return exitCode();
   } catch (error) {
     // Ctrl-C during list/call/doctor: the bridge was closed under the command; that is not its error.
-    if (stop.signal.aborted && stoppedBy === 'SIGINT') {
+    if (stop.signal.aborted && signals.stoppedBy() === 'SIGINT') {
       io.stderr.write('interrupted\n');
       return EXIT.INTERRUPTED;
     }
     return report(io, error, program.opts().json === true, program.opts().logFormat === 'json');
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
   }
 }
+
+/** How a run is stopped, and by which signal. */
+interface StopSignals {
+  readonly controller: AbortController;
+  stoppedBy(): NodeJS.Signals | undefined;
+  dispose(): void;
+}
+
+/** The stop signal of long commands: the caller's `signal`, or SIGINT/SIGTERM of the process (removed by `dispose`). */
+function stopSignals(options: RunOptions): StopSignals {
+  const stop = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    // A second Ctrl-C while closing means "now": leave without waiting for the cleanups.
+    if (stop.signal.aborted) process.exit(EXIT.INTERRUPTED);
+    stoppedBy = sig;
+    stop.abort(new Error(`received ${sig}`));
+  };
+  if (options.signal) options.signal.addEventListener('abort', () => stop.abort(options.signal!.reason), { once: true });
+  else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  return {
+    controller: stop,
+    stoppedBy: () => stoppedBy,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** The program with its global options, help and output wired to `io` (commands are added by {@link run}). */
+function createProgram(io: CliIo): Command {
+  const program = new Command('mcp-bridge');
+  program
+    .description('One MCP server in front of all your MCP servers.\nReads the configs you already have (.mcp.json, Claude Code, Claude Desktop, Cursor, VS Code).')
+    .version(CLI_VERSION, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .option('--json', 'machine-readable output on stdout (stable shapes, see the README)', false)
+    .option('--no-color', 'no colours (also: NO_COLOR=1; colours are off when the stream is not a terminal)')
+    .option('-c, --config <file>', 'read servers from this file only (mcpServers / servers JSON); also its "plugins" and "naming" keys')
+    .option('--root <dir>', 'stop the upward search for project config files at this directory')
+    .option('--tag <tag>', 'only servers with this tag (repeatable)', collect, [] as string[])
+    .addOption(new Option('--log-format <format>', 'log lines on stderr: pretty (for people) or json (one object per line, request log included)').choices(LOG_FORMATS).default('pretty'))
+    .addOption(new Option('--examples', 'serve the bundled example servers, ignoring every config'))
+    .addOption(new Option('--no-examples', 'never fall back to the bundled example servers'));
+  for (const kind of SOURCE_KINDS) {
+    if (kind === 'explicit') continue;
+    program.addOption(new Option(`--no-${kind}`, `do not read ${kind} config files`));
+  }
+  program
+    // `serve --help` shows -c/--config, --json ... too: a person reading one command's help sees all it accepts.
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      outputError: (s, write) => write(colorsFor(io.stderr, io.env, true).red(s)),
+    })
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  $ mcp-bridge serve                       # bundled examples when nothing is configured\n  $ mcp-bridge serve --http 8080 --config ./.mcp.json\n  $ mcp-bridge list --json\n  $ mcp-bridge call notes/search_notes --args '{"query":"milk"}'\n  $ mcp-bridge doctor`);
+  return program;
+}
+
+/** Builds a command's context from the global options it was given. */
+function contextFor(io: CliIo, signal: AbortSignal, stoppedBy: () => NodeJS.Signals | undefined): (cmd: Command) => CommandContext {
+  return (cmd: Command): CommandContext => {
+    const g = cmd.optsWithGlobals();
+    const sources: Partial<Record<SourceKind, boolean>> = {};
+    for (const kind of SOURCE_KINDS) if (kind !== 'explicit' && g[camel(kind)] === false) sources[kind] = false;
+    const globals: GlobalOptions = {
+      json: g.json === true,
+      color: g.color !== false,
+      tag: (g.tag as string[] | undefined) ?? [],
+      sources,
+      ...(g.config ? { config: String(g.config) } : {}),
+      ...(g.root ? { root: String(g.root) } : {}),
+      ...(typeof g.examples === 'boolean' ? { examples: g.examples } : {}),
+    };
+    return commandContext(io, globals, signal, stoppedBy, g.logFormat as LogFormat);
+  };
+}
+
+/** `--timeout <ms>` with a command's default. */
+const timeoutOption = (fallback: number): Option =>
+  new Option('--timeout <ms>', 'time limit per server start and per call, in ms').default(fallback).argParser((v) => positiveInt(v, '--timeout'));
+/** `--plugins <list>` and `--no-plugins`. */
+const pluginOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(new Option('--plugins <list>', `only these plugins, comma-separated (known: ${Object.keys(KNOWN_PLUGINS).join(', ')})`).argParser(csv))
+    .addOption(new Option('--no-plugins', 'no plugins at all'));
 
 function pluginChoice(opts: Record<string, unknown>): { plugins?: string[] | false } {
   if (opts.plugins === false) return { plugins: false };
