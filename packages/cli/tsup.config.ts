@@ -1,6 +1,20 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
 
+/**
+ * Third-party packages the executable carries inside dist/: pure JavaScript, needed on the paths
+ * `serve`/`list`/`call`/`doctor` walk. Bundling them turns ~390 module files read at start into a
+ * few chunks (see bench/src/cold-start.ts).
+ */
+const BUNDLED_DEPENDENCIES = [
+  '@modelcontextprotocol/sdk',
+  'zod',
+  'commander',
+  'jsonc-parser',
+  'picocolors',
+  'yocto-spinner',
+];
+
 export default defineConfig({
   ...packageBuild,
   // A CLI and its bundled example servers: ESM only (top-level await in the executables).
@@ -14,4 +28,17 @@ export default defineConfig({
     'examples/clock': 'src/examples/clock.ts',
     'examples/flaky': 'src/examples/flaky.ts',
   },
+  // One file tree instead of hundreds of modules: our packages (from their TypeScript sources, so
+  // unused modules are left out) and pure-JS dependencies are bundled; what each command needs
+  // only is split into chunks loaded by its dynamic import. Left outside: the optional plugins
+  // (peer packages, loaded by name) and OpenTelemetry (loaded only when tracing is on, and shared
+  // with the tracing plugin through the one @opentelemetry/api copy).
+  external: [/^@mcp-bridge\/plugin-/, /^@opentelemetry\//],
+  noExternal: [/^@mcp-bridge\/(?!plugin-)/, ...BUNDLED_DEPENDENCIES.map((name) => new RegExp(`^${name.replace('/', '\\/')}(\\/|$)`))],
+  splitting: true,
+  esbuildOptions(options) {
+    options.conditions = ['@mcp-bridge/source'];
+  },
+  // CommonJS inside the bundle (ajv, commander ...) calls require() for node builtins.
+  banner: { js: "import { createRequire as __mcpBridgeRequire } from 'node:module';\nconst require = __mcpBridgeRequire(import.meta.url);" },
 });

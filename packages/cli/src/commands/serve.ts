@@ -12,9 +12,9 @@ import { buildPlugins } from '../plugins.js';
 import { requestLog } from '../request-log.js';
 import { describeTracing, startTelemetry, trackGateway, tracingLoaded, tracingPlan, type Telemetry } from '../telemetry.js';
 import { CLI_VERSION } from '../version.js';
+import { DEFAULT_HTTP_PORT } from './defaults.js';
 
-/** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
-export const DEFAULT_HTTP_PORT = 7800;
+export { DEFAULT_HTTP_PORT };
 
 /** Options of `serve`. */
 export interface ServeOptions {
