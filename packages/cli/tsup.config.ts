@@ -1,4 +1,5 @@
-import { defineConfig } from 'tsup';
+import { dirname, join } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
 
 /**
@@ -14,6 +15,28 @@ const BUNDLED_DEPENDENCIES = [
   'picocolors',
   'yocto-spinner',
 ];
+
+type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
+
+/**
+ * zod exposes every message locale as `z.locales` (`export * as locales`): a namespace object, so
+ * bundling keeps all ~45 of them (about 370 KB, a third of zod) though only English, which zod
+ * imports on its own, is ever used here. Each process would parse them at start; this leaves
+ * `z.locales.en` only.
+ */
+const zodEnglishOnly: EsbuildPlugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-english-only' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: `export { default as en } from './en.js';\n`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 export default defineConfig({
   ...packageBuild,
@@ -36,6 +59,7 @@ export default defineConfig({
   external: [/^@mcp-bridge\/plugin-/, /^@opentelemetry\//],
   noExternal: [/^@mcp-bridge\/(?!plugin-)/, ...BUNDLED_DEPENDENCIES.map((name) => new RegExp(`^${name.replace('/', '\\/')}(\\/|$)`))],
   splitting: true,
+  esbuildPlugins: [zodEnglishOnly],
   esbuildOptions(options) {
     options.conditions = ['@mcp-bridge/source'];
   },
