@@ -14,18 +14,32 @@
 // reported are the medians of the per-round ratios, so a stall of the shared host lands in one
 // round, not in the result. Targets: version <= 2x node, serve_stdio <= 1.3x sdk_stdio.
 // Needs the CLI built (`pnpm --filter mcp-bridge... build`): it measures what users install.
+// `--cli PATH` measures another build of bin.js instead (to compare with an older one in one sitting).
 // Last line of stdout: one JSON object with the figures and the ratios.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { parseArgs, round, table } from './lib/harness.js';
 
-const args = parseArgs(process.argv.slice(2), { rounds: 9, warmup: 1 });
+/** `--cli PATH` (this bench's own option): another build of the executable, e.g. an older one to compare. */
+function takeCliOption(argv: string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--cli' || a.startsWith('--cli='));
+  if (i < 0) return undefined;
+  const value = argv[i]!.includes('=') ? argv[i]!.slice('--cli='.length) : argv[i + 1];
+  argv.splice(i, argv[i]!.includes('=') ? 1 : 2);
+  if (!value) throw new Error('--cli needs the path of a built bin.js');
+  return resolve(value);
+}
+
+const argv = process.argv.slice(2);
+const cliOption = takeCliOption(argv);
+const args = parseArgs(argv, { rounds: 9, warmup: 1 });
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
+const BIN = cliOption ?? fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 const SDK_SERVER = fileURLToPath(new URL('./lib/cold-sdk-server.mjs', import.meta.url));
 if (!existsSync(BIN)) {
   log(`[bench cold-start] ${BIN} is missing: build the CLI first (pnpm --filter mcp-bridge... build)`);
@@ -127,6 +141,7 @@ console.log(
     bench: 'cold-start',
     node: process.version,
     rounds: args.rounds,
+    cli: BIN,
     median_ms: medianMs,
     min_ms: minMs,
     ratio: {
