@@ -124,6 +124,9 @@ describe('packaging: the mcp-bridge CLI, packed and installed with npm outside t
     const bytes = [...graph.keys()].reduce((sum, f) => sum + statSync(f).size, 0);
     expect(bytes, `bytes loaded by --version (${graph.size} files)`).toBeLessThan(VERSION_PATH_MAX_BYTES);
     expect((await cli(['--help'])).stdout).toMatch(/serve[\s\S]*list[\s\S]*call[\s\S]*doctor/);
+    // And in a real terminal (util-linux `script` gives it a pseudo-terminal), as people type it.
+    const tty = await run('script', ['-qec', `${join(project, 'node_modules', '.bin', 'mcp-bridge')} --version`, '/dev/null'], { cwd: project, env, timeout: RUN_TIMEOUT_MS });
+    expect(tty.stdout.trim()).toBe(manifest.version);
   }, RUN_TIMEOUT_MS);
 
   it('doctor loads the default plugins from the bundle and starts the bundled example servers', async () => {
