@@ -1,10 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
-import { scrubSecrets, SOURCE_KINDS, type SourceKind } from '@mcp-bridge/discovery';
-import { callCommand } from './commands/call.js';
-import { doctorCommand } from './commands/doctor.js';
-import { listCommand } from './commands/list.js';
-import { DEFAULT_HTTP_PORT, serveCommand } from './commands/serve.js';
+import type { SourceKind } from '@mcp-bridge/discovery';
+import { DEFAULT_HTTP_PORT } from './commands/defaults.js';
 import { commandContext, jsonLogLine, LOG_FORMATS, type CommandContext, type LogFormat } from './context.js';
+import { loadSecretScrubber, scrubSecrets, SOURCE_KINDS } from './discovery-lazy.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { colorsFor, messageOf, processIo, ScrubbedStream, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
@@ -80,6 +78,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   program
     // `serve --help` shows -c/--config, --json ... too: a person reading one command's help sees all it accepts.
     .configureHelp({ showGlobalOptions: true })
+    // Before any command: from then on, secrets discover() reads are hidden from what is written.
+    .hook('preAction', loadSecretScrubber)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -128,6 +128,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--demo', 'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving')
       .addOption(timeoutOption(30_000)),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    // Each command loads its code when it runs: `--version` and `--help` load almost nothing.
+    const { serveCommand } = await import('./commands/serve.js');
     exitCode = await serveCommand(context(cmd), {
       ...(opts.stdio ? { stdio: true } : {}),
       ...(opts.http !== undefined ? { http: String(opts.http) } : {}),
@@ -150,6 +152,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .description('list every server (source file, state) and the merged tools')
     .addOption(timeoutOption(15_000))
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { listCommand } = await import('./commands/list.js');
       exitCode = await listCommand(context(cmd), { timeout: opts.timeout as number });
     });
 
@@ -161,6 +164,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('-a, --args <json>', 'tool arguments as a JSON object', '{}')
       .addOption(timeoutOption(60_000)),
   ).action(async (tool: string, opts: Record<string, unknown>, cmd: Command) => {
+    const { callCommand } = await import('./commands/call.js');
     exitCode = await callCommand(context(cmd), tool, { args: String(opts.args), timeout: opts.timeout as number, ...pluginChoice(opts) });
   });
 
@@ -170,6 +174,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .addOption(timeoutOption(15_000))
     .option('--stderr-lines <n>', "lines of a failed server's stderr to show", (v) => positiveInt(v, '--stderr-lines'), 20)
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { doctorCommand } = await import('./commands/doctor.js');
       exitCode = await doctorCommand(context(cmd), { timeout: opts.timeout as number, stderrLines: opts.stderrLines as number });
     });
 

@@ -16,9 +16,9 @@ import { logStartup } from '../serve-log.js';
 import { withoutRecursive } from '../recursion.js';
 import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
+import { DEFAULT_HTTP_PORT } from './defaults.js';
 
-/** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
-export const DEFAULT_HTTP_PORT = 7800;
+export { DEFAULT_HTTP_PORT };
 
 /** Options of `serve`. */
 export interface ServeOptions {
