@@ -19,6 +19,7 @@ export {
   BridgeStateError,
   CircuitOpenError,
   ConfigError,
+  InvalidRequestError,
   InvalidResponseError,
   NameCollisionError,
   NoUpstreamError,
@@ -37,6 +38,9 @@ export { createDefaultPool, defaultHealthPolicy, firstHealthyBalancer } from './
 export { waitForCall } from './call-wait.js';
 export { parsePluginOptions } from './plugin-options.js';
 export { errorType, isToolError } from './error-type.js';
+export { classifyFailure, failureOf, httpStatusOf, neverSent } from './failure.js';
+export type { FailureKind, FailureVerdict, NotSentReason } from './failure.js';
+export { parseRetryAfter } from './retry-after.js';
 export { MAX_REPLICAS } from './config.js';
 export type { ResourceTarget } from './catalog.js';
 export type { DefaultPoolOptions } from './default-services.js';

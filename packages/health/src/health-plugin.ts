@@ -1,7 +1,6 @@
 import {
+  failureOf,
   parsePluginOptions,
-  TimeoutError,
-  UpstreamUnavailableError,
   type CallContext,
   type HealthHost,
   type HealthState,
@@ -89,7 +88,13 @@ export function health(options: HealthOptions = {}): Plugin {
       const now = o.now ?? Date.now;
       const random = o.random ?? Math.random;
       const probes: ProbeSettings | false = o.probes === true ? PROBE_DEFAULTS : o.probes;
-      const isFailure = o.isFailure ?? ((error: unknown) => UpstreamUnavailableError.isInstance(error) || TimeoutError.isInstance(error));
+      // Core's verdict: only a failure of the upstream itself counts (not the caller's request, a
+      // refusal before sending, an answer, nor the caller giving up).
+      const isFailure = (error: unknown, ctx: CallContext): boolean => {
+        if (o.isFailure) return o.isFailure(error);
+        const kind = failureOf(error, ctx.signal).kind;
+        return kind === 'unreachable' || kind === 'timeout';
+      };
       const bridge = api.bridge;
       let host: HealthHost | undefined;
       let closed = false;
@@ -126,7 +131,7 @@ export function health(options: HealthOptions = {}): Plugin {
             const started = starts.get(ctx);
             const ms = started === undefined ? 0 : performance.now() - started;
             if (error === undefined) tracker.callResult(up, true, ms);
-            else if (isFailure(error)) tracker.callResult(up, false, ms, error);
+            else if (isFailure(error, ctx)) tracker.callResult(up, false, ms, error);
           },
         };
       });
