@@ -36,10 +36,10 @@ export const defaultHealthPolicy: HealthPolicyFactory = (host) => ({
   disconnected(up, error) {
     host.setHealth(up, 'unhealthy', error?.message);
   },
-  attempted(up, _ctx, error) {
+  attempted(up, ctx, error) {
     if (error === undefined) {
       if (up.health !== 'healthy' && up.status === 'ready') host.setHealth(up, 'healthy', 'a call succeeded');
-    } else if (failureOf(error).kind === 'unreachable') {
+    } else if (failureOf(error, ctx.signal).kind === 'unreachable') {
       host.setHealth(up, 'unhealthy', (error as Error).message);
     }
   },

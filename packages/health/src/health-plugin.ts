@@ -45,6 +45,16 @@ export interface HealthSnapshot {
   servers: Record<string, { state: HealthState; hidden: boolean; upstreams: UpstreamHealth[] }>;
 }
 
+/**
+ * Whether a failed call counts against its upstream by default (the `isFailure` option replaces it):
+ * core's verdict says the upstream itself failed (`unreachable`, `timeout`). The caller's own bad
+ * request, a refusal before sending, an answer (the upstream is alive) or the caller giving up do not.
+ */
+export function countsAgainstUpstream(error: unknown, signal?: AbortSignal): boolean {
+  const kind = failureOf(error, signal).kind;
+  return kind === 'unreachable' || kind === 'timeout';
+}
+
 declare module '@mcp-bridge/core' {
   interface BridgeExtensions {
     /** Added by `@mcp-bridge/health`: a snapshot of every server's health. */
@@ -88,13 +98,7 @@ export function health(options: HealthOptions = {}): Plugin {
       const now = o.now ?? Date.now;
       const random = o.random ?? Math.random;
       const probes: ProbeSettings | false = o.probes === true ? PROBE_DEFAULTS : o.probes;
-      // Core's verdict: only a failure of the upstream itself counts (not the caller's request, a
-      // refusal before sending, an answer, nor the caller giving up).
-      const isFailure = (error: unknown, ctx: CallContext): boolean => {
-        if (o.isFailure) return o.isFailure(error);
-        const kind = failureOf(error, ctx.signal).kind;
-        return kind === 'unreachable' || kind === 'timeout';
-      };
+      const isFailure = (error: unknown, ctx: CallContext): boolean => (o.isFailure ? o.isFailure(error) : countsAgainstUpstream(error, ctx.signal));
       const bridge = api.bridge;
       let host: HealthHost | undefined;
       let closed = false;
