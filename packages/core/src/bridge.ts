@@ -42,6 +42,7 @@ import {
 } from './errors.js';
 import { EventBus } from './events.js';
 import { classifyFailure, describeCall, failureOf } from './failure.js';
+import { serverTrusted, UNKNOWN_SAFETY } from './tool-safety.js';
 import { createNamer } from './naming.js';
 import { compileMethod, type CoreSteps, type RegisteredMiddleware, type Step } from './pipeline.js';
 import type {
@@ -274,7 +275,7 @@ export class Bridge {
     const service = <K extends keyof Services>(slot: K): Services[K] => services.get(slot) as Services[K];
     this.#middleware = middleware;
     this.#listFilters = listFilters;
-    this.#catalog = new Catalog(service('namer'));
+    this.#catalog = new Catalog(service('namer'), (server) => serverTrusted(this.#upstreams.get(server)));
     this.#balancer = service('balancer');
     this.#health = service('health')({ setHealth: (up, state, reason) => this.#setHealth(up, state, reason) });
     this.#pool = service('pool')(this.#poolHost(service('transport')));
@@ -516,6 +517,7 @@ export class Bridge {
         upstreamName,
         tool: { name: upstreamName, inputSchema: { type: 'object' } },
         listed: false,
+        safety: UNKNOWN_SAFETY,
       }
     );
   }

@@ -14,6 +14,7 @@
 export { Bridge, createBridge } from './bridge.js';
 export type { CallOptions, CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
 export type { BridgeOptions } from './config.js';
+export { serverTrusted, toolSafety, UNKNOWN_SAFETY } from './tool-safety.js';
 export {
   BridgeError,
   BridgeStateError,
@@ -75,10 +76,14 @@ export type {
   ResourceEntry,
   ResourceTemplateEntry,
   ServerListStatus,
+  ServerPolicyFields,
+  ServerSettings,
   Services,
   ToolEntry,
+  ToolSafety,
   TransportService,
   Upstream,
+  UpstreamConfig,
   UpstreamStatus,
 } from './types.js';
 export { CORE_VERSION } from './version.js';
