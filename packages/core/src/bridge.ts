@@ -43,6 +43,7 @@ import {
 import { EventBus } from './events.js';
 import { classifyFailure, describeCall, failureOf } from './failure.js';
 import { serverTrusted, UNKNOWN_SAFETY } from './tool-safety.js';
+import { errorMessage } from './helpers.js';
 import { createNamer } from './naming.js';
 import { compileMethod, type CoreSteps, type RegisteredMiddleware, type Step } from './pipeline.js';
 import type {
@@ -944,8 +945,4 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
 
 function unknownServer(server: string, known: string[]): NotFoundError {
   return new NotFoundError(`no server named "${server}" (known: ${known.join(', ') || 'none'})`, { data: { server } });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

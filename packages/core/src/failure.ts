@@ -1,5 +1,6 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { BridgeError, InvalidRequestError, InvalidResponseError, TimeoutError, UpstreamUnavailableError } from './errors.js';
+import { errorMessage } from './helpers.js';
 import { CANCELLED, LOCAL, verdictOfBridgeError, verdictOfForeign, type FailureVerdict } from './failure-verdict.js';
 import type { CallContext, Upstream } from './types.js';
 
@@ -151,8 +152,4 @@ function causeChain(error: unknown): string {
     if (!(e instanceof Error)) break;
   }
   return parts.join(': ');
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

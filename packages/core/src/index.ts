@@ -37,6 +37,7 @@ export { createNamer, NAME_PATTERN, stableHash, toValidName } from './naming.js'
 export type { NamingOptions, NamingPolicy } from './naming.js';
 export { createDefaultPool, defaultHealthPolicy, firstHealthyBalancer } from './default-services.js';
 export { waitForCall } from './call-wait.js';
+export { errorMessage, MAX_TIMER_MS, wait } from './helpers.js';
 export { parsePluginOptions } from './plugin-options.js';
 export { errorType, isToolError } from './error-type.js';
 export { classifyFailure, failureOf, httpStatusOf, neverSent } from './failure.js';

@@ -1,3 +1,5 @@
+import { wait } from '@mcp-bridge/core';
+
 /**
  * Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
  * a uniform delay in [0, min(cap, base * 2^(retry-1))). Full jitter spreads a burst of failed
@@ -22,27 +24,9 @@ export function within(closed: Promise<unknown>, ms: number, signal: AbortSignal
 }
 
 /**
- * Waits `ms`, or rejects when `signal` or `closing` aborts. The timer exists only while waiting
- * for a retry, never on the success path.
+ * Waits `ms`, or rejects when `signal` or `closing` aborts: core's one abort-aware `wait`. The timer
+ * exists only while waiting for a retry, never on the success path.
  */
 export function sleep(ms: number, signal: AbortSignal | undefined, closing: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    if (closing.aborted) return reject(closing.reason);
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      closing.removeEventListener('abort', onAbort);
-    };
-    const onAbort = (): void => {
-      done();
-      reject(signal?.aborted ? signal.reason : closing.reason);
-    };
-    const timer = setTimeout(() => {
-      done();
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    closing.addEventListener('abort', onAbort, { once: true });
-  });
+  return wait(ms, signal, closing);
 }
