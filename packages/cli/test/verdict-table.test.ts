@@ -104,6 +104,8 @@ describe('the failure verdict table (docs/contracts.md)', () => {
     expect(outcome(new NoUpstreamError('none'))).toMatchObject({ ...common, retry: 'final', stale: true, errorType: 'no_upstream', gateway: 'isError:NO_UPSTREAM' });
     expect(outcome(new BridgeStateError('closed'))).toMatchObject({ ...common, retry: 'final', stale: false, errorType: 'bridge_state' });
     expect(outcome(new Error('a plugin bug'))).toMatchObject({ ...common, retry: 'final', stale: false, errorType: '_OTHER', listStatus: 'error' });
+    // An abort of the bridge's own (a DOMException has a numeric legacy code) is not an upstream's answer.
+    expect(outcome(new DOMException('aborted', 'AbortError'))).toMatchObject({ ...common, retry: 'final', stale: false });
   });
 
   it('invalid-request: the caller’s fault, never counted against the upstream, never retried; -32602 at the gateway', () => {

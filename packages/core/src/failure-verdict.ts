@@ -110,7 +110,8 @@ function verdictOfCause(cause: unknown, now: number): FailureVerdict {
  * anything else is a failure inside the bridge.
  */
 export function verdictOfForeign(error: unknown, now: number): FailureVerdict {
-  if (!(error instanceof Error)) return LOCAL;
+  // A DOMException (AbortError ...) has a numeric legacy `code` too, but no upstream sent it.
+  if (!(error instanceof Error) || (typeof DOMException !== 'undefined' && error instanceof DOMException)) return LOCAL;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'number' || !Number.isInteger(code)) return LOCAL;
   const retryAfterMs = retryAfterFromData((error as { data?: unknown }).data, now);
