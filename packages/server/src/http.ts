@@ -214,14 +214,6 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   const port = (http.address() as AddressInfo).port;
   originCheck = originRule(hostCheck, port, o.allowedOrigins);
   const urlHost = host.includes(':') ? `[${host}]` : WILDCARD.includes(host) ? '127.0.0.1' : host;
-  /** Waits, at most `drainMs`, for the calls the sessions already accepted to be answered. */
-  const drain = async (transports: HttpSessionTransport[]): Promise<void> => {
-    const drained = Promise.all(transports.map((t) => t.drain()));
-    if (drainMs === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
-    clearTimeout(timer);
-  };
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${port}${path}`,
@@ -234,13 +226,22 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
         stopping = true;
         const listenerClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeIdleConnections();
-        await drain([...sessions.values()].map((s) => s.transport));
+        await drain([...sessions.values()].map((s) => s.transport), drainMs);
         await Promise.allSettled([...sessions.values()].map(endSession));
         http.closeAllConnections();
         await listenerClosed;
         releaseRouter(router);
       })()),
   };
+}
+
+/** Stops the sessions taking new requests and waits, at most `ms`, for the calls they already accepted to be answered. */
+async function drain(transports: HttpSessionTransport[], ms: number): Promise<void> {
+  const drained = Promise.all(transports.map((t) => t.drain()));
+  if (ms === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /**
