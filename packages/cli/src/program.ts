@@ -123,6 +123,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--allowed-host <host>', 'extra Host header value to accept (repeatable)', collect, [] as string[])
       .option('--allowed-origin <origin>', 'Origin to accept from browsers (repeatable)', collect, [] as string[])
       .option('--insecure-no-auth', 'allow a --host other than loopback without --token (anyone who can reach it gets in)')
+      .addOption(new Option('--drain-ms <ms>', 'on stop, how long calls in progress may finish (HTTP); then they are told they may have run').argParser((v) => nonNegativeInt(v, '--drain-ms')))
       .option('--no-watch', 'do not reload when a config file changes')
       .option('-q, --quiet', 'no request log or status lines on stderr (errors only)', false)
       .option('--demo', 'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving')
@@ -139,6 +140,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       allowedHost: opts.allowedHost as string[],
       allowedOrigin: opts.allowedOrigin as string[],
       ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
+      ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs as number } : {}),
       ...pluginChoice(opts),
       watch: opts.watch !== false,
       quiet: opts.quiet === true,
@@ -199,6 +201,11 @@ function pluginChoice(opts: Record<string, unknown>): { plugins?: string[] | fal
   if (opts.plugins === false) return { plugins: false };
   if (Array.isArray(opts.plugins)) return { plugins: opts.plugins as string[] };
   return {};
+}
+
+function nonNegativeInt(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new CliError(`${flag} needs a whole number of ms (0 or more), got "${value}"`, EXIT.USAGE);
+  return Number(value);
 }
 
 function positiveInt(value: string, flag: string): number {

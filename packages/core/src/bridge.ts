@@ -3,9 +3,7 @@ import {
   CallToolResultSchema,
   CompleteResultSchema,
   EmptyResultSchema,
-  ErrorCode,
   GetPromptResultSchema,
-  McpError,
   ReadResourceResultSchema,
   ResultSchema,
   type CallToolResult,
@@ -34,7 +32,6 @@ import {
   BridgeError,
   BridgeStateError,
   ConfigError,
-  InvalidResponseError,
   NoUpstreamError,
   NotFoundError,
   PluginError,
@@ -42,6 +39,9 @@ import {
   UpstreamUnavailableError,
 } from './errors.js';
 import { EventBus } from './events.js';
+import { classifyFailure, describeCall, failureOf } from './failure.js';
+import { serverTrusted, UNKNOWN_SAFETY } from './tool-safety.js';
+import { errorMessage } from './helpers.js';
 import { createNamer } from './naming.js';
 import { compileMethod, type CoreSteps, type RegisteredMiddleware, type Step } from './pipeline.js';
 import type {
@@ -282,7 +282,7 @@ export class Bridge {
     const service = <K extends keyof Services>(slot: K): Services[K] => services.get(slot) as Services[K];
     this.#middleware = middleware;
     this.#listFilters = listFilters;
-    this.#catalog = new Catalog(service('namer'));
+    this.#catalog = new Catalog(service('namer'), (server) => serverTrusted(this.#upstreams.get(server)));
     this.#balancer = service('balancer');
     this.#health = service('health')({ setHealth: (up, state, reason) => this.#setHealth(up, state, reason) });
     this.#pool = service('pool')(this.#poolHost(service('transport')));
@@ -465,7 +465,8 @@ export class Bridge {
         up.inFlight--;
         const failure = classifyFailure(error, ctx, up);
         // A JSON-RPC error the upstream sent, or an invalid result, means it answered: for health, it is alive.
-        const answered = (failure === error && error instanceof McpError) || InvalidResponseError.isInstance(failure);
+        const kind = failureOf(failure, ctx.signal).kind;
+        const answered = kind === 'answered' || kind === 'invalid-answer';
         // A removed upstream has no health to keep.
         if (this.#upstreams.get(up.server)?.includes(up)) this.#health.attempted(up, ctx, answered ? undefined : failure);
         throw failure;
@@ -539,6 +540,7 @@ export class Bridge {
         upstreamName,
         tool: { name: upstreamName, inputSchema: { type: 'object' } },
         listed: false,
+        safety: UNKNOWN_SAFETY,
       }
     );
   }
@@ -999,7 +1001,7 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   if (ctx.attemptTimeout !== undefined && ctx.attemptTimeout < timeout) timeout = ctx.attemptTimeout;
   if (timeout <= 0) {
     return Promise.reject(
-      new TimeoutError(`${describe(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
+      new TimeoutError(`${describeCall(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
     );
   }
   // The caller's signal through a view whose abort listener goes when the request settles.
@@ -1013,97 +1015,6 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   return signal?.listening ? pending.finally(() => signal.release()) : pending;
 }
 
-/**
- * Classifies a failed attempt. JSON-RPC errors the upstream sent pass through; the SDK's local
- * timeout and closed-connection errors, and any transport failure (refused connection, HTTP error,
- * broken pipe), become bridge errors. Errors of the caller's own abort pass through.
- */
-function classifyFailure(error: unknown, ctx: CallContext, up: Upstream): unknown {
-  if (error instanceof McpError) {
-    if (error.code === ErrorCode.RequestTimeout && (error.data as { timeout?: unknown } | undefined)?.timeout !== undefined) {
-      const ms = (error.data as { timeout: unknown }).timeout;
-      return new TimeoutError(`${describe(ctx)} timed out after ${String(ms)} ms (attempt ${ctx.attempt})`, {
-        cause: error,
-        data: { server: ctx.server, upstream: up.id, method: ctx.method, timeoutMs: ms },
-      });
-    }
-    if (error.code === ErrorCode.ConnectionClosed && /Connection closed/i.test(error.message)) {
-      return new UpstreamUnavailableError(`${describe(ctx)} failed: server "${ctx.server}" closed the connection`, {
-        cause: error,
-        data: { server: ctx.server, upstream: up.id, method: ctx.method },
-      });
-    }
-    return error;
-  }
-  if (BridgeError.isInstance(error) || ctx.signal?.aborted) return error;
-  if (isSchemaError(error)) {
-    // The upstream answered, with something that is not a valid MCP result: not an availability problem.
-    return new InvalidResponseError(`${describe(ctx)} answered with an invalid result: ${errorMessage(error).slice(0, 500)}`, {
-      cause: error,
-      data: { server: ctx.server, upstream: up.id, method: ctx.method },
-    });
-  }
-  const status = httpStatusOf(error);
-  return new UpstreamUnavailableError(`${describe(ctx)} failed: could not reach the server: ${causeChain(error)}`, {
-    cause: error,
-    data: {
-      server: ctx.server,
-      upstream: up.id,
-      method: ctx.method,
-      ...(neverSent(error) ? { sent: false } : {}),
-      ...(status !== undefined ? { httpStatus: status } : {}),
-    },
-  });
-}
-
-/**
- * Failures that provably happened before the request left the bridge: no connection to write on
- * (the SDK's `Not connected`, a transport's `ERR_NOT_CONNECTED`: a stdio child that exited or is
- * being closed), or a connection that could not be opened (refused, unknown host). Marked
- * `data.sent: false`, so a retry plugin may resend even a call that is not idempotent.
- */
-const UNSENT_CODES = new Set(['ERR_NOT_CONNECTED', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-function neverSent(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && UNSENT_CODES.has(code)) return true;
-    if (depth === 0 && e.message === 'Not connected') return true;
-  }
-  return false;
-}
-
-/** The HTTP status of a Streamable HTTP transport error (`StreamableHTTPError.code`), for policies such as 429/503 handling. */
-function httpStatusOf(error: unknown): number | undefined {
-  // The SDK's StreamableHTTPError keeps the name `Error`; its class name and message prefix tell it apart.
-  if (!(error instanceof Error) || (error.constructor.name !== 'StreamableHTTPError' && !error.message.startsWith('Streamable HTTP error:'))) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
-}
-
-/** The SDK validates results with zod; a result that does not parse rejects with a ZodError. */
-function isSchemaError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'ZodError' || Array.isArray((error as { issues?: unknown }).issues));
-}
-
-function describe(ctx: CallContext): string {
-  return ctx.method === 'tools/call' ? `tool "${String(ctx.params.name)}" of server "${ctx.server}"` : `${ctx.method} on server "${ctx.server}"`;
-}
-
 function unknownServer(server: string, known: string[]): NotFoundError {
   return new NotFoundError(`no server named "${server}" (known: ${known.join(', ') || 'none'})`, { data: { server } });
-}
-
-/** `fetch failed` alone does not say why: add the causes' messages (ECONNREFUSED ...). */
-function causeChain(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const message = errorMessage(e);
-    if (message && !parts.includes(message)) parts.push(message);
-    if (!(e instanceof Error)) break;
-  }
-  return parts.join(': ');
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

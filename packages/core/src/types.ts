@@ -69,7 +69,7 @@ export interface Upstream {
   /** The logical server this upstream belongs to. */
   readonly server: string;
   /** Its validated config. */
-  readonly config: ServerConfig;
+  readonly config: UpstreamConfig;
   /** Transport kind derived from the config. */
   readonly kind: TransportKind;
   /** Connection status, kept by the pool. */
@@ -101,7 +101,52 @@ export interface ToolEntry {
    * annotations are unknown, so plugins must treat it as unsafe (not read-only, not idempotent).
    */
   readonly listed: boolean;
+  /** Whether calls to it may be repeated, cached or hedged: computed once by the catalog, trust-aware. */
+  readonly safety: ToolSafety;
 }
+
+/**
+ * What a tool's annotations allow, decided once by the catalog with one rule for all replicas:
+ * annotations are believed only from a server whose every replica has `trusted: true`; a tool the
+ * catalog does not list has no known annotations (all false).
+ */
+export interface ToolSafety {
+  /** `readOnlyHint` from a trusted server: safe to repeat, cache and hedge. */
+  readonly readOnly: boolean;
+  /** `readOnlyHint` or `idempotentHint` from a trusted server: safe to repeat. */
+  readonly idempotent: boolean;
+  /**
+   * What the annotations claim, whoever the server: for a plugin given its own list of servers to
+   * trust (retry's and the cache's `trusted` option). Never believe it otherwise.
+   */
+  readonly claimed: { readonly readOnly: boolean; readonly idempotent: boolean };
+}
+
+/**
+ * What a server entry says about how far to believe and how to call it, besides its transport:
+ * typed and validated here, so no plugin reads them through casts.
+ */
+export interface ServerPolicyFields {
+  /**
+   * The server's tool annotations (`readOnlyHint`, `idempotentHint`) are believed: retry, caching and
+   * hedging of `tools/call` rely on them (see `ToolEntry.safety`). A server is trusted only when every
+   * one of its replicas is. Default false.
+   */
+  trusted?: boolean;
+  /** Per-server call settings. */
+  settings?: ServerSettings;
+}
+
+/** Per-server call settings (`settings` in a server entry). */
+export interface ServerSettings {
+  /** Default time limit of each request to this server, ms. */
+  timeout?: number;
+  /** At most this many retries of a call to this server. */
+  retries?: number;
+}
+
+/** A server's validated config: its transport fields and {@link ServerPolicyFields} (validated by core's config parsing). */
+export type UpstreamConfig = ServerConfig & ServerPolicyFields;
 
 /** Prompt entry of the merged catalog. */
 export interface PromptEntry {

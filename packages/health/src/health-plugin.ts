@@ -1,7 +1,6 @@
 import {
+  failureOf,
   parsePluginOptions,
-  TimeoutError,
-  UpstreamUnavailableError,
   type CallContext,
   type HealthHost,
   type HealthState,
@@ -44,6 +43,16 @@ export interface UpstreamHealth {
 export interface HealthSnapshot {
   at: number;
   servers: Record<string, { state: HealthState; hidden: boolean; upstreams: UpstreamHealth[] }>;
+}
+
+/**
+ * Whether a failed call counts against its upstream by default (the `isFailure` option replaces it):
+ * core's verdict says the upstream itself failed (`unreachable`, `timeout`). The caller's own bad
+ * request, a refusal before sending, an answer (the upstream is alive) or the caller giving up do not.
+ */
+export function countsAgainstUpstream(error: unknown, signal?: AbortSignal): boolean {
+  const kind = failureOf(error, signal).kind;
+  return kind === 'unreachable' || kind === 'timeout';
 }
 
 declare module '@mcp-bridge/core' {
@@ -89,7 +98,7 @@ export function health(options: HealthOptions = {}): Plugin {
       const now = o.now ?? Date.now;
       const random = o.random ?? Math.random;
       const probes: ProbeSettings | false = o.probes === true ? PROBE_DEFAULTS : o.probes;
-      const isFailure = o.isFailure ?? ((error: unknown) => UpstreamUnavailableError.isInstance(error) || TimeoutError.isInstance(error));
+      const isFailure = (error: unknown, ctx: CallContext): boolean => (o.isFailure ? o.isFailure(error) : countsAgainstUpstream(error, ctx.signal));
       const bridge = api.bridge;
       let host: HealthHost | undefined;
       let closed = false;
@@ -126,7 +135,7 @@ export function health(options: HealthOptions = {}): Plugin {
             const started = starts.get(ctx);
             const ms = started === undefined ? 0 : performance.now() - started;
             if (error === undefined) tracker.callResult(up, true, ms);
-            else if (isFailure(error)) tracker.callResult(up, false, ms, error);
+            else if (isFailure(error, ctx)) tracker.callResult(up, false, ms, error);
           },
         };
       });

@@ -159,12 +159,9 @@ export function hedgingMiddleware(
   }
 }
 
-/** A read-only tool (by its annotations) of a server marked `trusted: true` in its config. */
+/** A read-only tool of a trusted server (the catalog's `safety`, one rule for all replicas) with more than one replica. */
 function hedgeable(ctx: CallContext): boolean {
-  const tool = ctx.tool;
-  if (!tool || !tool.listed || tool.tool.annotations?.readOnlyHint !== true) return false;
-  const replicas = ctx.bridge.upstreams(ctx.server);
-  return replicas.length > 1 && replicas.every((u) => (u.config as { trusted?: unknown }).trusted === true);
+  return ctx.tool?.safety.readOnly === true && ctx.bridge.upstreams(ctx.server).length > 1;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface ServeOptions {
   allowedOrigin: string[];
   /** Serve a non-loopback address without a token (refused otherwise). */
   insecureNoAuth?: boolean;
+  /** On stop, how long HTTP calls in progress may finish (the gateway's `drainMs`). */
+  drainMs?: number;
   plugins?: string[] | false;
   watch: boolean;
   quiet: boolean;
@@ -299,6 +301,7 @@ async function startHttp(
       // --allowed-host adds to the names a gateway on this address accepts anyway (loopback, the address itself).
       ...(options.allowedHost.length ? { allowedHosts: [...defaultAllowedHosts(options.host), ...options.allowedHost] } : {}),
       ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
+      ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
       // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
       // Looked up per request: the plugin exposes its handler when the bridge starts, after the port is bound.
       routes: { '/metrics': (req, res) => serveMetrics(bridge, req, res) },
