@@ -60,7 +60,7 @@ export function cache(options: CacheOptions = {}): Plugin {
 }
 
 async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<void> {
-  const bridge = api.bridge;
+  const bridge = api.host;
   const now = opts.now ?? Date.now;
   const stats = new StatsBook();
   const rules = new Rules(bridge, opts, stats);
@@ -187,7 +187,7 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
 
 /** Turns the public target (exposed names) into the engine's scope (upstream names). */
 function resolveTarget(api: PluginApi, target: InvalidateTarget): Scope {
-  const bridge = api.bridge;
+  const bridge = api.host;
   const known = (server: string | undefined): void => {
     if (server !== undefined && !bridge.servers().includes(server)) {
       throw new TypeError(`[mcp-bridge] [${NAME}] invalidate: no server named "${server}" (known: ${bridge.servers().join(', ') || 'none'})`);

@@ -90,7 +90,7 @@ export function health(options: HealthOptions = {}): Plugin {
       const random = o.random ?? Math.random;
       const probes: ProbeSettings | false = o.probes === true ? PROBE_DEFAULTS : o.probes;
       const isFailure = o.isFailure ?? ((error: unknown) => UpstreamUnavailableError.isInstance(error) || TimeoutError.isInstance(error));
-      const bridge = api.bridge;
+      const bridge = api.host;
       let host: HealthHost | undefined;
       let closed = false;
       const starts = new WeakMap<CallContext, number>();

@@ -87,9 +87,15 @@ export function loadBalancer(options: LoadBalancerOptions = {}): Plugin {
       if (o.hedging !== false) {
         const settings = o.hedging === true ? HEDGING_DEFAULTS : o.hedging;
         api.use(
-          hedgingMiddleware(settings, hedging, now, (ctx, delayMs) => {
-            if (api.hasListeners('loadbalancer:hedge')) api.emit('loadbalancer:hedge', { ctx, primary: ctx.upstream, delayMs });
-          }),
+          hedgingMiddleware(
+            settings,
+            hedging,
+            now,
+            (ctx, delayMs) => {
+              if (api.hasListeners('loadbalancer:hedge')) api.emit('loadbalancer:hedge', { ctx, primary: ctx.upstream, delayMs });
+            },
+            (server) => api.host.upstreams(server),
+          ),
         );
       }
 

@@ -127,7 +127,7 @@ function setupRetry(api: PluginApi, o: RetryOptions): void {
     const server = o.servers?.[ctx.server];
     const perTool: RetryPolicyOptions | undefined = tool ? (o.tools?.[tool.name] ?? o.tools?.[`${tool.server}/${tool.upstreamName}`]) : undefined;
     const pick = <K extends keyof RetryPolicyOptions>(key: K): RetryPolicyOptions[K] => perTool?.[key] ?? server?.[key] ?? o[key];
-    const upstreams = ctx.bridge.upstreams(ctx.server);
+    const upstreams = api.host.upstreams(ctx.server);
     const config = upstreams[0]?.config as { trusted?: unknown; settings?: { retries?: unknown; timeout?: unknown } } | undefined;
     const settingsTimeout = config?.settings?.timeout;
     const mode: RetryMode = pick('mode') ?? RETRY_DEFAULTS.mode;
@@ -191,7 +191,7 @@ function setupRetry(api: PluginApi, o: RetryOptions): void {
       if (api.hasListeners('retry:attempt')) api.emit('retry:attempt', { ctx, attempt: made + 1, delayMs: delay, error });
       // The transport closes a connection whose session the server forgot; a resend on it before it
       // is gone would fail on the closing connection, so wait for the new one (bounded by the deadline).
-      const lost = verdict.sessionLost && ctx.upstream ? ctx.bridge.connection(ctx.upstream) : undefined;
+      const lost = verdict.sessionLost && ctx.upstream ? api.host.connection(ctx.upstream) : undefined;
       if (lost) {
         try {
           await within(lost.closed, Math.min(2_000, ctx.deadline - Date.now()), ctx.signal, api.signal);

@@ -150,7 +150,7 @@ class ValidationPlugin {
   }
 
   #precompile(server: string | undefined): void {
-    for (const entry of this.#api.bridge.tools()) {
+    for (const entry of this.#api.host.tools()) {
       if (server !== undefined && entry.server !== server) continue;
       const plan = this.#plan(entry);
       if (plan.input !== 'off') this.#inputOf(entry, plan);

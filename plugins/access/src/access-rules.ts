@@ -1,4 +1,4 @@
-import { parsePluginOptions, type Bridge, type CallContext, type ListView, type Plugin, type ToolEntry } from '@mcp-bridge/core';
+import { parsePluginOptions, type CallContext, type HostView, type ListView, type Plugin, type ToolEntry } from '@mcp-bridge/core';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import pkg from '../package.json' with { type: 'json' };
 import { AccessDeniedError } from './errors.js';
@@ -72,7 +72,7 @@ export function accessRules(options: AccessOptions = {}): Plugin {
           aliases.get(server)!.set(override.name, tool);
         }
       }
-      const bridge: Bridge = api.bridge;
+      const bridge: HostView = api.host;
       // Tags per server, read once: list filters check every entry of every list.
       const tagCache = new Map<string, readonly string[]>();
       const forget = ({ server }: { server: string }): void => void tagCache.delete(server);

@@ -326,7 +326,7 @@ function setupMetrics(api: PluginApi, o: Resolved): void {
 
   // ------------------------------------------------------------ state read at scrape time
 
-  const bridge = api.bridge;
+  const bridge = api.host;
   const eachUpstream = function* (): Iterable<Upstream> {
     for (const server of bridge.servers()) yield* bridge.upstreams(server);
   };
