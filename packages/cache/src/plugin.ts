@@ -1,4 +1,4 @@
-import { parsePluginOptions, type McpMethod, type Plugin, type PluginApi, type ToolEntry } from '@mcp-bridge/core';
+import { definePlugin, type McpMethod, type Plugin, type PluginApi, type ToolEntry } from '@mcp-bridge/core';
 import { Keyv } from 'keyv';
 import pkg from '../package.json' with { type: 'json' };
 import { BoundedMap, L2 } from './l2.js';
@@ -47,17 +47,15 @@ const LIST_METHODS = ['tools/list', 'prompts/list', 'resources/list', 'resources
  * console.log(bridge.cache.stats().hitRate); // 0.5
  * ```
  */
-export function cache(options: CacheOptions = {}): Plugin {
-  return {
-    name: NAME,
-    version: pkg.version,
-    core: '^0.1.0',
-    async setup(api) {
-      const opts = parsePluginOptions(api.plugin, cacheOptionsSchema, options);
-      await setupCache(api, opts);
-    },
-  };
-}
+export const cache: (options?: CacheOptions) => Plugin = definePlugin({
+  name: NAME,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: cacheOptionsSchema,
+  async setup(api, opts) {
+    await setupCache(api, opts);
+  },
+});
 
 async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<void> {
   const bridge = api.host;

@@ -19,6 +19,8 @@ export interface PluginDefinition<S extends z.ZodType> extends Omit<Plugin, 'set
  * object with the definition's name, version, core range and ordering fields; its `setup` validates
  * the options with the schema (omitted options validate as `{}`) and calls the definition's `setup`
  * with the result. State belongs in `setup`, so one factory result can serve several bridges.
+ * The factory's options type is the schema's input, or `I` when the plugin documents its own
+ * options type (`export const retry: (options?: RetryOptions) => Plugin = definePlugin({...})`).
  *
  * @example
  * ```ts
@@ -42,7 +44,7 @@ export interface PluginDefinition<S extends z.ZodType> extends Omit<Plugin, 'set
  * // createBridge({ plugins: [timing({ thresholdMs: 200 })] })
  * ```
  */
-export function definePlugin<S extends z.ZodType>(definition: PluginDefinition<S>): (options?: z.input<S>) => Plugin {
+export function definePlugin<S extends z.ZodType, I = z.input<S>>(definition: PluginDefinition<S>): (options?: I) => Plugin {
   checkDefinition(definition);
   const { options: schema, setup, ...fields } = definition;
   return (options) => ({

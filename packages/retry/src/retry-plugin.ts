@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
-  parsePluginOptions,
+  definePlugin,
   RetryExhaustedError,
   type CallContext,
   type Next,
@@ -73,17 +73,15 @@ interface Policy {
  * bridge.on('retry:attempt', ({ ctx, attempt, delayMs }) => console.log(ctx.method, attempt, delayMs));
  * ```
  */
-export function retry(options: RetryOptions = {}): Plugin {
-  return {
-    name: PLUGIN,
-    version: VERSION,
-    core: '^0.1.0',
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, retryOptionsSchema, options);
-      setupRetry(api, o as RetryOptions);
-    },
-  };
-}
+export const retry: (options?: RetryOptions) => Plugin = definePlugin({
+  name: PLUGIN,
+  version: VERSION,
+  core: '^0.1.0',
+  options: retryOptionsSchema,
+  setup(api, o) {
+    setupRetry(api, o as RetryOptions);
+  },
+});
 
 function setupRetry(api: PluginApi, o: RetryOptions): void {
   const random = o.random ?? Math.random;
