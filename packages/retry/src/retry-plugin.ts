@@ -14,7 +14,7 @@ import { fullJitterDelay, sleep, within } from './backoff.js';
 import { UpstreamBreaker, type BreakerSnapshot } from './breaker.js';
 import { RetryBudget } from './budget.js';
 import { classify, SAFE_METHODS } from './classify.js';
-import type { GiveUpReason } from './events.js';
+import type { GiveUpReason } from './give-up.js';
 import {
   RETRY_DEFAULTS,
   retryOptionsSchema,
