@@ -1,4 +1,4 @@
-import { parsePluginOptions, type McpMethod, type Plugin, type PluginApi, type ToolEntry } from '@mcp-bridge/core';
+import { definePlugin, type McpMethod, type Plugin, type PluginApi, type ToolEntry } from '@mcp-bridge/core';
 import { Keyv } from 'keyv';
 import pkg from '../package.json' with { type: 'json' };
 import { BoundedMap, L2 } from './l2.js';
@@ -47,20 +47,18 @@ const LIST_METHODS = ['tools/list', 'prompts/list', 'resources/list', 'resources
  * console.log(bridge.cache.stats().hitRate); // 0.5
  * ```
  */
-export function cache(options: CacheOptions = {}): Plugin {
-  return {
-    name: NAME,
-    version: pkg.version,
-    core: '^0.1.0',
-    async setup(api) {
-      const opts = parsePluginOptions(api.plugin, cacheOptionsSchema, options);
-      await setupCache(api, opts);
-    },
-  };
-}
+export const cache: (options?: CacheOptions) => Plugin = definePlugin({
+  name: NAME,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: cacheOptionsSchema,
+  async setup(api, opts) {
+    await setupCache(api, opts);
+  },
+});
 
 async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<void> {
-  const bridge = api.bridge;
+  const bridge = api.host;
   const now = opts.now ?? Date.now;
   const stats = new StatsBook();
   const rules = new Rules(bridge, opts, stats);
@@ -187,7 +185,7 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
 
 /** Turns the public target (exposed names) into the engine's scope (upstream names). */
 function resolveTarget(api: PluginApi, target: InvalidateTarget): Scope {
-  const bridge = api.bridge;
+  const bridge = api.host;
   const known = (server: string | undefined): void => {
     if (server !== undefined && !bridge.servers().includes(server)) {
       throw new TypeError(`[mcp-bridge] [${NAME}] invalidate: no server named "${server}" (known: ${bridge.servers().join(', ') || 'none'})`);

@@ -1,4 +1,4 @@
-import { serverTrusted, type Bridge, type CallContext, type ToolEntry } from '@mcp-bridge/core';
+import { serverTrusted, type CallContext, type HostView, type ToolEntry } from '@mcp-bridge/core';
 import { DEFAULT_METHODS, type CachePolicy, type CachePolicyInput, type CacheScope, type ResolvedCacheOptions } from './options.js';
 import type { CacheCounters, StatsBook } from './stats.js';
 
@@ -45,12 +45,12 @@ function normalise(input: CachePolicyInput | undefined): CachePolicy | undefined
 export class Rules {
   readonly #options: ResolvedCacheOptions;
   readonly #stats: StatsBook;
-  readonly #bridge: Bridge;
+  readonly #bridge: HostView;
   readonly #trusted: ReadonlySet<string>;
   #methods = new Map<string, Rule | null>();
   #tools = new WeakMap<ToolEntry, Rule | null>();
 
-  constructor(bridge: Bridge, options: ResolvedCacheOptions, stats: StatsBook) {
+  constructor(bridge: HostView, options: ResolvedCacheOptions, stats: StatsBook) {
     this.#bridge = bridge;
     this.#options = options;
     this.#stats = stats;

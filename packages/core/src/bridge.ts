@@ -10,7 +10,6 @@ import {
   type CompleteRequest,
   type CompleteResult,
   type GetPromptResult,
-  type Progress,
   type Prompt,
   type ReadResourceResult,
   type Resource,
@@ -44,16 +43,16 @@ import { serverTrusted, UNKNOWN_SAFETY } from './tool-safety.js';
 import { errorMessage } from './helpers.js';
 import { createNamer } from './naming.js';
 import { compileMethod, type CoreSteps, type RegisteredMiddleware, type Step } from './pipeline.js';
+import type { BridgeEvents, Listener } from './event-types.js';
+import type { BridgeExtensions, BridgeState, CallOptions, HostView } from './plugin-api.js';
+import { HostUpstream, upstreamState } from './upstream.js';
 import type {
   Balancer,
-  BridgeEvents,
-  BridgeExtensions,
   CallContext,
   CallState,
   HealthPolicy,
   HealthState,
   ListEntries,
-  Listener,
   ListView,
   McpMethod,
   Pool,
@@ -66,22 +65,7 @@ import type {
 } from './types.js';
 import { CORE_VERSION } from './version.js';
 
-/** Options every client call accepts. */
-export interface CallOptions {
-  /** Cancels the call; the upstream receives `notifications/cancelled`. */
-  signal?: AbortSignal;
-  /** Overall time limit in ms across every attempt (default: the bridge's `requestTimeout`). */
-  timeout?: number;
-  /** Progress from the upstream. */
-  onprogress?: (progress: Progress) => void;
-  /** Who is calling (per-caller policy, cache partitions); set by the gateway. */
-  caller?: string;
-  /**
-   * Fields merged into the request's `params._meta`, e.g. the W3C `traceparent`/`tracestate` of a
-   * downstream request, so a tracing plugin continues the caller's trace. Cache keys ignore `_meta`.
-   */
-  meta?: Record<string, unknown>;
-}
+export type { CallOptions } from './plugin-api.js';
 
 /** Options of the list calls (`listTools` ...). */
 export interface ListOptions {
@@ -115,8 +99,6 @@ export interface ServerStatus {
   /** Config problems, for `invalid` servers. */
   issues?: { path: string; message: string }[];
 }
-
-type BridgeState = 'new' | 'starting' | 'ready' | 'closing' | 'closed' | 'failed';
 
 const RESULT_SCHEMAS: Record<string, typeof ResultSchema> = {
   'tools/call': CallToolResultSchema as unknown as typeof ResultSchema,
@@ -164,7 +146,7 @@ export class Bridge {
   readonly #events: EventBus;
   readonly #onError: (error: unknown) => void;
   readonly #closeController = new AbortController();
-  readonly #upstreams = new Map<string, Upstream[]>();
+  readonly #upstreams = new Map<string, readonly Upstream[]>();
   readonly #invalid = new Map<string, InvalidServer>();
   readonly #cleanups: { plugin: string; fn: () => void | Promise<void> }[] = [];
   readonly #compiled = new Map<string, Step>();
@@ -271,7 +253,8 @@ export class Bridge {
       ],
     ]);
     const { middleware, services, listFilters } = await bootPlugins(this.#options.plugins ?? [], {
-      bridge: this,
+      host: this.#hostView(),
+      target: this,
       events: this.#events,
       signal: this.#closeController.signal,
       coreVersion: CORE_VERSION,
@@ -316,6 +299,24 @@ export class Bridge {
     for (const method of PIPELINE_METHODS) this.#compiled.set(method, compileMethod(method, this.#middleware, this.#core));
   }
 
+  /** What plugins get as `api.host`: a few bound methods, not the bridge (no addServer, close ...). */
+  #hostView(): HostView {
+    const state = (): BridgeState => this.#state;
+    return Object.freeze({
+      get state() {
+        return state();
+      },
+      servers: () => this.servers(),
+      upstreams: (server) => this.upstreams(server),
+      tools: () => this.tools(),
+      resolveResource: (uri) => this.resolveResource(uri),
+      request: (server, method, params, options) => this.request(server, method, params, options),
+      connection: (upstream) => this.connection(upstream),
+      setServerHidden: (server, hidden) => this.setServerHidden(server, hidden),
+      isServerHidden: (server) => this.isServerHidden(server),
+    } satisfies HostView);
+  }
+
   async #initialListing(): Promise<void> {
     const all = Promise.all([...this.#upstreams.keys()].map((s) => this.#watch.begin(s)));
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -352,8 +353,9 @@ export class Bridge {
             configure: (client) => this.#configureClient(up, client),
           });
           deliverProgressFirst(connection.client);
-          up.capabilities = connection.client.getServerCapabilities();
-          up.serverInfo = connection.client.getServerVersion();
+          const state = upstreamState(up);
+          state.capabilities = connection.client.getServerCapabilities();
+          state.serverInfo = connection.client.getServerVersion();
           this.#events.emit('connect:after', { server: up.server, upstream: up, connection, durationMs: performance.now() - started });
           return connection;
         } catch (cause) {
@@ -375,12 +377,13 @@ export class Bridge {
   }
 
   #statusChanged(up: Upstream, status: UpstreamStatus, error?: Error): void {
-    up.status = status;
-    if (error) up.lastError = error;
+    const state = upstreamState(up);
+    state.status = status;
+    if (error) state.lastError = error;
     // Once closing, plugins have cleaned up: no more health changes or events.
     if (this.#closeController.signal.aborted) return;
     if (status === 'ready') {
-      up.lastError = undefined;
+      state.lastError = undefined;
       this.#health.connected(up);
       // A reconnect may come back with another catalog (a new version of the server), and a server
       // that was down when last listed has never been listed: re-list either, except kinds being
@@ -396,7 +399,7 @@ export class Bridge {
   #setHealth(up: Upstream, state: HealthState, reason?: string): void {
     const previous = up.health;
     if (previous === state) return;
-    up.health = state;
+    upstreamState(up).health = state;
     this.#events.emit('upstream:health', { server: up.server, upstream: up, state, previous, ...(reason ? { reason } : {}) });
   }
 
@@ -448,7 +451,8 @@ export class Bridge {
 
   #send(ctx: CallContext): Promise<unknown> {
     const up = ctx.upstream!;
-    up.inFlight++;
+    const counts = upstreamState(up);
+    counts.inFlight++;
     let pending: Promise<unknown>;
     try {
       pending = this.#pool.run(up, ctx, request);
@@ -457,12 +461,12 @@ export class Bridge {
     }
     return pending.then(
       (result) => {
-        up.inFlight--;
+        counts.inFlight--;
         this.#health.attempted(up, ctx, undefined);
         return result;
       },
       (error: unknown) => {
-        up.inFlight--;
+        counts.inFlight--;
         const failure = classifyFailure(error, ctx, up);
         // A JSON-RPC error the upstream sent, or an invalid result, means it answered: for health, it is alive.
         const kind = failureOf(failure, ctx.signal).kind;
@@ -500,7 +504,6 @@ export class Bridge {
       onprogress: options?.onprogress,
       state: {} as CallState,
       caller: options?.caller,
-      bridge: this,
     };
   }
 
@@ -974,19 +977,9 @@ export function createBridge<const S extends Readonly<Record<string, unknown>> =
   return new Bridge(options);
 }
 
-function newUpstreams(server: ValidServer): Upstream[] {
-  return server.replicas.map((replica) => ({
-    id: replica.id,
-    server: server.name,
-    config: replica.config,
-    kind: replica.kind,
-    status: 'idle',
-    health: 'healthy',
-    lastError: undefined,
-    inFlight: 0,
-    capabilities: undefined,
-    serverInfo: undefined,
-  }));
+// Frozen: plugins get this very array from upstreams(); a server's replicas change only by replacing it.
+function newUpstreams(server: ValidServer): readonly Upstream[] {
+  return Object.freeze(server.replicas.map((replica) => new HostUpstream(replica.id, server.name, replica.config, replica.kind)));
 }
 
 /** `params` with `meta` merged into its `_meta` (a copy: the caller's params are left alone). */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseServerConfig, transportKindOf, type ServerConfig, type TransportKind } from '@mcp-bridge/transports';
 import { ConfigError } from './errors.js';
 import type { NamingOptions } from './naming.js';
-import type { Plugin } from './types.js';
+import type { Plugin } from './plugin-api.js';
 
 /**
  * One entry of `createBridge({ servers })`: a server config of `@mcp-bridge/transports` (stdio,

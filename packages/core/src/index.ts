@@ -12,7 +12,11 @@
  * @packageDocumentation
  */
 export { Bridge, createBridge } from './bridge.js';
-export type { CallOptions, CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
+export type { CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
+export { definePlugin } from './define-plugin.js';
+export type { PluginDefinition } from './define-plugin.js';
+export type { BridgeExtensions, BridgeState, CallOptions, HostView, Plugin, PluginApi } from './plugin-api.js';
+export type { BridgeEvents, CoreEvents, Listener } from './event-types.js';
 export type { BridgeOptions, BridgeServerConfig, CheckedServers } from './config.js';
 export { serverTrusted, toolSafety, UNKNOWN_SAFETY } from './tool-safety.js';
 export {
@@ -49,8 +53,6 @@ export type { DefaultPoolOptions } from './default-services.js';
 export { PHASES } from './types.js';
 export type {
   Balancer,
-  BridgeEvents,
-  BridgeExtensions,
   CallContext,
   CallState,
   HealthHost,
@@ -61,7 +63,6 @@ export type {
   ListFilter,
   ListKind,
   ListView,
-  Listener,
   McpMethod,
   MethodResults,
   Middleware,
@@ -69,8 +70,6 @@ export type {
   NameRequest,
   Next,
   Phase,
-  Plugin,
-  PluginApi,
   Pool,
   PoolFactory,
   PoolHost,

@@ -1,6 +1,6 @@
 import {
+  definePlugin,
   failureOf,
-  parsePluginOptions,
   type CallContext,
   type HealthHost,
   type HealthState,
@@ -87,19 +87,18 @@ declare module '@mcp-bridge/core' {
  * console.log(bridge.health().servers.api);
  * ```
  */
-export function health(options: HealthOptions = {}): Plugin {
-  return {
+export const health: (options?: HealthOptions) => Plugin = definePlugin({
     name: '@mcp-bridge/health',
     version: VERSION,
     core: '^0.1.0',
     provides: ['health'],
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, healthOptionsSchema, options);
+  options: healthOptionsSchema,
+  setup(api, o) {
       const now = o.now ?? Date.now;
       const random = o.random ?? Math.random;
       const probes: ProbeSettings | false = o.probes === true ? PROBE_DEFAULTS : o.probes;
       const isFailure = (error: unknown, ctx: CallContext): boolean => (o.isFailure ? o.isFailure(error) : countsAgainstUpstream(error, ctx.signal));
-      const bridge = api.bridge;
+      const bridge = api.host;
       let host: HealthHost | undefined;
       let closed = false;
       const starts = new WeakMap<CallContext, number>();
@@ -256,5 +255,4 @@ export function health(options: HealthOptions = {}): Plugin {
         return { at: now(), servers };
       });
     },
-  };
-}
+});

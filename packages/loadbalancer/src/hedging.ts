@@ -1,4 +1,4 @@
-import type { CallContext, Middleware } from '@mcp-bridge/core';
+import type { CallContext, Middleware, Upstream } from '@mcp-bridge/core';
 import { LatencyWindow } from './latency-window.js';
 import type { Clock } from './pickers/picker.js';
 
@@ -51,6 +51,7 @@ export function hedgingMiddleware(
   counters: HedgingCounters,
   now: Clock,
   onHedge: (ctx: CallContext, delayMs: number) => void,
+  upstreams: (server: string) => readonly Upstream[],
 ): Middleware {
   const windows = new Map<string, Latencies>();
   let tokens = settings.burst;
@@ -68,7 +69,7 @@ export function hedgingMiddleware(
     methods: ['tools/call'],
     async handle(ctx, next) {
       // Pinned already (a health probe aimed at one replica), or not safe to run twice.
-      if (ctx.upstream !== undefined || !hedgeable(ctx)) return next();
+      if (ctx.upstream !== undefined || !hedgeable(ctx, upstreams)) return next();
       counters.calls++;
       tokens = Math.min(settings.burst, tokens + settings.budget);
       const window = windowOf(ctx);
@@ -160,8 +161,8 @@ export function hedgingMiddleware(
 }
 
 /** A read-only tool of a trusted server (the catalog's `safety`, one rule for all replicas) with more than one replica. */
-function hedgeable(ctx: CallContext): boolean {
-  return ctx.tool?.safety.readOnly === true && ctx.bridge.upstreams(ctx.server).length > 1;
+function hedgeable(ctx: CallContext, upstreams: (server: string) => readonly Upstream[]): boolean {
+  return ctx.tool?.safety.readOnly === true && upstreams(ctx.server).length > 1;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   serverTrusted,
-  parsePluginOptions,
+  definePlugin,
   RetryExhaustedError,
   type CallContext,
   type Next,
@@ -15,7 +15,7 @@ import { fullJitterDelay, sleep, within } from './backoff.js';
 import { UpstreamBreaker, type BreakerSnapshot } from './breaker.js';
 import { RetryBudget } from './budget.js';
 import { classify, SAFE_METHODS } from './classify.js';
-import type { GiveUpReason } from './events.js';
+import type { GiveUpReason } from './give-up.js';
 import {
   RETRY_DEFAULTS,
   retryOptionsSchema,
@@ -74,17 +74,15 @@ interface Policy {
  * bridge.on('retry:attempt', ({ ctx, attempt, delayMs }) => console.log(ctx.method, attempt, delayMs));
  * ```
  */
-export function retry(options: RetryOptions = {}): Plugin {
-  return {
+export const retry: (options?: RetryOptions) => Plugin = definePlugin({
     name: PLUGIN,
     version: VERSION,
     core: '^0.1.0',
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, retryOptionsSchema, options);
+  options: retryOptionsSchema,
+  setup(api, o) {
       setupRetry(api, o as RetryOptions);
     },
-  };
-}
+});
 
 function setupRetry(api: PluginApi, o: RetryOptions): void {
   const random = o.random ?? Math.random;
@@ -128,7 +126,7 @@ function setupRetry(api: PluginApi, o: RetryOptions): void {
     const server = o.servers?.[ctx.server];
     const perTool: RetryPolicyOptions | undefined = tool ? (o.tools?.[tool.name] ?? o.tools?.[`${tool.server}/${tool.upstreamName}`]) : undefined;
     const pick = <K extends keyof RetryPolicyOptions>(key: K): RetryPolicyOptions[K] => perTool?.[key] ?? server?.[key] ?? o[key];
-    const upstreams = ctx.bridge.upstreams(ctx.server);
+    const upstreams = api.host.upstreams(ctx.server);
     // Core validates `settings` (typed); replicas share the entry's.
     const settings = upstreams[0]?.config.settings;
     const settingsTimeout = settings?.timeout;
@@ -193,7 +191,7 @@ function setupRetry(api: PluginApi, o: RetryOptions): void {
       if (api.hasListeners('retry:attempt')) api.emit('retry:attempt', { ctx, attempt: made + 1, delayMs: delay, error });
       // The transport closes a connection whose session the server forgot; a resend on it before it
       // is gone would fail on the closing connection, so wait for the new one (bounded by the deadline).
-      const lost = verdict.sessionLost && ctx.upstream ? ctx.bridge.connection(ctx.upstream) : undefined;
+      const lost = verdict.sessionLost && ctx.upstream ? api.host.connection(ctx.upstream) : undefined;
       if (lost) {
         try {
           await within(lost.closed, Math.min(2_000, ctx.deadline - Date.now()), ctx.signal, api.signal);

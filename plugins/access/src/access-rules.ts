@@ -1,4 +1,4 @@
-import { parsePluginOptions, type Bridge, type CallContext, type ListView, type Plugin, type ToolEntry } from '@mcp-bridge/core';
+import { definePlugin, type CallContext, type HostView, type ListView, type Plugin, type ToolEntry } from '@mcp-bridge/core';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import pkg from '../package.json' with { type: 'json' };
 import { AccessDeniedError } from './errors.js';
@@ -50,126 +50,124 @@ const LIST_KEYS: Record<string, string> = { 'prompts/list': 'prompts', 'resource
  * });
  * ```
  */
-export function accessRules(options: AccessOptions = {}): Plugin {
-  return {
-    name: pkg.name,
-    version: pkg.version,
-    core: '^0.1.0',
-    setup(api) {
-      const opts = parsePluginOptions(api.plugin, accessOptionsSchema, options);
-      const policy = new AccessPolicy({ allow: opts.allow, deny: opts.deny }, opts.callers, opts.anonymous);
-      // server → upstream name → override, and server → alias → upstream name.
-      const overrides = new Map<string, Map<string, { name?: string; description?: string }>>();
-      const aliases = new Map<string, Map<string, string>>();
-      for (const [key, override] of Object.entries(opts.tools)) {
-        const slash = key.indexOf('/');
-        const server = key.slice(0, slash);
-        const tool = key.slice(slash + 1);
-        if (!overrides.has(server)) overrides.set(server, new Map());
-        overrides.get(server)!.set(tool, override);
-        if (override.name !== undefined && override.name !== tool) {
-          if (!aliases.has(server)) aliases.set(server, new Map());
-          aliases.get(server)!.set(override.name, tool);
-        }
+export const accessRules: (options?: AccessOptions) => Plugin = definePlugin({
+  name: pkg.name,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: accessOptionsSchema,
+  setup(api, opts) {
+    const policy = new AccessPolicy({ allow: opts.allow, deny: opts.deny }, opts.callers, opts.anonymous);
+    // server → upstream name → override, and server → alias → upstream name.
+    const overrides = new Map<string, Map<string, { name?: string; description?: string }>>();
+    const aliases = new Map<string, Map<string, string>>();
+    for (const [key, override] of Object.entries(opts.tools)) {
+      const slash = key.indexOf('/');
+      const server = key.slice(0, slash);
+      const tool = key.slice(slash + 1);
+      if (!overrides.has(server)) overrides.set(server, new Map());
+      overrides.get(server)!.set(tool, override);
+      if (override.name !== undefined && override.name !== tool) {
+        if (!aliases.has(server)) aliases.set(server, new Map());
+        aliases.get(server)!.set(override.name, tool);
       }
-      const bridge: Bridge = api.bridge;
-      // Tags per server, read once: list filters check every entry of every list.
-      const tagCache = new Map<string, readonly string[]>();
-      const forget = ({ server }: { server: string }): void => void tagCache.delete(server);
-      api.on('upstream:add', forget);
-      api.on('upstream:remove', forget);
-      const tagsOf = (server: string): readonly string[] => {
-        let tags = tagCache.get(server);
-        if (tags === undefined) {
-          const raw = (bridge.upstreams(server)[0]?.config as { tags?: unknown } | undefined)?.tags;
-          tags = Array.isArray(raw) ? (raw.filter((t) => typeof t === 'string') as string[]) : [];
-          tagCache.set(server, tags);
-        }
-        return tags;
-      };
-      const subject = (server: string, tool: string | undefined): Subject => ({ server, tool, tags: tagsOf(server) });
-      const refuse = (ctx: CallContext, what: string, tool: string | undefined, verdict: Verdict & { allowed: false }): Promise<never> =>
-        Promise.reject(
-          new AccessDeniedError(`${what} is not allowed${ctx.caller === undefined ? '' : ` for caller "${ctx.caller}"`}: ${verdict.reason}`, {
-            plugin: api.plugin,
-            data: { server: ctx.server, ...(tool === undefined ? {} : { tool }), caller: ctx.caller, reason: verdict.reason },
-          }),
-        );
-
-      // Lists entering the catalog: global rules only (the catalog is shared by every caller).
-      api.use({
-        phase: 'policy',
-        order: 'before',
-        methods: ['tools/list'],
-        async handle(ctx, next) {
-          const result = (await next()) as { tools?: Tool[] };
-          if (!Array.isArray(result?.tools)) return result;
-          const renamed = overrides.get(ctx.server);
-          const tools: Tool[] = [];
-          for (const tool of result.tools) {
-            if (!policy.global(subject(ctx.server, tool.name)).allowed) continue;
-            const o = renamed?.get(tool.name);
-            tools.push(o ? { ...tool, ...(o.name !== undefined ? { name: o.name } : {}), ...(o.description !== undefined ? { description: o.description } : {}) } : tool);
-          }
-          return { ...result, tools };
-        },
-      });
-
-      api.use({
-        phase: 'policy',
-        order: 'before',
-        methods: Object.keys(LIST_KEYS),
-        async handle(ctx, next) {
-          const result = await next();
-          if (policy.global(subject(ctx.server, undefined)).allowed) return result;
-          const key = LIST_KEYS[ctx.method]!;
-          return { ...(result as Record<string, unknown>), [key]: [] };
-        },
-      });
-
-      api.use({
-        phase: 'policy',
-        order: 'before',
-        methods: ['tools/call'],
-        handle(ctx, next) {
-          const called = String(ctx.params.name);
-          const upstreamName = aliases.get(ctx.server)?.get(called) ?? called;
-          const verdict = policy.check(subject(ctx.server, upstreamName), ctx.caller);
-          if (!verdict.allowed) return refuse(ctx, `tool "${ctx.tool?.name ?? called}" of server "${ctx.server}"`, upstreamName, verdict);
-          // The upstream only knows the tool by its own name.
-          if (upstreamName !== called) ctx.params = { ...ctx.params, name: upstreamName };
-          return next();
-        },
-      });
-
-      api.use({
-        phase: 'policy',
-        order: 'before',
-        methods: SERVER_METHODS,
-        handle(ctx, next) {
-          // The host's own refreshes are not a caller's; server-wide rules still apply to them.
-          const verdict = policy.check(subject(ctx.server, undefined), ctx.origin === 'catalog' ? undefined : ctx.caller);
-          if (!verdict.allowed) return refuse(ctx, `${ctx.method} on server "${ctx.server}"`, undefined, verdict);
-          return next();
-        },
-      });
-
-      const upstreamOf = (entry: ToolEntry): string => aliases.get(entry.server)?.get(entry.upstreamName) ?? entry.upstreamName;
-      const toolVisible = (entry: ToolEntry, caller: string | undefined): boolean => policy.check(subject(entry.server, upstreamOf(entry)), caller).allowed;
-
-      // Per-caller views of the shared catalog: only when there are per-caller (or anonymous) rules,
-      // so a bridge with global rules alone lists at no extra cost.
-      if (Object.keys(opts.callers).length > 0 || opts.anonymous !== undefined) {
-        const serverVisible = (entry: { server: string }, view: ListView): boolean => policy.check(subject(entry.server, undefined), view.caller).allowed;
-        api.filterList('tools', (entry, view) => toolVisible(entry, view.caller));
-        api.filterList('prompts', serverVisible);
-        api.filterList('resources', serverVisible);
-        api.filterList('templates', serverVisible);
+    }
+    const bridge: HostView = api.host;
+    // Tags per server, read once: list filters check every entry of every list.
+    const tagCache = new Map<string, readonly string[]>();
+    const forget = ({ server }: { server: string }): void => void tagCache.delete(server);
+    api.on('upstream:add', forget);
+    api.on('upstream:remove', forget);
+    const tagsOf = (server: string): readonly string[] => {
+      let tags = tagCache.get(server);
+      if (tags === undefined) {
+        const raw = (bridge.upstreams(server)[0]?.config as { tags?: unknown } | undefined)?.tags;
+        tags = Array.isArray(raw) ? (raw.filter((t) => typeof t === 'string') as string[]) : [];
+        tagCache.set(server, tags);
       }
-      api.expose('access', {
-        isAllowed: (server, tool, caller) => policy.check(subject(server, aliases.get(server)?.get(tool) ?? tool), caller).allowed,
-        visibleTools: (caller) => bridge.tools().filter((e) => toolVisible(e, caller)).map((e) => e.tool),
-      });
-    },
-  };
-}
+      return tags;
+    };
+    const subject = (server: string, tool: string | undefined): Subject => ({ server, tool, tags: tagsOf(server) });
+    const refuse = (ctx: CallContext, what: string, tool: string | undefined, verdict: Verdict & { allowed: false }): Promise<never> =>
+      Promise.reject(
+        new AccessDeniedError(`${what} is not allowed${ctx.caller === undefined ? '' : ` for caller "${ctx.caller}"`}: ${verdict.reason}`, {
+          plugin: api.plugin,
+          data: { server: ctx.server, ...(tool === undefined ? {} : { tool }), caller: ctx.caller, reason: verdict.reason },
+        }),
+      );
+
+    // Lists entering the catalog: global rules only (the catalog is shared by every caller).
+    api.use({
+      phase: 'policy',
+      order: 'before',
+      methods: ['tools/list'],
+      async handle(ctx, next) {
+        const result = (await next()) as { tools?: Tool[] };
+        if (!Array.isArray(result?.tools)) return result;
+        const renamed = overrides.get(ctx.server);
+        const tools: Tool[] = [];
+        for (const tool of result.tools) {
+          if (!policy.global(subject(ctx.server, tool.name)).allowed) continue;
+          const o = renamed?.get(tool.name);
+          tools.push(o ? { ...tool, ...(o.name !== undefined ? { name: o.name } : {}), ...(o.description !== undefined ? { description: o.description } : {}) } : tool);
+        }
+        return { ...result, tools };
+      },
+    });
+
+    api.use({
+      phase: 'policy',
+      order: 'before',
+      methods: Object.keys(LIST_KEYS),
+      async handle(ctx, next) {
+        const result = await next();
+        if (policy.global(subject(ctx.server, undefined)).allowed) return result;
+        const key = LIST_KEYS[ctx.method]!;
+        return { ...(result as Record<string, unknown>), [key]: [] };
+      },
+    });
+
+    api.use({
+      phase: 'policy',
+      order: 'before',
+      methods: ['tools/call'],
+      handle(ctx, next) {
+        const called = String(ctx.params.name);
+        const upstreamName = aliases.get(ctx.server)?.get(called) ?? called;
+        const verdict = policy.check(subject(ctx.server, upstreamName), ctx.caller);
+        if (!verdict.allowed) return refuse(ctx, `tool "${ctx.tool?.name ?? called}" of server "${ctx.server}"`, upstreamName, verdict);
+        // The upstream only knows the tool by its own name.
+        if (upstreamName !== called) ctx.params = { ...ctx.params, name: upstreamName };
+        return next();
+      },
+    });
+
+    api.use({
+      phase: 'policy',
+      order: 'before',
+      methods: SERVER_METHODS,
+      handle(ctx, next) {
+        // The host's own refreshes are not a caller's; server-wide rules still apply to them.
+        const verdict = policy.check(subject(ctx.server, undefined), ctx.origin === 'catalog' ? undefined : ctx.caller);
+        if (!verdict.allowed) return refuse(ctx, `${ctx.method} on server "${ctx.server}"`, undefined, verdict);
+        return next();
+      },
+    });
+
+    const upstreamOf = (entry: ToolEntry): string => aliases.get(entry.server)?.get(entry.upstreamName) ?? entry.upstreamName;
+    const toolVisible = (entry: ToolEntry, caller: string | undefined): boolean => policy.check(subject(entry.server, upstreamOf(entry)), caller).allowed;
+
+    // Per-caller views of the shared catalog: only when there are per-caller (or anonymous) rules,
+    // so a bridge with global rules alone lists at no extra cost.
+    if (Object.keys(opts.callers).length > 0 || opts.anonymous !== undefined) {
+      const serverVisible = (entry: { server: string }, view: ListView): boolean => policy.check(subject(entry.server, undefined), view.caller).allowed;
+      api.filterList('tools', (entry, view) => toolVisible(entry, view.caller));
+      api.filterList('prompts', serverVisible);
+      api.filterList('resources', serverVisible);
+      api.filterList('templates', serverVisible);
+    }
+    api.expose('access', {
+      isAllowed: (server, tool, caller) => policy.check(subject(server, aliases.get(server)?.get(tool) ?? tool), caller).allowed,
+      visibleTools: (caller) => bridge.tools().filter((e) => toolVisible(e, caller)).map((e) => e.tool),
+    });
+  },
+});

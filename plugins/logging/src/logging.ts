@@ -1,4 +1,4 @@
-import { BridgeError, parsePluginOptions, type CallContext, type Plugin } from '@mcp-bridge/core';
+import { BridgeError, definePlugin, type CallContext, type Plugin } from '@mcp-bridge/core';
 import picomatch from 'picomatch';
 import { pino, type Level, type Logger } from 'pino';
 import pkg from '../package.json' with { type: 'json' };
@@ -31,114 +31,112 @@ declare module '@mcp-bridge/core' {
  * });
  * ```
  */
-export function logging(options: LoggingOptions = {}): Plugin {
-  return {
-    name: pkg.name,
-    version: pkg.version,
-    core: '^0.1.0',
-    setup(api) {
-      const opts = parsePluginOptions(api.plugin, loggingOptionsSchema, options);
-      // A logger we create writes to stderr: stdout may be the MCP channel of a stdio gateway.
-      const owned = opts.logger === undefined;
-      const base = opts.logger ?? pino({ level: opts.level }, pino.destination({ dest: 2, sync: true }));
-      const logger = base.child({ name: 'mcp-bridge' });
-      const keys = new Set([...DEFAULT_REDACT_KEYS, ...opts.redactKeys].map(normaliseKey));
-      const patterns = [...DEFAULT_REDACT_PATTERNS, ...opts.redactPatterns.map((p) => (p.global ? p : new RegExp(p.source, `${p.flags}g`)))];
-      const rules = opts.rules.map((rule) => ({
-        matches: picomatch(rule.match, { dot: true }),
-        arguments: rule.arguments ?? opts.arguments,
-        keys: rule.redactKeys ? new Set([...keys, ...rule.redactKeys.map(normaliseKey)]) : keys,
-      }));
-      const fallback = { arguments: opts.arguments, keys };
-      const ruleOf = (ctx: CallContext) => {
-        if (rules.length === 0) return fallback;
-        const id = `${ctx.server}/${ctx.tool?.upstreamName ?? String(ctx.params.name)}`;
-        return rules.find((r) => r.matches(id)) ?? fallback;
+export const logging: (options?: LoggingOptions) => Plugin = definePlugin({
+  name: pkg.name,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: loggingOptionsSchema,
+  setup(api, opts) {
+    // A logger we create writes to stderr: stdout may be the MCP channel of a stdio gateway.
+    const owned = opts.logger === undefined;
+    const base = opts.logger ?? pino({ level: opts.level }, pino.destination({ dest: 2, sync: true }));
+    const logger = base.child({ name: 'mcp-bridge' });
+    const keys = new Set([...DEFAULT_REDACT_KEYS, ...opts.redactKeys].map(normaliseKey));
+    const patterns = [...DEFAULT_REDACT_PATTERNS, ...opts.redactPatterns.map((p) => (p.global ? p : new RegExp(p.source, `${p.flags}g`)))];
+    const rules = opts.rules.map((rule) => ({
+      matches: picomatch(rule.match, { dot: true }),
+      arguments: rule.arguments ?? opts.arguments,
+      keys: rule.redactKeys ? new Set([...keys, ...rule.redactKeys.map(normaliseKey)]) : keys,
+    }));
+    const fallback = { arguments: opts.arguments, keys };
+    const ruleOf = (ctx: CallContext) => {
+      if (rules.length === 0) return fallback;
+      const id = `${ctx.server}/${ctx.tool?.upstreamName ?? String(ctx.params.name)}`;
+      return rules.find((r) => r.matches(id)) ?? fallback;
+    };
+    const enabled = (level: LevelOrSilent): boolean => level !== 'silent' && logger.isLevelEnabled(level);
+
+    const line = (ctx: CallContext, started: number, outcome: 'ok' | 'error' | 'is-error', error?: unknown): Record<string, unknown> => {
+      const out: Record<string, unknown> = {
+        call: ctx.id,
+        method: ctx.method,
+        server: ctx.server,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        attempts: ctx.attempt,
+        outcome,
       };
-      const enabled = (level: LevelOrSilent): boolean => level !== 'silent' && logger.isLevelEnabled(level);
-
-      const line = (ctx: CallContext, started: number, outcome: 'ok' | 'error' | 'is-error', error?: unknown): Record<string, unknown> => {
-        const out: Record<string, unknown> = {
-          call: ctx.id,
-          method: ctx.method,
-          server: ctx.server,
-          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-          attempts: ctx.attempt,
-          outcome,
-        };
-        if (ctx.caller !== undefined) out.caller = ctx.caller;
-        if (ctx.upstream) out.upstream = ctx.upstream.id;
-        if (ctx.method === 'tools/call') {
-          out.tool = ctx.tool?.name ?? ctx.params.name;
-          const rule = ruleOf(ctx);
-          const args = ctx.params.arguments;
-          if (rule.arguments === 'full') out.args = redactValue(args, rule.keys, patterns);
-          else if (rule.arguments === 'keys' && typeof args === 'object' && args !== null) out.argKeys = Object.keys(args).slice(0, 50);
-        } else if (ctx.method === 'resources/read' && typeof ctx.params.uri === 'string') {
-          out.uri = redactString(ctx.params.uri, patterns);
-        } else if (ctx.method === 'prompts/get') {
-          out.prompt = ctx.params.name;
-        }
-        if (error !== undefined) out.error = describe(error, patterns);
-        return out;
-      };
-
-      api.use({
-        phase: 'observe',
-        ...(opts.methods ? { methods: opts.methods } : {}),
-        handle(ctx, next) {
-          const okLevel = ctx.origin === 'catalog' ? opts.catalogLevel : opts.callLevel;
-          const okOn = enabled(okLevel);
-          const errOn = enabled(opts.errorLevel);
-          // Level off: nothing read, nothing allocated beyond this check.
-          if (!okOn && !errOn) return next();
-          const started = performance.now();
-          return next().then(
-            (result) => {
-              const isError = (result as { isError?: unknown } | undefined)?.isError === true;
-              if (isError ? errOn : okOn) {
-                const fields = line(ctx, started, isError ? 'is-error' : 'ok');
-                logger[isError ? (opts.errorLevel as Level) : (okLevel as Level)](fields, `${ctx.method} ${String(fields.tool ?? ctx.server)} ${isError ? 'returned an error result' : 'ok'}`);
-              }
-              return result;
-            },
-            (error: unknown) => {
-              if (errOn) {
-                const fields = line(ctx, started, 'error', error);
-                logger[opts.errorLevel as Level](fields, `${ctx.method} ${String(fields.tool ?? ctx.server)} failed`);
-              }
-              throw error;
-            },
-          );
-        },
-      });
-
-      if (opts.events) {
-        const info = (fields: Record<string, unknown>, msg: string) => enabled('info') && logger.info(fields, msg);
-        const warn = (fields: Record<string, unknown>, msg: string) => enabled('warn') && logger.warn(fields, msg);
-        api.on('host:ready', ({ servers }) => info({ event: 'host:ready', servers }, `bridge ready with ${servers.length} server(s)`));
-        api.on('host:close', () => info({ event: 'host:close' }, 'bridge closing'));
-        api.on('connect:after', ({ server, upstream, durationMs }) =>
-          info({ event: 'connect:after', server, upstream: upstream.id, durationMs: Math.round(durationMs) }, `connected to ${server}`),
-        );
-        api.on('connect:error', ({ server, upstream, error, durationMs }) =>
-          warn({ event: 'connect:error', server, upstream: upstream.id, durationMs: Math.round(durationMs), error: describe(error, patterns) }, `could not connect to ${server}`),
-        );
-        api.on('upstream:health', ({ server, upstream, state, previous, reason }) =>
-          (state === 'unhealthy' ? warn : info)(
-            { event: 'upstream:health', server, upstream: upstream.id, state, previous, ...(reason ? { reason: redactString(reason, patterns) } : {}) },
-            `${upstream.id} is ${state}`,
-          ),
-        );
-        api.on('catalog:changed', ({ server, kinds }) => enabled('debug') && logger.debug({ event: 'catalog:changed', server, kinds }, `catalog of ${server} changed`));
+      if (ctx.caller !== undefined) out.caller = ctx.caller;
+      if (ctx.upstream) out.upstream = ctx.upstream.id;
+      if (ctx.method === 'tools/call') {
+        out.tool = ctx.tool?.name ?? ctx.params.name;
+        const rule = ruleOf(ctx);
+        const args = ctx.params.arguments;
+        if (rule.arguments === 'full') out.args = redactValue(args, rule.keys, patterns);
+        else if (rule.arguments === 'keys' && typeof args === 'object' && args !== null) out.argKeys = Object.keys(args).slice(0, 50);
+      } else if (ctx.method === 'resources/read' && typeof ctx.params.uri === 'string') {
+        out.uri = redactString(ctx.params.uri, patterns);
+      } else if (ctx.method === 'prompts/get') {
+        out.prompt = ctx.params.name;
       }
+      if (error !== undefined) out.error = describe(error, patterns);
+      return out;
+    };
 
-      api.expose('logger', logger);
-      // Our own destination is synchronous; flush anyway so nothing is lost at close.
-      if (owned) api.onClose(() => base.flush());
-    },
-  };
-}
+    api.use({
+      phase: 'observe',
+      ...(opts.methods ? { methods: opts.methods } : {}),
+      handle(ctx, next) {
+        const okLevel = ctx.origin === 'catalog' ? opts.catalogLevel : opts.callLevel;
+        const okOn = enabled(okLevel);
+        const errOn = enabled(opts.errorLevel);
+        // Level off: nothing read, nothing allocated beyond this check.
+        if (!okOn && !errOn) return next();
+        const started = performance.now();
+        return next().then(
+          (result) => {
+            const isError = (result as { isError?: unknown } | undefined)?.isError === true;
+            if (isError ? errOn : okOn) {
+              const fields = line(ctx, started, isError ? 'is-error' : 'ok');
+              logger[isError ? (opts.errorLevel as Level) : (okLevel as Level)](fields, `${ctx.method} ${String(fields.tool ?? ctx.server)} ${isError ? 'returned an error result' : 'ok'}`);
+            }
+            return result;
+          },
+          (error: unknown) => {
+            if (errOn) {
+              const fields = line(ctx, started, 'error', error);
+              logger[opts.errorLevel as Level](fields, `${ctx.method} ${String(fields.tool ?? ctx.server)} failed`);
+            }
+            throw error;
+          },
+        );
+      },
+    });
+
+    if (opts.events) {
+      const info = (fields: Record<string, unknown>, msg: string) => enabled('info') && logger.info(fields, msg);
+      const warn = (fields: Record<string, unknown>, msg: string) => enabled('warn') && logger.warn(fields, msg);
+      api.on('host:ready', ({ servers }) => info({ event: 'host:ready', servers }, `bridge ready with ${servers.length} server(s)`));
+      api.on('host:close', () => info({ event: 'host:close' }, 'bridge closing'));
+      api.on('connect:after', ({ server, upstream, durationMs }) =>
+        info({ event: 'connect:after', server, upstream: upstream.id, durationMs: Math.round(durationMs) }, `connected to ${server}`),
+      );
+      api.on('connect:error', ({ server, upstream, error, durationMs }) =>
+        warn({ event: 'connect:error', server, upstream: upstream.id, durationMs: Math.round(durationMs), error: describe(error, patterns) }, `could not connect to ${server}`),
+      );
+      api.on('upstream:health', ({ server, upstream, state, previous, reason }) =>
+        (state === 'unhealthy' ? warn : info)(
+          { event: 'upstream:health', server, upstream: upstream.id, state, previous, ...(reason ? { reason: redactString(reason, patterns) } : {}) },
+          `${upstream.id} is ${state}`,
+        ),
+      );
+      api.on('catalog:changed', ({ server, kinds }) => enabled('debug') && logger.debug({ event: 'catalog:changed', server, kinds }, `catalog of ${server} changed`));
+    }
+
+    api.expose('logger', logger);
+    // Our own destination is synchronous; flush anyway so nothing is lost at close.
+    if (owned) api.onClose(() => base.flush());
+  },
+});
 
 /** An error for a log line: name, code and message with secrets redacted. */
 function describe(error: unknown, patterns: readonly RegExp[]): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { errorType, isToolError, parsePluginOptions, type CallContext, type Plugin, type PluginApi, type ToolEntry, type Upstream } from '@mcp-bridge/core';
+import { errorType, isToolError, definePlugin, type CallContext, type Plugin, type PluginApi, type ToolEntry, type Upstream } from '@mcp-bridge/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import pkg from '../package.json' with { type: 'json' };
 import { AggregatedHistogram, type HistogramSeries } from './aggregated-histogram.js';
@@ -51,17 +51,15 @@ const HEALTH_STATES = ['healthy', 'degraded', 'unhealthy'] as const;
  * // or in your own server: app.get('/metrics', bridge.metrics.handler)
  * ```
  */
-export function metrics(options: MetricsOptions = {}): Plugin {
-  return {
-    name: PLUGIN,
-    version: pkg.version,
-    core: '^0.1.0',
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, metricsOptionsSchema, options);
-      setupMetrics(api, o);
-    },
-  };
-}
+export const metrics: (options?: MetricsOptions) => Plugin = definePlugin({
+  name: PLUGIN,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: metricsOptionsSchema,
+  setup(api, o) {
+    setupMetrics(api, o);
+  },
+});
 
 type Resolved = ReturnType<typeof metricsOptionsSchema.parse>;
 
@@ -326,7 +324,7 @@ function setupMetrics(api: PluginApi, o: Resolved): void {
 
   // ------------------------------------------------------------ state read at scrape time
 
-  const bridge = api.bridge;
+  const bridge = api.host;
   const eachUpstream = function* (): Iterable<Upstream> {
     for (const server of bridge.servers()) yield* bridge.upstreams(server);
   };
