@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The options schema. Validated in `setup` with `parsePluginOptions`, so a wrong option fails
+ * The options schema. Given to `definePlugin`, which validates the options in `setup`, so a wrong option fails
  * `bridge.start()` with an error naming the plugin, the option and what was expected.
  */
 export const slowCallsOptionsSchema = z.strictObject({

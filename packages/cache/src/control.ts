@@ -36,7 +36,7 @@ export function cacheControl(api: PluginApi, engine: ResultCache, stats: StatsBo
 
 /** Turns the public target (exposed names) into the engine's scope (upstream names). */
 function resolveTarget(api: PluginApi, target: InvalidateTarget): Scope {
-  const bridge = api.bridge;
+  const bridge = api.host;
   const known = (server: string | undefined): void => {
     if (server !== undefined && !bridge.servers().includes(server)) {
       throw new TypeError(`[mcp-bridge] [${NAME}] invalidate: no server named "${server}" (known: ${bridge.servers().join(', ') || 'none'})`);

@@ -1,4 +1,4 @@
-import { BridgeError } from '@mcp-bridge/core';
+import { BridgeError, failureOf } from '@mcp-bridge/core';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
 /**
@@ -49,11 +49,14 @@ export function negativePayload(error: Error, code: number): NonNullable<Entry['
   return data === undefined ? { code, message } : { code, message, data };
 }
 
-const AVAILABILITY = new Set(['UPSTREAM_UNAVAILABLE', 'TIMEOUT', 'CIRCUIT_OPEN', 'NO_UPSTREAM', 'OVERLOADED', 'RETRY_EXHAUSTED']);
-
-/** An error saying the upstream could not answer (not that it answered "no"): stale-if-error applies. */
-export function isAvailabilityError(error: unknown): boolean {
-  return BridgeError.isInstance(error) && AVAILABILITY.has((error as BridgeError).code);
+/**
+ * An error saying the upstream could not answer (not that it answered "no", nor that the request was
+ * wrong): stale-if-error applies. Read from core's verdict; a retry that gave up has its last failure's.
+ */
+export function isAvailabilityError(error: unknown, signal?: AbortSignal): boolean {
+  const v = failureOf(error, signal);
+  if (v.kind === 'not-sent') return v.reason !== 'local' && v.reason !== 'stopped';
+  return v.kind === 'unreachable' || v.kind === 'timeout';
 }
 
 /** Freezes a JSON value in depth, so a caller that mutates a shared cached result fails instead of corrupting it. */

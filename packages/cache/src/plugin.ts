@@ -1,4 +1,4 @@
-import { parsePluginOptions, type McpMethod, type Plugin, type PluginApi } from '@mcp-bridge/core';
+import { definePlugin, type McpMethod, type Plugin, type PluginApi } from '@mcp-bridge/core';
 import { Keyv } from 'keyv';
 import pkg from '../package.json' with { type: 'json' };
 import { cacheControl } from './control.js';
@@ -40,20 +40,18 @@ const DEFAULT_STORE_ENTRIES = 100_000;
  * console.log(bridge.cache.stats().hitRate); // 0.5
  * ```
  */
-export function cache(options: CacheOptions = {}): Plugin {
-  return {
-    name: NAME,
-    version: pkg.version,
-    core: '^0.1.0',
-    async setup(api) {
-      const opts = parsePluginOptions(api.plugin, cacheOptionsSchema, options);
-      await setupCache(api, opts);
-    },
-  };
-}
+export const cache: (options?: CacheOptions) => Plugin = definePlugin({
+  name: NAME,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: cacheOptionsSchema,
+  async setup(api, opts) {
+    await setupCache(api, opts);
+  },
+});
 
 async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<void> {
-  const bridge = api.bridge;
+  const bridge = api.host;
   const now = opts.now ?? Date.now;
   const stats = new StatsBook();
   const rules = new Rules(bridge, opts, stats);

@@ -254,7 +254,7 @@ export class ResultCache {
       try {
         value = await next();
       } catch (error) {
-        if (stale !== undefined && isAvailabilityError(error) && this.#now() < stale.e) {
+        if (stale !== undefined && isAvailabilityError(error, ctx.signal) && this.#now() < stale.e) {
           this.#serveStale(ctx, rule, 'error', error);
           if (stale.x !== undefined) throw negativeError(stale);
           return stale.v;

@@ -1,4 +1,4 @@
-import type { Bridge, CallContext, ToolEntry } from '@mcp-bridge/core';
+import { serverTrusted, type CallContext, type HostView, type ToolEntry } from '@mcp-bridge/core';
 import { DEFAULT_METHODS, type CachePolicy, type CachePolicyInput, type CacheScope, type ResolvedCacheOptions } from './options.js';
 import type { CacheCounters, StatsBook } from './stats.js';
 
@@ -45,12 +45,12 @@ function normalise(input: CachePolicyInput | undefined): CachePolicy | undefined
 export class Rules {
   readonly #options: ResolvedCacheOptions;
   readonly #stats: StatsBook;
-  readonly #bridge: Bridge;
+  readonly #bridge: HostView;
   readonly #trusted: ReadonlySet<string>;
   #methods = new Map<string, Rule | null>();
   #tools = new WeakMap<ToolEntry, Rule | null>();
 
-  constructor(bridge: Bridge, options: ResolvedCacheOptions, stats: StatsBook) {
+  constructor(bridge: HostView, options: ResolvedCacheOptions, stats: StatsBook) {
     this.#bridge = bridge;
     this.#options = options;
     this.#stats = stats;
@@ -95,9 +95,12 @@ export class Rules {
    * replica's), in the plugin's `trusted` list, or in its `servers` entry.
    */
   trusted(server: string): boolean {
-    if (this.#trusted.has(server) || own(this.#options.servers, server)?.trusted === true) return true;
-    const ups = this.#bridge.upstreams(server);
-    return ups.length > 0 && ups.every((u) => (u.config as { trusted?: unknown }).trusted === true);
+    return this.#listedTrusted(server) || serverTrusted(this.#bridge.upstreams(server));
+  }
+
+  /** Trusted by this plugin's own options (the `trusted` list or the server's entry), whatever its config says. */
+  #listedTrusted(server: string): boolean {
+    return this.#trusted.has(server) || own(this.#options.servers, server)?.trusted === true;
   }
 
   #methodRule(server: string, method: string): Rule | null {
@@ -109,10 +112,11 @@ export class Rules {
   }
 
   #toolRule(tool: ToolEntry): Rule | null {
-    // Unlisted tools have unknown annotations; only read-only tools of trusted servers are safe to replay.
-    if (!tool.listed || tool.tool.annotations?.readOnlyHint !== true) return NONE;
+    // Only read-only tools of trusted servers are safe to replay: the catalog's safety (an unlisted
+    // tool's is all false), or what the tool claims when this plugin's options trust its server.
+    if (!tool.safety.readOnly && !(tool.safety.claimed.readOnly && this.#listedTrusted(tool.server))) return NONE;
     const s = own(this.#options.servers, tool.server);
-    if (s?.enabled === false || !this.trusted(tool.server)) return NONE;
+    if (s?.enabled === false) return NONE;
     // Own entries only: a tool named `constructor` or `toString` must not pick up Object.prototype's members.
     const input = own(s?.tools, tool.upstreamName) ?? own(this.#options.tools, tool.name) ?? own(this.#options.tools, `${tool.server}/${tool.upstreamName}`);
     const policy = normalise(input);

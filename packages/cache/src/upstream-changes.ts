@@ -20,7 +20,7 @@ export type Invalidate = (scope: Scope, target: InvalidateTarget, reason: Invali
  * reconnects (maybe to a new version), servers added or removed, tools that stop being cacheable.
  */
 export function watchUpstreams(api: PluginApi, engine: ResultCache, rules: Rules, invalidate: Invalidate): void {
-  const bridge = api.bridge;
+  const bridge = api.host;
   // Upstream changes. The notification listener runs before core's catalog re-list reaches the
   // pipeline (core starts it first, but it awaits a connection before sending), so the re-list
   // never gets the old answer.

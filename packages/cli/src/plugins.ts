@@ -63,7 +63,18 @@ export interface PluginReport {
 /** Loads a package by name; swappable so tests can check the not-installed path. */
 export type ModuleLoader = (specifier: string) => Promise<Record<string, unknown>>;
 
-const importModule: ModuleLoader = (specifier) => import(specifier) as Promise<Record<string, unknown>>;
+// The default set ships with the CLI: literal imports, so the bundle carries them (one copy of core,
+// loaded only when a command builds plugins). The optional plugins are looked up by name at runtime.
+const BUNDLED: Readonly<Record<string, () => Promise<unknown>>> = {
+  '@mcp-bridge/validation': () => import('@mcp-bridge/validation'),
+  '@mcp-bridge/cache': () => import('@mcp-bridge/cache'),
+  '@mcp-bridge/retry': () => import('@mcp-bridge/retry'),
+  '@mcp-bridge/health': () => import('@mcp-bridge/health'),
+  '@mcp-bridge/loadbalancer': () => import('@mcp-bridge/loadbalancer'),
+  '@mcp-bridge/pool': () => import('@mcp-bridge/pool'),
+};
+
+const importModule: ModuleLoader = (specifier) => (BUNDLED[specifier]?.() ?? import(specifier)) as Promise<Record<string, unknown>>;
 
 /** Options of {@link buildPlugins}. */
 export interface BuildPluginsOptions {

@@ -1,10 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
-import { scrubSecrets, SOURCE_KINDS, type SourceKind } from '@mcp-bridge/discovery';
-import { callCommand } from './commands/call.js';
-import { doctorCommand } from './commands/doctor.js';
-import { listCommand } from './commands/list.js';
-import { DEFAULT_HTTP_PORT, serveCommand } from './commands/serve.js';
+import type { SourceKind } from '@mcp-bridge/discovery';
+import { DEFAULT_HTTP_PORT } from './commands/defaults.js';
+import type { ServeOptions } from './commands/serve.js';
 import { commandContext, jsonLogLine, LOG_FORMATS, type CommandContext, type LogFormat } from './context.js';
+import { loadSecretScrubber, scrubSecrets, SOURCE_KINDS } from './discovery-lazy.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { colorsFor, messageOf, processIo, ScrubbedStream, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
@@ -62,26 +61,15 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--allowed-host <host>', 'extra Host header value to accept (repeatable)', collect, [] as string[])
       .option('--allowed-origin <origin>', 'Origin to accept from browsers (repeatable)', collect, [] as string[])
       .option('--insecure-no-auth', 'allow a --host other than loopback without --token (anyone who can reach it gets in)')
+      .addOption(new Option('--drain-ms <ms>', 'on stop, how long calls in progress may finish (HTTP); then they are told they may have run').argParser((v) => nonNegativeInt(v, '--drain-ms')))
       .option('--no-watch', 'do not reload when a config file changes')
       .option('-q, --quiet', 'no request log or status lines on stderr (errors only)', false)
       .option('--demo', 'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving')
       .addOption(timeoutOption(30_000)),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
-    exitCode = await serveCommand(context(cmd), {
-      ...(opts.stdio ? { stdio: true } : {}),
-      ...(opts.http !== undefined ? { http: String(opts.http) } : {}),
-      host: String(opts.host),
-      path: String(opts.path),
-      ...(opts.token || io.env.MCP_BRIDGE_TOKEN ? { token: String(opts.token ?? io.env.MCP_BRIDGE_TOKEN) } : {}),
-      allowedHost: opts.allowedHost as string[],
-      allowedOrigin: opts.allowedOrigin as string[],
-      ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
-      ...pluginChoice(opts),
-      watch: opts.watch !== false,
-      quiet: opts.quiet === true,
-      timeout: opts.timeout as number,
-      ...(opts.demo ? { demo: true } : {}),
-    });
+    // Each command loads its code when it runs: `--version` and `--help` load almost nothing.
+    const { serveCommand } = await import('./commands/serve.js');
+    exitCode = await serveCommand(context(cmd), serveOptions(opts, io.env));
   });
 
   program
@@ -89,6 +77,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .description('list every server (source file, state) and the merged tools')
     .addOption(timeoutOption(15_000))
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { listCommand } = await import('./commands/list.js');
       exitCode = await listCommand(context(cmd), { timeout: opts.timeout as number });
     });
 
@@ -100,6 +89,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('-a, --args <json>', 'tool arguments as a JSON object', '{}')
       .addOption(timeoutOption(60_000)),
   ).action(async (tool: string, opts: Record<string, unknown>, cmd: Command) => {
+    const { callCommand } = await import('./commands/call.js');
     exitCode = await callCommand(context(cmd), tool, { args: String(opts.args), timeout: opts.timeout as number, ...pluginChoice(opts) });
   });
 
@@ -109,6 +99,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .addOption(timeoutOption(15_000))
     .option('--stderr-lines <n>', "lines of a failed server's stderr to show", (v) => positiveInt(v, '--stderr-lines'), 20)
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { doctorCommand } = await import('./commands/doctor.js');
       exitCode = await doctorCommand(context(cmd), { timeout: opts.timeout as number, stderrLines: opts.stderrLines as number });
     });
 
@@ -188,6 +179,8 @@ function createProgram(io: CliIo): Command {
   program
     // `serve --help` shows -c/--config, --json ... too: a person reading one command's help sees all it accepts.
     .configureHelp({ showGlobalOptions: true })
+    // Before any command: from then on, secrets discover() reads are hidden from what is written.
+    .hook('preAction', loadSecretScrubber)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -227,10 +220,35 @@ const pluginOptions = (cmd: Command): Command =>
     .addOption(new Option('--plugins <list>', `only these plugins, comma-separated (known: ${Object.keys(KNOWN_PLUGINS).join(', ')})`).argParser(csv))
     .addOption(new Option('--no-plugins', 'no plugins at all'));
 
+/** `serve`'s parsed options as {@link ServeOptions} (the token falls back to $MCP_BRIDGE_TOKEN). */
+function serveOptions(opts: Record<string, unknown>, env: CliIo['env']): ServeOptions {
+  return {
+    ...(opts.stdio ? { stdio: true } : {}),
+    ...(opts.http !== undefined ? { http: String(opts.http) } : {}),
+    host: String(opts.host),
+    path: String(opts.path),
+    ...(opts.token || env.MCP_BRIDGE_TOKEN ? { token: String(opts.token ?? env.MCP_BRIDGE_TOKEN) } : {}),
+    allowedHost: opts.allowedHost as string[],
+    allowedOrigin: opts.allowedOrigin as string[],
+    ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
+    ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs as number } : {}),
+    ...pluginChoice(opts),
+    watch: opts.watch !== false,
+    quiet: opts.quiet === true,
+    timeout: opts.timeout as number,
+    ...(opts.demo ? { demo: true } : {}),
+  };
+}
+
 function pluginChoice(opts: Record<string, unknown>): { plugins?: string[] | false } {
   if (opts.plugins === false) return { plugins: false };
   if (Array.isArray(opts.plugins)) return { plugins: opts.plugins as string[] };
   return {};
+}
+
+function nonNegativeInt(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new CliError(`${flag} needs a whole number of ms (0 or more), got "${value}"`, EXIT.USAGE);
+  return Number(value);
 }
 
 function positiveInt(value: string, flag: string): number {

@@ -1,4 +1,4 @@
-import { parsePluginOptions, type Plugin } from '@mcp-bridge/core';
+import { definePlugin, type Plugin } from '@mcp-bridge/core';
 import { z } from 'zod';
 import { messageOf } from './io.js';
 import { CLI_VERSION } from './version.js';
@@ -55,46 +55,44 @@ const plain = { dim: (s: string) => s, red: (s: string) => s, green: (s: string)
  * @example
  * createBridge({ servers, plugins: [requestLog({ write: (l) => process.stderr.write(l + '\n') })] });
  */
-export function requestLog(options: RequestLogOptions): Plugin {
-  return {
-    name: 'mcp-bridge-cli/request-log',
-    version: CLI_VERSION,
-    core: '^0.1.0',
-    setup(api) {
-      const { write, color } = parsePluginOptions(api.plugin, requestLogOptionsSchema, options);
-      const c = color ?? plain;
-      api.use({
-        phase: 'observe',
-        order: 'before',
-        async handle(ctx, next) {
-          // Pings (health probes every few seconds, client keep-alives) would drown the calls.
-          if (ctx.origin !== 'caller' || ctx.method === 'ping') return next();
-          const started = performance.now();
-          const target = ctx.method === 'tools/call' ? `${ctx.server}/${String(ctx.params.name)}` : ctx.server;
-          const record = (outcome: CallRecord['outcome'], error?: string): CallRecord => ({
-            event: 'call',
-            level: outcome === 'ok' ? 'info' : 'warn',
-            method: ctx.method,
-            target,
-            outcome,
-            ms: Math.round(performance.now() - started),
-            attempts: ctx.attempt,
-            ...(error !== undefined ? { error } : {}),
-          });
-          try {
-            const result = await next();
-            const isError = ctx.method === 'tools/call' && (result as { isError?: boolean } | undefined)?.isError === true;
-            const r = record(isError ? 'isError' : 'ok');
-            const retried = ctx.attempt > 1 ? c.yellow(` after ${ctx.attempt} attempts`) : '';
-            write(`${c.dim('call')} ${ctx.method} ${target} ${isError ? c.yellow('isError') : c.green('ok')} ${c.dim(`${r.ms}ms`)}${retried}`, r);
-            return result;
-          } catch (error) {
-            const r = record('failed', messageOf(error).split('\n')[0]!);
-            write(`${c.dim('call')} ${ctx.method} ${target} ${c.red('failed')} ${c.dim(`${r.ms}ms`)}: ${r.error}`, r);
-            throw error;
-          }
-        },
-      });
-    },
-  };
-}
+export const requestLog: (options: RequestLogOptions) => Plugin = definePlugin({
+  name: 'mcp-bridge-cli/request-log',
+  version: CLI_VERSION,
+  core: '^0.1.0',
+  options: requestLogOptionsSchema,
+  setup(api, { write, color }) {
+    const c = color ?? plain;
+    api.use({
+      phase: 'observe',
+      order: 'before',
+      async handle(ctx, next) {
+        // Pings (health probes every few seconds, client keep-alives) would drown the calls.
+        if (ctx.origin !== 'caller' || ctx.method === 'ping') return next();
+        const started = performance.now();
+        const target = ctx.method === 'tools/call' ? `${ctx.server}/${String(ctx.params.name)}` : ctx.server;
+        const record = (outcome: CallRecord['outcome'], error?: string): CallRecord => ({
+          event: 'call',
+          level: outcome === 'ok' ? 'info' : 'warn',
+          method: ctx.method,
+          target,
+          outcome,
+          ms: Math.round(performance.now() - started),
+          attempts: ctx.attempt,
+          ...(error !== undefined ? { error } : {}),
+        });
+        try {
+          const result = await next();
+          const isError = ctx.method === 'tools/call' && (result as { isError?: boolean } | undefined)?.isError === true;
+          const r = record(isError ? 'isError' : 'ok');
+          const retried = ctx.attempt > 1 ? c.yellow(` after ${ctx.attempt} attempts`) : '';
+          write(`${c.dim('call')} ${ctx.method} ${target} ${isError ? c.yellow('isError') : c.green('ok')} ${c.dim(`${r.ms}ms`)}${retried}`, r);
+          return result;
+        } catch (error) {
+          const r = record('failed', messageOf(error).split('\n')[0]!);
+          write(`${c.dim('call')} ${ctx.method} ${target} ${c.red('failed')} ${c.dim(`${r.ms}ms`)}: ${r.error}`, r);
+          throw error;
+        }
+      },
+    });
+  },
+});

@@ -52,13 +52,14 @@ describe('servers whose lists break the strict schema', () => {
     expect(list.stdout).toMatch(/⚠ broken: tool "string_schema" dropped: inputSchema\.type:/);
     const doctor = await runCli(tree, ['doctor']);
     expect(doctor.stdout).toMatch(/⚠ gitlab: tool "fork_repository" repaired: inputSchema\.type: missing, set to "object"/);
-    // Stdin stays open until it serves (a closed stdin stops the gateway at once, even while it starts).
+    // Stdin stays open until the servers have come up (a closed stdin stops the gateway at once, even while they start).
     const { command, args } = cliCommand(['--root', tree.root, 'serve', '--stdio']);
     const child = spawn(command, args, { cwd: tree.project, env: tree.env(), stdio: ['pipe', 'pipe', 'pipe'] });
     const exited = collect(child, 30_000);
     let log = '';
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    await eventually(() => log.includes('serving over stdio'), 20_000);
+    // Servers start in the background: wait for the catalog line that follows the last of them.
+    await eventually(() => log.includes('catalog: '), 20_000);
     child.stdin!.end();
     const serve = await exited;
     expect(serve.code).toBe(0);

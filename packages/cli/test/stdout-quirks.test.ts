@@ -50,7 +50,8 @@ describe('serve --stdio in front of servers that break stdout', () => {
       expect(JSON.stringify(ok)).toContain('x'.repeat(1_000));
 
       started = Date.now();
-      expect(await failure(client.callTool({ name: 'close_stdout', arguments: {} }, undefined, { timeout: 30_000 }))).toMatch(/server "half": process \d+ closed its stdout but is still running while the call was in flight/);
+      // The client is told the server and the kind of failure; the details go to the serve log.
+      expect(await failure(client.callTool({ name: 'close_stdout', arguments: {} }, undefined, { timeout: 30_000 }))).toMatch(/server "half" is unavailable/);
       expect(Date.now() - started).toBeLessThan(3_000);
       // A fresh process is started: the server answers again.
       expect(await eventually(() => stderr.includes('pool:restart server=half'), 5_000), stderr).toBe(true);
@@ -61,6 +62,7 @@ describe('serve --stdio in front of servers that break stdout', () => {
       }
       expect(echoed.content, stderr).toEqual([{ type: 'text', text: 'back' }]);
       expect(stderr).toMatch(/MCP server "half" closed its stdout but is still running; ending it/);
+      expect(stderr).toMatch(/server "half": process \d+ closed its stdout but is still running while the call was in flight/);
       expect(stderr).toMatch(/MCP server "big": a message of \d+ bytes exceeds maxMessageBytes \(65536\)/);
     } finally {
       await client.close();

@@ -2,13 +2,32 @@ import { BridgeError, PluginError } from './errors.js';
 import type { EventBus } from './events.js';
 import type { RegisteredMiddleware } from './pipeline.js';
 import { orderPlugins } from './plugin-order.js';
-import type { BridgeExtensions, ListFilter, ListKind, Plugin, PluginApi, Services } from './types.js';
+import type { CoreEvents } from './event-types.js';
+import type { BridgeExtensions, HostView, Plugin, PluginApi } from './plugin-api.js';
+import type { ListFilter, ListKind, Services } from './types.js';
 import { PHASES } from './types.js';
-import type { Bridge } from './bridge.js';
 
 const PHASE_SET: ReadonlySet<string> = new Set(PHASES);
 const ORDERS: ReadonlySet<unknown> = new Set([undefined, 'before', 'after']);
 const LIST_KINDS: ReadonlySet<unknown> = new Set(['tools', 'prompts', 'resources', 'templates']);
+// Typed as a record so a core event added to CoreEvents without being listed here fails to compile.
+const CORE_EVENT_NAMES: Record<keyof CoreEvents, true> = {
+  'upstream:add': true,
+  'upstream:remove': true,
+  'upstream:health': true,
+  'connect:before': true,
+  'connect:after': true,
+  'connect:error': true,
+  notification: true,
+  'catalog:changed': true,
+  'catalog:warning': true,
+  'call:error': true,
+  'client:created': true,
+  'host:ready': true,
+  'server:started': true,
+  'host:close': true,
+};
+const CORE_EVENTS: ReadonlySet<string> = new Set(Object.keys(CORE_EVENT_NAMES));
 
 /** A list filter as registered, with its plugin (named when it throws). */
 export interface RegisteredListFilter {
@@ -26,7 +45,10 @@ export interface BootResult {
 
 /** What boot needs from the bridge. */
 export interface BootHost {
-  readonly bridge: Bridge;
+  /** What plugins see of the host (`api.host`). */
+  readonly host: HostView;
+  /** The object `api.expose` adds properties to (the bridge). */
+  readonly target: object;
   readonly events: EventBus;
   readonly signal: AbortSignal;
   readonly coreVersion: string;
@@ -59,10 +81,17 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
     };
     const api: PluginApi = {
       plugin: name,
-      bridge: host.bridge,
+      host: host.host,
       signal: host.signal,
       on: (event, listener) => host.events.on(event, listener),
-      emit: (event, payload) => host.events.emit(event, payload),
+      emit: (event, payload) => {
+        if (CORE_EVENTS.has(event)) {
+          throw new PluginError('PLUGIN_INVALID', name, `api.emit("${event}"): "${event}" is a core event, emitted by the host only; declare and emit an event of your own`, {
+            data: { event },
+          });
+        }
+        host.events.emit(event, payload);
+      },
       hasListeners: (event) => host.events.has(event),
       use: (mw) => {
         if (!open) afterSetup('use');
@@ -95,7 +124,7 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
       },
       expose: (key, value) => {
         if (!open) afterSetup('expose');
-        expose(host.bridge, name, key, value);
+        expose(host.target, name, key, value);
       },
       onClose: (fn) => {
         host.cleanups.push({ plugin: name, fn });
@@ -117,7 +146,7 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
   return { middleware: Object.freeze(middleware), services: new Map([...services].map(([k, v]) => [k, v.value])), listFilters: Object.freeze(listFilters) };
 }
 
-function expose(bridge: Bridge, plugin: string, key: keyof BridgeExtensions, value: unknown): void {
+function expose(bridge: object, plugin: string, key: keyof BridgeExtensions, value: unknown): void {
   if (key in bridge) throw new PluginError('PLUGIN_INVALID', plugin, `cannot expose "${String(key)}": the bridge already has it`);
   Object.defineProperty(bridge, key, { value, enumerable: true, configurable: false, writable: false });
 }

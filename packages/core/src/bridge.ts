@@ -3,16 +3,13 @@ import {
   CallToolResultSchema,
   CompleteResultSchema,
   EmptyResultSchema,
-  ErrorCode,
   GetPromptResultSchema,
-  McpError,
   ReadResourceResultSchema,
   ResultSchema,
   type CallToolResult,
   type CompleteRequest,
   type CompleteResult,
   type GetPromptResult,
-  type Progress,
   type Prompt,
   type ReadResourceResult,
   type Resource,
@@ -34,7 +31,6 @@ import {
   BridgeError,
   BridgeStateError,
   ConfigError,
-  InvalidResponseError,
   NoUpstreamError,
   NotFoundError,
   PluginError,
@@ -42,18 +38,21 @@ import {
   UpstreamUnavailableError,
 } from './errors.js';
 import { EventBus } from './events.js';
+import { classifyFailure, describeCall, failureOf } from './failure.js';
+import { serverTrusted, UNKNOWN_SAFETY } from './tool-safety.js';
+import { errorMessage } from './helpers.js';
 import { createNamer } from './naming.js';
 import { compileMethod, type CoreSteps, type RegisteredMiddleware, type Step } from './pipeline.js';
+import type { BridgeEvents, Listener } from './event-types.js';
+import type { BridgeExtensions, BridgeState, CallOptions, HostView } from './plugin-api.js';
+import { HostUpstream, upstreamState } from './upstream.js';
 import type {
   Balancer,
-  BridgeEvents,
-  BridgeExtensions,
   CallContext,
   CallState,
   HealthPolicy,
   HealthState,
   ListEntries,
-  Listener,
   ListView,
   McpMethod,
   Pool,
@@ -66,22 +65,7 @@ import type {
 } from './types.js';
 import { CORE_VERSION } from './version.js';
 
-/** Options every client call accepts. */
-export interface CallOptions {
-  /** Cancels the call; the upstream receives `notifications/cancelled`. */
-  signal?: AbortSignal;
-  /** Overall time limit in ms across every attempt (default: the bridge's `requestTimeout`). */
-  timeout?: number;
-  /** Progress from the upstream. */
-  onprogress?: (progress: Progress) => void;
-  /** Who is calling (per-caller policy, cache partitions); set by the gateway. */
-  caller?: string;
-  /**
-   * Fields merged into the request's `params._meta`, e.g. the W3C `traceparent`/`tracestate` of a
-   * downstream request, so a tracing plugin continues the caller's trace. Cache keys ignore `_meta`.
-   */
-  meta?: Record<string, unknown>;
-}
+export type { CallOptions } from './plugin-api.js';
 
 /** Options of the list calls (`listTools` ...). */
 export interface ListOptions {
@@ -115,8 +99,6 @@ export interface ServerStatus {
   /** Config problems, for `invalid` servers. */
   issues?: { path: string; message: string }[];
 }
-
-type BridgeState = 'new' | 'starting' | 'ready' | 'closing' | 'closed' | 'failed';
 
 const RESULT_SCHEMAS: Record<string, typeof ResultSchema> = {
   'tools/call': CallToolResultSchema as unknown as typeof ResultSchema,
@@ -164,7 +146,7 @@ export class Bridge {
   readonly #events: EventBus;
   readonly #onError: (error: unknown) => void;
   readonly #closeController = new AbortController();
-  readonly #upstreams = new Map<string, Upstream[]>();
+  readonly #upstreams = new Map<string, readonly Upstream[]>();
   readonly #invalid = new Map<string, InvalidServer>();
   readonly #cleanups: { plugin: string; fn: () => void | Promise<void> }[] = [];
   readonly #compiled = new Map<string, Step>();
@@ -271,7 +253,8 @@ export class Bridge {
       ],
     ]);
     const { middleware, services, listFilters } = await bootPlugins(this.#options.plugins ?? [], {
-      bridge: this,
+      host: this.#hostView(),
+      target: this,
       events: this.#events,
       signal: this.#closeController.signal,
       coreVersion: CORE_VERSION,
@@ -282,7 +265,7 @@ export class Bridge {
     const service = <K extends keyof Services>(slot: K): Services[K] => services.get(slot) as Services[K];
     this.#middleware = middleware;
     this.#listFilters = listFilters;
-    this.#catalog = new Catalog(service('namer'));
+    this.#catalog = new Catalog(service('namer'), (server) => serverTrusted(this.#upstreams.get(server)));
     this.#balancer = service('balancer');
     this.#health = service('health')({ setHealth: (up, state, reason) => this.#setHealth(up, state, reason) });
     this.#pool = service('pool')(this.#poolHost(service('transport')));
@@ -314,6 +297,24 @@ export class Bridge {
     });
     this.#core = { pick: (ctx) => this.#pick(ctx), send: (ctx) => this.#send(ctx) };
     for (const method of PIPELINE_METHODS) this.#compiled.set(method, compileMethod(method, this.#middleware, this.#core));
+  }
+
+  /** What plugins get as `api.host`: a few bound methods, not the bridge (no addServer, close ...). */
+  #hostView(): HostView {
+    const state = (): BridgeState => this.#state;
+    return Object.freeze({
+      get state() {
+        return state();
+      },
+      servers: () => this.servers(),
+      upstreams: (server) => this.upstreams(server),
+      tools: () => this.tools(),
+      resolveResource: (uri) => this.resolveResource(uri),
+      request: (server, method, params, options) => this.request(server, method, params, options),
+      connection: (upstream) => this.connection(upstream),
+      setServerHidden: (server, hidden) => this.setServerHidden(server, hidden),
+      isServerHidden: (server) => this.isServerHidden(server),
+    } satisfies HostView);
   }
 
   async #initialListing(): Promise<void> {
@@ -352,8 +353,9 @@ export class Bridge {
             configure: (client) => this.#configureClient(up, client),
           });
           deliverProgressFirst(connection.client);
-          up.capabilities = connection.client.getServerCapabilities();
-          up.serverInfo = connection.client.getServerVersion();
+          const state = upstreamState(up);
+          state.capabilities = connection.client.getServerCapabilities();
+          state.serverInfo = connection.client.getServerVersion();
           this.#events.emit('connect:after', { server: up.server, upstream: up, connection, durationMs: performance.now() - started });
           return connection;
         } catch (cause) {
@@ -375,12 +377,13 @@ export class Bridge {
   }
 
   #statusChanged(up: Upstream, status: UpstreamStatus, error?: Error): void {
-    up.status = status;
-    if (error) up.lastError = error;
+    const state = upstreamState(up);
+    state.status = status;
+    if (error) state.lastError = error;
     // Once closing, plugins have cleaned up: no more health changes or events.
     if (this.#closeController.signal.aborted) return;
     if (status === 'ready') {
-      up.lastError = undefined;
+      state.lastError = undefined;
       this.#health.connected(up);
       // A reconnect may come back with another catalog (a new version of the server), and a server
       // that was down when last listed has never been listed: re-list either, except kinds being
@@ -396,7 +399,7 @@ export class Bridge {
   #setHealth(up: Upstream, state: HealthState, reason?: string): void {
     const previous = up.health;
     if (previous === state) return;
-    up.health = state;
+    upstreamState(up).health = state;
     this.#events.emit('upstream:health', { server: up.server, upstream: up, state, previous, ...(reason ? { reason } : {}) });
   }
 
@@ -448,7 +451,8 @@ export class Bridge {
 
   #send(ctx: CallContext): Promise<unknown> {
     const up = ctx.upstream!;
-    up.inFlight++;
+    const counts = upstreamState(up);
+    counts.inFlight++;
     let pending: Promise<unknown>;
     try {
       pending = this.#pool.run(up, ctx, request);
@@ -457,15 +461,16 @@ export class Bridge {
     }
     return pending.then(
       (result) => {
-        up.inFlight--;
+        counts.inFlight--;
         this.#health.attempted(up, ctx, undefined);
         return result;
       },
       (error: unknown) => {
-        up.inFlight--;
+        counts.inFlight--;
         const failure = classifyFailure(error, ctx, up);
         // A JSON-RPC error the upstream sent, or an invalid result, means it answered: for health, it is alive.
-        const answered = (failure === error && error instanceof McpError) || InvalidResponseError.isInstance(failure);
+        const kind = failureOf(failure, ctx.signal).kind;
+        const answered = kind === 'answered' || kind === 'invalid-answer';
         // A removed upstream has no health to keep.
         if (this.#upstreams.get(up.server)?.includes(up)) this.#health.attempted(up, ctx, answered ? undefined : failure);
         throw failure;
@@ -499,7 +504,6 @@ export class Bridge {
       onprogress: options?.onprogress,
       state: {} as CallState,
       caller: options?.caller,
-      bridge: this,
     };
   }
 
@@ -539,6 +543,7 @@ export class Bridge {
         upstreamName,
         tool: { name: upstreamName, inputSchema: { type: 'object' } },
         listed: false,
+        safety: UNKNOWN_SAFETY,
       }
     );
   }
@@ -972,19 +977,9 @@ export function createBridge<const S extends Readonly<Record<string, unknown>> =
   return new Bridge(options);
 }
 
-function newUpstreams(server: ValidServer): Upstream[] {
-  return server.replicas.map((replica) => ({
-    id: replica.id,
-    server: server.name,
-    config: replica.config,
-    kind: replica.kind,
-    status: 'idle',
-    health: 'healthy',
-    lastError: undefined,
-    inFlight: 0,
-    capabilities: undefined,
-    serverInfo: undefined,
-  }));
+// Frozen: plugins get this very array from upstreams(); a server's replicas change only by replacing it.
+function newUpstreams(server: ValidServer): readonly Upstream[] {
+  return Object.freeze(server.replicas.map((replica) => new HostUpstream(replica.id, server.name, replica.config, replica.kind)));
 }
 
 /** `params` with `meta` merged into its `_meta` (a copy: the caller's params are left alone). */
@@ -999,7 +994,7 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   if (ctx.attemptTimeout !== undefined && ctx.attemptTimeout < timeout) timeout = ctx.attemptTimeout;
   if (timeout <= 0) {
     return Promise.reject(
-      new TimeoutError(`${describe(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
+      new TimeoutError(`${describeCall(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
     );
   }
   // The caller's signal through a view whose abort listener goes when the request settles.
@@ -1013,97 +1008,6 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   return signal?.listening ? pending.finally(() => signal.release()) : pending;
 }
 
-/**
- * Classifies a failed attempt. JSON-RPC errors the upstream sent pass through; the SDK's local
- * timeout and closed-connection errors, and any transport failure (refused connection, HTTP error,
- * broken pipe), become bridge errors. Errors of the caller's own abort pass through.
- */
-function classifyFailure(error: unknown, ctx: CallContext, up: Upstream): unknown {
-  if (error instanceof McpError) {
-    if (error.code === ErrorCode.RequestTimeout && (error.data as { timeout?: unknown } | undefined)?.timeout !== undefined) {
-      const ms = (error.data as { timeout: unknown }).timeout;
-      return new TimeoutError(`${describe(ctx)} timed out after ${String(ms)} ms (attempt ${ctx.attempt})`, {
-        cause: error,
-        data: { server: ctx.server, upstream: up.id, method: ctx.method, timeoutMs: ms },
-      });
-    }
-    if (error.code === ErrorCode.ConnectionClosed && /Connection closed/i.test(error.message)) {
-      return new UpstreamUnavailableError(`${describe(ctx)} failed: server "${ctx.server}" closed the connection`, {
-        cause: error,
-        data: { server: ctx.server, upstream: up.id, method: ctx.method },
-      });
-    }
-    return error;
-  }
-  if (BridgeError.isInstance(error) || ctx.signal?.aborted) return error;
-  if (isSchemaError(error)) {
-    // The upstream answered, with something that is not a valid MCP result: not an availability problem.
-    return new InvalidResponseError(`${describe(ctx)} answered with an invalid result: ${errorMessage(error).slice(0, 500)}`, {
-      cause: error,
-      data: { server: ctx.server, upstream: up.id, method: ctx.method },
-    });
-  }
-  const status = httpStatusOf(error);
-  return new UpstreamUnavailableError(`${describe(ctx)} failed: could not reach the server: ${causeChain(error)}`, {
-    cause: error,
-    data: {
-      server: ctx.server,
-      upstream: up.id,
-      method: ctx.method,
-      ...(neverSent(error) ? { sent: false } : {}),
-      ...(status !== undefined ? { httpStatus: status } : {}),
-    },
-  });
-}
-
-/**
- * Failures that provably happened before the request left the bridge: no connection to write on
- * (the SDK's `Not connected`, a transport's `ERR_NOT_CONNECTED`: a stdio child that exited or is
- * being closed), or a connection that could not be opened (refused, unknown host). Marked
- * `data.sent: false`, so a retry plugin may resend even a call that is not idempotent.
- */
-const UNSENT_CODES = new Set(['ERR_NOT_CONNECTED', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-function neverSent(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && UNSENT_CODES.has(code)) return true;
-    if (depth === 0 && e.message === 'Not connected') return true;
-  }
-  return false;
-}
-
-/** The HTTP status of a Streamable HTTP transport error (`StreamableHTTPError.code`), for policies such as 429/503 handling. */
-function httpStatusOf(error: unknown): number | undefined {
-  // The SDK's StreamableHTTPError keeps the name `Error`; its class name and message prefix tell it apart.
-  if (!(error instanceof Error) || (error.constructor.name !== 'StreamableHTTPError' && !error.message.startsWith('Streamable HTTP error:'))) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
-}
-
-/** The SDK validates results with zod; a result that does not parse rejects with a ZodError. */
-function isSchemaError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'ZodError' || Array.isArray((error as { issues?: unknown }).issues));
-}
-
-function describe(ctx: CallContext): string {
-  return ctx.method === 'tools/call' ? `tool "${String(ctx.params.name)}" of server "${ctx.server}"` : `${ctx.method} on server "${ctx.server}"`;
-}
-
 function unknownServer(server: string, known: string[]): NotFoundError {
   return new NotFoundError(`no server named "${server}" (known: ${known.join(', ') || 'none'})`, { data: { server } });
-}
-
-/** `fetch failed` alone does not say why: add the causes' messages (ECONNREFUSED ...). */
-function causeChain(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const message = errorMessage(e);
-    if (message && !parts.includes(message)) parts.push(message);
-    if (!(e instanceof Error)) break;
-  }
-  return parts.join(': ');
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

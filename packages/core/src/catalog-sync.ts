@@ -3,6 +3,7 @@ import type { Prompt } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog, ListKind } from './catalog.js';
 import { BridgeError } from './errors.js';
 import { checkListItems, type ListItemWarning } from './list-items.js';
+import { failureOf, type FailureVerdict } from './failure.js';
 import type { McpMethod, ServerListStatus, Upstream } from './types.js';
 
 /** Every kind of list a server contributes. */
@@ -174,7 +175,13 @@ export class CatalogSync {
 /** How a failed fetch is reported in `_meta['mcp-bridge/servers']`. */
 export function failureStatus(error: unknown): ServerListStatus {
   const code = BridgeError.isInstance(error) ? (error as BridgeError).code : error instanceof McpError ? `JSONRPC_${error.code}` : 'ERROR';
-  const status: ServerListStatus['status'] =
-    code === 'TIMEOUT' ? 'timeout' : code === 'UPSTREAM_UNAVAILABLE' ? 'unavailable' : code === 'CIRCUIT_OPEN' ? 'circuit-open' : 'error';
+  const status = listStatusOf(failureOf(error));
   return { status, code, error: error instanceof Error ? error.message : String(error) };
+}
+
+/** A list's status from the failure's verdict: out of time, unreachable, refused by an open breaker, or any other error. */
+function listStatusOf(verdict: FailureVerdict): ServerListStatus['status'] {
+  if (verdict.kind === 'timeout' || verdict.reason === 'deadline') return 'timeout';
+  if (verdict.kind === 'unreachable') return 'unavailable';
+  return verdict.reason === 'circuit-open' ? 'circuit-open' : 'error';
 }

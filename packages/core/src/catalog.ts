@@ -1,4 +1,5 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import { toolSafety } from './tool-safety.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type {
   NameRequest,
@@ -61,8 +62,12 @@ export class Catalog {
   /** Servers whose entries are left out of the exposed view (see {@link Catalog.setHidden}). */
   readonly #hidden = new Set<string>();
 
-  constructor(namer: Namer) {
+  readonly #trusted: (server: string) => boolean;
+
+  /** `trusted` says whether a server's annotations are believed (for {@link ToolEntry.safety}). */
+  constructor(namer: Namer, trusted: (server: string) => boolean = () => false) {
     this.#namer = namer;
+    this.#trusted = trusted;
   }
 
   addServer(server: string): void {
@@ -223,7 +228,12 @@ export class Catalog {
 
     switch (kind) {
       case 'tools':
-        this.#tools = exposed.map((e) => ({ name: e.name, server: e.server, upstreamName: e.upstream, tool: { ...(e.item as Tool), name: e.name }, listed: true }));
+        const trust = new Map<string, boolean>();
+        const trusted = (server: string): boolean => trust.get(server) ?? (trust.set(server, this.#trusted(server)), trust.get(server)!);
+        this.#tools = exposed.map((e) => {
+          const tool = { ...(e.item as Tool), name: e.name };
+          return { name: e.name, server: e.server, upstreamName: e.upstream, tool, listed: true, safety: toolSafety(tool, trusted(e.server)) };
+        });
         this.#toolsByName = new Map(this.#tools.map((t) => [t.name, t]));
         this.#toolsByUpstream = new Map(this.#tools.map((t) => [`${t.server}\u0000${t.upstreamName}`, t]));
         break;

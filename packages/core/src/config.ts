@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseServerConfig, transportKindOf, type ServerConfig, type TransportKind } from '@mcp-bridge/transports';
 import { ConfigError } from './errors.js';
 import type { NamingOptions } from './naming.js';
-import type { Plugin } from './types.js';
+import type { Plugin } from './plugin-api.js';
 
 /**
  * One entry of `createBridge({ servers })`: a server config of `@mcp-bridge/transports` (stdio,
@@ -107,6 +107,22 @@ const optionsSchema = z.object({
   onError: z.function().optional(),
 });
 
+const policySchema = z.looseObject({
+  trusted: z.boolean().optional(),
+  settings: z.looseObject({ timeout: positiveMs.optional(), retries: z.number().int().min(0).optional() }).optional(),
+});
+
+/** Validates the transport fields and the policy fields (`trusted`, `settings`: {@link ServerPolicyFields}) of one target. */
+function parseTarget(name: string, raw: unknown): ReturnType<typeof parseServerConfig> {
+  const parsed = parseServerConfig(name, raw);
+  // A target that is not an object at all is reported by the transport's own check.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return parsed;
+  const policy = policySchema.safeParse(raw);
+  if (policy.success) return parsed;
+  const issues = policy.error.issues.map((i) => ({ server: name, path: i.path.map(String).join('.'), message: i.message }));
+  return { ok: false, issues: [...(parsed.ok ? [] : parsed.issues), ...issues] };
+}
+
 /** One concrete target of a server: the server itself, or one of its replicas. */
 export interface ValidReplica {
   /** `server` alone, or `server#n` (n from 1) when the server has replicas. */
@@ -164,7 +180,7 @@ export function parseServers(servers: Record<string, unknown>): { valid: ValidSe
 function parseServer(name: string, raw: unknown): ValidServer | { issues: InvalidServer['issues'] } {
   const replicas = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { replicas?: unknown }).replicas : undefined;
   if (replicas === undefined || replicas === 1) {
-    const parsed = parseServerConfig(name, raw);
+    const parsed = parseTarget(name, raw);
     if (!parsed.ok) return { issues: parsed.issues.map((i) => ({ path: i.path, message: i.message })) };
     const kind = transportKindOf(parsed.config);
     return { name, config: parsed.config, kind, replicas: [{ id: name, config: parsed.config, kind }] };
@@ -194,7 +210,7 @@ function parseServer(name: string, raw: unknown): ValidServer | { issues: Invali
   const out: ValidReplica[] = [];
   const issues: InvalidServer['issues'] = [];
   targets.forEach((target, i) => {
-    const parsed = parseServerConfig(name, target);
+    const parsed = parseTarget(name, target);
     if (!parsed.ok) {
       const prefix = Array.isArray(replicas) ? `replicas[${i}]` : '';
       for (const issue of parsed.issues) issues.push({ path: prefix && issue.path ? `${prefix}.${issue.path}` : prefix || issue.path, message: issue.message });

@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { connect, type Connection } from '@mcp-bridge/transports';
 import { waitForCall } from './call-wait.js';
 import { BridgeStateError, UpstreamUnavailableError } from './errors.js';
+import { failureOf } from './failure.js';
 import type { Balancer, CallContext, HealthPolicyFactory, Pool, PoolHost, TransportService, Upstream } from './types.js';
 
 /**
@@ -35,10 +36,10 @@ export const defaultHealthPolicy: HealthPolicyFactory = (host) => ({
   disconnected(up, error) {
     host.setHealth(up, 'unhealthy', error?.message);
   },
-  attempted(up, _ctx, error) {
+  attempted(up, ctx, error) {
     if (error === undefined) {
       if (up.health !== 'healthy' && up.status === 'ready') host.setHealth(up, 'healthy', 'a call succeeded');
-    } else if (UpstreamUnavailableError.isInstance(error)) {
+    } else if (failureOf(error, ctx.signal).kind === 'unreachable') {
       host.setHealth(up, 'unhealthy', (error as Error).message);
     }
   },

@@ -1,4 +1,5 @@
 import { BridgeError } from './errors.js';
+import { failureOf } from './failure.js';
 
 /**
  * A low-cardinality name for why a call failed, in the spirit of OpenTelemetry's `error.type`, for
@@ -11,7 +12,7 @@ import { BridgeError } from './errors.js';
  */
 export function errorType(error: unknown, signal?: AbortSignal): string {
   // The caller gave up: whatever the error looks like after that, it is not the upstream's fault.
-  if (signal?.aborted) return 'cancelled';
+  if (failureOf(error, signal).kind === 'cancelled') return 'cancelled';
   if (BridgeError.isInstance(error)) return String((error as { code: unknown }).code).toLowerCase();
   // The SDK's McpError, from any copy of the SDK: a JSON-RPC error the upstream sent.
   if (error instanceof Error && error.name === 'McpError' && typeof (error as { code?: unknown }).code === 'number') {

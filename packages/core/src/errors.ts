@@ -9,6 +9,8 @@
  * process (a plugin bundling its own, or ESM next to CJS) still recognise each other's errors.
  */
 
+import { verdictOfBridgeError, type FailureVerdict } from './failure-verdict.js';
+
 const BRAND = Symbol.for('mcp-bridge.error');
 
 type Branded = { [BRAND]?: readonly string[] };
@@ -42,6 +44,7 @@ export class BridgeError extends Error {
   readonly data: Record<string, unknown> | undefined;
   /** The plugin that raised the error, when one did. */
   readonly plugin: string | undefined;
+  #verdict: FailureVerdict | undefined;
 
   constructor(code: string, message: string, options: BridgeErrorOptions = {}) {
     const where = options.plugin ? ` [${options.plugin}]` : '';
@@ -55,6 +58,14 @@ export class BridgeError extends Error {
     const brands: string[] = [];
     for (let c: unknown = new.target; c && c !== Error; c = Object.getPrototypeOf(c)) brands.push(ownBrand(c));
     Object.defineProperty(this, BRAND, { value: brands, enumerable: false });
+  }
+
+  /**
+   * What this failure means for the breaker, health, retry, the cache and metrics (docs/contracts.md):
+   * decided from the code and data once, on first read, so an error that nobody inspects costs nothing.
+   */
+  get verdict(): FailureVerdict {
+    return (this.#verdict ??= verdictOfBridgeError(this, Date.now()));
   }
 
   /** Branded check: true for errors of this class made by any copy of `@mcp-bridge/core`. */
@@ -171,6 +182,17 @@ export class ValidationError extends BridgeError {
   static override readonly brand: string = 'ValidationError';
   constructor(message: string, options: BridgeErrorOptions = {}) {
     super('VALIDATION_FAILED', message, options);
+  }
+}
+
+/**
+ * The caller's request cannot be sent as it is (arguments nested too deeply to serialise, a value
+ * JSON cannot hold). The caller's fault: never counted against the upstream, never retried.
+ */
+export class InvalidRequestError extends BridgeError {
+  static override readonly brand: string = 'InvalidRequestError';
+  constructor(message: string, options: BridgeErrorOptions = {}) {
+    super('INVALID_REQUEST', message, options);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { BridgeEvents, Listener } from './types.js';
+import type { BridgeEvents, Listener } from './event-types.js';
 
 /**
  * The lifecycle event bus. Emitting an event nobody listens to costs one map lookup; listener

@@ -12,13 +12,19 @@
  * @packageDocumentation
  */
 export { Bridge, createBridge } from './bridge.js';
-export type { CallOptions, CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
+export type { CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
+export { definePlugin } from './define-plugin.js';
+export type { PluginDefinition } from './define-plugin.js';
+export type { BridgeExtensions, BridgeState, CallOptions, HostView, Plugin, PluginApi } from './plugin-api.js';
+export type { BridgeEvents, CoreEvents, Listener } from './event-types.js';
 export type { BridgeOptions, BridgeServerConfig, CheckedServers } from './config.js';
+export { serverTrusted, toolSafety, UNKNOWN_SAFETY } from './tool-safety.js';
 export {
   BridgeError,
   BridgeStateError,
   CircuitOpenError,
   ConfigError,
+  InvalidRequestError,
   InvalidResponseError,
   NameCollisionError,
   NoUpstreamError,
@@ -35,16 +41,18 @@ export { createNamer, NAME_PATTERN, stableHash, toValidName } from './naming.js'
 export type { NamingOptions, NamingPolicy } from './naming.js';
 export { createDefaultPool, defaultHealthPolicy, firstHealthyBalancer } from './default-services.js';
 export { waitForCall } from './call-wait.js';
+export { errorMessage, MAX_TIMER_MS, wait } from './helpers.js';
 export { parsePluginOptions } from './plugin-options.js';
 export { errorType, isToolError } from './error-type.js';
+export { classifyFailure, failureOf, httpStatusOf, neverSent } from './failure.js';
+export type { FailureKind, FailureVerdict, NotSentReason } from './failure.js';
+export { parseRetryAfter } from './retry-after.js';
 export { MAX_REPLICAS } from './config.js';
 export type { ResourceTarget } from './catalog.js';
 export type { DefaultPoolOptions } from './default-services.js';
 export { PHASES } from './types.js';
 export type {
   Balancer,
-  BridgeEvents,
-  BridgeExtensions,
   CallContext,
   CallState,
   HealthHost,
@@ -55,7 +63,6 @@ export type {
   ListFilter,
   ListKind,
   ListView,
-  Listener,
   McpMethod,
   MethodResults,
   Middleware,
@@ -63,8 +70,6 @@ export type {
   NameRequest,
   Next,
   Phase,
-  Plugin,
-  PluginApi,
   Pool,
   PoolFactory,
   PoolHost,
@@ -73,10 +78,14 @@ export type {
   ResourceEntry,
   ResourceTemplateEntry,
   ServerListStatus,
+  ServerPolicyFields,
+  ServerSettings,
   Services,
   ToolEntry,
+  ToolSafety,
   TransportService,
   Upstream,
+  UpstreamConfig,
   UpstreamStatus,
 } from './types.js';
 export { CORE_VERSION } from './version.js';

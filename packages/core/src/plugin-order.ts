@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { PluginError } from './errors.js';
-import type { Plugin, Services } from './types.js';
+import type { Plugin } from './plugin-api.js';
+import type { Services } from './types.js';
 
 /**
  * Checks a plugin list against the contract of DESIGN 3.1 and returns it in setup order:

@@ -17,7 +17,6 @@ import type {
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection, ConnectOptions, ServerConfig, TransportKind } from '@mcp-bridge/transports';
-import type { Bridge } from './bridge.js';
 
 /** The pipeline phases, outermost first. */
 export const PHASES = ['observe', 'policy', 'validate', 'cache', 'retry', 'route', 'upstream'] as const;
@@ -61,7 +60,8 @@ export type UpstreamStatus = 'idle' | 'connecting' | 'ready' | 'failed' | 'close
 
 /**
  * One concrete connection target. A logical server has one upstream, or several replicas
- * (added by the load balancer) that share the server's name and catalog.
+ * (added by the load balancer) that share the server's name and catalog. Plugins get read-only
+ * views: the host alone changes status, health and counts (assigning a field throws).
  */
 export interface Upstream {
   /** Unique id: the server name, or `server#n` for replicas. */
@@ -69,21 +69,21 @@ export interface Upstream {
   /** The logical server this upstream belongs to. */
   readonly server: string;
   /** Its validated config. */
-  readonly config: ServerConfig;
+  readonly config: UpstreamConfig;
   /** Transport kind derived from the config. */
   readonly kind: TransportKind;
-  /** Connection status, kept by the pool. */
-  status: UpstreamStatus;
-  /** Health, kept by the host (and refined by health plugins). */
-  health: HealthState;
+  /** Connection status, reported by the pool (`PoolHost.statusChanged`). */
+  readonly status: UpstreamStatus;
+  /** Health, kept by the host (and refined by health plugins through `HealthHost.setHealth`). */
+  readonly health: HealthState;
   /** The last connection or call failure, for reports. */
-  lastError: Error | undefined;
+  readonly lastError: Error | undefined;
   /** Calls in flight on this upstream (maintained by the host; used by pickers). */
-  inFlight: number;
+  readonly inFlight: number;
   /** What the upstream said it can do at its last initialize (`undefined` until it connected). */
-  capabilities: ServerCapabilities | undefined;
+  readonly capabilities: ServerCapabilities | undefined;
   /** Name and version the upstream reported at its last initialize. */
-  serverInfo: Implementation | undefined;
+  readonly serverInfo: Implementation | undefined;
 }
 
 /** Tool entry of the merged catalog. */
@@ -101,7 +101,52 @@ export interface ToolEntry {
    * annotations are unknown, so plugins must treat it as unsafe (not read-only, not idempotent).
    */
   readonly listed: boolean;
+  /** Whether calls to it may be repeated, cached or hedged: computed once by the catalog, trust-aware. */
+  readonly safety: ToolSafety;
 }
+
+/**
+ * What a tool's annotations allow, decided once by the catalog with one rule for all replicas:
+ * annotations are believed only from a server whose every replica has `trusted: true`; a tool the
+ * catalog does not list has no known annotations (all false).
+ */
+export interface ToolSafety {
+  /** `readOnlyHint` from a trusted server: safe to repeat, cache and hedge. */
+  readonly readOnly: boolean;
+  /** `readOnlyHint` or `idempotentHint` from a trusted server: safe to repeat. */
+  readonly idempotent: boolean;
+  /**
+   * What the annotations claim, whoever the server: for a plugin given its own list of servers to
+   * trust (retry's and the cache's `trusted` option). Never believe it otherwise.
+   */
+  readonly claimed: { readonly readOnly: boolean; readonly idempotent: boolean };
+}
+
+/**
+ * What a server entry says about how far to believe and how to call it, besides its transport:
+ * typed and validated here, so no plugin reads them through casts.
+ */
+export interface ServerPolicyFields {
+  /**
+   * The server's tool annotations (`readOnlyHint`, `idempotentHint`) are believed: retry, caching and
+   * hedging of `tools/call` rely on them (see `ToolEntry.safety`). A server is trusted only when every
+   * one of its replicas is. Default false.
+   */
+  trusted?: boolean;
+  /** Per-server call settings. */
+  settings?: ServerSettings;
+}
+
+/** Per-server call settings (`settings` in a server entry). */
+export interface ServerSettings {
+  /** Default time limit of each request to this server, ms. */
+  timeout?: number;
+  /** At most this many retries of a call to this server. */
+  retries?: number;
+}
+
+/** A server's validated config: its transport fields and {@link ServerPolicyFields} (validated by core's config parsing). */
+export type UpstreamConfig = ServerConfig & ServerPolicyFields;
 
 /** Prompt entry of the merged catalog. */
 export interface PromptEntry {
@@ -228,8 +273,6 @@ export interface CallContext {
   readonly state: CallState;
   /** Who made the call (for per-caller policy); set by the gateway. */
   caller: string | undefined;
-  /** The bridge running the call. */
-  readonly bridge: Bridge;
 }
 
 /**
@@ -262,49 +305,6 @@ export interface Middleware<M extends McpMethod = McpMethod> {
   /** The middleware body: return without `next()` to short-circuit; call `next()` again to retry. */
   handle(ctx: CallContext, next: Next<ResultOf<M>>): Promise<unknown>;
 }
-
-/**
- * Lifecycle events, typed by declaration merging. Plugins declare their own:
- *
- * @example
- * ```ts
- * declare module '@mcp-bridge/core' {
- *   interface BridgeEvents { 'retry:attempt': { ctx: CallContext; attempt: number; delayMs: number } }
- * }
- * ```
- */
-export interface BridgeEvents {
-  'upstream:add': { server: string; upstream: Upstream };
-  'upstream:remove': { server: string; upstream: Upstream };
-  'upstream:health': { server: string; upstream: Upstream; state: HealthState; previous: HealthState; reason?: string };
-  'connect:before': { server: string; upstream: Upstream; attempt: number };
-  'connect:after': { server: string; upstream: Upstream; connection: Connection; durationMs: number };
-  'connect:error': { server: string; upstream: Upstream; error: Error; durationMs: number };
-  /** Every notification an upstream sends (progress is delivered to the caller instead). */
-  notification: { server: string; upstream: Upstream; method: string; params: Record<string, unknown> | undefined };
-  'catalog:changed': { server: string; kinds: readonly ('tools' | 'resources' | 'prompts')[] };
-  /**
-   * A list entry of a server was repaired (e.g. an input schema without `type: "object"`) or dropped
-   * (invalid beyond repair) instead of failing the server's whole list. Reported when the list changes.
-   */
-  'catalog:warning': { server: string; kind: 'tools' | 'prompts' | 'resources' | 'templates'; name: string; problem: string; action: 'repaired' | 'dropped' };
-  'call:error': { ctx: CallContext; error: unknown };
-  /**
-   * A client for an upstream was created and is not connected yet: the place to register handlers
-   * for server-to-client requests (sampling, elicitation, roots). Runs once per connection attempt.
-   */
-  'client:created': { server: string; upstream: Upstream; client: Client };
-  'host:ready': { servers: readonly string[] };
-  /**
-   * A server's first listing settled: it is no longer `starting`. `ok: false` with the error of its
-   * first failed list when it did not come up (it is retried on use, or in the background).
-   */
-  'server:started': { server: string; ok: boolean; durationMs: number; error?: string };
-  'host:close': Record<string, never>;
-}
-
-/** An event listener. */
-export type Listener<E extends keyof BridgeEvents> = (payload: BridgeEvents[E]) => void;
 
 /**
  * Picks the upstream for one attempt among a server's replicas.
@@ -397,92 +397,4 @@ export interface Services {
   transport: TransportService;
   namer: Namer;
   health: HealthPolicyFactory;
-}
-
-/**
- * Properties plugins add to the bridge object (with `api.expose`), typed by declaration merging.
- *
- * @example
- * ```ts
- * declare module '@mcp-bridge/core' { interface BridgeExtensions { cache: CacheControl } }
- * ```
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface BridgeExtensions {}
-
-/** What a plugin's `setup` receives. */
-export interface PluginApi {
-  /** The plugin's own name (for messages). */
-  readonly plugin: string;
-  /** The bridge being built. Calls are only possible after `start()` resolves. */
-  readonly bridge: Bridge;
-  /** Aborted when the bridge closes: tie timers and sockets to it. */
-  readonly signal: AbortSignal;
-  /** Listen to a lifecycle event; returns an unsubscribe function. */
-  on<E extends keyof BridgeEvents>(event: E, listener: Listener<E>): () => void;
-  /** Emit a lifecycle event (the plugin's own, declared by merging). */
-  emit<E extends keyof BridgeEvents>(event: E, payload: BridgeEvents[E]): void;
-  /** True when someone listens: build costly payloads only then. */
-  hasListeners(event: keyof BridgeEvents): boolean;
-  /** Add a middleware to the pipeline. Only during setup. */
-  use<M extends McpMethod>(middleware: Middleware<M>): void;
-  /**
-   * Hide catalog entries per caller: `filter` runs on every entry of the `kind` list each time a list is
-   * built (`bridge.listTools({ caller })` ..., the gateway's `tools/list`), and an entry is listed only
-   * when every plugin's filter returns true. Only during setup. Lists cost nothing extra when no
-   * plugin registered a filter for that kind.
-   *
-   * @example
-   * ```ts
-   * api.filterList('tools', (entry, { caller }) => caller === 'admin' || !entry.name.startsWith('admin_'));
-   * ```
-   */
-  filterList<K extends ListKind>(kind: K, filter: ListFilter<K>): void;
-  /** Provide a service slot listed in the plugin's `provides`. Only during setup. */
-  provide<K extends keyof Services>(slot: K, implementation: Services[K]): void;
-  /** The service in a slot (a provider's, or core's default). */
-  service<K extends keyof Services>(slot: K): Services[K];
-  /** Attach a value to the bridge object (e.g. `bridge.cache`). Only during setup. */
-  expose<K extends keyof BridgeExtensions>(key: K, value: BridgeExtensions[K]): void;
-  /** Register a cleanup; cleanups run in reverse plugin order on close. */
-  onClose(cleanup: () => void | Promise<void>): void;
-}
-
-/**
- * A plugin: a plain object, usually returned by a factory that closes over its options.
- *
- * @example
- * ```ts
- * export function timing(): Plugin {
- *   return {
- *     name: 'mcp-bridge-plugin-timing', version: '1.0.0', core: '^0.1.0',
- *     setup(api) {
- *       api.use({ phase: 'observe', async handle(ctx, next) {
- *         const t = performance.now();
- *         try { return await next() } finally { console.log(ctx.method, performance.now() - t) }
- *       } })
- *     },
- *   }
- * }
- * ```
- */
-export interface Plugin {
-  /** Unique name: `@mcp-bridge/x` for first-party, `mcp-bridge-plugin-x` for third parties. */
-  name: string;
-  /** The plugin's own version (semver). */
-  version: string;
-  /** Semver range of `@mcp-bridge/core` it supports. */
-  core?: string;
-  /** Hard dependencies: plugin names, or names with version ranges. */
-  dependsOn?: readonly string[] | Readonly<Record<string, string>>;
-  /** Soft ordering: set up after these plugins when they are present. */
-  after?: readonly string[];
-  /** Service slots this plugin provides (exactly one provider per slot). */
-  provides?: readonly (keyof Services)[];
-  /** Service slots this plugin needs. */
-  requires?: readonly (keyof Services)[];
-  /** Per-plugin setup timeout in ms (default: the bridge's `setupTimeout`). */
-  setupTimeout?: number;
-  /** Register hooks, middleware and services. */
-  setup(api: PluginApi): void | Promise<void>;
 }

@@ -119,16 +119,22 @@ describe('the call pipeline', () => {
   });
 
   it('lets a route middleware choose the upstream, and rejects calls when none is left', async () => {
-    const bridge = await bridgeWith(
-      using('router', {
-        phase: 'route',
-        async handle(ctx, next) {
-          expect(ctx.upstream).toBeUndefined();
-          ctx.upstream = ctx.bridge.upstreams(ctx.server)[0];
-          return next();
-        },
-      }),
-    );
+    // The middleware reaches the host through api.host from setup: a call's context does not carry it.
+    const router: Plugin = {
+      name: 'router',
+      version: '1.0.0',
+      setup(api) {
+        api.use({
+          phase: 'route',
+          async handle(ctx, next) {
+            expect(ctx.upstream).toBeUndefined();
+            ctx.upstream = api.host.upstreams(ctx.server)[0];
+            return next();
+          },
+        });
+      },
+    };
+    const bridge = await bridgeWith(router);
     expect(text(await bridge.callTool('echo', { text: 'r' }))).toBe('a:echo:r');
   });
 

@@ -1,7 +1,6 @@
 import {
-  parsePluginOptions,
-  TimeoutError,
-  UpstreamUnavailableError,
+  definePlugin,
+  failureOf,
   type CallContext,
   type HealthHost,
   type Plugin,
@@ -16,6 +15,16 @@ import { VERSION } from './version.js';
 
 export { PROBE_CALLER } from './prober.js';
 export type { HealthSnapshot, UpstreamHealth } from './snapshot.js';
+
+/**
+ * Whether a failed call counts against its upstream by default (the `isFailure` option replaces it):
+ * core's verdict says the upstream itself failed (`unreachable`, `timeout`). The caller's own bad
+ * request, a refusal before sending, an answer (the upstream is alive) or the caller giving up do not.
+ */
+export function countsAgainstUpstream(error: unknown, signal?: AbortSignal): boolean {
+  const kind = failureOf(error, signal).kind;
+  return kind === 'unreachable' || kind === 'timeout';
+}
 
 declare module '@mcp-bridge/core' {
   interface BridgeExtensions {
@@ -49,75 +58,73 @@ declare module '@mcp-bridge/core' {
  * console.log(bridge.health().servers.api);
  * ```
  */
-export function health(options: HealthOptions = {}): Plugin {
-  return {
-    name: '@mcp-bridge/health',
-    version: VERSION,
-    core: '^0.1.0',
-    provides: ['health'],
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, healthOptionsSchema, options);
-      const now = o.now ?? Date.now;
-      const random = o.random ?? Math.random;
-      const probes: ProbeSettings | false = o.probes === true ? PROBE_DEFAULTS : o.probes;
-      const isFailure = o.isFailure ?? ((error: unknown) => UpstreamUnavailableError.isInstance(error) || TimeoutError.isInstance(error));
-      const bridge = api.bridge;
-      let host: HealthHost | undefined;
-      let closed = false;
-      const starts = new WeakMap<CallContext, number>();
+export const health: (options?: HealthOptions) => Plugin = definePlugin({
+  name: '@mcp-bridge/health',
+  version: VERSION,
+  core: '^0.1.0',
+  provides: ['health'],
+  options: healthOptionsSchema,
+  setup(api, o) {
+    const now = o.now ?? Date.now;
+    const random = o.random ?? Math.random;
+    const probes: ProbeSettings | false = o.probes === true ? PROBE_DEFAULTS : o.probes;
+    const isFailure = (error: unknown, ctx: CallContext): boolean => (o.isFailure ? o.isFailure(error) : countsAgainstUpstream(error, ctx.signal));
+    const bridge = api.host;
+    let host: HealthHost | undefined;
+    let closed = false;
+    const starts = new WeakMap<CallContext, number>();
 
-      const tracker = new HealthTracker({
-        options: o,
-        now,
-        siblings: (up) => bridge.upstreams(up.server),
-        host: () => host,
-        changed: (up) => syncHidden(up.server),
-        ejected: (up, durationMs, ejections, reason) => {
-          if (api.hasListeners('health:eject')) api.emit('health:eject', { server: up.server, upstream: up, durationMs, ejections, reason });
+    const tracker = new HealthTracker({
+      options: o,
+      now,
+      siblings: (up) => bridge.upstreams(up.server),
+      host: () => host,
+      changed: (up) => syncHidden(up.server),
+      ejected: (up, durationMs, ejections, reason) => {
+        if (api.hasListeners('health:eject')) api.emit('health:eject', { server: up.server, upstream: up, durationMs, ejections, reason });
+      },
+    });
+
+    /** Hide a server's entries while every upstream of it is down; show them when one is back. */
+    const syncHidden = (server: string): void => {
+      if (!o.hideUnhealthy || closed || bridge.state !== 'ready') return;
+      const ups = bridge.upstreams(server);
+      const down = ups.length > 0 && ups.every((u) => u.health === 'unhealthy');
+      if (bridge.isServerHidden(server) !== down) bridge.setServerHidden(server, down);
+    };
+
+    api.provide('health', (h) => {
+      host = h;
+      return {
+        connected: (up) => tracker.connected(up),
+        disconnected: (up, error) => tracker.disconnected(up, error),
+        attempted(up, ctx, error) {
+          // Probes report through the prober; a cancelled attempt (caller or hedge) says nothing about the upstream.
+          if (ctx.caller?.startsWith(PROBE_CALLER)) return;
+          if (error !== undefined && ctx.signal?.aborted) return;
+          const started = starts.get(ctx);
+          const ms = started === undefined ? 0 : performance.now() - started;
+          if (error === undefined) tracker.callResult(up, true, ms);
+          else if (isFailure(error, ctx)) tracker.callResult(up, false, ms, error);
         },
-      });
-
-      /** Hide a server's entries while every upstream of it is down; show them when one is back. */
-      const syncHidden = (server: string): void => {
-        if (!o.hideUnhealthy || closed || bridge.state !== 'ready') return;
-        const ups = bridge.upstreams(server);
-        const down = ups.length > 0 && ups.every((u) => u.health === 'unhealthy');
-        if (bridge.isServerHidden(server) !== down) bridge.setServerHidden(server, down);
       };
+    });
 
-      api.provide('health', (h) => {
-        host = h;
-        return {
-          connected: (up) => tracker.connected(up),
-          disconnected: (up, error) => tracker.disconnected(up, error),
-          attempted(up, ctx, error) {
-            // Probes report through the prober; a cancelled attempt (caller or hedge) says nothing about the upstream.
-            if (ctx.caller?.startsWith(PROBE_CALLER)) return;
-            if (error !== undefined && ctx.signal?.aborted) return;
-            const started = starts.get(ctx);
-            const ms = started === undefined ? 0 : performance.now() - started;
-            if (error === undefined) tracker.callResult(up, true, ms);
-            else if (isFailure(error)) tracker.callResult(up, false, ms, error);
-          },
-        };
-      });
+    timeAttempts(api, starts);
 
-      timeAttempts(api, starts);
+    pinProbes(api);
+    const schedule = createProber({ api, tracker, probes, random, closed: () => closed });
 
-      pinProbes(api);
-      const schedule = createProber({ api, tracker, probes, random, closed: () => closed });
+    probeUpstreams(api, tracker, schedule, syncHidden);
+    api.on('upstream:remove', ({ upstream }) => tracker.forget(upstream));
+    api.onClose(() => {
+      closed = true;
+      tracker.stop();
+    });
 
-      probeUpstreams(api, tracker, schedule, syncHidden);
-      api.on('upstream:remove', ({ upstream }) => tracker.forget(upstream));
-      api.onClose(() => {
-        closed = true;
-        tracker.stop();
-      });
-
-      api.expose('health', () => healthSnapshot(api, tracker, now));
-    },
-  };
-}
+    api.expose('health', () => healthSnapshot(api, tracker, now));
+  },
+});
 
 /** Innermost: time the attempt itself, after any queueing in outer phases. */
 function timeAttempts(api: PluginApi, starts: WeakMap<CallContext, number>): void {

@@ -22,7 +22,7 @@ export interface ProberDeps {
  */
 export function createProber(d: ProberDeps): (rec: UpstreamRecord) => void {
   const { api, tracker, probes, random } = d;
-  const bridge = api.bridge;
+  const bridge = api.host;
   const targetOf = (server: string): ProbeTarget => (probes === false ? false : (probes.servers[server] ?? probes.target));
 
   const schedule = (rec: UpstreamRecord): void => {
@@ -67,7 +67,7 @@ export function createProber(d: ProberDeps): (rec: UpstreamRecord) => void {
 
 /** Probes every upstream once the bridge is ready, and each one added later. */
 export function probeUpstreams(api: PluginApi, tracker: HealthTracker, schedule: (rec: UpstreamRecord) => void, syncHidden: (server: string) => void): void {
-  const bridge = api.bridge;
+  const bridge = api.host;
   api.on('host:ready', () => {
     for (const server of bridge.servers()) {
       for (const up of bridge.upstreams(server)) schedule(tracker.record(up));
@@ -83,7 +83,7 @@ export function probeUpstreams(api: PluginApi, tracker: HealthTracker, schedule:
 
 /** A probe is aimed at one replica: pin it before the balancer (or hedging) chooses. */
 export function pinProbes(api: PluginApi): void {
-  const bridge = api.bridge;
+  const bridge = api.host;
   api.use({
     name: '@mcp-bridge/health:probe-target',
     phase: 'route',

@@ -34,7 +34,7 @@ export interface HealthSnapshot {
 
 /** `bridge.health()` now: a server is unhealthy when all its upstreams are, healthy when all are. */
 export function healthSnapshot(api: PluginApi, tracker: HealthTracker, now: () => number): HealthSnapshot {
-  const bridge = api.bridge;
+  const bridge = api.host;
   const servers: HealthSnapshot['servers'] = {};
   for (const server of bridge.servers()) {
     const ups = bridge.upstreams(server);

@@ -206,9 +206,8 @@ export class HealthTracker {
     if (state === previous) return;
     rec.reason = reason;
     rec.since = this.#deps.now();
-    const host = this.#deps.host();
-    if (host) host.setHealth(rec.up, state, reason);
-    else rec.up.health = state;
+    // Upstreams are read-only: only the host changes health (the host is there once the service is created).
+    this.#deps.host()?.setHealth(rec.up, state, reason);
     this.#deps.changed(rec.up, state, previous);
   }
 }

@@ -3,7 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { healthOptionsSchema, type HealthOptions } from '../src/options.js';
 import { HealthTracker } from '../src/tracker.js';
 
-function upstream(id: string): Upstream {
+// Upstreams are read-only for plugins; this test's fake host changes its own fakes.
+type FakeUpstream = { -readonly [K in keyof Upstream]: Upstream[K] };
+
+function upstream(id: string): FakeUpstream {
   return { id, server: id.split('#')[0]!, config: {} as Upstream['config'], kind: 'stdio', status: 'ready', health: 'healthy', lastError: undefined, inFlight: 0, capabilities: undefined, serverInfo: undefined };
 }
 
@@ -18,7 +21,7 @@ function setup(options: HealthOptions = {}, n = 3) {
     host: () => ({
       setHealth(up, state, reason) {
         events.push({ id: up.id, state, previous: up.health, reason });
-        up.health = state;
+        (up as FakeUpstream).health = state;
       },
     }),
     changed: () => {},

@@ -1,4 +1,4 @@
-import type { CallContext, Middleware } from '@mcp-bridge/core';
+import type { CallContext, Middleware, Upstream } from '@mcp-bridge/core';
 import { LatencyWindow } from './latency-window.js';
 import type { Clock } from './pickers/picker.js';
 
@@ -51,6 +51,7 @@ export function hedgingMiddleware(
   counters: HedgingCounters,
   now: Clock,
   onHedge: (ctx: CallContext, delayMs: number) => void,
+  upstreams: (server: string) => readonly Upstream[],
 ): Middleware {
   const windows = new Map<string, Latencies>();
   let tokens = settings.burst;
@@ -78,7 +79,7 @@ export function hedgingMiddleware(
     methods: ['tools/call'],
     async handle(ctx, next) {
       // Pinned already (a health probe aimed at one replica), or not safe to run twice.
-      if (ctx.upstream !== undefined || !hedgeable(ctx)) return next();
+      if (ctx.upstream !== undefined || !hedgeable(ctx, upstreams)) return next();
       counters.calls++;
       tokens = Math.min(settings.burst, tokens + settings.budget);
       const window = windowOf(ctx);
@@ -182,12 +183,9 @@ function race(h: Hedger, ctx: CallContext, next: (ctx?: CallContext) => Promise<
   });
 }
 
-/** A read-only tool (by its annotations) of a server marked `trusted: true` in its config. */
-function hedgeable(ctx: CallContext): boolean {
-  const tool = ctx.tool;
-  if (!tool || !tool.listed || tool.tool.annotations?.readOnlyHint !== true) return false;
-  const replicas = ctx.bridge.upstreams(ctx.server);
-  return replicas.length > 1 && replicas.every((u) => (u.config as { trusted?: unknown }).trusted === true);
+/** A read-only tool of a trusted server (the catalog's `safety`, one rule for all replicas) with more than one replica. */
+function hedgeable(ctx: CallContext, upstreams: (server: string) => readonly Upstream[]): boolean {
+  return ctx.tool?.safety.readOnly === true && upstreams(ctx.server).length > 1;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { parsePluginOptions, type CallContext, type Plugin, type Upstream } from '@mcp-bridge/core';
+import { definePlugin, type CallContext, type Plugin, type Upstream } from '@mcp-bridge/core';
 import { createBalancer, type BalancerCounters } from './balancer.js';
 import { hedgingMiddleware, type HedgingCounters } from './hedging.js';
 import { HEDGING_DEFAULTS, loadBalancerOptionsSchema, type LoadBalancerOptions } from './options.js';
@@ -57,50 +57,54 @@ declare module '@mcp-bridge/core' {
  * console.log(bridge.loadBalancer.stats().picks); // { 'search#1': 12, 'search#2': 11, ... }
  * ```
  */
-export function loadBalancer(options: LoadBalancerOptions = {}): Plugin {
-  return {
-    name: '@mcp-bridge/loadbalancer',
-    version: VERSION,
-    core: '^0.1.0',
-    provides: ['balancer'],
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, loadBalancerOptionsSchema, options);
-      const random = o.random ?? Math.random;
-      const now = o.now ?? Date.now;
-      const counters: BalancerCounters = { picks: new Map(), panics: 0 };
-      const hedging: HedgingCounters = { calls: 0, hedges: 0, hedgeWins: 0, budgetDenied: 0 };
+export const loadBalancer: (options?: LoadBalancerOptions) => Plugin = definePlugin({
+  name: '@mcp-bridge/loadbalancer',
+  version: VERSION,
+  core: '^0.1.0',
+  provides: ['balancer'],
+  options: loadBalancerOptionsSchema,
+  setup(api, o) {
+    const random = o.random ?? Math.random;
+    const now = o.now ?? Date.now;
+    const counters: BalancerCounters = { picks: new Map(), panics: 0 };
+    const hedging: HedgingCounters = { calls: 0, hedges: 0, hedgeWins: 0, budgetDenied: 0 };
 
-      const lo = leastOutstandingPicker(random);
-      const pickers: Record<typeof o.picker, () => Picker> = {
-        'least-outstanding': () => lo,
-        'round-robin': () => roundRobinPicker(),
-        'weighted-round-robin': () => weightedRoundRobinPicker(configWeight(o.weights)),
-        'consistent-hash': () => consistentHashPicker({ key: o.hashKey, pointsPerReplica: o.pointsPerReplica, fallback: lo }),
-      };
-      api.provide(
-        'balancer',
-        createBalancer(pickers[o.picker](), o, counters, (ctx, healthy, total) => {
-          if (api.hasListeners('loadbalancer:panic')) api.emit('loadbalancer:panic', { ctx, server: ctx.server, healthy, total });
-        }),
-      );
+    const lo = leastOutstandingPicker(random);
+    const pickers: Record<typeof o.picker, () => Picker> = {
+      'least-outstanding': () => lo,
+      'round-robin': () => roundRobinPicker(),
+      'weighted-round-robin': () => weightedRoundRobinPicker(configWeight(o.weights)),
+      'consistent-hash': () => consistentHashPicker({ key: o.hashKey, pointsPerReplica: o.pointsPerReplica, fallback: lo }),
+    };
+    api.provide(
+      'balancer',
+      createBalancer(pickers[o.picker](), o, counters, (ctx, healthy, total) => {
+        if (api.hasListeners('loadbalancer:panic')) api.emit('loadbalancer:panic', { ctx, server: ctx.server, healthy, total });
+      }),
+    );
 
-      if (o.hedging !== false) {
-        const settings = o.hedging === true ? HEDGING_DEFAULTS : o.hedging;
-        api.use(
-          hedgingMiddleware(settings, hedging, now, (ctx, delayMs) => {
+    if (o.hedging !== false) {
+      const settings = o.hedging === true ? HEDGING_DEFAULTS : o.hedging;
+      api.use(
+        hedgingMiddleware(
+          settings,
+          hedging,
+          now,
+          (ctx, delayMs) => {
             if (api.hasListeners('loadbalancer:hedge')) api.emit('loadbalancer:hedge', { ctx, primary: ctx.upstream, delayMs });
-          }),
-        );
-      }
+          },
+          (server) => api.host.upstreams(server),
+        ),
+      );
+    }
 
-      api.expose('loadBalancer', {
-        stats: () => ({ picks: Object.fromEntries(counters.picks), panics: counters.panics, hedging: { ...hedging } }),
-        reset: () => {
-          counters.picks.clear();
-          counters.panics = 0;
-          Object.assign(hedging, { calls: 0, hedges: 0, hedgeWins: 0, budgetDenied: 0 });
-        },
-      });
-    },
-  };
-}
+    api.expose('loadBalancer', {
+      stats: () => ({ picks: Object.fromEntries(counters.picks), panics: counters.panics, hedging: { ...hedging } }),
+      reset: () => {
+        counters.picks.clear();
+        counters.panics = 0;
+        Object.assign(hedging, { calls: 0, hedges: 0, hedgeWins: 0, budgetDenied: 0 });
+      },
+    });
+  },
+});

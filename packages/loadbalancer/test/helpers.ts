@@ -1,7 +1,10 @@
 import type { CallContext, Upstream } from '@mcp-bridge/core';
 
+/** An upstream whose fields a test may set (the host's own are read-only). */
+export type FakeUpstream = { -readonly [K in keyof Upstream]: Upstream[K] };
+
 /** A replica as core builds it, for picker simulations (no bridge, no process). */
-export function fakeUpstream(id: string, config: Record<string, unknown> = {}, kind: Upstream['kind'] = 'stdio'): Upstream {
+export function fakeUpstream(id: string, config: Record<string, unknown> = {}, kind: Upstream['kind'] = 'stdio'): FakeUpstream {
   return {
     id,
     server: id.split('#')[0]!,

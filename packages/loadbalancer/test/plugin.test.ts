@@ -1,5 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { createBridge, NoUpstreamError, type Bridge } from '@mcp-bridge/core';
+import { createBridge, defaultHealthPolicy, NoUpstreamError, type Bridge, type HealthHost, type Plugin } from '@mcp-bridge/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadBalancer } from '../src/index.js';
@@ -14,6 +14,20 @@ function replicas(count: number) {
     return server;
   };
   return { type: 'in-memory', server: make(0), replicas: Array.from({ length: count }, (_, i) => ({ server: make(i) })) };
+}
+
+/** Core's health policy, with a handle to set an upstream's health by hand (upstreams are read-only; the host sets health). */
+function healthByHand(): { plugin: Plugin; set: HealthHost['setHealth'] } {
+  let host: HealthHost | undefined;
+  const plugin: Plugin = {
+    name: 'test-health-by-hand',
+    version: '1.0.0',
+    provides: ['health'],
+    setup(api) {
+      api.provide('health', (h) => defaultHealthPolicy((host = h)));
+    },
+  };
+  return { plugin, set: (up, state, reason) => host!.setHealth(up, state, reason) };
 }
 
 let bridge: Bridge | undefined;
@@ -56,16 +70,17 @@ describe('loadBalancer on a bridge', () => {
   });
 
   it("panic 'fail' fails fast with core's NoUpstreamError when fewer than half are healthy", async () => {
-    bridge = createBridge({ servers: { kv: replicas(3) }, plugins: [loadBalancer({ panic: 'fail' })] });
+    const health = healthByHand();
+    bridge = createBridge({ servers: { kv: replicas(3) }, plugins: [loadBalancer({ panic: 'fail' }), health.plugin] });
     const panics: number[] = [];
     bridge.on('loadbalancer:panic', (e) => panics.push(e.healthy));
     await bridge.start();
     const ups = bridge.upstreams('kv');
-    ups[0]!.health = 'unhealthy';
-    ups[1]!.health = 'unhealthy';
+    health.set(ups[0]!, 'unhealthy');
+    health.set(ups[1]!, 'unhealthy');
     await expect(bridge.callTool('get', { key: 'a' })).rejects.toSatisfy((e) => NoUpstreamError.isInstance(e));
     expect(panics).toEqual([1]);
-    ups[1]!.health = 'healthy';
+    health.set(ups[1]!, 'healthy');
     expect(['r1', 'r2']).toContain(textOf(await bridge.callTool('get', { key: 'a' })));
   });
 

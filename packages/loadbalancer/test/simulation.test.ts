@@ -4,7 +4,7 @@ import { consistentHashPicker } from '../src/pickers/consistent-hash.js';
 import { leastOutstandingPicker } from '../src/pickers/least-outstanding.js';
 import { roundRobinPicker } from '../src/pickers/round-robin.js';
 import { configWeight, weightedRoundRobinPicker } from '../src/pickers/weighted.js';
-import { fakeContext, fakeUpstream, seeded } from './helpers.js';
+import { fakeContext, fakeUpstream, seeded, type FakeUpstream } from './helpers.js';
 
 const PICKS = 1_000_000;
 const policy: BalancerPolicy = { panicThreshold: 0.5, panic: 'spread', affinity: 'off', affinityMaxEntries: 100 };
@@ -154,7 +154,7 @@ describe('balancer policy', () => {
   it('session affinity: the same caller stays on one HTTP replica while it is healthy, then moves', () => {
     const ups = [1, 2, 3].map((i) => fakeUpstream(`web#${i}`, { url: 'http://x' }, 'streamable-http'));
     const b = createBalancer(roundRobinPicker(), { ...policy, affinity: 'auto' }, counters(), () => {});
-    const first = b.pick(fakeContext('web', { caller: 'alice' }), ups)!;
+    const first = b.pick(fakeContext('web', { caller: 'alice' }), ups)! as FakeUpstream;
     for (let i = 0; i < 10; i++) expect(b.pick(fakeContext('web', { caller: 'alice' }), ups)!.id).toBe(first.id);
     const bob = new Set(Array.from({ length: 6 }, () => b.pick(fakeContext('web', { caller: `bob-${Math.random()}` }), ups)!.id));
     expect(bob.size).toBeGreaterThan(1);

@@ -1,7 +1,4 @@
-import { OverloadedError, TimeoutError, type CallContext } from '@mcp-bridge/core';
-
-/** setTimeout's limit: a larger delay fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS, OverloadedError, TimeoutError, type CallContext } from '@mcp-bridge/core';
 
 interface Waiter {
   resolve(): void;

@@ -1,4 +1,4 @@
-import { parsePluginOptions, type Plugin } from '@mcp-bridge/core';
+import { definePlugin, type Plugin } from '@mcp-bridge/core';
 import pkg from '../package.json' with { type: 'json' };
 import { poolOptionsSchema, resolvePoolOptions, type PoolOptions } from './options.js';
 import { createSessionPool, type SessionPool } from './pool.js';
@@ -23,23 +23,22 @@ import './events.js';
  * console.log(bridge.pool().files);
  * ```
  */
-export function pool(options: PoolOptions = {}): Plugin {
-  return {
-    name: '@mcp-bridge/pool',
-    version: pkg.version,
-    core: '^0.1.0',
-    provides: ['pool'],
-    setup(api) {
-      const resolved = resolvePoolOptions(parsePluginOptions(api.plugin, poolOptionsSchema, options));
-      let current: SessionPool | undefined;
-      api.provide('pool', (host) => {
-        current = createSessionPool(host, resolved, {
-          emit: (event, payload) => api.emit(event, payload),
-          hasListeners: (event) => api.hasListeners(event),
-        });
-        return current;
+export const pool: (options?: PoolOptions) => Plugin = definePlugin({
+  name: '@mcp-bridge/pool',
+  version: pkg.version,
+  core: '^0.1.0',
+  provides: ['pool'],
+  options: poolOptionsSchema,
+  setup(api, options) {
+    const resolved = resolvePoolOptions(options);
+    let current: SessionPool | undefined;
+    api.provide('pool', (host) => {
+      current = createSessionPool(host, resolved, {
+        emit: (event, payload) => api.emit(event, payload),
+        hasListeners: (event) => api.hasListeners(event),
       });
-      api.expose('pool', () => current?.snapshot() ?? {});
-    },
-  };
-}
+      return current;
+    });
+    api.expose('pool', () => current?.snapshot() ?? {});
+  },
+});

@@ -29,7 +29,6 @@ function context(up: Upstream): CallContext {
     onprogress: undefined,
     state: {},
     caller: undefined,
-    bridge: undefined as never,
   };
 }
 

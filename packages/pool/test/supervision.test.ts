@@ -42,7 +42,7 @@ function upstream(): Upstream {
 function ctx(up: Upstream): CallContext {
   return {
     id: 1, method: 'ping', server: up.server, params: {}, tool: undefined, signal: undefined, deadline: Date.now() + 60_000, attemptTimeout: undefined,
-    origin: 'caller', attempt: 1, upstream: up, tried: new Set(), onprogress: undefined, state: {}, caller: undefined, bridge: undefined as never,
+    origin: 'caller', attempt: 1, upstream: up, tried: new Set(), onprogress: undefined, state: {}, caller: undefined,
   };
 }
 

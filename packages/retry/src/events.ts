@@ -1,19 +1,10 @@
 import type { CallContext, Upstream } from '@mcp-bridge/core';
 import type { RetryControl } from './retry-plugin.js';
 import type { OpenReason } from './breaker.js';
+import type { GiveUpReason } from './give-up.js';
 
-/** Why the retry plugin stopped retrying a call. */
-export type GiveUpReason =
-  /** The failure is never retried (JSON-RPC semantic error, invalid result, caller's abort ...). */
-  | 'not-retryable'
-  /** The call may have executed and is not safe to repeat. */
-  | 'unsafe'
-  /** Every allowed attempt was used. */
-  | 'attempts'
-  /** The next attempt could not start before the call's deadline. */
-  | 'deadline'
-  /** The server's retry budget is spent. */
-  | 'budget';
+// In its own file: retry-plugin.ts uses it, and this file imports RetryControl from there.
+export type { GiveUpReason } from './give-up.js';
 
 declare module '@mcp-bridge/core' {
   interface BridgeEvents {

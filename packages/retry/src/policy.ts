@@ -1,4 +1,4 @@
-import type { CallContext, ToolEntry } from '@mcp-bridge/core';
+import { serverTrusted, type CallContext, type HostView, type ToolEntry } from '@mcp-bridge/core';
 import { RetryBudget } from './budget.js';
 import { SAFE_METHODS } from './classify.js';
 import { RETRY_DEFAULTS, type RetryMode, type RetryOptions, type RetryPolicyOptions } from './options.js';
@@ -22,14 +22,16 @@ export interface Policy {
  */
 export class RetryPolicies {
   readonly #o: RetryOptions;
+  readonly #host: HostView;
   readonly #trusted: Set<string>;
   readonly #budgetOptions: ConstructorParameters<typeof RetryBudget>[0] | undefined;
   readonly #budgets = new Map<string, RetryBudget>();
   readonly #toolPolicies = new WeakMap<ToolEntry, Policy>();
   readonly #methodPolicies = new Map<string, Map<string, Policy>>();
 
-  constructor(o: RetryOptions) {
+  constructor(o: RetryOptions, host: HostView) {
     this.#o = o;
+    this.#host = host;
     this.#trusted = new Set(o.trusted ?? []);
     this.#budgetOptions = o.budget === false ? undefined : { ...RETRY_DEFAULTS.budget, ...o.budget };
   }
@@ -73,24 +75,25 @@ export class RetryPolicies {
     const server = o.servers?.[ctx.server];
     const perTool: RetryPolicyOptions | undefined = tool ? (o.tools?.[tool.name] ?? o.tools?.[`${tool.server}/${tool.upstreamName}`]) : undefined;
     const pick = <K extends keyof RetryPolicyOptions>(key: K): RetryPolicyOptions[K] => perTool?.[key] ?? server?.[key] ?? o[key];
-    const upstreams = ctx.bridge.upstreams(ctx.server);
-    const config = upstreams[0]?.config as { trusted?: unknown; settings?: { retries?: unknown; timeout?: unknown } } | undefined;
-    const settingsTimeout = config?.settings?.timeout;
+    const upstreams = this.#host.upstreams(ctx.server);
+    // Core validates `settings` (typed); replicas share the entry's.
+    const settings = upstreams[0]?.config.settings;
+    const settingsTimeout = settings?.timeout;
     const mode: RetryMode = pick('mode') ?? RETRY_DEFAULTS.mode;
     let attempts = pick('attempts') ?? RETRY_DEFAULTS.attempts;
     // `settings.retries` in the server's config caps retries for that server.
-    const retries = config?.settings?.retries;
-    if (typeof retries === 'number' && Number.isInteger(retries) && retries >= 0) attempts = Math.min(attempts, retries + 1);
+    const retries = settings?.retries;
+    if (retries !== undefined) attempts = Math.min(attempts, retries + 1);
     if (mode === 'never') attempts = 1;
-    const isTrusted = config?.trusted === true || trusted.has(ctx.server);
+    // Trusted by its config (every replica: core's one rule) or by this plugin's own `trusted` list.
+    const listed = trusted.has(ctx.server);
+    const isTrusted = listed || serverTrusted(upstreams);
     let safe: boolean;
     if (mode === 'always') safe = true;
     else if (mode === 'auto') {
-      if (ctx.method === 'tools/call') {
-        // An unlisted tool's annotations are unknown: unsafe.
-        const a = tool?.listed ? tool.tool.annotations : undefined;
-        safe = isTrusted && (a?.readOnlyHint === true || a?.idempotentHint === true);
-      } else safe = SAFE_METHODS.has(ctx.method);
+      // The catalog's safety of the tool (an unlisted tool's is all false); this plugin's list believes what it claims.
+      if (ctx.method === 'tools/call') safe = tool !== undefined && (tool.safety.idempotent || (listed && tool.safety.claimed.idempotent));
+      else safe = SAFE_METHODS.has(ctx.method);
     } else safe = false;
     return {
       attempts,

@@ -1,7 +1,7 @@
 import { RetryExhaustedError, type CallContext, type Next, type PluginApi } from '@mcp-bridge/core';
 import { fullJitterDelay, sleep, within } from './backoff.js';
 import { classify } from './classify.js';
-import type { GiveUpReason } from './events.js';
+import type { GiveUpReason } from './give-up.js';
 import type { Policy } from './policy.js';
 
 const PLUGIN = '@mcp-bridge/retry';
@@ -40,7 +40,7 @@ export async function recover(r: RetrySettings, ctx: CallContext, next: Next, po
     if (api.hasListeners('retry:attempt')) api.emit('retry:attempt', { ctx, attempt: made + 1, delayMs: delay, error });
     // The transport closes a connection whose session the server forgot; a resend on it before it
     // is gone would fail on the closing connection, so wait for the new one (bounded by the deadline).
-    const lost = verdict.sessionLost && ctx.upstream ? ctx.bridge.connection(ctx.upstream) : undefined;
+    const lost = verdict.sessionLost && ctx.upstream ? api.host.connection(ctx.upstream) : undefined;
     if (lost) {
       try {
         await within(lost.closed, Math.min(2_000, ctx.deadline - Date.now()), ctx.signal, api.signal);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { parsePluginOptions, type Plugin, type PluginApi, type Upstream } from '@mcp-bridge/core';
+import { definePlugin, type Plugin, type PluginApi, type Upstream } from '@mcp-bridge/core';
 import pkg from '../package.json' with { type: 'json' };
 import { UpstreamBreaker, type BreakerSnapshot } from './breaker.js';
 import { RETRY_DEFAULTS, retryOptionsSchema, type ResolvedBreakerOptions, type RetryOptions } from './options.js';
@@ -42,17 +42,15 @@ export interface RetryControl {
  * bridge.on('retry:attempt', ({ ctx, attempt, delayMs }) => console.log(ctx.method, attempt, delayMs));
  * ```
  */
-export function retry(options: RetryOptions = {}): Plugin {
-  return {
-    name: PLUGIN,
-    version: VERSION,
-    core: '^0.1.0',
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, retryOptionsSchema, options);
-      setupRetry(api, o as RetryOptions);
-    },
-  };
-}
+export const retry: (options?: RetryOptions) => Plugin = definePlugin({
+  name: PLUGIN,
+  version: VERSION,
+  core: '^0.1.0',
+  options: retryOptionsSchema,
+  setup(api, o) {
+    setupRetry(api, o as RetryOptions);
+  },
+});
 
 function setupRetry(api: PluginApi, o: RetryOptions): void {
   const random = o.random ?? Math.random;
@@ -62,7 +60,7 @@ function setupRetry(api: PluginApi, o: RetryOptions): void {
     retryableCodes: new Set(o.retryableCodes ?? RETRY_DEFAULTS.retryableCodes),
     maxRetryAfterMs: o.maxRetryAfterMs ?? RETRY_DEFAULTS.maxRetryAfterMs,
   };
-  const policies = new RetryPolicies(o);
+  const policies = new RetryPolicies(o, api.host);
   api.on('upstream:remove', ({ server }) => policies.forget(server));
   api.on('upstream:add', ({ server }) => policies.forget(server));
 

@@ -1,4 +1,4 @@
-import { NotFoundError } from '@mcp-bridge/core';
+import { BridgeError, failureOf } from '@mcp-bridge/core';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { publicData, publicMessage } from './public-error.js';
 
@@ -7,15 +7,16 @@ const RESOURCE_NOT_FOUND = -32002;
 
 /**
  * What a failed `tools/call` becomes for the downstream client. JSON-RPC errors the upstream sent
- * pass through unchanged, and an unknown tool is a JSON-RPC `InvalidParams` error (as the spec asks);
- * anything else (upstream down, timeout, circuit open, overload, invalid answer) is an `isError`
+ * pass through unchanged, and an unknown tool or a request that cannot be sent as it is (core's
+ * verdict `invalid-request`) is a JSON-RPC `InvalidParams` error (as the spec asks); arguments the
+ * validation plugin rejected stay a result a model can act on; anything else (upstream down, timeout, circuit open, overload, invalid answer) is an `isError`
  * result naming the server and the kind of failure, which a model can read and act on. What leaves
  * is the client-safe text ({@link publicMessage}): never a command line, URL or upstream error page.
  */
 export function toolFailure(error: unknown, signal: AbortSignal): CallToolResult {
   if (signal.aborted) throw error;
   if (error instanceof McpError) throw passThrough(error);
-  if (NotFoundError.isInstance(error)) throw new McpError(ErrorCode.InvalidParams, publicMessage(error), publicData(error));
+  if (isInvalidParams(error)) throw new McpError(ErrorCode.InvalidParams, publicMessage(error), publicData(error));
   const message = publicMessage(error);
   return {
     isError: true,
@@ -29,8 +30,16 @@ export function requestFailure(error: unknown, signal: AbortSignal, kind: 'resou
   if (signal.aborted) throw error;
   if (error instanceof McpError) throw passThrough(error);
   const message = publicMessage(error);
-  if (NotFoundError.isInstance(error)) throw new McpError(kind === 'resource' ? RESOURCE_NOT_FOUND : ErrorCode.InvalidParams, message, publicData(error));
+  if (isInvalidParams(error)) {
+    const notFound = (error as BridgeError).code === 'NOT_FOUND';
+    throw new McpError(kind === 'resource' && notFound ? RESOURCE_NOT_FOUND : ErrorCode.InvalidParams, message, publicData(error));
+  }
   throw new McpError(ErrorCode.InternalError, message, publicData(error));
+}
+
+/** The caller's own bad request, by core's verdict (a ValidationError is the validation plugin's answer to a model instead). */
+function isInvalidParams(error: unknown): boolean {
+  return BridgeError.isInstance(error) && failureOf(error).kind === 'invalid-request' && (error as BridgeError).code !== 'VALIDATION_FAILED';
 }
 
 /**

@@ -40,6 +40,17 @@ function jsonError(res: ServerResponse, status: number, code: number, message: s
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
+/**
+ * The answer to a request the session accepted but closed before it was done (the gateway stopped
+ * after its drain period, the client deleted the session): the call was handed on, so it may have
+ * run. JSON-RPC -32603, which a client's retry treats as "sent": only a call safe to repeat is resent.
+ */
+export const MAY_HAVE_RUN_MESSAGE = 'the gateway stopped before the call finished: it may have run';
+
+function mayHaveRun(id: RequestId): JSONRPCMessage {
+  return { jsonrpc: '2.0', id, error: { code: -32603, message: MAY_HAVE_RUN_MESSAGE, data: { reason: 'gateway-stopped', mayHaveRun: true } } };
+}
+
 const isRequest = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId; method: string } => 'method' in m && 'id' in m;
 const isResponse = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } => !('method' in m) && 'id' in m;
 
@@ -74,6 +85,9 @@ export class HttpSessionTransport implements Transport {
   #standalone: { res: ServerResponse; lastWrite: number } | undefined;
   #initialized = false;
   #closed = false;
+  /** Stopping: requests already accepted are still answered; new ones are refused unread. */
+  #draining = false;
+  #idle: (() => void)[] = [];
   readonly #onInitialized: () => void;
 
   constructor(sessionId: string, onInitialized: () => void) {
@@ -134,6 +148,8 @@ export class HttpSessionTransport implements Transport {
     }
     const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
     const requests = messages.filter(isRequest);
+    // A stopping gateway never accepts new work: 404 tells the client, truthfully, that it did not run.
+    if (this.#draining && requests.length > 0) return jsonError(res, 404, -32001, 'Session not found');
     if (requests.length === 0) {
       res.writeHead(202).end();
       for (const message of messages) this.onmessage?.(message, extra);
@@ -236,6 +252,17 @@ export class HttpSessionTransport implements Transport {
     stream.ended = true;
     this.#streams.delete(stream);
     for (const id of stream.waiting) if (this.#byRequest.get(id) === stream) this.#byRequest.delete(id);
+    if (this.#streams.size === 0 && this.#idle.length > 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /**
+   * Starts stopping: requests already accepted go on and are answered; new requests are refused
+   * with 404 (never accepted, so never run). Resolves once every accepted request has its answer.
+   */
+  drain(): Promise<void> {
+    this.#draining = true;
+    if (this.#streams.size === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /** Switches a POST's answer to an SSE stream (once). */
@@ -243,6 +270,20 @@ export class HttpSessionTransport implements Transport {
     if (stream.sse) return;
     stream.sse = true;
     stream.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
+  }
+
+  /** Answers each request still waiting on `stream` with an error that says the call may have run, and ends it. */
+  #abandon(stream: PostStream): void {
+    stream.ended = true;
+    if (stream.res.writableEnded || stream.res.destroyed) return;
+    const answers = [...stream.waiting].map((id) => mayHaveRun(id));
+    if (!stream.sse && !stream.res.headersSent) {
+      const text = JSON.stringify(stream.batch ? answers : answers[0]);
+      stream.res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': this.sessionId }).end(text);
+      return;
+    }
+    for (const answer of answers) stream.res.write(sseEvent(answer));
+    stream.res.end();
   }
 
   #forget(stream: PostStream): void {
@@ -272,14 +313,11 @@ export class HttpSessionTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const stream of this.#streams) {
-      stream.ended = true;
-      // A POST whose answer never began: the client learns the session is gone.
-      if (!stream.sse && !stream.res.headersSent) jsonError(stream.res, 404, -32001, 'Session not found');
-      else stream.res.end();
-    }
+    // Requests already accepted may have run (they were handed on): never 404, which says "not run".
+    for (const stream of this.#streams) this.#abandon(stream);
     this.#streams.clear();
     this.#byRequest.clear();
+    for (const resolve of this.#idle.splice(0)) resolve();
     this.#standalone?.res.end();
     this.#standalone = undefined;
     this.onclose?.();

@@ -19,7 +19,11 @@ export interface HttpGateway {
   port: number;
   /** Open MCP sessions. */
   sessionCount(): number;
-  /** Closes every session and the listener. The bridge stays open: the caller owns it. */
+  /**
+   * Stops: no new connections or requests (refused unread), calls already accepted run on for up to
+   * `drainMs` to their answer, any still running then are answered with an error that says they may
+   * have run; then every session and the listener close. The bridge stays open: the caller owns it.
+   */
   close(): Promise<void>;
 }
 
@@ -66,6 +70,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   // The SDK's transport keeps quiet streams alive every 15 s too.
   const keepAliveMs = o.keepAliveMs ?? 15_000;
   const maxSessions = o.maxSessions ?? 1000;
+  const drainMs = o.drainMs ?? 5_000;
   const hostCheck = hostRule(host, o.allowedHosts);
   // The Origin rule needs the port actually bound (port 0 picks one): set once listening.
   let originCheck: (origin: string) => boolean = () => false;
@@ -90,6 +95,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     await s.session.server.close().catch(onError);
   };
 
+  let stopping = false;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = { pathname: pathnameOf(req.url ?? '/', path) };
     const hostHeader = req.headers.host;
@@ -133,6 +139,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
       return;
     }
     if (req.method !== 'POST' || !isInitialize(body)) return reject(res, 400, 'Bad Request: no valid session id (send initialize first)');
+    if (stopping) return reject(res, 503, 'Service Unavailable: the gateway is stopping');
     if (sessions.size >= maxSessions) {
       res.setHeader('Retry-After', '5');
       return reject(res, 503, `Service Unavailable: the gateway already has ${maxSessions} sessions`);
@@ -222,12 +229,25 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
       (closing ??= (async () => {
         clearInterval(sweep);
         clearInterval(keepAlive);
+        stopping = true;
+        const listenerClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeIdleConnections();
+        await drain([...sessions.values()].map((s) => s.transport), drainMs);
         await Promise.allSettled([...sessions.values()].map(endSession));
         http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await listenerClosed;
         releaseRouter(router);
       })()),
   };
+}
+
+/** Stops the sessions taking new requests and waits, at most `ms`, for the calls they already accepted to be answered. */
+async function drain(transports: HttpSessionTransport[], ms: number): Promise<void> {
+  const drained = Promise.all(transports.map((t) => t.drain()));
+  if (ms === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /**

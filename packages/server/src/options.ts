@@ -52,6 +52,12 @@ export interface HttpGatewayOptions extends GatewayOptions {
   keepAliveMs?: number;
   /** A session with no request for this long is closed. Default 30 minutes. */
   sessionIdleMs?: number;
+  /**
+   * On `close()`, how long calls already accepted may run on to their answer, ms (default 5_000;
+   * 0: none). New requests are refused meanwhile (404: never run); calls still running after it are
+   * answered with an error that says they may have run (JSON-RPC -32603), never with 404.
+   */
+  drainMs?: number;
   /** At most this many sessions at once; a new one beyond it gets 503. Default 1000. */
   maxSessions?: number;
   /**
@@ -96,6 +102,7 @@ const httpSchema = gatewaySchema.extend({
   allowedHosts: z.array(z.string().min(1)).optional(),
   allowedOrigins: z.array(z.string().min(1)).optional(),
   sessionIdleMs: z.number().int().positive().optional(),
+  drainMs: z.number().int().nonnegative().optional(),
   keepAliveMs: z.number().int().positive().optional(),
   maxSessions: z.number().int().positive().optional(),
   routes: z.record(z.string().startsWith('/'), z.custom<(req: IncomingMessage, res: ServerResponse) => unknown>((v) => typeof v === 'function', 'expected a request handler function')).optional(),

@@ -1,4 +1,4 @@
-import { BridgeError } from '@mcp-bridge/core';
+import { BridgeError, failureOf } from '@mcp-bridge/core';
 import type { ServerListStatus } from '@mcp-bridge/core';
 
 /**
@@ -66,7 +66,8 @@ function plumbingPhrase(e: BridgeError): string {
       return 'the gateway is not serving calls right now';
     default: {
       const status = typeof data.httpStatus === 'number' ? ` (HTTP ${data.httpStatus})` : '';
-      return `${server} is unavailable${status}${data.sent === false ? '; the call was not sent' : ''}`;
+      // Core's verdict says whether the request may have reached the server: a client deciding to resend needs that.
+      return `${server} is unavailable${status}${failureOf(e).sent ? '; the call may have run' : '; the call was not sent'}`;
     }
   }
 }

@@ -91,10 +91,12 @@ describe('no false alarms', () => {
         const closing = new AbortController();
         let busy = false;
         const timer = setInterval(() => {
-          if (busy || api.bridge.state !== 'ready') return;
+          if (busy || api.host.state !== 'ready') return;
+          const hang = api.host.tools().find((t) => t.name === 'hang');
+          if (!hang) return;
           busy = true;
-          void api.bridge
-            .callTool('hang', { key: 'probe' }, { signal: closing.signal, timeout: 5_000 })
+          void api.host
+            .request(hang.server, 'tools/call', { name: hang.upstreamName, arguments: { key: 'probe' } }, { signal: closing.signal, timeout: 5_000 })
             .catch(() => undefined)
             .finally(() => (busy = false));
         }, 10);

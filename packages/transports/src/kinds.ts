@@ -1,7 +1,7 @@
-import type { ServerConfig } from './types.js';
+import type { ServerConfig, TransportKind } from './types.js';
 
-/** The four ways this package reaches a server. */
-export type TransportKind = 'stdio' | 'streamable-http' | 'sse' | 'in-memory';
+// Declared with the config types (types.ts), which use it: declared here, the two files imported each other.
+export type { TransportKind } from './types.js';
 
 /** Every `TransportKind`, in a stable order (handy for docs, CLIs and exhaustive tests). */
 export const TRANSPORT_KINDS: readonly TransportKind[] = Object.freeze(['stdio', 'streamable-http', 'sse', 'in-memory']);

@@ -2,7 +2,9 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { TransportKind } from './kinds.js';
+
+/** The four ways this package reaches a server. */
+export type TransportKind = 'stdio' | 'streamable-http' | 'sse' | 'in-memory';
 
 /**
  * A server launched as a child process and spoken to over its stdin/stdout — the `mcpServers`

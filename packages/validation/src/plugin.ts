@@ -1,4 +1,4 @@
-import { parsePluginOptions, ValidationError, type CallContext, type Next, type Plugin, type PluginApi, type ToolEntry } from '@mcp-bridge/core';
+import { definePlugin, ValidationError, type CallContext, type Next, type Plugin, type PluginApi, type ToolEntry } from '@mcp-bridge/core';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_LIMITS } from './bounds.js';
@@ -43,17 +43,15 @@ interface Plan {
  * const result = await bridge.callTool('read_file', { path: 42 }); // isError: "/path: must be string ..."
  * ```
  */
-export function validation(options: ValidationOptions = {}): Plugin {
-  return {
+export const validation: (options?: ValidationOptions) => Plugin = definePlugin({
     name: PLUGIN_NAME,
     version: pkg.version,
     core: '^0.1.0',
-    setup(api) {
-      const opts = parsePluginOptions(api.plugin, validationOptionsSchema, options);
+  options: validationOptionsSchema,
+  setup(api, opts) {
       new ValidationPlugin(api, opts).install();
     },
-  };
-}
+});
 
 class ValidationPlugin {
   readonly #api: PluginApi;
@@ -94,7 +92,7 @@ class ValidationPlugin {
   }
 
   #precompile(server: string | undefined): void {
-    for (const entry of this.#api.bridge.tools()) {
+    for (const entry of this.#api.host.tools()) {
       if (server !== undefined && entry.server !== server) continue;
       const plan = this.#plan(entry);
       if (plan.input !== 'off') this.#inputOf(entry, plan);

@@ -1,4 +1,4 @@
-import { parsePluginOptions, type Plugin } from '@mcp-bridge/core';
+import { definePlugin, type Plugin } from '@mcp-bridge/core';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import pkg from '../package.json' with { type: 'json' };
 import { setupAccess } from './access-setup.js';
@@ -44,14 +44,12 @@ declare module '@mcp-bridge/core' {
  * });
  * ```
  */
-export function accessRules(options: AccessOptions = {}): Plugin {
-  return {
-    name: pkg.name,
-    version: pkg.version,
-    core: '^0.1.0',
-    setup(api) {
-      const opts = parsePluginOptions(api.plugin, accessOptionsSchema, options);
-      setupAccess(api, opts);
-    },
-  };
-}
+export const accessRules: (options?: AccessOptions) => Plugin = definePlugin({
+  name: pkg.name,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: accessOptionsSchema,
+  setup(api, opts) {
+    setupAccess(api, opts);
+  },
+});

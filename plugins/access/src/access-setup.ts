@@ -1,4 +1,4 @@
-import type { Bridge, CallContext, ListView, PluginApi, ToolEntry } from '@mcp-bridge/core';
+import type { CallContext, HostView, ListView, PluginApi, ToolEntry } from '@mcp-bridge/core';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AccessDeniedError } from './errors.js';
 import type { accessOptionsSchema } from './options.js';
@@ -23,7 +23,7 @@ type SubjectOf = (server: string, tool: string | undefined) => Subject;
 export function setupAccess(api: PluginApi, opts: ResolvedAccessOptions): void {
   const policy = new AccessPolicy({ allow: opts.allow, deny: opts.deny }, opts.callers, opts.anonymous);
   const { overrides, aliases } = toolOverrides(opts.tools);
-  const bridge: Bridge = api.bridge;
+  const bridge: HostView = api.host;
   const subject = subjects(api, bridge);
   filterCatalogLists(api, policy, subject, overrides);
   guardRequests(api, policy, subject, aliases);
@@ -65,7 +65,7 @@ function toolOverrides(tools: Record<string, Override>): { overrides: Overrides;
 }
 
 /** What a rule is matched against: server, tool and the server's tags. */
-function subjects(api: PluginApi, bridge: Bridge): SubjectOf {
+function subjects(api: PluginApi, bridge: HostView): SubjectOf {
   // Tags per server, read once: list filters check every entry of every list.
   const tagCache = new Map<string, readonly string[]>();
   const forget = ({ server }: { server: string }): void => void tagCache.delete(server);

@@ -1,4 +1,4 @@
-import { parsePluginOptions, type Plugin } from '@mcp-bridge/core';
+import { definePlugin, type Plugin } from '@mcp-bridge/core';
 import type { Logger } from 'pino';
 import pkg from '../package.json' with { type: 'json' };
 import { setupLogging } from './logging-setup.js';
@@ -28,14 +28,12 @@ declare module '@mcp-bridge/core' {
  * });
  * ```
  */
-export function logging(options: LoggingOptions = {}): Plugin {
-  return {
-    name: pkg.name,
-    version: pkg.version,
-    core: '^0.1.0',
-    setup(api) {
-      const opts = parsePluginOptions(api.plugin, loggingOptionsSchema, options);
-      setupLogging(api, opts);
-    },
-  };
-}
+export const logging: (options?: LoggingOptions) => Plugin = definePlugin({
+  name: pkg.name,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: loggingOptionsSchema,
+  setup(api, opts) {
+    setupLogging(api, opts);
+  },
+});

@@ -1,4 +1,4 @@
-import { parsePluginOptions, type Plugin, type PluginApi } from '@mcp-bridge/core';
+import { definePlugin, type Plugin, type PluginApi } from '@mcp-bridge/core';
 import pkg from '../package.json' with { type: 'json' };
 import { addAttemptMetrics, addCallMetrics } from './call-metrics.js';
 import { metricsControl, type MetricsControl } from './control.js';
@@ -42,17 +42,15 @@ declare module '@mcp-bridge/core' {
  * // or in your own server: app.get('/metrics', bridge.metrics.handler)
  * ```
  */
-export function metrics(options: MetricsOptions = {}): Plugin {
-  return {
-    name: PLUGIN,
-    version: pkg.version,
-    core: '^0.1.0',
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, metricsOptionsSchema, options);
-      setupMetrics(api, o);
-    },
-  };
-}
+export const metrics: (options?: MetricsOptions) => Plugin = definePlugin({
+  name: PLUGIN,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: metricsOptionsSchema,
+  setup(api, o) {
+    setupMetrics(api, o);
+  },
+});
 
 /** Registers every metric family in a fixed order (the order of the scrape output). */
 function setupMetrics(api: PluginApi, o: Resolved): void {

@@ -30,7 +30,7 @@ export function addUpstreamEventMetrics(kit: MetricsKit): void {
 /** Health, connection state and in-flight requests per upstream, read from the bridge at scrape time. */
 export function addUpstreamStateMetrics(kit: MetricsKit): void {
   const { prefix: p, registers } = kit;
-  const bridge = kit.api.bridge;
+  const bridge = kit.api.host;
   const eachUpstream = function* (): Iterable<Upstream> {
     for (const server of bridge.servers()) yield* bridge.upstreams(server);
   };

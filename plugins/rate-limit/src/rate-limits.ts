@@ -1,4 +1,4 @@
-import { parsePluginOptions, type CallContext, type Plugin } from '@mcp-bridge/core';
+import { definePlugin, type CallContext, type Plugin } from '@mcp-bridge/core';
 import pkg from '../package.json' with { type: 'json' };
 import { RateLimitedError } from './errors.js';
 import { rateLimitOptionsSchema, type RateLimitOptions } from './options.js';
@@ -80,66 +80,64 @@ class ScopeBuckets {
  * });
  * ```
  */
-export function rateLimits(options: RateLimitOptions = {}): Plugin {
-  return {
-    name: pkg.name,
-    version: pkg.version,
-    core: '^0.1.0',
-    setup(api) {
-      const opts = parsePluginOptions(api.plugin, rateLimitOptionsSchema, options);
-      const now = opts.now ?? Date.now;
-      const scopes: ScopeBuckets[] = [];
-      if (opts.caller) scopes.push(new ScopeBuckets('caller', opts.caller, opts.maxKeys));
-      if (opts.server) scopes.push(new ScopeBuckets('server', opts.server, opts.maxKeys));
-      if (opts.tool) scopes.push(new ScopeBuckets('tool', opts.tool, opts.maxKeys));
-      const keyOf = (scope: Scope, ctx: CallContext): string | undefined =>
-        scope === 'caller' ? (ctx.caller ?? 'anonymous') : scope === 'server' ? ctx.server : ctx.method === 'tools/call' ? (ctx.tool?.name ?? String(ctx.params.name)) : undefined;
+export const rateLimits: (options?: RateLimitOptions) => Plugin = definePlugin({
+  name: pkg.name,
+  version: pkg.version,
+  core: '^0.1.0',
+  options: rateLimitOptionsSchema,
+  setup(api, opts) {
+    const now = opts.now ?? Date.now;
+    const scopes: ScopeBuckets[] = [];
+    if (opts.caller) scopes.push(new ScopeBuckets('caller', opts.caller, opts.maxKeys));
+    if (opts.server) scopes.push(new ScopeBuckets('server', opts.server, opts.maxKeys));
+    if (opts.tool) scopes.push(new ScopeBuckets('tool', opts.tool, opts.maxKeys));
+    const keyOf = (scope: Scope, ctx: CallContext): string | undefined =>
+      scope === 'caller' ? (ctx.caller ?? 'anonymous') : scope === 'server' ? ctx.server : ctx.method === 'tools/call' ? (ctx.tool?.name ?? String(ctx.params.name)) : undefined;
 
-      if (scopes.length > 0) {
-        api.use({
-          phase: 'policy',
-          methods: opts.methods,
-          handle(ctx, next) {
-            if (ctx.origin === 'catalog') return next();
-            const t = now();
-            const taken: TokenBucket[] = [];
-            let refused: { scope: ScopeBuckets; key: string; waitMs: number } | undefined;
-            for (const scope of scopes) {
-              const key = keyOf(scope.scope, ctx);
-              if (key === undefined) continue;
-              const bucket = scope.bucket(key, t);
-              if (!bucket) continue;
-              const waitMs = bucket.waitMs(t);
-              if (waitMs === 0) taken.push(bucket);
-              // The longest wait is the honest Retry-After: the call needs every bucket.
-              else if (!refused || waitMs > refused.waitMs) refused = { scope, key, waitMs };
-            }
-            if (refused) {
-              const { scope, key, waitMs } = refused;
-              const limit = scope.limitOf(key)!;
-              if (api.hasListeners('rate-limit:refused')) api.emit('rate-limit:refused', { ctx, scope: scope.scope, key, retryAfterMs: waitMs });
-              return Promise.reject(
-                new RateLimitedError(
-                  `rate limit of ${scope.scope} "${key}" reached (${limit.limit} per ${limit.intervalMs} ms); retry after ${Math.ceil(waitMs / 1000)} s`,
-                  {
-                    plugin: api.plugin,
-                    data: { scope: scope.scope, key, limit: limit.limit, intervalMs: limit.intervalMs, retryAfterMs: waitMs, retryAfter: Math.ceil(waitMs / 1000) },
-                  },
-                ),
-              );
-            }
-            for (const bucket of taken) bucket.take(t);
-            return next();
-          },
-        });
-      }
-
-      api.expose('rateLimits', {
-        remaining: (scope, key) => scopes.find((s) => s.scope === scope)?.bucket(key, now())?.remaining(now()),
-        reset: () => {
-          for (const s of scopes) s.clear();
+    if (scopes.length > 0) {
+      api.use({
+        phase: 'policy',
+        methods: opts.methods,
+        handle(ctx, next) {
+          if (ctx.origin === 'catalog') return next();
+          const t = now();
+          const taken: TokenBucket[] = [];
+          let refused: { scope: ScopeBuckets; key: string; waitMs: number } | undefined;
+          for (const scope of scopes) {
+            const key = keyOf(scope.scope, ctx);
+            if (key === undefined) continue;
+            const bucket = scope.bucket(key, t);
+            if (!bucket) continue;
+            const waitMs = bucket.waitMs(t);
+            if (waitMs === 0) taken.push(bucket);
+            // The longest wait is the honest Retry-After: the call needs every bucket.
+            else if (!refused || waitMs > refused.waitMs) refused = { scope, key, waitMs };
+          }
+          if (refused) {
+            const { scope, key, waitMs } = refused;
+            const limit = scope.limitOf(key)!;
+            if (api.hasListeners('rate-limit:refused')) api.emit('rate-limit:refused', { ctx, scope: scope.scope, key, retryAfterMs: waitMs });
+            return Promise.reject(
+              new RateLimitedError(
+                `rate limit of ${scope.scope} "${key}" reached (${limit.limit} per ${limit.intervalMs} ms); retry after ${Math.ceil(waitMs / 1000)} s`,
+                {
+                  plugin: api.plugin,
+                  data: { scope: scope.scope, key, limit: limit.limit, intervalMs: limit.intervalMs, retryAfterMs: waitMs, retryAfter: Math.ceil(waitMs / 1000) },
+                },
+              ),
+            );
+          }
+          for (const bucket of taken) bucket.take(t);
+          return next();
         },
       });
-    },
-  };
-}
+    }
+
+    api.expose('rateLimits', {
+      remaining: (scope, key) => scopes.find((s) => s.scope === scope)?.bucket(key, now())?.remaining(now()),
+      reset: () => {
+        for (const s of scopes) s.clear();
+      },
+    });
+  },
+});

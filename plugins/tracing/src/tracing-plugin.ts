@@ -1,4 +1,4 @@
-import { errorType, isToolError, parsePluginOptions, type CallContext, type Next, type Plugin, type PluginApi } from '@mcp-bridge/core';
+import { errorType, isToolError, definePlugin, type CallContext, type Next, type Plugin, type PluginApi } from '@mcp-bridge/core';
 import {
   context,
   defaultTextMapGetter,
@@ -87,17 +87,15 @@ type LooseOn = (event: string, listener: (payload: Record<string, unknown>) => v
  * const bridge = createBridge({ servers, plugins: [tracing()] });
  * ```
  */
-export function tracing(options: TracingOptions = {}): Plugin {
-  return {
+export const tracing: (options?: TracingOptions) => Plugin = definePlugin({
     name: PLUGIN,
     version: pkg.version,
     core: '^0.1.0',
-    setup(api) {
-      const o = parsePluginOptions(api.plugin, tracingOptionsSchema, options);
+  options: tracingOptionsSchema,
+  setup(api, o) {
       setupTracing(api, o);
     },
-  };
-}
+});
 
 type Resolved = ReturnType<typeof tracingOptionsSchema.parse>;
 

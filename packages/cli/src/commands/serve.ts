@@ -16,9 +16,9 @@ import { logStartup } from '../serve-log.js';
 import { withoutRecursive } from '../recursion.js';
 import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
+import { DEFAULT_HTTP_PORT } from './defaults.js';
 
-/** Port `serve` listens on over HTTP when started in a terminal without `--http` or `--stdio`. */
-export const DEFAULT_HTTP_PORT = 7800;
+export { DEFAULT_HTTP_PORT };
 
 /** Options of `serve`. */
 export interface ServeOptions {
@@ -31,6 +31,8 @@ export interface ServeOptions {
   allowedOrigin: string[];
   /** Serve a non-loopback address without a token (refused otherwise). */
   insecureNoAuth?: boolean;
+  /** On stop, how long HTTP calls in progress may finish (the gateway's `drainMs`). */
+  drainMs?: number;
   plugins?: string[] | false;
   watch: boolean;
   quiet: boolean;
@@ -299,6 +301,7 @@ async function startHttp(
       // --allowed-host adds to the names a gateway on this address accepts anyway (loopback, the address itself).
       ...(options.allowedHost.length ? { allowedHosts: [...defaultAllowedHosts(options.host), ...options.allowedHost] } : {}),
       ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
+      ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
       // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
       // Looked up per request: the plugin exposes its handler when the bridge starts, after the port is bound.
       routes: { '/metrics': (req, res) => serveMetrics(bridge, req, res) },

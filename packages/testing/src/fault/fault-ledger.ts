@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { waitUntil } from '../wait-until.js';
-import type { FaultKind } from './fault-options.js';
+import type { FaultKind } from './fault-kinds.js';
 
 /** What the fault server saw of one logical call (one `key`). */
 export interface FaultLedgerEntry {

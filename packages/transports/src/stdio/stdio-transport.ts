@@ -178,15 +178,18 @@ export class StdioTransport implements Transport {
         return;
       }
       this.#child = child;
+      // Tracked (and told to the reaper) at once: the 'spawn' event comes a turn later, and a host
+      // killed in between would leave a group nobody knows about. A pid means the fork happened.
+      if (child.pid !== undefined) trackGroup(child.pid);
       let spawned = false;
       child.once('spawn', () => {
         spawned = true;
-        if (child.pid !== undefined) trackGroup(child.pid);
         resolve();
       });
       child.on('error', (error) => {
         if (spawned) this.#report(error);
         else {
+          if (child.pid !== undefined) untrackGroup(child.pid);
           reject(this.#spawnError(error));
           this.#onExit(null, null);
         }
