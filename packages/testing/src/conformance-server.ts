@@ -133,6 +133,12 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** A string argument as sent; '' when absent, JSON when a client sent something else. */
+function textArg(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /**
  * An MCP server implementing every server scenario of the official conformance suite
  * (`@modelcontextprotocol/conformance` 0.1.13): the `test_*` tools, resources (text, binary, a
@@ -207,7 +213,7 @@ export function createConformanceServer(options: ConformanceServerOptions = {}):
         const result = await extra.sendRequest(
           {
             method: 'sampling/createMessage',
-            params: { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? '') } }], maxTokens: 100 },
+            params: { messages: [{ role: 'user', content: { type: 'text', text: textArg(args.prompt) } }], maxTokens: 100 },
           },
           CreateMessageResultSchema,
         );
@@ -220,7 +226,7 @@ export function createConformanceServer(options: ConformanceServerOptions = {}):
           {
             method: 'elicitation/create',
             params: {
-              message: String(args.message ?? ''),
+              message: textArg(args.message),
               requestedSchema: {
                 type: 'object',
                 properties: {
@@ -299,7 +305,7 @@ export function createConformanceServer(options: ConformanceServerOptions = {}):
                 required: [],
               },
             },
-          } as never,
+          },
           ElicitResultSchema,
         );
         return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);

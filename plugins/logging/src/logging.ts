@@ -98,14 +98,14 @@ export function logging(options: LoggingOptions = {}): Plugin {
               const isError = (result as { isError?: unknown } | undefined)?.isError === true;
               if (isError ? errOn : okOn) {
                 const fields = line(ctx, started, isError ? 'is-error' : 'ok');
-                logger[isError ? (opts.errorLevel as Level) : (okLevel as Level)](fields, `${ctx.method} ${String(fields.tool ?? ctx.server)} ${isError ? 'returned an error result' : 'ok'}`);
+                logger[isError ? (opts.errorLevel as Level) : (okLevel as Level)](fields, `${ctx.method} ${subject(fields, ctx)} ${isError ? 'returned an error result' : 'ok'}`);
               }
               return result;
             },
             (error: unknown) => {
               if (errOn) {
                 const fields = line(ctx, started, 'error', error);
-                logger[opts.errorLevel as Level](fields, `${ctx.method} ${String(fields.tool ?? ctx.server)} failed`);
+                logger[opts.errorLevel as Level](fields, `${ctx.method} ${subject(fields, ctx)} failed`);
               }
               throw error;
             },
@@ -141,6 +141,11 @@ export function logging(options: LoggingOptions = {}): Plugin {
 }
 
 /** An error for a log line: name, code and message with secrets redacted. */
+/** What a log line's message names: the tool of a tools/call, else the server. */
+function subject(fields: Record<string, unknown>, ctx: CallContext): string {
+  return typeof fields.tool === 'string' ? fields.tool : ctx.server;
+}
+
 function describe(error: unknown, patterns: readonly RegExp[]): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: redactString(String(error), patterns) };
   const code = (error as { code?: unknown }).code;
