@@ -2,7 +2,7 @@ import { BridgeError, parsePluginOptions, type CallContext, type Plugin } from '
 import picomatch from 'picomatch';
 import { pino, type Level, type Logger } from 'pino';
 import pkg from '../package.json' with { type: 'json' };
-import { DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS, loggingOptionsSchema, type LoggingOptions } from './options.js';
+import { DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS, loggingOptionsSchema, type ARGUMENT_MODES, type LoggingOptions } from './options.js';
 import { normaliseKey, redactString, redactValue } from './redact.js';
 
 type LevelOrSilent = Level | 'silent';
@@ -57,31 +57,8 @@ export function logging(options: LoggingOptions = {}): Plugin {
       };
       const enabled = (level: LevelOrSilent): boolean => level !== 'silent' && logger.isLevelEnabled(level);
 
-      const line = (ctx: CallContext, started: number, outcome: 'ok' | 'error' | 'is-error', error?: unknown): Record<string, unknown> => {
-        const out: Record<string, unknown> = {
-          call: ctx.id,
-          method: ctx.method,
-          server: ctx.server,
-          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-          attempts: ctx.attempt,
-          outcome,
-        };
-        if (ctx.caller !== undefined) out.caller = ctx.caller;
-        if (ctx.upstream) out.upstream = ctx.upstream.id;
-        if (ctx.method === 'tools/call') {
-          out.tool = ctx.tool?.name ?? ctx.params.name;
-          const rule = ruleOf(ctx);
-          const args = ctx.params.arguments;
-          if (rule.arguments === 'full') out.args = redactValue(args, rule.keys, patterns);
-          else if (rule.arguments === 'keys' && typeof args === 'object' && args !== null) out.argKeys = Object.keys(args).slice(0, 50);
-        } else if (ctx.method === 'resources/read' && typeof ctx.params.uri === 'string') {
-          out.uri = redactString(ctx.params.uri, patterns);
-        } else if (ctx.method === 'prompts/get') {
-          out.prompt = ctx.params.name;
-        }
-        if (error !== undefined) out.error = describe(error, patterns);
-        return out;
-      };
+      const line = (ctx: CallContext, started: number, outcome: Outcome, error?: unknown): Record<string, unknown> =>
+        logLine({ ctx, started, outcome, error, ruleOf, patterns });
 
       api.use({
         phase: 'observe',
@@ -141,6 +118,46 @@ export function logging(options: LoggingOptions = {}): Plugin {
 }
 
 /** An error for a log line: name, code and message with secrets redacted. */
+type Outcome = 'ok' | 'error' | 'is-error';
+type ArgumentMode = (typeof ARGUMENT_MODES)[number];
+
+/** What one log line is built from; `ruleOf` picks how much of a tool call's arguments it may carry. */
+interface LineInput {
+  ctx: CallContext;
+  started: number;
+  outcome: Outcome;
+  error: unknown;
+  ruleOf: (ctx: CallContext) => { arguments: ArgumentMode; keys: ReadonlySet<string> };
+  patterns: readonly RegExp[];
+}
+
+/** The structured fields of one log line: the call, its duration and outcome, and what it touched (redacted). */
+function logLine({ ctx, started, outcome, error, ruleOf, patterns }: LineInput): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    call: ctx.id,
+    method: ctx.method,
+    server: ctx.server,
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    attempts: ctx.attempt,
+    outcome,
+  };
+  if (ctx.caller !== undefined) out.caller = ctx.caller;
+  if (ctx.upstream) out.upstream = ctx.upstream.id;
+  if (ctx.method === 'tools/call') {
+    out.tool = ctx.tool?.name ?? ctx.params.name;
+    const rule = ruleOf(ctx);
+    const args = ctx.params.arguments;
+    if (rule.arguments === 'full') out.args = redactValue(args, rule.keys, patterns);
+    else if (rule.arguments === 'keys' && typeof args === 'object' && args !== null) out.argKeys = Object.keys(args).slice(0, 50);
+  } else if (ctx.method === 'resources/read' && typeof ctx.params.uri === 'string') {
+    out.uri = redactString(ctx.params.uri, patterns);
+  } else if (ctx.method === 'prompts/get') {
+    out.prompt = ctx.params.name;
+  }
+  if (error !== undefined) out.error = describe(error, patterns);
+  return out;
+}
+
 /** What a log line's message names: the tool of a tools/call, else the server. */
 function subject(fields: Record<string, unknown>, ctx: CallContext): string {
   return typeof fields.tool === 'string' ? fields.tool : ctx.server;
