@@ -52,6 +52,12 @@ export default tseslint.config(
       parserOptions: { project: './tsconfig.eslint.json', tsconfigRootDir: import.meta.dirname },
     },
     rules: {
+      // Passing on what was caught (`unknown`) or an AbortSignal's reason (`any`) keeps the original failure;
+      // wrapping it would lose its class and code. A reason typed as anything else but an Error is still reported.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true, allowThrowingAny: true }],
+      // `let x; onEvent(() => use(x)); x = await make()`: a listener set up before the assignment may run
+      // before it, and a `const` there would throw (temporal dead zone) instead of seeing undefined.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // A leading underscore marks a value kept on purpose (a destructured-away field, a positional parameter).
       '@typescript-eslint/no-unused-vars': [
         'error',
@@ -97,6 +103,29 @@ export default tseslint.config(
       'packages/health/src/health-plugin.ts',
       // TODO(issue 12 split): packages/retry/src/retry-plugin.ts — being split
       'packages/retry/src/retry-plugin.ts',
+      // Functions over 80 lines that no one is splitting yet (issue 12 lint pass): split, then remove the line.
+      // TODO(issue 12 split): packages/cli/src/program.ts — not yet split
+      'packages/cli/src/program.ts',
+      // TODO(issue 12 split): packages/cli/src/commands/serve.ts — not yet split
+      'packages/cli/src/commands/serve.ts',
+      // TODO(issue 12 split): packages/cli/src/commands/doctor.ts — not yet split
+      'packages/cli/src/commands/doctor.ts',
+      // TODO(issue 12 split): packages/discovery/src/discover.ts — not yet split
+      'packages/discovery/src/discover.ts',
+      // TODO(issue 12 split): packages/discovery/src/watch.ts — not yet split
+      'packages/discovery/src/watch.ts',
+      // TODO(issue 12 split): packages/loadbalancer/src/hedging.ts — not yet split
+      'packages/loadbalancer/src/hedging.ts',
+      // TODO(issue 12 split): packages/testing/src/conformance-server.ts — not yet split
+      'packages/testing/src/conformance-server.ts',
+      // TODO(issue 12 split): packages/testing/src/fault/http-fault-server.ts — not yet split
+      'packages/testing/src/fault/http-fault-server.ts',
+      // TODO(issue 12 split): packages/testing/src/http-test-server.ts — not yet split
+      'packages/testing/src/http-test-server.ts',
+      // TODO(issue 12 split): packages/testing/src/tools.ts — not yet split
+      'packages/testing/src/tools.ts',
+      // TODO(issue 12 split): plugins/access/src/access-rules.ts — not yet split
+      'plugins/access/src/access-rules.ts',
     ],
     rules: { 'max-lines': 'off', 'max-lines-per-function': 'off' },
   },
