@@ -133,10 +133,10 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     const { serveCommand } = await import('./commands/serve.js');
     exitCode = await serveCommand(context(cmd), {
       ...(opts.stdio ? { stdio: true } : {}),
-      ...(opts.http !== undefined ? { http: String(opts.http) } : {}),
+      ...(opts.http !== undefined ? { http: opts.http as string } : {}),
       host: String(opts.host),
       path: String(opts.path),
-      ...(opts.token || io.env.MCP_BRIDGE_TOKEN ? { token: String(opts.token ?? io.env.MCP_BRIDGE_TOKEN) } : {}),
+      ...(opts.token || io.env.MCP_BRIDGE_TOKEN ? { token: (opts.token as string | undefined) ?? io.env.MCP_BRIDGE_TOKEN ?? '' } : {}),
       allowedHost: opts.allowedHost as string[],
       allowedOrigin: opts.allowedOrigin as string[],
       ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
