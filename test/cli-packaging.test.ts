@@ -66,9 +66,9 @@ describe('packaging: the mcp-bridge CLI, packed and installed with npm outside t
   let installed: string;
   let manifest: { version: string; dependencies?: Record<string, string> };
   const env = cleanEnv();
-  let setupError: unknown;
+  let setupFailure: { error: unknown } | undefined;
   const ready = (): void => {
-    if (setupError !== undefined) throw setupError;
+    if (setupFailure) throw setupFailure.error;
   };
   const cli = (args: string[]): Promise<{ stdout: string; stderr: string }> =>
     run(join(project, 'node_modules', '.bin', 'mcp-bridge'), args, { cwd: project, env: { ...env, HOME: project }, timeout: RUN_TIMEOUT_MS });
@@ -93,7 +93,7 @@ describe('packaging: the mcp-bridge CLI, packed and installed with npm outside t
       installed = join(project, 'node_modules', 'mcp-bridge');
       manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as typeof manifest;
     } catch (error) {
-      setupError = error;
+      setupFailure = { error };
     }
   }, INSTALL_TIMEOUT_MS + 120_000);
 

@@ -150,16 +150,16 @@ describe('packaging: the packed tarballs, installed with npm outside the workspa
   let project: string;
   const env = cleanEnv();
   // A failing beforeAll would only mark the tests "skipped": keep its error and fail every test with it.
-  let setupError: unknown;
+  let setupFailure: { error: unknown } | undefined;
   const ready = (): void => {
-    if (setupError !== undefined) throw setupError;
+    if (setupFailure) throw setupFailure.error;
   };
 
   beforeAll(async () => {
     try {
       await setUp();
     } catch (error) {
-      setupError = error;
+      setupFailure = { error };
     }
   }, INSTALL_TIMEOUT_MS + 60_000);
 
@@ -309,9 +309,9 @@ function readmeLinks(readme: string): string[] {
 describe('packaging: every published package carries its metadata, LICENSE and working links', () => {
   let tmp: string | undefined;
   const packed: Packed[] = [];
-  let setupError: unknown;
+  let setupFailure: { error: unknown } | undefined;
   const ready = (): void => {
-    if (setupError !== undefined) throw setupError;
+    if (setupFailure) throw setupFailure.error;
   };
 
   beforeAll(async () => {
@@ -321,7 +321,7 @@ describe('packaging: every published package carries its metadata, LICENSE and w
       // A few at a time: pnpm pack is mostly process start-up, and the machine is shared.
       for (let i = 0; i < dirs.length; i += 4) packed.push(...(await Promise.all(dirs.slice(i, i + 4).map((dir) => packPackage(dir, tmp!, cleanEnv())))));
     } catch (error) {
-      setupError = error;
+      setupFailure = { error };
     }
   }, 180_000);
 

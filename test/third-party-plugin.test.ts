@@ -61,16 +61,16 @@ describe('a third-party plugin, copied out of the repository, installed with npm
   let template = '';
   let gateway = '';
   const env = cleanEnv();
-  let setupError: unknown;
+  let setupFailure: { error: unknown } | undefined;
   const ready = (): void => {
-    if (setupError !== undefined) throw setupError;
+    if (setupFailure) throw setupFailure.error;
   };
 
   beforeAll(async () => {
     try {
       await setUp();
     } catch (error) {
-      setupError = error;
+      setupFailure = { error };
     }
   }, 3 * INSTALL_TIMEOUT_MS);
 

@@ -70,12 +70,12 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess } | unde
     const timer = setTimeout(() => resolve(false), 10_000);
     let out = '';
     child.once('error', () => { clearTimeout(timer); resolve(false); });
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('Ready to accept connections')) { clearTimeout(timer); resolve(true); }
     });
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   if (!ready) {
     child.kill('SIGKILL');
     return undefined;

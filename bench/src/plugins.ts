@@ -122,7 +122,7 @@ console.log(
       all_vs_bridge: ratio(by.all!.p50, by.bridge!.p50),
       all_vs_sdk: ratio(by.all!.p50, base.p50),
       bridge_vs_sdk: ratio(by.bridge!.p50, base.p50),
-      added_vs_sdk_each: Object.fromEntries(['metrics', 'tracing', 'logging', 'traced'].map((k) => [k, paired[k] === undefined ? null : round(paired[k]! / base.p50, 3)])),
+      added_vs_sdk_each: Object.fromEntries(['metrics', 'tracing', 'logging', 'traced'].map((k) => [k, paired[k] === undefined ? null : round(paired[k] / base.p50, 3)])),
     },
     targets: { added_vs_sdk: TARGET },
   }),

@@ -55,7 +55,8 @@ try {
   const inFlight = bridge.callTool('local__slow', { ms: 10_000 }).catch((e: Error) => `${e.name}: ${e.message}`);
   await new Promise((r) => setTimeout(r, 100));
   process.kill(pid, 'SIGKILL');
-  print(`  in-flight call: ${String(await inFlight)}`);
+  const outcome = await inFlight;
+  print(`  in-flight call: ${typeof outcome === 'string' ? outcome : text(outcome)}`);
   print(`  remote__echo -> ${text(await bridge.callTool('remote__echo', { text: 'still serving' }))}`);
   await new Promise((r) => setTimeout(r, 150));
   print(`  local__echo  -> ${text(await bridge.callTool('local__echo', { text: 'restarted on next use' }))}`);

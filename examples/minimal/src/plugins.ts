@@ -41,8 +41,8 @@ export function denyTools(pattern: RegExp): Plugin {
       api.use({
         phase: 'policy',
         tools: (tool) => pattern.test(tool.name),
-        async handle(ctx) {
-          return { isError: true, content: [{ type: 'text', text: `tool ${ctx.tool?.name} is not allowed here (policy ${pattern})` }] };
+        handle(ctx) {
+          return Promise.resolve({ isError: true, content: [{ type: 'text', text: `tool ${ctx.tool?.name} is not allowed here (policy ${pattern})` }] });
         },
       });
     },

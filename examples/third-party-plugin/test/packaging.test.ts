@@ -126,9 +126,9 @@ describe('the template, packed and installed with npm next to the packed core', 
   let tmp: string | undefined;
   let project = '';
   const env = cleanEnv();
-  let setupError: unknown;
+  let setupFailure: { error: unknown } | undefined;
   const ready = (): void => {
-    if (setupError !== undefined) throw setupError;
+    if (setupFailure) throw setupFailure.error;
   };
   const packed: Record<string, { tarball: string; files: string[]; manifest: Record<string, unknown> }> = {};
 
@@ -166,7 +166,7 @@ describe('the template, packed and installed with npm next to the packed core', 
       writeFileSync(join(project, 'consumer.cjs'), CJS);
       await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, env, timeout: INSTALL_TIMEOUT_MS });
     } catch (error) {
-      setupError = error;
+      setupFailure = { error };
     }
   }, INSTALL_TIMEOUT_MS + 120_000);
 

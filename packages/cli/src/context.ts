@@ -29,9 +29,9 @@ export interface CommandContext {
   /** Aborted on SIGINT/SIGTERM: commands close what they opened and return. */
   signal: AbortSignal;
   /** Which signal aborted `signal`, if any. */
-  stoppedBy(): NodeJS.Signals | undefined;
+  stoppedBy: () => NodeJS.Signals | undefined;
   /** Writes a log line to stderr (never stdout: it may carry the protocol or a result). */
-  log(text: string, fields?: LogFields): void;
+  log: (text: string, fields?: LogFields) => void;
 }
 
 /** Builds the context of one command run. */

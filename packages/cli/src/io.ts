@@ -81,7 +81,7 @@ export function columns(rows: readonly (readonly string[])[], visibleLength: (s:
 
 /** Length of a string without ANSI color codes. */
 export function visible(s: string): number {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- strips the colour codes (ESC [ ... m) we wrote
   return s.replace(/\u001b\[[0-9;]*m/g, '').length;
 }
 

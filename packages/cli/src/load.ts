@@ -63,7 +63,7 @@ export async function loadServers(io: CliIo, options: GlobalOptions, tolerant = 
 
   // A config that lists mcp-bridge itself must not start gateways recursively: say so, serve the rest.
   for (const { name, why } of skipRecursive(discovery, io.env, io.cwd)) io.stderr.write(`[mcp-bridge] skipped server "${name}": ${why}\n`);
-  const servers = bridgeServers(discovery) as Record<string, Record<string, unknown>>;
+  const servers = bridgeServers(discovery);
   const sources: Record<string, ServerSource> = {};
   for (const s of discovery.servers) sources[s.name] = s.source;
   return { discovery, servers, sources, usingExamples: false, settings: await readSettings(io, options, discovery, tolerant) };

@@ -54,7 +54,7 @@ function isOurBin(file: string): boolean {
       continue;
     }
     if (pkg.name !== 'mcp-bridge') return false;
-    const bins = typeof pkg.bin === 'string' ? [pkg.bin] : pkg.bin && typeof pkg.bin === 'object' ? Object.values(pkg.bin) : [];
+    const bins = typeof pkg.bin === 'string' ? [pkg.bin] : pkg.bin && typeof pkg.bin === 'object' ? Object.values(pkg.bin as Record<string, unknown>) : [];
     return [...bins, 'src/bin.ts'].some((bin) => typeof bin === 'string' && resolve(dir, bin) === resolve(file));
   }
   return false;

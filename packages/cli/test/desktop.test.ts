@@ -63,7 +63,7 @@ async function cliLoadMs(cwd: string): Promise<number> {
 async function settle<T>(promise: Promise<T>): Promise<() => Promise<T>> {
   return promise.then(
     (value) => () => Promise.resolve(value),
-    (error: unknown) => () => Promise.reject(error as Error),
+    (error: unknown) => () => Promise.reject(error),
   );
 }
 

@@ -27,8 +27,8 @@ function startGateway(config: string): { child: ChildProcess; stderr: () => stri
   const child = spawn(command, args, { cwd: tree.project, env: tree.env(), stdio: ['pipe', 'pipe', 'pipe'] });
   gateways.push(child);
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdout!.resume();
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.resume();
   return { child, stderr: () => stderr };
 }
 

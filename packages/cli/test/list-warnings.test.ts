@@ -57,10 +57,10 @@ describe('servers whose lists break the strict schema', () => {
     const child = spawn(command, args, { cwd: tree.project, env: tree.env(), stdio: ['pipe', 'pipe', 'pipe'] });
     const exited = collect(child, 30_000);
     let log = '';
-    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     // Servers start in the background: wait for the catalog line that follows the last of them.
     await eventually(() => log.includes('catalog: '), 20_000);
-    child.stdin!.end();
+    child.stdin.end();
     const serve = await exited;
     expect(serve.code).toBe(0);
     expect(serve.stderr).toMatch(/gitlab: tool "push_files" repaired: inputSchema\.type: missing/);

@@ -34,7 +34,7 @@ async function serveOneCall(args: string[]): Promise<CliResult> {
   const exited = collect(child, 45_000);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString('utf8');
       const m = /^(http:\/\/\S+)\n/.exec(out);
       if (m) resolve(m[1]!);
@@ -65,6 +65,7 @@ describe('serve --log-format', () => {
       expect(typeof r.time).toBe('string');
       expect(['info', 'warn', 'error']).toContain(r.level);
       expect(typeof r.msg).toBe('string');
+      // eslint-disable-next-line no-control-regex -- matches terminal escape sequences (ESC) on purpose
       expect(r.msg).not.toMatch(/\u001b\[/);
     }
     const call = records.find((r) => r.event === 'call');

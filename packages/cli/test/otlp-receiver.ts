@@ -60,14 +60,14 @@ interface JsonKeyValue {
 function fromJson(doc: { resourceSpans?: { resource?: { attributes?: JsonKeyValue[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[] }): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
   for (const rs of doc.resourceSpans ?? []) {
-    const service = String(jsonAttributes(rs.resource?.attributes)['service.name'] ?? '');
+    const service = textOf(jsonAttributes(rs.resource?.attributes)['service.name']);
     for (const ss of rs.scopeSpans ?? []) {
       for (const s of ss.spans ?? []) {
         out.push({
           name: String(s.name),
           traceId: String(s.traceId),
           spanId: String(s.spanId),
-          parentSpanId: String(s.parentSpanId ?? ''),
+          parentSpanId: textOf(s.parentSpanId),
           kind: Number(s.kind),
           attributes: jsonAttributes(s.attributes as JsonKeyValue[] | undefined),
           service,
@@ -76,6 +76,12 @@ function fromJson(doc: { resourceSpans?: { resource?: { attributes?: JsonKeyValu
     }
   }
   return out;
+}
+
+/** A decoded field as text: '' when absent, JSON for anything that is not a string or number. */
+function textOf(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 function jsonAttributes(list: JsonKeyValue[] | undefined): Record<string, unknown> {
@@ -151,7 +157,7 @@ function fromProtobuf(body: Buffer): ReceivedSpan[] {
   for (const rsBuf of sub(fields(body), 1)) {
     const rs = fields(rsBuf);
     const resource = fields(sub(rs, 1)[0] ?? Buffer.alloc(0));
-    const service = String(protoAttributes(sub(resource, 1))['service.name'] ?? '');
+    const service = textOf(protoAttributes(sub(resource, 1))['service.name']);
     for (const ssBuf of sub(rs, 2)) {
       for (const spanBuf of sub(fields(ssBuf), 2)) {
         const s = fields(spanBuf);

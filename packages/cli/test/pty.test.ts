@@ -30,6 +30,7 @@ function expectNoCrash(raw: string): void {
   expect(raw).not.toMatch(/RangeError|Maximum call stack|EPIPE|Unhandled|^\s+at .+:\d+:\d+\)?$/m);
 }
 
+// eslint-disable-next-line no-control-regex -- matches terminal escape sequences (ESC) on purpose
 const SPINNER_CODES = /\u001b\[\?25l|\u001b\[\d*G|\u001b\[\d*K|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/u;
 
 describe('in a terminal', () => {
@@ -58,6 +59,7 @@ describe('in a terminal', () => {
     // The spinner really ran (it hides the cursor and shows it again) and coloured output was on.
     expect(raw).toContain('\u001b[?25l');
     expect(raw).toContain('\u001b[?25h');
+    // eslint-disable-next-line no-control-regex -- matches terminal escape sequences (ESC) on purpose
     expect(raw).toMatch(/\u001b\[\d+m/);
     const text = screen(raw);
     expect(text).toMatch(/Servers \(3\)/);

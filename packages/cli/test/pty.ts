@@ -34,13 +34,13 @@ export function inPty(shellCommand: string, options: { cwd: string; env: Record<
   // stdin stays an open pipe: `script` forwards what we type to the terminal, where Ctrl-C becomes SIGINT.
   const child = spawn('script', ['-qec', shellCommand, '/dev/null'], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     child,
     raw: () => output,
-    type: (text) => void child.stdin!.write(text),
+    type: (text) => void child.stdin.write(text),
     async waitFor(pattern, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       let ended = false;
@@ -56,7 +56,7 @@ export function inPty(shellCommand: string, options: { cwd: string; env: Record<
         return await done;
       } finally {
         clearTimeout(timer);
-        child.stdin!.end();
+        child.stdin.end();
       }
     },
   };
@@ -71,9 +71,10 @@ export function screen(raw: string): string {
   const lines: string[][] = [[]];
   let row = 0;
   let col = 0;
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- matches terminal escape sequences (ESC) on purpose
   const tokens = raw.match(/\u001b\[[?0-9;]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]|[\s\S]/gu) ?? [];
   for (const token of tokens) {
+    // eslint-disable-next-line no-control-regex -- matches terminal escape sequences (ESC) on purpose
     const csi = /^\u001b\[([?0-9;]*)([@-~])$/u.exec(token);
     if (csi) {
       const n = Number(csi[1]) || 0;
@@ -118,7 +119,12 @@ export function descendantsOf(pid: number): number[] {
   const queue = [pid];
   while (queue.length > 0) {
     const parent = queue.shift()!;
-    for (const [child, ppid] of parents) if (ppid === parent && !found.includes(child)) (found.push(child), queue.push(child));
+    for (const [child, ppid] of parents) {
+      if (ppid === parent && !found.includes(child)) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
   }
   return found;
 }

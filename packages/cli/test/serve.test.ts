@@ -55,7 +55,7 @@ describe('serve --http', () => {
     const child = spawn(command, args, { cwd: tree.project, env: tree.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const url = await firstLine(child, () => stderr);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const exited = collect(child, 30_000);
@@ -99,7 +99,7 @@ describe('serve --http', () => {
     const child = spawn(command, args, { cwd: `${tree.root}/metrics`, env: tree.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const url = await firstLine(child, () => stderr);
     const exited = collect(child, 30_000);
     const client = new Client({ name: 'cli-test', version: '1.0.0' });

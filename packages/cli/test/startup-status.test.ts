@@ -64,7 +64,7 @@ describe('a server still starting', () => {
     const child = spawn(command, args, { cwd: tree.project, env: tree.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const url = await firstLine(child, () => stderr);
     const base = new URL(url);
     const health = await fetch(new URL('/healthz', base));

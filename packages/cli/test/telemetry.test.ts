@@ -33,10 +33,10 @@ async function serve(dir: string, env: Record<string, string>): Promise<{ url: s
   const child = spawn(command, args, { cwd: `${tree.root}/${dir}`, env: tree.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
     });

@@ -54,7 +54,7 @@ function outcome(error: unknown, options: { aborted?: boolean; trusted?: boolean
   defaultHealthPolicy({ setHealth: (_up, state) => void (unhealthy = state === 'unhealthy') }).attempted(
     { health: 'healthy', status: 'ready' } as Upstream,
     ctx,
-    error as Error,
+    error,
   );
   let gateway: string;
   try {

@@ -134,7 +134,7 @@ const CHANGED_NOTIFICATIONS: Record<string, readonly ListKind[]> = {
 let nextCallId = 1;
 
 // Class and interface merge: plugins add typed properties with `api.expose` (see BridgeExtensions).
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- the merge is the point: BridgeExtensions is filled by plugins
 export interface Bridge extends BridgeExtensions {}
 
 /**

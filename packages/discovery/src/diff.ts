@@ -35,7 +35,7 @@ function identityOf(value: object): number {
 }
 
 function isPlain(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 

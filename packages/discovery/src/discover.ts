@@ -12,7 +12,6 @@ import type {
   DiscoveryResult,
   Provenance,
   SkippedServer,
-  SourceKind,
 } from './types.js';
 
 /**
@@ -240,7 +239,7 @@ function entriesOf(location: ConfigLocation, parsed: ParsedFile, o: ResolvedOpti
 
 /** Where the server entries sit in each kind of file. */
 function containersOf(location: ConfigLocation, value: Record<string, unknown>, o: ResolvedOptions): FieldPath[] {
-  switch (location.kind as SourceKind) {
+  switch (location.kind) {
     case 'vscode':
       return [['servers']];
     case 'explicit':

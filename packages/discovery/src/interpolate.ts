@@ -100,7 +100,7 @@ export function interpolateEntry(entry: Record<string, unknown>, ctx: Interpolat
   out.config = interpolateTarget(entry, ctx, [], out);
   const replicas = entry['replicas'];
   if (Array.isArray(replicas)) {
-    out.config['replicas'] = replicas.map((target, i) => {
+    out.config['replicas'] = (replicas as unknown[]).map((target, i) => {
       if (typeof target === 'string') return one(target, ['replicas', i], ctx, out);
       if (isRecord(target)) return interpolateTarget(target, ctx, ['replicas', i], out);
       return target;
@@ -117,7 +117,7 @@ function interpolateTarget(target: Record<string, unknown>, ctx: InterpolationCo
   }
   for (const field of LIST_FIELDS) {
     const value = target[field];
-    if (Array.isArray(value)) copy[field] = value.map((item, i) => (typeof item === 'string' ? one(item, [...at, field, i], ctx, out) : item));
+    if (Array.isArray(value)) copy[field] = (value as unknown[]).map((item, i) => (typeof item === 'string' ? one(item, [...at, field, i], ctx, out) : item));
   }
   for (const field of RECORD_FIELDS) {
     const value = target[field];

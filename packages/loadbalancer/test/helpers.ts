@@ -8,7 +8,7 @@ export function fakeUpstream(id: string, config: Record<string, unknown> = {}, k
   return {
     id,
     server: id.split('#')[0]!,
-    config: { command: 'node', ...config } as unknown as Upstream['config'],
+    config: { command: 'node', ...config },
     kind,
     status: 'ready',
     health: 'healthy',

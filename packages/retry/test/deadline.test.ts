@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bridge } from '@mcp-bridge/core';
-import { FAULT_KINDS, inMemoryFaultServer, type FaultStep } from '@mcp-bridge/testing';
+import { FAULT_KINDS, inMemoryFaultServer } from '@mcp-bridge/testing';
 import { retry } from '../src/index.js';
 import { seeded, startBridge } from './helpers.js';
 
@@ -62,7 +62,7 @@ describe('deadlines and per-attempt timeouts', () => {
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), fc.integer({ min: 50, max: 1500 }), fc.constantFrom('lookup', 'create'), async (script, timeout, tool) => {
-        fault.setFaults({ script: script as FaultStep[] });
+        fault.setFaults({ script });
         // Time passes between calls, so an open breaker half-opens and probes run too.
         await vi.advanceTimersByTimeAsync(300);
         const { ms } = await settleTime(() => bridge!.callTool(tool, { key: `d${runs++}` }, { timeout }), 20_000);

@@ -308,6 +308,7 @@ describe('each check fails on a plugin that breaks its rule', () => {
             try {
               return await next();
             } catch (error) {
+              // eslint-disable-next-line preserve-caught-error -- the plugin under test drops the cause on purpose
               throw new Error(`wrapped: ${String(error)}`);
             }
           },
@@ -324,7 +325,8 @@ describe('each check fails on a plugin that breaks its rule', () => {
       name: 'bad-string',
       ...base,
       setup(api) {
-        api.use({ phase: 'policy', methods: ['tools/call'], handle: () => Promise.reject('nope' as unknown as Error) });
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a non-Error rejection is what this test is about
+        api.use({ phase: 'policy', methods: ['tools/call'], handle: () => Promise.reject('nope') });
       },
     });
     const text = (await problemsOf('errors', stringly)).join('\n');

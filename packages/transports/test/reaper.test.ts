@@ -15,7 +15,7 @@ describe('the reaper: no orphan survives a SIGKILLed host', () => {
     const host = spawn(process.execPath, ['--conditions=@mcp-bridge/source', '--import', 'tsx', fixture('reaper-host.mjs'), fixture('stubborn-server.mjs'), marker], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const [line] = (await once(host.stdout!.setEncoding('utf8'), 'data')) as [string];
+    const [line] = (await once(host.stdout.setEncoding('utf8'), 'data')) as [string];
     const { pgid, reaper } = JSON.parse(line) as { pgid: number; reaper: number };
     try {
       expect(await waitFor(() => runningGroupMembers(pgid).length === 2, 3_000)).toBe(true);

@@ -31,7 +31,9 @@ afterEach(async () => {
 async function setup(plugins: Plugin[]) {
   const fault = inMemoryFaultServer({ name: 'flaky', tools: TOOLS });
   const upstream = recordingUpstream(fault);
-  const bridge = createBridge({ servers: { flaky: { ...upstream.config, trusted: true } as Record<string, unknown> }, plugins });
+  // A plain record: createBridge's typed server entries would otherwise demand one known config shape.
+  const flaky: Record<string, unknown> = { ...upstream.config, trusted: true };
+  const bridge = createBridge({ servers: { flaky }, plugins });
   bridges.push(bridge);
   await bridge.start();
   const toolCalls = () => upstream.received.filter((r) => r.method === 'tools/call');

@@ -90,10 +90,13 @@ export async function callCommand(ctx: CommandContext, target: string, options: 
   }
 }
 
+/** JSON-RPC codes that mean the caller asked wrongly (bad arguments, no such method): a usage error, not an outage. */
+const USAGE_CODES: readonly number[] = [ErrorCode.InvalidParams, ErrorCode.MethodNotFound];
+
 function classify(error: unknown, target: string): CliError {
   const message = `call ${target} failed: ${messageOf(error)}`;
   if (NotFoundError.isInstance(error) || ValidationError.isInstance(error)) return new CliError(message, EXIT.USAGE);
-  if (error instanceof McpError && (error.code === ErrorCode.InvalidParams || error.code === ErrorCode.MethodNotFound)) return new CliError(message, EXIT.USAGE);
+  if (error instanceof McpError && USAGE_CODES.includes(error.code)) return new CliError(message, EXIT.USAGE);
   const code = BridgeError.isInstance(error) ? (error as BridgeError).code : undefined;
   return new CliError(message, EXIT.UNAVAILABLE, code ? { code } : undefined);
 }

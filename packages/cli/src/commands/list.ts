@@ -64,7 +64,7 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
         kind: s.upstreams[0]?.kind ?? null,
         source: loaded.sources[s.name] ?? invalidSource(loaded, s.name),
         tools: tools.filter((t) => t.server === s.name).length,
-        config: config && !loaded.usingExamples ? (redactConfig(config) as Record<string, unknown>) : null,
+        config: config && !loaded.usingExamples ? redactConfig(config) : null,
         ...(error && s.state !== 'ok' ? { error: error.split('\n')[0]! } : {}),
         ...warningsOf(opened.warnings, s.name),
       };

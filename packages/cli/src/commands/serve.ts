@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Bridge, BridgeEvents, Plugin } from '@mcp-bridge/core';
+import type { Bridge, Plugin } from '@mcp-bridge/core';
 import { applyChange, watchConfigs } from '@mcp-bridge/discovery';
 import { defaultAllowedHosts, gatewayClientCapabilities, isLoopbackHost, serveHttp, serveStdio } from '@mcp-bridge/server';
 import { printJson, type CommandContext, type LogFields } from '../context.js';
@@ -143,7 +143,7 @@ async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio
       connectTimeout: options.timeout,
       startMode: 'background',
       deferStart: true,
-      onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' }),
+      onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]), { level: 'error' }),
     }));
     stop.signal.addEventListener('abort', abort, { once: true });
     // Servers start in the background from here on (their progress is logged): the spinner would
@@ -154,12 +154,12 @@ async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio
     bridge.on('catalog:warning', (warning) => log(c.yellow(formatListWarning(warning)), { level: 'warn' }));
 
     const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
-    const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]!), { level: 'error' });
+    const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]), { level: 'error' });
     let stdioClosed: Promise<void> | undefined;
     let url: string | undefined;
     try {
       if (mode === 'stdio') {
-        const s = await serveStdio(bridge, { stdin: (stop.input ?? ctx.io.stdin) as NodeJS.ReadStream, stdout: ctx.io.stdout as NodeJS.WriteStream, serverInfo, onError });
+        const s = await serveStdio(bridge, { stdin: (stop.input ?? ctx.io.stdin), stdout: ctx.io.stdout, serverInfo, onError });
         server = s;
         stdioClosed = s.closed;
         trackGateway(bridge, 'pipe', () => 1);
@@ -258,7 +258,7 @@ function transportErrorLog(log: (t: string, fields?: LogFields) => void, c: Comm
       log(c.yellow(`${error.message.split('\n')[0]} (further such lines of "${server}" are not logged)`), { level: 'warn', server });
       return;
     }
-    log(c.yellow(error.message.split('\n')[0]!), { level: 'warn', server });
+    log(c.yellow(error.message.split('\n')[0]), { level: 'warn', server });
   };
 }
 
@@ -327,7 +327,7 @@ function observe(ctx: CommandContext, bridge: Bridge, log: Log, alert: Log): voi
   bridge.on('connect:error', ({ upstream, error }) => alert(c.yellow(`${upstream.id}: connect failed: ${messageOf(error).split('\n')[0]}`), { level: 'warn' }));
   // Events that plugins declare: log them when those plugins are loaded, without a compile-time dependency.
   const on = bridge.on.bind(bridge) as (event: string, listener: (payload: Record<string, unknown>) => void) => () => void;
-  for (const event of PLUGIN_EVENTS) on(event as keyof BridgeEvents, (payload) => log(c.cyan(`${event} ${summarize(payload)}`)));
+  for (const event of PLUGIN_EVENTS) on(event, (payload) => log(c.cyan(`${event} ${summarize(payload)}`)));
 }
 
 function summarize(payload: Record<string, unknown>): string {

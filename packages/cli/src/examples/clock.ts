@@ -15,7 +15,7 @@ server.registerTool(
     inputSchema: { timeZone: z.string().optional().describe('e.g. "Europe/Paris"') },
     annotations: { readOnlyHint: true, idempotentHint: true },
   },
-  async ({ timeZone }) => {
+  ({ timeZone }) => {
     const zone = timeZone ?? 'UTC';
     let text: string;
     try {
@@ -56,7 +56,7 @@ server.registerTool(
 server.registerTool(
   'about',
   { description: 'What this server is.', annotations: { readOnlyHint: true } },
-  async () => ({ content: [{ type: 'text', text: 'clock example server' }] }),
+  () => ({ content: [{ type: 'text', text: 'clock example server' }] }),
 );
 
 await runStdio(server);

@@ -35,7 +35,7 @@ server.registerTool(
 server.registerTool(
   'stats',
   { description: 'How many lookups this process has served.', annotations: { readOnlyHint: true } },
-  async () => ({ content: [{ type: 'text', text: `${calls} lookups served` }] }),
+  () => ({ content: [{ type: 'text', text: `${calls} lookups served` }] }),
 );
 
 await runStdio(server);

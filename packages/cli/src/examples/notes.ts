@@ -35,7 +35,7 @@ server.registerTool(
     inputSchema: { title: z.string().min(1).describe('Short title'), text: z.string().describe('Body of the note') },
     annotations: { readOnlyHint: false, idempotentHint: false },
   },
-  async ({ title, text }) => {
+  ({ title, text }) => {
     const note = add(title, text);
     server.sendResourceListChanged();
     return { content: [{ type: 'text', text: `added note ${note.id}: ${note.title}` }], structuredContent: { id: note.id } };
@@ -50,7 +50,7 @@ server.registerTool(
     inputSchema: { query: z.string().describe('Text to look for') },
     annotations: { readOnlyHint: true, idempotentHint: true },
   },
-  async ({ query }) => {
+  ({ query }) => {
     const q = query.toLowerCase();
     const found = [...notes.values()].filter((n) => n.title.toLowerCase().includes(q) || n.text.toLowerCase().includes(q));
     const text = found.length === 0 ? `no note matches "${query}"` : found.map((n) => `#${n.id} ${n.title}: ${n.text}`).join('\n');
@@ -66,7 +66,7 @@ server.registerTool(
     inputSchema: { id: z.string().describe('Id of the note') },
     annotations: { destructiveHint: true, idempotentHint: true },
   },
-  async ({ id }) => {
+  ({ id }) => {
     if (!notes.delete(id)) return { isError: true, content: [{ type: 'text', text: `no note with id "${id}"` }] };
     server.sendResourceListChanged();
     return { content: [{ type: 'text', text: `deleted note ${id}` }] };
@@ -77,21 +77,21 @@ server.registerTool(
 server.registerTool(
   'about',
   { description: 'What this server is.', annotations: { readOnlyHint: true } },
-  async () => ({ content: [{ type: 'text', text: `notes example server: ${notes.size} notes in memory` }] }),
+  () => ({ content: [{ type: 'text', text: `notes example server: ${notes.size} notes in memory` }] }),
 );
 
-server.registerResource('all-notes', 'notes://all', { title: 'All notes', mimeType: 'text/markdown' }, async (uri) => ({
+server.registerResource('all-notes', 'notes://all', { title: 'All notes', mimeType: 'text/markdown' }, (uri) => ({
   contents: [{ uri: uri.href, mimeType: 'text/markdown', text: [...notes.values()].map((n) => `- #${n.id} ${n.title}`).join('\n') }],
 }));
 
 server.registerResource(
   'note',
   new ResourceTemplate('notes://note/{id}', {
-    list: async () => ({ resources: [...notes.values()].map((n) => ({ uri: `notes://note/${n.id}`, name: n.title, mimeType: 'text/plain' })) }),
+    list: () => ({ resources: [...notes.values()].map((n) => ({ uri: `notes://note/${n.id}`, name: n.title, mimeType: 'text/plain' })) }),
     complete: { id: (value) => [...notes.keys()].filter((id) => id.startsWith(value)) },
   }),
   { title: 'One note', mimeType: 'text/plain' },
-  async (uri, { id }) => {
+  (uri, { id }) => {
     const note = notes.get(String(id));
     if (!note) throw new Error(`no note with id "${String(id)}"`);
     return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: `${note.title}\n\n${note.text}` }] };

@@ -10,7 +10,7 @@ export function exitWithClient(server: { close(): Promise<void> }): void {
     stopping = true;
     const force = setTimeout(() => process.exit(0), 1000);
     force.unref();
-    server.close().finally(() => process.exit(0));
+    void server.close().finally(() => process.exit(0));
   };
   process.stdin.on('end', stop);
   process.stdin.on('close', stop);

@@ -143,7 +143,7 @@ export class FaultTransport implements Transport {
 
   #act(action: FaultAction, id: RequestId, message: JSONRPCMessage, extra: MessageExtraInfo | undefined): void {
     const reply = (body: { result: Record<string, unknown> } | { error: { code: number; message: string; data?: unknown } }): void => {
-      void this.send({ jsonrpc: '2.0', id, ...body } as JSONRPCMessage, { relatedRequestId: id }).catch((error: unknown) =>
+      void this.send({ jsonrpc: '2.0', id, ...body }, { relatedRequestId: id }).catch((error: unknown) =>
         this.onerror?.(error instanceof Error ? error : new Error(String(error))),
       );
     };

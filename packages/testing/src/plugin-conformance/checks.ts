@@ -17,7 +17,7 @@ interface CheckEnv {
   fault: InMemoryFaultServerConfig | undefined;
 }
 
-type Check = (env: CheckEnv, problems: string[]) => Promise<void>;
+type Check = (env: CheckEnv, problems: string[]) => void | Promise<void>;
 
 const DEFAULT_TOOLS: ConformanceTools = { ok: 'lookup', error: 'fail', hang: 'hang' };
 
@@ -49,7 +49,7 @@ const CHECKS: Record<ConformanceCheckName, Check> = {
 
 // ------------------------------------------------------------------ metadata
 
-async function checkMetadata(env: CheckEnv, problems: string[]): Promise<void> {
+function checkMetadata(env: CheckEnv, problems: string[]): void {
   const plugin = env.factory() as unknown;
   if (typeof plugin !== 'object' || plugin === null) {
     problems.push(`the factory returned ${plugin === null ? 'null' : typeof plugin}, not a plugin object`);
@@ -188,9 +188,9 @@ async function checkFreshHosts(env: CheckEnv, problems: string[]): Promise<void>
   const shared = env.factory();
   const both = await Promise.all([startHost(env, problems, 'concurrent host A', shared), startHost(env, problems, 'concurrent host B', shared)]);
   try {
-    await Promise.all(both.map((host, i) => (host ? okCall(env, host, problems, `concurrent host ${'AB'[i]}`) : undefined)));
+    await Promise.all(both.map((host, i) => (host ? okCall(env, host, problems, `concurrent host ${'AB'[i]}`) : Promise.resolve())));
   } finally {
-    await Promise.all(both.map((host, i) => (host ? closeHost(host, problems, `concurrent host ${'AB'[i]}`) : undefined)));
+    await Promise.all(both.map((host, i) => (host ? closeHost(host, problems, `concurrent host ${'AB'[i]}`) : Promise.resolve())));
   }
 }
 

@@ -63,7 +63,7 @@ export class MiddlewareMonitor {
     return {
       ...plugin,
       setup(api: never): unknown {
-        const proxy = new Proxy(api as object, {
+        const proxy = new Proxy(api, {
           get(target, key, receiver) {
             const value: unknown = Reflect.get(target, key, receiver);
             if (key !== 'use' || typeof value !== 'function') return value;

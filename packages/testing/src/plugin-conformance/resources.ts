@@ -58,20 +58,20 @@ export class TimerTracker {
       handle = original.setTimeout.call(this, wrapped, delay, ...args);
       pending.set(handle, { kind: 'setTimeout', delay: Number(delay) || 0, where: creationSite() });
       return handle;
-    } as never;
+    };
     g.setInterval = function (this: unknown, callback: unknown, delay?: unknown, ...args: unknown[]) {
       const handle = original.setInterval.call(this, callback, delay, ...args);
       pending.set(handle, { kind: 'setInterval', delay: Number(delay) || 0, where: creationSite() });
       return handle;
-    } as never;
+    };
     g.clearTimeout = function (this: unknown, handle: unknown) {
       forget(handle);
       return original.clearTimeout.call(this, handle);
-    } as never;
+    };
     g.clearInterval = function (this: unknown, handle: unknown) {
       forget(handle);
       return original.clearInterval.call(this, handle);
-    } as never;
+    };
     this.#restore = () => Object.assign(g, original);
   }
 

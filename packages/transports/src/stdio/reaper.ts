@@ -44,7 +44,7 @@ function start(): typeof reaper {
       // No /bin/sh (a distroless image): the host's own shutdown and 'exit' hook still apply.
       if (reaper?.child === child) reaper = undefined;
     });
-    const input = child.stdin!;
+    const input = child.stdin;
     input.on('error', () => undefined); // EPIPE if it died: nothing to do about it
     // Neither the process nor the pipe may keep the host alive.
     child.unref();
