@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { z } from 'zod';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createBridge, type Plugin } from '@mcp-bridge/core';
 import { createTestServer } from '@mcp-bridge/testing';
 import { cache, type CachePolicyInput } from '../src/index.js';
@@ -91,7 +90,7 @@ function recorder(seen: Seen[]): Plugin {
         phase: 'observe',
         methods: ['tools/call'],
         async handle(ctx, next) {
-          const result = (await next()) as CallToolResult;
+          const result = (await next());
           const text = (result.content[0] as { text: string }).text;
           seen.push({ tool: String(ctx.params.name), caller: ctx.caller, arg: String((ctx.params.arguments as { arg: string }).arg), stamp: text, cache: ctx.state.cache });
           return result;

@@ -54,22 +54,22 @@ export class RedisProcess {
         child.kill('SIGKILL');
         reject(error);
       };
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('Ready to accept connections')) {
           clearTimeout(timer);
           resolve();
         }
       });
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         out += chunk.toString();
       });
       child.once('error', fail);
       child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
     });
     // Keep draining its output so it never blocks on a full pipe.
-    child.stdout!.resume();
-    child.stderr!.resume();
+    child.stdout.resume();
+    child.stderr.resume();
   }
 
   /** SIGKILL, and wait until it is gone. */

@@ -128,8 +128,8 @@ async function parseAndReport(program: Command, argv: readonly string[], io: Cli
 /** How a run is stopped, and by which signal. */
 interface StopSignals {
   readonly controller: AbortController;
-  stoppedBy(): NodeJS.Signals | undefined;
-  dispose(): void;
+  readonly stoppedBy: () => NodeJS.Signals | undefined;
+  readonly dispose: () => void;
 }
 
 /** The stop signal of long commands: the caller's `signal`, or SIGINT/SIGTERM of the process (removed by `dispose`). */
@@ -224,10 +224,10 @@ const pluginOptions = (cmd: Command): Command =>
 function serveOptions(opts: Record<string, unknown>, env: CliIo['env']): ServeOptions {
   return {
     ...(opts.stdio ? { stdio: true } : {}),
-    ...(opts.http !== undefined ? { http: String(opts.http) } : {}),
+    ...(opts.http !== undefined ? { http: opts.http as string } : {}),
     host: String(opts.host),
     path: String(opts.path),
-    ...(opts.token || env.MCP_BRIDGE_TOKEN ? { token: String(opts.token ?? env.MCP_BRIDGE_TOKEN) } : {}),
+    ...(opts.token || env.MCP_BRIDGE_TOKEN ? { token: String((opts.token as string | undefined) ?? env.MCP_BRIDGE_TOKEN) } : {}),
     allowedHost: opts.allowedHost as string[],
     allowedOrigin: opts.allowedOrigin as string[],
     ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),

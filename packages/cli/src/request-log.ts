@@ -88,7 +88,7 @@ export const requestLog: (options: RequestLogOptions) => Plugin = definePlugin({
           write(`${c.dim('call')} ${ctx.method} ${target} ${isError ? c.yellow('isError') : c.green('ok')} ${c.dim(`${r.ms}ms`)}${retried}`, r);
           return result;
         } catch (error) {
-          const r = record('failed', messageOf(error).split('\n')[0]!);
+          const r = record('failed', messageOf(error).split('\n')[0]);
           write(`${c.dim('call')} ${ctx.method} ${target} ${c.red('failed')} ${c.dim(`${r.ms}ms`)}: ${r.error}`, r);
           throw error;
         }

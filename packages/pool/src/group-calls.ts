@@ -108,6 +108,6 @@ function explain(g: UpstreamGroup, s: Session, error: unknown): unknown {
       data: { server: g.up.server, upstream: g.up.id, sent: false },
     });
   }
-  if (!(error instanceof McpError) || error.code !== ErrorCode.ConnectionClosed) return error;
+  if (!(error instanceof McpError) || error.code !== (ErrorCode.ConnectionClosed as number)) return error;
   return deathError(g.label, g.up, s, ' while the call was in flight', error);
 }

@@ -287,7 +287,7 @@ export class UpstreamGroup {
 
   /** Resolves with the first session that becomes ready; rejects when every connect failed. */
   firstReady(): Promise<Session> {
-    const opening = this.sessions.filter((s) => s.state === 'connecting' && s.opening).map((s) => s.opening!);
+    const opening = this.sessions.filter((s) => s.state === 'connecting' && s.opening !== undefined).map((s) => s.opening!);
     // A session marked connecting whose connect has not begun yet (a listener of connect:before
     // called back into the pool): nothing to wait for, so say so rather than wait forever.
     if (opening.length === 0) {

@@ -119,7 +119,7 @@ export function mergeSettings(base: Readonly<UpstreamSettings>, override: PoolUp
   if (!override) return { ...base, restart: { ...base.restart } };
   const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   const { restart, ...rest } = override;
-  return { ...base, ...defined(rest), restart: { ...base.restart, ...defined(restart ?? {}) } } as UpstreamSettings;
+  return { ...base, ...defined(rest), restart: { ...base.restart, ...defined(restart ?? {}) } };
 }
 
 /** Resolved options: a lookup of the settings of one upstream. */

@@ -56,7 +56,7 @@ export class RetryPolicies {
       return p;
     }
     let byMethod = this.#methodPolicies.get(ctx.server);
-    if (!byMethod) this.#methodPolicies.set(ctx.server, (byMethod = new Map()));
+    if (!byMethod) this.#methodPolicies.set(ctx.server, (byMethod = new Map<string, Policy>()));
     let p = byMethod.get(ctx.method);
     if (!p) byMethod.set(ctx.method, (p = this.#build(ctx, undefined)));
     return p;

@@ -48,7 +48,7 @@ export const retry: (options?: RetryOptions) => Plugin = definePlugin({
   core: '^0.1.0',
   options: retryOptionsSchema,
   setup(api, o) {
-    setupRetry(api, o as RetryOptions);
+    setupRetry(api, o);
   },
 });
 

@@ -233,7 +233,7 @@ describe('serveHttp', () => {
     const bridge = createBridge({});
     cleanups.push(() => bridge.close());
     await expect(serveHttp(bridge, { port: -1 })).rejects.toThrow(/serveHttp: invalid options: port/);
-    await expect(serveHttp(bridge, { path: 'mcp' } as HttpGatewayOptions)).rejects.toThrow(/path/);
+    await expect(serveHttp(bridge, { path: 'mcp' })).rejects.toThrow(/path/);
     expect(bridge.state).toBe('new');
   });
 });

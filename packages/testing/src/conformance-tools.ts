@@ -146,7 +146,7 @@ async function askClient(server: Server, name: string, args: Record<string, unkn
       const result = await extra.sendRequest(
         {
           method: 'sampling/createMessage',
-          params: { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? '') } }], maxTokens: 100 },
+          params: { messages: [{ role: 'user', content: { type: 'text', text: asText(args.prompt) } }], maxTokens: 100 },
         },
         CreateMessageResultSchema,
       );
@@ -159,7 +159,7 @@ async function askClient(server: Server, name: string, args: Record<string, unkn
       {
         method: 'elicitation/create',
         params: {
-          message: String(args.message ?? ''),
+          message: asText(args.message),
           requestedSchema: {
             type: 'object',
             properties: {
@@ -292,3 +292,8 @@ const ELICIT_SEP1330_ENUMS = {
     },
   },
 };
+
+/** A tool argument as text: strings as they are, anything else as JSON (never `[object Object]`). */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+}

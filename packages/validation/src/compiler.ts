@@ -196,17 +196,17 @@ export class SchemaCompiler {
     };
     switch (family) {
       case '2020-12':
-        ajv = new Ajv2020(options) as unknown as Ajv;
+        ajv = new Ajv2020(options);
         break;
       case '2019-09':
-        ajv = new Ajv2019(options) as unknown as Ajv;
+        ajv = new Ajv2019(options);
         break;
       default:
         ajv = new Ajv(options);
     }
     addFormats(ajv);
     // Compile the meta-schema now, outside any tool's compilation: its own patterns are trusted.
-    ajv.validateSchema({});
+    void ajv.validateSchema({});
     this.#instances.set(key, ajv);
     return ajv;
   }
@@ -221,7 +221,7 @@ function withoutPatterns(schema: unknown, drop: ReadonlySet<string>): unknown {
     const node = stack.pop();
     if (typeof node !== 'object' || node === null) continue;
     if (Array.isArray(node)) {
-      stack.push(...node);
+      stack.push(...(node as unknown[]));
       continue;
     }
     const record = node as Record<string, unknown>;

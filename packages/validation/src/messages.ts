@@ -102,9 +102,11 @@ export function preview(value: unknown, maxChars: number): string | undefined {
   if (value === undefined) return undefined;
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // undefined from JSON.stringify: a function or a symbol.
+    text = JSON.stringify(value) ?? `[${typeof value}]`;
   } catch {
-    text = String(value);
+    // A BigInt, or a cycle.
+    text = typeof value === 'bigint' ? value.toString() : `[${typeof value} that is not JSON]`;
   }
   return truncate(text, maxChars);
 }

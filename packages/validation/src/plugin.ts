@@ -127,7 +127,7 @@ class ValidationPlugin {
     const args = (ctx.params.arguments ?? {}) as unknown;
     let valid: boolean;
     try {
-      valid = compiled.validate(args) as boolean;
+      valid = compiled.validate(args);
     } catch (error) {
       // A stack overflow on a deeply nested value is this call's problem, never the schema's, or
       // one hostile caller would switch validation off for everyone. On a shallow value (or any
@@ -141,10 +141,10 @@ class ValidationPlugin {
       if (coercing) {
         // Ajv coerces in place: work on a copy, and send the copy only when it validates.
         let copy: unknown;
-        let ok = false;
+        let ok: boolean;
         try {
           copy = structuredClone(args);
-          ok = coercing(copy) as boolean;
+          ok = coercing(copy);
         } catch {
           ok = false;
         }
@@ -182,7 +182,7 @@ class ValidationPlugin {
       let valid: boolean;
       let tooDeep = false;
       try {
-        valid = compiled.validate(result.structuredContent) as boolean;
+        valid = compiled.validate(result.structuredContent);
       } catch (error) {
         // As for arguments: a stack overflow on a deeply nested result is the result's problem.
         if (!(error instanceof RangeError && nestedDeeperThan(result.structuredContent, SCHEMA_FAULT_DEPTH))) {

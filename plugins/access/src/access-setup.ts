@@ -75,7 +75,7 @@ function subjects(api: PluginApi, bridge: HostView): SubjectOf {
     let tags = tagCache.get(server);
     if (tags === undefined) {
       const raw = (bridge.upstreams(server)[0]?.config as { tags?: unknown } | undefined)?.tags;
-      tags = Array.isArray(raw) ? (raw.filter((t) => typeof t === 'string') as string[]) : [];
+      tags = Array.isArray(raw) ? raw.filter((t): t is string => typeof t === 'string') : [];
       tagCache.set(server, tags);
     }
     return tags;

@@ -84,14 +84,14 @@ function logCalls(api: PluginApi, opts: ResolvedLoggingOptions, logger: Logger, 
           const isError = (result as { isError?: unknown } | undefined)?.isError === true;
           if (isError ? errOn : okOn) {
             const fields = line(ctx, started, isError ? 'is-error' : 'ok');
-            logger[isError ? (opts.errorLevel as Level) : (okLevel as Level)](fields, `${ctx.method} ${String(fields.tool ?? ctx.server)} ${isError ? 'returned an error result' : 'ok'}`);
+            logger[isError ? (opts.errorLevel as Level) : (okLevel as Level)](fields, `${ctx.method} ${String((fields.tool as string | undefined) ?? ctx.server)} ${isError ? 'returned an error result' : 'ok'}`);
           }
           return result;
         },
         (error: unknown) => {
           if (errOn) {
             const fields = line(ctx, started, 'error', error);
-            logger[opts.errorLevel as Level](fields, `${ctx.method} ${String(fields.tool ?? ctx.server)} failed`);
+            logger[opts.errorLevel as Level](fields, `${ctx.method} ${String((fields.tool as string | undefined) ?? ctx.server)} failed`);
           }
           throw error;
         },

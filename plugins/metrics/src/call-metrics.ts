@@ -65,7 +65,7 @@ function callSeriesIndex(kit: MetricsKit): { seriesOf: (ctx: CallContext) => Cal
       return s;
     }
     let servers = byMethod.get(ctx.method);
-    if (servers === undefined) byMethod.set(ctx.method, (servers = new Map()));
+    if (servers === undefined) byMethod.set(ctx.method, (servers = new Map<string, CallSeries>()));
     let s = servers.get(ctx.server);
     if (s === undefined) {
       s = new CallSeries(ctx.method, ctx.server, '', bounds);

@@ -35,7 +35,7 @@ export function addBreakerMetrics(kit: MetricsKit): void {
   on('breaker:open', (e) => {
     setBreaker(e, 'open');
     const up = e.upstream as Upstream | undefined;
-    if (up) breakerOpens.inc({ server: up.server, upstream: up.id, reason: String(e.reason ?? '') });
+    if (up) breakerOpens.inc({ server: up.server, upstream: up.id, reason: typeof e.reason === 'string' ? e.reason : '' });
   });
   on('breaker:half-open', (e) => setBreaker(e, 'half_open'));
   on('breaker:close', (e) => setBreaker(e, 'closed'));

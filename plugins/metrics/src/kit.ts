@@ -29,7 +29,7 @@ export interface MetricsKit {
   /** Listens to an event of another plugin (see {@link LooseOn}). */
   readonly on: LooseOn;
   /** Registers a metric, with an explanation prom-client's bare "already registered" lacks. */
-  make<M>(name: string, create: () => M): M;
+  readonly make: <M>(name: string, create: () => M) => M;
   /** A counter read from `counts` at scrape time. */
   counterFrom<L extends string>(name: string, help: string, counts: LabeledCounts<L>): void;
   /** The `tool` label of a catalog entry ('' when tool labels are off). */
@@ -52,7 +52,7 @@ export function createKit(api: PluginApi, o: Resolved): MetricsKit {
     } catch (error) {
       for (const n of registered) registry.removeSingleMetric(n);
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`cannot register metric "${name}": ${reason} (is another bridge with this plugin using the same registry? give each its own registry or prefix)`);
+      throw new Error(`cannot register metric "${name}": ${reason} (is another bridge with this plugin using the same registry? give each its own registry or prefix)`, { cause: error });
     }
   };
   const counterFrom = <L extends string>(name: string, help: string, counts: LabeledCounts<L>): void => {
@@ -78,7 +78,7 @@ export function createKit(api: PluginApi, o: Resolved): MetricsKit {
     prefix: o.prefix,
     bounds: o.buckets ?? DEFAULT_BUCKETS,
     registered,
-    on: api.on as unknown as LooseOn,
+    on: api.on.bind(api) as unknown as LooseOn,
     make,
     counterFrom,
     toolName: (tool) => (!o.toolLabel ? '' : tool.listed ? tool.upstreamName : '(unlisted)'),

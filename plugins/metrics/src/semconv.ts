@@ -205,7 +205,7 @@ function addProcessMetrics(c: SemconvContext): void {
   } catch (error) {
     for (const m of c.registry.getMetricsAsArray()) if (!before.has(m.name)) c.registry.removeSingleMetric(m.name);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot register the process metrics: ${reason} (does this registry collect them already? set processMetrics: false)`);
+    throw new Error(`cannot register the process metrics: ${reason} (does this registry collect them already? set processMetrics: false)`, { cause: error });
   }
   for (const m of c.registry.getMetricsAsArray()) if (!before.has(m.name)) c.registered.push(m.name);
 }

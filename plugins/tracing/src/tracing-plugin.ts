@@ -120,7 +120,7 @@ function setupTracing(api: PluginApi, o: Resolved): void {
       }
       const spanContext = trace.setSpan(parent, span);
       (ctx.state as TracedState)[TRACED] = { tracer, span, context: spanContext };
-      return settle(ctx, span, context.with(spanContext, next as () => Promise<unknown>), (s) => {
+      return settle(ctx, span, context.with(spanContext, next), (s) => {
         s.setAttribute(ATTR.BRIDGE_ATTEMPTS, ctx.attempt);
         const cached = (ctx.state as { cache?: unknown }).cache;
         if (typeof cached === 'string') s.setAttribute(ATTR.BRIDGE_CACHE, cached);
@@ -145,7 +145,7 @@ function setupTracing(api: PluginApi, o: Resolved): void {
         const span = traced.tracer.startSpan(spanName(ctx, attemptTarget(ctx)), { kind: SpanKind.CLIENT, attributes }, traced.context);
         const spanContext = trace.setSpan(traced.context, span);
         if (o.propagate) inject(o, ctx, spanContext);
-        return settle(ctx, span, context.with(spanContext, next as () => Promise<unknown>), (s) => {
+        return settle(ctx, span, context.with(spanContext, next), (s) => {
           const up = ctx.upstream;
           if (up === undefined) return;
           s.setAttribute(ATTR.BRIDGE_UPSTREAM, up.id);
