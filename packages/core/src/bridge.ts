@@ -23,6 +23,7 @@ import { MAX_TIMER_MS } from './call-wait.js';
 import { Catalog, type ListKind, type ResourceTarget } from './catalog.js';
 import { LENIENT_LIST_SCHEMAS } from './list-items.js';
 import { deliverProgressFirst } from './progress-order.js';
+import type { CallLink, CallOrigin, UpstreamRequest } from './call-link.js';
 import { RequestSignal } from './request-signal.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
 import { ServerWatch } from './server-watch.js';
@@ -81,6 +82,12 @@ export interface CallOptions {
    * downstream request, so a tracing plugin continues the caller's trace. Cache keys ignore `_meta`.
    */
   meta?: Record<string, unknown>;
+  /** Why the call runs (default `caller`): a health probe says `probe`, a cache refresh `revalidate`. */
+  origin?: CallOrigin;
+  /** The downstream call this one serves (the gateway sets it); its `signal` is the call's when `signal` is not given. */
+  link?: CallLink;
+  /** Pins every attempt to this replica (an upstream id of the server), whatever the balancer would pick. */
+  upstream?: string;
 }
 
 /** Options of the list calls (`listTools` ...). */
@@ -436,7 +443,8 @@ export class Bridge {
   #pick(ctx: CallContext): void {
     const candidates = this.#upstreams.get(ctx.server);
     if (!candidates || candidates.length === 0) throw new NoUpstreamError(`server "${ctx.server}" has no upstream`, { data: { server: ctx.server } });
-    const up = this.#balancer.pick(ctx, candidates);
+    // A pin is honoured before any balancer: a probe must reach the replica it checks.
+    const up = ctx.pin === undefined ? this.#balancer.pick(ctx, candidates) : candidates.find((u) => u.id === ctx.pin);
     if (!up) {
       throw new NoUpstreamError(`no upstream of server "${ctx.server}" can take the call (tried: ${[...ctx.tried].join(', ') || 'none'})`, {
         data: { server: ctx.server, tried: [...ctx.tried] },
@@ -482,7 +490,7 @@ export class Bridge {
     params: Record<string, unknown>,
     tool: ToolEntry | undefined,
     options: CallOptions | undefined,
-    origin: 'caller' | 'catalog' = 'caller',
+    origin: CallOrigin = options?.origin ?? 'caller',
   ): CallContext {
     return {
       id: nextCallId++,
@@ -490,10 +498,12 @@ export class Bridge {
       server,
       params: options?.meta === undefined ? params : withMeta(params, options.meta),
       tool,
-      signal: options?.signal,
+      signal: options?.signal ?? options?.link?.signal,
       deadline: Date.now() + (options?.timeout ?? this.#requestTimeout),
       attemptTimeout: undefined,
       origin,
+      link: options?.link,
+      pin: options?.upstream,
       attempt: 0,
       upstream: undefined,
       tried: new Set(),
@@ -1006,13 +1016,39 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   }
   // The caller's signal through a view whose abort listener goes when the request settles.
   const signal = ctx.signal === undefined ? undefined : new RequestSignal(ctx.signal);
-  const pending = client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
-    signal: signal as AbortSignal | undefined,
-    timeout: Math.min(timeout, MAX_TIMER_MS),
-    onprogress: ctx.onprogress,
-  });
-  // Nothing to release when nobody listened (the gateway hands the SDK its own cancellation link).
+  const link = ctx.link;
+  // The downstream call learns which connection works for it before anything can arrive on it.
+  const sent: UpstreamRequest | undefined = link === undefined ? undefined : { server: ctx.server, upstream: ctx.upstream!, client, method: ctx.method };
+  if (sent !== undefined) link!.sent(sent);
+  let pending: Promise<unknown>;
+  try {
+    pending = client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
+      signal: signal as AbortSignal | undefined,
+      timeout: Math.min(timeout, MAX_TIMER_MS),
+      onprogress: ctx.onprogress,
+    });
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  if (sent !== undefined) return settleLinked(link!, sent, pending, signal);
+  // Nothing to release when nobody listened.
   return signal?.listening ? pending.finally(() => signal.release()) : pending;
+}
+
+/** Tells the call's link when one of its upstream requests settled (the hooks must not throw: see {@link CallLink}). */
+function settleLinked(link: CallLink, sent: UpstreamRequest, pending: Promise<unknown>, signal: RequestSignal | undefined): Promise<unknown> {
+  return pending.then(
+    (result) => {
+      signal?.release();
+      link.settled(sent);
+      return result;
+    },
+    (error: unknown) => {
+      signal?.release();
+      link.settled(sent);
+      throw error;
+    },
+  );
 }
 
 function unknownServer(server: string, known: string[]): NotFoundError {

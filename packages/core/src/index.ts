@@ -13,6 +13,7 @@
  */
 export { Bridge, createBridge } from './bridge.js';
 export type { CallOptions, CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
+export type { CallLink, CallOrigin, CallerRequest, UpstreamRequest } from './call-link.js';
 export type { BridgeOptions, BridgeServerConfig, CheckedServers } from './config.js';
 export { serverTrusted, toolSafety, UNKNOWN_SAFETY } from './tool-safety.js';
 export {

@@ -18,6 +18,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection, ConnectOptions, ServerConfig, TransportKind } from '@mcp-bridge/transports';
 import type { Bridge } from './bridge.js';
+import type { CallLink, CallOrigin } from './call-link.js';
 
 /** The pipeline phases, outermost first. */
 export const PHASES = ['observe', 'policy', 'validate', 'cache', 'retry', 'route', 'upstream'] as const;
@@ -259,11 +260,15 @@ export interface CallContext {
   deadline: number;
   /** Time limit of one attempt in ms (set by a retry plugin); the terminal sends `min(attemptTimeout, deadline - now)`. */
   attemptTimeout: number | undefined;
-  /** `caller` for calls made through the client API; `catalog` for the host's own list refreshes. */
-  readonly origin: 'caller' | 'catalog';
+  /** Why the call runs: `caller` (client API, gateway), `catalog` (the host's list refreshes), `revalidate` (a cache refresh), `probe` (a health probe). */
+  readonly origin: CallOrigin;
+  /** The downstream call this one serves (`CallOptions.link`; the gateway sets it): the terminal reports every upstream request to it. Keep it on derived contexts. */
+  readonly link?: CallLink | undefined;
+  /** A replica pin (`CallOptions.upstream`, an upstream id): every attempt goes to that replica, chosen before the `route` phase. */
+  readonly pin?: string | undefined;
   /** Attempt number, 1-based; incremented each time the call enters the `route` phase. */
   attempt: number;
-  /** The upstream chosen for the current attempt (set by `route`). */
+  /** The upstream chosen for the current attempt (set by `route`; already set when entering it for a pinned call). */
   upstream: Upstream | undefined;
   /** Upstream ids already tried by this call. */
   readonly tried: Set<string>;
