@@ -11,9 +11,6 @@ import { healthOptionsSchema, PROBE_DEFAULTS, type HealthOptions, type ProbeSett
 import { HealthTracker, type UpstreamRecord } from './tracker.js';
 import { VERSION } from './version.js';
 
-/** Probes carry this caller prefix, followed by the upstream id they are aimed at. */
-export const PROBE_CALLER = '@mcp-bridge/health:probe:';
-
 /** One upstream in a {@link HealthSnapshot}. */
 export interface UpstreamHealth {
   id: string;
@@ -130,7 +127,7 @@ export function health(options: HealthOptions = {}): Plugin {
           disconnected: (up, error) => tracker.disconnected(up, error),
           attempted(up, ctx, error) {
             // Probes report through the prober; a cancelled attempt (caller or hedge) says nothing about the upstream.
-            if (ctx.caller?.startsWith(PROBE_CALLER)) return;
+            if (ctx.origin === 'probe') return;
             if (error !== undefined && ctx.signal?.aborted) return;
             const started = starts.get(ctx);
             const ms = started === undefined ? 0 : performance.now() - started;
@@ -147,24 +144,6 @@ export function health(options: HealthOptions = {}): Plugin {
         order: 'after',
         handle(ctx, next) {
           starts.set(ctx, performance.now());
-          return next();
-        },
-      });
-
-      // A probe is aimed at one replica: pin it before the balancer (or hedging) chooses.
-      api.use({
-        name: '@mcp-bridge/health:probe-target',
-        phase: 'route',
-        order: 'before',
-        handle(ctx, next) {
-          if (ctx.caller?.startsWith(PROBE_CALLER)) {
-            const id = ctx.caller.slice(PROBE_CALLER.length);
-            const up = bridge.upstreams(ctx.server).find((u) => u.id === id);
-            if (up) {
-              ctx.upstream = up;
-              ctx.tried.add(up.id);
-            }
-          }
           return next();
         },
       });
@@ -190,7 +169,8 @@ export function health(options: HealthOptions = {}): Plugin {
         let error: unknown;
         try {
           // No close signal here: the SDK would keep one abort listener per probe on it; close ends the connection anyway.
-          const options = { caller: PROBE_CALLER + up.id, timeout: probes.timeoutMs };
+          // Aimed at its replica by a pin, which core honours before any balancer (or hedging) chooses.
+          const options = { origin: 'probe', upstream: up.id, timeout: probes.timeoutMs } as const;
           if (target === 'ping') await bridge.request(up.server, 'ping', {}, options);
           else {
             const result = (await bridge.request(up.server, 'tools/call', { name: target.tool, arguments: target.arguments }, options)) as { isError?: boolean };
