@@ -1,6 +1,5 @@
 import type { CallOptions, ServerListStatus } from '@mcp-bridge/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
@@ -14,18 +13,13 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
-  type CancelledNotification,
-  type ServerNotification,
-  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { requestFailure, toolFailure } from './errors.js';
 import { publicListStatus } from './public-error.js';
 import type { GatewayOptions } from './options.js';
-import type { CallScope, DownstreamSession, Router } from './router.js';
-import type { CancelLink } from './cancel-link.js';
+import type { DownstreamCall, Extra } from './downstream-call.js';
+import type { DownstreamSession, Router } from './router.js';
 import { SERVER_VERSION } from './version.js';
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /**
  * Creates the SDK server that speaks to one downstream client, with every request answered
@@ -45,31 +39,19 @@ export function createSession(router: Router, id: string, options: GatewayOption
     },
     ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
   });
-  const session: DownstreamSession = { id, caller, server, logLevel: undefined, subscriptions: new Set(), calls: seeCancellations(server) };
+  const session: DownstreamSession = { id, caller, server, logLevel: undefined, subscriptions: new Set() };
   const listOptions = { caller };
 
-  /** Runs one bridge call for this session, in a scope that lets upstream requests be traced back to it. */
-  const run = <T>(method: string, extra: Extra, fn: (options: CallOptions) => Promise<T>): Promise<T> => {
-    const scope: CallScope = { session, method, extra, done: false };
-    session.calls?.set(extra.requestId, scope);
-    const callOptions: CallOptions = { signal: extra.signal, caller };
+  /** Runs one bridge call for this session, with a link (see {@link DownstreamCall}) that traces its upstream requests back to it. */
+  const run = <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>): Promise<T> => {
+    const link = router.link(session, method, extra);
+    const callOptions: CallOptions = { link, caller };
+    const { _meta: meta } = extra;
     // The client's trace context goes on with the call, so a tracing plugin continues its trace.
-    const traceparent = extra._meta?.traceparent;
-    if (typeof traceparent === 'string') callOptions.meta = traceMeta(traceparent, extra._meta!);
-    const token = extra._meta?.progressToken;
-    if (token === undefined) {
-      // No progress to wait for: settle without the extra async steps (the hot path).
-      return router.runScoped(scope, () => fn(callOptions)).then(
-        (result) => {
-          router.endScope(scope);
-          return result;
-        },
-        (error: unknown) => {
-          router.endScope(scope);
-          throw error;
-        },
-      );
-    }
+    if (typeof meta?.traceparent === 'string') callOptions.meta = traceMeta(meta.traceparent, meta);
+    const token = meta?.progressToken;
+    // No progress to wait for: settle without the extra async steps (the hot path).
+    if (token === undefined) return settled(link, () => fn(callOptions, link));
     // Progress sent so far; the result waits for it, or a late progress would reach the client
     // after the response, when it no longer listens for that token.
     let progressSent: Promise<unknown> = Promise.resolve();
@@ -81,20 +63,19 @@ export function createSession(router: Router, id: string, options: GatewayOption
         extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
       progressSent = progressSent.then(send);
     };
-    const settle = async (): Promise<void> => {
-      router.endScope(scope);
+    const flush = async (): Promise<void> => {
       await progressSent;
       // SDK clients drop a progress notification they read in the same chunk as the response (they
       // handle notifications a microtask late): give the last one its own write.
       if (progressed) await new Promise((resolve) => setImmediate(resolve));
     };
-    return router.runScoped(scope, () => fn(callOptions)).then(
+    return settled(link, () => fn(callOptions, link)).then(
       async (result) => {
-        await settle();
+        await flush();
         return result;
       },
       async (error: unknown) => {
-        await settle();
+        await flush();
         throw error;
       },
     );
@@ -108,13 +89,10 @@ export function createSession(router: Router, id: string, options: GatewayOption
     }
   });
 
-  // The hot path: a plain promise chain, no async function around it.
-  // Registered with the protocol's own method, not the SDK Server's override: the override parses
-  // the request a second time (the protocol has just parsed it with this schema), parses the result
-  // again and adds an async step, ~2.5% of a gateway call. The result is the bridge's: an upstream
-  // result it parsed with CallToolResultSchema, or one the gateway or a plugin built.
-  const setProtocolRequestHandler: Server['setRequestHandler'] = (Object.getPrototypeOf(Server.prototype) as { setRequestHandler: Server['setRequestHandler'] }).setRequestHandler.bind(server);
-  setProtocolRequestHandler(CallToolRequestSchema, (request, extra) =>
+  // The hot path: a plain promise chain, no async function around it. Registered through the SDK
+  // Server's public setRequestHandler, which parses the request and the result once more (measured
+  // with `pnpm bench gateway`; see the changeset): no SDK internals, so no silent break on an upgrade.
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
     run('tools/call', extra, (o) => bridge.callTool(request.params.name, request.params.arguments ?? {}, o)).catch((error: unknown) => toolFailure(error, extra.signal)),
   );
 
@@ -144,7 +122,7 @@ export function createSession(router: Router, id: string, options: GatewayOption
 
   server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
     try {
-      await run('resources/subscribe', extra, () => router.subscribe(session, request.params.uri, extra));
+      await run('resources/subscribe', extra, (_o, link) => router.subscribe(session, request.params.uri, link));
       return {};
     } catch (error) {
       return requestFailure(error, extra.signal, 'resource');
@@ -197,24 +175,24 @@ export function createSession(router: Router, id: string, options: GatewayOption
   return session;
 }
 
-/**
- * Sees this session's `notifications/cancelled` first hand: after the SDK has aborted the request's
- * signal as usual, the call's {@link CancelLink} cancels what it caused upstream (see there for why).
- * Returns the table of calls in flight (filled by `run`, emptied by the router), or `undefined` when this SDK version has no `_oncancel` to wrap: then
- * cancellation is forwarded through the AbortSignal alone, as before.
- */
-function seeCancellations(server: Server): Map<string | number, CallScope> | undefined {
-  const internal = server as unknown as { _oncancel?: (notification: CancelledNotification) => Promise<void> };
-  const sdkCancel = internal._oncancel;
-  if (typeof sdkCancel !== 'function') return undefined;
-  const calls = new Map<string | number, CallScope>();
-  internal._oncancel = async (notification) => {
-    // The SDK aborts the request's signal synchronously; the link follows at once.
-    void sdkCancel.call(server, notification);
-    const requestId = notification.params.requestId;
-    if (requestId !== undefined) calls.get(requestId)?.link?.fire();
-  };
-  return calls;
+/** Runs a call of `link` and ends the link when it settles, however it settles. */
+function settled<T>(link: DownstreamCall, fn: () => Promise<T>): Promise<T> {
+  let pending: Promise<T>;
+  try {
+    pending = fn();
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  return pending.then(
+    (result) => {
+      link.end();
+      return result;
+    },
+    (error: unknown) => {
+      link.end();
+      throw error;
+    },
+  );
 }
 
 /** The W3C trace context fields of a request's `_meta` (nothing else: a progress token must not travel upstream). */
@@ -227,5 +205,6 @@ function traceMeta(traceparent: string, meta: Record<string, unknown>): Record<s
 
 /** A merged list as a client may read it: per-server failures by kind, never their text (see {@link publicListStatus}). */
 function publicList<T extends { _meta: { 'mcp-bridge/servers': Record<string, ServerListStatus> } }>(list: T): T {
-  return { ...list, _meta: { ...list._meta, 'mcp-bridge/servers': publicListStatus(list._meta['mcp-bridge/servers']) } };
+  const { _meta: meta } = list;
+  return { ...list, _meta: { ...meta, 'mcp-bridge/servers': publicListStatus(meta['mcp-bridge/servers']) } };
 }
