@@ -445,6 +445,12 @@ export class Bridge {
     if (!candidates || candidates.length === 0) throw new NoUpstreamError(`server "${ctx.server}" has no upstream`, { data: { server: ctx.server } });
     // A pin is honoured before any balancer: a probe must reach the replica it checks.
     const up = ctx.pin === undefined ? this.#balancer.pick(ctx, candidates) : candidates.find((u) => u.id === ctx.pin);
+    if (!up && ctx.pin !== undefined) {
+      const ids = candidates.map((u) => u.id).join(', ');
+      throw new NoUpstreamError(`the call is pinned to "${ctx.pin}", which is not an upstream of server "${ctx.server}" (upstreams: ${ids})`, {
+        data: { server: ctx.server, pin: ctx.pin },
+      });
+    }
     if (!up) {
       throw new NoUpstreamError(`no upstream of server "${ctx.server}" can take the call (tried: ${[...ctx.tried].join(', ') || 'none'})`, {
         data: { server: ctx.server, tried: [...ctx.tried] },
