@@ -1020,9 +1020,11 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
       new TimeoutError(`${describeCall(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
     );
   }
-  // The caller's signal through a view whose abort listener goes when the request settles.
-  const signal = ctx.signal === undefined ? undefined : new RequestSignal(ctx.signal);
   const link = ctx.link;
+  // The caller's signal through a view whose abort listener goes when the request settles; a view of
+  // the link's shared view when the call still has the link's signal (one listener per call).
+  const shared = link !== undefined && ctx.signal === link.signal ? link.requestSignal : undefined;
+  const signal = ctx.signal === undefined ? undefined : new RequestSignal(shared ?? ctx.signal);
   // The downstream call learns which connection works for it before anything can arrive on it.
   const sent: UpstreamRequest | undefined = link === undefined ? undefined : { server: ctx.server, upstream: ctx.upstream!, client, method: ctx.method };
   if (sent !== undefined) link!.sent(sent);

@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RequestSignal } from './request-signal.js';
 import type { McpMethod, Upstream } from './types.js';
 
 /**
@@ -44,6 +45,13 @@ export interface CallerRequest {
 export interface CallLink {
   /** The caller's cancellation: the call's `signal` when `CallOptions.signal` is not given. */
   readonly signal: AbortSignal | undefined;
+  /**
+   * Optional: one view of {@link signal} (`new RequestSignal(signal, true)`) shared by every upstream
+   * request of the call that still has this signal, so the signal gets one `abort` listener per call
+   * instead of one added and removed per request. Worth it for a signal made per call (a downstream
+   * request's); never release it while the call runs.
+   */
+  readonly requestSignal?: RequestSignal | undefined;
   /** The terminal is about to send `request` for this call (synchronously, right before the SDK request). Must not throw. */
   sent(request: UpstreamRequest): void;
   /** That request settled: answered, failed or cancelled. Called once per {@link sent}; must not throw. */

@@ -14,6 +14,7 @@
 export { Bridge, createBridge } from './bridge.js';
 export type { CallOptions, CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
 export type { CallLink, CallOrigin, CallerRequest, UpstreamRequest } from './call-link.js';
+export { RequestSignal, type SignalLike } from './request-signal.js';
 export type { BridgeOptions, BridgeServerConfig, CheckedServers } from './config.js';
 export { serverTrusted, toolSafety, UNKNOWN_SAFETY } from './tool-safety.js';
 export {

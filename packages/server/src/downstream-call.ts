@@ -1,4 +1,4 @@
-import type { CallerRequest, CallLink, UpstreamRequest } from '@mcp-bridge/core';
+import { RequestSignal, type CallerRequest, type CallLink, type UpstreamRequest } from '@mcp-bridge/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ResultSchema, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -28,6 +28,11 @@ export class DownstreamCall implements CallLink {
   /** The downstream method; only upstream requests of that same method are counted as caused by it. */
   readonly method: string;
   readonly signal: AbortSignal;
+  /**
+   * One view of the request's signal for all the call's upstream requests: one `abort` listener per
+   * call. Never released: the signal is this request's own and goes with it.
+   */
+  readonly requestSignal: RequestSignal;
   /** The call settled: an upstream request still in flight for it (a hedge being cancelled) no longer makes its caller the one to ask. */
   done = false;
   readonly #extra: Extra;
@@ -37,6 +42,7 @@ export class DownstreamCall implements CallLink {
     this.session = session;
     this.method = method;
     this.signal = extra.signal;
+    this.requestSignal = new RequestSignal(extra.signal, true);
     this.#extra = extra;
     this.#inFlight = inFlight;
   }
