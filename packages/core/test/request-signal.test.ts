@@ -56,12 +56,23 @@ describe('a caller signal shared by many calls', () => {
     const fanOut: Plugin = {
       name: 'mcp-bridge-plugin-fan-out',
       version: '1.0.0',
-      setup: (api) => api.use({ phase: 'retry', methods: ['tools/call'], handle: (ctx, next) => Promise.all([next({ ...ctx }), next({ ...ctx }), next({ ...ctx })]).then((r) => r[0]) }),
+      setup: (api) =>
+        api.use({
+          phase: 'retry',
+          methods: ['tools/call'],
+          handle: (ctx, next) => Promise.all([next({ ...ctx }), next({ ...ctx }), next({ ...ctx })]).then((r) => r[0]),
+        }),
     };
     bridge = createBridge({ servers: { mem: upstream }, plugins: [fanOut] });
     await bridge.start();
     const controller = new AbortController();
-    const link: CallLink = { signal: controller.signal, requestSignal: new RequestSignal(controller.signal, true), sent: () => undefined, settled: () => undefined, ask: () => Promise.reject(new Error('no')) };
+    const link: CallLink = {
+      signal: controller.signal,
+      requestSignal: new RequestSignal(controller.signal, true),
+      sent: () => undefined,
+      settled: () => undefined,
+      ask: () => Promise.reject(new Error('no')),
+    };
     const slow = bridge.callTool('slow', { ms: 20_000 }, { link });
     await upstream.ledger.waitFor((l) => l.tally('slow').inFlight === 3);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);

@@ -36,7 +36,13 @@ export class Subscriptions {
     if (!sub) {
       const target = this.#bridge.resolveResource(uri);
       if (!target) throw rpcError(-32002, `no server provides resource "${uri}"`, { uri });
-      const created: Subscription = { server: target.server, upstreamUri: target.upstreamUri, sessions: new Set(), ready: Promise.resolve(), holders: new Set() };
+      const created: Subscription = {
+        server: target.server,
+        upstreamUri: target.upstreamUri,
+        sessions: new Set(),
+        ready: Promise.resolve(),
+        holders: new Set(),
+      };
       let last: Client | undefined;
       const holding: CallLink = {
         signal: link.signal,
@@ -47,7 +53,8 @@ export class Subscriptions {
         settled: (request) => link.settled(request),
         ask: (request, options) => link.ask(request, options),
       };
-      created.ready = this.#bridge.request(target.server, 'resources/subscribe', { uri: target.upstreamUri }, { caller: session.caller, link: holding }).then(() => {
+      const options = { caller: session.caller, link: holding };
+      created.ready = this.#bridge.request(target.server, 'resources/subscribe', { uri: target.upstreamUri }, options).then(() => {
         if (last !== undefined) created.holders.add(last);
       });
       this.#byUri.set(uri, created);
@@ -72,7 +79,9 @@ export class Subscriptions {
     // Every connection that holds it, and only those (with a pool or replicas, not any connection).
     const holders = [...sub.holders].filter(isOpen);
     sub.holders.clear();
-    await Promise.all(holders.map((client) => client.unsubscribeResource({ uri: sub.upstreamUri }).catch((error: unknown) => this.#onError(error))));
+    const unsubscribe = (client: Client): Promise<unknown> =>
+      client.unsubscribeResource({ uri: sub.upstreamUri }).catch((error: unknown) => this.#onError(error));
+    await Promise.all(holders.map(unsubscribe));
   }
 
   /** The ids of the sessions subscribed to an exposed URI. */
