@@ -29,6 +29,8 @@ export class RequestSignal implements SignalLike {
   readonly #keep: boolean;
   #listeners: (() => void)[] | undefined;
   #attached = false;
+  /** Its own listener on the source, made when first needed (the link of a call answered from a cache never listens). */
+  #abort: (() => void) | undefined;
 
   /** `keep`: stay on the source when the last listener goes (a view shared by many requests). */
   constructor(source: SignalLike, keep = false) {
@@ -52,7 +54,7 @@ export class RequestSignal implements SignalLike {
     (this.#listeners ??= []).push(listener);
     if (this.#attached) return;
     this.#attached = true;
-    this.source.addEventListener('abort', this.#abort, { once: true });
+    this.source.addEventListener('abort', (this.#abort ??= () => this.#fire()), { once: true });
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
@@ -73,13 +75,13 @@ export class RequestSignal implements SignalLike {
     this.#listeners = undefined;
     if (!this.#attached) return;
     this.#attached = false;
-    this.source.removeEventListener('abort', this.#abort);
+    this.source.removeEventListener('abort', this.#abort!);
   }
 
-  readonly #abort = (): void => {
+  #fire(): void {
     const listeners = this.#listeners;
     this.#listeners = undefined;
     this.#attached = false;
     if (listeners !== undefined) for (const listener of listeners) listener();
-  };
+  }
 }
