@@ -71,7 +71,9 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
   const engine = new ResultCache(opts, rules, stats, l2, longestKeep(opts));
   // Stale-while-revalidate refreshes are calls of their own, through every phase (they show in
   // logs, metrics and traces, and pass the same policy as the call that got the stale answer).
-  engine.refresh = (server, method, params, caller, signal) => bridge.request(server, method as McpMethod, params, caller === undefined ? { signal } : { signal, caller });
+  // `origin: 'revalidate'` is how the cache phase tells the refresh from a caller's call for the same key.
+  engine.refresh = (server, method, params, caller, signal) =>
+    bridge.request(server, method as McpMethod, params, caller === undefined ? { signal, origin: 'revalidate' } : { signal, caller, origin: 'revalidate' });
 
   engine.hooks = engineHooks(api);
 

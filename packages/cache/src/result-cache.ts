@@ -25,7 +25,8 @@ export interface ResultCacheHooks {
 
 /**
  * Sends a background refresh as a call of its own through the bridge's whole pipeline (the plugin
- * wires it to `bridge.request`). `params` are in upstream form, without `_meta`.
+ * wires it to `bridge.request` with `origin: 'revalidate'`, by which the cache phase knows it).
+ * `params` are in upstream form, without `_meta`.
  */
 export type RefreshCall = (server: string, method: string, params: Record<string, unknown>, caller: string | undefined, signal: AbortSignal) => Promise<unknown>;
 
@@ -55,8 +56,6 @@ export class ResultCache {
   readonly #random: () => number;
   /** Background refreshes under way, by key; each has its own signal (aborted by `clear()`). */
   readonly #refreshing = new Map<string, AbortController>();
-  /** The signal of each refresh call, so `handle` knows the call is this cache's own refresh. */
-  readonly #refreshSignals = new WeakMap<AbortSignal, string>();
   hooks: ResultCacheHooks = {};
   /** How stale-while-revalidate refreshes are sent; without it, stale entries are served but never refreshed in the background. */
   refresh: RefreshCall | undefined;
@@ -100,7 +99,11 @@ export class ResultCache {
     const params = canonicalParams(ctx.params, this.#options.maxKeyLength);
     if (params === undefined) return next();
     const key = `${ctx.server}\u0000${ctx.method}\u0000${partition}\u0000${params}`;
-    if (ctx.signal !== undefined && this.#refreshSignals.get(ctx.signal) === key) return this.#refill(ctx, next, key, rule, ctx.signal);
+    // This cache's own refresh (sent with origin `revalidate`) for a key it is refreshing.
+    if (ctx.origin === 'revalidate') {
+      const refreshing = this.#refreshing.get(key);
+      if (refreshing !== undefined) return this.#refill(ctx, next, key, rule, refreshing.signal);
+    }
 
     let stale: Entry | undefined;
     const held = this.#l1?.get(key);
@@ -169,7 +172,6 @@ export class ResultCache {
     if (this.refresh === undefined || this.#flights.has(key) || this.#refreshing.has(key)) return;
     const controller = new AbortController();
     this.#refreshing.set(key, controller);
-    this.#refreshSignals.set(controller.signal, key);
     const { _meta: _perRequest, ...params } = ctx.params;
     let sent: Promise<unknown>;
     try {

@@ -22,6 +22,7 @@ import { MAX_TIMER_MS } from './call-wait.js';
 import { Catalog, type ListKind, type ResourceTarget } from './catalog.js';
 import { LENIENT_LIST_SCHEMAS } from './list-items.js';
 import { deliverProgressFirst } from './progress-order.js';
+import type { CallLink, CallOrigin, UpstreamRequest } from './types.js';
 import { RequestSignal } from './request-signal.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
 import { ServerWatch } from './server-watch.js';
@@ -439,7 +440,14 @@ export class Bridge {
   #pick(ctx: CallContext): void {
     const candidates = this.#upstreams.get(ctx.server);
     if (!candidates || candidates.length === 0) throw new NoUpstreamError(`server "${ctx.server}" has no upstream`, { data: { server: ctx.server } });
-    const up = this.#balancer.pick(ctx, candidates);
+    // A pin is honoured before any balancer: a probe must reach the replica it checks.
+    const up = ctx.pin === undefined ? this.#balancer.pick(ctx, candidates) : candidates.find((u) => u.id === ctx.pin);
+    if (!up && ctx.pin !== undefined) {
+      const ids = candidates.map((u) => u.id).join(', ');
+      throw new NoUpstreamError(`the call is pinned to "${ctx.pin}", which is not an upstream of server "${ctx.server}" (upstreams: ${ids})`, {
+        data: { server: ctx.server, pin: ctx.pin },
+      });
+    }
     if (!up) {
       throw new NoUpstreamError(`no upstream of server "${ctx.server}" can take the call (tried: ${[...ctx.tried].join(', ') || 'none'})`, {
         data: { server: ctx.server, tried: [...ctx.tried] },
@@ -486,7 +494,7 @@ export class Bridge {
     params: Record<string, unknown>,
     tool: ToolEntry | undefined,
     options: CallOptions | undefined,
-    origin: 'caller' | 'catalog' = 'caller',
+    origin: CallOrigin = options?.origin ?? 'caller',
   ): CallContext {
     return {
       id: nextCallId++,
@@ -494,10 +502,12 @@ export class Bridge {
       server,
       params: options?.meta === undefined ? params : withMeta(params, options.meta),
       tool,
-      signal: options?.signal,
+      signal: options?.signal ?? options?.link?.signal,
       deadline: Date.now() + (options?.timeout ?? this.#requestTimeout),
       attemptTimeout: undefined,
       origin,
+      link: options?.link,
+      pin: options?.upstream,
       attempt: 0,
       upstream: undefined,
       tried: new Set(),
@@ -997,15 +1007,43 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
       new TimeoutError(`${describeCall(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
     );
   }
-  // The caller's signal through a view whose abort listener goes when the request settles.
-  const signal = ctx.signal === undefined ? undefined : new RequestSignal(ctx.signal);
-  const pending = client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
+  const link = ctx.link;
+  // The caller's signal through a view whose abort listener goes when the request settles; a view of
+  // the link's shared view when the call still has the link's signal (one listener per call).
+  const shared = link !== undefined && ctx.signal === link.signal ? link.requestSignal : undefined;
+  const signal = ctx.signal === undefined ? undefined : new RequestSignal(shared ?? ctx.signal);
+  // The downstream call learns which connection works for it before anything can arrive on it.
+  const sent: UpstreamRequest | undefined = link === undefined ? undefined : { server: ctx.server, upstream: ctx.upstream!, client, method: ctx.method };
+  if (sent !== undefined) link!.sent(sent);
+  let pending: Promise<unknown>;
+  try {
+    pending = client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
     signal: signal as AbortSignal | undefined,
     timeout: Math.min(timeout, MAX_TIMER_MS),
     onprogress: ctx.onprogress,
   });
-  // Nothing to release when nobody listened (the gateway hands the SDK its own cancellation link).
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  if (sent !== undefined) return settleLinked(link!, sent, pending, signal);
+  // Nothing to release when nobody listened.
   return signal?.listening ? pending.finally(() => signal.release()) : pending;
+}
+
+/** Tells the call's link when one of its upstream requests settled (the hooks must not throw: see {@link CallLink}). */
+function settleLinked(link: CallLink, sent: UpstreamRequest, pending: Promise<unknown>, signal: RequestSignal | undefined): Promise<unknown> {
+  return pending.then(
+    (result) => {
+      signal?.release();
+      link.settled(sent);
+      return result;
+    },
+    (error: unknown) => {
+      signal?.release();
+      link.settled(sent);
+      throw error;
+    },
+  );
 }
 
 function unknownServer(server: string, known: string[]): NotFoundError {

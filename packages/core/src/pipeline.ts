@@ -76,6 +76,14 @@ export function compileMethod(method: McpMethod, registered: readonly Registered
     attempt = (ctx) => {
       ctx.attempt++;
       ctx.upstream = undefined;
+      // A pinned call (a probe) enters `route` with its replica chosen: nothing there re-routes or hedges it.
+      if (ctx.pin !== undefined) {
+        try {
+          core.pick(ctx);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       return routed(ctx);
     };
   }

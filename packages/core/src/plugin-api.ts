@@ -2,7 +2,7 @@ import type { Connection } from '@mcp-bridge/transports';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { ResourceTarget } from './catalog.js';
 import type { BridgeEvents, Listener } from './event-types.js';
-import type { ListFilter, ListKind, McpMethod, Middleware, Services, ToolEntry, Upstream } from './types.js';
+import type { CallLink, CallOrigin, ListFilter, ListKind, McpMethod, Middleware, Services, ToolEntry, Upstream } from './types.js';
 
 /** `new` → `starting` → `ready` → `closing` → `closed` (or `failed` when start failed). */
 export type BridgeState = 'new' | 'starting' | 'ready' | 'closing' | 'closed' | 'failed';
@@ -22,6 +22,12 @@ export interface CallOptions {
    * downstream request, so a tracing plugin continues the caller's trace. Cache keys ignore `_meta`.
    */
   meta?: Record<string, unknown>;
+  /** Why the call runs (default `caller`): a health probe says `probe`, a cache refresh `revalidate`. */
+  origin?: CallOrigin;
+  /** The downstream call this one serves (the gateway sets it); its `signal` is the call's when `signal` is not given. */
+  link?: CallLink;
+  /** Pins every attempt to this replica (an upstream id of the server), whatever the balancer would pick. */
+  upstream?: string;
 }
 
 /**

@@ -8,12 +8,11 @@ import {
   type Upstream,
 } from '@mcp-bridge/core';
 import { healthOptionsSchema, PROBE_DEFAULTS, type HealthOptions, type ProbeSettings } from './options.js';
-import { createProber, pinProbes, PROBE_CALLER, probeUpstreams } from './prober.js';
+import { createProber, probeUpstreams } from './prober.js';
 import { healthSnapshot, type HealthSnapshot } from './snapshot.js';
 import { HealthTracker } from './tracker.js';
 import { VERSION } from './version.js';
 
-export { PROBE_CALLER } from './prober.js';
 export type { HealthSnapshot, UpstreamHealth } from './snapshot.js';
 
 /**
@@ -100,7 +99,7 @@ export const health: (options?: HealthOptions) => Plugin = definePlugin({
         disconnected: (up, error) => tracker.disconnected(up, error),
         attempted(up, ctx, error) {
           // Probes report through the prober; a cancelled attempt (caller or hedge) says nothing about the upstream.
-          if (ctx.caller?.startsWith(PROBE_CALLER)) return;
+            if (ctx.origin === 'probe') return;
           if (error !== undefined && ctx.signal?.aborted) return;
           const started = starts.get(ctx);
           const ms = started === undefined ? 0 : performance.now() - started;
@@ -112,7 +111,6 @@ export const health: (options?: HealthOptions) => Plugin = definePlugin({
 
     timeAttempts(api, starts);
 
-    pinProbes(api);
     const schedule = createProber({ api, tracker, probes, random, closed: () => closed });
 
     probeUpstreams(api, tracker, schedule, syncHidden);

@@ -8,7 +8,7 @@
  * ```
  * @packageDocumentation
  */
-export { health, PROBE_CALLER } from './health-plugin.js';
+export { health } from './health-plugin.js';
 export type { HealthSnapshot, UpstreamHealth } from './health-plugin.js';
 export { healthOptionsSchema, PROBE_DEFAULTS } from './options.js';
 export type { HealthOptions, ProbeSettings, ProbeTarget, ResolvedHealthOptions } from './options.js';

@@ -2,8 +2,6 @@ import type { PluginApi } from '@mcp-bridge/core';
 import type { ProbeSettings, ProbeTarget } from './options.js';
 import type { HealthTracker, UpstreamRecord } from './tracker.js';
 
-/** Probes carry this caller prefix, followed by the upstream id they are aimed at. */
-export const PROBE_CALLER = '@mcp-bridge/health:probe:';
 
 /** What the active prober needs from the plugin. */
 export interface ProberDeps {
@@ -44,7 +42,8 @@ export function createProber(d: ProberDeps): (rec: UpstreamRecord) => void {
     let error: unknown;
     try {
       // No close signal here: the SDK would keep one abort listener per probe on it; close ends the connection anyway.
-      const options = { caller: PROBE_CALLER + up.id, timeout: probes.timeoutMs };
+      // Aimed at its replica by a pin, which core honours before any balancer (or hedging) chooses.
+      const options = { origin: 'probe', upstream: up.id, timeout: probes.timeoutMs } as const;
       if (target === 'ping') await bridge.request(up.server, 'ping', {}, options);
       else {
         const result = (await bridge.request(up.server, 'tools/call', { name: target.tool, arguments: target.arguments }, options)) as { isError?: boolean };
@@ -78,26 +77,5 @@ export function probeUpstreams(api: PluginApi, tracker: HealthTracker, schedule:
   api.on('upstream:add', ({ upstream }) => {
     const rec = tracker.record(upstream);
     if (bridge.state === 'ready') schedule(rec);
-  });
-}
-
-/** A probe is aimed at one replica: pin it before the balancer (or hedging) chooses. */
-export function pinProbes(api: PluginApi): void {
-  const bridge = api.host;
-  api.use({
-    name: '@mcp-bridge/health:probe-target',
-    phase: 'route',
-    order: 'before',
-    handle(ctx, next) {
-      if (ctx.caller?.startsWith(PROBE_CALLER)) {
-        const id = ctx.caller.slice(PROBE_CALLER.length);
-        const up = bridge.upstreams(ctx.server).find((u) => u.id === id);
-        if (up) {
-          ctx.upstream = up;
-          ctx.tried.add(up.id);
-        }
-      }
-      return next();
-    },
   });
 }

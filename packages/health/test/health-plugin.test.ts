@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createBridge, type Bridge, type BridgeEvents, type Plugin } from '@mcp-bridge/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { health, PROBE_CALLER } from '../src/index.js';
+import { health } from '../src/index.js';
 
 /** In-memory replicas that can be taken down (connection closed, reconnects refused) and brought back. */
 function fleet(count: number) {
@@ -124,15 +124,22 @@ describe('health plugin on a live bridge', () => {
   it('a configured read-only tool call can be the probe, per server', async () => {
     const f = fleet(1);
     const seen: string[] = [];
+    const origins: string[] = [];
+    // Probes say what they are by origin and pin, never by a caller string.
+    const observer: Plugin = {
+      name: 'mcp-bridge-plugin-sees-origins',
+      version: '1.0.0',
+      setup: (api) => api.use({ phase: 'observe', handle: (ctx, next) => (origins.push(`${ctx.origin}:${ctx.pin}:${ctx.caller}`), next()) }),
+    };
     bridge = createBridge({
       servers: { api: f.config },
-      plugins: [health({ probes: { intervalMs: 30, target: 'ping', servers: { api: { tool: 'read' } } } })],
+      plugins: [health({ probes: { intervalMs: 30, target: 'ping', servers: { api: { tool: 'read' } } } }), observer],
     });
     bridge.on('health:probe', (e) => seen.push(`${e.upstream.id}:${e.ok}`));
     await bridge.start();
     await until(() => f.calls[0]! >= 2, 'the probe tool to run');
     expect(seen.slice(0, 2)).toEqual(['api:true', 'api:true']);
-    expect(PROBE_CALLER).toMatch(/probe/);
+    expect(origins).toContain('probe:api:undefined');
   });
 
   it('rejects bad options at start, naming the plugin and the field', async () => {

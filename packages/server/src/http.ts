@@ -89,7 +89,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     if (s.closing) return;
     s.closing = true;
     sessions.delete(s.session.id);
-    // The SDK aborts the calls' signals first (plugins see a cancelled call), then the links follow.
+    // The SDK aborts the calls' signals (plugins see a cancelled call), which cancels their upstream requests.
     await s.transport.close().catch(onError);
     await router.removeSession(s.session.id);
     await s.session.server.close().catch(onError);

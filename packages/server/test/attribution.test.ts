@@ -44,7 +44,7 @@ describe('attribution of server-to-client requests through plugins', () => {
     return { a, b };
   }
 
-  it('follows the call across awaits in the pipeline (by its signal)', async () => {
+  it('follows the call across awaits in the pipeline (by its link)', async () => {
     let waited = 0;
     const { a, b } = await setup(
       middlewarePlugin('test-async-hop', async (_ctx, next) => {
@@ -78,11 +78,23 @@ describe('attribution of server-to-client requests through plugins', () => {
     expect(b.sampling).toHaveLength(1);
   });
 
-  it('a derived signal after an await is not traced: refused, never sent to the wrong client', async () => {
+  it('a derived signal after an await is still traced (the link travels with the context), and only to its caller', async () => {
     const { a, b } = await setup(
       middlewarePlugin('test-derived-late', async (ctx, next) => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         return next({ ...ctx, signal: new AbortController().signal });
+      }),
+    );
+    expect(textOf(await a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'whose?' } }))).toContain('sampled by a');
+    expect(a.sampling).toHaveLength(1);
+    expect(b.sampling).toHaveLength(0);
+  });
+
+  it('a context without the link is not traced: refused, never sent to the wrong client', async () => {
+    const { a, b } = await setup(
+      middlewarePlugin('test-drops-link', async (ctx, next) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return next({ ...ctx, link: undefined, signal: new AbortController().signal });
       }),
     );
     await expect(a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'whose?' } })).rejects.toThrow(/refused: no call is in flight on this server and 2 clients are connected/);

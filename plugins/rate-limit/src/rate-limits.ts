@@ -99,7 +99,8 @@ export const rateLimits: (options?: RateLimitOptions) => Plugin = definePlugin({
         phase: 'policy',
         methods: opts.methods,
         handle(ctx, next) {
-          if (ctx.origin === 'catalog') return next();
+            // The host's own traffic: list refreshes and health probes (a refused probe would eject a healthy replica).
+            if (ctx.origin === 'catalog' || ctx.origin === 'probe') return next();
           const t = now();
           const taken: TokenBucket[] = [];
           let refused: { scope: ScopeBuckets; key: string; waitMs: number } | undefined;

@@ -114,6 +114,14 @@ describe('rateLimits (fake clock)', () => {
     await bridge.callTool('lookup', {});
     expect(await refusal(bridge.callTool('lookup', {}))).toBeInstanceOf(RateLimitedError);
   });
+
+  it('health probes (origin probe) are never limited, nor spend a caller\'s tokens', async () => {
+    const { bridge } = await start({ caller: { limit: 1, intervalMs: 60_000 }, server: { limit: 1, intervalMs: 60_000 } });
+    const probe = { origin: 'probe', upstream: 'up' } as const;
+    for (let i = 0; i < 3; i++) await bridge.request('up', 'tools/call', { name: 'lookup', arguments: {} }, probe);
+    expect(bridge.rateLimits.remaining('server', 'up')).toBe(1);
+    expect(bridge.rateLimits.remaining('caller', 'anonymous')).toBe(1);
+  });
 });
 
 describe('TokenBucket', () => {
