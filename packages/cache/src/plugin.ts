@@ -1,4 +1,4 @@
-import { definePlugin, type McpMethod, type Plugin, type PluginApi } from '@mcp-bridge/core';
+import { definePlugin, type Plugin, type PluginApi } from '@mcp-bridge/core';
 import { Keyv } from 'keyv';
 import pkg from '../package.json' with { type: 'json' };
 import { cacheControl } from './control.js';
@@ -73,7 +73,7 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
   // logs, metrics and traces, and pass the same policy as the call that got the stale answer).
   // `origin: 'revalidate'` is how the cache phase tells the refresh from a caller's call for the same key.
   engine.refresh = (server, method, params, caller, signal) =>
-    bridge.request(server, method as McpMethod, params, caller === undefined ? { signal, origin: 'revalidate' } : { signal, caller, origin: 'revalidate' });
+    bridge.request(server, method, params, caller === undefined ? { signal, origin: 'revalidate' } : { signal, caller, origin: 'revalidate' });
 
   engine.hooks = engineHooks(api);
 

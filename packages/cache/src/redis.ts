@@ -54,9 +54,9 @@ export function redisStore(url: string, options: RedisStoreOptions = {}): KeyvRe
     socket: {
       connectTimeout: options.connectTimeout ?? 1_000,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxMs),
-      ...(options.client?.socket as object | undefined),
+      ...(options.client?.socket),
     },
-  } as RedisClientOptions);
+  });
   const store = new KeyvRedis<unknown>(client, { throwOnConnectError: false, throwOnErrors: true });
   // Until some listener is attached, an 'error' event (refused connection) must not be thrown.
   store.on('error', () => undefined);

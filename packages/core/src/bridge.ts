@@ -50,7 +50,6 @@ import { HostUpstream, upstreamState } from './upstream.js';
 import type {
   Balancer,
   CallContext,
-  CallState,
   HealthPolicy,
   HealthState,
   ListEntries,
@@ -102,13 +101,13 @@ export interface ServerStatus {
 }
 
 const RESULT_SCHEMAS: Record<string, typeof ResultSchema> = {
-  'tools/call': CallToolResultSchema as unknown as typeof ResultSchema,
+  'tools/call': CallToolResultSchema,
   // Lists are checked entry by entry in the catalog sync: one bad definition must not cost a server its whole list.
   ...LENIENT_LIST_SCHEMAS,
-  'resources/read': ReadResourceResultSchema as unknown as typeof ResultSchema,
-  'prompts/get': GetPromptResultSchema as unknown as typeof ResultSchema,
-  'completion/complete': CompleteResultSchema as unknown as typeof ResultSchema,
-  ping: EmptyResultSchema as unknown as typeof ResultSchema,
+  'resources/read': ReadResourceResultSchema,
+  'prompts/get': GetPromptResultSchema,
+  'completion/complete': CompleteResultSchema,
+  ping: EmptyResultSchema,
 };
 
 const PIPELINE_METHODS: McpMethod[] = [
@@ -405,6 +404,8 @@ export class Bridge {
   }
 
   #configureClient(up: Upstream, client: Client): void {
+    // The SDK's handler type returns a promise; nothing here waits.
+    // eslint-disable-next-line @typescript-eslint/require-await
     client.fallbackNotificationHandler = async (notification) => {
       const kinds = CHANGED_NOTIFICATIONS[notification.method];
       if (kinds && (this.#state === 'ready' || this.#state === 'starting')) void this.#sync.refresh(up.server, kinds);
@@ -412,7 +413,7 @@ export class Bridge {
         server: up.server,
         upstream: up,
         method: notification.method,
-        params: notification.params as Record<string, unknown> | undefined,
+        params: notification.params,
       });
     };
     this.#events.emit('client:created', { server: up.server, upstream: up, client });
@@ -512,7 +513,7 @@ export class Bridge {
       upstream: undefined,
       tried: new Set(),
       onprogress: options?.onprogress,
-      state: {} as CallState,
+      state: {},
       caller: options?.caller,
     };
   }
@@ -1017,7 +1018,7 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   if (sent !== undefined) link!.sent(sent);
   let pending: Promise<unknown>;
   try {
-    pending = client.request({ method: ctx.method, params: ctx.params } as never, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
+    pending = client.request({ method: ctx.method, params: ctx.params }, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
     signal: signal as AbortSignal | undefined,
     timeout: Math.min(timeout, MAX_TIMER_MS),
     onprogress: ctx.onprogress,

@@ -140,7 +140,7 @@ export class CatalogSync {
     } catch (error) {
       // A server that says it has resources but no templates answers -32601: that is an empty list.
       if (!current()) return;
-      if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) {
+      if (error instanceof McpError && error.code === (ErrorCode.MethodNotFound as number)) {
         this.#apply(server, kind, []);
         return;
       }

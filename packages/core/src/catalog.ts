@@ -227,7 +227,7 @@ export class Catalog {
     });
 
     switch (kind) {
-      case 'tools':
+      case 'tools': {
         const trust = new Map<string, boolean>();
         const trusted = (server: string): boolean => trust.get(server) ?? (trust.set(server, this.#trusted(server)), trust.get(server)!);
         this.#tools = exposed.map((e) => {
@@ -237,6 +237,7 @@ export class Catalog {
         this.#toolsByName = new Map(this.#tools.map((t) => [t.name, t]));
         this.#toolsByUpstream = new Map(this.#tools.map((t) => [`${t.server}\u0000${t.upstreamName}`, t]));
         break;
+      }
       case 'prompts':
         this.#prompts = exposed.map((e) => ({ name: e.name, server: e.server, upstreamName: e.upstream, prompt: { ...(e.item as Prompt), name: e.name } }));
         this.#promptsByName = new Map(this.#prompts.map((p) => [p.name, p]));
@@ -283,7 +284,7 @@ function matches(matcher: UriTemplate, uri: string): boolean {
 function keyOf(kind: ListKind, item: Tool | Prompt | Resource | ResourceTemplate): string {
   if (kind === 'resources') return (item as Resource).uri;
   if (kind === 'templates') return (item as ResourceTemplate).uriTemplate;
-  return (item as Tool | Prompt).name;
+  return (item).name;
 }
 
 function compare(a: string, b: string): number {

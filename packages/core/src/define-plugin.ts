@@ -11,7 +11,7 @@ export interface PluginDefinition<S extends z.ZodType> extends Omit<Plugin, 'set
    */
   options: S;
   /** Registers hooks, middleware and services, given the validated options (defaults applied). */
-  setup(api: PluginApi, options: z.output<S>): void | Promise<void>;
+  readonly setup: (api: PluginApi, options: z.output<S>) => void | Promise<void>;
 }
 
 /**

@@ -15,7 +15,7 @@ export class EventBus {
   on<E extends keyof BridgeEvents>(event: E, listener: Listener<E>): () => void {
     const list = this.#listeners.get(event) ?? [];
     // Copy-on-write so an emit in progress is not disturbed by (un)subscription.
-    this.#listeners.set(event, [...list, listener as Listener<never>]);
+    this.#listeners.set(event, [...list, listener]);
     return () => {
       const current = this.#listeners.get(event);
       if (!current) return;

@@ -48,14 +48,14 @@ export function failureOf(error: unknown, signal?: AbortSignal): FailureVerdict 
  */
 export function classifyFailure(error: unknown, ctx: CallContext, up: Upstream): unknown {
   if (error instanceof McpError) {
-    if (error.code === ErrorCode.RequestTimeout && (error.data as { timeout?: unknown } | undefined)?.timeout !== undefined) {
+    if (error.code === (ErrorCode.RequestTimeout as number) && (error.data as { timeout?: unknown } | undefined)?.timeout !== undefined) {
       const ms = (error.data as { timeout: unknown }).timeout;
       return new TimeoutError(`${describeCall(ctx)} timed out after ${String(ms)} ms (attempt ${ctx.attempt})`, {
         cause: error,
         data: { server: ctx.server, upstream: up.id, method: ctx.method, timeoutMs: ms },
       });
     }
-    if (error.code === ErrorCode.ConnectionClosed && /Connection closed/i.test(error.message)) {
+    if (error.code === (ErrorCode.ConnectionClosed as number) && /Connection closed/i.test(error.message)) {
       return new UpstreamUnavailableError(`${describeCall(ctx)} failed: server "${ctx.server}" closed the connection`, {
         cause: error,
         data: { server: ctx.server, upstream: up.id, method: ctx.method },

@@ -38,8 +38,8 @@ export function compileMethod(method: McpMethod, registered: readonly Registered
     .sort(
       (a, b) =>
         phaseRank.get(a.middleware.phase)! - phaseRank.get(b.middleware.phase)! ||
-        ORDER_RANK[`${a.middleware.order}` as keyof typeof ORDER_RANK] -
-          ORDER_RANK[`${b.middleware.order}` as keyof typeof ORDER_RANK] ||
+        ORDER_RANK[`${a.middleware.order}`] -
+          ORDER_RANK[`${b.middleware.order}`] ||
         a.seq - b.seq,
     );
   const rank = (r: RegisteredMiddleware): number => phaseRank.get(r.middleware.phase)!;

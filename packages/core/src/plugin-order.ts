@@ -83,7 +83,7 @@ function checkCoreRange(plugin: Plugin, coreVersion: string): void {
 function dependencyNames(plugin: Plugin): string[] {
   const deps = plugin.dependsOn;
   if (!deps) return [];
-  return Array.isArray(deps) ? [...deps] : Object.keys(deps);
+  return Array.isArray(deps) ? [...(deps as readonly string[])] : Object.keys(deps);
 }
 
 function checkDependencies(plugin: Plugin, byName: Map<string, { plugin: Plugin }>): void {

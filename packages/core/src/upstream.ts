@@ -68,5 +68,5 @@ export class HostUpstream implements Upstream {
  * custom service's) is its own state, as before upstreams were read-only.
  */
 export function upstreamState(up: Upstream): UpstreamState {
-  return up instanceof HostUpstream ? stateOf(up) : (up as UpstreamState);
+  return up instanceof HostUpstream ? stateOf(up) : (up);
 }

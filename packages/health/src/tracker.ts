@@ -213,5 +213,5 @@ export class HealthTracker {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : error === undefined ? 'unknown' : String(error);
+  return error instanceof Error ? error.message : error === undefined ? 'unknown' : typeof error === 'string' ? error : JSON.stringify(error);
 }

@@ -45,7 +45,7 @@ export class ClientRequests implements InFlight {
 
   add(call: DownstreamCall, client: Client): void {
     let calls = this.#inFlight.get(client);
-    if (!calls) this.#inFlight.set(client, (calls = new Map()));
+    if (!calls) this.#inFlight.set(client, (calls = new Map<DownstreamCall, number>()));
     calls.set(call, (calls.get(call) ?? 0) + 1);
   }
 
@@ -69,7 +69,7 @@ export class ClientRequests implements InFlight {
       [ListRootsRequestSchema, 'roots/list'],
     ] as const) {
       try {
-        client.setRequestHandler(schema as typeof ListRootsRequestSchema, handle(method) as never);
+        client.setRequestHandler(schema as typeof ListRootsRequestSchema, handle(method));
       } catch {
         // The bridge's clientCapabilities do not include this one: the upstream will not ask for it.
       }
