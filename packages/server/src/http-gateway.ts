@@ -1,0 +1,226 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Bridge } from '@mcp-bridge/core';
+import { HttpSessionTransport } from './http-transport.js';
+import { hostRule, originRule } from './http-checks.js';
+import { bearerOf, drain, isInitialize, json, pathnameOf, readJson, readyz, reject, sameBytes } from './http-io.js';
+import { anonymousCaller, newSessionId, ownerMismatch, ownerOf, type Owner } from './session-owner.js';
+import type { HttpGatewayOptions } from './options.js';
+import { createSession } from './session.js';
+import type { DownstreamSession, Router } from './router.js';
+
+/** One downstream MCP session of the HTTP gateway. */
+export interface HttpSession {
+  session: DownstreamSession;
+  transport: HttpSessionTransport;
+  lastActivity: number;
+  /** POST requests being served: a session busy with a long call is not idle. */
+  busy: number;
+  /**
+   * Who opened the session: the named token, the shared token, the `caller` option's answer, or
+   * (with no credential at all) the client's IP address. Its later requests must come from the same one.
+   */
+  owner: Owner;
+  closing: boolean;
+}
+
+/**
+ * The state and request handling of one Streamable HTTP gateway (see `serveHttp`, which owns the
+ * listener): the Host/Origin checks and the bearer token, session creation and lookup, the idle
+ * sweep and keep-alive ticks, and the drain on close.
+ */
+export class HttpGatewayServer {
+  readonly sessions = new Map<string, HttpSession>();
+  readonly onError: (error: unknown) => void;
+  readonly host: string;
+  readonly path: string;
+  private readonly idleMs: number;
+  private readonly keepAliveMs: number;
+  private readonly maxSessions: number;
+  private readonly drainMs: number;
+  private readonly hostCheck: ReturnType<typeof hostRule>;
+  // The Origin rule needs the port actually bound (port 0 picks one): set once listening.
+  private originCheck: (origin: string) => boolean = () => false;
+  private readonly token: Buffer | undefined;
+  private readonly named: { name: string; token: Buffer }[];
+  private readonly authRequired: boolean;
+  /** Set once the bridge has started; MCP requests wait for `routerReady` before using it. */
+  router!: Router;
+  /** Assigned right after listen(), before any request can be read. */
+  routerReady!: Promise<Router>;
+  private stopping = false;
+  private sweep: NodeJS.Timeout | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly bridge: Bridge,
+    private readonly o: HttpGatewayOptions,
+  ) {
+    this.onError = o.onError ?? ((e: unknown) => console.error(e));
+    this.host = o.host ?? '127.0.0.1';
+    this.path = o.path ?? '/mcp';
+    this.idleMs = o.sessionIdleMs ?? 30 * 60_000;
+    // The SDK's transport keeps quiet streams alive every 15 s too.
+    this.keepAliveMs = o.keepAliveMs ?? 15_000;
+    this.maxSessions = o.maxSessions ?? 1000;
+    this.drainMs = o.drainMs ?? 5_000;
+    this.hostCheck = hostRule(this.host, o.allowedHosts);
+    this.token = o.token === undefined ? undefined : Buffer.from(o.token);
+    this.named = o.tokens === undefined ? [] : Object.entries(o.tokens).map(([name, value]) => ({ name, token: Buffer.from(value) }));
+    this.authRequired = this.token !== undefined || this.named.length > 0;
+  }
+
+  /** Sets the Origin rule once the listener knows its port. */
+  listening(port: number): void {
+    this.originCheck = originRule(this.hostCheck, port, this.o.allowedOrigins);
+  }
+
+  /** Serves one HTTP request: checks and probes first, then the MCP session it belongs to (or a new one). */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const admitted = await this.admit(req, res);
+    if (admitted === false) return;
+    const { tokenName } = admitted;
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      const parsed = await readJson(req);
+      if (!parsed.ok) return reject(res, parsed.status, parsed.message, parsed.code);
+      body = parsed.value;
+    }
+
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const s = this.sessions.get(sessionId);
+      if (!s) return reject(res, 404, 'Session not found', -32001);
+      const refused = ownerMismatch(s.owner, ownerOf(req, tokenName, this.token !== undefined, this.o.caller));
+      if (refused) return reject(res, 403, refused);
+      this.serve(s, req, res, body);
+      return;
+    }
+    await this.openSession(req, res, body, tokenName);
+  }
+
+  /**
+   * The checks every request passes before MCP: Host and Origin (403), the probes, unknown paths (404),
+   * the bearer token (401), and the extra `routes`. False when the request was answered here.
+   */
+  private async admit(req: IncomingMessage, res: ServerResponse): Promise<false | { tokenName: string | undefined }> {
+    const { path, o } = this;
+    const url = { pathname: pathnameOf(req.url ?? '/', path) };
+    const hostHeader = req.headers.host;
+    if (!this.hostCheck.allows(hostHeader)) return answered(reject(res, 403, `Forbidden: Host header ${JSON.stringify(hostHeader ?? '')} is not allowed`));
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.originCheck(origin)) return answered(reject(res, 403, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`));
+
+    if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return answered(json(res, 200, { status: 'ok' }));
+    if (url.pathname === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) return answered(readyz(this.bridge, res));
+    const route = url.pathname !== path && o.routes && Object.hasOwn(o.routes, url.pathname) ? o.routes[url.pathname] : undefined;
+    if (url.pathname !== path && !route) return answered(json(res, 404, { error: `not found: ${url.pathname} (the MCP endpoint is ${path})` }));
+
+    const { token, named, authRequired } = this;
+    const bearer = authRequired ? bearerOf(req.headers.authorization) : undefined;
+    // Every named token is compared (in constant time each), so the time taken does not say which one was close.
+    let tokenName: string | undefined;
+    for (const n of named) if (bearer !== undefined && sameBytes(bearer, n.token)) tokenName = n.name;
+    if (authRequired && tokenName === undefined && !(token !== undefined && bearer !== undefined && sameBytes(bearer, token))) {
+      res.setHeader('WWW-Authenticate', req.headers.authorization ? 'Bearer realm="mcp-bridge", error="invalid_token"' : 'Bearer realm="mcp-bridge"');
+      return answered(reject(res, 401, 'Unauthorized: a valid bearer token is required'));
+    }
+    // Extra routes (`routes` option, e.g. a metrics handler) sit behind the same Host/Origin checks and token.
+    if (route) {
+      await route(req, res);
+      return false;
+    }
+    return { tokenName };
+  }
+
+  /** A request without a session id: an initialize opens a session (unless stopping or full). */
+  private async openSession(req: IncomingMessage, res: ServerResponse, body: unknown, tokenName: string | undefined): Promise<void> {
+    const { sessions, o } = this;
+    if (req.method !== 'POST' || !isInitialize(body)) return reject(res, 400, 'Bad Request: no valid session id (send initialize first)');
+    if (this.stopping) return reject(res, 503, 'Service Unavailable: the gateway is stopping');
+    if (sessions.size >= this.maxSessions) {
+      res.setHeader('Retry-After', '5');
+      return reject(res, 503, `Service Unavailable: the gateway already has ${this.maxSessions} sessions`);
+    }
+    const ready = await this.routerReady;
+    const id = newSessionId();
+    const owner = ownerOf(req, tokenName, this.token !== undefined, o.caller);
+    // The session id is a bearer secret: the caller name that plugins, logs and metrics see is not it.
+    const session = createSession(ready, id, o, tokenName ?? owner.caller ?? anonymousCaller());
+    const s: HttpSession = { session, transport: undefined as never, lastActivity: Date.now(), busy: 0, closing: false, owner };
+    s.transport = new HttpSessionTransport(id, () => {
+      sessions.set(id, s);
+    });
+    s.transport.onclose = () => void this.endSession(s);
+    await session.server.connect(s.transport);
+    this.serve(s, req, res, body);
+    // An initialize that failed leaves no session behind.
+    if (!sessions.has(id)) await this.endSession(s);
+  }
+
+  private serve(s: HttpSession, req: IncomingMessage, res: ServerResponse, body: unknown): void {
+    s.lastActivity = Date.now();
+    const counts = req.method === 'POST';
+    if (counts) s.busy++;
+    try {
+      s.transport.handleRequest(req, res, body);
+    } finally {
+      if (counts) {
+        // A POST's response may stream after handleRequest returns: the session is busy until it ends.
+        const done = (): void => {
+          s.busy--;
+          s.lastActivity = Date.now();
+        };
+        if (res.writableFinished || res.destroyed) done();
+        else res.once('close', done);
+      }
+    }
+  }
+
+  /** Closes one session: its transport (cancelling its calls), its router entry, its MCP server. */
+  async endSession(s: HttpSession): Promise<void> {
+    if (s.closing) return;
+    s.closing = true;
+    this.sessions.delete(s.session.id);
+    // The SDK aborts the calls' signals (plugins see a cancelled call), which cancels their upstream requests.
+    await s.transport.close().catch(this.onError);
+    await this.router.removeSession(s.session.id);
+    await s.session.server.close().catch(this.onError);
+  }
+
+  /** Starts the idle sweep and the keep-alive ticks (neither keeps the process alive). */
+  startTimers(): void {
+    const { idleMs, keepAliveMs, sessions } = this;
+    this.sweep = setInterval(
+      () => {
+        const now = Date.now();
+        for (const s of sessions.values()) if (s.busy === 0 && now - s.lastActivity >= idleMs) void this.endSession(s);
+      },
+      Math.max(10, Math.min(Math.floor(idleMs / 4), 30_000)),
+    );
+    this.sweep.unref();
+    this.keepAlive = setInterval(() => {
+      const now = Date.now();
+      for (const s of sessions.values()) s.transport.tick(now, keepAliveMs);
+    }, Math.max(10, Math.floor(keepAliveMs / 3)));
+    this.keepAlive.unref();
+  }
+
+  /** Stops the timers and refuses new sessions (503). */
+  stop(): void {
+    clearInterval(this.sweep);
+    clearInterval(this.keepAlive);
+    this.stopping = true;
+  }
+
+  /** Waits for the calls already accepted (at most `drainMs`), then ends every session. */
+  async endAll(): Promise<void> {
+    await drain([...this.sessions.values()].map((s) => s.transport), this.drainMs);
+    await Promise.allSettled([...this.sessions.values()].map((s) => this.endSession(s)));
+  }
+}
+
+/** Marks a request as answered by the checks (the answer itself returns nothing). */
+function answered(_: void): false {
+  return false;
+}
