@@ -3,7 +3,7 @@ import type { ConfigFileReport, DiscoveryIssue } from '@mcp-bridge/discovery';
 import { printJson, type CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { line, messageOf, progress } from '../io.js';
-import { describeSource, loadServers, type ServerSource } from '../load.js';
+import { describeSource, loadServers, type Loaded, type ServerSource } from '../load.js';
 import { openBridge, splitStderr } from '../open-bridge.js';
 import { warningsOf } from './list.js';
 import { buildPlugins, type PluginReport } from '../plugins.js';
@@ -111,25 +111,8 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
         ...warningsOf(warnings, s.name),
       });
     }
-    for (const skipped of loaded.usingExamples ? [] : (loaded.discovery?.skipped ?? [])) {
-      const issue = report.issues.find((i) => i.server === skipped.name);
-      report.servers.push({
-        name: skipped.name,
-        state: skipped.reason === 'invalid' ? 'invalid' : 'skipped',
-        kind: null,
-        source: skipped.source,
-        ms: null,
-        tools: 0,
-        reason: skipped.reason,
-        ...(skipped.reason === 'invalid' && issue ? { error: `${issue.field ? `${issue.field}: ` : ''}${issue.message}` } : {}),
-      });
-    }
-    report.ok =
-      report.servers.every((s) => s.state === 'ok' || s.state === 'skipped') &&
-      report.files.every((f) => f.status !== 'invalid') &&
-      report.plugins.every((p) => p.status !== 'failed') &&
-      report.tracing.error === undefined &&
-      report.issues.length === 0;
+    report.servers.push(...skippedServers(loaded, report.issues));
+    report.ok = reportOk(report);
     spin.stop();
     if (ctx.options.json) printJson(ctx, report);
     else printHuman(ctx, report, options);
@@ -141,6 +124,36 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     spin.stop();
     await bridge?.close();
   }
+}
+
+/** The servers discovery skipped (disabled, or invalid with the issue that says why). */
+function skippedServers(loaded: Loaded, issues: DoctorJson['issues']): DoctorServer[] {
+  const servers: DoctorServer[] = [];
+  for (const skipped of loaded.usingExamples ? [] : (loaded.discovery?.skipped ?? [])) {
+    const issue = issues.find((i) => i.server === skipped.name);
+    servers.push({
+      name: skipped.name,
+      state: skipped.reason === 'invalid' ? 'invalid' : 'skipped',
+      kind: null,
+      source: skipped.source,
+      ms: null,
+      tools: 0,
+      reason: skipped.reason,
+      ...(skipped.reason === 'invalid' && issue ? { error: `${issue.field ? `${issue.field}: ` : ''}${issue.message}` } : {}),
+    });
+  }
+  return servers;
+}
+
+/** Whether everything is fine: every server up (or skipped), every file, plugin and tracing setup loaded, no config issue. */
+function reportOk(report: DoctorJson): boolean {
+  return (
+    report.servers.every((s) => s.state === 'ok' || s.state === 'skipped') &&
+    report.files.every((f) => f.status !== 'invalid') &&
+    report.plugins.every((p) => p.status !== 'failed') &&
+    report.tracing.error === undefined &&
+    report.issues.length === 0
+  );
 }
 
 function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOptions): void {

@@ -6,7 +6,7 @@ import { printJson, type CommandContext, type LogFields } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
 import { configProblems } from '../config-report.js';
-import { discoverOptions, loadServers } from '../load.js';
+import { discoverOptions, loadServers, type Loaded } from '../load.js';
 import { formatListWarning, openBridge } from '../open-bridge.js';
 import { runDemo } from '../demo.js';
 import { buildPlugins } from '../plugins.js';
@@ -101,28 +101,9 @@ async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio
   const c = ctx.err;
 
   const spin = mode === 'http' ? progress(ctx, 'reading configs') : { text: () => undefined, stop: () => undefined };
-  const loaded = await loadServers(ctx.io, options.demo ? { ...ctx.options, demo: true } : ctx.options);
-  if (loaded.usingExamples) {
-    const why = ctx.options.examples ? '--examples' : 'no MCP config found';
-    log(`${why}: serving the bundled example servers (${Object.keys(loaded.servers).join(', ')})`);
-  }
-  // Even with --quiet: a desktop user only sees this log, and a server that vanished must say why.
-  for (const problem of configProblems(loaded)) ctx.log(c.yellow(problem));
+  const loaded = await loadConfig(ctx, options, log);
 
-  const plugins: Plugin[] = [];
-  let telemetry: Telemetry | undefined;
-  if (options.plugins !== false) {
-    const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, { ...(options.plugins ? { only: options.plugins } : {}), ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}) });
-    plugins.push(...built.plugins);
-    const on = built.reports.filter((r) => r.status === 'loaded').map((r) => r.key);
-    const off = built.reports.filter((r) => r.status !== 'loaded').map((r) => `${r.key} (${r.status})`);
-    log(`plugins: ${on.join(', ') || 'none'}${off.length ? c.dim(`; skipped ${off.join(', ')}`) : ''}${loaded.settings.file && loaded.settings.plugins !== undefined ? c.dim(` from ${loaded.settings.file}`) : ''}`);
-    // The SDK must be registered before the bridge starts: the tracing plugin looks for it then.
-    const plan = tracingLoaded(built.reports) ? tracingPlan(ctx.io.env) : undefined;
-    if (plan?.enabled) telemetry = await startTelemetry(plan, { log: ctx.log, serviceVersion: CLI_VERSION });
-    if (plan) log(`tracing: ${describeTracing(plan)}`);
-  }
-  if (!options.quiet) plugins.unshift(requestLog({ write: (line, record) => log(line, { ...record }), color: c }));
+  const { plugins, telemetry } = await loadPlugins(ctx, options, loaded, log);
 
   let bridge: Bridge | undefined;
   let watcher: { close(): Promise<void> | void } | undefined;
@@ -153,31 +134,10 @@ async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio
     // Entries a server listed that had to be repaired or dropped (never the whole server).
     bridge.on('catalog:warning', (warning) => log(c.yellow(formatListWarning(warning)), { level: 'warn' }));
 
-    const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
-    const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]), { level: 'error' });
-    let stdioClosed: Promise<void> | undefined;
-    let url: string | undefined;
-    try {
-      if (mode === 'stdio') {
-        const s = await serveStdio(bridge, { stdin: (stop.input ?? ctx.io.stdin), stdout: ctx.io.stdout, serverInfo, onError });
-        server = s;
-        stdioClosed = s.closed;
-        trackGateway(bridge, 'pipe', () => 1);
-        log('serving over stdio');
-      } else {
-        const s = await startHttp(ctx, bridge, options, port ?? DEFAULT_HTTP_PORT, serverInfo, onError, log);
-        server = s;
-        url = s.url;
-        trackGateway(bridge, 'tcp', () => s.sessionCount());
-      }
-    } catch (error) {
-      // Stopped while the plugins were starting: the bridge was closed; nothing to serve.
-      if (stop.signal.aborted) return EXIT.OK;
-      throw error;
-    } finally {
-      // From here on a stop closes the server first, then the bridge (below).
-      stop.signal.removeEventListener('abort', abort);
-    }
+    const started = await startServer(ctx, bridge, options, mode, port, stop, abort, log);
+    if (!started) return EXIT.OK;
+    const { stdioClosed, url } = started;
+    server = started.server;
     stopLog = logStartup(ctx, bridge, loaded, log, alert);
     if (options.demo && url !== undefined) {
       // The tour lists the catalog first: let the bundled servers come up.
@@ -186,27 +146,9 @@ async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio
     }
     if (stop.signal.aborted) return EXIT.OK;
 
-    if (options.watch && !loaded.usingExamples) {
-      const b = bridge;
-      watcher = await watchConfigs(
-        discoverOptions(ctx.io, ctx.options),
-        async (changed) => {
-          const change = withoutRecursive(changed, ctx.io.env, ctx.io.cwd);
-          const what = [...change.added.map((n) => `+${n}`), ...change.removed.map((n) => `-${n}`), ...change.changed.map((n) => `~${n}`)];
-          if (what.length > 0) log(`config changed: ${what.join(' ')}`);
-          for (const issue of change.result.issues) log(c.yellow(`${issue.file}${issue.line ? `:${issue.line}` : ''}: ${issue.server ? `server "${issue.server}": ` : ''}${issue.field ? `${issue.field}: ` : ''}${issue.message}`));
-          // Only what changed is reconnected; the other servers keep their sessions.
-          await applyChange(b, change).catch((error: unknown) => log(c.red(`applying the config change failed: ${messageOf(error)}`)));
-        },
-        { ...(loaded.discovery ? { initial: loaded.discovery } : {}), onError: (error) => log(c.red(`config watch: ${messageOf(error)}`)), persistent: false },
-      );
-    }
+    if (options.watch && !loaded.usingExamples) watcher = await watchServers(ctx, bridge, loaded, log);
 
-    const stopped = new Promise<string>((resolve) => {
-      if (stop.signal.aborted) resolve(stop.reason() ?? 'signal');
-      stop.signal.addEventListener('abort', () => resolve(stop.reason() ?? 'signal'), { once: true });
-    });
-    const why = await Promise.race([stopped, ...(stdioClosed ? [stdioClosed.then(() => 'stdin closed')] : [])]);
+    const why = await stopReason(stop, stdioClosed);
     log(`stopping (${why})`);
     closing = true;
     return EXIT.OK;
@@ -342,4 +284,108 @@ function summarize(payload: Record<string, unknown>): string {
     else if (key === 'upstream' && value && typeof value === 'object') parts.push(`upstream=${String((value as { id?: unknown }).id)}`);
   }
   return parts.join(' ');
+}
+
+/** Loads the configured plugins (and the request log), and starts tracing when its plugin is loaded. */
+async function loadPlugins(ctx: CommandContext, options: ServeOptions, loaded: Loaded, log: Log): Promise<{ plugins: Plugin[]; telemetry: Telemetry | undefined }> {
+  const c = ctx.err;
+  const plugins: Plugin[] = [];
+  let telemetry: Telemetry | undefined;
+  if (options.plugins !== false) {
+    const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, { ...(options.plugins ? { only: options.plugins } : {}), ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}) });
+    plugins.push(...built.plugins);
+    const on = built.reports.filter((r) => r.status === 'loaded').map((r) => r.key);
+    const off = built.reports.filter((r) => r.status !== 'loaded').map((r) => `${r.key} (${r.status})`);
+    log(`plugins: ${on.join(', ') || 'none'}${off.length ? c.dim(`; skipped ${off.join(', ')}`) : ''}${loaded.settings.file && loaded.settings.plugins !== undefined ? c.dim(` from ${loaded.settings.file}`) : ''}`);
+    // The SDK must be registered before the bridge starts: the tracing plugin looks for it then.
+    const plan = tracingLoaded(built.reports) ? tracingPlan(ctx.io.env) : undefined;
+    if (plan?.enabled) telemetry = await startTelemetry(plan, { log: ctx.log, serviceVersion: CLI_VERSION });
+    if (plan) log(`tracing: ${describeTracing(plan)}`);
+  }
+  if (!options.quiet) plugins.unshift(requestLog({ write: (line, record) => log(line, { ...record }), color: c }));
+  return { plugins, telemetry };
+}
+
+/** What `startServer` opened: the server to close, and for stdio its end, for HTTP its URL. */
+interface Served {
+  server: { close(): Promise<void> };
+  stdioClosed?: Promise<void>;
+  url?: string;
+}
+
+/**
+ * Serves the bridge over stdio or HTTP. Undefined when a stop came while the plugins were starting:
+ * the bridge was closed; nothing to serve.
+ */
+async function startServer(
+  ctx: CommandContext,
+  bridge: Bridge,
+  options: ServeOptions,
+  mode: 'stdio' | 'http',
+  port: number | undefined,
+  stop: ServeStop,
+  abort: () => void,
+  log: Log,
+): Promise<Served | undefined> {
+  const c = ctx.err;
+  const serverInfo = { name: 'mcp-bridge', version: CLI_VERSION };
+  const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]), { level: 'error' });
+  try {
+    if (mode === 'stdio') {
+      const s = await serveStdio(bridge, { stdin: (stop.input ?? ctx.io.stdin), stdout: ctx.io.stdout, serverInfo, onError });
+      trackGateway(bridge, 'pipe', () => 1);
+      log('serving over stdio');
+      return { server: s, stdioClosed: s.closed };
+    } else {
+      const s = await startHttp(ctx, bridge, options, port ?? DEFAULT_HTTP_PORT, serverInfo, onError, log);
+      trackGateway(bridge, 'tcp', () => s.sessionCount());
+      return { server: s, url: s.url };
+    }
+  } catch (error) {
+    // Stopped while the plugins were starting: the bridge was closed; nothing to serve.
+    if (stop.signal.aborted) return undefined;
+    throw error;
+  } finally {
+    // From here on a stop closes the server first, then the bridge (below).
+    stop.signal.removeEventListener('abort', abort);
+  }
+}
+
+/** Watches the config files; on a change only what changed is reconnected. */
+function watchServers(ctx: CommandContext, b: Bridge, loaded: Loaded, log: Log): Promise<{ close(): Promise<void> | void }> {
+  const c = ctx.err;
+  return watchConfigs(
+    discoverOptions(ctx.io, ctx.options),
+    async (changed) => {
+      const change = withoutRecursive(changed, ctx.io.env, ctx.io.cwd);
+      const what = [...change.added.map((n) => `+${n}`), ...change.removed.map((n) => `-${n}`), ...change.changed.map((n) => `~${n}`)];
+      if (what.length > 0) log(`config changed: ${what.join(' ')}`);
+      for (const issue of change.result.issues) log(c.yellow(`${issue.file}${issue.line ? `:${issue.line}` : ''}: ${issue.server ? `server "${issue.server}": ` : ''}${issue.field ? `${issue.field}: ` : ''}${issue.message}`));
+      // Only what changed is reconnected; the other servers keep their sessions.
+      await applyChange(b, change).catch((error: unknown) => log(c.red(`applying the config change failed: ${messageOf(error)}`)));
+    },
+    { ...(loaded.discovery ? { initial: loaded.discovery } : {}), onError: (error) => log(c.red(`config watch: ${messageOf(error)}`)), persistent: false },
+  );
+}
+
+/** Waits for a stop (a signal, or over stdio the end of stdin) and says which it was. */
+function stopReason(stop: ServeStop, stdioClosed: Promise<void> | undefined): Promise<string> {
+  const stopped = new Promise<string>((resolve) => {
+    if (stop.signal.aborted) resolve(stop.reason() ?? 'signal');
+    stop.signal.addEventListener('abort', () => resolve(stop.reason() ?? 'signal'), { once: true });
+  });
+  return Promise.race([stopped, ...(stdioClosed ? [stdioClosed.then(() => 'stdin closed')] : [])]);
+}
+
+/** Reads the configs (or picks the bundled examples) and reports what was wrong in them. */
+async function loadConfig(ctx: CommandContext, options: ServeOptions, log: Log): Promise<Loaded> {
+  const c = ctx.err;
+  const loaded = await loadServers(ctx.io, options.demo ? { ...ctx.options, demo: true } : ctx.options);
+  if (loaded.usingExamples) {
+    const why = ctx.options.examples ? '--examples' : 'no MCP config found';
+    log(`${why}: serving the bundled example servers (${Object.keys(loaded.servers).join(', ')})`);
+  }
+  // Even with --quiet: a desktop user only sees this log, and a server that vanished must say why.
+  for (const problem of configProblems(loaded)) ctx.log(c.yellow(problem));
+  return loaded;
 }
