@@ -85,10 +85,6 @@ export default tseslint.config(
       'packages/core/src/bridge.ts',
       // TODO(issue 12 split): packages/core/src/default-services.ts — being split
       'packages/core/src/default-services.ts',
-      // TODO(issue 12 split): packages/server/src/http.ts — being split
-      'packages/server/src/http.ts',
-      // TODO(issue 12 split): packages/server/src/session.ts — being split
-      'packages/server/src/session.ts',
       // TODO(issue 12 split): packages/pool/src/pool.ts — being split
       'packages/pool/src/pool.ts',
       // TODO(issue 12 split): packages/cache/src/plugin.ts — being split
@@ -104,12 +100,6 @@ export default tseslint.config(
       // TODO(issue 12 split): packages/retry/src/retry-plugin.ts — being split
       'packages/retry/src/retry-plugin.ts',
       // Functions over 80 lines that no one is splitting yet (issue 12 lint pass): split, then remove the line.
-      // TODO(issue 12 split): packages/cli/src/program.ts — not yet split
-      'packages/cli/src/program.ts',
-      // TODO(issue 12 split): packages/cli/src/commands/serve.ts — not yet split
-      'packages/cli/src/commands/serve.ts',
-      // TODO(issue 12 split): packages/cli/src/commands/doctor.ts — not yet split
-      'packages/cli/src/commands/doctor.ts',
       // TODO(issue 12 split): packages/discovery/src/discover.ts — not yet split
       'packages/discovery/src/discover.ts',
       // TODO(issue 12 split): packages/discovery/src/watch.ts — not yet split
