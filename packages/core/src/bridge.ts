@@ -11,11 +11,10 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection } from '@mcp-bridge/transports';
 import { bootPlugins } from './boot.js';
-import { MAX_TIMER_MS } from './call-wait.js';
 import { Catalog, type ResourceTarget } from './catalog.js';
 import { parseServers, validateOptions, type BridgeOptions, type BridgeServerConfig } from './config.js';
 import { createDefaultPool, defaultHealthPolicy, defaultTransport, firstHealthyBalancer } from './default-services.js';
-import { BridgeError, BridgeStateError, NotFoundError, PluginError } from './errors.js';
+import { BridgeError, BridgeStateError } from './errors.js';
 import { EventBus } from './events.js';
 import { serverTrusted } from './tool-safety.js';
 import { errorMessage } from './helpers.js';
@@ -24,10 +23,11 @@ import type { BridgeEvents, Listener } from './event-types.js';
 import type { BridgeExtensions, BridgeState, CallOptions, HostView } from './plugin-api.js';
 import type { McpMethod, PoolHost, Services, ToolEntry, Upstream } from './types.js';
 import { CORE_VERSION } from './version.js';
-import { awaitUnlisted, callContext, callToolByName, compilePipelines, requestServer, run, type CallToolOptions } from './call-path.js';
-import { ensureReady, unknownServer, type HostCore } from './host-core.js';
+import { callToolByName, compilePipelines, requestServer, type CallToolOptions } from './call-path.js';
+import { ensureReady, runCleanups, unknownServer, type HostCore } from './host-core.js';
+import { complete, getPrompt, pingServers, readResource, resolveResource } from './named-calls.js';
 import { freshen, listView, type ListOptions, type MergedList } from './lists.js';
-import { addServer, createPoolHost, newUpstreams, removeServer, serverStatuses, setHealth, watchServers, type ServerStatus } from './upstreams.js';
+import { addServer, createPoolHost, initialListing, newUpstreams, removeServer, serverStatuses, setHealth, watchServers, type ServerStatus } from './upstreams.js';
 
 export type { CallOptions } from './plugin-api.js';
 export type { CallToolOptions } from './call-path.js';
@@ -116,12 +116,12 @@ export class Bridge {
       if (this.#s.options.startMode === 'background') {
         this.#s.watch.setGrace(this.#s.options.startGraceMs ?? 5_000);
         for (const server of this.#s.upstreams.keys()) void this.#s.watch.begin(server);
-      } else await this.#initialListing();
+      } else await initialListing(this.#s);
       this.#throwIfClosing();
     } catch (error) {
       this.#s.state = 'failed';
       this.#s.watch?.close();
-      await this.#runCleanups();
+      await runCleanups(this.#s);
       await this.#s.pool?.close();
       this.#s.events.clear();
       throw error;
@@ -185,20 +185,6 @@ export class Bridge {
     } satisfies HostView);
   }
 
-  async #initialListing(): Promise<void> {
-    const all = Promise.all([...this.#s.upstreams.keys()].map((s) => this.#s.watch.begin(s)));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.min(this.#s.options.startTimeout ?? 30_000, MAX_TIMER_MS));
-    });
-    try {
-      // Late servers keep listing in the background and join the catalog (with catalog:changed) when they answer.
-      await Promise.race([all, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /**
    * Sends one request to one logical server through the pipeline (what the gateway uses for
    * methods it forwards as they are). Names in `params` must already be upstream names.
@@ -218,17 +204,10 @@ export class Bridge {
   callTool(name: string, args: Record<string, unknown> = {}, options?: CallToolOptions): Promise<CallToolResult> {
     return callToolByName(this.#s, name, args, options);
   }
+
   /** Reads a resource by its exposed URI. */
-  async readResource(uri: string, options?: CallOptions): Promise<ReadResourceResult> {
-    ensureReady(this.#s);
-    let target = this.resolveResource(uri);
-    const resolves = (): boolean => this.resolveResource(uri) !== undefined;
-    if (!target && (options = await awaitUnlisted(this.#s, 'resources', options, resolves))) target = this.resolveResource(uri);
-    if (!target && (options = await awaitUnlisted(this.#s, 'templates', options, resolves))) target = this.resolveResource(uri);
-    if (!target) throw new NotFoundError(`no server provides resource "${uri}"`, { data: { uri } });
-    const result = (await run(this.#s, callContext(this.#s, 'resources/read', target.server, { uri: target.upstreamUri }, undefined, options))) as ReadResourceResult;
-    if (target.upstreamUri === uri) return result;
-    return { ...result, contents: result.contents.map((c) => ({ ...c, uri: this.#s.catalog.exposedUri(target.server, c.uri) })) };
+  readResource(uri: string, options?: CallOptions): Promise<ReadResourceResult> {
+    return readResource(this.#s, uri, options);
   }
 
   /**
@@ -236,16 +215,7 @@ export class Bridge {
    * the only server with resources. `undefined` when nothing fits.
    */
   resolveResource(uri: string): ResourceTarget | undefined {
-    ensureReady(this.#s);
-    const listed = this.#s.catalog.resolveResource(uri);
-    if (listed) return listed;
-    const plus = uri.indexOf('+');
-    if (plus > 0) {
-      const server = uri.slice(0, plus);
-      if (this.#s.upstreams.has(server)) return { server, upstreamUri: uri.slice(plus + 1) };
-    }
-    const withResources = [...this.#s.upstreams].filter(([, ups]) => ups.some((u) => u.capabilities?.resources)).map(([s]) => s);
-    return withResources.length === 1 ? { server: withResources[0]!, upstreamUri: uri } : undefined;
+    return resolveResource(this.#s, uri);
   }
 
   /** The exposed form of an upstream's resource URI (for notifications such as `resources/updated`). */
@@ -255,69 +225,23 @@ export class Bridge {
   }
 
   /** Gets a prompt by its exposed name. */
-  async getPrompt(name: string, args: Record<string, string> = {}, options?: CallOptions): Promise<GetPromptResult> {
-    ensureReady(this.#s);
-    let entry = this.#s.catalog.prompt(name);
-    if (!entry) {
-      options = await awaitUnlisted(this.#s, 'prompts', options, () => this.#s.catalog.prompt(name) !== undefined);
-      entry = this.#s.catalog.prompt(name);
-    }
-    if (!entry) throw new NotFoundError(`no prompt named "${name}"`, { data: { prompt: name } });
-    return (await run(this.#s, callContext(this.#s, 'prompts/get', entry.server, { name: entry.upstreamName, arguments: args }, undefined, options))) as GetPromptResult;
+  getPrompt(name: string, args: Record<string, string> = {}, options?: CallOptions): Promise<GetPromptResult> {
+    return getPrompt(this.#s, name, args, options);
   }
 
   /** Argument completion for a prompt (exposed name) or a resource template (exposed URI template). */
-  async complete(params: CompleteRequest['params'], options?: CallOptions): Promise<CompleteResult> {
-    ensureReady(this.#s);
-    const ref = params.ref;
-    let server: string;
-    let upstreamRef: typeof ref;
-    if (ref.type === 'ref/prompt') {
-      let entry = this.#s.catalog.prompt(ref.name);
-      if (!entry) {
-        options = await awaitUnlisted(this.#s, 'prompts', options, () => this.#s.catalog.prompt(ref.name) !== undefined);
-        entry = this.#s.catalog.prompt(ref.name);
-      }
-      if (!entry) throw new NotFoundError(`no prompt named "${ref.name}"`, { data: { prompt: ref.name } });
-      server = entry.server;
-      upstreamRef = { ...ref, name: entry.upstreamName };
-    } else {
-      let entry = this.#s.catalog.template(ref.uri);
-      if (!entry && !this.resolveResource(ref.uri)) {
-        options = await awaitUnlisted(this.#s, 'templates', options, () => this.#s.catalog.template(ref.uri) !== undefined);
-        entry = this.#s.catalog.template(ref.uri);
-      }
-      const target = entry ? { server: entry.server, upstreamUri: entry.upstreamUriTemplate } : this.resolveResource(ref.uri);
-      if (!target) throw new NotFoundError(`no resource template "${ref.uri}"`, { data: { uri: ref.uri } });
-      server = target.server;
-      upstreamRef = { ...ref, uri: target.upstreamUri };
-    }
-    return (await run(this.#s, callContext(this.#s, 'completion/complete', server, { ...params, ref: upstreamRef }, undefined, options))) as CompleteResult;
+  complete(params: CompleteRequest['params'], options?: CallOptions): Promise<CompleteResult> {
+    return complete(this.#s, params, options);
   }
 
   /**
    * Pings one server, or every server, through the pipeline. Resolves with the round-trip time per
    * server; a server that failed has `ok: false` and the error message.
    */
-  async ping(server?: string, options?: CallOptions): Promise<Record<string, { ok: boolean; ms: number; error?: string }>> {
-    ensureReady(this.#s);
-    if (server !== undefined && !this.#s.upstreams.has(server)) throw unknownServer(server, [...this.#s.upstreams.keys()]);
-    const servers = server !== undefined ? [server] : [...this.#s.upstreams.keys()];
-    const out: Record<string, { ok: boolean; ms: number; error?: string }> = {};
-    await Promise.all(
-      servers.map(async (s) => {
-        const t = performance.now();
-        try {
-          await run(this.#s, callContext(this.#s, 'ping', s, {}, undefined, options));
-          out[s] = { ok: true, ms: performance.now() - t };
-        } catch (error) {
-          if (server !== undefined) throw error;
-          out[s] = { ok: false, ms: performance.now() - t, error: errorMessage(error) };
-        }
-      }),
-    );
-    return out;
+  ping(server?: string, options?: CallOptions): Promise<Record<string, { ok: boolean; ms: number; error?: string }>> {
+    return pingServers(this.#s, server, options);
   }
+
 
   // ---------------------------------------------------------------- the catalog
 
@@ -446,22 +370,11 @@ export class Bridge {
     this.#s.state = 'closing';
     this.#s.events.emit('host:close', {});
     this.#s.closeController.abort(new BridgeStateError('the bridge is closing'));
-    await this.#runCleanups();
+    await runCleanups(this.#s);
     await this.#s.pool.close();
     await Promise.allSettled(this.#s.sync.inFlight());
     this.#s.events.clear();
     this.#s.state = 'closed';
-  }
-
-  async #runCleanups(): Promise<void> {
-    const cleanups = this.#s.cleanups.splice(0).reverse();
-    for (const { plugin, fn } of cleanups) {
-      try {
-        await fn();
-      } catch (error) {
-        this.#s.onError(new PluginError('PLUGIN_CLEANUP_FAILED', plugin, `cleanup failed: ${errorMessage(error)}`, { cause: error }));
-      }
-    }
   }
 }
 
@@ -484,4 +397,3 @@ export function createBridge<const S extends Readonly<Record<string, unknown>> =
 ): Bridge {
   return new Bridge(options);
 }
-

@@ -2,7 +2,8 @@ import type { RegisteredListFilter } from './boot.js';
 import type { Catalog, ListKind } from './catalog.js';
 import type { CatalogSync } from './catalog-sync.js';
 import type { BridgeOptions, InvalidServer } from './config.js';
-import { BridgeStateError, NotFoundError } from './errors.js';
+import { BridgeStateError, NotFoundError, PluginError } from './errors.js';
+import { errorMessage } from './helpers.js';
 import type { EventBus } from './events.js';
 import type { CoreSteps, RegisteredMiddleware, Step } from './pipeline.js';
 import type { BridgeState } from './plugin-api.js';
@@ -50,4 +51,16 @@ export function ensureReady(s: HostCore): void {
 /** The not-found error of a server name, listing the known ones. */
 export function unknownServer(server: string, known: string[]): NotFoundError {
   return new NotFoundError(`no server named "${server}" (known: ${known.join(', ') || 'none'})`, { data: { server } });
+}
+
+/** Runs the plugins' cleanups, last registered first; a failing one is reported, the rest still run. */
+export async function runCleanups(s: HostCore): Promise<void> {
+  const cleanups = s.cleanups.splice(0).reverse();
+  for (const { plugin, fn } of cleanups) {
+    try {
+      await fn();
+    } catch (error) {
+      s.onError(new PluginError('PLUGIN_CLEANUP_FAILED', plugin, `cleanup failed: ${errorMessage(error)}`, { cause: error }));
+    }
+  }
 }

@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { ListKind } from './catalog.js';
 import { callContext, run } from './call-path.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
+import { MAX_TIMER_MS } from './call-wait.js';
 import { parseServers, type ValidServer } from './config.js';
 import { BridgeError, ConfigError, NoUpstreamError, UpstreamUnavailableError } from './errors.js';
 import { errorMessage } from './helpers.js';
@@ -252,4 +253,19 @@ export function watchServers(s: HostCore): void {
         ? { minMs: s.options.reconnectMinMs ?? 500, maxMs: s.options.reconnectMaxMs ?? 30_000 }
         : undefined,
   });
+}
+
+/** Lists every server at start, for at most `startTimeout`. */
+export async function initialListing(s: HostCore): Promise<void> {
+  const all = Promise.all([...s.upstreams.keys()].map((srv) => s.watch.begin(srv)));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.min(s.options.startTimeout ?? 30_000, MAX_TIMER_MS));
+  });
+  try {
+    // Late servers keep listing in the background and join the catalog (with catalog:changed) when they answer.
+    await Promise.race([all, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
