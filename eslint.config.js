@@ -79,47 +79,6 @@ export default tseslint.config(
     },
   },
   {
-    // Files still over the house limits. The lead removes each line once its split lands.
-    files: [
-      // TODO(issue 12 split): packages/core/src/bridge.ts — being split
-      'packages/core/src/bridge.ts',
-      // TODO(issue 12 split): packages/core/src/default-services.ts — being split
-      'packages/core/src/default-services.ts',
-      // TODO(issue 12 split): packages/pool/src/pool.ts — being split
-      'packages/pool/src/pool.ts',
-      // TODO(issue 12 split): packages/cache/src/plugin.ts — being split
-      'packages/cache/src/plugin.ts',
-      // TODO(issue 12 split): packages/cache/src/result-cache.ts — being split
-      'packages/cache/src/result-cache.ts',
-      // TODO(issue 12 split): plugins/metrics/src/metrics-plugin.ts — being split
-      'plugins/metrics/src/metrics-plugin.ts',
-      // TODO(issue 12 split): plugins/metrics/src/semconv.ts — being split
-      'plugins/metrics/src/semconv.ts',
-      // TODO(issue 12 split): packages/health/src/health-plugin.ts — being split
-      'packages/health/src/health-plugin.ts',
-      // TODO(issue 12 split): packages/retry/src/retry-plugin.ts — being split
-      'packages/retry/src/retry-plugin.ts',
-      // Functions over 80 lines that no one is splitting yet (issue 12 lint pass): split, then remove the line.
-      // TODO(issue 12 split): packages/discovery/src/discover.ts — not yet split
-      'packages/discovery/src/discover.ts',
-      // TODO(issue 12 split): packages/discovery/src/watch.ts — not yet split
-      'packages/discovery/src/watch.ts',
-      // TODO(issue 12 split): packages/loadbalancer/src/hedging.ts — not yet split
-      'packages/loadbalancer/src/hedging.ts',
-      // TODO(issue 12 split): packages/testing/src/conformance-server.ts — not yet split
-      'packages/testing/src/conformance-server.ts',
-      // TODO(issue 12 split): packages/testing/src/fault/http-fault-server.ts — not yet split
-      'packages/testing/src/fault/http-fault-server.ts',
-      // TODO(issue 12 split): packages/testing/src/http-test-server.ts — not yet split
-      'packages/testing/src/http-test-server.ts',
-      // TODO(issue 12 split): packages/testing/src/tools.ts — not yet split
-      'packages/testing/src/tools.ts',
-      // TODO(issue 12 split): plugins/access/src/access-rules.ts — not yet split
-      'plugins/access/src/access-rules.ts',
-    ],
-    rules: { 'max-lines': 'off', 'max-lines-per-function': 'off' },
-  },
-  {
     files: TESTS,
     rules: {
       // Tests read JSON answers (`any` from JSON.parse, `res.json()`, SDK results) and assert on their

@@ -135,15 +135,20 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
     } finally {
       open = false;
     }
-    for (const slot of plugin.provides ?? []) {
-      if (services.get(slot)?.plugin !== name) {
-        throw new PluginError('SERVICE_MISSING', name, `lists "${String(slot)}" in \`provides\` but did not call api.provide("${String(slot)}", ...) in setup`);
-      }
-    }
+    checkProvided(plugin, services);
   }
   // Frozen: the pipeline is compiled from this list once; it never changes again.
   for (const list of Object.values(listFilters)) Object.freeze(list);
   return { middleware: Object.freeze(middleware), services: new Map([...services].map(([k, v]) => [k, v.value])), listFilters: Object.freeze(listFilters) };
+}
+
+/** A plugin that lists a service in `provides` must have provided it during setup. */
+function checkProvided(plugin: Plugin, services: ReadonlyMap<keyof Services, { plugin: string }>): void {
+  for (const slot of plugin.provides ?? []) {
+    if (services.get(slot)?.plugin !== plugin.name) {
+      throw new PluginError('SERVICE_MISSING', plugin.name, `lists "${String(slot)}" in \`provides\` but did not call api.provide("${String(slot)}", ...) in setup`);
+    }
+  }
 }
 
 function expose(bridge: object, plugin: string, key: keyof BridgeExtensions, value: unknown): void {

@@ -70,19 +70,20 @@ interface Slot {
   lastError: Error | undefined;
 }
 
-/**
- * Core's pool: one connection per upstream, opened lazily (or at start), reopened on the next call
- * after it dies, with a growing pause after consecutive failures so a broken server is not hammered.
- * The pool plugin replaces it with min/max sessions, supervision and bulkheads.
- */
-export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = {}): Pool {
-  const minMs = options.reconnectMinMs ?? 500;
-  const maxMs = options.reconnectMaxMs ?? 30_000;
-  const minUptimeMs = options.minUptimeMs ?? 5_000;
-  const slots = new Map<Upstream, Slot>();
+/** The default pool's state, shared by the pool's methods and its opener. */
+interface PoolState {
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly minUptimeMs: number;
+  readonly slots: Map<Upstream, Slot>;
   /** Upstreams of removed servers: a call that picked one before the removal must not reopen it. */
-  const released = new WeakSet<Upstream>();
-  let closed = false;
+  readonly released: WeakSet<Upstream>;
+  closed: boolean;
+}
+
+/** Opens (or shares the open of) an upstream's connection, with back-off after failures. */
+function createOpener(host: PoolHost, s: PoolState): (up: Upstream) => Promise<Connection> {
+  const { slots, released, minMs, maxMs, minUptimeMs } = s;
 
   const slotOf = (up: Upstream): Slot => {
     let slot = slots.get(up);
@@ -96,8 +97,8 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
     slot.retryAt = Date.now() + Math.min(maxMs, minMs * 2 ** (slot.failures - 1));
   };
 
-  const open = (up: Upstream): Promise<Connection> => {
-    if (closed) return Promise.reject(new BridgeStateError('the bridge is closed'));
+  return (up: Upstream): Promise<Connection> => {
+    if (s.closed) return Promise.reject(new BridgeStateError('the bridge is closed'));
     if (released.has(up)) {
       return Promise.reject(new UpstreamUnavailableError(`server "${up.server}" was removed`, { data: { server: up.server, upstream: up.id, sent: false } }));
     }
@@ -117,9 +118,9 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
     const attempt = host.connect(up).then(
       (conn) => {
         slot.connecting = undefined;
-        if (closed || released.has(up)) {
+        if (s.closed || released.has(up)) {
           void conn.close();
-          throw closed ? new BridgeStateError('the bridge closed while connecting') : new UpstreamUnavailableError(`server "${up.server}" was removed`);
+          throw s.closed ? new BridgeStateError('the bridge closed while connecting') : new UpstreamUnavailableError(`server "${up.server}" was removed`);
         }
         slot.connection = conn;
         slot.connectedAt = Date.now();
@@ -127,7 +128,7 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
         void conn.closed.then(() => {
           if (slot.connection !== conn) return;
           slot.connection = undefined;
-          if (closed || released.has(up)) return;
+          if (s.closed || released.has(up)) return;
           const error = new UpstreamUnavailableError(`server "${up.server}" closed its connection`, { data: { server: up.server, upstream: up.id } });
           // A connection that lived is reopened on the next call at once; one that died young
           // counts as a failed connect, so a crash loop backs off.
@@ -147,6 +148,24 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
     slot.connecting = attempt;
     return attempt;
   };
+}
+
+/**
+ * Core's pool: one connection per upstream, opened lazily (or at start), reopened on the next call
+ * after it dies, with a growing pause after consecutive failures so a broken server is not hammered.
+ * The pool plugin replaces it with min/max sessions, supervision and bulkheads.
+ */
+export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = {}): Pool {
+  const s: PoolState = {
+    minMs: options.reconnectMinMs ?? 500,
+    maxMs: options.reconnectMaxMs ?? 30_000,
+    minUptimeMs: options.minUptimeMs ?? 5_000,
+    slots: new Map<Upstream, Slot>(),
+    released: new WeakSet<Upstream>(),
+    closed: false,
+  };
+  const { slots, released } = s;
+  const open = createOpener(host, s);
 
   return {
     run<T>(up: Upstream, ctx: CallContext, fn: (client: Client, ctx: CallContext) => Promise<T>): Promise<T> {
@@ -171,7 +190,7 @@ export function createDefaultPool(host: PoolHost, options: DefaultPoolOptions = 
       await (conn ?? (await slot?.connecting?.catch(() => undefined)))?.close();
     },
     async close() {
-      closed = true;
+      s.closed = true;
       const all = [...slots.values()];
       slots.clear();
       await Promise.allSettled(

@@ -3,21 +3,21 @@ import type {
   CallToolResult,
   CompleteResult,
   GetPromptResult,
-  Implementation,
   ListPromptsResult,
   ListResourcesResult,
   ListResourceTemplatesResult,
   ListToolsResult,
   Progress,
-  Prompt,
   ReadResourceResult,
-  Resource,
-  ResourceTemplate,
-  ServerCapabilities,
-  Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Connection, ConnectOptions, ServerConfig, TransportKind } from '@mcp-bridge/transports';
+import type { Connection, ConnectOptions, ServerConfig } from '@mcp-bridge/transports';
 import type { RequestSignal } from './request-signal.js';
+import type { ToolEntry } from './list-types.js';
+import type { HealthState, Upstream, UpstreamStatus } from './upstream-types.js';
+
+// The vocabularies of their own files, re-exported so `./types.js` imports keep working.
+export type { ListEntries, ListFilter, ListKind, ListView, PromptEntry, ResourceEntry, ResourceTemplateEntry, ServerListStatus, ToolEntry, ToolSafety } from './list-types.js';
+export type { HealthState, ServerPolicyFields, ServerSettings, Upstream, UpstreamConfig, UpstreamStatus } from './upstream-types.js';
 
 /** The pipeline phases, outermost first. */
 export const PHASES = ['observe', 'policy', 'validate', 'cache', 'retry', 'route', 'upstream'] as const;
@@ -52,161 +52,6 @@ export type McpMethod =
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface CallState {}
-
-/** Health of one upstream as the host sees it; the health plugin refines it. */
-export type HealthState = 'healthy' | 'degraded' | 'unhealthy';
-
-/** Connection status of one upstream. */
-export type UpstreamStatus = 'idle' | 'connecting' | 'ready' | 'failed' | 'closed';
-
-/**
- * One concrete connection target. A logical server has one upstream, or several replicas
- * (added by the load balancer) that share the server's name and catalog. Plugins get read-only
- * views: the host alone changes status, health and counts (assigning a field throws).
- */
-export interface Upstream {
-  /** Unique id: the server name, or `server#n` for replicas. */
-  readonly id: string;
-  /** The logical server this upstream belongs to. */
-  readonly server: string;
-  /** Its validated config. */
-  readonly config: UpstreamConfig;
-  /** Transport kind derived from the config. */
-  readonly kind: TransportKind;
-  /** Connection status, reported by the pool (`PoolHost.statusChanged`). */
-  readonly status: UpstreamStatus;
-  /** Health, kept by the host (and refined by health plugins through `HealthHost.setHealth`). */
-  readonly health: HealthState;
-  /** The last connection or call failure, for reports. */
-  readonly lastError: Error | undefined;
-  /** Calls in flight on this upstream (maintained by the host; used by pickers). */
-  readonly inFlight: number;
-  /** What the upstream said it can do at its last initialize (`undefined` until it connected). */
-  readonly capabilities: ServerCapabilities | undefined;
-  /** Name and version the upstream reported at its last initialize. */
-  readonly serverInfo: Implementation | undefined;
-}
-
-/** Tool entry of the merged catalog. */
-export interface ToolEntry {
-  /** Name as exposed by the bridge. */
-  readonly name: string;
-  /** Logical server that provides it. */
-  readonly server: string;
-  /** Name on the upstream. */
-  readonly upstreamName: string;
-  /** The tool as exposed (name rewritten). */
-  readonly tool: Tool;
-  /**
-   * False for a tool called by upstream name (`server/tool`) that the catalog does not list: its
-   * annotations are unknown, so plugins must treat it as unsafe (not read-only, not idempotent).
-   */
-  readonly listed: boolean;
-  /** Whether calls to it may be repeated, cached or hedged: computed once by the catalog, trust-aware. */
-  readonly safety: ToolSafety;
-}
-
-/**
- * What a tool's annotations allow, decided once by the catalog with one rule for all replicas:
- * annotations are believed only from a server whose every replica has `trusted: true`; a tool the
- * catalog does not list has no known annotations (all false).
- */
-export interface ToolSafety {
-  /** `readOnlyHint` from a trusted server: safe to repeat, cache and hedge. */
-  readonly readOnly: boolean;
-  /** `readOnlyHint` or `idempotentHint` from a trusted server: safe to repeat. */
-  readonly idempotent: boolean;
-  /**
-   * What the annotations claim, whoever the server: for a plugin given its own list of servers to
-   * trust (retry's and the cache's `trusted` option). Never believe it otherwise.
-   */
-  readonly claimed: { readonly readOnly: boolean; readonly idempotent: boolean };
-}
-
-/**
- * What a server entry says about how far to believe and how to call it, besides its transport:
- * typed and validated here, so no plugin reads them through casts.
- */
-export interface ServerPolicyFields {
-  /**
-   * The server's tool annotations (`readOnlyHint`, `idempotentHint`) are believed: retry, caching and
-   * hedging of `tools/call` rely on them (see `ToolEntry.safety`). A server is trusted only when every
-   * one of its replicas is. Default false.
-   */
-  trusted?: boolean;
-  /** Per-server call settings. */
-  settings?: ServerSettings;
-}
-
-/** Per-server call settings (`settings` in a server entry). */
-export interface ServerSettings {
-  /** Default time limit of each request to this server, ms. */
-  timeout?: number;
-  /** At most this many retries of a call to this server. */
-  retries?: number;
-}
-
-/** A server's validated config: its transport fields and {@link ServerPolicyFields} (validated by core's config parsing). */
-export type UpstreamConfig = ServerConfig & ServerPolicyFields;
-
-/** Prompt entry of the merged catalog. */
-export interface PromptEntry {
-  readonly name: string;
-  readonly server: string;
-  readonly upstreamName: string;
-  readonly prompt: Prompt;
-}
-
-/** Resource entry of the merged catalog. */
-export interface ResourceEntry {
-  readonly uri: string;
-  readonly server: string;
-  readonly upstreamUri: string;
-  readonly resource: Resource;
-}
-
-/** Resource template entry of the merged catalog. */
-export interface ResourceTemplateEntry {
-  readonly uriTemplate: string;
-  readonly server: string;
-  readonly upstreamUriTemplate: string;
-  readonly template: ResourceTemplate;
-}
-
-/** The catalog entry type of each list kind (`templates` are resource templates). */
-export interface ListEntries {
-  tools: ToolEntry;
-  prompts: PromptEntry;
-  resources: ResourceEntry;
-  templates: ResourceTemplateEntry;
-}
-
-/** One of the four merged lists: `tools`, `prompts`, `resources`, `templates`. */
-export type ListKind = keyof ListEntries;
-
-/** Who a merged list is being built for. */
-export interface ListView {
-  /** The caller given to `listTools({ caller })` and friends (the gateway passes its session's caller); `undefined` for an anonymous list. */
-  readonly caller: string | undefined;
-}
-
-/**
- * A per-caller view filter registered with `api.filterList(kind, filter)`: return false to leave an
- * entry out of the list built for `view.caller`. Runs synchronously for every entry of every list
- * call, so keep it cheap (no I/O). It hides entries only; refuse calls in a `policy` middleware.
- */
-export type ListFilter<K extends ListKind> = (entry: ListEntries[K], view: ListView) => boolean;
-
-/** Listing status of one server, reported in merged lists under `_meta['mcp-bridge/servers']`. */
-export interface ServerListStatus {
-  status: 'ok' | 'error' | 'timeout' | 'unavailable' | 'circuit-open' | 'stale' | 'pending';
-  /** Human-readable reason when not ok. */
-  error?: string;
-  /** Error code when not ok. */
-  code?: string;
-  /** When the list was last fetched successfully (epoch ms). */
-  updatedAt?: number;
-}
 
 /**
  * Continuation of the pipeline; re-entrant (retry may call it again). A middleware may pass a

@@ -1,0 +1,57 @@
+import type { ListKind } from './catalog.js';
+import { PluginError } from './errors.js';
+import { errorMessage } from './helpers.js';
+import { ensureReady, type HostCore } from './host-core.js';
+import type { RegisteredListFilter } from './boot.js';
+import type { ListEntries, ListView, ServerListStatus } from './types.js';
+
+// Merged lists and the per-caller views of them (plugins' list filters).
+
+/** Options of the list calls (`listTools` ...). */
+export interface ListOptions {
+  /** Re-list every server first (servers whose last listing failed are retried anyway). */
+  refresh?: boolean;
+  /** Who the list is for: plugins' list filters (`api.filterList`) hide entries per caller. The gateway sets it. */
+  caller?: string;
+}
+
+/** A merged list with the per-server status in `_meta['mcp-bridge/servers']`. */
+export type MergedList<K extends string, T> = { [P in K]: T[] } & {
+  _meta: { 'mcp-bridge/servers': Record<string, ServerListStatus> };
+};
+
+/**
+ * One list as `caller` sees it. With no filter for the kind this is the plain map it always was
+ * (no view object, no extra pass); with filters, one pass that filters and maps together.
+ */
+export function listView<K extends ListKind, T>(s: HostCore, kind: K, entries: readonly ListEntries[K][], caller: string | undefined, item: (entry: ListEntries[K]) => T): T[] {
+  const filters = s.listFilters[kind];
+  if (filters === undefined) return entries.map(item);
+  const view: ListView = { caller };
+  const out: T[] = [];
+  let current: RegisteredListFilter | undefined;
+  try {
+    outer: for (const entry of entries) {
+      for (current of filters) if (!current.filter(entry, view)) continue outer;
+      out.push(item(entry));
+    }
+  } catch (error) {
+    // Fail closed: a filter that throws must not leak what it was meant to hide.
+    throw new PluginError('PLUGIN_LIST_FILTER_FAILED', current!.plugin, `its ${kind} list filter threw: ${errorMessage(error)}`, { cause: error, data: { kind, caller } });
+  }
+  return out;
+}
+
+
+/** Waits out the start grace, then re-lists the servers whose `kinds` failed (every server with `refresh`). */
+export async function freshen(s: HostCore, kinds: readonly ListKind[], refresh: boolean | undefined): Promise<void> {
+  ensureReady(s);
+  await s.watch.awaitGrace();
+  const failed = (server: string, kind: ListKind): boolean => {
+    const status = s.catalog.fetchStatus(server, kind)?.status;
+    return status !== undefined && status !== 'ok' && status !== 'pending';
+  };
+  const servers = [...s.upstreams.keys()].filter((srv) => refresh || kinds.some((k) => failed(srv, k)));
+  await Promise.all(servers.map((srv) => s.sync.refresh(srv, kinds)));
+}
+
