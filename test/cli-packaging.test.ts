@@ -137,6 +137,17 @@ describe('packaging: the mcp-bridge CLI, packed and installed with npm outside t
     expect(out.ok).toBe(true);
   }, RUN_TIMEOUT_MS);
 
+  it('"tracing": true and "metrics": true work out of the box: both plugins ship inside the CLI', async () => {
+    ready();
+    const config = join(project, 'ops.json');
+    const notes = join(installed, 'dist', 'examples', 'notes.js');
+    writeFileSync(config, JSON.stringify({ mcpServers: { notes: { command: process.execPath, args: [notes] } }, plugins: { tracing: true, metrics: true } }));
+    const out = JSON.parse((await cli(['doctor', '--config', config, '--json'])).stdout) as { ok: boolean; plugins: { key: string; status: string }[]; tracing: { enabled: boolean } };
+    expect(out.plugins.map((p) => `${p.key}:${p.status}`)).toEqual(expect.arrayContaining(['tracing:loaded', 'metrics:loaded']));
+    expect(out.tracing.enabled).toBe(true);
+    expect(existsSync(join(project, 'node_modules', '@mcp-bridge', 'plugin-tracing'))).toBe(false);
+  }, RUN_TIMEOUT_MS);
+
   it('call runs a tool through the plugins; a bad argument is rejected by validation before the server', async () => {
     ready();
     expect((await cli(['call', 'notes/search_notes', '--examples', '--args', '{"query":"milk"}'])).stdout).toMatch(/milk/i);

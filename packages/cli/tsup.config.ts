@@ -56,8 +56,9 @@ export default defineConfig({
   // only is split into chunks loaded by its dynamic import. Left outside: the optional plugins
   // (peer packages, loaded by name) and OpenTelemetry (loaded only when tracing is on, and shared
   // with the tracing plugin through the one @opentelemetry/api copy).
-  external: [/^@mcp-bridge\/plugin-/, /^@opentelemetry\//],
-  noExternal: [/^@mcp-bridge\/(?!plugin-)/, ...BUNDLED_DEPENDENCIES.map((name) => new RegExp(`^${name.replace('/', '\\/')}(\\/|$)`))],
+  // Tracing and metrics ship inside the CLI (`"tracing": true` works with plain npx); the other plugins are optional peers.
+  external: [/^@mcp-bridge\/plugin-(?!tracing$|metrics$)/, /^@opentelemetry\//, /^prom-client(\/|$)/],
+  noExternal: [/^@mcp-bridge\/(?!plugin-(?!tracing$|metrics$))/, ...BUNDLED_DEPENDENCIES.map((name) => new RegExp(`^${name.replace('/', '\\/')}(\\/|$)`))],
   splitting: true,
   esbuildPlugins: [zodEnglishOnly],
   esbuildOptions(options) {

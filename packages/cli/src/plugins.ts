@@ -63,8 +63,8 @@ export interface PluginReport {
 /** Loads a package by name; swappable so tests can check the not-installed path. */
 export type ModuleLoader = (specifier: string) => Promise<Record<string, unknown>>;
 
-// The default set ships with the CLI: literal imports, so the bundle carries them (one copy of core,
-// loaded only when a command builds plugins). The optional plugins are looked up by name at runtime.
+// The default set (and tracing and metrics) ships with the CLI: literal imports, so the bundle carries them
+// (one copy of core, loaded only when a command builds plugins). The optional plugins are looked up by name at runtime.
 const BUNDLED: Readonly<Record<string, () => Promise<unknown>>> = {
   '@mcp-bridge/validation': () => import('@mcp-bridge/validation'),
   '@mcp-bridge/cache': () => import('@mcp-bridge/cache'),
@@ -72,6 +72,9 @@ const BUNDLED: Readonly<Record<string, () => Promise<unknown>>> = {
   '@mcp-bridge/health': () => import('@mcp-bridge/health'),
   '@mcp-bridge/loadbalancer': () => import('@mcp-bridge/loadbalancer'),
   '@mcp-bridge/pool': () => import('@mcp-bridge/pool'),
+  // Not on by default, but shipped: "tracing": true and "metrics": true work without installing anything.
+  '@mcp-bridge/plugin-tracing': () => import('@mcp-bridge/plugin-tracing'),
+  '@mcp-bridge/plugin-metrics': () => import('@mcp-bridge/plugin-metrics'),
 };
 
 const importModule: ModuleLoader = (specifier) => (BUNDLED[specifier]?.() ?? import(specifier)) as Promise<Record<string, unknown>>;
