@@ -39,7 +39,13 @@ interface Entry extends AdoptedChild {
   detach: () => void;
 }
 
-const waiting = new Map<string, Entry[]>();
+/**
+ * Children waiting for their transport, by command key. Kept on `globalThis`: the CommonJS build
+ * bundles this module into both `stdio.cjs` and `prespawn.cjs`, and the transport must see what the
+ * other copy spawned.
+ */
+const REGISTRY = Symbol.for('@mcp-bridge/transports/prespawn');
+const waiting = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map<string, Entry[]>()) as Map<string, Entry[]>;
 
 /**
  * Spawns each stdio command now, for a `StdioTransport` with the same command, args, env and cwd
