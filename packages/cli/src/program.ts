@@ -67,9 +67,17 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--demo', 'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving')
       .addOption(timeoutOption(30_000)),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
-    // Each command loads its code when it runs: `--version` and `--help` load almost nothing.
-    const { serveCommand } = await import('./commands/serve.js');
-    exitCode = await serveCommand(context(cmd), serveOptions(opts, io.env));
+    const ctx = context(cmd);
+    // `--examples`: the example servers boot while the gateway's code loads (see early-spawn.ts).
+    const early = ctx.options.examples === true && opts.demo !== true ? await import('./early-spawn.js') : undefined;
+    early?.spawnExamplesEarly();
+    try {
+      // Each command loads its code when it runs: `--version` and `--help` load almost nothing.
+      const { serveCommand } = await import('./commands/serve.js');
+      exitCode = await serveCommand(ctx, serveOptions(opts, io.env));
+    } finally {
+      early?.endUnclaimed();
+    }
   });
 
   program

@@ -3,9 +3,9 @@
 // progress while it runs (and stops when the caller cancels).
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { runStdio, sleep } from './run-stdio.js';
+import { noElicitation, runStdio, sleep } from './run-stdio.js';
 
-const server = new McpServer({ name: 'mcp-bridge-example-clock', version: '0.1.0' }, { capabilities: { tools: {} } });
+const server = new McpServer({ name: 'mcp-bridge-example-clock', version: '0.1.0' }, { capabilities: { tools: {} }, jsonSchemaValidator: noElicitation });
 
 server.registerTool(
   'now',

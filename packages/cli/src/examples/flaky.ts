@@ -4,7 +4,7 @@
 // (or exactly the calls listed in FLAKY_SLOW_CALLS).
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { runStdio, sleep } from './run-stdio.js';
+import { noElicitation, runStdio, sleep } from './run-stdio.js';
 
 const slowRate = Number(process.env.FLAKY_SLOW_RATE ?? 0.25);
 const slowMs = Number(process.env.FLAKY_SLOW_MS ?? 3000);
@@ -13,7 +13,7 @@ const slowCalls = process.env.FLAKY_SLOW_CALLS ? new Set(process.env.FLAKY_SLOW_
 const capitals: Record<string, string> = { france: 'Paris', japan: 'Tokyo', kenya: 'Nairobi', peru: 'Lima', canada: 'Ottawa' };
 let calls = 0;
 
-const server = new McpServer({ name: 'mcp-bridge-example-flaky', version: '0.1.0' }, { capabilities: { tools: {} } });
+const server = new McpServer({ name: 'mcp-bridge-example-flaky', version: '0.1.0' }, { capabilities: { tools: {} }, jsonSchemaValidator: noElicitation });
 
 server.registerTool(
   'capital',

@@ -4,7 +4,7 @@
 // something to read.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { runStdio } from './run-stdio.js';
+import { noElicitation, runStdio } from './run-stdio.js';
 
 interface Note {
   id: string;
@@ -24,7 +24,7 @@ add('Shopping', 'Milk, bread, a new keyboard.');
 
 const server = new McpServer(
   { name: 'mcp-bridge-example-notes', version: '0.1.0' },
-  { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: {} } },
+  { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: {} }, jsonSchemaValidator: noElicitation },
 );
 
 server.registerTool(

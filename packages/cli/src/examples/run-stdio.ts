@@ -1,5 +1,15 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
+
+/**
+ * The JSON Schema validator the SDK's `Server` uses only to check what a client answers to
+ * `elicitInput`. The example servers never elicit; without this the SDK builds an Ajv instance with
+ * every format at start (5-10 ms of each example's boot, paid three times by `serve --examples`).
+ */
+export const noElicitation: jsonSchemaValidator = {
+  getValidator: () => () => ({ valid: false, data: undefined, errorMessage: 'the mcp-bridge example servers do not elicit input' }),
+};
 
 /**
  * Serves `server` over this process's stdin/stdout and exits when the client goes away (stdin EOF)

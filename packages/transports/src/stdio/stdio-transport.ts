@@ -1,14 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import spawn from 'cross-spawn';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { childEnvironment } from './child-env.js';
 import { LineReader, looksLikeResponse, responseIdOf, type OversizeLine } from './line-reader.js';
 import { trackGroup, untrackGroup } from './live-groups.js';
-import { reapGroup, signalGroup, SUPPORTS_PROCESS_GROUPS } from './process-group.js';
+import { reapGroup, signalGroup } from './process-group.js';
+import { adoptPrespawned } from './prespawn.js';
 import { ByteRing } from './ring-buffer.js';
+import { spawnStdioChild } from './spawn-child.js';
 import type { StdioServerConfig } from '../types.js';
 
 /** Bytes of stderr kept for `stderrTail()` unless configured otherwise (64 KiB). */
@@ -159,33 +159,31 @@ export class StdioTransport implements Transport {
 
   #spawn(): Promise<void> {
     const { command, args = [], env, cwd } = this.#options;
+    // A child the CLI started early for this very command (prespawn.ts) is taken over as it is.
+    const adopted = adoptPrespawned({ command, args, env, cwd });
     return new Promise<void>((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawn(command, args, {
-          env: childEnvironment(env),
-          ...(cwd === undefined ? {} : { cwd }),
-          // stderr piped, never inherited: the host's own stderr may be a protocol channel, and an unread pipe would block the child.
-          stdio: ['pipe', 'pipe', 'pipe'],
-          // Own process group (setsid), so shutdown can signal the child and everything it started.
-          detached: SUPPORTS_PROCESS_GROUPS,
-          shell: false,
-          windowsHide: true,
-        });
+        child = adopted?.child ?? spawnStdioChild({ command, args, env, cwd });
       } catch (error) {
         this.#onExit(null, null);
         reject(this.#spawnError(error));
         return;
       }
+      for (const chunk of adopted?.stderr ?? []) this.#stderr.push(chunk);
       this.#child = child;
       // Tracked (and told to the reaper) at once: the 'spawn' event comes a turn later, and a host
       // killed in between would leave a group nobody knows about. A pid means the fork happened.
-      if (child.pid !== undefined) trackGroup(child.pid);
-      let spawned = false;
-      child.once('spawn', () => {
-        spawned = true;
-        resolve();
-      });
+      // (An adopted child is tracked already.)
+      if (child.pid !== undefined && !adopted) trackGroup(child.pid);
+      let spawned = adopted?.spawned ?? false;
+      if (spawned) resolve();
+      else {
+        child.once('spawn', () => {
+          spawned = true;
+          resolve();
+        });
+      }
       child.on('error', (error) => {
         if (spawned) this.#report(error);
         else {
