@@ -44,11 +44,10 @@ try {
 let failed = 0;
 for (const name of names) {
   if (names.length > 1) console.log(`\n[bench] ${name}`);
-  const result = spawnSync(
-    process.execPath,
-    ['--conditions=@mcp-bridge/source', '--import', tsx, join(srcDir, `${name}.ts`), ...argv],
-    { cwd: benchDir, stdio: 'inherit' },
-  );
+  const result = spawnSync(process.execPath, ['--conditions=@mcp-bridge/source', '--import', tsx, join(srcDir, `${name}.ts`), ...argv], {
+    cwd: benchDir,
+    stdio: 'inherit',
+  });
   if (result.error) throw result.error;
   if (result.status !== 0) {
     failed++;

@@ -18,7 +18,10 @@ const SOURCES = ['packages', 'plugins', 'examples'].flatMap((group) =>
  * package, and a loop of types is what welded core's files together (types.ts -> bridge.ts -> everything).
  */
 async function graphOf(dir: string): Promise<Record<string, string[]>> {
-  const result = await madge(dir, { fileExtensions: ['ts'], detectiveOptions: { ts: { skipTypeImports: false }, tsx: { skipTypeImports: false } } });
+  const result = await madge(dir, {
+    fileExtensions: ['ts'],
+    detectiveOptions: { ts: { skipTypeImports: false }, tsx: { skipTypeImports: false } },
+  });
   return result.obj();
 }
 

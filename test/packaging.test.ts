@@ -6,7 +6,17 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, isNodeOnly, packPackage, publishedEntryFiles, publishedPackageDirs, ROOT, run, staticImports, type Packed } from './support/pack.js';
+import {
+  cleanEnv,
+  isNodeOnly,
+  packPackage,
+  publishedEntryFiles,
+  publishedPackageDirs,
+  ROOT,
+  run,
+  staticImports,
+  type Packed,
+} from './support/pack.js';
 
 const INSTALL_TIMEOUT_MS = 240_000;
 const SCRIPT_TIMEOUT_MS = 60_000;
@@ -198,7 +208,12 @@ describe('packaging: the packed tarballs, installed with npm outside the workspa
     );
     writeFileSync(join(project, 'consumer.mjs'), ESM_SCRIPT);
     writeFileSync(join(project, 'consumer.cjs'), CJS_SCRIPT);
-    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, env, timeout: INSTALL_TIMEOUT_MS, shell: process.platform === 'win32' });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: project,
+      env,
+      timeout: INSTALL_TIMEOUT_MS,
+      shell: process.platform === 'win32',
+    });
   }
 
   afterAll(() => {
@@ -211,12 +226,20 @@ describe('packaging: the packed tarballs, installed with npm outside the workspa
       const files = pkg.files!.map((f) => f.replace(/^package\//, ''));
       expect(files.length, pkg.name).toBeGreaterThan(0);
       // LICENSE and CHANGELOG are allowed too: npm/pnpm add them when present (changesets writes CHANGELOG.md).
-      const unexpected = files.filter((f) => !(f.startsWith('dist/') || f === 'package.json' || /^(README|LICEN[CS]E|CHANGELOG)(\.md|\.txt)?$/i.test(f)));
+      const unexpected = files.filter(
+        (f) => !(f.startsWith('dist/') || f === 'package.json' || /^(README|LICEN[CS]E|CHANGELOG)(\.md|\.txt)?$/i.test(f)),
+      );
       expect(unexpected, `${pkg.name} publishes unexpected files`).toEqual([]);
-      expect(files.some((f) => /^(src|test)\//.test(f)), pkg.name).toBe(false);
+      expect(
+        files.some((f) => /^(src|test)\//.test(f)),
+        pkg.name,
+      ).toBe(false);
       // Every entry point the manifest names is in the tarball (source condition excepted).
       const wanted = publishedEntryFiles(pkg.manifest!).map((f) => f.replace(/^\.\//, ''));
-      expect(wanted.filter((f) => !files.includes(f)), `${pkg.name}: entry points missing from the tarball`).toEqual([]);
+      expect(
+        wanted.filter((f) => !files.includes(f)),
+        `${pkg.name}: entry points missing from the tarball`,
+      ).toEqual([]);
       // pnpm pack rewrote workspace: ranges to real versions.
       expect(JSON.stringify(pkg.manifest), pkg.name).not.toContain('workspace:');
     }
@@ -273,30 +296,51 @@ describe('packaging: the packed tarballs, installed with npm outside the workspa
     }
   };
 
-  it('an ESM script (import) runs a bridge over in-memory and stdio test servers', async () => {
-    expectConsumerOutput(await runConsumer('consumer.mjs'), 'esm');
-  }, SCRIPT_TIMEOUT_MS);
+  it(
+    'an ESM script (import) runs a bridge over in-memory and stdio test servers',
+    async () => {
+      expectConsumerOutput(await runConsumer('consumer.mjs'), 'esm');
+    },
+    SCRIPT_TIMEOUT_MS,
+  );
 
-  it('a CJS script (require) does the same, and its errors match the ESM copy by brand', async () => {
-    const out = await runConsumer('consumer.cjs');
-    expectConsumerOutput(out, 'cjs');
-    expect(out.extra).toEqual({ distinctCopies: true, crossInstanceof: true });
-  }, SCRIPT_TIMEOUT_MS);
+  it(
+    'a CJS script (require) does the same, and its errors match the ESM copy by brand',
+    async () => {
+      const out = await runConsumer('consumer.cjs');
+      expectConsumerOutput(out, 'cjs');
+      expect(out.extra).toEqual({ distinctCopies: true, crossInstanceof: true });
+    },
+    SCRIPT_TIMEOUT_MS,
+  );
 
-  it('the published types resolve for ESM (.mts) and CJS (.cts) consumers', async () => {
-    ready();
-    writeFileSync(join(project, 'typed-esm.mts'), TS_CONSUMER);
-    writeFileSync(join(project, 'typed-cjs.cts'), TS_CONSUMER);
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023'], strict: true, noEmit: true, skipLibCheck: true, types: [] },
-        files: ['typed-esm.mts', 'typed-cjs.cts'],
-      }),
-    );
-    const tsc = join(dirname(createRequire(join(ROOT, 'package.json')).resolve('typescript/package.json')), 'bin', 'tsc');
-    await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, env, timeout: SCRIPT_TIMEOUT_MS });
-  }, SCRIPT_TIMEOUT_MS);
+  it(
+    'the published types resolve for ESM (.mts) and CJS (.cts) consumers',
+    async () => {
+      ready();
+      writeFileSync(join(project, 'typed-esm.mts'), TS_CONSUMER);
+      writeFileSync(join(project, 'typed-cjs.cts'), TS_CONSUMER);
+      writeFileSync(
+        join(project, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            target: 'ES2022',
+            lib: ['ES2023'],
+            strict: true,
+            noEmit: true,
+            skipLibCheck: true,
+            types: [],
+          },
+          files: ['typed-esm.mts', 'typed-cjs.cts'],
+        }),
+      );
+      const tsc = join(dirname(createRequire(join(ROOT, 'package.json')).resolve('typescript/package.json')), 'bin', 'tsc');
+      await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, env, timeout: SCRIPT_TIMEOUT_MS });
+    },
+    SCRIPT_TIMEOUT_MS,
+  );
 });
 
 const REPO = 'https://github.com/mcp-bridge/mcp-bridge';
@@ -319,7 +363,8 @@ describe('packaging: every published package carries its metadata, LICENSE and w
       tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-metadata-'));
       const dirs = publishedPackageDirs();
       // A few at a time: pnpm pack is mostly process start-up, and the machine is shared.
-      for (let i = 0; i < dirs.length; i += 4) packed.push(...(await Promise.all(dirs.slice(i, i + 4).map((dir) => packPackage(dir, tmp!, cleanEnv())))));
+      for (let i = 0; i < dirs.length; i += 4)
+        packed.push(...(await Promise.all(dirs.slice(i, i + 4).map((dir) => packPackage(dir, tmp!, cleanEnv())))));
     } catch (error) {
       setupFailure = { error };
     }

@@ -13,7 +13,20 @@ import { cleanEnv, packPackage, publishedEntryFiles, ROOT, run, type Packed } fr
 const INSTALL_TIMEOUT_MS = 300_000;
 const TEMPLATE = 'examples/third-party-plugin';
 /** The CLI and everything of ours it (and the template's tests) install. */
-const PACKS = ['core', 'transports', 'testing', 'cli', 'cache', 'discovery', 'health', 'loadbalancer', 'pool', 'retry', 'server', 'validation'].map((p) => `packages/${p}`);
+const PACKS = [
+  'core',
+  'transports',
+  'testing',
+  'cli',
+  'cache',
+  'discovery',
+  'health',
+  'loadbalancer',
+  'pool',
+  'retry',
+  'server',
+  'validation',
+].map((p) => `packages/${p}`);
 
 /** An upstream with one slow and one quick tool, written against the SDK the CLI brought along. */
 const UPSTREAM = `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -80,13 +93,15 @@ describe('a third-party plugin, copied out of the repository, installed with npm
       const manifest = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as Record<string, unknown>;
       for (const file of publishedEntryFiles(manifest)) if (!existsSync(join(ROOT, dir, file))) missing.push(`${dir}: ${file}`);
     }
-    if (missing.length > 0) throw new Error(`built output is missing — run \`pnpm build\` first (root \`pnpm test\` does):\n  ${missing.join('\n  ')}`);
+    if (missing.length > 0)
+      throw new Error(`built output is missing — run \`pnpm build\` first (root \`pnpm test\` does):\n  ${missing.join('\n  ')}`);
 
     tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-third-party-'));
     const packs = join(tmp, 'packs');
     mkdirSync(packs);
     const packed: Packed[] = [];
-    for (let i = 0; i < PACKS.length; i += 4) packed.push(...(await Promise.all(PACKS.slice(i, i + 4).map((dir) => packPackage(dir, packs, env)))));
+    for (let i = 0; i < PACKS.length; i += 4)
+      packed.push(...(await Promise.all(PACKS.slice(i, i + 4).map((dir) => packPackage(dir, packs, env)))));
     // Until they are on the registry, our packages come from the tarballs: as dependencies AND overrides,
     // so npm never asks the registry for them (nor for what they depend on among themselves).
     const local = Object.fromEntries(packed.map((p) => [p.name, `file:${p.tarball}`]));
@@ -94,13 +109,18 @@ describe('a third-party plugin, copied out of the repository, installed with npm
     // 1. The template, as a plugin author copies it: no node_modules, no build output.
     template = join(tmp, 'my-plugin');
     cpSync(join(ROOT, TEMPLATE), template, { recursive: true, filter: (src) => !/[\\/](node_modules|dist)$/.test(src) });
-    const manifest = JSON.parse(readFileSync(join(template, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> } & Record<string, unknown>;
+    const manifest = JSON.parse(readFileSync(join(template, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    } & Record<string, unknown>;
     for (const name of ['@mcp-bridge/core', '@mcp-bridge/testing']) manifest.devDependencies[name] = local[name]!;
     writeFileSync(join(template, 'package.json'), `${JSON.stringify({ ...manifest, overrides: local }, null, 2)}\n`);
     await npm(['install'], template);
     await npm(['run', 'build'], template);
     await npm(['pack', '--pack-destination', packs], template);
-    const pluginTarball = join(packs, readdirSync(packs).find((f) => f.startsWith('mcp-bridge-plugin-example-') && f.endsWith('.tgz'))!);
+    const pluginTarball = join(
+      packs,
+      readdirSync(packs).find((f) => f.startsWith('mcp-bridge-plugin-example-') && f.endsWith('.tgz'))!,
+    );
 
     // 2. A gateway user's folder: the CLI and the plugin installed next to the config file.
     gateway = join(tmp, 'gateway');
@@ -114,7 +134,12 @@ describe('a third-party plugin, copied out of the repository, installed with npm
   }
 
   function npm(args: string[], cwd: string): Promise<unknown> {
-    return run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd, env, timeout: INSTALL_TIMEOUT_MS, shell: process.platform === 'win32' });
+    return run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+      cwd,
+      env,
+      timeout: INSTALL_TIMEOUT_MS,
+      shell: process.platform === 'win32',
+    });
   }
 
   /** Runs the desktop-like client script from `cwd` against the gateway's installed bin and `config`. */
@@ -140,11 +165,15 @@ describe('a third-party plugin, copied out of the repository, installed with npm
     expect(readFileSync(join(template, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
 
-  it("runs its own tests (conformance suite, behaviour, its packaging test) with npm test in the copy", async () => {
-    ready();
-    const { stdout } = (await npm(['test'], template)) as { stdout: string };
-    expect(stdout).toMatch(/Test Files\s+.*2 passed/);
-  }, INSTALL_TIMEOUT_MS);
+  it(
+    'runs its own tests (conformance suite, behaviour, its packaging test) with npm test in the copy',
+    async () => {
+      ready();
+      const { stdout } = (await npm(['test'], template)) as { stdout: string };
+      expect(stdout).toMatch(/Test Files\s+.*2 passed/);
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 
   it('typechecks in the copy with its own tsconfig', async () => {
     ready();
@@ -186,14 +215,20 @@ describe('a third-party plugin, copied out of the repository, installed with npm
   it('a plugin that is not installed stops serve with exit code 2 and the npm command for this folder', async () => {
     ready();
     writeFileSync(join(gateway, 'missing.json'), JSON.stringify({ mcpServers: {}, plugins: { 'mcp-bridge-plugin-absent': { x: 1 } } }));
-    const child = spawn(join(gateway, 'node_modules/.bin/mcp-bridge'), ['serve', '--stdio', '--config', 'missing.json'], { cwd: gateway, env: userEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(join(gateway, 'node_modules/.bin/mcp-bridge'), ['serve', '--stdio', '--config', 'missing.json'], {
+      cwd: gateway,
+      env: userEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(2);
-    expect(stderr).toContain(`${join(gateway, 'missing.json')}: plugins.mcp-bridge-plugin-absent: plugin package "mcp-bridge-plugin-absent" not found`);
+    expect(stderr).toContain(
+      `${join(gateway, 'missing.json')}: plugins.mcp-bridge-plugin-absent: plugin package "mcp-bridge-plugin-absent" not found`,
+    );
     // The third place looked in is the installed CLI's own package folder (found from its bundled dist).
     expect(stderr).toContain(`${join(gateway, 'node_modules/mcp-bridge')} (mcp-bridge install)`);
     expect(stderr).toContain(`Install it: cd ${gateway} && npm i mcp-bridge-plugin-absent`);

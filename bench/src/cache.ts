@@ -36,14 +36,26 @@ async function sdkClient(): Promise<{ client: Client; close: () => Promise<void>
   await server.connect(serverSide);
   const client = new Client({ name: 'bench-client', version: '1.0.0' });
   await client.connect(clientSide);
-  return { client, close: async () => { await client.close(); await server.close(); } };
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
 }
 
 /** A bridge over its own echo server (trusted, so the cache may answer read-only `echo`), and that server's ledger. */
 async function bridge(cacheOptions: CacheOptions | undefined): Promise<{ bridge: Bridge; ledger: TestLedger }> {
   const ledger = new TestLedger();
   const b = createBridge({
-    servers: { bench: { type: 'in-memory', trusted: true, server: () => createTestServer({ name: 'bench', tools: ['echo'], resources: false, prompts: false, ledger }) } },
+    servers: {
+      bench: {
+        type: 'in-memory',
+        trusted: true,
+        server: () => createTestServer({ name: 'bench', tools: ['echo'], resources: false, prompts: false, ledger }),
+      },
+    },
     plugins: cacheOptions ? [cache(cacheOptions)] : [],
   });
   await b.start();
@@ -65,14 +77,22 @@ async function freePort(): Promise<number> {
 /** A throwaway redis-server without persistence; `undefined` when it cannot run here. */
 async function startRedis(): Promise<{ url: string; child: ChildProcess } | undefined> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const ready = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 10_000);
     let out = '';
-    child.once('error', () => { clearTimeout(timer); resolve(false); });
+    child.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('Ready to accept connections')) { clearTimeout(timer); resolve(true); }
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve(true);
+      }
     });
   });
   child.stdout.resume();
@@ -98,7 +118,16 @@ const plain = await bridge(undefined);
 const cached = {
   l1_hit: await bridge({ tools: { echo: { ttl: 3_600_000 } } }),
   memory_l2_hit: await bridge({ tools: { echo: { ttl: 3_600_000 } }, l1: false }),
-  ...(redis ? { redis_hit: await bridge({ tools: { echo: { ttl: 3_600_000 } }, l1: false, store: redisStore(redis.url), namespace: `bench-${process.pid}` }) } : {}),
+  ...(redis
+    ? {
+        redis_hit: await bridge({
+          tools: { echo: { ttl: 3_600_000 } },
+          l1: false,
+          store: redisStore(redis.url),
+          namespace: `bench-${process.pid}`,
+        }),
+      }
+    : {}),
 } as Record<string, { bridge: Bridge; ledger: TestLedger }>;
 
 const variants: Variant[] = [
@@ -109,7 +138,9 @@ const variants: Variant[] = [
 for (const v of variants) check(v.name, await v.call());
 for (const c of Object.values(cached)) await c.bridge.cache.settled();
 
-log(`bench cache: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`);
+log(
+  `bench cache: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`,
+);
 const results = await measure(variants, args, log);
 
 // Every cached variant really was answered by its cache: its server executed echo once (the first
@@ -120,11 +151,14 @@ for (const [name, c] of Object.entries(cached)) {
   const stats = c.bridge.cache.stats();
   const allowed = name === 'redis_hit' ? 1 + Math.ceil((args.calls * args.rounds) / 1_000) : 1;
   if (executions < 1 || executions > allowed) {
-    throw new Error(`variant ${name}: the server executed echo ${executions} times (expected 1${allowed > 1 ? ` to ${allowed}` : ''}): ${JSON.stringify(stats)}`);
+    throw new Error(
+      `variant ${name}: the server executed echo ${executions} times (expected 1${allowed > 1 ? ` to ${allowed}` : ''}): ${JSON.stringify(stats)}`,
+    );
   }
   if (executions > 1) log(`  ${name}: ${executions - 1} store reads gave up and went upstream (store: ${JSON.stringify(stats.store)})`);
   const level = name === 'l1_hit' ? 'l1' : 'l2';
-  if ((stats.tools.echo?.[level] ?? 0) < args.calls * args.rounds) throw new Error(`variant ${name}: not answered from ${level}: ${JSON.stringify(stats.tools.echo)}`);
+  if ((stats.tools.echo?.[level] ?? 0) < args.calls * args.rounds)
+    throw new Error(`variant ${name}: not answered from ${level}: ${JSON.stringify(stats.tools.echo)}`);
 }
 
 // ---------------------------------------------------------------- one lookup
@@ -178,7 +212,7 @@ log('one lookup, 1,000 keys in rotation:');
 const micro = {
   map_lru: perOpSync('plain Map-based LRU', (k) => mapLru.get(k)),
   lru_cache: perOpSync('lru-cache', (k) => lruCache.get(k)),
-  cache_l1: perOpSync('the cache\'s L1 (lru-cache + eviction reasons)', (k) => l1.get(k)),
+  cache_l1: perOpSync("the cache's L1 (lru-cache + eviction reasons)", (k) => l1.get(k)),
   keyv_memory: await perOpAsync('keyv (memory, awaited)', (k) => keyv.get(k)),
 };
 
@@ -195,7 +229,9 @@ console.log(table(rows));
 console.log('');
 console.log(
   `p50 ratios: l1_hit/sdk ${fmt(l1Ratio, 2)} (target <= ${TARGETS.l1_hit_vs_sdk}: ${l1Ratio <= TARGETS.l1_hit_vs_sdk ? 'ok' : 'MISSED'})  memory_l2_hit/sdk ${fmt(by.memory_l2_hit!.p50 / base.p50, 2)}` +
-    (by.redis_hit ? `  redis_hit/sdk ${fmt(by.redis_hit.p50 / base.p50, 2)} (redis hit p50 ${fmt(by.redis_hit.p50)} µs)` : '  redis_hit skipped'),
+    (by.redis_hit
+      ? `  redis_hit/sdk ${fmt(by.redis_hit.p50 / base.p50, 2)} (redis hit p50 ${fmt(by.redis_hit.p50)} µs)`
+      : '  redis_hit skipped'),
 );
 console.log(
   `one lookup: plain Map LRU ${fmt(micro.map_lru, 0)} ns, lru-cache ${fmt(micro.lru_cache, 0)} ns, cache L1 ${fmt(micro.cache_l1, 0)} ns, keyv memory ${fmt(micro.keyv_memory, 0)} ns`,
@@ -204,7 +240,12 @@ console.log(
 console.log(
   JSON.stringify({
     ...baseFigures('cache', args, results),
-    lookup_ns: { map_lru: round(micro.map_lru, 0), lru_cache: round(micro.lru_cache, 0), cache_l1: round(micro.cache_l1, 0), keyv_memory: round(micro.keyv_memory, 0) },
+    lookup_ns: {
+      map_lru: round(micro.map_lru, 0),
+      lru_cache: round(micro.lru_cache, 0),
+      cache_l1: round(micro.cache_l1, 0),
+      keyv_memory: round(micro.keyv_memory, 0),
+    },
     ratio: {
       l1_hit_vs_sdk: l1Ratio,
       memory_l2_hit_vs_sdk: ratio(by.memory_l2_hit!.p50, base.p50),

@@ -73,7 +73,12 @@ function timeExit(argv: string[]): Promise<number> {
 
 /** An SDK client spawns `node ...argv` over stdio and lists tools; resolves with the ms from spawn to the list. */
 async function timeToolsList(argv: string[], expectTools: number): Promise<number> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: argv, env: { ...getDefaultEnvironment(), ...childEnv() }, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: argv,
+    env: { ...getDefaultEnvironment(), ...childEnv() },
+    stderr: 'pipe',
+  });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)));
   const client = new Client({ name: 'cold-start-bench', version: '1.0.0' });
@@ -131,11 +136,16 @@ const ratios = {
   version_vs_node: round(median(perRound.version_vs_node), 3),
   serve_stdio_vs_sdk_stdio: round(median(perRound.serve_stdio_vs_sdk_stdio), 3),
 };
-const verdict = (key: keyof typeof TARGETS): string => `${ratios[key]} (target <= ${TARGETS[key]}: ${ratios[key] <= TARGETS[key] ? 'ok' : 'MISSED'})`;
+const verdict = (key: keyof typeof TARGETS): string =>
+  `${ratios[key]} (target <= ${TARGETS[key]}: ${ratios[key] <= TARGETS[key] ? 'ok' : 'MISSED'})`;
 console.log('');
-console.log(table([['variant', 'median ms', 'min ms'], ...VARIANTS.map((v) => [v.name, medianMs[v.name]!.toFixed(1), minMs[v.name]!.toFixed(1)])]));
+console.log(
+  table([['variant', 'median ms', 'min ms'], ...VARIANTS.map((v) => [v.name, medianMs[v.name]!.toFixed(1), minMs[v.name]!.toFixed(1)])]),
+);
 console.log('');
-console.log(`medians of ${args.rounds} paired rounds: version/node ${verdict('version_vs_node')}  serve_stdio/sdk_stdio ${verdict('serve_stdio_vs_sdk_stdio')}`);
+console.log(
+  `medians of ${args.rounds} paired rounds: version/node ${verdict('version_vs_node')}  serve_stdio/sdk_stdio ${verdict('serve_stdio_vs_sdk_stdio')}`,
+);
 console.log(
   JSON.stringify({
     bench: 'cold-start',

@@ -11,7 +11,12 @@ import type { Phase, Plugin } from '@mcp-bridge/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, CallToolResultSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  CallToolResultSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { checkEcho as check, ECHO_ARGS, echoBridge as bridge, sdkEchoClient as sdkClient } from './lib/echo.js';
 import { baseFigures, fmt, measure, parseArgs, ratio, summaryRows, table, type Variant, type VariantResult } from './lib/harness.js';
 
@@ -35,7 +40,14 @@ async function naiveProxy(): Promise<{ client: Client; close: () => Promise<void
   await proxy.connect(serverSide);
   const client = new Client(clientInfo);
   await client.connect(clientSide);
-  return { client, close: async () => { await client.close(); await proxy.close(); await upstream.close(); } };
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await proxy.close();
+      await upstream.close();
+    },
+  };
 }
 
 const CHAIN_PHASES: Phase[] = ['observe', 'policy', 'validate', 'cache', 'retry', 'route', 'upstream', 'upstream'];
@@ -60,8 +72,6 @@ function passThroughPlugins(): Plugin[] {
   }));
 }
 
-
-
 const sdk = await sdkClient();
 const proxy = await naiveProxy();
 const plain = await bridge([]);
@@ -70,21 +80,30 @@ const chain8 = await bridge(passThroughPlugins());
 const variants: Variant[] = [
   { name: 'sdk', call: () => sdk.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
   // The stricter baseline: the SDK's raw request, without callTool's task and output-schema checks (what the bridge sends).
-  { name: 'sdk_request', call: () => sdk.client.request({ method: 'tools/call', params: { name: 'echo', arguments: ECHO_ARGS } }, CallToolResultSchema) },
+  {
+    name: 'sdk_request',
+    call: () => sdk.client.request({ method: 'tools/call', params: { name: 'echo', arguments: ECHO_ARGS } }, CallToolResultSchema),
+  },
   { name: 'proxy', call: () => proxy.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
   { name: 'bridge', call: () => plain.callTool('echo', ECHO_ARGS) },
   { name: 'chain8', call: () => chain8.callTool('echo', ECHO_ARGS) },
 ];
 for (const v of variants) check(v.name, await v.call());
 
-log(`bench core: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`);
+log(
+  `bench core: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`,
+);
 const results = await measure(variants, args, log);
 
 await Promise.all([sdk.close(), proxy.close(), plain.close(), chain8.close()]);
 const chainCalls = 1 + args.warmup + args.calls * args.rounds;
-if (hits.some((h) => h < chainCalls)) throw new Error(`the chain8 middlewares did not all run on every call: ${hits.join(', ')} (expected >= ${chainCalls})`);
+if (hits.some((h) => h < chainCalls))
+  throw new Error(`the chain8 middlewares did not all run on every call: ${hits.join(', ')} (expected >= ${chainCalls})`);
 
-const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<'sdk' | 'sdk_request' | 'proxy' | 'bridge' | 'chain8', VariantResult>;
+const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<
+  'sdk' | 'sdk_request' | 'proxy' | 'bridge' | 'chain8',
+  VariantResult
+>;
 const base = by.sdk;
 const rows = summaryRows(results, base);
 const TARGETS = { bridge_vs_sdk: 1.15, chain8_vs_sdk: 1.35 };

@@ -98,7 +98,9 @@ function checkEcho(name: string, message: JsonRpcMessage | undefined): void {
 }
 
 function spawnChild(mode: Mode, kind: Kind): ChildProcess {
-  const child = spawn(process.execPath, [...process.execArgv, CHILD, mode, kind], { stdio: [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, CHILD, mode, kind], {
+    stdio: [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   return child;
 }
@@ -143,7 +145,8 @@ async function leanStdio(mode: Mode): Promise<Running> {
   });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`))));
   exited.catch(() => undefined);
-  const send = (message: Omit<JsonRpcMessage, 'jsonrpc'>): void => void child.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+  const send = (message: Omit<JsonRpcMessage, 'jsonrpc'>): void =>
+    void child.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
   const request = (method: string, params: unknown): Promise<JsonRpcMessage> => {
     const id = nextId++;
     const answer = new Promise<JsonRpcMessage>((resolve) => pending.set(id, resolve));
@@ -175,7 +178,10 @@ async function leanHttp(mode: Mode): Promise<Running> {
   let nextId = 1;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-  const post = (body: string, extra: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
+  const post = (
+    body: string,
+    extra: Record<string, string> = {},
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
     new Promise((resolve, reject) => {
       const req = httpRequest(url, { method: 'POST', agent, headers: { ...headers, ...extra } }, (res) => {
         res.setEncoding('utf8');
@@ -188,7 +194,10 @@ async function leanHttp(mode: Mode): Promise<Running> {
       req.end(body);
     });
 
-  const request = async (method: string, params: unknown): Promise<{ message: JsonRpcMessage | undefined; headers: IncomingHttpHeaders }> => {
+  const request = async (
+    method: string,
+    params: unknown,
+  ): Promise<{ message: JsonRpcMessage | undefined; headers: IncomingHttpHeaders }> => {
     const id = nextId++;
     const res = await post(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status} for ${method}: ${res.text.slice(0, 300)}`);
@@ -339,7 +348,9 @@ try {
       // Same number of calls: the calls/s ratio is the inverse ratio of the wall times.
       perRound[kind].push(Number(took.get(`proxy_${kind}`)!) / Number(took.get(`gateway_${kind}`)!));
     }
-    log(`  round ${r + 1}/${args.rounds}: gateway/proxy http ${perRound.http.at(-1)!.toFixed(3)}, stdio ${perRound.stdio.at(-1)!.toFixed(3)}`);
+    log(
+      `  round ${r + 1}/${args.rounds}: gateway/proxy http ${perRound.http.at(-1)!.toFixed(3)}, stdio ${perRound.stdio.at(-1)!.toFixed(3)}`,
+    );
   }
 
   const totalOf = (name: string): number => callsPerBurst(name.endsWith('_stdio') ? 'stdio' : 'http') * args.rounds;

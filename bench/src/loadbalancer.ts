@@ -36,7 +36,9 @@ const variants: Variant[] = [
   { name: 'lb_hash', call: () => hash.callTool('echo', ECHO_ARGS, { caller: 'alice' }) },
   { name: 'lb_health', call: () => withHealth.callTool('echo', ECHO_ARGS) },
 ];
-log(`bench loadbalancer: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`);
+log(
+  `bench loadbalancer: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`,
+);
 const results = await measure(variants, args, log);
 const spread = p2c.loadBalancer.stats().picks;
 if (Object.keys(spread).length !== 3) throw new Error(`lb_p2c did not use all three replicas: ${JSON.stringify(spread)}`);
@@ -45,24 +47,28 @@ await Promise.all([sdk.close(), plain.close(), p2c.close(), hash.close(), withHe
 const by = Object.fromEntries(results.map((r) => [r.name, r]));
 const base = by.sdk!;
 console.log('');
-console.log(table([
-  ['variant', 'p50 µs', 'p99 µs', 'calls/s', 'p50 ×sdk'],
-  ...results.map((r) => [r.name, fmt(r.p50), fmt(r.p99), fmt(r.callsPerS, 0), fmt(r.p50 / base.p50, 2)]),
-]));
+console.log(
+  table([
+    ['variant', 'p50 µs', 'p99 µs', 'calls/s', 'p50 ×sdk'],
+    ...results.map((r) => [r.name, fmt(r.p50), fmt(r.p99), fmt(r.callsPerS, 0), fmt(r.p50 / base.p50, 2)]),
+  ]),
+);
 console.log('');
-console.log(JSON.stringify({
-  bench: 'loadbalancer',
-  node: process.version,
-  calls: args.calls * args.rounds,
-  p50_us: pick(results, (r) => r.p50),
-  p99_us: pick(results, (r) => r.p99),
-  calls_per_s: pick(results, (r) => r.callsPerS, 0),
-  picks: spread,
-  ratio: {
-    bridge_vs_sdk: ratio(by.bridge!.p50, base.p50),
-    lb_p2c_vs_sdk: ratio(by.lb_p2c!.p50, base.p50),
-    lb_hash_vs_sdk: ratio(by.lb_hash!.p50, base.p50),
-    lb_health_vs_sdk: ratio(by.lb_health!.p50, base.p50),
-    lb_p2c_vs_bridge: ratio(by.lb_p2c!.p50, by.bridge!.p50),
-  },
-}));
+console.log(
+  JSON.stringify({
+    bench: 'loadbalancer',
+    node: process.version,
+    calls: args.calls * args.rounds,
+    p50_us: pick(results, (r) => r.p50),
+    p99_us: pick(results, (r) => r.p99),
+    calls_per_s: pick(results, (r) => r.callsPerS, 0),
+    picks: spread,
+    ratio: {
+      bridge_vs_sdk: ratio(by.bridge!.p50, base.p50),
+      lb_p2c_vs_sdk: ratio(by.lb_p2c!.p50, base.p50),
+      lb_hash_vs_sdk: ratio(by.lb_hash!.p50, base.p50),
+      lb_health_vs_sdk: ratio(by.lb_health!.p50, base.p50),
+      lb_p2c_vs_bridge: ratio(by.lb_p2c!.p50, by.bridge!.p50),
+    },
+  }),
+);

@@ -25,7 +25,6 @@ import { baseFigures, fmt, measure, parseArgs, ratio, round, table, type Variant
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-
 const sdk = await sdkEchoClient();
 const loggingOff = (): Plugin => logging({ level: 'silent' });
 const bridges: Record<string, Bridge> = {
@@ -79,7 +78,8 @@ for (const v of variants) {
 // The plugins really ran: metrics counted every call of its bridges.
 const counted = /mcp_bridge_calls_total\{[^}]*tool="echo"[^}]*outcome="ok"[^}]*\} (\d+)/.exec(await bridges.all!.metrics.metrics());
 const expected = 1 + args.warmup + 2 * args.calls * args.rounds;
-if (!counted || Number(counted[1]) < expected) throw new Error(`the metrics plugin did not count every call: ${counted?.[1]} < ${expected}`);
+if (!counted || Number(counted[1]) < expected)
+  throw new Error(`the metrics plugin did not count every call: ${counted?.[1]} < ${expected}`);
 
 await Promise.all([sdk.close(), ...Object.values(bridges).map((b) => b.close())]);
 
@@ -122,7 +122,9 @@ console.log(
       all_vs_bridge: ratio(by.all!.p50, by.bridge!.p50),
       all_vs_sdk: ratio(by.all!.p50, base.p50),
       bridge_vs_sdk: ratio(by.bridge!.p50, base.p50),
-      added_vs_sdk_each: Object.fromEntries(['metrics', 'tracing', 'logging', 'traced'].map((k) => [k, paired[k] === undefined ? null : round(paired[k] / base.p50, 3)])),
+      added_vs_sdk_each: Object.fromEntries(
+        ['metrics', 'tracing', 'logging', 'traced'].map((k) => [k, paired[k] === undefined ? null : round(paired[k] / base.p50, 3)]),
+      ),
     },
     targets: { added_vs_sdk: TARGET },
   }),

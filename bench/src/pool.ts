@@ -31,7 +31,9 @@ const variants = [
 ];
 for (const v of variants) checkEcho(v.name, await v.call());
 
-log(`bench pool: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`);
+log(
+  `bench pool: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`,
+);
 const results = await measure(variants, args, log);
 if (pooled.pool().bench?.running !== 0) throw new Error(`the pool was not in the path: ${JSON.stringify(pooled.pool())}`);
 
@@ -47,7 +49,11 @@ for (let i = 0; i < args.calls * 2; i++) {
   if (!(error instanceof OverloadedError)) throw new Error(`expected OverloadedError, got ${String(error)}`);
 }
 refusals.sort((a, b) => a - b);
-const overload = { p50: refusals[Math.floor(refusals.length * 0.5)]!, p99: refusals[Math.floor(refusals.length * 0.99)]!, max: refusals.at(-1)! };
+const overload = {
+  p50: refusals[Math.floor(refusals.length * 0.5)]!,
+  p99: refusals[Math.floor(refusals.length * 0.99)]!,
+  max: refusals.at(-1)!,
+};
 await Promise.all([sdk.close(), plain.close(), pooled.close(), pooled4.close(), full.close()]);
 await holder;
 
@@ -56,12 +62,23 @@ console.log('');
 console.log(
   table([
     ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'heap B/call'],
-    ...results.map((r) => [r.name, fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.mean), fmt(r.callsPerS, 0), fmt(r.p50 / by.sdk.p50, 2), r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0)]),
+    ...results.map((r) => [
+      r.name,
+      fmt(r.p50),
+      fmt(r.p90),
+      fmt(r.p99),
+      fmt(r.mean),
+      fmt(r.callsPerS, 0),
+      fmt(r.p50 / by.sdk.p50, 2),
+      r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
+    ]),
   ]),
 );
 const added = (by.pool.p50 - by.bridge.p50) / by.sdk.p50;
 console.log('');
-console.log(`pool adds ${fmt(added * 100)}% of a bare SDK call at p50 over core's default pool; an overloaded upstream refuses in ${fmt(overload.p50)} µs p50, ${fmt(overload.p99)} µs p99 (target < 1000 µs: ${overload.p99 < 1000 ? 'ok' : 'MISSED'})`);
+console.log(
+  `pool adds ${fmt(added * 100)}% of a bare SDK call at p50 over core's default pool; an overloaded upstream refuses in ${fmt(overload.p50)} µs p50, ${fmt(overload.p99)} µs p99 (target < 1000 µs: ${overload.p99 < 1000 ? 'ok' : 'MISSED'})`,
+);
 console.log(
   JSON.stringify({
     bench: 'pool',

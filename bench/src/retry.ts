@@ -31,7 +31,9 @@ const variants = [
 ];
 for (const v of variants) checkEcho(v.name, await v.call());
 
-log(`bench retry: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`);
+log(
+  `bench retry: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`,
+);
 const results = await measure(variants, args, log);
 // The breaker really was in the path: it counted every call in its window (or rotated them out).
 const breaker = withRetry.retry.breaker('bench');
@@ -43,14 +45,25 @@ console.log('');
 console.log(
   table([
     ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'heap B/call'],
-    ...results.map((r) => [r.name, fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.mean), fmt(r.callsPerS, 0), fmt(r.p50 / by.sdk.p50, 2), r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0)]),
+    ...results.map((r) => [
+      r.name,
+      fmt(r.p50),
+      fmt(r.p90),
+      fmt(r.p99),
+      fmt(r.mean),
+      fmt(r.callsPerS, 0),
+      fmt(r.p50 / by.sdk.p50, 2),
+      r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
+    ]),
   ]),
 );
 const TARGET = 0.15;
 const added = (by.retry.p50 - by.bridge.p50) / by.sdk.p50;
 const addedT = (by.retry_t.p50 - by.bridge.p50) / by.sdk.p50;
 console.log('');
-console.log(`retry + breaker adds ${fmt(added * 100)}% of a bare SDK call at p50 (target <= ${TARGET * 100}%: ${added <= TARGET ? 'ok' : 'MISSED'}); with attemptTimeoutMs ${fmt(addedT * 100)}%`);
+console.log(
+  `retry + breaker adds ${fmt(added * 100)}% of a bare SDK call at p50 (target <= ${TARGET * 100}%: ${added <= TARGET ? 'ok' : 'MISSED'}); with attemptTimeoutMs ${fmt(addedT * 100)}%`,
+);
 console.log(
   JSON.stringify({
     bench: 'retry',

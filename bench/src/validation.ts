@@ -46,22 +46,43 @@ const SEARCH_INPUT = {
 };
 const SEARCH_OUTPUT = {
   type: 'object',
-  properties: { total: { type: 'integer' }, items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, score: { type: 'number' } }, required: ['id'] } } },
+  properties: {
+    total: { type: 'integer' },
+    items: {
+      type: 'array',
+      items: { type: 'object', properties: { id: { type: 'string' }, score: { type: 'number' } }, required: ['id'] },
+    },
+  },
   required: ['total', 'items'],
 };
 const TOOLS: Tool[] = [
   { name: 'search', inputSchema: SEARCH_INPUT as Tool['inputSchema'] },
   { name: 'search_io', inputSchema: SEARCH_INPUT as Tool['inputSchema'], outputSchema: SEARCH_OUTPUT as Tool['outputSchema'] },
 ];
-const ARGS = { query: 'model context protocol', limit: 10, sort: 'stars', tags: ['mcp', 'typescript'], filter: { field: 'lang', op: 'eq', value: 'ts' }, since: '2025-01-01' };
-const STRUCTURED = { total: 2, items: [{ id: 'a', score: 0.9 }, { id: 'b', score: 0.5 }] };
+const ARGS = {
+  query: 'model context protocol',
+  limit: 10,
+  sort: 'stars',
+  tags: ['mcp', 'typescript'],
+  filter: { field: 'lang', op: 'eq', value: 'ts' },
+  since: '2025-01-01',
+};
+const STRUCTURED = {
+  total: 2,
+  items: [
+    { id: 'a', score: 0.9 },
+    { id: 'b', score: 0.5 },
+  ],
+};
 
 /** One low-level server per variant (one server serves one transport); no server-side validation, so only the bridge's differs. */
 function makeServer(): Server {
   const server = new Server({ name: 'bench', version: '1.0.0' }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS }));
   server.setRequestHandler(CallToolRequestSchema, (request): CallToolResult =>
-    request.params.name === 'search_io' ? { content: [{ type: 'text', text: 'found 2' }], structuredContent: STRUCTURED } : { content: [{ type: 'text', text: 'found 2' }] },
+    request.params.name === 'search_io'
+      ? { content: [{ type: 'text', text: 'found 2' }], structuredContent: STRUCTURED }
+      : { content: [{ type: 'text', text: 'found 2' }] },
   );
   return server;
 }
@@ -72,7 +93,13 @@ async function sdkClient(): Promise<{ client: Client; close: () => Promise<void>
   await server.connect(serverSide);
   const client = new Client({ name: 'bench-client', version: '1.0.0' });
   await client.connect(clientSide);
-  return { client, close: async () => { await client.close(); await server.close(); } };
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
 }
 
 async function bridge(plugins: Plugin[]): Promise<Bridge> {
@@ -112,21 +139,25 @@ const variants: Variant[] = [
 ];
 for (const v of variants) {
   const result = (await v.call()) as CallToolResult;
-  if (result.isError || (result.content[0] as { text?: string }).text !== 'found 2') throw new Error(`variant ${v.name} returned ${JSON.stringify(result)}`);
+  if (result.isError || (result.content[0] as { text?: string }).text !== 'found 2')
+    throw new Error(`variant ${v.name} returned ${JSON.stringify(result)}`);
 }
 // Validation must really run: a bad call through the validated bridge is refused, through the plain one it is not.
 const refused = await validated.callTool('search', { ...ARGS, limit: 1_000 });
 if (!refused.isError) throw new Error('the validation plugin did not refuse an invalid call');
 if ((await plain.callTool('search', { ...ARGS, limit: 1_000 })).isError) throw new Error('the plain bridge refused a call');
 
-log(`bench validation: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`);
+log(
+  `bench validation: ${variants.length} variants, warm-up ${args.warmup} calls each, ${args.rounds} rounds × ${args.calls} sequential calls each (node ${process.version})`,
+);
 const results = await measure(variants, args, log);
 const stats = validated.validation.stats();
 const shortStats = shortValidated.validation.stats();
 await Promise.all([sdk.close(), plain.close(), validated.close(), short.close(), shortValidated.close()]);
 if (shortStats.compiled !== 1) throw new Error(`the short-circuit bridge did not validate: ${JSON.stringify(shortStats)}`);
 const expectedRefusals = 1;
-if (stats.inputRejected !== expectedRefusals || stats.compiled !== 3) throw new Error(`unexpected validation stats: ${JSON.stringify(stats)}`);
+if (stats.inputRejected !== expectedRefusals || stats.compiled !== 3)
+  throw new Error(`unexpected validation stats: ${JSON.stringify(stats)}`);
 
 /**
  * The compiled validators alone: the median over batches of 100 validations, in ns per validation
@@ -157,7 +188,16 @@ const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<
 const base = by.sdk;
 const rows = [
   ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'heap B/call'],
-  ...results.map((r) => [r.name, fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.mean), fmt(r.callsPerS, 0), fmt(r.p50 / base.p50, 2), r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0)]),
+  ...results.map((r) => [
+    r.name,
+    fmt(r.p50),
+    fmt(r.p90),
+    fmt(r.p99),
+    fmt(r.mean),
+    fmt(r.callsPerS, 0),
+    fmt(r.p50 / base.p50, 2),
+    r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
+  ]),
 ];
 const TARGETS = { validation_cost_vs_sdk: 0.1 };
 // The headline: what validation adds to a call, measured where nothing else moves (pipeline with

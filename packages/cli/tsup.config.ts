@@ -7,14 +7,7 @@ import { packageBuild } from '../../tsup.base.js';
  * `serve`/`list`/`call`/`doctor` walk. Bundling them turns ~390 module files read at start into a
  * few chunks (see bench/src/cold-start.ts).
  */
-const BUNDLED_DEPENDENCIES = [
-  '@modelcontextprotocol/sdk',
-  'zod',
-  'commander',
-  'jsonc-parser',
-  'picocolors',
-  'yocto-spinner',
-];
+const BUNDLED_DEPENDENCIES = ['@modelcontextprotocol/sdk', 'zod', 'commander', 'jsonc-parser', 'picocolors', 'yocto-spinner'];
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
 
@@ -28,7 +21,9 @@ const zodEnglishOnly: EsbuildPlugin = {
   name: 'zod-english-only',
   setup(build) {
     build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-english-only' } : undefined,
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-english-only' }
+        : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
       contents: `export { default as en } from './en.js';\n`,
@@ -58,12 +53,17 @@ export default defineConfig({
   // with the tracing plugin through the one @opentelemetry/api copy).
   // Tracing and metrics ship inside the CLI (`"tracing": true` works with plain npx); the other plugins are optional peers.
   external: [/^@mcp-bridge\/plugin-(?!tracing$|metrics$)/, /^@opentelemetry\//, /^prom-client(\/|$)/],
-  noExternal: [/^@mcp-bridge\/(?!plugin-(?!tracing$|metrics$))/, ...BUNDLED_DEPENDENCIES.map((name) => new RegExp(`^${name.replace('/', '\\/')}(\\/|$)`))],
+  noExternal: [
+    /^@mcp-bridge\/(?!plugin-(?!tracing$|metrics$))/,
+    ...BUNDLED_DEPENDENCIES.map((name) => new RegExp(`^${name.replace('/', '\\/')}(\\/|$)`)),
+  ],
   splitting: true,
   esbuildPlugins: [zodEnglishOnly],
   esbuildOptions(options) {
     options.conditions = ['@mcp-bridge/source'];
   },
   // CommonJS inside the bundle (ajv, commander ...) calls require() for node builtins.
-  banner: { js: "import { createRequire as __mcpBridgeRequire } from 'node:module';\nconst require = __mcpBridgeRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __mcpBridgeRequire } from 'node:module';\nconst require = __mcpBridgeRequire(import.meta.url);",
+  },
 });

@@ -13,7 +13,11 @@ export default defineConfig([
   {
     ...packageBuild,
     // The stdio server a child process runs (`mcp-bridge-test-server`): ESM only, it uses top-level await.
-    entry: { 'bin/stdio-server': 'src/bin/stdio-server.ts', 'bin/fault-server': 'src/bin/fault-server.ts', 'bin/conformance-server': 'src/bin/conformance-server.ts' },
+    entry: {
+      'bin/stdio-server': 'src/bin/stdio-server.ts',
+      'bin/fault-server': 'src/bin/fault-server.ts',
+      'bin/conformance-server': 'src/bin/conformance-server.ts',
+    },
     format: ['esm'],
     dts: false,
     clean: false,

@@ -21,7 +21,12 @@ export function run(command: string, args: string[], options: ExecFileOptions & 
     execFile(command, args, { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', windowsHide: true, ...options }, (error, stdout, stderr) => {
       if (error) {
         const how = error.killed ? `killed after ${options.timeout} ms` : `exit code ${String(error.code)}`;
-        reject(new Error(`\`${basename(command)} ${args.join(' ')}\` failed (${how})\n--- stdout\n${String(stdout)}\n--- stderr\n${String(stderr)}`, { cause: error }));
+        reject(
+          new Error(
+            `\`${basename(command)} ${args.join(' ')}\` failed (${how})\n--- stdout\n${String(stdout)}\n--- stderr\n${String(stderr)}`,
+            { cause: error },
+          ),
+        );
       } else resolve({ stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -55,7 +60,11 @@ export function tarEntries(file: string): { files: string[]; read: (path: string
   while (offset + 512 <= data.length) {
     const header = data.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break;
-    const field = (start: number, length: number): string => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
+    const field = (start: number, length: number): string =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const size = parseInt(field(124, 12).trim() || '0', 8);
     const type = field(156, 1) || '0';
     const prefix = field(345, 155);
@@ -105,7 +114,12 @@ export async function packPackage(dir: string, dest: string, env: NodeJS.Process
   const out = join(dest, dir.replace(/[\\/]/g, '-'));
   mkdirSync(out, { recursive: true });
   const pnpm = pnpmCommand();
-  await run(pnpm.command, [...pnpm.prefix, 'pack', '--pack-destination', out], { cwd: join(ROOT, dir), env, timeout: 60_000, shell: process.platform === 'win32' });
+  await run(pnpm.command, [...pnpm.prefix, 'pack', '--pack-destination', out], {
+    cwd: join(ROOT, dir),
+    env,
+    timeout: 60_000,
+    shell: process.platform === 'win32',
+  });
   const tgz = readdirSync(out).filter((f) => f.endsWith('.tgz'));
   if (tgz.length !== 1) throw new Error(`pnpm pack of ${dir} left ${tgz.length} tarballs in ${out}`);
   const tarball = join(out, tgz[0]!);

@@ -35,7 +35,11 @@ export async function sdkEchoClient(tools?: readonly BuiltinToolName[]): Promise
  * A started bridge over server `bench` (`{ type: 'in-memory', server: () => echoServer(tools) }`
  * plus `entry`, e.g. `{ trusted: true }` or `{ replicas: 3 }`); throws when it did not connect.
  */
-export async function echoBridge(plugins: Plugin[], entry: Record<string, unknown> = {}, tools?: readonly BuiltinToolName[]): Promise<Bridge> {
+export async function echoBridge(
+  plugins: Plugin[],
+  entry: Record<string, unknown> = {},
+  tools?: readonly BuiltinToolName[],
+): Promise<Bridge> {
   const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer(tools), ...entry } }, plugins });
   await bridge.start();
   const status = bridge.status()[0];

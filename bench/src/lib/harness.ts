@@ -30,7 +30,9 @@ export function parseArgs(argv: readonly string[], defaults: Partial<BenchArgs> 
     const raw = match[2] ?? argv[++i];
     const value = Number(raw);
     if (!Number.isInteger(value) || value < 0 || (key !== 'heapCalls' && key !== 'warmup' && value === 0)) {
-      throw new Error(`--${match[1]} needs a ${key === 'heapCalls' || key === 'warmup' ? 'non-negative' : 'positive'} integer (got "${raw}")`);
+      throw new Error(
+        `--${match[1]} needs a ${key === 'heapCalls' || key === 'warmup' ? 'non-negative' : 'positive'} integer (got "${raw}")`,
+      );
     }
     out[key] = value;
   }
@@ -61,7 +63,11 @@ export interface VariantResult {
  * every variant, the order rotating per round so no variant always goes first (or after the same
  * neighbour). Each call is timed with `process.hrtime.bigint()`; a full GC runs before each batch.
  */
-export async function measure(variants: readonly Variant[], args: BenchArgs, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<VariantResult[]> {
+export async function measure(
+  variants: readonly Variant[],
+  args: BenchArgs,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<VariantResult[]> {
   for (const v of variants) for (let i = 0; i < args.warmup; i++) await v.call();
 
   const samples = variants.map(() => new Float64Array(args.calls * args.rounds));
@@ -185,7 +191,11 @@ export function fmt(value: number, digits = 1): string {
 }
 
 /** One figure of every variant, by name, rounded for the JSON line (`null` where a variant has none). */
-export function pick(results: readonly VariantResult[], figure: (r: VariantResult) => number | undefined, digits = 2): Record<string, number | null> {
+export function pick(
+  results: readonly VariantResult[],
+  figure: (r: VariantResult) => number | undefined,
+  digits = 2,
+): Record<string, number | null> {
   return Object.fromEntries(
     results.map((r) => {
       const value = figure(r);

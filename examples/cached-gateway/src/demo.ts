@@ -48,7 +48,11 @@ function slowPriceServer(delayMs: number, executions: { count: number }): McpSer
   const server = new McpServer({ name: 'prices', version: '1.0.0' });
   server.registerTool(
     'get_price',
-    { description: 'Price of a SKU (slow: it asks a pricing system).', inputSchema: { sku: z.string() }, annotations: { readOnlyHint: true } },
+    {
+      description: 'Price of a SKU (slow: it asks a pricing system).',
+      inputSchema: { sku: z.string() },
+      annotations: { readOnlyHint: true },
+    },
     async ({ sku }) => {
       executions.count++;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -138,7 +142,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const namespace = `cached-gateway-${process.pid}-${Date.now()}`;
   const instances: Instance[] = [];
   try {
-    print(`# a gateway with the cache in front of a slow server (${delayMs} ms per call)${options.redisUrl ? `, cache shared through ${options.redisUrl}` : ''}`);
+    print(
+      `# a gateway with the cache in front of a slow server (${delayMs} ms per call)${options.redisUrl ? `, cache shared through ${options.redisUrl}` : ''}`,
+    );
     const first = await startInstance(delayMs, options.redisUrl, namespace);
     instances.push(first);
     print(`  gateway 1 at ${first.gateway.url}`);

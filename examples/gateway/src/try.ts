@@ -13,7 +13,14 @@ const { tools } = await client.listTools();
 console.log(`${tools.length} tools: ${tools.map((t) => t.name).join(', ')}`);
 
 const show = (label: string, r: CallToolResult): void =>
-  console.log(`${label}: ${r.isError ? '[isError] ' : ''}${r.content.map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join(' ').split('\n')[0]}`);
+  console.log(
+    `${label}: ${r.isError ? '[isError] ' : ''}${
+      r.content
+        .map((c) => (c.type === 'text' ? c.text : `[${c.type}]`))
+        .join(' ')
+        .split('\n')[0]
+    }`,
+  );
 
 show('search_notes', (await client.callTool({ name: 'search_notes', arguments: { query: 'keyboard' } })) as CallToolResult);
 show('capital (bad arguments)', (await client.callTool({ name: 'capital', arguments: { country: 42 } })) as CallToolResult);

@@ -31,13 +31,16 @@ try {
   print(`  started in ${(performance.now() - t0).toFixed(0)} ms`);
   for (const s of bridge.status()) {
     const up = s.upstreams[0];
-    print(`  ${s.name.padEnd(7)} ${s.state.padEnd(8)} ${up ? `${up.kind}${up.pid ? ` pid ${up.pid}` : ''}` : ''}${up?.lastError ? ` — ${up.lastError}` : ''}`);
+    print(
+      `  ${s.name.padEnd(7)} ${s.state.padEnd(8)} ${up ? `${up.kind}${up.pid ? ` pid ${up.pid}` : ''}` : ''}${up?.lastError ? ` — ${up.lastError}` : ''}`,
+    );
   }
 
   print('\n# merged catalog (shared names are prefixed with their server)');
   const { tools, _meta } = await bridge.listTools();
   print(`  ${tools.length} tools: ${tools.map((t) => t.name).join(', ')}`);
-  for (const [server, st] of Object.entries(_meta['mcp-bridge/servers'])) print(`  ${server}: ${st.status}${st.error ? ` (${st.error})` : ''}`);
+  for (const [server, st] of Object.entries(_meta['mcp-bridge/servers']))
+    print(`  ${server}: ${st.status}${st.error ? ` (${st.error})` : ''}`);
 
   print('\n# calls through the pipeline');
   print(`  local__echo  -> ${text(await bridge.callTool('local__echo', { text: 'hello from stdio' }))}`);

@@ -42,7 +42,10 @@ export function denyTools(pattern: RegExp): Plugin {
         phase: 'policy',
         tools: (tool) => pattern.test(tool.name),
         handle(ctx) {
-          return Promise.resolve({ isError: true, content: [{ type: 'text', text: `tool ${ctx.tool?.name} is not allowed here (policy ${pattern})` }] });
+          return Promise.resolve({
+            isError: true,
+            content: [{ type: 'text', text: `tool ${ctx.tool?.name} is not allowed here (policy ${pattern})` }],
+          });
         },
       });
     },

@@ -31,7 +31,9 @@ const bridge = createBridge({
   ],
 });
 
-bridge.on('upstream:health', (e) => console.log(`  health  ${e.upstream.id}: ${e.previous} -> ${e.state}${e.reason ? ` (${e.reason})` : ''}`));
+bridge.on('upstream:health', (e) =>
+  console.log(`  health  ${e.upstream.id}: ${e.previous} -> ${e.state}${e.reason ? ` (${e.reason})` : ''}`),
+);
 bridge.on('health:eject', (e) => console.log(`  eject   ${e.upstream.id} for ${e.durationMs} ms (ejection #${e.ejections})`));
 
 await bridge.start();

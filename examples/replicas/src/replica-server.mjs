@@ -18,10 +18,14 @@ server.registerTool(
   async (_args, extra) => {
     await new Promise((resolve, reject) => {
       const timer = setTimeout(resolve, latency);
-      extra.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(new Error('cancelled'));
-      }, { once: true });
+      extra.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(new Error('cancelled'));
+        },
+        { once: true },
+      );
     });
     return { content: [{ type: 'text', text: replica }] };
   },

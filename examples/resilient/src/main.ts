@@ -31,7 +31,7 @@ const roundRobin: Plugin = {
       pick(ctx, candidates: readonly Upstream[]) {
         for (let i = 0; i < candidates.length; i++) {
           const up = candidates[(turn + i) % candidates.length]!;
-          if (!ctx.tried.has(up.id)) return (turn = (turn + i + 1) % candidates.length), up;
+          if (!ctx.tried.has(up.id)) return ((turn = (turn + i + 1) % candidates.length), up);
         }
         // Every replica tried (or only one): any of them, again.
         return candidates[turn++ % candidates.length];
@@ -66,7 +66,9 @@ function why(error: unknown): string {
 bridge.on('retry:attempt', ({ ctx, attempt, delayMs, error }) =>
   log(`retry   ${ctx.server} ${String(ctx.params.name)} attempt ${attempt} in ${delayMs} ms (after: ${why(error)})`),
 );
-bridge.on('retry:giveup', ({ ctx, attempts, reason }) => log(`give up ${ctx.server} ${String(ctx.params.name)} after ${attempts} attempt(s): ${reason}`));
+bridge.on('retry:giveup', ({ ctx, attempts, reason }) =>
+  log(`give up ${ctx.server} ${String(ctx.params.name)} after ${attempts} attempt(s): ${reason}`),
+);
 bridge.on('breaker:open', ({ upstream, openMs, reason }) => log(`breaker ${upstream.id} OPEN for ${openMs} ms (${reason})`));
 bridge.on('breaker:half-open', ({ upstream, probes }) => log(`breaker ${upstream.id} HALF-OPEN (${probes} probes)`));
 bridge.on('breaker:close', ({ upstream }) => log(`breaker ${upstream.id} CLOSED`));
@@ -94,9 +96,17 @@ for (const key of ['pay-1', 'pay-2']) {
 console.log('\n3. What really ran on the servers (execution ledger):');
 const executions = (key: string): number => [flaky, ...steady].reduce((n, s) => n + s.ledger.executions(key), 0);
 const twice = Array.from({ length: 40 }, (_, i) => `q${i}`).filter((k) => executions(k) > 1);
-log(`lookups: flaky received ${flaky.ledger.totalReceived}, steady ones ${steady.map((s) => s.ledger.totalReceived).join(' + ')}; ${twice.length} lookup(s) ran twice (allowed: read-only)`);
-for (const key of ['pay-1', 'pay-2']) log(`${key}: received ${payments.ledger.received(key)} time(s), executed ${payments.ledger.executions(key)} time(s)`);
-log(`breakers: ${bridge.retry.breakers().map((b) => `${b.upstream}=${b.state}`).join(', ')}`);
+log(
+  `lookups: flaky received ${flaky.ledger.totalReceived}, steady ones ${steady.map((s) => s.ledger.totalReceived).join(' + ')}; ${twice.length} lookup(s) ran twice (allowed: read-only)`,
+);
+for (const key of ['pay-1', 'pay-2'])
+  log(`${key}: received ${payments.ledger.received(key)} time(s), executed ${payments.ledger.executions(key)} time(s)`);
+log(
+  `breakers: ${bridge.retry
+    .breakers()
+    .map((b) => `${b.upstream}=${b.state}`)
+    .join(', ')}`,
+);
 
 await bridge.close();
 await payments.close();

@@ -84,7 +84,8 @@ export const slowCalls: (options?: SlowCallsOptions) => Plugin = definePlugin({
     if (opts.summaryEveryMs !== undefined) {
       const every = opts.summaryEveryMs;
       const timer = setInterval(() => {
-        if (api.hasListeners('slow-calls:summary')) api.emit('slow-calls:summary', { calls: windowCalls, slow: windowSlow, windowMs: every });
+        if (api.hasListeners('slow-calls:summary'))
+          api.emit('slow-calls:summary', { calls: windowCalls, slow: windowSlow, windowMs: every });
         windowCalls = 0;
         windowSlow = 0;
       }, every);

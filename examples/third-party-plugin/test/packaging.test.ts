@@ -38,7 +38,12 @@ const PACKED = [...corePackages(), { name: 'mcp-bridge-plugin-example', dir: EXA
 function run(command: string, args: string[], options: ExecFileOptions & { timeout: number }): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', ...options }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`\`${basename(command)} ${args.join(' ')}\` failed (${error.killed ? 'timed out' : `exit ${String(error.code)}`})\n--- stdout\n${String(stdout)}\n--- stderr\n${String(stderr)}`));
+      if (error)
+        reject(
+          new Error(
+            `\`${basename(command)} ${args.join(' ')}\` failed (${error.killed ? 'timed out' : `exit ${String(error.code)}`})\n--- stdout\n${String(stdout)}\n--- stderr\n${String(stderr)}`,
+          ),
+        );
       else resolve(String(stdout));
     });
   });
@@ -134,8 +139,11 @@ describe('the template, packed and installed with npm next to the packed core', 
 
   beforeAll(async () => {
     try {
-      const missing = PACKED.slice(0, 2).flatMap((p) => ['dist/index.js', 'dist/index.cjs'].map((f) => join(p.dir, f))).filter((f) => !existsSync(f));
-      if (missing.length) throw new Error(`built output is missing — run \`pnpm build\` first (root \`pnpm test\` does): ${missing.join(', ')}`);
+      const missing = PACKED.slice(0, 2)
+        .flatMap((p) => ['dist/index.js', 'dist/index.cjs'].map((f) => join(p.dir, f)))
+        .filter((f) => !existsSync(f));
+      if (missing.length)
+        throw new Error(`built output is missing — run \`pnpm build\` first (root \`pnpm test\` does): ${missing.join(', ')}`);
       // The template's own build, as its `build` script runs it.
       await run('npm', ['run', 'build'], { cwd: EXAMPLE, env, timeout: 120_000 });
       tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-plugin-template-'));
@@ -148,8 +156,18 @@ describe('the template, packed and installed with npm next to the packed core', 
         await run(command, [...prefix, 'pack', '--pack-destination', dest], { cwd: pkg.dir, env, timeout: 120_000 });
         const tgz = readdirSync(dest).find((f) => f.endsWith('.tgz'))!;
         const listing = await run('tar', ['-tzf', join(dest, tgz)], { timeout: 30_000 });
-        const manifest = JSON.parse(await run('tar', ['-xzOf', join(dest, tgz), 'package/package.json'], { timeout: 30_000 })) as Record<string, unknown>;
-        packed[pkg.name] = { tarball: join(dest, tgz), files: listing.trim().split('\n').map((f) => f.replace(/^package\//, '')), manifest };
+        const manifest = JSON.parse(await run('tar', ['-xzOf', join(dest, tgz), 'package/package.json'], { timeout: 30_000 })) as Record<
+          string,
+          unknown
+        >;
+        packed[pkg.name] = {
+          tarball: join(dest, tgz),
+          files: listing
+            .trim()
+            .split('\n')
+            .map((f) => f.replace(/^package\//, '')),
+          manifest,
+        };
       }
       const local = Object.fromEntries(PACKED.map((p) => [p.name, `file:${packed[p.name]!.tarball}`]));
       writeFileSync(
@@ -177,7 +195,9 @@ describe('the template, packed and installed with npm next to the packed core', 
   it('publishes dist, package.json and README only, with core as a peer and the plugin keyword', () => {
     ready();
     const { files, manifest } = packed['mcp-bridge-plugin-example']!;
-    expect(files.filter((f) => !(f.startsWith('dist/') || f === 'package.json' || /^(README|LICENSE|CHANGELOG)(\.md)?$/i.test(f)))).toEqual([]);
+    expect(files.filter((f) => !(f.startsWith('dist/') || f === 'package.json' || /^(README|LICENSE|CHANGELOG)(\.md)?$/i.test(f)))).toEqual(
+      [],
+    );
     expect(files).toEqual(expect.arrayContaining(['README.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']));
     expect(manifest.peerDependencies).toEqual({ '@mcp-bridge/core': '^0.1.0' });
     expect(manifest.dependencies).not.toHaveProperty('@mcp-bridge/core');
@@ -190,7 +210,9 @@ describe('the template, packed and installed with npm next to the packed core', 
   for (const file of ['consumer.mjs', 'consumer.cjs']) {
     it(`${file}: the installed plugin runs on the installed core`, async () => {
       ready();
-      const out = JSON.parse((await run(process.execPath, [file], { cwd: project, env, timeout: 60_000 })).trim().split('\n').at(-1)!) as Record<string, unknown>;
+      const out = JSON.parse(
+        (await run(process.execPath, [file], { cwd: project, env, timeout: 60_000 })).trim().split('\n').at(-1)!,
+      ) as Record<string, unknown>;
       expect(out).toMatchObject({
         format: file.endsWith('.mjs') ? 'esm' : 'cjs',
         nap: 'rested',
@@ -200,7 +222,9 @@ describe('the template, packed and installed with npm next to the packed core', 
         badOptions: { code: 'PLUGIN_OPTIONS_INVALID', branded: true },
         wrongCore: 'PLUGIN_CORE_RANGE',
       });
-      expect((out.badOptions as { message: string }).message).toMatch(/\[mcp-bridge-plugin-example\] invalid options: thresholdMs: expected number, got string/);
+      expect((out.badOptions as { message: string }).message).toMatch(
+        /\[mcp-bridge-plugin-example\] invalid options: thresholdMs: expected number, got string/,
+      );
     }, 60_000);
   }
 
@@ -209,8 +233,24 @@ describe('the template, packed and installed with npm next to the packed core', 
     writeFileSync(join(project, 'typed.mts'), TYPED);
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023'], strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['typed.mts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          lib: ['ES2023'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['typed.mts'],
+      }),
     );
-    await run(process.execPath, [join(dirname(requireHere.resolve('typescript/package.json')), 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: project, env, timeout: 60_000 });
+    await run(process.execPath, [join(dirname(requireHere.resolve('typescript/package.json')), 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+      cwd: project,
+      env,
+      timeout: 60_000,
+    });
   }, 60_000);
 });

@@ -105,7 +105,9 @@ describe('slowCalls', () => {
     open.push(bridge);
     await expect(bridge.start()).rejects.toMatchObject({
       code: 'PLUGIN_OPTIONS_INVALID',
-      message: expect.stringMatching(/\[mcp-bridge-plugin-example\] invalid options: thresholdMs: .*>=0.*; keep: expected number, got string \("ten"\)/),
+      message: expect.stringMatching(
+        /\[mcp-bridge-plugin-example\] invalid options: thresholdMs: .*>=0.*; keep: expected number, got string \("ten"\)/,
+      ),
     });
   });
 });

@@ -8,7 +8,13 @@ import type { Invalidate } from './upstream-changes.js';
 const NAME = '@mcp-bridge/cache';
 
 /** `bridge.cache`: invalidation by public names, stats, and a way to wait for store writes. */
-export function cacheControl(api: PluginApi, engine: ResultCache, stats: StatsBook, l2: L2 | undefined, invalidate: Invalidate): CacheControl {
+export function cacheControl(
+  api: PluginApi,
+  engine: ResultCache,
+  stats: StatsBook,
+  l2: L2 | undefined,
+  invalidate: Invalidate,
+): CacheControl {
   return {
     invalidate: (target = {}) => invalidate(resolveTarget(api, target), target, 'api'),
     stats: () => {
@@ -16,7 +22,13 @@ export function cacheControl(api: PluginApi, engine: ResultCache, stats: StatsBo
       return {
         ...stats.snapshot(),
         memory: { ...memory, evictions: engine.evictions },
-        store: { enabled: l2 !== undefined, errors: l2?.errors ?? 0, timeouts: l2?.timeouts ?? 0, skipped: l2?.skipped ?? 0, paused: l2?.paused ?? false },
+        store: {
+          enabled: l2 !== undefined,
+          errors: l2?.errors ?? 0,
+          timeouts: l2?.timeouts ?? 0,
+          skipped: l2?.skipped ?? 0,
+          paused: l2?.paused ?? false,
+        },
         invalidations: engine.invalidations,
       };
     },
@@ -39,7 +51,9 @@ function resolveTarget(api: PluginApi, target: InvalidateTarget): Scope {
   const bridge = api.host;
   const known = (server: string | undefined): void => {
     if (server !== undefined && !bridge.servers().includes(server)) {
-      throw new TypeError(`[mcp-bridge] [${NAME}] invalidate: no server named "${server}" (known: ${bridge.servers().join(', ') || 'none'})`);
+      throw new TypeError(
+        `[mcp-bridge] [${NAME}] invalidate: no server named "${server}" (known: ${bridge.servers().join(', ') || 'none'})`,
+      );
     }
   };
   known(target.server);
@@ -50,7 +64,10 @@ function resolveTarget(api: PluginApi, target: InvalidateTarget): Scope {
     if (target.method !== undefined && target.method !== 'tools/call') {
       throw new TypeError(`[mcp-bridge] [${NAME}] invalidate: a tool's results are cached under tools/call, not ${target.method}`);
     }
-    const entry = bridge.state === 'ready' ? bridge.tools().find((t) => t.name === target.tool && (target.server === undefined || t.server === target.server)) : undefined;
+    const entry =
+      bridge.state === 'ready'
+        ? bridge.tools().find((t) => t.name === target.tool && (target.server === undefined || t.server === target.server))
+        : undefined;
     if (entry) return { server: entry.server, method: 'tools/call', sub: entry.upstreamName };
     if (target.server !== undefined) return { server: target.server, method: 'tools/call', sub: target.tool };
     const slash = target.tool.indexOf('/');
@@ -65,11 +82,17 @@ function resolveTarget(api: PluginApi, target: InvalidateTarget): Scope {
     }
     if (target.server !== undefined) {
       const resolved = bridge.state === 'ready' ? bridge.resolveResource(target.uri) : undefined;
-      return { server: target.server, method: 'resources/read', sub: resolved?.server === target.server ? resolved.upstreamUri : target.uri };
+      return {
+        server: target.server,
+        method: 'resources/read',
+        sub: resolved?.server === target.server ? resolved.upstreamUri : target.uri,
+      };
     }
     const resolved = bridge.state === 'ready' ? bridge.resolveResource(target.uri) : undefined;
     // Unknown URI: drop it on every server (the same upstream URI may be served by several).
-    return resolved ? { server: resolved.server, method: 'resources/read', sub: resolved.upstreamUri } : { method: 'resources/read', sub: target.uri };
+    return resolved
+      ? { server: resolved.server, method: 'resources/read', sub: resolved.upstreamUri }
+      : { method: 'resources/read', sub: target.uri };
   }
   return { server: target.server, method: target.method };
 }

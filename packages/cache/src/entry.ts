@@ -26,7 +26,9 @@ export interface Entry {
 export function isEntry(value: unknown): value is Entry {
   if (typeof value !== 'object' || value === null) return false;
   const e = value as Entry;
-  return typeof e.k === 'string' && typeof e.t === 'number' && typeof e.f === 'number' && typeof e.s === 'number' && typeof e.e === 'number';
+  return (
+    typeof e.k === 'string' && typeof e.t === 'number' && typeof e.f === 'number' && typeof e.s === 'number' && typeof e.e === 'number'
+  );
 }
 
 /** The error a negative entry stands for. */

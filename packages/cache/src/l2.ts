@@ -182,7 +182,12 @@ export class L2 {
           done = true;
           clearTimeout(timer);
           this.errors++;
-          this.#failed({ operation, error: error instanceof Error ? error : new Error(String(error)), timedOut: false, durationMs: performance.now() - started });
+          this.#failed({
+            operation,
+            error: error instanceof Error ? error : new Error(String(error)),
+            timedOut: false,
+            durationMs: performance.now() - started,
+          });
           resolve(undefined);
         },
       );

@@ -15,7 +15,13 @@ export const CACHEABLE_METHODS = [
 export type CacheableMethod = (typeof CACHEABLE_METHODS)[number];
 
 /** Methods cached unless turned off: the lists and `resources/read`. */
-export const DEFAULT_METHODS: readonly CacheableMethod[] = ['tools/list', 'resources/list', 'resources/templates/list', 'prompts/list', 'resources/read'];
+export const DEFAULT_METHODS: readonly CacheableMethod[] = [
+  'tools/list',
+  'resources/list',
+  'resources/templates/list',
+  'prompts/list',
+  'resources/read',
+];
 
 /**
  * Who may see a cached result. `shared`: every caller (the upstream answers the same whatever the
@@ -128,7 +134,11 @@ export interface CacheOptions {
   random?: () => number;
 }
 
-const ms = z.number().int().min(0).max(2 ** 31 - 1);
+const ms = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 const fraction = z.number().min(0).max(1);
 const scope = z.enum(['shared', 'private']);
 const policy = z.strictObject({
@@ -137,7 +147,9 @@ const policy = z.strictObject({
   staleWhileRevalidate: ms.optional(),
   staleIfError: ms.optional(),
 });
-const policyInput = z.union([z.boolean(), ms, policy], { error: 'expected true, false, a ttl in ms, or { ttl?, scope?, staleWhileRevalidate?, staleIfError? }' });
+const policyInput = z.union([z.boolean(), ms, policy], {
+  error: 'expected true, false, a ttl in ms, or { ttl?, scope?, staleWhileRevalidate?, staleIfError? }',
+});
 const methods = z.partialRecord(z.enum(CACHEABLE_METHODS), policyInput);
 const fn = <T>() => z.custom<T>((value) => typeof value === 'function', 'expected a function');
 const store = z.custom<KeyvLikeStore>(
@@ -153,7 +165,9 @@ const store = z.custom<KeyvLikeStore>(
 
 /** The zod schema of {@link CacheOptions}. */
 export const cacheOptionsSchema = z.strictObject({
-  store: z.union([store, z.literal(false)], { error: 'expected a keyv instance or store (an object with get, set, delete and clear), or false' }).optional(),
+  store: z
+    .union([store, z.literal(false)], { error: 'expected a keyv instance or store (an object with get, set, delete and clear), or false' })
+    .optional(),
   namespace: z.string().min(1).default('mcp-bridge'),
   ttl: ms.default(60_000),
   jitter: fraction.default(0.1),
@@ -179,9 +193,16 @@ export const cacheOptionsSchema = z.strictObject({
     .default({}),
   trusted: z.array(z.string().min(1)).default([]),
   l1: z
-    .union([z.literal(false), z.strictObject({ maxEntries: z.number().int().min(1).optional(), maxBytes: z.number().int().min(1).optional() })])
+    .union([
+      z.literal(false),
+      z.strictObject({ maxEntries: z.number().int().min(1).optional(), maxBytes: z.number().int().min(1).optional() }),
+    ])
     .default({}),
-  maxEntryBytes: z.number().int().min(1).default(1024 * 1024),
+  maxEntryBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024),
   maxKeyLength: z.number().int().min(16).default(16_384),
   operationTimeout: z.number().int().min(1).max(60_000).default(50),
   pauseAfterFailures: z.number().int().min(1).default(5),

@@ -55,7 +55,10 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
   const now = opts.now ?? Date.now;
   const stats = new StatsBook();
   const rules = new Rules(bridge, opts, stats);
-  const store = opts.store === false ? undefined : (opts.store ?? new Keyv({ store: new BoundedMap(DEFAULT_STORE_ENTRIES), useKeyPrefix: false, namespace: '' }));
+  const store =
+    opts.store === false
+      ? undefined
+      : (opts.store ?? new Keyv({ store: new BoundedMap(DEFAULT_STORE_ENTRIES), useKeyPrefix: false, namespace: '' }));
   const l2 =
     store === undefined
       ? undefined
@@ -73,7 +76,12 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
   // logs, metrics and traces, and pass the same policy as the call that got the stale answer).
   // `origin: 'revalidate'` is how the cache phase tells the refresh from a caller's call for the same key.
   engine.refresh = (server, method, params, caller, signal) =>
-    bridge.request(server, method, params, caller === undefined ? { signal, origin: 'revalidate' } : { signal, caller, origin: 'revalidate' });
+    bridge.request(
+      server,
+      method,
+      params,
+      caller === undefined ? { signal, origin: 'revalidate' } : { signal, caller, origin: 'revalidate' },
+    );
 
   engine.hooks = engineHooks(api);
 

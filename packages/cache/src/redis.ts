@@ -54,7 +54,7 @@ export function redisStore(url: string, options: RedisStoreOptions = {}): KeyvRe
     socket: {
       connectTimeout: options.connectTimeout ?? 1_000,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxMs),
-      ...(options.client?.socket),
+      ...options.client?.socket,
     },
   });
   const store = new KeyvRedis<unknown>(client, { throwOnConnectError: false, throwOnErrors: true });

@@ -28,7 +28,13 @@ export interface ResultCacheHooks {
  * wires it to `bridge.request` with `origin: 'revalidate'`, by which the cache phase knows it).
  * `params` are in upstream form, without `_meta`.
  */
-export type RefreshCall = (server: string, method: string, params: Record<string, unknown>, caller: string | undefined, signal: AbortSignal) => Promise<unknown>;
+export type RefreshCall = (
+  server: string,
+  method: string,
+  params: Record<string, unknown>,
+  caller: string | undefined,
+  signal: AbortSignal,
+) => Promise<unknown>;
 
 /** An entry in the in-process LRU, with what invalidation and stats need (no lookups on a hit). */
 interface Held {
@@ -205,8 +211,18 @@ export class ResultCache {
   // ---------------------------------------------------------------- single-flight
 
   /** Starts the shared fill for `key`; identical misses join it until it settles. */
-  #start(ctx: CallContext, next: Next, key: string, rule: Rule, sub: string | undefined, stale: Entry | undefined, revalidating: boolean): Flight {
-    return this.#flights.start(ctx, key, rule.server, rule.method, sub, (flight) => this.#fill(ctx, next, key, rule, sub, stale, revalidating, flight));
+  #start(
+    ctx: CallContext,
+    next: Next,
+    key: string,
+    rule: Rule,
+    sub: string | undefined,
+    stale: Entry | undefined,
+    revalidating: boolean,
+  ): Flight {
+    return this.#flights.start(ctx, key, rule.server, rule.method, sub, (flight) =>
+      this.#fill(ctx, next, key, rule, sub, stale, revalidating, flight),
+    );
   }
 
   /** L2, then the upstream; stores what it gets; serves stale on availability errors. */

@@ -107,7 +107,8 @@ export class Rules {
     const s = own(this.#options.servers, server);
     if (s?.enabled === false) return NONE;
     const methods: Readonly<Record<string, CachePolicyInput | undefined>> = this.#options.methods;
-    const input = own(s?.methods, method) ?? own(methods, method) ?? ((DEFAULT_METHODS as readonly string[]).includes(method) ? true : undefined);
+    const input =
+      own(s?.methods, method) ?? own(methods, method) ?? ((DEFAULT_METHODS as readonly string[]).includes(method) ? true : undefined);
     return this.#build(server, method, undefined, normalise(input), 'shared', undefined);
   }
 
@@ -118,9 +119,14 @@ export class Rules {
     const s = own(this.#options.servers, tool.server);
     if (s?.enabled === false) return NONE;
     // Own entries only: a tool named `constructor` or `toString` must not pick up Object.prototype's members.
-    const input = own(s?.tools, tool.upstreamName) ?? own(this.#options.tools, tool.name) ?? own(this.#options.tools, `${tool.server}/${tool.upstreamName}`);
+    const input =
+      own(s?.tools, tool.upstreamName) ??
+      own(this.#options.tools, tool.name) ??
+      own(this.#options.tools, `${tool.server}/${tool.upstreamName}`);
     const policy = normalise(input);
-    return policy === undefined ? NONE : this.#build(tool.server, 'tools/call', tool.upstreamName, policy, 'private', this.#stats.tool(tool.name));
+    return policy === undefined
+      ? NONE
+      : this.#build(tool.server, 'tools/call', tool.upstreamName, policy, 'private', this.#stats.tool(tool.name));
   }
 
   #build(
@@ -161,7 +167,8 @@ export function anyToolPolicy(options: ResolvedCacheOptions): boolean {
 export function cachedMethods(options: ResolvedCacheOptions): string[] {
   const out = new Set<string>(DEFAULT_METHODS);
   for (const [m, input] of Object.entries(options.methods)) if (normalise(input) !== undefined) out.add(m);
-  for (const s of Object.values(options.servers)) for (const [m, input] of Object.entries(s.methods ?? {})) if (normalise(input) !== undefined) out.add(m);
+  for (const s of Object.values(options.servers))
+    for (const [m, input] of Object.entries(s.methods ?? {})) if (normalise(input) !== undefined) out.add(m);
   // A default method turned off everywhere still costs nothing but a rule lookup: keep it simple.
   if (anyToolPolicy(options)) out.add('tools/call');
   return [...out];

@@ -55,7 +55,14 @@ export class Flights {
    * Starts the shared call `fill` for `key` with `ctx` (whose signal is replaced by the flight's
    * own when it had one). What it resolves with is frozen: every caller gets the same object.
    */
-  start(ctx: CallContext, key: string, server: string, method: string, sub: string | undefined, fill: (flight: Flight) => Promise<unknown>): Flight {
+  start(
+    ctx: CallContext,
+    key: string,
+    server: string,
+    method: string,
+    sub: string | undefined,
+    fill: (flight: Flight) => Promise<unknown>,
+  ): Flight {
     const flight: Flight = {
       promise: undefined as unknown as Promise<unknown>,
       key,
@@ -120,7 +127,12 @@ export class Flights {
         timer = setTimeout(
           () => {
             leave();
-            reject(new TimeoutError(`a shared ${flight.method} call to server "${flight.server}" did not answer within this call's deadline`, { plugin: PLUGIN, data: { server: flight.server, method: flight.method } }));
+            reject(
+              new TimeoutError(`a shared ${flight.method} call to server "${flight.server}" did not answer within this call's deadline`, {
+                plugin: PLUGIN,
+                data: { server: flight.server, method: flight.method },
+              }),
+            );
           },
           Math.max(0, deadline - Date.now()),
         );

@@ -40,7 +40,18 @@ export interface CacheStats extends CacheCounters {
 
 /** Fresh zeroed counters. */
 export function newCounters(): CacheCounters {
-  return { hits: 0, l1: 0, l2: 0, misses: 0, coalesced: 0, staleWhileRevalidate: 0, staleIfError: 0, negativeHits: 0, stores: 0, errors: 0 };
+  return {
+    hits: 0,
+    l1: 0,
+    l2: 0,
+    misses: 0,
+    coalesced: 0,
+    staleWhileRevalidate: 0,
+    staleIfError: 0,
+    negativeHits: 0,
+    stores: 0,
+    errors: 0,
+  };
 }
 
 /**

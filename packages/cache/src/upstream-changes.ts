@@ -27,7 +27,8 @@ export function watchUpstreams(api: PluginApi, engine: ResultCache, rules: Rules
   api.on('notification', ({ server, method, params }) => {
     if (method === 'notifications/resources/updated') {
       const uri = params?.uri;
-      if (typeof uri === 'string') invalidate({ server, method: 'resources/read', sub: uri }, { server, method: 'resources/read', uri }, 'notification');
+      if (typeof uri === 'string')
+        invalidate({ server, method: 'resources/read', sub: uri }, { server, method: 'resources/read', uri }, 'notification');
       return;
     }
     for (const m of own(NOTIFICATION_SCOPES, method) ?? []) invalidate({ server, method: m }, { server, method: m }, 'notification');
@@ -55,7 +56,11 @@ export function watchUpstreams(api: PluginApi, engine: ResultCache, rules: Rules
     // A tool that is no longer read-only (or no longer listed) must stop being answered from memory.
     const tools = new Map<string, ToolEntry>();
     for (const t of bridge.tools()) if (t.server === server) tools.set(t.upstreamName, t);
-    const removed = engine.dropWhere((s, m, sub) => s === server && m === 'tools/call' && (sub === undefined || !tools.has(sub) || rules.forTool(tools.get(sub)!) === null));
-    if (removed > 0 && api.hasListeners('cache:invalidate')) api.emit('cache:invalidate', { server, method: 'tools/call', reason: 'catalog', removed });
+    const removed = engine.dropWhere(
+      (s, m, sub) =>
+        s === server && m === 'tools/call' && (sub === undefined || !tools.has(sub) || rules.forTool(tools.get(sub)!) === null),
+    );
+    if (removed > 0 && api.hasListeners('cache:invalidate'))
+      api.emit('cache:invalidate', { server, method: 'tools/call', reason: 'catalog', removed });
   });
 }

@@ -45,7 +45,11 @@ describe('what is cached', () => {
   });
 
   it('tools can be enabled by exposed name, by server/upstream name, or per server', async () => {
-    for (const options of [{ tools: { p_echo: true } }, { tools: { 'a/p_echo': 60_000 } }, { servers: { a: { tools: { p_echo: { ttl: 60_000 } } } } }] as CacheOptions[]) {
+    for (const options of [
+      { tools: { p_echo: true } },
+      { tools: { 'a/p_echo': 60_000 } },
+      { servers: { a: { tools: { p_echo: { ttl: 60_000 } } } } },
+    ] as CacheOptions[]) {
       const { bridge, ledger } = await oneServer(options, { toolPrefix: 'p_' });
       await bridge.callTool('p_echo', { text: 'x' });
       await bridge.callTool('p_echo', { text: 'x' });
@@ -190,7 +194,11 @@ describe('time to live', () => {
 describe('stale serving', () => {
   it('stale-while-revalidate answers at once and refreshes once in the background', async () => {
     const clock = manualClock();
-    const { bridge, ledger } = await oneServer({ tools: { echo: { ttl: 1_000, staleWhileRevalidate: 10_000 } }, jitter: 0, now: clock.now });
+    const { bridge, ledger } = await oneServer({
+      tools: { echo: { ttl: 1_000, staleWhileRevalidate: 10_000 } },
+      jitter: 0,
+      now: clock.now,
+    });
     await bridge.callTool('echo', { text: 'x' });
     clock.advance(1_500);
     const stale = await Promise.all([bridge.callTool('echo', { text: 'x' }), bridge.callTool('echo', { text: 'x' })]);
@@ -320,7 +328,15 @@ describe('bridge.cache', () => {
   it('a store that never answers: each operation gives up at operationTimeout, then the store is paused', async () => {
     const never = () => new Promise<never>(() => undefined);
     const store = { get: never, set: never, delete: never, clear: never };
-    const { bridge, ledger } = await oneServer({ tools: { echo: true }, store, l1: false, operationTimeout: 20, pauseAfterFailures: 3, pauseMs: 60_000, storeReadyTimeout: 0 });
+    const { bridge, ledger } = await oneServer({
+      tools: { echo: true },
+      store,
+      l1: false,
+      operationTimeout: 20,
+      pauseAfterFailures: 3,
+      pauseMs: 60_000,
+      storeReadyTimeout: 0,
+    });
     const t0 = performance.now();
     for (let i = 0; i < 5; i++) expect((await bridge.callTool('echo', { text: `x${i}` })).isError).toBeUndefined();
     expect(ledger.calls('echo')).toBe(5);

@@ -16,7 +16,9 @@ describePluginConformance(
       ttl: 1_000,
       negativeTtl: 500,
       negativeCodes: [-32603],
-      servers: { conformance: { trusted: true, tools: { lookup: { ttl: 5_000, scope: 'shared' }, hang: { ttl: 5_000, scope: 'shared' } } } },
+      servers: {
+        conformance: { trusted: true, tools: { lookup: { ttl: 5_000, scope: 'shared' }, hang: { ttl: 5_000, scope: 'shared' } } },
+      },
     }),
   { core, vitest: { describe, it } },
 );

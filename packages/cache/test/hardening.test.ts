@@ -20,7 +20,9 @@ function namedToolsServer(names: string[]) {
     srv.setRequestHandler(ListToolsRequestSchema, async () => ({
       tools: names.map((name) => ({ name, inputSchema: { type: 'object' as const }, annotations: { readOnlyHint: true } })),
     }));
-    srv.setRequestHandler(CallToolRequestSchema, async (req) => ({ content: [{ type: 'text' as const, text: `${req.params.name} call ${++calls}` }] }));
+    srv.setRequestHandler(CallToolRequestSchema, async (req) => ({
+      content: [{ type: 'text' as const, text: `${req.params.name} call ${++calls}` }],
+    }));
     return srv;
   };
   return { type: 'in-memory' as const, server: make, trusted: true };

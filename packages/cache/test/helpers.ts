@@ -36,7 +36,7 @@ export function manualClock(start = 1_700_000_000_000) {
 }
 
 /** The text of a tool result's first content block. */
-export const text = (result: unknown): string => ((result as { content: { text: string }[] }).content[0]!).text;
+export const text = (result: unknown): string => (result as { content: { text: string }[] }).content[0]!.text;
 
 /**
  * A trusted in-memory test server whose current instance is at hand (to send notifications or

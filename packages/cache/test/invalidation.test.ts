@@ -57,11 +57,11 @@ describe('invalidation', () => {
     server.up();
     // The pool backs off after the connection died: keep asking until it reconnects.
     await vi.waitFor(() => bridge.callTool('echo', { text: 'x' }), { timeout: 10_000, interval: 100 });
-    expect(invalidations.filter((e) => e.reason === 'reconnect').map((e) => e.method).sort()).toEqual([
-      'prompts/list',
-      'resources/list',
-      'resources/templates/list',
-      'tools/list',
-    ]);
+    expect(
+      invalidations
+        .filter((e) => e.reason === 'reconnect')
+        .map((e) => e.method)
+        .sort(),
+    ).toEqual(['prompts/list', 'resources/list', 'resources/templates/list', 'tools/list']);
   });
 });

@@ -16,7 +16,9 @@ const toolConfig = fc.record({
 });
 const scenario = fc.record({
   servers: fc.tuple(
-    ...SERVERS.map(() => fc.record({ trusted: fc.boolean(), tools: fc.array(toolConfig, { minLength: TOOLS_PER_SERVER, maxLength: TOOLS_PER_SERVER }) })),
+    ...SERVERS.map(() =>
+      fc.record({ trusted: fc.boolean(), tools: fc.array(toolConfig, { minLength: TOOLS_PER_SERVER, maxLength: TOOLS_PER_SERVER }) }),
+    ),
   ),
   calls: fc.array(
     fc.record({
@@ -90,9 +92,15 @@ function recorder(seen: Seen[]): Plugin {
         phase: 'observe',
         methods: ['tools/call'],
         async handle(ctx, next) {
-          const result = (await next());
+          const result = await next();
           const text = (result.content[0] as { text: string }).text;
-          seen.push({ tool: String(ctx.params.name), caller: ctx.caller, arg: String((ctx.params.arguments as { arg: string }).arg), stamp: text, cache: ctx.state.cache });
+          seen.push({
+            tool: String(ctx.params.name),
+            caller: ctx.caller,
+            arg: String((ctx.params.arguments as { arg: string }).arg),
+            stamp: text,
+            cache: ctx.state.cache,
+          });
           return result;
         },
       });
@@ -106,7 +114,11 @@ describe('property: what the cache may answer', () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
         const seen: Seen[] = [];
-        const bridge = createBridge({ servers: servers(s), plugins: [cache({ tools: policies(s) }), recorder(seen)], onError: () => undefined });
+        const bridge = createBridge({
+          servers: servers(s),
+          plugins: [cache({ tools: policies(s) }), recorder(seen)],
+          onError: () => undefined,
+        });
         await bridge.start();
         try {
           let batch: Promise<unknown>[] = [];
@@ -115,7 +127,13 @@ describe('property: what the cache may answer', () => {
               await Promise.all(batch);
               batch = [];
             }
-            batch.push(bridge.callTool(toolName(call.server, call.tool), { arg: call.arg }, call.caller === undefined ? {} : { caller: call.caller }));
+            batch.push(
+              bridge.callTool(
+                toolName(call.server, call.tool),
+                { arg: call.arg },
+                call.caller === undefined ? {} : { caller: call.caller },
+              ),
+            );
           }
           await Promise.all(batch);
         } finally {

@@ -7,7 +7,9 @@ export function redisAvailable(): boolean {
   if (probe.status === 0) return true;
   const why = probe.error?.message ?? probe.stderr;
   if (process.env.CI === 'true') throw new Error(`redis-server is required under CI and could not run: ${why}`);
-  console.warn(`\n!!! SKIPPING the Redis tests of @mcp-bridge/cache: redis-server could not run (${why}). Install redis-server to run them. !!!\n`);
+  console.warn(
+    `\n!!! SKIPPING the Redis tests of @mcp-bridge/cache: redis-server could not run (${why}). Install redis-server to run them. !!!\n`,
+  );
   return false;
 }
 
@@ -48,7 +50,10 @@ export class RedisProcess {
     child.once('exit', () => process.off('exit', reap));
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => fail(new Error(`redis-server did not start on port ${this.port} within 10 s: ${out.slice(-500)}`)), 10_000);
+      const timer = setTimeout(
+        () => fail(new Error(`redis-server did not start on port ${this.port} within 10 s: ${out.slice(-500)}`)),
+        10_000,
+      );
       const fail = (error: Error): void => {
         clearTimeout(timer);
         child.kill('SIGKILL');

@@ -29,7 +29,11 @@ async function instance(url: string, errors: BridgeEvents['cache:error'][] = [])
   const bridge = await bridges.started({
     servers: { a: server },
     plugins: [
-      cache({ store: redisStore(url, { reconnectMaxMs: 200 }), tools: { echo: { ttl: 600_000, scope: 'shared' } }, namespace: `test-${url}` }),
+      cache({
+        store: redisStore(url, { reconnectMaxMs: 200 }),
+        tools: { echo: { ttl: 600_000, scope: 'shared' } },
+        namespace: `test-${url}`,
+      }),
       // Listening from setup on, so failures while the catalog is first listed are seen too.
       { name: 'cache-error-recorder', version: '1.0.0', setup: (api) => void api.on('cache:error', (e) => errors.push(e)) },
     ],

@@ -24,7 +24,9 @@ describe('single-flight', () => {
 
   it('every caller waiting on a failing call gets its error, and the error is not cached', async () => {
     const { bridge, ledger } = await slowServer();
-    const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => bridge.callTool('fail', { mode: 'throw', message: 'nope' })));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, () => bridge.callTool('fail', { mode: 'throw', message: 'nope' })),
+    );
     expect(ledger.calls('fail')).toBe(1);
     expect(outcomes.every((o) => o.status === 'rejected' && /nope/.test(String((o.reason as Error).message)))).toBe(true);
     await bridge.callTool('fail', { mode: 'throw', message: 'nope' }).catch(() => undefined);
@@ -44,7 +46,10 @@ describe('single-flight', () => {
 
     const a = new AbortController();
     const b = new AbortController();
-    const both = [bridge.callTool('slow', { ms: 5_000 }, { signal: a.signal }), bridge.callTool('slow', { ms: 5_000 }, { signal: b.signal })];
+    const both = [
+      bridge.callTool('slow', { ms: 5_000 }, { signal: a.signal }),
+      bridge.callTool('slow', { ms: 5_000 }, { signal: b.signal }),
+    ];
     await ledger.waitFor((l) => l.tally('slow').inFlight === 1);
     a.abort(new Error('a left'));
     b.abort(new Error('b left'));

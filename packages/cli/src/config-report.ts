@@ -19,7 +19,8 @@ export function configProblems(loaded: Loaded): string[] {
   const lines: string[] = [];
   for (const f of discovery.files) {
     // A syntax error is also an issue with its line: the issue says more than the file's status.
-    if (f.status === 'invalid' && !discovery.issues.some((i) => i.file === f.file)) lines.push(`${f.file}: invalid config file: ${f.error ?? 'unreadable'}`);
+    if (f.status === 'invalid' && !discovery.issues.some((i) => i.file === f.file))
+      lines.push(`${f.file}: invalid config file: ${f.error ?? 'unreadable'}`);
   }
   for (const issue of discovery.issues) lines.push(formatDiscoveryIssue(issue));
   for (const s of discovery.skipped) {

@@ -54,7 +54,9 @@ export function commandContext(
     err,
     signal,
     stoppedBy,
-    log: json ? (text, fields) => void io.stderr.write(`${jsonLogLine(text, fields)}\n`) : (text) => void io.stderr.write(`${err.dim('[mcp-bridge]')} ${text}\n`),
+    log: json
+      ? (text, fields) => void io.stderr.write(`${jsonLogLine(text, fields)}\n`)
+      : (text) => void io.stderr.write(`${err.dim('[mcp-bridge]')} ${text}\n`),
   };
 }
 

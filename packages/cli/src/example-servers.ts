@@ -48,7 +48,11 @@ export function exampleServers(options: { flakySlowCalls?: string } = {}): Recor
     clock: { ...exampleServerCommand('clock'), tags: ['example'] },
     flaky: {
       ...exampleServerCommand('flaky'),
-      env: { FLAKY_SLOW_RATE: '0.25', FLAKY_SLOW_MS: '3000', ...(options.flakySlowCalls ? { FLAKY_SLOW_CALLS: options.flakySlowCalls } : {}) },
+      env: {
+        FLAKY_SLOW_RATE: '0.25',
+        FLAKY_SLOW_MS: '3000',
+        ...(options.flakySlowCalls ? { FLAKY_SLOW_CALLS: options.flakySlowCalls } : {}),
+      },
       tags: ['example'],
       trusted: true,
     },

@@ -91,7 +91,8 @@ export function messageOf(error: unknown): string {
 }
 
 /** A stream the CLI writes to: a writable stream, and for the spinner a terminal's size and cursor methods when it is one. */
-type OutputStream = NodeJS.WritableStream & Partial<Pick<NodeJS.WriteStream, 'isTTY' | 'columns' | 'rows' | 'cursorTo' | 'moveCursor' | 'clearLine'>>;
+type OutputStream = NodeJS.WritableStream &
+  Partial<Pick<NodeJS.WriteStream, 'isTTY' | 'columns' | 'rows' | 'cursorTo' | 'moveCursor' | 'clearLine'>>;
 
 /**
  * A stream that hides every secret a `discover()` interpolated (`${TOKEN}` ...) in the text written
@@ -129,7 +130,11 @@ export class ScrubbedStream extends EventEmitter implements NodeJS.WritableStrea
   }
 
   /** Writes `chunk` to the real stream, secrets hidden (strings only: Buffers pass as they are). */
-  write(chunk: string | Uint8Array, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void): boolean {
+  write(
+    chunk: string | Uint8Array,
+    encoding?: BufferEncoding | ((error?: Error | null) => void),
+    callback?: (error?: Error | null) => void,
+  ): boolean {
     const text = typeof chunk === 'string' ? this.scrub(chunk) : chunk;
     return (this.target.write as (c: string | Uint8Array, e?: unknown, cb?: unknown) => boolean)(text, encoding, callback);
   }

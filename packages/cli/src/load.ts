@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { bridgeServers, discover, type DiscoverOptions, type DiscoveryResult, type Provenance, type SourceKind } from '@mcp-bridge/discovery';
+import {
+  bridgeServers,
+  discover,
+  type DiscoverOptions,
+  type DiscoveryResult,
+  type Provenance,
+  type SourceKind,
+} from '@mcp-bridge/discovery';
 import { DEMO_FLAKY_SLOW_CALLS } from './demo.js';
 import { EXAMPLE_PLUGIN_OPTIONS, exampleServers } from './example-servers.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -55,10 +62,13 @@ export async function loadServers(io: CliIo, options: GlobalOptions, tolerant = 
   }
   if (options.config && !tolerant) {
     const explicit = discovery.files.find((f) => f.kind === 'explicit');
-    if (!explicit || explicit.status === 'missing') throw new CliError(`config file not found: ${resolve(io.cwd, options.config)}`, EXIT.USAGE);
-    if (explicit.status === 'invalid') throw new CliError(`invalid config file ${explicit.file}: ${explicit.error ?? 'unreadable'}`, EXIT.USAGE);
+    if (!explicit || explicit.status === 'missing')
+      throw new CliError(`config file not found: ${resolve(io.cwd, options.config)}`, EXIT.USAGE);
+    if (explicit.status === 'invalid')
+      throw new CliError(`invalid config file ${explicit.file}: ${explicit.error ?? 'unreadable'}`, EXIT.USAGE);
   }
-  const nothingFound = discovery.servers.length === 0 && discovery.skipped.length === 0 && !discovery.files.some((f) => f.status === 'invalid');
+  const nothingFound =
+    discovery.servers.length === 0 && discovery.skipped.length === 0 && !discovery.files.some((f) => f.status === 'invalid');
   if (nothingFound && !options.config && options.examples !== false) return examples(discovery);
 
   // A config that lists mcp-bridge itself must not start gateways recursively: say so, serve the rest.

@@ -56,7 +56,9 @@ export async function openBridge(
   loaded: Loaded,
   options: OpenBridgeOptions = {},
 ): Promise<{ bridge: Bridge; timings: Map<string, ServerTiming>; warnings: ListWarning[] }> {
-  const servers = options.only ? Object.fromEntries(Object.entries(loaded.servers).filter(([name]) => options.only!.includes(name))) : loaded.servers;
+  const servers = options.only
+    ? Object.fromEntries(Object.entries(loaded.servers).filter(([name]) => options.only!.includes(name)))
+    : loaded.servers;
   const bridgeOptions: BridgeOptions<typeof servers> = {
     servers,
     plugins: options.plugins ?? [],
@@ -83,7 +85,8 @@ export async function openBridge(
     report();
   });
   const onTransportError = options.onTransportError;
-  if (onTransportError) bridge.on('client:created', ({ server, client }) => void (client.onerror = (error) => onTransportError(server, error)));
+  if (onTransportError)
+    bridge.on('client:created', ({ server, client }) => void (client.onerror = (error) => onTransportError(server, error)));
   // Entries a server listed that had to be repaired or dropped: the commands show them.
   const warnings: ListWarning[] = [];
   bridge.on('catalog:warning', (warning) => void warnings.push(warning));

@@ -27,7 +27,11 @@ Exit codes:
   130  interrupted (SIGINT) before the command finished`;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const csv = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+const csv = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const camel = (kind: string): string => kind.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 
 /**
@@ -43,7 +47,11 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   // Secrets interpolated into configs never reach the terminal or a log (stdout of `serve --stdio` is
   // the protocol and of `call` a tool's result: those are left as they are).
   const serving = argv.includes('serve') || argv.includes('call');
-  const io: CliIo = { ...given, stderr: new ScrubbedStream(given.stderr, scrubSecrets), stdout: serving ? given.stdout : new ScrubbedStream(given.stdout, scrubSecrets) };
+  const io: CliIo = {
+    ...given,
+    stderr: new ScrubbedStream(given.stderr, scrubSecrets),
+    stdout: serving ? given.stdout : new ScrubbedStream(given.stdout, scrubSecrets),
+  };
   let exitCode: ExitCode = EXIT.OK;
   const signals = stopSignals(options);
   const program = createProgram(io);
@@ -52,7 +60,9 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   pluginOptions(
     program
       .command('serve')
-      .description(`serve every configured server as one MCP server (stdio, or Streamable HTTP)\nwithout --stdio/--http: stdio when stdin is not a terminal, else HTTP on port ${DEFAULT_HTTP_PORT}`)
+      .description(
+        `serve every configured server as one MCP server (stdio, or Streamable HTTP)\nwithout --stdio/--http: stdio when stdin is not a terminal, else HTTP on port ${DEFAULT_HTTP_PORT}`,
+      )
       .option('--stdio', 'speak MCP on stdin/stdout (for desktop clients); logs go to stderr')
       .option('--http <port>', 'serve Streamable HTTP on this port (0 picks a free one)')
       .option('--host <host>', 'interface to listen on', '127.0.0.1')
@@ -61,10 +71,18 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--allowed-host <host>', 'extra Host header value to accept (repeatable)', collect, [] as string[])
       .option('--allowed-origin <origin>', 'Origin to accept from browsers (repeatable)', collect, [] as string[])
       .option('--insecure-no-auth', 'allow a --host other than loopback without --token (anyone who can reach it gets in)')
-      .addOption(new Option('--drain-ms <ms>', 'on stop, how long calls in progress may finish (HTTP); then they are told they may have run').argParser((v) => nonNegativeInt(v, '--drain-ms')))
+      .addOption(
+        new Option(
+          '--drain-ms <ms>',
+          'on stop, how long calls in progress may finish (HTTP); then they are told they may have run',
+        ).argParser((v) => nonNegativeInt(v, '--drain-ms')),
+      )
       .option('--no-watch', 'do not reload when a config file changes')
       .option('-q, --quiet', 'no request log or status lines on stderr (errors only)', false)
-      .option('--demo', 'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving')
+      .option(
+        '--demo',
+        'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving',
+      )
       .addOption(timeoutOption(30_000)),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     const ctx = context(cmd);
@@ -115,11 +133,18 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
 }
 
 /** Runs the command `argv` names; an error becomes its exit code and one line on stderr. */
-async function parseAndReport(program: Command, argv: readonly string[], io: CliIo, signals: StopSignals, exitCode: () => ExitCode): Promise<ExitCode> {
+async function parseAndReport(
+  program: Command,
+  argv: readonly string[],
+  io: CliIo,
+  signals: StopSignals,
+  exitCode: () => ExitCode,
+): Promise<ExitCode> {
   const stop = signals.controller;
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    if (stop.signal.aborted && exitCode() === EXIT.OK && signals.stoppedBy() === 'SIGINT' && program.args[0] !== 'serve') return EXIT.INTERRUPTED;
+    if (stop.signal.aborted && exitCode() === EXIT.OK && signals.stoppedBy() === 'SIGINT' && program.args[0] !== 'serve')
+      return EXIT.INTERRUPTED;
     return exitCode();
   } catch (error) {
     // Ctrl-C during list/call/doctor: the bridge was closed under the command; that is not its error.
@@ -169,7 +194,9 @@ function stopSignals(options: RunOptions): StopSignals {
 function createProgram(io: CliIo): Command {
   const program = new Command('mcp-bridge');
   program
-    .description('One MCP server in front of all your MCP servers.\nReads the configs you already have (.mcp.json, Claude Code, Claude Desktop, Cursor, VS Code).')
+    .description(
+      'One MCP server in front of all your MCP servers.\nReads the configs you already have (.mcp.json, Claude Code, Claude Desktop, Cursor, VS Code).',
+    )
     .version(CLI_VERSION, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .option('--json', 'machine-readable output on stdout (stable shapes, see the README)', false)
@@ -177,7 +204,11 @@ function createProgram(io: CliIo): Command {
     .option('-c, --config <file>', 'read servers from this file only (mcpServers / servers JSON); also its "plugins" and "naming" keys')
     .option('--root <dir>', 'stop the upward search for project config files at this directory')
     .option('--tag <tag>', 'only servers with this tag (repeatable)', collect, [] as string[])
-    .addOption(new Option('--log-format <format>', 'log lines on stderr: pretty (for people) or json (one object per line, request log included)').choices(LOG_FORMATS).default('pretty'))
+    .addOption(
+      new Option('--log-format <format>', 'log lines on stderr: pretty (for people) or json (one object per line, request log included)')
+        .choices(LOG_FORMATS)
+        .default('pretty'),
+    )
     .addOption(new Option('--examples', 'serve the bundled example servers, ignoring every config'))
     .addOption(new Option('--no-examples', 'never fall back to the bundled example servers'));
   for (const kind of SOURCE_KINDS) {
@@ -196,7 +227,10 @@ function createProgram(io: CliIo): Command {
       writeErr: (s) => void io.stderr.write(s),
       outputError: (s, write) => write(colorsFor(io.stderr, io.env, true).red(s)),
     })
-    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  $ mcp-bridge serve                       # bundled examples when nothing is configured\n  $ mcp-bridge serve --http 8080 --config ./.mcp.json\n  $ mcp-bridge list --json\n  $ mcp-bridge call notes/search_notes --args '{"query":"milk"}'\n  $ mcp-bridge doctor`);
+    .addHelpText(
+      'after',
+      `${EXIT_CODES_HELP}\n\nExamples:\n  $ mcp-bridge serve                       # bundled examples when nothing is configured\n  $ mcp-bridge serve --http 8080 --config ./.mcp.json\n  $ mcp-bridge list --json\n  $ mcp-bridge call notes/search_notes --args '{"query":"milk"}'\n  $ mcp-bridge doctor`,
+    );
   return program;
 }
 
@@ -221,11 +255,17 @@ function contextFor(io: CliIo, signal: AbortSignal, stoppedBy: () => NodeJS.Sign
 
 /** `--timeout <ms>` with a command's default. */
 const timeoutOption = (fallback: number): Option =>
-  new Option('--timeout <ms>', 'time limit per server start and per call, in ms').default(fallback).argParser((v) => positiveInt(v, '--timeout'));
+  new Option('--timeout <ms>', 'time limit per server start and per call, in ms')
+    .default(fallback)
+    .argParser((v) => positiveInt(v, '--timeout'));
 /** `--plugins <list>` and `--no-plugins`. */
 const pluginOptions = (cmd: Command): Command =>
   cmd
-    .addOption(new Option('--plugins <list>', `only these plugins, comma-separated (known: ${Object.keys(KNOWN_PLUGINS).join(', ')})`).argParser(csv))
+    .addOption(
+      new Option('--plugins <list>', `only these plugins, comma-separated (known: ${Object.keys(KNOWN_PLUGINS).join(', ')})`).argParser(
+        csv,
+      ),
+    )
     .addOption(new Option('--no-plugins', 'no plugins at all'));
 
 /** `serve`'s parsed options as {@link ServeOptions} (the token falls back to $MCP_BRIDGE_TOKEN). */
@@ -274,10 +314,14 @@ function report(io: CliIo, error: unknown, json: boolean, jsonLogs: boolean): Ex
   }
   const code: ExitCode = error instanceof CliError ? error.exitCode : isConfigError(error) ? EXIT.USAGE : EXIT.FAILURE;
   const message = messageOf(error);
-  if (json) io.stderr.write(`${JSON.stringify({ error: { message, exitCode: code, ...(error instanceof CliError && error.details ? error.details : {}) } })}\n`);
+  if (json)
+    io.stderr.write(
+      `${JSON.stringify({ error: { message, exitCode: code, ...(error instanceof CliError && error.details ? error.details : {}) } })}\n`,
+    );
   else if (jsonLogs) io.stderr.write(`${jsonLogLine(message, { level: 'error', exitCode: code })}\n`);
   else io.stderr.write(`${colorsFor(io.stderr, io.env, true).red('error:')} ${message}\n`);
-  if (!(error instanceof CliError) && !isConfigError(error) && io.env.MCP_BRIDGE_DEBUG) io.stderr.write(`${(error as Error).stack ?? ''}\n`);
+  if (!(error instanceof CliError) && !isConfigError(error) && io.env.MCP_BRIDGE_DEBUG)
+    io.stderr.write(`${(error as Error).stack ?? ''}\n`);
   return code;
 }
 

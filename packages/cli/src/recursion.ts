@@ -54,14 +54,23 @@ function isOurBin(file: string): boolean {
       continue;
     }
     if (pkg.name !== 'mcp-bridge') return false;
-    const bins = typeof pkg.bin === 'string' ? [pkg.bin] : pkg.bin && typeof pkg.bin === 'object' ? Object.values(pkg.bin as Record<string, unknown>) : [];
+    const bins =
+      typeof pkg.bin === 'string'
+        ? [pkg.bin]
+        : pkg.bin && typeof pkg.bin === 'object'
+          ? Object.values(pkg.bin as Record<string, unknown>)
+          : [];
     return [...bins, 'src/bin.ts'].some((bin) => typeof bin === 'string' && resolve(dir, bin) === resolve(file));
   }
   return false;
 }
 
 /** Splits a `sh -c` script into words (quotes dropped): enough to recognise the command it runs. */
-const words = (script: string): string[] => script.split(/[\s;&|]+/).map((w) => w.replace(/^["']|["']$/g, '')).filter(Boolean);
+const words = (script: string): string[] =>
+  script
+    .split(/[\s;&|]+/)
+    .map((w) => w.replace(/^["']|["']$/g, ''))
+    .filter(Boolean);
 
 /**
  * Whether a stdio entry runs mcp-bridge itself: `mcp-bridge ...`, `npx [-y] mcp-bridge[@v] ...`,

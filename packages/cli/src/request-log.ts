@@ -85,7 +85,10 @@ export const requestLog: (options: RequestLogOptions) => Plugin = definePlugin({
           const isError = ctx.method === 'tools/call' && (result as { isError?: boolean } | undefined)?.isError === true;
           const r = record(isError ? 'isError' : 'ok');
           const retried = ctx.attempt > 1 ? c.yellow(` after ${ctx.attempt} attempts`) : '';
-          write(`${c.dim('call')} ${ctx.method} ${target} ${isError ? c.yellow('isError') : c.green('ok')} ${c.dim(`${r.ms}ms`)}${retried}`, r);
+          write(
+            `${c.dim('call')} ${ctx.method} ${target} ${isError ? c.yellow('isError') : c.green('ok')} ${c.dim(`${r.ms}ms`)}${retried}`,
+            r,
+          );
           return result;
         } catch (error) {
           const r = record('failed', messageOf(error).split('\n')[0]);

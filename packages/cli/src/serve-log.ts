@@ -24,10 +24,17 @@ export function logStartup(ctx: CommandContext, bridge: Bridge, loaded: Loaded, 
     else down.add(s.name);
   };
   for (const s of bridge.status()) if (s.state !== 'starting' && s.state !== 'pending') report(s);
-  const starting = (): string[] => bridge.status().filter((s) => s.state === 'starting' || s.state === 'pending').map((s) => s.name);
+  const starting = (): string[] =>
+    bridge
+      .status()
+      .filter((s) => s.state === 'starting' || s.state === 'pending')
+      .map((s) => s.name);
   const first = starting();
   if (first.length === 0) logCatalog(bridge, log);
-  else log(`starting: ${first.join(', ')} ${c.dim('(their tools join the catalog as they come up, announced with list_changed; calls to them wait)')}`);
+  else
+    log(
+      `starting: ${first.join(', ')} ${c.dim('(their tools join the catalog as they come up, announced with list_changed; calls to them wait)')}`,
+    );
   let timer: ReturnType<typeof setInterval> | undefined;
   const stopTimer = (): void => {
     if (timer) clearInterval(timer);
@@ -64,7 +71,16 @@ export function logStartup(ctx: CommandContext, bridge: Bridge, loaded: Loaded, 
 /** A log line; `alert` lines are printed even with --quiet (a server that does not start). */
 type Log = (text: string, fields?: LogFields) => void;
 
-function logServer(ctx: CommandContext, bridge: Bridge, loaded: Loaded, s: ServerStatus, log: Log, alert: Log, ms?: number, listError?: string): boolean {
+function logServer(
+  ctx: CommandContext,
+  bridge: Bridge,
+  loaded: Loaded,
+  s: ServerStatus,
+  log: Log,
+  alert: Log,
+  ms?: number,
+  listError?: string,
+): boolean {
   const c = ctx.err;
   const n = bridge.tools().filter((t) => t.server === s.name).length;
   const where = c.dim(describeSource(loaded.sources[s.name]));
@@ -73,7 +89,8 @@ function logServer(ctx: CommandContext, bridge: Bridge, loaded: Loaded, s: Serve
     log(`${c.green('✔')} ${s.name}: ${n} tool${n === 1 ? '' : 's'}${time} ${where}`);
     return true;
   }
-  const raw = s.upstreams.find((u) => u.lastError)?.lastError ?? listError ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? s.state;
+  const raw =
+    s.upstreams.find((u) => u.lastError)?.lastError ?? listError ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? s.state;
   const { message, stderr } = splitStderr(raw);
   const retry = s.state === 'invalid' ? '' : c.dim(' (the other servers are served; it is retried in the background and on use)');
   alert(`${c.red('✖')} ${s.name}: ${s.state}: ${message.split('\n')[0]}${time} ${where}${retry}`, { server: s.name });

@@ -42,7 +42,8 @@ export function watchServeStop(
     why = reason;
     deadline = setTimeout(() => {
       const killed = signalLiveGroups('SIGKILL');
-      if (killed > 0) log(`shutdown took over ${SHUTDOWN_DEADLINE_MS} ms: killed ${killed} upstream process group${killed === 1 ? '' : 's'}`);
+      if (killed > 0)
+        log(`shutdown took over ${SHUTDOWN_DEADLINE_MS} ms: killed ${killed} upstream process group${killed === 1 ? '' : 's'}`);
     }, SHUTDOWN_DEADLINE_MS);
     controller.abort(new Error(`stopped: ${reason}`));
   };

@@ -71,8 +71,15 @@ export function describeTracing(plan: TracingPlan): string {
  * imported here, on demand: a run without tracing never loads it. Export errors go to `log`
  * (the same one at most once a minute). Call before `bridge.start()`.
  */
-export async function startTelemetry(plan: TracingPlan & { enabled: true }, options: { log: (text: string) => void; serviceVersion: string }): Promise<Telemetry> {
-  const [api, node, resources] = await Promise.all([import('@opentelemetry/api'), import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/resources')]);
+export async function startTelemetry(
+  plan: TracingPlan & { enabled: true },
+  options: { log: (text: string) => void; serviceVersion: string },
+): Promise<Telemetry> {
+  const [api, node, resources] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/resources'),
+  ]);
   api.diag.setLogger(throttledDiag(options.log), api.DiagLogLevel.WARN);
   const processors = [];
   for (const kind of plan.exporters) {
@@ -80,7 +87,10 @@ export async function startTelemetry(plan: TracingPlan & { enabled: true }, opti
     else {
       // The URL is given explicitly so that it is the one `doctor` shows; headers, timeout and
       // compression still come from the OTEL_EXPORTER_OTLP_* variables, read by the exporter.
-      const { OTLPTraceExporter } = plan.protocol === 'http/json' ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
+      const { OTLPTraceExporter } =
+        plan.protocol === 'http/json'
+          ? await import('@opentelemetry/exporter-trace-otlp-http')
+          : await import('@opentelemetry/exporter-trace-otlp-proto');
       processors.push(new node.BatchSpanProcessor(new OTLPTraceExporter({ url: plan.endpoint })));
     }
   }
@@ -115,7 +125,8 @@ function exporterKinds(raw: string | undefined): SpanExporterKind[] {
   if (names.length === 0 || names.includes('none')) return [];
   const kinds: SpanExporterKind[] = [];
   for (const name of names) {
-    if (name !== 'otlp' && name !== 'console') throw new CliError(`OTEL_TRACES_EXPORTER=${raw}: "${name}" is not available in mcp-bridge (use otlp, console or none)`, EXIT.USAGE);
+    if (name !== 'otlp' && name !== 'console')
+      throw new CliError(`OTEL_TRACES_EXPORTER=${raw}: "${name}" is not available in mcp-bridge (use otlp, console or none)`, EXIT.USAGE);
     if (!kinds.includes(name)) kinds.push(name);
   }
   return kinds;
@@ -125,14 +136,19 @@ function otlpEndpoint(env: Env): string {
   const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   // The signal-specific variable is the full URL; the general one is a base the signal path is appended to.
-  const [name, url] = traces ? ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', traces] : base ? ['OTEL_EXPORTER_OTLP_ENDPOINT', `${base.replace(/\/+$/, '')}/v1/traces`] : ['', `${DEFAULT_OTLP_BASE}/v1/traces`];
+  const [name, url] = traces
+    ? ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', traces]
+    : base
+      ? ['OTEL_EXPORTER_OTLP_ENDPOINT', `${base.replace(/\/+$/, '')}/v1/traces`]
+      : ['', `${DEFAULT_OTLP_BASE}/v1/traces`];
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new CliError(`${name}=${traces ?? base}: not a URL (expected e.g. http://localhost:4318)`, EXIT.USAGE);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`${name}=${traces ?? base}: expected an http:// or https:// URL`, EXIT.USAGE);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new CliError(`${name}=${traces ?? base}: expected an http:// or https:// URL`, EXIT.USAGE);
   return parsed.href;
 }
 
@@ -170,13 +186,17 @@ function withLimit(pending: Promise<unknown>, ms: number): Promise<boolean> {
 /** OpenTelemetry's own warnings (a collector that refuses spans) as log lines, each at most once a minute. */
 function throttledDiag(log: (text: string) => void): import('@opentelemetry/api').DiagLogger {
   const last = new Map<string, number>();
-  const write = (level: string) => (message: string, ...args: unknown[]) => {
-    const text = [message, ...args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)))].join(' ').split('\n')[0]!;
-    const now = Date.now();
-    if ((last.get(text) ?? -Infinity) > now - REPEAT_LOG_MS) return;
-    last.set(text, now);
-    log(`tracing ${level}: ${text}`);
-  };
+  const write =
+    (level: string) =>
+    (message: string, ...args: unknown[]) => {
+      const text = [message, ...args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)))]
+        .join(' ')
+        .split('\n')[0]!;
+      const now = Date.now();
+      if ((last.get(text) ?? -Infinity) > now - REPEAT_LOG_MS) return;
+      last.set(text, now);
+      log(`tracing ${level}: ${text}`);
+    };
   const quiet = (): void => undefined;
   return { error: write('error'), warn: write('warning'), info: quiet, debug: quiet, verbose: quiet };
 }
@@ -191,7 +211,9 @@ function stderrExporter(log: (text: string) => void): import('@opentelemetry/sdk
       for (const s of spans) {
         const ms = s.duration[0] * 1e3 + s.duration[1] / 1e6;
         const parent = s.parentSpanContext?.spanId ? ` parent=${s.parentSpanContext.spanId}` : '';
-        log(`span ${s.name} trace=${s.spanContext().traceId} span=${s.spanContext().spanId}${parent} ${ms.toFixed(1)}ms ${JSON.stringify(s.attributes)}`);
+        log(
+          `span ${s.name} trace=${s.spanContext().traceId} span=${s.spanContext().spanId}${parent} ${ms.toFixed(1)}ms ${JSON.stringify(s.attributes)}`,
+        );
       }
       done({ code: 0 });
     },
@@ -206,7 +228,9 @@ export type DoctorTracing = TracingPlan & { description: string; error?: string 
 export function doctorTracing(reports: readonly PluginReport[], env: Env): DoctorTracing {
   let plan: TracingPlan;
   try {
-    plan = tracingLoaded(reports) ? tracingPlan(env) : { enabled: false, reason: 'the tracing plugin is not on; add "plugins": { "tracing": true } to the config' };
+    plan = tracingLoaded(reports)
+      ? tracingPlan(env)
+      : { enabled: false, reason: 'the tracing plugin is not on; add "plugins": { "tracing": true } to the config' };
   } catch (error) {
     plan = { enabled: false, reason: 'bad OTEL_* setting' };
     return { ...plan, description: `tracing off: ${messageOf(error)}`, error: messageOf(error) };
@@ -220,5 +244,6 @@ export function doctorTracing(reports: readonly PluginReport[], env: Env): Docto
  */
 export function trackGateway(bridge: object, transport: 'tcp' | 'pipe', sessions: () => number): void {
   const track = (bridge as { metrics?: { trackGateway?: unknown } }).metrics?.trackGateway;
-  if (typeof track === 'function') (track as (g: { transport: 'tcp' | 'pipe'; sessions: () => number }) => unknown)({ transport, sessions });
+  if (typeof track === 'function')
+    (track as (g: { transport: 'tcp' | 'pipe'; sessions: () => number }) => unknown)({ transport, sessions });
 }

@@ -80,7 +80,10 @@ export async function loadThirdPartyPlugin(entry: ThirdPartyEntry, ctx: ResolveC
   }
   const problem = pluginProblem(plugin);
   if (problem) {
-    throw new CliError(`${where}: ${factory.name}() of ${entry.spec} returned ${problem}, not a plugin ({ name, version, setup(api) })`, EXIT.USAGE);
+    throw new CliError(
+      `${where}: ${factory.name}() of ${entry.spec} returned ${problem}, not a plugin ({ name, version, setup(api) })`,
+      EXIT.USAGE,
+    );
   }
   return { plugin: plugin as Plugin, path };
 }
@@ -128,7 +131,10 @@ function pickFactory(mod: Record<string, unknown>, entry: ThirdPartyEntry, where
   if (entry.exportName !== undefined) {
     const fn = mod[entry.exportName] ?? namespaceOf(mod)[entry.exportName];
     if (typeof fn !== 'function') {
-      throw new CliError(`${where}: ${entry.spec} has no exported function "${entry.exportName}" (exports: ${exportList(mod)})`, EXIT.USAGE);
+      throw new CliError(
+        `${where}: ${entry.spec} has no exported function "${entry.exportName}" (exports: ${exportList(mod)})`,
+        EXIT.USAGE,
+      );
     }
     return { name: entry.exportName, fn: fn as Factory };
   }

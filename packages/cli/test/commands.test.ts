@@ -22,7 +22,10 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  expect(await eventually(() => processesWith(marker).length === 0), `leftover upstream processes: ${processesWith(marker).join(', ')}`).toBe(true);
+  expect(
+    await eventually(() => processesWith(marker).length === 0),
+    `leftover upstream processes: ${processesWith(marker).join(', ')}`,
+  ).toBe(true);
   tree.remove();
 });
 
@@ -30,7 +33,8 @@ describe('help and usage', () => {
   it('--help lists the commands, the global options and the exit codes', async () => {
     const r = await runCli(tree, ['--help']);
     expect(r.code).toBe(0);
-    for (const word of ['serve', 'list', 'call', 'doctor', '--json', '--config', '--no-claude-desktop', 'Exit codes']) expect(r.stdout).toContain(word);
+    for (const word of ['serve', 'list', 'call', 'doctor', '--json', '--config', '--no-claude-desktop', 'Exit codes'])
+      expect(r.stdout).toContain(word);
     expect(r.stderr).toBe('');
   });
 

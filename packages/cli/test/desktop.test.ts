@@ -73,76 +73,87 @@ function text(result: unknown): string {
 }
 
 describe('a desktop client spawning serve --stdio', () => {
-  it('gets initialize at once; the fast server is callable at once and the slow one arrives by list_changed', { timeout: 90_000 }, async () => {
-    const dir = join(tree.root, 'slow-fast');
-    tree.write('slow-fast/.mcp.json', {
-      mcpServers: {
-        fast: stdioTestServer({ name: `fast-${marker}`, tools: ['echo'], resources: false, prompts: false }),
-        slow: stdioFaultServer({ name: `slow-${marker}`, startDelayMs: SLOW_MS, tools: { lookup: { readOnlyHint: true } } }),
-      },
-    });
-    // What loading the CLI from source costs on this machine right now (tsx compiles on the fly; the
-    // built package loads far faster): the gateway's own share is what initialize takes beyond it.
-    const loadMs = await cliLoadMs(dir);
-    const { client, transport, stderr, names } = desktopClient(dir);
-    const spawned = performance.now();
-    await client.connect(transport);
-    const initializeMs = performance.now() - spawned;
-    console.log(
-      `serve --stdio: initialize answered ${Math.round(initializeMs)} ms after spawn; \`--version\` takes ${Math.round(loadMs)} ms; ` +
-        `gateway share ${Math.round(initializeMs - loadMs)} ms (slow server: ${SLOW_MS} ms to start)`,
-    );
-    // It never waits for the slow server, and adds little to loading the CLI (generous bounds for a loaded CI machine).
-    expect(initializeMs).toBeLessThan(SLOW_MS / 2);
-    expect(initializeMs - loadMs).toBeLessThan(1_500);
+  it(
+    'gets initialize at once; the fast server is callable at once and the slow one arrives by list_changed',
+    { timeout: 90_000 },
+    async () => {
+      const dir = join(tree.root, 'slow-fast');
+      tree.write('slow-fast/.mcp.json', {
+        mcpServers: {
+          fast: stdioTestServer({ name: `fast-${marker}`, tools: ['echo'], resources: false, prompts: false }),
+          slow: stdioFaultServer({ name: `slow-${marker}`, startDelayMs: SLOW_MS, tools: { lookup: { readOnlyHint: true } } }),
+        },
+      });
+      // What loading the CLI from source costs on this machine right now (tsx compiles on the fly; the
+      // built package loads far faster): the gateway's own share is what initialize takes beyond it.
+      const loadMs = await cliLoadMs(dir);
+      const { client, transport, stderr, names } = desktopClient(dir);
+      const spawned = performance.now();
+      await client.connect(transport);
+      const initializeMs = performance.now() - spawned;
+      console.log(
+        `serve --stdio: initialize answered ${Math.round(initializeMs)} ms after spawn; \`--version\` takes ${Math.round(loadMs)} ms; ` +
+          `gateway share ${Math.round(initializeMs - loadMs)} ms (slow server: ${SLOW_MS} ms to start)`,
+      );
+      // It never waits for the slow server, and adds little to loading the CLI (generous bounds for a loaded CI machine).
+      expect(initializeMs).toBeLessThan(SLOW_MS / 2);
+      expect(initializeMs - loadMs).toBeLessThan(1_500);
 
-    // Calls to the slow server's tools, made before it is up, wait for it (within their deadline).
-    const byQualifiedName = settle(client.callTool({ name: 'slow/lookup', arguments: { key: 'a' } }, undefined, { timeout: 60_000 }));
-    const byExposedName = settle(client.callTool({ name: 'lookup', arguments: { key: 'b' } }, undefined, { timeout: 60_000 }));
+      // Calls to the slow server's tools, made before it is up, wait for it (within their deadline).
+      const byQualifiedName = settle(client.callTool({ name: 'slow/lookup', arguments: { key: 'a' } }, undefined, { timeout: 60_000 }));
+      const byExposedName = settle(client.callTool({ name: 'lookup', arguments: { key: 'b' } }, undefined, { timeout: 60_000 }));
 
-    const listed = performance.now();
-    const first = await client.listTools();
-    expect(first.tools.map((t) => t.name)).toEqual(['echo']);
-    const called = performance.now();
-    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'now' } }))).toBe('now');
-    console.log(`first tools/list ${Math.round(called - listed)} ms, fast echo ${Math.round(performance.now() - called)} ms`);
-    expect(stderr()).toMatch(/starting: .*slow/);
+      const listed = performance.now();
+      const first = await client.listTools();
+      expect(first.tools.map((t) => t.name)).toEqual(['echo']);
+      const called = performance.now();
+      expect(text(await client.callTool({ name: 'echo', arguments: { text: 'now' } }))).toBe('now');
+      console.log(`first tools/list ${Math.round(called - listed)} ms, fast echo ${Math.round(performance.now() - called)} ms`);
+      expect(stderr()).toMatch(/starting: .*slow/);
 
-    // The slow server joins with list_changed, and the waiting calls go through.
-    expect(await eventually(() => names().includes('lookup'), SLOW_MS + 20_000), `no list_changed with the slow server's tools; log:\n${stderr()}`).toBe(true);
-    expect(names()).toEqual(['echo', 'fault_ledger', 'lookup']);
-    expect(JSON.parse(text(await (await byQualifiedName)()))).toMatchObject({ tool: 'lookup', key: 'a' });
-    expect(JSON.parse(text(await (await byExposedName)()))).toMatchObject({ tool: 'lookup', key: 'b' });
-    expect(stderr()).toMatch(/✔ slow: 2 tools in \d+ ms/);
-    expect(stderr()).toContain('catalog: 3 tools from 2 servers');
-  });
+      // The slow server joins with list_changed, and the waiting calls go through.
+      expect(
+        await eventually(() => names().includes('lookup'), SLOW_MS + 20_000),
+        `no list_changed with the slow server's tools; log:\n${stderr()}`,
+      ).toBe(true);
+      expect(names()).toEqual(['echo', 'fault_ledger', 'lookup']);
+      expect(JSON.parse(text(await (await byQualifiedName)()))).toMatchObject({ tool: 'lookup', key: 'a' });
+      expect(JSON.parse(text(await (await byExposedName)()))).toMatchObject({ tool: 'lookup', key: 'b' });
+      expect(stderr()).toMatch(/✔ slow: 2 tools in \d+ ms/);
+      expect(stderr()).toContain('catalog: 3 tools from 2 servers');
+    },
+  );
 
-  it('finds a server that was down at start once it comes up, without any client listing, and logs its stderr', { timeout: 60_000 }, async () => {
-    const dir = join(tree.root, 'late');
-    const flag = join(tree.root, `late-up-${marker}`);
-    const late = stdioTestServer({ name: `late-${marker}`, tools: ['add'], resources: false, prompts: false });
-    const script = `if [ -f ${flag} ]; then exec "$0" "$@"; else echo "late: database not reachable (${marker})" >&2; sleep 0.3; exit 1; fi`;
-    tree.write('late/.mcp.json', {
-      mcpServers: {
-        fast: stdioTestServer({ name: `fast-${marker}`, tools: ['echo'], resources: false, prompts: false }),
-        late: { command: 'sh', args: ['-c', script, late.command, ...late.args] },
-      },
-    });
-    // This client never lists: it only counts list_changed notifications.
-    const { client, transport, stderr, changed } = desktopClient(dir, ['--no-plugins'], false);
-    await client.connect(transport);
-    expect(await eventually(() => /✖ late: down/.test(stderr()), 15_000), stderr()).toBe(true);
-    // The serve log quotes the failed server's stderr, as doctor does.
-    expect(stderr()).toContain('late: database not reachable');
-    expect(await eventually(() => /✔ fast/.test(stderr()), 15_000), stderr()).toBe(true);
-    const before = changed();
+  it(
+    'finds a server that was down at start once it comes up, without any client listing, and logs its stderr',
+    { timeout: 60_000 },
+    async () => {
+      const dir = join(tree.root, 'late');
+      const flag = join(tree.root, `late-up-${marker}`);
+      const late = stdioTestServer({ name: `late-${marker}`, tools: ['add'], resources: false, prompts: false });
+      const script = `if [ -f ${flag} ]; then exec "$0" "$@"; else echo "late: database not reachable (${marker})" >&2; sleep 0.3; exit 1; fi`;
+      tree.write('late/.mcp.json', {
+        mcpServers: {
+          fast: stdioTestServer({ name: `fast-${marker}`, tools: ['echo'], resources: false, prompts: false }),
+          late: { command: 'sh', args: ['-c', script, late.command, ...late.args] },
+        },
+      });
+      // This client never lists: it only counts list_changed notifications.
+      const { client, transport, stderr, changed } = desktopClient(dir, ['--no-plugins'], false);
+      await client.connect(transport);
+      expect(await eventually(() => /✖ late: down/.test(stderr()), 15_000), stderr()).toBe(true);
+      // The serve log quotes the failed server's stderr, as doctor does.
+      expect(stderr()).toContain('late: database not reachable');
+      expect(await eventually(() => /✔ fast/.test(stderr()), 15_000), stderr()).toBe(true);
+      const before = changed();
 
-    writeFileSync(flag, '');
-    // No tools/list at all: the gateway reconnects in the background and announces the change.
-    expect(await eventually(() => /✔ late: 1 tool/.test(stderr()), 30_000), `late never joined; log:\n${stderr()}`).toBe(true);
-    expect(await eventually(() => changed() > before, 5_000), 'no list_changed for the late server').toBe(true);
-    const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
-    expect(text(result)).toBe('5');
-    expect(existsSync(flag)).toBe(true);
-  });
+      writeFileSync(flag, '');
+      // No tools/list at all: the gateway reconnects in the background and announces the change.
+      expect(await eventually(() => /✔ late: 1 tool/.test(stderr()), 30_000), `late never joined; log:\n${stderr()}`).toBe(true);
+      expect(await eventually(() => changed() > before, 5_000), 'no list_changed for the late server').toBe(true);
+      const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+      expect(text(result)).toBe('5');
+      expect(existsSync(flag)).toBe(true);
+    },
+  );
 });

@@ -8,7 +8,10 @@ import { brokenServer, runCli, tempTree } from './helpers.js';
 const marker = `doctor-${randomUUID().slice(0, 8)}`;
 
 afterAll(async () => {
-  expect(await eventually(() => processesWith(marker).length === 0), `leftover upstream processes: ${processesWith(marker).join(', ')}`).toBe(true);
+  expect(
+    await eventually(() => processesWith(marker).length === 0),
+    `leftover upstream processes: ${processesWith(marker).join(', ')}`,
+  ).toBe(true);
 });
 
 describe('doctor', () => {
@@ -54,7 +57,10 @@ describe('doctor', () => {
       t.write('project/.mcp.json', {
         mcpServers: {
           // A server that dies at once and echoes its argument: both the connect error and its stderr carry the secret.
-          leaky: { command: process.execPath, args: ['-e', 'process.stderr.write(process.argv[1] + "\\n"); process.exit(3)', '${LEAKY_TOKEN}'] },
+          leaky: {
+            command: process.execPath,
+            args: ['-e', 'process.stderr.write(process.argv[1] + "\\n"); process.exit(3)', '${LEAKY_TOKEN}'],
+          },
         },
       });
       const human = await runCli(t, ['doctor'], { env: { LEAKY_TOKEN: secret } });
@@ -74,7 +80,10 @@ describe('doctor', () => {
   it('names an unknown plugin in the config file and exits 2 for commands that need it', async () => {
     const bad = tempTree();
     try {
-      const file = bad.write('project/gateway.json', { mcpServers: { alpha: stdioTestServer({ name: `p-${marker}`, tools: ['echo'] }) }, plugins: { 'no-such-plugin-7f3a': {} } });
+      const file = bad.write('project/gateway.json', {
+        mcpServers: { alpha: stdioTestServer({ name: `p-${marker}`, tools: ['echo'] }) },
+        plugins: { 'no-such-plugin-7f3a': {} },
+      });
       const r = await runCli(bad, ['call', 'alpha/echo', '--config', file]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`${file}: plugins.no-such-plugin-7f3a: plugin package "no-such-plugin-7f3a" not found`);

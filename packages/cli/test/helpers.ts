@@ -82,7 +82,6 @@ export function collect(child: ChildProcess, timeoutMs: number): Promise<CliResu
   });
 }
 
-
 /** A stdio server entry that prints to stderr and exits before initialize: a server that cannot start. */
 export function brokenServer(message: string): { command: string; args: string[] } {
   return { command: process.execPath, args: ['-e', `process.stderr.write(${JSON.stringify(`${message}\n`)}); process.exit(3)`] };

@@ -17,7 +17,11 @@ function writeConfig(delayMs: number, stubbornGraceMs?: number): string {
   return tree.write(`project/${marker}.json`, {
     mcpServers: {
       slow: { command: process.execPath, args: [server, `${marker}-slow`, `--delay=${delayMs}`] },
-      stubborn: { command: 'sh', args: ['-c', `"${process.execPath}" "${server}" ${marker}-stubborn --ignore-eof --ignore-term; exit 0`], ...(stubbornGraceMs ? { shutdownGraceMs: stubbornGraceMs } : {}) },
+      stubborn: {
+        command: 'sh',
+        args: ['-c', `"${process.execPath}" "${server}" ${marker}-stubborn --ignore-eof --ignore-term; exit 0`],
+        ...(stubbornGraceMs ? { shutdownGraceMs: stubbornGraceMs } : {}),
+      },
     },
   });
 }
@@ -48,18 +52,22 @@ describe('serve --stdio ends with every child, whenever it is stopped', () => {
   it.each([
     ['stdin EOF', (child: ChildProcess) => child.stdin!.end()],
     ['SIGTERM', (child: ChildProcess) => child.kill('SIGTERM')],
-  ])('%s while upstreams are still starting: gateway and children gone within 5 s', async (_how, end) => {
-    const { child, stderr } = startGateway(writeConfig(30_000));
-    expect(await eventually(spawned, 15_000), stderr()).toBe(true);
-    const stoppedAt = Date.now();
-    end(child);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code, stderr()).toBe(0);
-    expect(await eventually(() => processesWith(marker).length === 0, 5_000 - (Date.now() - stoppedAt))).toBe(true);
-    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
-    // The gateway serves while its upstreams start (background start): it stops from there.
-    expect(stderr()).toMatch(/stopping \((stdin closed|SIGTERM)\)/);
-  }, 30_000);
+  ])(
+    '%s while upstreams are still starting: gateway and children gone within 5 s',
+    async (_how, end) => {
+      const { child, stderr } = startGateway(writeConfig(30_000));
+      expect(await eventually(spawned, 15_000), stderr()).toBe(true);
+      const stoppedAt = Date.now();
+      end(child);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code, stderr()).toBe(0);
+      expect(await eventually(() => processesWith(marker).length === 0, 5_000 - (Date.now() - stoppedAt))).toBe(true);
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+      // The gateway serves while its upstreams start (background start): it stops from there.
+      expect(stderr()).toMatch(/stopping \((stdin closed|SIGTERM)\)/);
+    },
+    30_000,
+  );
 
   it('stdin EOF once serving: the stubborn upstream is SIGKILLed at the shutdown deadline, all within 5 s', async () => {
     // Its own ladder (EOF, 5 s, SIGTERM, 5 s, SIGKILL) would take 10 s: the gateway's deadline cuts it short.
@@ -89,7 +97,9 @@ describe('serve --stdio ends with every child, whenever it is stopped', () => {
     const config = writeConfig(3_000);
     for (let probe = 0; probe < 3; probe++) {
       const { child } = startGateway(config);
-      child.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } })}\n`);
+      child.stdin!.write(
+        `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } })}\n`,
+      );
       // About 1 s with a built CLI; from source (tsx) start-up is slower: wait until the upstreams are being spawned.
       await eventually(() => processesWith(`${marker}-`).length > 0, 10_000);
       await new Promise((resolve) => setTimeout(resolve, 300));

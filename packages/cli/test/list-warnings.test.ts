@@ -35,7 +35,9 @@ describe('servers whose lists break the strict schema', () => {
     expect(json.servers.find((s) => s.name === 'github')!.warnings).toBeUndefined();
     const broken = json.servers.find((s) => s.name === 'broken')!;
     expect(broken).toMatchObject({ state: 'ok', tools: 2 });
-    expect(broken.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^broken: tool "string_schema" dropped: inputSchema\.type: /)]));
+    expect(broken.warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^broken: tool "string_schema" dropped: inputSchema\.type: /)]),
+    );
     expect(json.tools.filter((t) => t.server === 'gitlab')).toHaveLength(9);
   });
 

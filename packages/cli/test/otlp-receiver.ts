@@ -57,7 +57,9 @@ interface JsonKeyValue {
   value: Record<string, unknown>;
 }
 
-function fromJson(doc: { resourceSpans?: { resource?: { attributes?: JsonKeyValue[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[] }): ReceivedSpan[] {
+function fromJson(doc: {
+  resourceSpans?: { resource?: { attributes?: JsonKeyValue[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[];
+}): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
   for (const rs of doc.resourceSpans ?? []) {
     const service = textOf(jsonAttributes(rs.resource?.attributes)['service.name']);

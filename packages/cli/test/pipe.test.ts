@@ -15,7 +15,10 @@ afterAll(() => tree.remove());
 /** Runs `CLI args | reader` in bash; resolves with the reader's output, the CLI's stderr and its exit code. */
 async function piped(args: string[], reader: string): Promise<{ stdout: string; stderr: string; cliExit: number }> {
   const script = `${cliShellCommand(tree, args)} | ${reader}; echo "cli-exit=\${PIPESTATUS[0]}" >&2`;
-  const result = await collect(spawn('bash', ['-c', script], { cwd: tree.project, env: tree.env(), stdio: ['ignore', 'pipe', 'pipe'] }), 45_000);
+  const result = await collect(
+    spawn('bash', ['-c', script], { cwd: tree.project, env: tree.env(), stdio: ['ignore', 'pipe', 'pipe'] }),
+    45_000,
+  );
   const exit = /cli-exit=(\d+)/.exec(result.stderr);
   expect(exit, result.stderr).not.toBeNull();
   return { stdout: result.stdout, stderr: result.stderr.replace(/cli-exit=\d+\n/, ''), cliExit: Number(exit![1]) };

@@ -9,7 +9,9 @@ const missing: ModuleLoader = (specifier) => {
 describe('buildPlugins', () => {
   it('builds the default set from the installed first-party packages, in a stable order', async () => {
     const { plugins, reports } = await buildPlugins(undefined, undefined);
-    const defaults = Object.entries(KNOWN_PLUGINS).filter(([, k]) => k.default).map(([key]) => key);
+    const defaults = Object.entries(KNOWN_PLUGINS)
+      .filter(([, k]) => k.default)
+      .map(([key]) => key);
     expect(reports.map((r) => r.key)).toEqual(defaults);
     const loaded = reports.filter((r) => r.status === 'loaded');
     expect(plugins.map((p) => p.name)).toEqual(loaded.map((r) => r.package));
@@ -18,7 +20,9 @@ describe('buildPlugins', () => {
 
   it('passes config options to the factory and skips plugins set to false', async () => {
     const seen: unknown[] = [];
-    const load: ModuleLoader = async () => ({ retry: (o: unknown) => (seen.push(o), { name: '@mcp-bridge/retry', version: '0', setup() {} }) });
+    const load: ModuleLoader = async () => ({
+      retry: (o: unknown) => (seen.push(o), { name: '@mcp-bridge/retry', version: '0', setup() {} }),
+    });
     const { reports } = await buildPlugins({ retry: { attempts: 5 }, cache: false }, 'x.json', { load });
     expect(seen).toEqual([{ attempts: 5 }]);
     expect(reports).toEqual([{ key: 'retry', package: '@mcp-bridge/retry', status: 'loaded', from: 'config' }]);
@@ -39,7 +43,9 @@ describe('buildPlugins', () => {
     const unknown = buildPlugins({ 'no-such-plugin-7f3a': {} }, 'gw.json');
     await expect(unknown).rejects.toThrow('gw.json: plugins.no-such-plugin-7f3a: plugin package "no-such-plugin-7f3a" not found');
     await expect(unknown).rejects.toThrow('built-in plugins: validation, cache, retry');
-    await expect(buildPlugins({ retry: 3 }, 'gw.json')).rejects.toThrow('gw.json: plugins.retry: expected an options object, true or false');
+    await expect(buildPlugins({ retry: 3 }, 'gw.json')).rejects.toThrow(
+      'gw.json: plugins.retry: expected an options object, true or false',
+    );
     await expect(buildPlugins('retry', 'gw.json')).rejects.toThrow('gw.json: "plugins" must be an object');
     await expect(buildPlugins(undefined, undefined, { only: ['nope'] })).rejects.toThrow('--plugins: unknown plugin "nope"');
   });

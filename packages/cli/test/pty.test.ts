@@ -129,7 +129,10 @@ describe('secrets in a terminal', () => {
       leaky.write('project/.mcp.json', {
         mcpServers: {
           // Dies at once and echoes its argument: the connect error and its stderr carry the secret.
-          leaky: { command: process.execPath, args: ['-e', 'process.stderr.write(process.argv[1] + "\\n"); process.exit(3)', '${LEAKY_TOKEN}'] },
+          leaky: {
+            command: process.execPath,
+            args: ['-e', 'process.stderr.write(process.argv[1] + "\\n"); process.exit(3)', '${LEAKY_TOKEN}'],
+          },
         },
       });
       const { NO_COLOR: _noColor, ...env } = leaky.env({ LEAKY_TOKEN: secret, TERM: 'xterm-256color' });

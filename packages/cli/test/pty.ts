@@ -32,7 +32,11 @@ export interface PtyRun {
  */
 export function inPty(shellCommand: string, options: { cwd: string; env: Record<string, string> }): PtyRun {
   // stdin stays an open pipe: `script` forwards what we type to the terminal, where Ctrl-C becomes SIGINT.
-  const child = spawn('script', ['-qec', shellCommand, '/dev/null'], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qec', shellCommand, '/dev/null'], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
@@ -46,7 +50,8 @@ export function inPty(shellCommand: string, options: { cwd: string; env: Record<
       let ended = false;
       void done.then(() => (ended = true));
       while (!pattern.test(screen(output))) {
-        if (ended || Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}${ended ? ' (the run ended)' : ''}:\n${screen(output)}`);
+        if (ended || Date.now() > deadline)
+          throw new Error(`the terminal never showed ${pattern}${ended ? ' (the run ended)' : ''}:\n${screen(output)}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
@@ -84,7 +89,8 @@ export function screen(raw: string): string {
       else if (csi[2] === 'B') row += Math.max(1, n);
       else if (csi[2] === 'C') col += Math.max(1, n);
       else if (csi[2] === 'D') col = Math.max(0, col - Math.max(1, n));
-      else if (csi[2] === 'K') lines[row] = n === 0 ? line.slice(0, col) : n === 1 ? [...Array<string>(col).fill(' '), ...line.slice(col)] : [];
+      else if (csi[2] === 'K')
+        lines[row] = n === 0 ? line.slice(0, col) : n === 1 ? [...Array<string>(col).fill(' '), ...line.slice(col)] : [];
       continue;
     }
     if (token.startsWith('\u001b')) continue;

@@ -86,7 +86,9 @@ describe('a config that lists mcp-bridge itself', () => {
       nested.write(`project/${marker}-gw.json`, { mcpServers: { gw: { command: script } } });
       let most = 0;
       const sampler = setInterval(() => (most = Math.max(most, processesWith(`${marker}-gw`).length)), 50);
-      const result = await runCli(nested, ['--config', config, 'list', '--json'], { timeoutMs: 60_000 }).finally(() => clearInterval(sampler));
+      const result = await runCli(nested, ['--config', config, 'list', '--json'], { timeoutMs: 60_000 }).finally(() =>
+        clearInterval(sampler),
+      );
       // The top gateway, then gw at depths 1, 2 and 3; the one at depth 3 starts nothing.
       expect(most).toBeGreaterThanOrEqual(3);
       expect(most).toBeLessThanOrEqual(4);

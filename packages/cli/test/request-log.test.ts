@@ -9,7 +9,11 @@ afterEach(async () => {
 });
 
 function bridgeWith(options: RequestLogOptions): Bridge {
-  const fault = inMemoryFaultServer({ name: 'notes', tools: { lookup: { readOnlyHint: true }, fail: {} }, toolFaults: { fail: { rates: { error: 1 } } } });
+  const fault = inMemoryFaultServer({
+    name: 'notes',
+    tools: { lookup: { readOnlyHint: true }, fail: {} },
+    toolFaults: { fail: { rates: { error: 1 } } },
+  });
   const bridge = createBridge({ servers: { notes: fault }, plugins: [requestLog(options)] });
   open.push(bridge);
   return bridge;
@@ -19,7 +23,10 @@ describe('requestLog', () => {
   it('writes one line per client call, with outcome and colours', async () => {
     const lines: string[] = [];
     const tag = (name: string) => (s: string) => `<${name}>${s}</${name}>`;
-    const bridge = bridgeWith({ write: (l) => lines.push(l), color: { dim: tag('dim'), red: tag('red'), green: tag('green'), yellow: tag('yellow') } });
+    const bridge = bridgeWith({
+      write: (l) => lines.push(l),
+      color: { dim: tag('dim'), red: tag('red'), green: tag('green'), yellow: tag('yellow') },
+    });
     await bridge.start();
     await bridge.callTool('lookup', { key: 'a' });
     await expect(bridge.callTool('fail', { key: 'b' })).rejects.toThrow(/injected internal error/);
@@ -37,7 +44,13 @@ describe('requestLog', () => {
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({ event: 'call', level: 'info', method: 'tools/call', target: 'notes/lookup', outcome: 'ok' });
     expect(records[0]!.ms).toBeGreaterThanOrEqual(0);
-    expect(records[1]).toMatchObject({ event: 'call', level: 'warn', target: 'notes/fail', outcome: 'failed', error: expect.stringMatching(/injected internal error/) });
+    expect(records[1]).toMatchObject({
+      event: 'call',
+      level: 'warn',
+      target: 'notes/fail',
+      outcome: 'failed',
+      error: expect.stringMatching(/injected internal error/),
+    });
   });
 
   it('fails start() naming the plugin and the option when write is not a function', async () => {

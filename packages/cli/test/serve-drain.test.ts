@@ -17,7 +17,9 @@ const children: ChildProcess[] = [];
 
 beforeAll(() => {
   tree = tempTree();
-  tree.write('project/.mcp.json', { mcpServers: { pay: stdioTestServer({ name: `pay-${marker}`, tools: ['slow', 'echo'], resources: false, prompts: false }) } });
+  tree.write('project/.mcp.json', {
+    mcpServers: { pay: stdioTestServer({ name: `pay-${marker}`, tools: ['slow', 'echo'], resources: false, prompts: false }) },
+  });
 });
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

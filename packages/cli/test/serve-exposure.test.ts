@@ -19,7 +19,9 @@ const closers: (() => Promise<unknown>)[] = [];
 
 beforeAll(() => {
   tree = tempTree();
-  tree.write('project/.mcp.json', { mcpServers: { alpha: stdioTestServer({ name: 'alpha', tools: ['echo'], resources: false, prompts: false }) } });
+  tree.write('project/.mcp.json', {
+    mcpServers: { alpha: stdioTestServer({ name: 'alpha', tools: ['echo'], resources: false, prompts: false }) },
+  });
 });
 afterEach(async () => {
   for (const fn of closers.splice(0).reverse()) await fn().catch(() => undefined);
@@ -28,7 +30,10 @@ afterEach(async () => {
 afterAll(() => tree.remove());
 
 /** Starts `serve` and resolves with its URL (first stdout line) and its stderr so far. */
-async function serve(args: string[], env: Record<string, string> = {}): Promise<{ url: string; stderr: () => string; child: ChildProcess }> {
+async function serve(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ url: string; stderr: () => string; child: ChildProcess }> {
   const { command, args: argv } = cliCommand(['--root', tree.root, 'serve', ...args]);
   const child = spawn(command, argv, { cwd: tree.project, env: tree.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
@@ -48,10 +53,13 @@ async function serve(args: string[], env: Record<string, string> = {}): Promise<
 function statusFor(url: string, headers: Record<string, string>): Promise<number> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: u.port, path: u.pathname, method: 'GET', headers: { accept: 'text/event-stream', ...headers } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port: u.port, path: u.pathname, method: 'GET', headers: { accept: 'text/event-stream', ...headers } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -133,4 +141,3 @@ describe('no configured secret reaches an MCP client of serve', () => {
     expect(stderr()).not.toContain(SECRET);
   }, 30_000);
 });
-

@@ -101,7 +101,9 @@ describe('serve --http on a port in use', () => {
     trees.push(tree);
     const spawned = join(tree.root, 'spawned');
     tree.write('project/.mcp.json', {
-      mcpServers: { probe: { command: process.execPath, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(spawned)}, '${marker}')`] } },
+      mcpServers: {
+        probe: { command: process.execPath, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(spawned)}, '${marker}')`] },
+      },
     });
     const r = await runCli(tree, ['serve', '--http', String(port), '--no-plugins']);
     expect(r.code, r.stderr).toBe(3);
@@ -137,8 +139,14 @@ describe('config problems and skipped servers', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split('\n');
     expect(lines.some((l) => /\.cursor\/mcp\.json:\d+/.test(l))).toBe(true);
-    expect(lines.some((l) => /\.mcp\.json:\d+: server "gh": env\.TOKEN: environment variable MCPB_TEST_UNSET_TOKEN is not set/.test(l)), r.stderr).toBe(true);
-    expect(lines.some((l) => /\.mcp\.json:\d+: server "memory" skipped: it is disabled/.test(l)), r.stderr).toBe(true);
+    expect(
+      lines.some((l) => /\.mcp\.json:\d+: server "gh": env\.TOKEN: environment variable MCPB_TEST_UNSET_TOKEN is not set/.test(l)),
+      r.stderr,
+    ).toBe(true);
+    expect(
+      lines.some((l) => /\.mcp\.json:\d+: server "memory" skipped: it is disabled/.test(l)),
+      r.stderr,
+    ).toBe(true);
   });
 
   it('make `call` name why a configured server was skipped, not "no server named"', { timeout: 60_000 }, async () => {
@@ -148,7 +156,9 @@ describe('config problems and skipped servers', () => {
     expect(disabled.stderr).not.toContain('no server named');
     const invalid = await runCli(tree, ['call', 'gh/search']);
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toMatch(/server "gh" .* is skipped: its entry is invalid \(env\.TOKEN: environment variable MCPB_TEST_UNSET_TOKEN is not set/);
+    expect(invalid.stderr).toMatch(
+      /server "gh" .* is skipped: its entry is invalid \(env\.TOKEN: environment variable MCPB_TEST_UNSET_TOKEN is not set/,
+    );
   });
 });
 

@@ -51,7 +51,9 @@ describe('serve --stdio in front of servers that break stdout', () => {
 
       started = Date.now();
       // The client is told the server and the kind of failure; the details go to the serve log.
-      expect(await failure(client.callTool({ name: 'close_stdout', arguments: {} }, undefined, { timeout: 30_000 }))).toMatch(/server "half" is unavailable/);
+      expect(await failure(client.callTool({ name: 'close_stdout', arguments: {} }, undefined, { timeout: 30_000 }))).toMatch(
+        /server "half" is unavailable/,
+      );
       expect(Date.now() - started).toBeLessThan(3_000);
       // A fresh process is started: the server answers again.
       expect(await eventually(() => stderr.includes('pool:restart server=half'), 5_000), stderr).toBe(true);

@@ -28,7 +28,10 @@ afterEach(async () => {
 afterAll(() => tree.remove());
 
 /** Starts `serve --http 0` in `dir` with `env`; resolves with its URL, its stderr so far and its exit. */
-async function serve(dir: string, env: Record<string, string>): Promise<{ url: string; stderr: () => string; exited: ReturnType<typeof collect>; child: ChildProcess }> {
+async function serve(
+  dir: string,
+  env: Record<string, string>,
+): Promise<{ url: string; stderr: () => string; exited: ReturnType<typeof collect>; child: ChildProcess }> {
   const { command, args } = cliCommand(['--root', tree.root, 'serve', '--http', '0', '--config', '.mcp.json']);
   const child = spawn(command, args, { cwd: `${tree.root}/${dir}`, env: tree.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
@@ -71,7 +74,11 @@ describe('"tracing": true in the config', () => {
   it('exports the spans of a tools/call over OTLP/HTTP protobuf (the default) to OTEL_EXPORTER_OTLP_ENDPOINT, flushed when serve stops', async () => {
     const receiver = await otlpReceiver();
     receivers.push(receiver);
-    const gw = await serve('traced', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: `gw-${marker}`, OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test' });
+    const gw = await serve('traced', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: `gw-${marker}`,
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
+    });
     expect(gw.stderr()).toContain(`tracing: spans to ${receiver.url}/v1/traces (OTLP http/protobuf) as service "gw-${marker}"`);
     await callEcho(gw.url, 'traced');
 
@@ -93,11 +100,16 @@ describe('"tracing": true in the config', () => {
     const receiver = await otlpReceiver();
     receivers.push(receiver);
     const endpoint = `${receiver.url}/custom/traces`;
-    const gw = await serve('traced', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' });
+    const gw = await serve('traced', {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
     expect(gw.stderr()).toContain(`tracing: spans to ${endpoint} (OTLP http/json) as service "mcp-bridge"`);
     await callEcho(gw.url, 'json');
     // The catalog's own list spans may come in an earlier batch: wait for the echo call's pair.
-    const echoed = (): boolean => ['tools/call echo'].every((n) => [1, 3].every((k) => receiver.spans.some((s) => s.name === n && s.kind === k)));
+    const echoed = (): boolean =>
+      ['tools/call echo'].every((n) => [1, 3].every((k) => receiver.spans.some((s) => s.name === n && s.kind === k)));
     expect(await eventually(echoed, 10_000), gw.stderr()).toBe(true);
     expect(receiver.requests[0]).toEqual({ path: '/custom/traces', contentType: 'application/json' });
     const { call, attempt } = echoSpans(receiver.spans);
@@ -119,9 +131,13 @@ describe('"tracing": true in the config', () => {
   });
 
   it('refuses an OTLP protocol it cannot speak, naming the variable (exit 2)', async () => {
-    const r = await runCli(tree, ['--config', '../traced/.mcp.json', 'serve', '--http', '0'], { env: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' } });
+    const r = await runCli(tree, ['--config', '../traced/.mcp.json', 'serve', '--http', '0'], {
+      env: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' },
+    });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc: mcp-bridge exports spans over OTLP/HTTP only (http/protobuf or http/json)');
+    expect(r.stderr).toContain(
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc: mcp-bridge exports spans over OTLP/HTTP only (http/protobuf or http/json)',
+    );
   });
 });
 
@@ -134,8 +150,12 @@ describe('"metrics": true and "tracing": true together', () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(gw.url)));
     const text = await (await fetch(new URL('/metrics', gw.url))).text();
     await client.close();
-    expect(text).toMatch(/^mcp_server_operation_duration_seconds_count\{[^}]*mcp_method_name="tools\/call",gen_ai_tool_name="echo",error_type="",network_transport="tcp"[^}]*\} 1$/m);
-    expect(text).toMatch(/^mcp_client_operation_duration_seconds_count\{[^}]*gen_ai_tool_name="echo",error_type="",network_transport="pipe"[^}]*\} 1$/m);
+    expect(text).toMatch(
+      /^mcp_server_operation_duration_seconds_count\{[^}]*mcp_method_name="tools\/call",gen_ai_tool_name="echo",error_type="",network_transport="tcp"[^}]*\} 1$/m,
+    );
+    expect(text).toMatch(
+      /^mcp_client_operation_duration_seconds_count\{[^}]*gen_ai_tool_name="echo",error_type="",network_transport="pipe"[^}]*\} 1$/m,
+    );
     // The first client ended its session; the second one is open.
     expect(text).toMatch(/^mcp_bridge_downstream_sessions\{network_transport="tcp"\} 1$/m);
     expect(text).toMatch(/^mcp_bridge_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
@@ -150,7 +170,9 @@ describe('"metrics": true and "tracing": true together', () => {
 
 describe('doctor', () => {
   it('says where spans go when the tracing plugin is on', async () => {
-    const r = await runCli(tree, ['--config', '../traced/.mcp.json', 'doctor'], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.example:4318/' } });
+    const r = await runCli(tree, ['--config', '../traced/.mcp.json', 'doctor'], {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.example:4318/' },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('✔ spans to http://collector.example:4318/v1/traces (OTLP http/protobuf) as service "mcp-bridge"');
   });
@@ -158,7 +180,10 @@ describe('doctor', () => {
   it('--json reports tracing off when the plugin is not on, and a bad OTEL_* value as a failure', async () => {
     const off = await runCli(tree, ['--config', '../plain/.mcp.json', '--json', 'doctor']);
     expect(off.code, off.stderr).toBe(0);
-    expect(JSON.parse(off.stdout).tracing).toMatchObject({ enabled: false, description: expect.stringContaining('tracing off (the tracing plugin is not on') });
+    expect(JSON.parse(off.stdout).tracing).toMatchObject({
+      enabled: false,
+      description: expect.stringContaining('tracing off (the tracing plugin is not on'),
+    });
 
     const bad = await runCli(tree, ['--config', '../traced/.mcp.json', '--json', 'doctor'], { env: { OTEL_TRACES_EXPORTER: 'zipkin' } });
     expect(bad.code).toBe(1);

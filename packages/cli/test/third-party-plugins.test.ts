@@ -46,22 +46,46 @@ beforeAll(() => {
   });
   tree.write('project/node_modules/mcp-bridge-plugin-suffix/index.js', `export default ${SUFFIX_FACTORY};\nexport const helper = 1;\n`);
   // CommonJS package with `main`, factory named `plugin` next to another function.
-  tree.write('project/node_modules/@acme/mcp-bridge-plugin-cjs/package.json', { name: '@acme/mcp-bridge-plugin-cjs', version: '1.0.0', main: 'lib/main' });
-  tree.write('project/node_modules/@acme/mcp-bridge-plugin-cjs/lib/main.js', `exports.plugin = ${SUFFIX_FACTORY};\nexports.other = () => 1;\n`);
+  tree.write('project/node_modules/@acme/mcp-bridge-plugin-cjs/package.json', {
+    name: '@acme/mcp-bridge-plugin-cjs',
+    version: '1.0.0',
+    main: 'lib/main',
+  });
+  tree.write(
+    'project/node_modules/@acme/mcp-bridge-plugin-cjs/lib/main.js',
+    `exports.plugin = ${SUFFIX_FACTORY};\nexports.other = () => 1;\n`,
+  );
   // A file next to the config, one named export.
   tree.write('project/plugins/local.mjs', `export const localSuffix = ${SUFFIX_FACTORY};\n`);
   // Only in the working directory, and only in the CLI's install.
-  tree.write('elsewhere/node_modules/plugin-in-cwd/package.json', { name: 'plugin-in-cwd', version: '1.0.0', type: 'module', exports: './i.js' });
+  tree.write('elsewhere/node_modules/plugin-in-cwd/package.json', {
+    name: 'plugin-in-cwd',
+    version: '1.0.0',
+    type: 'module',
+    exports: './i.js',
+  });
   tree.write('elsewhere/node_modules/plugin-in-cwd/i.js', `export function inCwd(o) { return (${SUFFIX_FACTORY})(o); }\n`);
-  tree.write('cli-install/node_modules/plugin-next-to-cli/package.json', { name: 'plugin-next-to-cli', version: '1.0.0', type: 'module', exports: { import: './i.js' } });
+  tree.write('cli-install/node_modules/plugin-next-to-cli/package.json', {
+    name: 'plugin-next-to-cli',
+    version: '1.0.0',
+    type: 'module',
+    exports: { import: './i.js' },
+  });
   tree.write('cli-install/node_modules/plugin-next-to-cli/i.js', `export default ${SUFFIX_FACTORY};\n`);
   // Broken ones.
-  tree.write('project/plugins/two.mjs', "export const a = () => ({ name: 'a', version: '1', setup() {} });\nexport const b = () => ({ name: 'b', version: '1', setup() {} });\n");
+  tree.write(
+    'project/plugins/two.mjs',
+    "export const a = () => ({ name: 'a', version: '1', setup() {} });\nexport const b = () => ({ name: 'b', version: '1', setup() {} });\n",
+  );
   tree.write('project/plugins/none.mjs', 'export const value = 1;\n');
   tree.write('project/plugins/throws.mjs', "export default () => { throw new Error('licence key missing'); };\n");
   tree.write('project/plugins/not-plugin.mjs', "export default () => ({ name: 'x' });\n");
   tree.write('project/plugins/syntax.mjs', 'export default () => {;\n');
-  tree.write('project/node_modules/plugin-unbuilt/package.json', { name: 'plugin-unbuilt', version: '1.0.0', exports: { import: './dist/index.js' } });
+  tree.write('project/node_modules/plugin-unbuilt/package.json', {
+    name: 'plugin-unbuilt',
+    version: '1.0.0',
+    exports: { import: './dist/index.js' },
+  });
 });
 
 afterAll(() => tree.remove());
@@ -122,10 +146,14 @@ describe('third-party plugins in the config', () => {
     expect(error).toBeInstanceOf(CliError);
     const message = (error as CliError).message;
     expect(message).toContain(`${config}: plugins.mcp-bridge-plugin-nope: plugin package "mcp-bridge-plugin-nope" not found`);
-    expect(message).toContain(`${join(realpathSync(tree.root), 'project')} (config folder), ${elsewhere} (working directory), ${cliInstall} (mcp-bridge install)`);
+    expect(message).toContain(
+      `${join(realpathSync(tree.root), 'project')} (config folder), ${elsewhere} (working directory), ${cliInstall} (mcp-bridge install)`,
+    );
     expect(message).toContain(`Install it: cd ${join(realpathSync(tree.root), 'project')} && npm i mcp-bridge-plugin-nope`);
     expect(message).toContain('built-in plugins: validation, cache');
-    const npx = await build(['@acme/missing/sub'], { install: 'npx', argv: ['serve', '--config', 'gw.json'] }).catch((e: unknown) => (e as Error).message);
+    const npx = await build(['@acme/missing/sub'], { install: 'npx', argv: ['serve', '--config', 'gw.json'] }).catch(
+      (e: unknown) => (e as Error).message,
+    );
     expect(npx).toContain('plugins[0]: plugin package "@acme/missing/sub" not found');
     expect(npx).toContain('Install it: npx -p @acme/missing -p mcp-bridge mcp-bridge serve --config gw.json');
     const global = await build(['x-plugin'], { install: 'global' }).catch((e: unknown) => (e as Error).message);
@@ -138,7 +166,11 @@ describe('third-party plugins in the config', () => {
     [['./plugins/none.mjs'], 'plugins[0]: ./plugins/none.mjs exports no function', 'export the factory as default'],
     [[{ package: './plugins/two.mjs', export: 'c' }], 'plugins[0]: ./plugins/two.mjs has no exported function "c"', 'exports: a, b'],
     [['./plugins/throws.mjs'], 'plugins[0]: the plugin factory default() of ./plugins/throws.mjs threw: licence key missing', ''],
-    [['./plugins/not-plugin.mjs'], 'plugins[0]: default() of ./plugins/not-plugin.mjs returned an object without a version (name "x"), not a plugin', ''],
+    [
+      ['./plugins/not-plugin.mjs'],
+      'plugins[0]: default() of ./plugins/not-plugin.mjs returned an object without a version (name "x"), not a plugin',
+      '',
+    ],
     [['./plugins/syntax.mjs'], 'plugins[0]: failed to load ', 'syntax.mjs'],
     [['plugin-unbuilt'], 'plugins[0]: package "plugin-unbuilt" points at ', 'does not exist (not built?)'],
     [[42], 'plugins[0]: expected a plugin name, a path or { "package": "...", "options": {...} }', ''],

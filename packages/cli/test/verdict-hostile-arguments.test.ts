@@ -23,18 +23,31 @@ function deepJson(depth: number): string {
 
 /** Opens a session with raw HTTP; returns its id. */
 async function openSession(url: string): Promise<string> {
-  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile', version: '1' } } };
+  const init = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile', version: '1' } },
+  };
   const res = await fetch(url, { method: 'POST', headers: HEADERS, body: JSON.stringify(init) });
   expect(res.status).toBe(200);
   await res.text();
   const session = res.headers.get('mcp-session-id')!;
-  const done = await fetch(url, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': session }, body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' });
+  const done = await fetch(url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-session-id': session },
+    body: '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+  });
   expect(done.status).toBe(202);
   return session;
 }
 
 /** The JSON-RPC response of a POST (plain JSON or the first SSE message event). */
-async function rpc(url: string, session: string, body: string): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
+async function rpc(
+  url: string,
+  session: string,
+  body: string,
+): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
   const res = await fetch(url, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': session }, body });
   const text = await res.text();
   const json = res.headers.get('content-type')?.includes('event-stream') ? /^data: (.*)$/m.exec(text)![1]! : text;
@@ -80,7 +93,9 @@ describe('a request the gateway cannot serialise (20,000-deep arguments)', () =>
 
     // The victim's calls still pass.
     for (let i = 0; i < 3; i++) {
-      expect(await victim.callTool({ name: 'echo', arguments: { text: `after ${i}` } })).toMatchObject({ content: [{ text: `after ${i}` }] });
+      expect(await victim.callTool({ name: 'echo', arguments: { text: `after ${i}` } })).toMatchObject({
+        content: [{ text: `after ${i}` }],
+      });
     }
     await victim.close();
   });

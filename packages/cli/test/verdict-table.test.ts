@@ -98,31 +98,100 @@ describe('the failure verdict table (docs/contracts.md)', () => {
 
   it('not-sent: never counted; resent as the reason allows; stale-if-error except a closed bridge or a local failure', () => {
     const common = { kind: 'not-sent', sent: false, breaker: 'ignored', health: false, coreHealth: false };
-    expect(outcome(new CircuitOpenError('open', { data: { server: 's' } }))).toMatchObject({ ...common, retry: 'unsent', stale: true, listStatus: 'circuit-open', errorType: 'circuit_open', gateway: 'isError:CIRCUIT_OPEN' });
-    expect(outcome(new OverloadedError('full'))).toMatchObject({ ...common, retry: 'unsent', stale: true, listStatus: 'error', errorType: 'overloaded' });
-    expect(outcome(new TimeoutError('late', { data: { sent: false } }))).toMatchObject({ ...common, retry: 'unsent', stale: true, listStatus: 'timeout', errorType: 'timeout' });
-    expect(outcome(new NoUpstreamError('none'))).toMatchObject({ ...common, retry: 'final', stale: true, errorType: 'no_upstream', gateway: 'isError:NO_UPSTREAM' });
+    expect(outcome(new CircuitOpenError('open', { data: { server: 's' } }))).toMatchObject({
+      ...common,
+      retry: 'unsent',
+      stale: true,
+      listStatus: 'circuit-open',
+      errorType: 'circuit_open',
+      gateway: 'isError:CIRCUIT_OPEN',
+    });
+    expect(outcome(new OverloadedError('full'))).toMatchObject({
+      ...common,
+      retry: 'unsent',
+      stale: true,
+      listStatus: 'error',
+      errorType: 'overloaded',
+    });
+    expect(outcome(new TimeoutError('late', { data: { sent: false } }))).toMatchObject({
+      ...common,
+      retry: 'unsent',
+      stale: true,
+      listStatus: 'timeout',
+      errorType: 'timeout',
+    });
+    expect(outcome(new NoUpstreamError('none'))).toMatchObject({
+      ...common,
+      retry: 'final',
+      stale: true,
+      errorType: 'no_upstream',
+      gateway: 'isError:NO_UPSTREAM',
+    });
     expect(outcome(new BridgeStateError('closed'))).toMatchObject({ ...common, retry: 'final', stale: false, errorType: 'bridge_state' });
-    expect(outcome(new Error('a plugin bug'))).toMatchObject({ ...common, retry: 'final', stale: false, errorType: '_OTHER', listStatus: 'error' });
+    expect(outcome(new Error('a plugin bug'))).toMatchObject({
+      ...common,
+      retry: 'final',
+      stale: false,
+      errorType: '_OTHER',
+      listStatus: 'error',
+    });
     // An abort of the bridge's own (a DOMException has a numeric legacy code) is not an upstream's answer.
     expect(outcome(new DOMException('aborted', 'AbortError'))).toMatchObject({ ...common, retry: 'final', stale: false });
   });
 
   it('invalid-request: the caller’s fault, never counted against the upstream, never retried; -32602 at the gateway', () => {
-    const common = { kind: 'invalid-request', sent: false, breaker: 'ignored', health: false, coreHealth: false, retry: 'final', stale: false, listStatus: 'error' };
-    expect(outcome(new InvalidRequestError('cannot be serialised'))).toMatchObject({ ...common, errorType: 'invalid_request', gateway: 'rpc:-32602' });
-    expect(outcome(new NotFoundError('no tool', { data: { tool: 't' } }))).toMatchObject({ ...common, errorType: 'not_found', gateway: 'rpc:-32602' });
+    const common = {
+      kind: 'invalid-request',
+      sent: false,
+      breaker: 'ignored',
+      health: false,
+      coreHealth: false,
+      retry: 'final',
+      stale: false,
+      listStatus: 'error',
+    };
+    expect(outcome(new InvalidRequestError('cannot be serialised'))).toMatchObject({
+      ...common,
+      errorType: 'invalid_request',
+      gateway: 'rpc:-32602',
+    });
+    expect(outcome(new NotFoundError('no tool', { data: { tool: 't' } }))).toMatchObject({
+      ...common,
+      errorType: 'not_found',
+      gateway: 'rpc:-32602',
+    });
     // The validation plugin's refusal of arguments stays a result a model can act on.
-    expect(outcome(new ValidationError('bad args', { data: { kind: 'input' } }))).toMatchObject({ ...common, errorType: 'validation_failed', gateway: 'isError:VALIDATION_FAILED' });
+    expect(outcome(new ValidationError('bad args', { data: { kind: 'input' } }))).toMatchObject({
+      ...common,
+      errorType: 'validation_failed',
+      gateway: 'isError:VALIDATION_FAILED',
+    });
   });
 
   it('unreachable: counted by breaker and both healths; resent when proven unsent, else only when safe; a trusted 429 invites a resend', () => {
-    const common = { kind: 'unreachable', breaker: 'counted', health: true, coreHealth: true, stale: true, errorType: 'upstream_unavailable', listStatus: 'unavailable', gateway: 'isError:UPSTREAM_UNAVAILABLE' };
+    const common = {
+      kind: 'unreachable',
+      breaker: 'counted',
+      health: true,
+      coreHealth: true,
+      stale: true,
+      errorType: 'upstream_unavailable',
+      listStatus: 'unavailable',
+      gateway: 'isError:UPSTREAM_UNAVAILABLE',
+    };
     expect(outcome(unavailable())).toMatchObject({ ...common, sent: true, retry: 'sent' });
     expect(outcome(unavailable({ sent: false }))).toMatchObject({ ...common, sent: false, retry: 'unsent' });
-    expect(failureOf(unavailable({ httpStatus: 404 }))).toMatchObject({ kind: 'unreachable', sent: false, reason: 'session-lost', httpStatus: 404 });
+    expect(failureOf(unavailable({ httpStatus: 404 }))).toMatchObject({
+      kind: 'unreachable',
+      sent: false,
+      reason: 'session-lost',
+      httpStatus: 404,
+    });
     expect(outcome(unavailable({ httpStatus: 404 }))).toMatchObject({ ...common, sent: false, retry: 'unsent' });
-    const throttled = unavailable({ httpStatus: 429 }, new Error('Streamable HTTP error: Error POSTing to endpoint: {"retryAfterMs":1500}'));
+    const throttled = unavailable(
+      { httpStatus: 429 },
+      new Error('Streamable HTTP error: Error POSTing to endpoint: {"retryAfterMs":1500}'),
+    );
     expect(failureOf(throttled)).toMatchObject({ kind: 'unreachable', sent: true, httpStatus: 429, retryAfterMs: 1500 });
     expect(outcome(throttled)).toMatchObject({ ...common, sent: true, retry: 'sent' });
     expect(outcome(throttled, { trusted: true })).toMatchObject({ retry: 'unsent' });
@@ -145,8 +214,20 @@ describe('the failure verdict table (docs/contracts.md)', () => {
 
   it('answered: the upstream is alive; -32603 counts in the breaker and is resent when safe; semantic errors are final; passed through', () => {
     const common = { kind: 'answered', sent: true, health: false, coreHealth: false, stale: false, listStatus: 'error' };
-    expect(outcome(new McpError(-32603, 'boom'))).toMatchObject({ ...common, breaker: 'counted', retry: 'sent', errorType: '-32603', gateway: 'rpc:-32603' });
-    expect(outcome(new McpError(-32602, 'bad'))).toMatchObject({ ...common, breaker: 'alive', retry: 'final', errorType: '-32602', gateway: 'rpc:-32602' });
+    expect(outcome(new McpError(-32603, 'boom'))).toMatchObject({
+      ...common,
+      breaker: 'counted',
+      retry: 'sent',
+      errorType: '-32603',
+      gateway: 'rpc:-32603',
+    });
+    expect(outcome(new McpError(-32602, 'bad'))).toMatchObject({
+      ...common,
+      breaker: 'alive',
+      retry: 'final',
+      errorType: '-32602',
+      gateway: 'rpc:-32602',
+    });
     const later = new McpError(-32000, 'busy', { retryAfterMs: 200 });
     expect(failureOf(later)).toMatchObject({ kind: 'answered', code: -32000, retryAfterMs: 200 });
     expect(outcome(later)).toMatchObject({ ...common, breaker: 'alive', retry: 'final' });
@@ -154,16 +235,39 @@ describe('the failure verdict table (docs/contracts.md)', () => {
   });
 
   it('invalid-answer: counted by the breaker, alive for health, never retried, no stale', () => {
-    const common = { kind: 'invalid-answer', sent: true, breaker: 'counted', health: false, coreHealth: false, retry: 'final', stale: false, listStatus: 'error' };
-    expect(outcome(new InvalidResponseError('not a result'))).toMatchObject({ ...common, errorType: 'invalid_response', gateway: 'isError:INVALID_RESPONSE' });
-    expect(outcome(new ValidationError('bad output', { data: { kind: 'output' } }))).toMatchObject({ ...common, errorType: 'validation_failed' });
+    const common = {
+      kind: 'invalid-answer',
+      sent: true,
+      breaker: 'counted',
+      health: false,
+      coreHealth: false,
+      retry: 'final',
+      stale: false,
+      listStatus: 'error',
+    };
+    expect(outcome(new InvalidResponseError('not a result'))).toMatchObject({
+      ...common,
+      errorType: 'invalid_response',
+      gateway: 'isError:INVALID_RESPONSE',
+    });
+    expect(outcome(new ValidationError('bad output', { data: { kind: 'output' } }))).toMatchObject({
+      ...common,
+      errorType: 'validation_failed',
+    });
   });
 
   it('a retry that gave up carries its last failure’s verdict; the verdict is computed once per error', () => {
     const last = new TimeoutError('slow');
     const exhausted = new RetryExhaustedError('gave up after 3 attempts', { cause: last });
     expect(failureOf(exhausted)).toBe(last.verdict);
-    expect(outcome(exhausted)).toMatchObject({ kind: 'timeout', breaker: 'counted', stale: true, errorType: 'retry_exhausted', listStatus: 'timeout', gateway: 'isError:RETRY_EXHAUSTED' });
+    expect(outcome(exhausted)).toMatchObject({
+      kind: 'timeout',
+      breaker: 'counted',
+      stale: true,
+      errorType: 'retry_exhausted',
+      listStatus: 'timeout',
+      gateway: 'isError:RETRY_EXHAUSTED',
+    });
     const answer = new McpError(-32603, 'boom');
     expect(failureOf(answer)).toBe(failureOf(answer));
   });

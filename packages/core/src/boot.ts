@@ -66,87 +66,139 @@ export interface BootHost {
  */
 export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): Promise<BootResult> {
   const ordered = orderPlugins(plugins, host.coreVersion, new Set(host.defaults.keys()));
-  const services = new Map<keyof Services, { value: unknown; plugin: string }>();
-  for (const [slot, value] of host.defaults) services.set(slot, { value, plugin: '@mcp-bridge/core' });
-  const middleware: RegisteredMiddleware[] = [];
-  const listFilters: Partial<Record<ListKind, RegisteredListFilter[]>> = {};
-  let seq = 0;
+  const state: BootState = { services: new Map(), middleware: [], listFilters: {}, seq: 0 };
+  for (const [slot, value] of host.defaults) state.services.set(slot, { value, plugin: '@mcp-bridge/core' });
 
   for (const plugin of ordered) {
     if (host.signal.aborted) throw host.signal.reason;
-    const name = plugin.name;
     let open = true;
-    const afterSetup = (what: string): never => {
-      throw new PluginError('PIPELINE_FROZEN', name, `called api.${what}() after setup; register middleware, list filters, services and exposed values during setup only`);
-    };
-    const api: PluginApi = {
-      plugin: name,
-      host: host.host,
-      signal: host.signal,
-      on: (event, listener) => host.events.on(event, listener),
-      emit: (event, payload) => {
-        if (CORE_EVENTS.has(event)) {
-          throw new PluginError('PLUGIN_INVALID', name, `api.emit("${event}"): "${event}" is a core event, emitted by the host only; declare and emit an event of your own`, {
-            data: { event },
-          });
-        }
-        host.events.emit(event, payload);
-      },
-      hasListeners: (event) => host.events.has(event),
-      use: (mw) => {
-        if (!open) afterSetup('use');
-        if (!mw || typeof mw.handle !== 'function' || !PHASE_SET.has(mw.phase)) {
-          throw new PluginError('PLUGIN_INVALID', name, `api.use() needs { phase, handle }, with phase one of ${PHASES.join(', ')} (got ${JSON.stringify(mw?.phase)})`);
-        }
-        if (!ORDERS.has(mw.order)) {
-          throw new PluginError('PLUGIN_INVALID', name, `api.use(): order must be "before", "after" or absent (got ${JSON.stringify(mw.order)})`);
-        }
-        middleware.push({ middleware: { name, ...mw }, plugin: name, seq: seq++ });
-      },
-      filterList: (kind, filter) => {
-        if (!open) afterSetup('filterList');
-        if (!LIST_KINDS.has(kind) || typeof filter !== 'function') {
-          throw new PluginError('PLUGIN_INVALID', name, `api.filterList() needs a kind (tools, prompts, resources or templates) and a function (got ${JSON.stringify(kind)}, ${typeof filter})`);
-        }
-        ((listFilters as Record<string, RegisteredListFilter[] | undefined>)[kind] ??= []).push({ plugin: name, filter: filter as ListFilter<ListKind> });
-      },
-      provide: (slot, implementation) => {
-        if (!open) afterSetup('provide');
-        if (!plugin.provides?.includes(slot)) {
-          throw new PluginError('SERVICE_UNDECLARED', name, `provides the "${String(slot)}" service without listing it in \`provides\``);
-        }
-        services.set(slot, { value: implementation, plugin: name });
-      },
-      service: (slot) => {
-        const entry = services.get(slot);
-        if (!entry) throw new PluginError('SERVICE_MISSING', name, `asked for the "${String(slot)}" service, which nothing provides`);
-        return entry.value as Services[typeof slot];
-      },
-      expose: (key, value) => {
-        if (!open) afterSetup('expose');
-        expose(host.target, name, key, value);
-      },
-      onClose: (fn) => {
-        host.cleanups.push({ plugin: name, fn });
-      },
-    };
+    const api = pluginApi(plugin, host, state, () => open);
     try {
       await runSetup(plugin, api, plugin.setupTimeout ?? host.setupTimeout);
     } finally {
       open = false;
     }
-    checkProvided(plugin, services);
+    checkProvided(plugin, state.services);
   }
   // Frozen: the pipeline is compiled from this list once; it never changes again.
-  for (const list of Object.values(listFilters)) Object.freeze(list);
-  return { middleware: Object.freeze(middleware), services: new Map([...services].map(([k, v]) => [k, v.value])), listFilters: Object.freeze(listFilters) };
+  for (const list of Object.values(state.listFilters)) Object.freeze(list);
+  return {
+    middleware: Object.freeze(state.middleware),
+    services: new Map([...state.services].map(([k, v]) => [k, v.value])),
+    listFilters: Object.freeze(state.listFilters),
+  };
+}
+
+/** What the plugins register during boot. */
+interface BootState {
+  services: Map<keyof Services, { value: unknown; plugin: string }>;
+  middleware: RegisteredMiddleware[];
+  listFilters: Partial<Record<ListKind, RegisteredListFilter[]>>;
+  seq: number;
+}
+
+/** The API one plugin's setup gets; registering is refused once `isOpen()` says setup is over. */
+function pluginApi(plugin: Plugin, host: BootHost, state: BootState, isOpen: () => boolean): PluginApi {
+  const name = plugin.name;
+  const open = (what: string): void => {
+    if (isOpen()) return;
+    throw new PluginError(
+      'PIPELINE_FROZEN',
+      name,
+      `called api.${what}() after setup; register middleware, list filters, services and exposed values during setup only`,
+    );
+  };
+  return {
+    plugin: name,
+    host: host.host,
+    signal: host.signal,
+    on: (event, listener) => host.events.on(event, listener),
+    emit: (event, payload) => {
+      checkEmit(name, event);
+      host.events.emit(event, payload);
+    },
+    hasListeners: (event) => host.events.has(event),
+    use: (mw) => {
+      open('use');
+      checkMiddleware(name, mw);
+      state.middleware.push({ middleware: { name, ...mw }, plugin: name, seq: state.seq++ });
+    },
+    filterList: (kind, filter) => {
+      open('filterList');
+      checkListFilter(name, kind, filter);
+      ((state.listFilters as Record<string, RegisteredListFilter[] | undefined>)[kind] ??= []).push({
+        plugin: name,
+        filter: filter as ListFilter<ListKind>,
+      });
+    },
+    provide: (slot, implementation) => {
+      open('provide');
+      if (!plugin.provides?.includes(slot)) {
+        throw new PluginError('SERVICE_UNDECLARED', name, `provides the "${String(slot)}" service without listing it in \`provides\``);
+      }
+      state.services.set(slot, { value: implementation, plugin: name });
+    },
+    service: (slot) => {
+      const entry = state.services.get(slot);
+      if (!entry) throw new PluginError('SERVICE_MISSING', name, `asked for the "${String(slot)}" service, which nothing provides`);
+      return entry.value as Services[typeof slot];
+    },
+    expose: (key, value) => {
+      open('expose');
+      expose(host.target, name, key, value);
+    },
+    onClose: (fn) => {
+      host.cleanups.push({ plugin: name, fn });
+    },
+  };
+}
+
+/** Core events are the host's to emit. */
+function checkEmit(name: string, event: string | number | symbol): void {
+  if (!CORE_EVENTS.has(event as never)) return;
+  const e = String(event);
+  throw new PluginError(
+    'PLUGIN_INVALID',
+    name,
+    `api.emit("${e}"): "${e}" is a core event, emitted by the host only; declare and emit an event of your own`,
+    {
+      data: { event: e },
+    },
+  );
+}
+
+function checkMiddleware(name: string, mw: { handle?: unknown; phase?: unknown; order?: unknown } | undefined): void {
+  if (!mw || typeof mw.handle !== 'function' || !PHASE_SET.has(mw.phase as string)) {
+    throw new PluginError(
+      'PLUGIN_INVALID',
+      name,
+      `api.use() needs { phase, handle }, with phase one of ${PHASES.join(', ')} (got ${JSON.stringify(mw?.phase)})`,
+    );
+  }
+  if (!ORDERS.has(mw.order)) {
+    throw new PluginError('PLUGIN_INVALID', name, `api.use(): order must be "before", "after" or absent (got ${JSON.stringify(mw.order)})`);
+  }
+}
+
+function checkListFilter(name: string, kind: unknown, filter: unknown): void {
+  if (!LIST_KINDS.has(kind) || typeof filter !== 'function') {
+    throw new PluginError(
+      'PLUGIN_INVALID',
+      name,
+      `api.filterList() needs a kind (tools, prompts, resources or templates) and a function (got ${JSON.stringify(kind)}, ${typeof filter})`,
+    );
+  }
 }
 
 /** A plugin that lists a service in `provides` must have provided it during setup. */
 function checkProvided(plugin: Plugin, services: ReadonlyMap<keyof Services, { plugin: string }>): void {
   for (const slot of plugin.provides ?? []) {
     if (services.get(slot)?.plugin !== plugin.name) {
-      throw new PluginError('SERVICE_MISSING', plugin.name, `lists "${String(slot)}" in \`provides\` but did not call api.provide("${String(slot)}", ...) in setup`);
+      throw new PluginError(
+        'SERVICE_MISSING',
+        plugin.name,
+        `lists "${String(slot)}" in \`provides\` but did not call api.provide("${String(slot)}", ...) in setup`,
+      );
     }
   }
 }
@@ -160,7 +212,10 @@ async function runSetup(plugin: Plugin, api: PluginApi, timeoutMs: number): Prom
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new PluginError('PLUGIN_SETUP_TIMEOUT', plugin.name, `setup did not finish within ${timeoutMs} ms`, { data: { timeoutMs } })),
+      () =>
+        reject(
+          new PluginError('PLUGIN_SETUP_TIMEOUT', plugin.name, `setup did not finish within ${timeoutMs} ms`, { data: { timeoutMs } }),
+        ),
       timeoutMs,
     );
   });
@@ -168,7 +223,9 @@ async function runSetup(plugin: Plugin, api: PluginApi, timeoutMs: number): Prom
     await Promise.race([Promise.resolve().then(() => plugin.setup(api)), timeout]);
   } catch (error) {
     if (BridgeError.isInstance(error)) throw error;
-    throw new PluginError('PLUGIN_SETUP_FAILED', plugin.name, `setup failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new PluginError('PLUGIN_SETUP_FAILED', plugin.name, `setup failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   } finally {
     clearTimeout(timer);
   }

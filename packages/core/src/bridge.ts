@@ -27,7 +27,17 @@ import { callToolByName, compilePipelines, requestServer, type CallToolOptions }
 import { ensureReady, runCleanups, unknownServer, type HostCore } from './host-core.js';
 import { complete, getPrompt, pingServers, readResource, resolveResource } from './named-calls.js';
 import { freshen, listView, type ListOptions, type MergedList } from './lists.js';
-import { addServer, createPoolHost, initialListing, newUpstreams, removeServer, serverStatuses, setHealth, watchServers, type ServerStatus } from './upstreams.js';
+import {
+  addServer,
+  createPoolHost,
+  initialListing,
+  newUpstreams,
+  removeServer,
+  serverStatuses,
+  setHealth,
+  watchServers,
+  type ServerStatus,
+} from './upstreams.js';
 
 export type { CallOptions } from './plugin-api.js';
 export type { CallToolOptions } from './call-path.js';
@@ -143,7 +153,10 @@ export class Bridge {
       [
         'pool',
         ((host: PoolHost) =>
-          createDefaultPool(host, { reconnectMinMs: this.#s.options.reconnectMinMs, reconnectMaxMs: this.#s.options.reconnectMaxMs })) satisfies Services['pool'],
+          createDefaultPool(host, {
+            reconnectMinMs: this.#s.options.reconnectMinMs,
+            reconnectMaxMs: this.#s.options.reconnectMaxMs,
+          })) satisfies Services['pool'],
       ],
     ]);
     const { middleware, services, listFilters } = await bootPlugins(this.#s.options.plugins ?? [], {
@@ -242,7 +255,6 @@ export class Bridge {
     return pingServers(this.#s, server, options);
   }
 
-
   // ---------------------------------------------------------------- the catalog
 
   /**
@@ -251,13 +263,19 @@ export class Bridge {
    */
   async listTools(options: ListOptions = {}): Promise<MergedList<'tools', Tool>> {
     await freshen(this.#s, ['tools'], options.refresh);
-    return { tools: listView(this.#s, 'tools', this.#s.catalog.tools(), options.caller, (t) => t.tool), _meta: { 'mcp-bridge/servers': this.#s.catalog.status('tools') } };
+    return {
+      tools: listView(this.#s, 'tools', this.#s.catalog.tools(), options.caller, (t) => t.tool),
+      _meta: { 'mcp-bridge/servers': this.#s.catalog.status('tools') },
+    };
   }
 
   /** The merged prompt list (options as {@link Bridge.listTools}). */
   async listPrompts(options: ListOptions = {}): Promise<MergedList<'prompts', Prompt>> {
     await freshen(this.#s, ['prompts'], options.refresh);
-    return { prompts: listView(this.#s, 'prompts', this.#s.catalog.prompts(), options.caller, (p) => p.prompt), _meta: { 'mcp-bridge/servers': this.#s.catalog.status('prompts') } };
+    return {
+      prompts: listView(this.#s, 'prompts', this.#s.catalog.prompts(), options.caller, (p) => p.prompt),
+      _meta: { 'mcp-bridge/servers': this.#s.catalog.status('prompts') },
+    };
   }
 
   /** The merged resource list (options as {@link Bridge.listTools}). */

@@ -69,7 +69,13 @@ export function compilePipelines(s: HostCore): void {
  * Sends one request to one logical server through the pipeline (what the gateway uses for
  * methods it forwards as they are). Names in `params` must already be upstream names.
  */
-export function requestServer(s: HostCore, server: string, method: McpMethod, params: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> {
+export function requestServer(
+  s: HostCore,
+  server: string,
+  method: McpMethod,
+  params: Record<string, unknown> = {},
+  options?: CallOptions,
+): Promise<unknown> {
   try {
     ensureReady(s);
     if (!s.upstreams.has(server)) throw unknownServer(server, [...s.upstreams.keys()]);
@@ -81,7 +87,12 @@ export function requestServer(s: HostCore, server: string, method: McpMethod, pa
 }
 
 /** Calls a tool by its exposed name (or `server/tool`, or `{ server }` with the upstream name). */
-export function callToolByName(s: HostCore, name: string, args: Record<string, unknown> = {}, options?: CallToolOptions): Promise<CallToolResult> {
+export function callToolByName(
+  s: HostCore,
+  name: string,
+  args: Record<string, unknown> = {},
+  options?: CallToolOptions,
+): Promise<CallToolResult> {
   let entry: ToolEntry | undefined;
   try {
     ensureReady(s);
@@ -96,22 +107,38 @@ export function callToolByName(s: HostCore, name: string, args: Record<string, u
   } catch (error) {
     return Promise.reject(error);
   }
-  return run(s, callContext(s, 'tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, options)) as Promise<CallToolResult>;
+  return run(
+    s,
+    callContext(s, 'tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, options),
+  ) as Promise<CallToolResult>;
 }
 
 /** A tool name not in the catalog: it may be a tool of a server not listed yet (starting, or down at start). */
-export async function callUnlisted(s: HostCore, name: string, args: Record<string, unknown>, options: CallToolOptions | undefined): Promise<CallToolResult> {
+export async function callUnlisted(
+  s: HostCore,
+  name: string,
+  args: Record<string, unknown>,
+  options: CallToolOptions | undefined,
+): Promise<CallToolResult> {
   const timed = await awaitUnlisted(s, 'tools', options, () => s.catalog.tool(name) !== undefined);
   const entry = s.catalog.tool(name);
   if (!entry) throw unknownTool(s, name);
-  return (await run(s, callContext(s, 'tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, timed))) as CallToolResult;
+  return (await run(
+    s,
+    callContext(s, 'tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, timed),
+  )) as CallToolResult;
 }
 
 /**
  * Waits, within the call's deadline, for the servers whose `kind` list is not there yet; returns
  * the call's options with the time that is left, so the wait counts against the deadline.
  */
-export async function awaitUnlisted<O extends CallOptions>(s: HostCore, kind: ListKind, options: O | undefined, found: () => boolean): Promise<O | undefined> {
+export async function awaitUnlisted<O extends CallOptions>(
+  s: HostCore,
+  kind: ListKind,
+  options: O | undefined,
+  found: () => boolean,
+): Promise<O | undefined> {
   const deadline = Date.now() + (options?.timeout ?? s.requestTimeout);
   if (!(await s.watch.awaitUnlisted(kind, deadline, options?.signal, found))) return options;
   ensureReady(s);
@@ -125,21 +152,27 @@ export function unknownTool(s: HostCore, name: string): NotFoundError {
     s.watch.isStarting(server) ? 'still starting' : `${st.status}${st.error ? `: ${st.error.split('\n')[0]}` : ''}`;
   const hint = notOk.length ? `; servers not listed: ${notOk.map(([srv, st]) => `${srv} (${what(srv, st)})`).join(', ')}` : '';
   // `unlisted` carries the statuses alone: the hint's error texts may quote command lines and URLs (a gateway leaves them out).
-  const unlisted = notOk.length ? { unlisted: Object.fromEntries(notOk.map(([srv, st]) => [srv, s.watch.isStarting(srv) ? 'still starting' : st.status])) } : {};
+  const unlisted = notOk.length
+    ? { unlisted: Object.fromEntries(notOk.map(([srv, st]) => [srv, s.watch.isStarting(srv) ? 'still starting' : st.status])) }
+    : {};
   return new NotFoundError(`no tool named "${name}"${hint}`, { data: { tool: name, ...unlisted } });
 }
 
 /** The pipeline's core `pick` step: the pinned upstream, else the balancer's choice. */
 export function pick(s: HostCore, ctx: CallContext): void {
   const candidates = s.upstreams.get(ctx.server);
-  if (!candidates || candidates.length === 0) throw new NoUpstreamError(`server "${ctx.server}" has no upstream`, { data: { server: ctx.server } });
+  if (!candidates || candidates.length === 0)
+    throw new NoUpstreamError(`server "${ctx.server}" has no upstream`, { data: { server: ctx.server } });
   // A pin is honoured before any balancer: a probe must reach the replica it checks.
   const up = ctx.pin === undefined ? s.balancer.pick(ctx, candidates) : candidates.find((u) => u.id === ctx.pin);
   if (!up && ctx.pin !== undefined) {
     const ids = candidates.map((u) => u.id).join(', ');
-    throw new NoUpstreamError(`the call is pinned to "${ctx.pin}", which is not an upstream of server "${ctx.server}" (upstreams: ${ids})`, {
-      data: { server: ctx.server, pin: ctx.pin },
-    });
+    throw new NoUpstreamError(
+      `the call is pinned to "${ctx.pin}", which is not an upstream of server "${ctx.server}" (upstreams: ${ids})`,
+      {
+        data: { server: ctx.server, pin: ctx.pin },
+      },
+    );
   }
   if (!up) {
     throw new NoUpstreamError(`no upstream of server "${ctx.server}" can take the call (tried: ${[...ctx.tried].join(', ') || 'none'})`, {
@@ -257,7 +290,9 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   if (ctx.attemptTimeout !== undefined && ctx.attemptTimeout < timeout) timeout = ctx.attemptTimeout;
   if (timeout <= 0) {
     return Promise.reject(
-      new TimeoutError(`${describeCall(ctx)} ran out of time before attempt ${ctx.attempt}`, { data: { server: ctx.server, method: ctx.method, sent: false } }),
+      new TimeoutError(`${describeCall(ctx)} ran out of time before attempt ${ctx.attempt}`, {
+        data: { server: ctx.server, method: ctx.method, sent: false },
+      }),
     );
   }
   const link = ctx.link;
@@ -266,15 +301,16 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   const shared = link !== undefined && ctx.signal === link.signal ? link.requestSignal : undefined;
   const signal = ctx.signal === undefined ? undefined : new RequestSignal(shared ?? ctx.signal);
   // The downstream call learns which connection works for it before anything can arrive on it.
-  const sent: UpstreamRequest | undefined = link === undefined ? undefined : { server: ctx.server, upstream: ctx.upstream!, client, method: ctx.method };
+  const sent: UpstreamRequest | undefined =
+    link === undefined ? undefined : { server: ctx.server, upstream: ctx.upstream!, client, method: ctx.method };
   if (sent !== undefined) link!.sent(sent);
   let pending: Promise<unknown>;
   try {
     pending = client.request({ method: ctx.method, params: ctx.params }, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
-    signal: signal as AbortSignal | undefined,
-    timeout: Math.min(timeout, MAX_TIMER_MS),
-    onprogress: ctx.onprogress,
-  });
+      signal: signal as AbortSignal | undefined,
+      timeout: Math.min(timeout, MAX_TIMER_MS),
+      onprogress: ctx.onprogress,
+    });
   } catch (error) {
     pending = Promise.reject(error);
   }
@@ -284,7 +320,12 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
 }
 
 /** Tells the call's link when one of its upstream requests settled (the hooks must not throw: see {@link CallLink}). */
-function settleLinked(link: CallLink, sent: UpstreamRequest, pending: Promise<unknown>, signal: RequestSignal | undefined): Promise<unknown> {
+function settleLinked(
+  link: CallLink,
+  sent: UpstreamRequest,
+  pending: Promise<unknown>,
+  signal: RequestSignal | undefined,
+): Promise<unknown> {
   return pending.then(
     (result) => {
       signal?.release();

@@ -19,10 +19,13 @@ export function waitForCall<T>(shared: Promise<T>, ctx: CallContext, what: strin
       done();
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
-      done();
-      reject(outOfTime(ctx, what));
-    }, Math.min(remaining, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        done();
+        reject(outOfTime(ctx, what));
+      },
+      Math.min(remaining, MAX_TIMER_MS),
+    );
     const done = (): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

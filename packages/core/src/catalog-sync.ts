@@ -70,7 +70,10 @@ export class CatalogSync {
    * fetch caused the reconnect, asking it to run again could loop on a server that dies on list.
    */
   refreshIdle(server: string): Promise<void> {
-    return this.refresh(server, ALL_KINDS.filter((kind) => !this.#flights.has(`${server}\u0000${kind}`)));
+    return this.refresh(
+      server,
+      ALL_KINDS.filter((kind) => !this.#flights.has(`${server}\u0000${kind}`)),
+    );
   }
 
   /** Every refresh in flight (for a clean close). */

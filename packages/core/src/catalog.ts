@@ -1,15 +1,7 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import { toolSafety } from './tool-safety.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
-import type {
-  NameRequest,
-  Namer,
-  PromptEntry,
-  ResourceEntry,
-  ResourceTemplateEntry,
-  ServerListStatus,
-  ToolEntry,
-} from './types.js';
+import type { NameRequest, Namer, PromptEntry, ResourceEntry, ResourceTemplateEntry, ServerListStatus, ToolEntry } from './types.js';
 
 /** The four lists every server may contribute to the catalog. */
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'templates';
@@ -131,7 +123,10 @@ export class Catalog {
     const out: Record<string, ServerListStatus> = {};
     for (const [server, lists] of this.#servers) {
       const left = this.#entryErrors.get(server)?.[kind];
-      out[server] = left && lists.status[kind].status === 'ok' ? { ...lists.status[kind], status: 'error', code: left.code, error: left.message } : lists.status[kind];
+      out[server] =
+        left && lists.status[kind].status === 'ok'
+          ? { ...lists.status[kind], status: 'error', code: left.code, error: left.message }
+          : lists.status[kind];
     }
     return out;
   }
@@ -215,7 +210,7 @@ export class Catalog {
       errors[kind] = previous ? { code: previous.code, message: `${previous.message}; ${message}` } : { code, message };
       this.#entryErrors.set(server, errors);
     };
-    const exposed: { server: string; upstream: string; name: string; item: Tool | Prompt | Resource | ResourceTemplate }[] = [];
+    const exposed: Exposed[] = [];
     names.forEach((name, i) => {
       const { server, item } = sources[i]!;
       if (name instanceof Error) {
@@ -226,44 +221,51 @@ export class Catalog {
       exposed.push({ server, upstream: requests[i]!.name, name, item });
     });
 
+    this.#store(kind, exposed, leaveOut);
+  }
+
+  /** Stores the exposed entries of one kind, with their lookup tables. */
+  #store(kind: ListKind, exposed: Exposed[], leaveOut: LeaveOut): void {
     switch (kind) {
       case 'tools': {
         const trust = new Map<string, boolean>();
         const trusted = (server: string): boolean => trust.get(server) ?? (trust.set(server, this.#trusted(server)), trust.get(server)!);
         this.#tools = exposed.map((e) => {
           const tool = { ...(e.item as Tool), name: e.name };
-          return { name: e.name, server: e.server, upstreamName: e.upstream, tool, listed: true, safety: toolSafety(tool, trusted(e.server)) };
+          return {
+            name: e.name,
+            server: e.server,
+            upstreamName: e.upstream,
+            tool,
+            listed: true,
+            safety: toolSafety(tool, trusted(e.server)),
+          };
         });
         this.#toolsByName = new Map(this.#tools.map((t) => [t.name, t]));
         this.#toolsByUpstream = new Map(this.#tools.map((t) => [`${t.server}\u0000${t.upstreamName}`, t]));
         break;
       }
       case 'prompts':
-        this.#prompts = exposed.map((e) => ({ name: e.name, server: e.server, upstreamName: e.upstream, prompt: { ...(e.item as Prompt), name: e.name } }));
+        this.#prompts = exposed.map((e) => ({
+          name: e.name,
+          server: e.server,
+          upstreamName: e.upstream,
+          prompt: { ...(e.item as Prompt), name: e.name },
+        }));
         this.#promptsByName = new Map(this.#prompts.map((p) => [p.name, p]));
         break;
       case 'resources':
-        this.#resources = exposed.map((e) => ({ uri: e.name, server: e.server, upstreamUri: e.upstream, resource: { ...(e.item as Resource), uri: e.name } }));
+        this.#resources = exposed.map((e) => ({
+          uri: e.name,
+          server: e.server,
+          upstreamUri: e.upstream,
+          resource: { ...(e.item as Resource), uri: e.name },
+        }));
         this.#resourcesByUri = new Map(this.#resources.map((r) => [r.uri, r]));
         this.#resourcesByUpstream = new Map(this.#resources.map((r) => [`${r.server}\u0000${r.upstreamUri}`, r]));
         break;
       case 'templates': {
-        const templates: CompiledTemplate[] = [];
-        for (const e of exposed) {
-          let matcher: UriTemplate;
-          try {
-            matcher = new UriTemplate(e.name);
-          } catch (error) {
-            // One malformed template from one upstream must not take the others' templates down.
-            leaveOut(e.server, 'INVALID_ENTRY', `resource template ${JSON.stringify(e.upstream)} is not a valid URI template: ${(error as Error).message}`);
-            continue;
-          }
-          templates.push({
-            entry: { uriTemplate: e.name, server: e.server, upstreamUriTemplate: e.upstream, template: { ...(e.item as ResourceTemplate), uriTemplate: e.name } },
-            matcher,
-            prefix: e.name.endsWith(e.upstream) ? e.name.slice(0, e.name.length - e.upstream.length) : '',
-          });
-        }
+        const templates = compileTemplates(exposed, leaveOut);
         this.#templates = templates;
         this.#templatesByUri = new Map(templates.map((t) => [t.entry.uriTemplate, t.entry]));
         break;
@@ -284,9 +286,50 @@ function matches(matcher: UriTemplate, uri: string): boolean {
 function keyOf(kind: ListKind, item: Tool | Prompt | Resource | ResourceTemplate): string {
   if (kind === 'resources') return (item as Resource).uri;
   if (kind === 'templates') return (item as ResourceTemplate).uriTemplate;
-  return (item).name;
+  return item.name;
 }
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** An entry the namer exposed, with its upstream item. */
+interface Exposed {
+  server: string;
+  upstream: string;
+  name: string;
+  item: Tool | Prompt | Resource | ResourceTemplate;
+}
+
+/** Records why a server's entry was left out. */
+type LeaveOut = (server: string, code: string, message: string) => void;
+
+/** Compiles exposed resource templates; a malformed one is left out alone. */
+function compileTemplates(exposed: Exposed[], leaveOut: LeaveOut): CompiledTemplate[] {
+  const templates: CompiledTemplate[] = [];
+  for (const e of exposed) {
+    let matcher: UriTemplate;
+    try {
+      matcher = new UriTemplate(e.name);
+    } catch (error) {
+      // One malformed template from one upstream must not take the others' templates down.
+      leaveOut(
+        e.server,
+        'INVALID_ENTRY',
+        `resource template ${JSON.stringify(e.upstream)} is not a valid URI template: ${(error as Error).message}`,
+      );
+      continue;
+    }
+    templates.push({
+      entry: {
+        uriTemplate: e.name,
+        server: e.server,
+        upstreamUriTemplate: e.upstream,
+        template: { ...(e.item as ResourceTemplate), uriTemplate: e.name },
+      },
+      matcher,
+      prefix: e.name.endsWith(e.upstream) ? e.name.slice(0, e.name.length - e.upstream.length) : '',
+    });
+  }
+  return templates;
 }

@@ -81,7 +81,11 @@ export interface BridgeOptions<S extends Readonly<Record<string, unknown>> = Rea
 }
 
 // setTimeout's limit: a larger delay would fire at once.
-const positiveMs = z.number().int().positive().max(2 ** 31 - 1, 'must be at most 2147483647 ms (about 24.8 days)');
+const positiveMs = z
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1, 'must be at most 2147483647 ms (about 24.8 days)');
 
 const optionsSchema = z.object({
   servers: z.record(z.string(), z.unknown()).optional(),
@@ -89,7 +93,10 @@ const optionsSchema = z.object({
   naming: z
     .object({
       policy: z.enum(['prefix', 'collision', 'never', 'error']).optional(),
-      separator: z.string().regex(/^[a-zA-Z0-9_-]{1,8}$/, 'must be 1-8 characters of [a-zA-Z0-9_-]').optional(),
+      separator: z
+        .string()
+        .regex(/^[a-zA-Z0-9_-]{1,8}$/, 'must be 1-8 characters of [a-zA-Z0-9_-]')
+        .optional(),
       resourcePolicy: z.enum(['prefix', 'collision', 'never', 'error']).optional(),
     })
     .strict()
@@ -100,7 +107,12 @@ const optionsSchema = z.object({
   connectTimeout: positiveMs.optional(),
   startTimeout: positiveMs.optional(),
   startMode: z.enum(['wait', 'background']).optional(),
-  startGraceMs: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  startGraceMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   setupTimeout: positiveMs.optional(),
   reconnectMinMs: positiveMs.optional(),
   reconnectMaxMs: positiveMs.optional(),
@@ -189,7 +201,9 @@ function parseServer(name: string, raw: unknown): ValidServer | { issues: Invali
   let targets: Record<string, unknown>[];
   if (typeof replicas === 'number') {
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
-      return { issues: [{ path: 'replicas', message: `expected an integer from 1 to ${MAX_REPLICAS} or a list of targets, got ${replicas}` }] };
+      return {
+        issues: [{ path: 'replicas', message: `expected an integer from 1 to ${MAX_REPLICAS} or a list of targets, got ${replicas}` }],
+      };
     }
     targets = Array.from({ length: replicas }, () => base);
   } else if (Array.isArray(replicas)) {
@@ -201,11 +215,19 @@ function parseServer(name: string, raw: unknown): ValidServer | { issues: Invali
     replicas.forEach((r, i) => {
       if (typeof r === 'string') targets.push({ ...base, url: r });
       else if (typeof r === 'object' && r !== null && !Array.isArray(r)) targets.push({ ...base, ...(r as Record<string, unknown>) });
-      else issues.push({ path: `replicas[${i}]`, message: `expected a URL or an object, got ${r === null ? 'null' : Array.isArray(r) ? 'array' : typeof r}` });
+      else
+        issues.push({
+          path: `replicas[${i}]`,
+          message: `expected a URL or an object, got ${r === null ? 'null' : Array.isArray(r) ? 'array' : typeof r}`,
+        });
     });
     if (issues.length > 0) return { issues };
   } else {
-    return { issues: [{ path: 'replicas', message: `expected a number or a list of targets, got ${replicas === null ? 'null' : typeof replicas}` }] };
+    return {
+      issues: [
+        { path: 'replicas', message: `expected a number or a list of targets, got ${replicas === null ? 'null' : typeof replicas}` },
+      ],
+    };
   }
   const out: ValidReplica[] = [];
   const issues: InvalidServer['issues'] = [];
@@ -213,7 +235,8 @@ function parseServer(name: string, raw: unknown): ValidServer | { issues: Invali
     const parsed = parseTarget(name, target);
     if (!parsed.ok) {
       const prefix = Array.isArray(replicas) ? `replicas[${i}]` : '';
-      for (const issue of parsed.issues) issues.push({ path: prefix && issue.path ? `${prefix}.${issue.path}` : prefix || issue.path, message: issue.message });
+      for (const issue of parsed.issues)
+        issues.push({ path: prefix && issue.path ? `${prefix}.${issue.path}` : prefix || issue.path, message: issue.message });
       return;
     }
     out.push({ id: `${name}#${i + 1}`, config: parsed.config, kind: transportKindOf(parsed.config) });

@@ -87,7 +87,11 @@ function createOpener(host: PoolHost, s: PoolState): (up: Upstream) => Promise<C
 
   const slotOf = (up: Upstream): Slot => {
     let slot = slots.get(up);
-    if (!slot) slots.set(up, (slot = { connection: undefined, connectedAt: 0, connecting: undefined, failures: 0, retryAt: 0, lastError: undefined }));
+    if (!slot)
+      slots.set(
+        up,
+        (slot = { connection: undefined, connectedAt: 0, connecting: undefined, failures: 0, retryAt: 0, lastError: undefined }),
+      );
     return slot;
   };
 
@@ -100,7 +104,9 @@ function createOpener(host: PoolHost, s: PoolState): (up: Upstream) => Promise<C
   return (up: Upstream): Promise<Connection> => {
     if (s.closed) return Promise.reject(new BridgeStateError('the bridge is closed'));
     if (released.has(up)) {
-      return Promise.reject(new UpstreamUnavailableError(`server "${up.server}" was removed`, { data: { server: up.server, upstream: up.id, sent: false } }));
+      return Promise.reject(
+        new UpstreamUnavailableError(`server "${up.server}" was removed`, { data: { server: up.server, upstream: up.id, sent: false } }),
+      );
     }
     const slot = slotOf(up);
     if (slot.connection) return Promise.resolve(slot.connection);
@@ -120,7 +126,9 @@ function createOpener(host: PoolHost, s: PoolState): (up: Upstream) => Promise<C
         slot.connecting = undefined;
         if (s.closed || released.has(up)) {
           void conn.close();
-          throw s.closed ? new BridgeStateError('the bridge closed while connecting') : new UpstreamUnavailableError(`server "${up.server}" was removed`);
+          throw s.closed
+            ? new BridgeStateError('the bridge closed while connecting')
+            : new UpstreamUnavailableError(`server "${up.server}" was removed`);
         }
         slot.connection = conn;
         slot.connectedAt = Date.now();
@@ -129,7 +137,9 @@ function createOpener(host: PoolHost, s: PoolState): (up: Upstream) => Promise<C
           if (slot.connection !== conn) return;
           slot.connection = undefined;
           if (s.closed || released.has(up)) return;
-          const error = new UpstreamUnavailableError(`server "${up.server}" closed its connection`, { data: { server: up.server, upstream: up.id } });
+          const error = new UpstreamUnavailableError(`server "${up.server}" closed its connection`, {
+            data: { server: up.server, upstream: up.id },
+          });
           // A connection that lived is reopened on the next call at once; one that died young
           // counts as a failed connect, so a crash loop backs off.
           if (Date.now() - slot.connectedAt < minUptimeMs) backOff(slot, error);

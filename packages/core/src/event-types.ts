@@ -17,7 +17,13 @@ export interface CoreEvents {
    * A list entry of a server was repaired (e.g. an input schema without `type: "object"`) or dropped
    * (invalid beyond repair) instead of failing the server's whole list. Reported when the list changes.
    */
-  'catalog:warning': { server: string; kind: 'tools' | 'prompts' | 'resources' | 'templates'; name: string; problem: string; action: 'repaired' | 'dropped' };
+  'catalog:warning': {
+    server: string;
+    kind: 'tools' | 'prompts' | 'resources' | 'templates';
+    name: string;
+    problem: string;
+    action: 'repaired' | 'dropped';
+  };
   'call:error': { ctx: CallContext; error: unknown };
   /**
    * A client for an upstream was created and is not connected yet: the place to register handlers

@@ -16,7 +16,8 @@ import { retryAfterFromText, retryAfterFromData } from './retry-after.js';
 export type FailureKind = 'cancelled' | 'not-sent' | 'invalid-request' | 'unreachable' | 'timeout' | 'answered' | 'invalid-answer';
 
 /** Why a `not-sent` (or an unsent `unreachable`) failure never reached the upstream's handler. */
-export type NotSentReason = 'circuit-open' | 'overloaded' | 'deadline' | 'no-upstream' | 'stopped' | 'local' | 'no-connection' | 'session-lost';
+export type NotSentReason =
+  'circuit-open' | 'overloaded' | 'deadline' | 'no-upstream' | 'stopped' | 'local' | 'no-connection' | 'session-lost';
 
 /** The one verdict on a failure. Read it with `failureOf(error)` or `bridgeError.verdict`. */
 export interface FailureVerdict {

@@ -74,10 +74,13 @@ export function classifyFailure(error: unknown, ctx: CallContext, up: Upstream):
   }
   if (unserialisable(error, ctx.params)) {
     // The caller's own arguments broke the send (a hostile 20,000-deep nesting): not the upstream's failure.
-    return new InvalidRequestError(`${describeCall(ctx)}: the request cannot be sent: its parameters cannot be serialised as JSON (${errorMessage(error)})`, {
-      cause: error,
-      data: { server: ctx.server, method: ctx.method },
-    });
+    return new InvalidRequestError(
+      `${describeCall(ctx)}: the request cannot be sent: its parameters cannot be serialised as JSON (${errorMessage(error)})`,
+      {
+        cause: error,
+        data: { server: ctx.server, method: ctx.method },
+      },
+    );
   }
   const status = httpStatusOf(error);
   return new UpstreamUnavailableError(`${describeCall(ctx)} failed: could not reach the server: ${causeChain(error)}`, {
@@ -113,7 +116,11 @@ export function neverSent(error: unknown): boolean {
 /** The HTTP status of a Streamable HTTP transport error (`StreamableHTTPError.code`), for policies such as 429/503 handling. */
 export function httpStatusOf(error: unknown): number | undefined {
   // The SDK's StreamableHTTPError keeps the name `Error`; its class name and message prefix tell it apart.
-  if (!(error instanceof Error) || (error.constructor.name !== 'StreamableHTTPError' && !error.message.startsWith('Streamable HTTP error:'))) return undefined;
+  if (
+    !(error instanceof Error) ||
+    (error.constructor.name !== 'StreamableHTTPError' && !error.message.startsWith('Streamable HTTP error:'))
+  )
+    return undefined;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
 }
@@ -140,7 +147,9 @@ function isSchemaError(error: unknown): boolean {
 
 /** `tool "x" of server "s"`, or `method on server "s"`: how messages name a call. */
 export function describeCall(ctx: CallContext): string {
-  return ctx.method === 'tools/call' ? `tool "${String(ctx.params.name)}" of server "${ctx.server}"` : `${ctx.method} on server "${ctx.server}"`;
+  return ctx.method === 'tools/call'
+    ? `tool "${String(ctx.params.name)}" of server "${ctx.server}"`
+    : `${ctx.method} on server "${ctx.server}"`;
 }
 
 /** `fetch failed` alone does not say why: add the causes' messages (ECONNREFUSED ...). */

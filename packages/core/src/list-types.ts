@@ -39,7 +39,6 @@ export interface ToolSafety {
   readonly claimed: { readonly readOnly: boolean; readonly idempotent: boolean };
 }
 
-
 /** Prompt entry of the merged catalog. */
 export interface PromptEntry {
   readonly name: string;

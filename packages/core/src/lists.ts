@@ -24,7 +24,13 @@ export type MergedList<K extends string, T> = { [P in K]: T[] } & {
  * One list as `caller` sees it. With no filter for the kind this is the plain map it always was
  * (no view object, no extra pass); with filters, one pass that filters and maps together.
  */
-export function listView<K extends ListKind, T>(s: HostCore, kind: K, entries: readonly ListEntries[K][], caller: string | undefined, item: (entry: ListEntries[K]) => T): T[] {
+export function listView<K extends ListKind, T>(
+  s: HostCore,
+  kind: K,
+  entries: readonly ListEntries[K][],
+  caller: string | undefined,
+  item: (entry: ListEntries[K]) => T,
+): T[] {
   const filters = s.listFilters[kind];
   if (filters === undefined) return entries.map(item);
   const view: ListView = { caller };
@@ -37,11 +43,13 @@ export function listView<K extends ListKind, T>(s: HostCore, kind: K, entries: r
     }
   } catch (error) {
     // Fail closed: a filter that throws must not leak what it was meant to hide.
-    throw new PluginError('PLUGIN_LIST_FILTER_FAILED', current!.plugin, `its ${kind} list filter threw: ${errorMessage(error)}`, { cause: error, data: { kind, caller } });
+    throw new PluginError('PLUGIN_LIST_FILTER_FAILED', current!.plugin, `its ${kind} list filter threw: ${errorMessage(error)}`, {
+      cause: error,
+      data: { kind, caller },
+    });
   }
   return out;
 }
-
 
 /** Waits out the start grace, then re-lists the servers whose `kinds` failed (every server with `refresh`). */
 export async function freshen(s: HostCore, kinds: readonly ListKind[], refresh: boolean | undefined): Promise<void> {
@@ -54,4 +62,3 @@ export async function freshen(s: HostCore, kinds: readonly ListKind[], refresh: 
   const servers = [...s.upstreams.keys()].filter((srv) => refresh || kinds.some((k) => failed(srv, k)));
   await Promise.all(servers.map((srv) => s.sync.refresh(srv, kinds)));
 }
-

@@ -17,7 +17,10 @@ export async function readResource(s: HostCore, uri: string, options?: CallOptio
   if (!target && (options = await awaitUnlisted(s, 'resources', options, resolves))) target = resolveResource(s, uri);
   if (!target && (options = await awaitUnlisted(s, 'templates', options, resolves))) target = resolveResource(s, uri);
   if (!target) throw new NotFoundError(`no server provides resource "${uri}"`, { data: { uri } });
-  const result = (await run(s, callContext(s, 'resources/read', target.server, { uri: target.upstreamUri }, undefined, options))) as ReadResourceResult;
+  const result = (await run(
+    s,
+    callContext(s, 'resources/read', target.server, { uri: target.upstreamUri }, undefined, options),
+  )) as ReadResourceResult;
   if (target.upstreamUri === uri) return result;
   return { ...result, contents: result.contents.map((c) => ({ ...c, uri: s.catalog.exposedUri(target.server, c.uri) })) };
 }
@@ -40,7 +43,12 @@ export function resolveResource(s: HostCore, uri: string): ResourceTarget | unde
 }
 
 /** Gets a prompt by its exposed name. */
-export async function getPrompt(s: HostCore, name: string, args: Record<string, string> = {}, options?: CallOptions): Promise<GetPromptResult> {
+export async function getPrompt(
+  s: HostCore,
+  name: string,
+  args: Record<string, string> = {},
+  options?: CallOptions,
+): Promise<GetPromptResult> {
   ensureReady(s);
   let entry = s.catalog.prompt(name);
   if (!entry) {
@@ -48,7 +56,10 @@ export async function getPrompt(s: HostCore, name: string, args: Record<string, 
     entry = s.catalog.prompt(name);
   }
   if (!entry) throw new NotFoundError(`no prompt named "${name}"`, { data: { prompt: name } });
-  return (await run(s, callContext(s, 'prompts/get', entry.server, { name: entry.upstreamName, arguments: args }, undefined, options))) as GetPromptResult;
+  return (await run(
+    s,
+    callContext(s, 'prompts/get', entry.server, { name: entry.upstreamName, arguments: args }, undefined, options),
+  )) as GetPromptResult;
 }
 
 /** Argument completion for a prompt (exposed name) or a resource template (exposed URI template). */
@@ -77,14 +88,21 @@ export async function complete(s: HostCore, params: CompleteRequest['params'], o
     server = target.server;
     upstreamRef = { ...ref, uri: target.upstreamUri };
   }
-  return (await run(s, callContext(s, 'completion/complete', server, { ...params, ref: upstreamRef }, undefined, options))) as CompleteResult;
+  return (await run(
+    s,
+    callContext(s, 'completion/complete', server, { ...params, ref: upstreamRef }, undefined, options),
+  )) as CompleteResult;
 }
 
 /**
  * Pings one server, or every server, through the pipeline. Resolves with the round-trip time per
  * server; a server that failed has `ok: false` and the error message.
  */
-export async function pingServers(s: HostCore, server?: string, options?: CallOptions): Promise<Record<string, { ok: boolean; ms: number; error?: string }>> {
+export async function pingServers(
+  s: HostCore,
+  server?: string,
+  options?: CallOptions,
+): Promise<Record<string, { ok: boolean; ms: number; error?: string }>> {
   ensureReady(s);
   if (server !== undefined && !s.upstreams.has(server)) throw unknownServer(server, [...s.upstreams.keys()]);
   const servers = server !== undefined ? [server] : [...s.upstreams.keys()];

@@ -34,12 +34,14 @@ const UPSTREAM = phaseRank.get('upstream')!;
 export function compileMethod(method: McpMethod, registered: readonly RegisteredMiddleware[], core: CoreSteps): Step {
   const chain = registered
     // A tool filter only makes sense for tools/call, so it implies that method.
-    .filter((r) => (!r.middleware.methods || r.middleware.methods.includes(method)) && (r.middleware.tools === undefined || method === 'tools/call'))
+    .filter(
+      (r) =>
+        (!r.middleware.methods || r.middleware.methods.includes(method)) && (r.middleware.tools === undefined || method === 'tools/call'),
+    )
     .sort(
       (a, b) =>
         phaseRank.get(a.middleware.phase)! - phaseRank.get(b.middleware.phase)! ||
-        ORDER_RANK[`${a.middleware.order}`] -
-          ORDER_RANK[`${b.middleware.order}`] ||
+        ORDER_RANK[`${a.middleware.order}`] - ORDER_RANK[`${b.middleware.order}`] ||
         a.seq - b.seq,
     );
   const rank = (r: RegisteredMiddleware): number => phaseRank.get(r.middleware.phase)!;

@@ -20,9 +20,14 @@ export function parsePluginOptions<S extends z.ZodType>(plugin: string, schema: 
   const result = schema.safeParse(options);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue, options) }));
-  throw new PluginError('PLUGIN_OPTIONS_INVALID', plugin, `invalid options: ${issues.map((i) => `${i.path || '(options)'}: ${i.message}`).join('; ')}`, {
-    data: { issues },
-  });
+  throw new PluginError(
+    'PLUGIN_OPTIONS_INVALID',
+    plugin,
+    `invalid options: ${issues.map((i) => `${i.path || '(options)'}: ${i.message}`).join('; ')}`,
+    {
+      data: { issues },
+    },
+  );
 }
 
 /** `retry.perTool["a.b"][0]`: dots for identifiers, brackets for indexes and odd keys. */
@@ -40,9 +45,12 @@ function formatPath(path: readonly PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue, options: unknown): string {
   if (issue.code === 'invalid_type') {
     const value = valueAt(options, issue.path);
-    return value === undefined ? `required (expected ${issue.expected})` : `expected ${issue.expected}, got ${typeName(value)} ${preview(value)}`;
+    return value === undefined
+      ? `required (expected ${issue.expected})`
+      : `expected ${issue.expected}, got ${typeName(value)} ${preview(value)}`;
   }
-  if (issue.code === 'unrecognized_keys') return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return issue.message;
 }
 

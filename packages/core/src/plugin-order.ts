@@ -8,11 +8,7 @@ import type { Services } from './types.js';
  * dependencies and service providers first, soft `after` hints honoured, ties in the user's order.
  * Every failure is a {@link PluginError} naming the plugin.
  */
-export function orderPlugins(
-  plugins: readonly Plugin[],
-  coreVersion: string,
-  defaultServices: ReadonlySet<keyof Services>,
-): Plugin[] {
+export function orderPlugins(plugins: readonly Plugin[], coreVersion: string, defaultServices: ReadonlySet<keyof Services>): Plugin[] {
   const byName = new Map<string, { plugin: Plugin; index: number }>();
   plugins.forEach((plugin, index) => {
     checkShape(plugin, index);
@@ -52,13 +48,21 @@ export function orderPlugins(
 function checkShape(plugin: Plugin, index: number): void {
   const label = typeof plugin?.name === 'string' && plugin.name ? plugin.name : `plugins[${index}]`;
   if (typeof plugin !== 'object' || plugin === null) {
-    throw new PluginError('PLUGIN_INVALID', label, `is not a plugin object (got ${plugin === null ? 'null' : typeof plugin}); did you forget to call the factory, e.g. cache() instead of cache?`);
+    throw new PluginError(
+      'PLUGIN_INVALID',
+      label,
+      `is not a plugin object (got ${plugin === null ? 'null' : typeof plugin}); did you forget to call the factory, e.g. cache() instead of cache?`,
+    );
   }
   if (typeof plugin.name !== 'string' || plugin.name.trim() === '') {
     throw new PluginError('PLUGIN_INVALID', label, 'has no name: `name` must be a non-empty string');
   }
   if (typeof plugin.version !== 'string' || !semver.valid(plugin.version)) {
-    throw new PluginError('PLUGIN_INVALID', label, `has an invalid version ${JSON.stringify(plugin.version)}: \`version\` must be semver like "1.2.3"`);
+    throw new PluginError(
+      'PLUGIN_INVALID',
+      label,
+      `has an invalid version ${JSON.stringify(plugin.version)}: \`version\` must be semver like "1.2.3"`,
+    );
   }
   if (typeof plugin.setup !== 'function') {
     throw new PluginError('PLUGIN_INVALID', label, '`setup` must be a function');
@@ -95,13 +99,22 @@ function checkDependencies(plugin: Plugin, byName: Map<string, { plugin: Plugin 
   for (const [name, range] of Object.entries(ranges)) {
     const dep = byName.get(name);
     if (!dep) {
-      throw new PluginError('PLUGIN_MISSING_DEPENDENCY', plugin.name, `depends on "${name}", which is not in the plugin list; add ${name} to \`plugins\``, {
-        data: { dependency: name },
-      });
+      throw new PluginError(
+        'PLUGIN_MISSING_DEPENDENCY',
+        plugin.name,
+        `depends on "${name}", which is not in the plugin list; add ${name} to \`plugins\``,
+        {
+          data: { dependency: name },
+        },
+      );
     }
     if (range !== undefined) {
       if (!semver.validRange(range)) {
-        throw new PluginError('PLUGIN_INVALID', plugin.name, `has an invalid version range ${JSON.stringify(range)} for dependency "${name}"`);
+        throw new PluginError(
+          'PLUGIN_INVALID',
+          plugin.name,
+          `has an invalid version range ${JSON.stringify(range)} for dependency "${name}"`,
+        );
       }
       if (!semver.satisfies(dep.plugin.version, range, { includePrerelease: true })) {
         throw new PluginError(
@@ -152,7 +165,10 @@ function topoSort(plugins: readonly Plugin[], edges: Map<string, Set<string>>): 
   while (remaining.length > 0) {
     const i = remaining.findIndex((p) => indegree.get(p.name) === 0);
     if (i === -1) {
-      const cycle = findCycle(remaining.map((p) => p.name), edges);
+      const cycle = findCycle(
+        remaining.map((p) => p.name),
+        edges,
+      );
       throw new PluginError('PLUGIN_CYCLE', cycle[0] ?? remaining[0]!.name, `is part of a dependency cycle: ${cycle.join(' -> ')}`, {
         data: { cycle },
       });

@@ -159,10 +159,13 @@ function within(promise: Promise<unknown>, deadline: number, signal: AbortSignal
       done();
       reject(signal!.reason as Error);
     };
-    const timer = setTimeout(() => {
-      done();
-      resolve();
-    }, Math.min(remaining, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        done();
+        resolve();
+      },
+      Math.min(remaining, MAX_TIMER_MS),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
     promise.then(
       () => {

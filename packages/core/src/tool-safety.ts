@@ -2,7 +2,11 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolSafety, Upstream } from './types.js';
 
 /** The safety of a tool with unknown annotations (called by upstream name, not listed): nothing is safe. */
-export const UNKNOWN_SAFETY: ToolSafety = Object.freeze({ readOnly: false, idempotent: false, claimed: Object.freeze({ readOnly: false, idempotent: false }) });
+export const UNKNOWN_SAFETY: ToolSafety = Object.freeze({
+  readOnly: false,
+  idempotent: false,
+  claimed: Object.freeze({ readOnly: false, idempotent: false }),
+});
 
 /** What a tool's annotations allow, believed only when `trusted` (see {@link ToolSafety}). */
 export function toolSafety(tool: Tool, trusted: boolean): ToolSafety {

@@ -16,7 +16,18 @@ import type { ToolEntry } from './list-types.js';
 import type { HealthState, Upstream, UpstreamStatus } from './upstream-types.js';
 
 // The vocabularies of their own files, re-exported so `./types.js` imports keep working.
-export type { ListEntries, ListFilter, ListKind, ListView, PromptEntry, ResourceEntry, ResourceTemplateEntry, ServerListStatus, ToolEntry, ToolSafety } from './list-types.js';
+export type {
+  ListEntries,
+  ListFilter,
+  ListKind,
+  ListView,
+  PromptEntry,
+  ResourceEntry,
+  ResourceTemplateEntry,
+  ServerListStatus,
+  ToolEntry,
+  ToolSafety,
+} from './list-types.js';
 export type { HealthState, ServerPolicyFields, ServerSettings, Upstream, UpstreamConfig, UpstreamStatus } from './upstream-types.js';
 
 /** The pipeline phases, outermost first. */

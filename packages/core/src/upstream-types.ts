@@ -38,7 +38,6 @@ export interface Upstream {
   readonly serverInfo: Implementation | undefined;
 }
 
-
 /**
  * What a server entry says about how far to believe and how to call it, besides its transport:
  * typed and validated here, so no plugin reads them through casts.

@@ -24,7 +24,14 @@ export class HostUpstream implements Upstream {
   readonly server: string;
   readonly config: ServerConfig;
   readonly kind: TransportKind;
-  readonly #state: UpstreamState = { status: 'idle', health: 'healthy', lastError: undefined, inFlight: 0, capabilities: undefined, serverInfo: undefined };
+  readonly #state: UpstreamState = {
+    status: 'idle',
+    health: 'healthy',
+    lastError: undefined,
+    inFlight: 0,
+    capabilities: undefined,
+    serverInfo: undefined,
+  };
 
   static {
     stateOf = (up) => up.#state;
@@ -68,5 +75,5 @@ export class HostUpstream implements Upstream {
  * custom service's) is its own state, as before upstreams were read-only.
  */
 export function upstreamState(up: Upstream): UpstreamState {
-  return up instanceof HostUpstream ? stateOf(up) : (up);
+  return up instanceof HostUpstream ? stateOf(up) : up;
 }

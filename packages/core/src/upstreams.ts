@@ -23,7 +23,15 @@ export interface ServerStatus {
    * starts (`startMode: 'wait'`); `invalid` when its config entry was rejected.
    */
   state: 'ok' | 'degraded' | 'down' | 'invalid' | 'pending' | 'starting';
-  upstreams: { id: string; kind: string; status: UpstreamStatus; health: HealthState; inFlight: number; pid?: number; lastError?: string }[];
+  upstreams: {
+    id: string;
+    kind: string;
+    status: UpstreamStatus;
+    health: HealthState;
+    inFlight: number;
+    pid?: number;
+    lastError?: string;
+  }[];
   lists: Record<ListKind, ServerListStatus>;
   /** Config problems, for `invalid` servers. */
   issues?: { path: string; message: string }[];
@@ -185,7 +193,9 @@ export async function removeServer(s: HostCore, name: string): Promise<boolean> 
 export function serverStatuses(s: HostCore): ServerStatus[] {
   const out: ServerStatus[] = [];
   const catalog = s.catalog;
-  const lists = catalog ? Object.fromEntries(ALL_KINDS.map((k) => [k, catalog.status(k)])) as Record<ListKind, Record<string, ServerListStatus>> : undefined;
+  const lists = catalog
+    ? (Object.fromEntries(ALL_KINDS.map((k) => [k, catalog.status(k)])) as Record<ListKind, Record<string, ServerListStatus>>)
+    : undefined;
   for (const [name, ups] of s.upstreams) {
     const upstreams = ups.map((u) => {
       const conn = s.pool?.connection(u);
@@ -199,7 +209,10 @@ export function serverStatuses(s: HostCore): ServerStatus[] {
         ...(u.lastError ? { lastError: u.lastError.message } : {}),
       };
     });
-    const listStatus = Object.fromEntries(ALL_KINDS.map((k) => [k, lists?.[k][name] ?? { status: 'pending' as const }])) as Record<ListKind, ServerListStatus>;
+    const listStatus = Object.fromEntries(ALL_KINDS.map((k) => [k, lists?.[k][name] ?? { status: 'pending' as const }])) as Record<
+      ListKind,
+      ServerListStatus
+    >;
     const healthy = upstreams.filter((u) => u.health !== 'unhealthy').length;
     const state =
       s.state === 'new' || s.state === 'starting'
@@ -214,8 +227,18 @@ export function serverStatuses(s: HostCore): ServerStatus[] {
     out.push({ name, state, upstreams, lists: listStatus });
   }
   for (const bad of s.invalid.values()) {
-    const failed: ServerListStatus = { status: 'error', code: 'CONFIG_INVALID', error: bad.issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
-    out.push({ name: bad.name, state: 'invalid', upstreams: [], lists: { tools: failed, prompts: failed, resources: failed, templates: failed }, issues: bad.issues });
+    const failed: ServerListStatus = {
+      status: 'error',
+      code: 'CONFIG_INVALID',
+      error: bad.issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+    };
+    out.push({
+      name: bad.name,
+      state: 'invalid',
+      upstreams: [],
+      lists: { tools: failed, prompts: failed, resources: failed, templates: failed },
+      issues: bad.issues,
+    });
   }
   return out;
 }
@@ -230,7 +253,8 @@ export function watchServers(s: HostCore): void {
   s.sync = new CatalogSync({
     catalog: s.catalog,
     warm: (server) => warm(s, server),
-    list: (server, method, params) => run(s, callContext(s, method, server, params, undefined, undefined, 'catalog')) as Promise<Record<string, unknown>>,
+    list: (server, method, params) =>
+      run(s, callContext(s, method, server, params, undefined, undefined, 'catalog')) as Promise<Record<string, unknown>>,
     live: () => s.state === 'starting' || s.state === 'ready',
     changed: (server, kind) => {
       if (s.state === 'ready') s.events.emit('catalog:changed', { server, kinds: [kind] });
@@ -245,7 +269,9 @@ export function watchServers(s: HostCore): void {
     refresh: (server, kinds) => s.sync.refresh(server, kinds),
     live: (server) => s.upstreams.has(server) && (s.state === 'starting' || s.state === 'ready'),
     started: (server, durationMs) => {
-      const failed = ALL_KINDS.map((kind) => s.catalog.fetchStatus(server, kind)).find((st) => st && st.status !== 'ok' && st.status !== 'pending');
+      const failed = ALL_KINDS.map((kind) => s.catalog.fetchStatus(server, kind)).find(
+        (st) => st && st.status !== 'ok' && st.status !== 'pending',
+      );
       s.events.emit('server:started', { server, ok: failed === undefined, durationMs, ...(failed?.error ? { error: failed.error } : {}) });
     },
     retry:

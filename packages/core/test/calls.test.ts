@@ -56,7 +56,11 @@ describe('calls', () => {
           },
         }),
     };
-    const bridge = await started({ servers: { a: { type: 'in-memory', server: () => slowServer() } }, requestTimeout: 5_000, plugins: [attemptLimit] });
+    const bridge = await started({
+      servers: { a: { type: 'in-memory', server: () => slowServer() } },
+      requestTimeout: 5_000,
+      plugins: [attemptLimit],
+    });
     const t = Date.now();
     const error = await bridge.callTool('wait', { ms: 20_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
@@ -71,7 +75,12 @@ describe('calls', () => {
   it('reject (never throw synchronously) when no upstream can be picked, so outer cleanups run', async () => {
     let cleanedUp = false;
     const plugins: Plugin[] = [
-      { name: 'nothing-to-pick', version: '1.0.0', provides: ['balancer'], setup: (api) => api.provide('balancer', { pick: () => undefined }) },
+      {
+        name: 'nothing-to-pick',
+        version: '1.0.0',
+        provides: ['balancer'],
+        setup: (api) => api.provide('balancer', { pick: () => undefined }),
+      },
       {
         name: 'cleanup',
         version: '1.0.0',
@@ -108,7 +117,11 @@ describe('calls', () => {
           },
         }),
     };
-    const bridge = await started({ servers: { a: inMemory('a', ['x']), b: inMemory('b', ['x']) }, naming: { policy: 'never' }, plugins: [deny] });
+    const bridge = await started({
+      servers: { a: inMemory('a', ['x']), b: inMemory('b', ['x']) },
+      naming: { policy: 'never' },
+      plugins: [deny],
+    });
     expect((await bridge.listTools()).tools.map((t) => t.name)).toEqual(['x']);
     for (const call of [() => bridge.callTool('x'), () => bridge.callTool('b/x'), () => bridge.callTool('x', {}, { server: 'b' })]) {
       expect(text(await call())).toBe('denied');

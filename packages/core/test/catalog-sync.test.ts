@@ -14,7 +14,14 @@ function live(build: (generation: number) => McpServer) {
   const instances: McpServer[] = [];
   return {
     instances,
-    config: { type: 'in-memory' as const, server: () => { const s = build(instances.length); instances.push(s); return s; } },
+    config: {
+      type: 'in-memory' as const,
+      server: () => {
+        const s = build(instances.length);
+        instances.push(s);
+        return s;
+      },
+    },
   };
 }
 
@@ -32,7 +39,9 @@ describe('keeping the catalog in step with upstreams', () => {
         const s = new McpServer({ name: 'bad', version: '1' });
         // Register through the low-level server so the SDK does not parse the template itself.
         s.server.registerCapabilities({ resources: {} });
-        s.server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [{ name: 'x', uriTemplate: 'file:///{path' }] }));
+        s.server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+          resourceTemplates: [{ name: 'x', uriTemplate: 'file:///{path' }],
+        }));
         s.server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [] }));
         return s;
       },
@@ -122,4 +131,3 @@ describe('keeping the catalog in step with upstreams', () => {
     expect(events).toEqual([]);
   });
 });
-

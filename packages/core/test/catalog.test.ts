@@ -5,7 +5,6 @@ import { fixtureServer, inMemory, text, useBridges } from './fixtures.js';
 
 const { started } = useBridges();
 
-
 describe('the merged catalog', () => {
   it('merges tools, prefixes only the colliding ones, in a deterministic order, and routes calls back', async () => {
     const bridge = await started({ servers: { b: inMemory('b', ['zeta', 'echo']), a: inMemory('a', ['echo', 'alpha']) } });
@@ -59,7 +58,10 @@ describe('the merged catalog', () => {
 
   it('merges resources, templates and prompts, maps colliding URIs and routes reads and completions', async () => {
     const bridge = await started({
-      servers: { a: inMemory('a', ['echo'], { resources: true, prompts: true }), b: inMemory('b', ['echo'], { resources: true, prompts: true }) },
+      servers: {
+        a: inMemory('a', ['echo'], { resources: true, prompts: true }),
+        b: inMemory('b', ['echo'], { resources: true, prompts: true }),
+      },
     });
     const { resources } = await bridge.listResources();
     expect(resources.map((r) => r.uri)).toEqual(['mem://a/readme', 'mem://b/readme']);
@@ -94,7 +96,12 @@ describe('the merged catalog', () => {
     const bridge = await started({
       servers: {
         good: inMemory('good', ['ok_tool']),
-        broken: { type: 'in-memory', server: () => { throw new Error('cannot build server'); } },
+        broken: {
+          type: 'in-memory',
+          server: () => {
+            throw new Error('cannot build server');
+          },
+        },
         // @ts-expect-error -- a bad entry on purpose: typed servers reject it, start() must still report it
         invalid: { command: 42 },
       },

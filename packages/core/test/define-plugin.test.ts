@@ -43,7 +43,10 @@ describe('definePlugin', () => {
   it('fails start() with PLUGIN_OPTIONS_INVALID naming the plugin, the option path and what was expected', async () => {
     const bad = timing({ thresholdMs: '20', colour: 1 } as never);
     const bridge = track(createBridge({ plugins: [bad] }));
-    const error = await bridge.start().then(() => undefined, (e: unknown) => e);
+    const error = await bridge.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(PluginError.isInstance(error)).toBe(true);
     const e = error as PluginError;
     expect(e.code).toBe('PLUGIN_OPTIONS_INVALID');
@@ -56,7 +59,10 @@ describe('definePlugin', () => {
     const old = definePlugin({ name: 'mcp-bridge-plugin-old', version: '1.0.0', core: '^99.0.0', options: z.strictObject({}), setup() {} });
     const error = await track(createBridge({ plugins: [old()] }))
       .start()
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((error as PluginError).code).toBe('PLUGIN_CORE_RANGE');
   });
 
@@ -64,7 +70,9 @@ describe('definePlugin', () => {
     const base = { name: 'mcp-bridge-plugin-x', version: '1.0.0', options: z.strictObject({}), setup() {} };
     expect(() => definePlugin({ ...base, name: '' })).toThrow(/definePlugin: a plugin: name must be a non-empty string/);
     expect(() => definePlugin({ ...base, version: undefined as never })).toThrow(/plugin "mcp-bridge-plugin-x": version must be/);
-    expect(() => definePlugin({ ...base, options: { label: 'x' } as never })).toThrow(/plugin "mcp-bridge-plugin-x": options must be a zod schema/);
+    expect(() => definePlugin({ ...base, options: { label: 'x' } as never })).toThrow(
+      /plugin "mcp-bridge-plugin-x": options must be a zod schema/,
+    );
     expect(() => definePlugin({ ...base, setup: 'nope' as never })).toThrow(/plugin "mcp-bridge-plugin-x": setup must be a function/);
   });
 

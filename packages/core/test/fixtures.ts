@@ -23,7 +23,10 @@ export function fixtureServer(name: string, tools: string[] = ['echo'], extra: {
     }));
     server.registerResource(
       'item',
-      new ResourceTemplate(`mem://${name}/items/{id}`, { list: undefined, complete: { id: (v) => ['1', '2', '10'].filter((x) => x.startsWith(v)) } }),
+      new ResourceTemplate(`mem://${name}/items/{id}`, {
+        list: undefined,
+        complete: { id: (v) => ['1', '2', '10'].filter((x) => x.startsWith(v)) },
+      }),
       {},
       async (uri, vars) => ({ contents: [{ uri: uri.href, text: `item ${String(vars.id)} of ${name}` }] }),
     );

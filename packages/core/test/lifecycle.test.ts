@@ -97,7 +97,13 @@ describe('connection and catalog lifecycle', () => {
     let up = false;
     const bridge = await started({
       servers: {
-        late: { type: 'in-memory', server: () => { if (!up) throw new Error('not yet'); return fixtureServer('late', ['late_tool']).server; } },
+        late: {
+          type: 'in-memory',
+          server: () => {
+            if (!up) throw new Error('not yet');
+            return fixtureServer('late', ['late_tool']).server;
+          },
+        },
         a: inMemory('a'),
       },
       reconnectMinMs: 10,
@@ -116,7 +122,15 @@ describe('connection and catalog lifecycle', () => {
       name: 'slow-cache-write',
       version: '1.0.0',
       setup: (api) =>
-        api.use({ phase: 'cache', methods: ['tools/list'], async handle(_ctx, next) { const r = await next(); await sleep(50); return r; } }),
+        api.use({
+          phase: 'cache',
+          methods: ['tools/list'],
+          async handle(_ctx, next) {
+            const r = await next();
+            await sleep(50);
+            return r;
+          },
+        }),
     };
     const bridge = await started({ servers: { a: inMemory('a', ['t']) }, plugins: [slowCache] });
     const events: string[] = [];
@@ -142,7 +156,16 @@ describe('connection and catalog lifecycle', () => {
     const holdUpstream: Plugin = {
       name: 'hold',
       version: '1.0.0',
-      setup: (api) => api.use({ phase: 'upstream', methods: ['tools/call'], async handle(_ctx, next) { routed(); await removed; return next(); } }),
+      setup: (api) =>
+        api.use({
+          phase: 'upstream',
+          methods: ['tools/call'],
+          async handle(_ctx, next) {
+            routed();
+            await removed;
+            return next();
+          },
+        }),
     };
     const bridge = await started({ servers: { a: config }, plugins: [holdUpstream] });
     const events: string[] = [];
@@ -173,7 +196,10 @@ describe('connection and catalog lifecycle', () => {
   it('a namer that throws is reported to onError, never as an unhandled rejection', async () => {
     let broken = false;
     const reported: unknown[] = [];
-    const base = { names: (_k: string, items: readonly { name: string }[]) => items.map((i) => i.name), uris: (_k: string, items: readonly { name: string }[]) => items.map((i) => i.name) };
+    const base = {
+      names: (_k: string, items: readonly { name: string }[]) => items.map((i) => i.name),
+      uris: (_k: string, items: readonly { name: string }[]) => items.map((i) => i.name),
+    };
     const namer: Plugin = {
       name: 'fragile-namer',
       version: '1.0.0',
@@ -210,7 +236,13 @@ describe('connection and catalog lifecycle', () => {
     bridge.on('connect:error', () => events.push('connect:error'));
     bridge.on('upstream:health', () => events.push('upstream:health'));
     const adding = bridge
-      .addServer('slow', { type: 'in-memory', server: async () => { await sleep(100); return fixtureServer('slow').server; } })
+      .addServer('slow', {
+        type: 'in-memory',
+        server: async () => {
+          await sleep(100);
+          return fixtureServer('slow').server;
+        },
+      })
       .catch(() => undefined);
     await sleep(20);
     await bridge.close();

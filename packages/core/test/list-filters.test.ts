@@ -18,17 +18,26 @@ function adminOnly(): Plugin {
   };
 }
 
-const servers = { a: inMemory('a', ['echo', 'admin_reset'], { resources: true, prompts: true }), b: inMemory('b', ['search'], { resources: true, prompts: true }) };
+const servers = {
+  a: inMemory('a', ['echo', 'admin_reset'], { resources: true, prompts: true }),
+  b: inMemory('b', ['search'], { resources: true, prompts: true }),
+};
 
 describe('per-caller list filters (api.filterList)', () => {
   it('hide entries per caller in every list, and leave the catalog and other callers alone', async () => {
     const bridge = await started({ servers, plugins: [adminOnly()] });
-    const names = async (caller?: string) => (await bridge.listTools(caller === undefined ? {} : { caller })).tools.map((t) => t.name).sort();
+    const names = async (caller?: string) =>
+      (await bridge.listTools(caller === undefined ? {} : { caller })).tools.map((t) => t.name).sort();
     expect(await names('root')).toEqual(['admin_reset', 'echo', 'search']);
     expect(await names('alice')).toEqual(['echo', 'search']);
     expect(await names()).toEqual(['echo', 'search']);
     // The catalog itself is shared and unfiltered; so is the status in _meta.
-    expect(bridge.tools().map((t) => t.name).sort()).toEqual(['admin_reset', 'echo', 'search']);
+    expect(
+      bridge
+        .tools()
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['admin_reset', 'echo', 'search']);
     expect(Object.keys((await bridge.listTools({ caller: 'alice' }))._meta['mcp-bridge/servers'])).toEqual(['a', 'b']);
 
     expect((await bridge.listPrompts({ caller: 'root' })).prompts).toHaveLength(2);
@@ -36,7 +45,9 @@ describe('per-caller list filters (api.filterList)', () => {
     expect((await bridge.listResources({ caller: 'root' })).resources).toHaveLength(2);
     expect((await bridge.listResources({ caller: 'alice' })).resources.map((r) => r.uri)).toEqual(['mem://a/readme']);
     expect((await bridge.listResourceTemplates({ caller: 'root' })).resourceTemplates).toHaveLength(2);
-    expect((await bridge.listResourceTemplates({ caller: 'alice' })).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['mem://a/items/{id}']);
+    expect((await bridge.listResourceTemplates({ caller: 'alice' })).resourceTemplates.map((t) => t.uriTemplate)).toEqual([
+      'mem://a/items/{id}',
+    ]);
   });
 
   it('need every plugin to agree, and get the same view object for every entry of one list', async () => {
@@ -84,12 +95,14 @@ describe('per-caller list filters (api.filterList)', () => {
 
     const bad: Plugin = { name: 'bad-kind', version: '1.0.0', setup: (a) => a.filterList('widgets' as 'tools', () => true) };
     const bridge = track(createBridge({ plugins: [bad] }));
-    await expect(bridge.start()).rejects.toThrow(/\[bad-kind\].*api\.filterList\(\) needs a kind \(tools, prompts, resources or templates\)/);
+    await expect(bridge.start()).rejects.toThrow(
+      /\[bad-kind\].*api\.filterList\(\) needs a kind \(tools, prompts, resources or templates\)/,
+    );
   });
 });
 
 describe('CallOptions.meta', () => {
-  it('merges into params._meta for the pipeline, without touching the caller\'s params', async () => {
+  it("merges into params._meta for the pipeline, without touching the caller's params", async () => {
     const seen: unknown[] = [];
     const spy: Plugin = {
       name: 'spy',

@@ -27,7 +27,10 @@ describe('naming', () => {
 
   it('makes every name valid for ^[a-zA-Z0-9_-]{1,64}$, stable and unique', () => {
     const long = 'x'.repeat(100);
-    const out = createNamer({ policy: 'prefix' }).names('tool', items(['my.server', 'read file'], ['s', long], ['s', `${long}y`], ['s', 'ok']));
+    const out = createNamer({ policy: 'prefix' }).names(
+      'tool',
+      items(['my.server', 'read file'], ['s', long], ['s', `${long}y`], ['s', 'ok']),
+    );
     for (const n of out) expect(n).toMatch(NAME_PATTERN);
     expect(new Set(out).size).toBe(4);
     expect(out[3]).toBe('s__ok');

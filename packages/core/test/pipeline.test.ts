@@ -14,7 +14,6 @@ async function bridgeWith(...plugins: Plugin[]): Promise<Bridge> {
   return bridge;
 }
 
-
 describe('the call pipeline', () => {
   it('runs phases outermost first, before/after within a phase, plugin order for ties', async () => {
     const order: string[] = [];
@@ -39,22 +38,26 @@ describe('the call pipeline', () => {
   it('filters by method and by tool', async () => {
     const seen: string[] = [];
     const bridge = await bridgeWith(
-      using('filters', {
-        phase: 'observe',
-        methods: ['tools/call'],
-        tools: ['other'],
-        async handle(ctx, next) {
-          seen.push(`${ctx.method}:${String(ctx.params.name)}`);
-          return next();
+      using(
+        'filters',
+        {
+          phase: 'observe',
+          methods: ['tools/call'],
+          tools: ['other'],
+          async handle(ctx, next) {
+            seen.push(`${ctx.method}:${String(ctx.params.name)}`);
+            return next();
+          },
         },
-      }, {
-        phase: 'observe',
-        methods: ['ping'],
-        async handle(ctx, next) {
-          seen.push(ctx.method);
-          return next();
+        {
+          phase: 'observe',
+          methods: ['ping'],
+          async handle(ctx, next) {
+            seen.push(ctx.method);
+            return next();
+          },
         },
-      }),
+      ),
     );
     await bridge.callTool('echo');
     await bridge.callTool('other');

@@ -46,8 +46,15 @@ describe('the plugin API is narrow', () => {
     expect(Object.isFrozen(host)).toBe(true);
     expect(host.state).toBe('ready');
     expect(host.servers()).toEqual(['a', 'b']);
-    expect(host.tools().map((t) => t.name).sort()).toEqual(['echo', 'other']);
-    expect(text((await host.request('a', 'tools/call', { name: 'echo', arguments: { text: 'x' } })) as { content: unknown[] })).toBe('a:echo:x');
+    expect(
+      host
+        .tools()
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['echo', 'other']);
+    expect(text((await host.request('a', 'tools/call', { name: 'echo', arguments: { text: 'x' } })) as { content: unknown[] })).toBe(
+      'a:echo:x',
+    );
     expect(host.connection(host.upstreams('a')[0]!)?.client).toBeDefined();
     expect(host.setServerHidden('b', true)).toBe(true);
     expect(host.isServerHidden('b')).toBe(true);
@@ -86,17 +93,29 @@ describe('the plugin API is narrow', () => {
     let during = -1;
     const seen = createBridge({
       servers: { a: inMemory('a', ['echo']) },
-      plugins: [{ name: 'peek', version: '1.0.0', setup: (api) => api.use({ phase: 'upstream', handle: (ctx, next) => ((during = ctx.upstream!.inFlight), next()) }) }],
+      plugins: [
+        {
+          name: 'peek',
+          version: '1.0.0',
+          setup: (api) => api.use({ phase: 'upstream', handle: (ctx, next) => ((during = ctx.upstream!.inFlight), next()) }),
+        },
+      ],
     });
     track(seen);
     await seen.start();
     await seen.callTool('echo', { text: 'z' });
     expect(during).toBe(0);
     expect(seen.upstreams('a')[0]!.inFlight).toBe(0);
-    expect(JSON.parse(JSON.stringify(seen.upstreams('a')[0]))).toMatchObject({ id: 'a', server: 'a', status: 'ready', health: 'healthy', inFlight: 0 });
+    expect(JSON.parse(JSON.stringify(seen.upstreams('a')[0]))).toMatchObject({
+      id: 'a',
+      server: 'a',
+      status: 'ready',
+      health: 'healthy',
+      inFlight: 0,
+    });
   });
 
-  it('refuses core events in api.emit with an error naming the plugin and the event; the plugin\'s own events go out', async () => {
+  it("refuses core events in api.emit with an error naming the plugin and the event; the plugin's own events go out", async () => {
     const s = spy();
     const bridge = await started(s.plugin);
     const api = s.api();

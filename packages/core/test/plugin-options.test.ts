@@ -24,7 +24,10 @@ describe('parsePluginOptions', () => {
 
   it('fails start() naming the plugin, the option path and the expected type', async () => {
     const bridge = createBridge({ plugins: [plugin({ attempts: '3', perTool: { 'a.b': { ttlMs: 'x' } }, colour: 1 })] });
-    const error = await bridge.start().then(() => undefined, (e: unknown) => e);
+    const error = await bridge.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PluginError);
     const e = error as PluginError;
     expect(e.code).toBe('PLUGIN_OPTIONS_INVALID');

@@ -79,7 +79,17 @@ describe('plugin boot', () => {
         plugin('late', { after: ['c', 'not-installed'] }, log),
         plugin('c', {}, log),
         plugin('consumer', { requires: ['namer'] }, log),
-        plugin('provider', { provides: ['namer'], setup: (api) => { log.push('setup provider'); api.provide('namer', api.service('namer')); } }, log),
+        plugin(
+          'provider',
+          {
+            provides: ['namer'],
+            setup: (api) => {
+              log.push('setup provider');
+              api.provide('namer', api.service('namer'));
+            },
+          },
+          log,
+        ),
       ],
     });
     track(bridge);
@@ -105,7 +115,13 @@ describe('plugin boot', () => {
   });
 
   it('wraps a setup that throws, naming the plugin', async () => {
-    const e = await bootError([plugin('broken', { setup: () => { throw new TypeError('bad option'); } })]);
+    const e = await bootError([
+      plugin('broken', {
+        setup: () => {
+          throw new TypeError('bad option');
+        },
+      }),
+    ]);
     expect(e.code).toBe('PLUGIN_SETUP_FAILED');
     expect(e.message).toBe('[mcp-bridge] [broken] setup failed: bad option');
     expect(e.cause).toBeInstanceOf(TypeError);
@@ -113,7 +129,15 @@ describe('plugin boot', () => {
 
   it('freezes the pipeline after setup', async () => {
     let saved: Parameters<Plugin['setup']>[0] | undefined;
-    const bridge = createBridge({ plugins: [plugin('keeps-api', { setup: (api) => { saved = api; } })] });
+    const bridge = createBridge({
+      plugins: [
+        plugin('keeps-api', {
+          setup: (api) => {
+            saved = api;
+          },
+        }),
+      ],
+    });
     track(bridge);
     await bridge.start();
     expect(() => saved!.use({ phase: 'observe', handle: (_c, next) => next() })).toThrow(/called api.use\(\) after setup/);

@@ -44,7 +44,13 @@ describe("real servers' tools/list answers, served raw over stdio", () => {
     bridge.on('catalog:warning', (w) => warnings.push(w));
     await bridge.start();
     expect(warnings).toHaveLength(9);
-    expect(warnings[0]).toEqual({ server: 'gitlab', kind: 'tools', name: 'create_or_update_file', problem: 'inputSchema.type: missing, set to "object"', action: 'repaired' });
+    expect(warnings[0]).toEqual({
+      server: 'gitlab',
+      kind: 'tools',
+      name: 'create_or_update_file',
+      problem: 'inputSchema.type: missing, set to "object"',
+      action: 'repaired',
+    });
     const { tools } = await bridge.listTools({ refresh: true });
     expect(tools).toHaveLength(9);
     // Properties and required survive the repair.
@@ -60,12 +66,26 @@ describe("real servers' tools/list answers, served raw over stdio", () => {
     expect((await bridge.listTools()).tools.map((t) => t.name).sort()).toEqual(['no_schema_at_all', 'ok_tool']);
     expect((await bridge.listPrompts()).prompts.map((p) => p.name)).toEqual(['good_prompt']);
     expect(warnings).toHaveLength(4);
-    expect(warnings).toEqual(expect.arrayContaining([
-      expect.objectContaining({ server: 'broken', kind: 'tools', name: 'string_schema', action: 'dropped', problem: expect.stringMatching(/^inputSchema\.type: /) }),
-      expect.objectContaining({ server: 'broken', kind: 'tools', name: '#2', action: 'dropped', problem: expect.stringMatching(/^name: /) }),
-      expect.objectContaining({ server: 'broken', kind: 'tools', name: 'no_schema_at_all', action: 'repaired' }),
-      expect.objectContaining({ server: 'broken', kind: 'prompts', name: '#1', action: 'dropped' }),
-    ]));
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          server: 'broken',
+          kind: 'tools',
+          name: 'string_schema',
+          action: 'dropped',
+          problem: expect.stringMatching(/^inputSchema\.type: /),
+        }),
+        expect.objectContaining({
+          server: 'broken',
+          kind: 'tools',
+          name: '#2',
+          action: 'dropped',
+          problem: expect.stringMatching(/^name: /),
+        }),
+        expect.objectContaining({ server: 'broken', kind: 'tools', name: 'no_schema_at_all', action: 'repaired' }),
+        expect.objectContaining({ server: 'broken', kind: 'prompts', name: '#1', action: 'dropped' }),
+      ]),
+    );
     expect(bridge.status()[0]!.lists.tools.status).toBe('ok');
   });
 });

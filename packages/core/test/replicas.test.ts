@@ -26,7 +26,9 @@ describe('replicas', () => {
         zero: { command: 'node', replicas: 0 },
       },
     });
-    expect(bridge.upstreams('web').map((u) => [u.id, (u.config as { url: string }).url, (u.config as { headers: unknown }).headers])).toEqual([
+    expect(
+      bridge.upstreams('web').map((u) => [u.id, (u.config as { url: string }).url, (u.config as { headers: unknown }).headers]),
+    ).toEqual([
       ['web#1', 'http://127.0.0.1:1/mcp', { 'x-a': '1' }],
       ['web#2', 'http://127.0.0.1:2/mcp', { 'x-a': '1' }],
     ]);

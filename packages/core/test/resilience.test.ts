@@ -35,7 +35,9 @@ describe('resilience of the core host', () => {
     await http.close();
     const error = await bridge.callTool('remote__echo', { text: 'down?' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
-    expect((error as Error).message).toMatch(/tool "echo" of server "remote" failed: could not reach the server: .*(ECONNREFUSED|fetch failed)/);
+    expect((error as Error).message).toMatch(
+      /tool "echo" of server "remote" failed: could not reach the server: .*(ECONNREFUSED|fetch failed)/,
+    );
     expect(bridge.status().find((s) => s.name === 'remote')).toMatchObject({ state: 'down', upstreams: [{ health: 'unhealthy' }] });
     expect(text(await bridge.callTool('local__echo', { text: 'fine' }))).toBe('local:echo:fine');
 

@@ -16,7 +16,9 @@ export class DiscoveryApplyError extends AggregateError {
   readonly failures: readonly ApplyFailure[];
 
   constructor(failures: ApplyFailure[], total: number) {
-    const lines = failures.map((f) => `server "${f.server}" (${f.action}): ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+    const lines = failures.map(
+      (f) => `server "${f.server}" (${f.action}): ${f.error instanceof Error ? f.error.message : String(f.error)}`,
+    );
     super(
       failures.map((f) => f.error),
       `[mcp-bridge] [@mcp-bridge/discovery] ${failures.length} of ${total} server changes failed: ${lines.join('; ')}`,
@@ -56,7 +58,8 @@ export async function applyChange(bridge: Bridge, change: DiscoveryChange): Prom
   await Promise.all([
     ...change.removed.map((name) => attempt(name, 'remove', () => bridge.removeServer(name))),
     ...change.changed.map(async (name) => {
-      if (await attempt(name, 'replace', () => bridge.removeServer(name))) await attempt(name, 'replace', () => bridge.addServer(name, configOf(name)));
+      if (await attempt(name, 'replace', () => bridge.removeServer(name)))
+        await attempt(name, 'replace', () => bridge.addServer(name, configOf(name)));
     }),
     ...change.added.map((name) => attempt(name, 'add', () => bridge.addServer(name, configOf(name)))),
   ]);

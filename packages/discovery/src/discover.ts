@@ -201,7 +201,13 @@ function remember(memory: DiscoveryMemory, results: Map<string, ReadResult>, ser
 }
 
 /** The server entries of one location, or issues when the servers object has the wrong shape. */
-function entriesOf(location: ConfigLocation, parsed: ParsedFile, o: ResolvedOptions, issues: DiscoveryIssue[], reportedFiles: Set<string>): FoundEntry[] {
+function entriesOf(
+  location: ConfigLocation,
+  parsed: ParsedFile,
+  o: ResolvedOptions,
+  issues: DiscoveryIssue[],
+  reportedFiles: Set<string>,
+): FoundEntry[] {
   const containers = containersOf(location, parsed.value, o);
   const out: FoundEntry[] = [];
   for (const path of containers) {

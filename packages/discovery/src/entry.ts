@@ -14,7 +14,8 @@ function typeName(value: unknown): string {
 }
 
 function expected(what: string) {
-  return (issue: { input?: unknown }): string => (issue.input === undefined ? `required (${what})` : `expected ${what}, got ${typeName(issue.input)}`);
+  return (issue: { input?: unknown }): string =>
+    issue.input === undefined ? `required (${what})` : `expected ${what}, got ${typeName(issue.input)}`;
 }
 
 /**
@@ -25,13 +26,22 @@ export const serverExtrasSchema = z.looseObject({
   enabled: z.boolean({ error: expected('boolean') }).optional(),
   /** Cline/Roo spelling of `enabled: false`. */
   disabled: z.boolean({ error: expected('boolean') }).optional(),
-  tags: z.array(z.string({ error: expected('string') }).min(1, { error: 'must not be empty' }), { error: expected('array of strings') }).optional(),
+  tags: z
+    .array(z.string({ error: expected('string') }).min(1, { error: 'must not be empty' }), { error: expected('array of strings') })
+    .optional(),
   trusted: z.boolean({ error: expected('boolean') }).optional(),
   settings: z
     .looseObject(
       {
-        timeout: z.number({ error: expected('number (ms)') }).positive({ error: 'must be positive' }).optional(),
-        retries: z.number({ error: expected('number') }).int({ error: 'expected an integer' }).nonnegative({ error: 'must not be negative' }).optional(),
+        timeout: z
+          .number({ error: expected('number (ms)') })
+          .positive({ error: 'must be positive' })
+          .optional(),
+        retries: z
+          .number({ error: expected('number') })
+          .int({ error: 'expected an integer' })
+          .nonnegative({ error: 'must not be negative' })
+          .optional(),
       },
       { error: expected('object') },
     )
@@ -46,7 +56,8 @@ export const serverExtrasSchema = z.looseObject({
           ctx.addIssue({ code: 'custom', message: `expected an integer from 1 to ${MAX_REPLICAS} or a list of targets, got ${value}` });
         }
       } else if (Array.isArray(value)) {
-        if (value.length === 0 || value.length > MAX_REPLICAS) ctx.addIssue({ code: 'custom', message: `expected 1 to ${MAX_REPLICAS} targets, got ${value.length}` });
+        if (value.length === 0 || value.length > MAX_REPLICAS)
+          ctx.addIssue({ code: 'custom', message: `expected 1 to ${MAX_REPLICAS} targets, got ${value.length}` });
         value.forEach((target, i) => {
           if (typeof target !== 'string' && (typeof target !== 'object' || target === null || Array.isArray(target))) {
             ctx.addIssue({ code: 'custom', path: [i], message: `expected a URL or an object, got ${typeName(target)}` });
@@ -125,7 +136,8 @@ export function processEntry(
     replicas.forEach((target, i) => {
       const merged = typeof target === 'string' ? { ...base, url: target } : { ...base, ...(target as Record<string, unknown>) };
       const parsed = parseServerConfig(name, merged);
-      if (!parsed.ok) for (const issue of parsed.issues) problems.push({ path: ['replicas', i, ...parsePath(issue.path)], message: issue.message });
+      if (!parsed.ok)
+        for (const issue of parsed.issues) problems.push({ path: ['replicas', i, ...parsePath(issue.path)], message: issue.message });
     });
   } else {
     const parsed = parseServerConfig(name, base);

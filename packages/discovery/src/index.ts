@@ -21,12 +21,7 @@ export { canonicalConfig, diffDiscovery } from './diff.js';
 export { bridgeServers, discover } from './discover.js';
 export { formatDiscoveryIssue } from './format.js';
 export { interpolateString, type InterpolationContext } from './interpolate.js';
-export {
-  claudeCodeFile,
-  claudeDesktopFile,
-  configLocations,
-  type ConfigLocation,
-} from './locations.js';
+export { claudeCodeFile, claudeDesktopFile, configLocations, type ConfigLocation } from './locations.js';
 export { redactConfig, REDACTED, scrubSecrets } from './redact.js';
 export { serverExtrasSchema } from './entry.js';
 export {

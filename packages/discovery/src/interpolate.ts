@@ -34,10 +34,7 @@ const PLACEHOLDER = /\$\{([^{}]*)\}/g;
  * `${pathSeparator}` and `${/}`. As in a shell, `:-` uses the default when the variable is unset
  * or empty. Text without `${` is returned as is.
  */
-export function interpolateString(
-  text: string,
-  ctx: InterpolationContext,
-): { value: string; secrets: string[]; problems: string[] } {
+export function interpolateString(text: string, ctx: InterpolationContext): { value: string; secrets: string[]; problems: string[] } {
   const secrets: string[] = [];
   const problems: string[] = [];
   const value = text.replace(PLACEHOLDER, (whole, inner: string) => {
@@ -109,7 +106,12 @@ export function interpolateEntry(entry: Record<string, unknown>, ctx: Interpolat
   return out;
 }
 
-function interpolateTarget(target: Record<string, unknown>, ctx: InterpolationContext, at: FieldPath, out: InterpolatedEntry): Record<string, unknown> {
+function interpolateTarget(
+  target: Record<string, unknown>,
+  ctx: InterpolationContext,
+  at: FieldPath,
+  out: InterpolatedEntry,
+): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...target };
   for (const field of STRING_FIELDS) {
     const value = target[field];
@@ -117,13 +119,15 @@ function interpolateTarget(target: Record<string, unknown>, ctx: InterpolationCo
   }
   for (const field of LIST_FIELDS) {
     const value = target[field];
-    if (Array.isArray(value)) copy[field] = (value as unknown[]).map((item, i) => (typeof item === 'string' ? one(item, [...at, field, i], ctx, out) : item));
+    if (Array.isArray(value))
+      copy[field] = (value as unknown[]).map((item, i) => (typeof item === 'string' ? one(item, [...at, field, i], ctx, out) : item));
   }
   for (const field of RECORD_FIELDS) {
     const value = target[field];
     if (!isRecord(value)) continue;
     const record: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) record[key] = typeof item === 'string' ? one(item, [...at, field, key], ctx, out) : item;
+    for (const [key, item] of Object.entries(value))
+      record[key] = typeof item === 'string' ? one(item, [...at, field, key], ctx, out) : item;
     copy[field] = record;
   }
   return copy;

@@ -12,9 +12,7 @@ export interface ParsedFile {
 
 /** Outcome of reading one file. */
 export type ReadResult =
-  | { status: 'missing' }
-  | { status: 'invalid'; error: string; line?: number; column?: number }
-  | { status: 'loaded'; parsed: ParsedFile };
+  { status: 'missing' } | { status: 'invalid'; error: string; line?: number; column?: number } | { status: 'loaded'; parsed: ParsedFile };
 
 /**
  * Reads and parses a config file as JSONC (comments and trailing commas allowed, as VS Code does;

@@ -101,13 +101,16 @@ function redactObject(object: Record<string, unknown>, hidden: Hidden, at: (stri
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(object)) {
     const path = [...at, key];
-    if (key === 'env' || key === 'headers') out[key] = isPlainRecord(value) ? mapValues(value, () => REDACTED) : redactValue(value, hidden, path);
+    if (key === 'env' || key === 'headers')
+      out[key] = isPlainRecord(value) ? mapValues(value, () => REDACTED) : redactValue(value, hidden, path);
     else if (key === 'bearerToken' || key === 'authProvider') out[key] = value === undefined ? value : REDACTED;
     else if (key === 'args' && Array.isArray(value)) out[key] = redactArgs(value, hidden, path);
     else if (key === 'url' && typeof value === 'string') out[key] = redactUrl(hide(value, hidden, path));
     else if (SECRET_KEY.test(key) && (typeof value === 'string' || typeof value === 'number')) out[key] = REDACTED;
     else if (key === 'replicas' && Array.isArray(value)) {
-      out[key] = value.map((target, i) => (typeof target === 'string' ? redactUrl(hide(target, hidden, [...path, i])) : redactValue(target, hidden, [...path, i])));
+      out[key] = value.map((target, i) =>
+        typeof target === 'string' ? redactUrl(hide(target, hidden, [...path, i])) : redactValue(target, hidden, [...path, i]),
+      );
     } else out[key] = redactValue(value, hidden, path);
   }
   return out;

@@ -4,14 +4,7 @@
  * `vscode`) > `claude-code-user` > `cursor-user` > `claude-desktop`.
  */
 export type SourceKind =
-  | 'explicit'
-  | 'project'
-  | 'claude-code-project'
-  | 'claude-code-user'
-  | 'claude-desktop'
-  | 'cursor-project'
-  | 'cursor-user'
-  | 'vscode';
+  'explicit' | 'project' | 'claude-code-project' | 'claude-code-user' | 'claude-desktop' | 'cursor-project' | 'cursor-user' | 'vscode';
 
 /** Every {@link SourceKind}, in a stable order (for CLIs, docs and exhaustive tests). */
 export const SOURCE_KINDS: readonly SourceKind[] = Object.freeze([

@@ -226,7 +226,8 @@ class DiscoveryWatch {
   async #report(next: DiscoveryResult): Promise<void> {
     const baseline = this.#baseline;
     const change = diffDiscovery(baseline, next);
-    const report = change.added.length > 0 || change.removed.length > 0 || change.changed.length > 0 || statusKey(baseline) !== statusKey(next);
+    const report =
+      change.added.length > 0 || change.removed.length > 0 || change.changed.length > 0 || statusKey(baseline) !== statusKey(next);
     this.current = next;
     this.#baseline = next;
     if (report) {
@@ -257,7 +258,12 @@ function watchTargets(o: ResolvedOptions, extraFiles: ReadonlySet<string>): Map<
     if (!names) wanted.set(dir, (names = new Set()));
     names.add(name);
   };
-  const files = [...locationsOf(o).filter((l) => l.enabled).map((l) => l.file), ...extraFiles];
+  const files = [
+    ...locationsOf(o)
+      .filter((l) => l.enabled)
+      .map((l) => l.file),
+    ...extraFiles,
+  ];
   for (const file of files) {
     let dir = dirname(file);
     let name = basename(file);

@@ -7,7 +7,9 @@ import { cmd, useTree } from './helpers.js';
 const tree = useTree();
 
 function lineIn(file: string, needle: string): number {
-  const index = readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes(needle));
+  const index = readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes(needle));
   if (index === -1) throw new Error(`"${needle}" not in ${file}`);
   return index + 1;
 }
@@ -15,7 +17,10 @@ function lineIn(file: string, needle: string): number {
 describe('bad files', () => {
   it('reports bad JSON with file and line; other files still load', async () => {
     const t = tree();
-    const broken = t.write(join(t.app, '.mcp.json'), '{\n  "mcpServers": {\n    "a": { "command": "node" }\n    "b": { "command": "node" }\n  }\n}\n');
+    const broken = t.write(
+      join(t.app, '.mcp.json'),
+      '{\n  "mcpServers": {\n    "a": { "command": "node" }\n    "b": { "command": "node" }\n  }\n}\n',
+    );
     t.write(join(t.work, '.mcp.json'), { mcpServers: { parent: cmd('parent') } });
     t.write(join(t.home, '.cursor', 'mcp.json'), '');
     const result = await discover(t.options());
@@ -74,7 +79,13 @@ describe('bad files', () => {
       { file, line: at('"retries": -1'), server: 'negRetries', field: 'settings.retries', message: 'must not be negative' },
       { file, line: at('"trusted": "yes"'), server: 'trustedString', field: 'trusted', message: 'expected boolean, got string' },
       { file, line: at('"enabled": "no"'), server: 'enabledString', field: 'enabled', message: 'expected boolean, got string' },
-      { file, line: at('"replicas": 0'), server: 'zeroReplicas', field: 'replicas', message: 'expected an integer from 1 to 64 or a list of targets, got 0' },
+      {
+        file,
+        line: at('"replicas": 0'),
+        server: 'zeroReplicas',
+        field: 'replicas',
+        message: 'expected an integer from 1 to 64 or a list of targets, got 0',
+      },
       { file, line: at('42'), server: 'badReplica', field: 'replicas[1]', message: 'expected a URL or an object, got number' },
       { file, line: at('777'), server: 'badArg', field: 'args[1]', message: 'expected string, got number' },
       { file, line: at('"noKind"'), server: 'noKind', field: '', message: 'needs either command (stdio) or url (http)' },

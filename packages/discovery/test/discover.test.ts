@@ -38,7 +38,9 @@ function everyKind(t: Tree) {
     cursorUser: t.write(join(t.home, '.cursor', 'mcp.json'), { mcpServers: { cursorUser: { url: 'https://cursor.example/mcp' } } }),
     parent: t.write(join(t.work, '.mcp.json'), { mcpServers: { parentOnly: cmd('parent'), near: cmd('parent-near') } }),
     project: t.write(join(t.app, '.mcp.json'), { mcpServers: { near: cmd('app-near'), dup: cmd('app-dup') } }),
-    cursorProject: t.write(join(t.app, '.cursor', 'mcp.json'), { mcpServers: { cursorProject: cmd('cursor-project'), near: cmd('cursor-near') } }),
+    cursorProject: t.write(join(t.app, '.cursor', 'mcp.json'), {
+      mcpServers: { cursorProject: cmd('cursor-project'), near: cmd('cursor-near') },
+    }),
     vscode: t.write(
       join(t.app, '.vscode', 'mcp.json'),
       `{
@@ -76,7 +78,12 @@ describe('discover: locations and precedence', () => {
     expect(near.source).toEqual({ file: files.project, kind: 'project', key: 'mcpServers.near', line: 3 });
     expect(near.shadowed).toEqual([
       { file: files.cursorProject, kind: 'cursor-project', key: 'mcpServers.near', line: expect.any(Number) },
-      { file: files.claudeJson, kind: 'claude-code-project', key: `projects[${JSON.stringify(t.work)}].mcpServers.near`, line: expect.any(Number) },
+      {
+        file: files.claudeJson,
+        kind: 'claude-code-project',
+        key: `projects[${JSON.stringify(t.work)}].mcpServers.near`,
+        line: expect.any(Number),
+      },
       { file: files.parent, kind: 'project', key: 'mcpServers.near', line: expect.any(Number) },
     ]);
 
@@ -135,7 +142,9 @@ describe('discover: locations and precedence', () => {
     expect(result.servers).toEqual([]);
     expect(result.files.some((f) => f.file.startsWith(t.work + '/.'))).toBe(false);
     // Default: the walk goes to the filesystem root.
-    const dirs = configLocations({ cwd: t.cwd, home: t.home }).filter((l) => l.kind === 'project').map((l) => l.file);
+    const dirs = configLocations({ cwd: t.cwd, home: t.home })
+      .filter((l) => l.kind === 'project')
+      .map((l) => l.file);
     expect(dirs.at(-1)).toBe('/.mcp.json');
   });
 
@@ -155,7 +164,12 @@ describe('discover: locations and precedence', () => {
     expect(await sourceOf({ platform: 'win32' })).toBe(winDefault);
     expect(await sourceOf({ platform: 'linux', env: { XDG_CONFIG_HOME: xdg } })).toBe(linuxXdg);
     const linux = (await discover(t.options({ platform: 'linux' }))).files.find((f) => f.kind === 'claude-desktop');
-    expect(linux).toEqual({ file: join(t.home, '.config', 'Claude', 'claude_desktop_config.json'), kind: 'claude-desktop', status: 'missing', servers: [] });
+    expect(linux).toEqual({
+      file: join(t.home, '.config', 'Claude', 'claude_desktop_config.json'),
+      kind: 'claude-desktop',
+      status: 'missing',
+      servers: [],
+    });
   });
 
   it('reads Claude Code from CLAUDE_CONFIG_DIR when set', async () => {
@@ -172,7 +186,9 @@ describe('discover: sources, explicit file, enabled and tags', () => {
   it('switches sources off one by one', async () => {
     const t = tree();
     const files = everyKind(t);
-    const result = await discover(t.options({ sources: { project: false, 'claude-code-project': false, vscode: false }, inputs: { 'api-key': 'x' } }));
+    const result = await discover(
+      t.options({ sources: { project: false, 'claude-code-project': false, vscode: false }, inputs: { 'api-key': 'x' } }),
+    );
     const names = result.servers.map((s) => s.name);
     expect(names).not.toContain('parentOnly');
     expect(names).not.toContain('ccLocal');
@@ -180,7 +196,12 @@ describe('discover: sources, explicit file, enabled and tags', () => {
     // With the project files off, the next source of "near" wins.
     expect(server(result, 'near').source.kind).toBe('cursor-project');
     expect(server(result, 'shared').source).toMatchObject({ kind: 'claude-code-user', file: files.claudeJson });
-    expect(result.files.filter((f) => f.status === 'disabled').map((f) => f.kind).sort()).toEqual(['claude-code-project', 'project', 'vscode']);
+    expect(
+      result.files
+        .filter((f) => f.status === 'disabled')
+        .map((f) => f.kind)
+        .sort(),
+    ).toEqual(['claude-code-project', 'project', 'vscode']);
     expect(result.files.some((f) => f.kind === 'project' && f.status !== 'disabled')).toBe(false);
   });
 
@@ -191,7 +212,9 @@ describe('discover: sources, explicit file, enabled and tags', () => {
     const only = await discover(t.options({ configFile: 'custom.json' }));
     expect(only.servers.map((s) => s.name)).toEqual(['near', 'mine']);
     expect(server(only, 'near').source).toEqual({ file: explicit, kind: 'explicit', key: 'mcpServers.near', line: 3 });
-    expect(only.files.filter((f) => f.status !== 'disabled')).toEqual([{ file: explicit, kind: 'explicit', status: 'loaded', servers: ['near', 'mine'] }]);
+    expect(only.files.filter((f) => f.status !== 'disabled')).toEqual([
+      { file: explicit, kind: 'explicit', status: 'loaded', servers: ['near', 'mine'] },
+    ]);
 
     // Switched back on, project files are read too, and the explicit file still wins.
     const withProject = await discover(t.options({ configFile: explicit, sources: { project: true } }));
@@ -224,7 +247,13 @@ describe('discover: sources, explicit file, enabled and tags', () => {
         old: cmd('old', { disabled: true }),
         // A switched-off server may name variables that are not set: no issue for it.
         later: { command: 'node', env: { TOKEN: '${NOT_SET}' }, enabled: false, tags: ['code'] },
-        web: { url: 'https://web.example/mcp', tags: ['code', 'web'], trusted: true, settings: { timeout: 5000, retries: 2 }, alwaysAllow: ['x'] },
+        web: {
+          url: 'https://web.example/mcp',
+          tags: ['code', 'web'],
+          trusted: true,
+          settings: { timeout: 5000, retries: 2 },
+          alwaysAllow: ['x'],
+        },
       },
     });
     const all = await discover(t.options());

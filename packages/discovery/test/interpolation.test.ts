@@ -8,14 +8,20 @@ const tree = useTree();
 const SECRET = 'sekret-Zq81-do-not-print';
 
 function lineIn(file: string, needle: string): number {
-  return readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes(needle)) + 1;
+  return (
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .findIndex((line) => line.includes(needle)) + 1
+  );
 }
 
 describe('interpolation', () => {
   it('scrubSecrets hides every interpolated value in free text, such as an error quoting a command line', async () => {
     const t = tree();
     const other = 'another-Secret-77x';
-    t.write(join(t.app, '.mcp.json'), { mcpServers: { a: { command: 'srv', args: ['--key', '${KEY}'] }, b: { url: 'https://h/mcp?k=${OTHER}' } } });
+    t.write(join(t.app, '.mcp.json'), {
+      mcpServers: { a: { command: 'srv', args: ['--key', '${KEY}'] }, b: { url: 'https://h/mcp?k=${OTHER}' } },
+    });
     await discover(t.options({ env: { KEY: SECRET, OTHER: other } }));
     const text = `MCP server "a": could not connect (stdio: srv --key ${SECRET}); b: fetch https://h/mcp?k=${other} failed`;
     expect(scrubSecrets(text)).toBe('MCP server "a": could not connect (stdio: srv --key ***); b: fetch https://h/mcp?k=*** failed');
@@ -94,7 +100,13 @@ describe('interpolation', () => {
         field: 'env.GITHUB_TOKEN',
         message: 'environment variable GITHUB_TOKEN is not set (write ${GITHUB_TOKEN:-default} to give a default)',
       },
-      { file, line: lineIn(file, '"x-api-key"'), server: 'remote', field: 'headers["x-api-key"]', message: expect.stringContaining('X_KEY is not set') },
+      {
+        file,
+        line: lineIn(file, '"x-api-key"'),
+        server: 'remote',
+        field: 'headers["x-api-key"]',
+        message: expect.stringContaining('X_KEY is not set'),
+      },
     ]);
     expect(formatDiscoveryIssue(result.issues[0]!)).toBe(
       `${file}:${lineIn(file, '"GITHUB_TOKEN"')}: server "github": env.GITHUB_TOKEN: environment variable GITHUB_TOKEN is not set (write \${GITHUB_TOKEN:-default} to give a default)`,
@@ -141,7 +153,13 @@ describe('interpolation', () => {
       ['relative', { FROM_FILE: SECRET, QUOTED: 'a b', SHARED: 'file' }],
     ]);
     expect(result.issues).toEqual([
-      { file, line: lineIn(file, 'nope.env'), server: 'missing', field: 'envFile', message: `cannot read env file ${join(t.app, 'nope.env')}: ENOENT` },
+      {
+        file,
+        line: lineIn(file, 'nope.env'),
+        server: 'missing',
+        field: 'envFile',
+        message: `cannot read env file ${join(t.app, 'nope.env')}: ENOENT`,
+      },
     ]);
     expect(JSON.stringify(result.servers.map((s) => redactConfig(s.config)))).not.toContain(SECRET);
   });
@@ -185,7 +203,11 @@ describe('interpolation', () => {
 
   it('interpolateString resolves and reports without throwing', () => {
     const ctx = { env: { A: '1' }, inputs: { id: 'v' }, workspaceFolder: '/w/app', home: '/h' };
-    expect(interpolateString('${A}-${B:-2}-${input:id}-${workspaceFolderBasename}-${/}', ctx)).toEqual({ value: '1-2-v-app-/', secrets: ['1', 'v'], problems: [] });
+    expect(interpolateString('${A}-${B:-2}-${input:id}-${workspaceFolderBasename}-${/}', ctx)).toEqual({
+      value: '1-2-v-app-/',
+      secrets: ['1', 'v'],
+      problems: [],
+    });
     expect(interpolateString('${B}', ctx)).toMatchObject({ value: '${B}', problems: [expect.stringContaining('B is not set')] });
   });
 });

@@ -65,7 +65,10 @@ describe('watchConfigs', () => {
     expect(names(await queue.next())).toEqual({ added: [], removed: [], changed: ['a'] });
 
     // Same config, other key order and formatting: nothing to report.
-    saveByRename(project, `{"mcpServers":{"b":{"args":["b.js"],"command":"node"},\n\n "a": {"env":{"MODE":"2"},"command":"node","args":["a.js"]}}}`);
+    saveByRename(
+      project,
+      `{"mcpServers":{"b":{"args":["b.js"],"command":"node"},\n\n "a": {"env":{"MODE":"2"},"command":"node","args":["a.js"]}}}`,
+    );
     await watcher.refresh();
     expect(queue.seen).toHaveLength(2);
 
@@ -91,7 +94,8 @@ describe('watchConfigs', () => {
     const file = t.write(join(t.app, '.mcp.json'), { mcpServers: {} });
     const queue = changeQueue();
     watchers.push(await watchConfigs(t.options(), (c) => queue.push(c), { debounceMs: 300 }));
-    for (let i = 1; i <= 5; i++) writeFileSync(file, JSON.stringify({ mcpServers: Object.fromEntries(Array.from({ length: i }, (_, j) => [`s${j}`, cmd(`s${j}`)])) }));
+    for (let i = 1; i <= 5; i++)
+      writeFileSync(file, JSON.stringify({ mcpServers: Object.fromEntries(Array.from({ length: i }, (_, j) => [`s${j}`, cmd(`s${j}`)])) }));
     expect(names(await queue.next())).toEqual({ added: ['s0', 's1', 's2', 's3', 's4'], removed: [], changed: [] });
     await watchers[0]!.refresh();
     expect(queue.seen).toHaveLength(1);
@@ -127,7 +131,12 @@ describe('watchConfigs', () => {
     expect(broken.result.servers.map((s) => s.name)).toEqual(['a', 'b']);
     // Column 64 is the second comma.
     expect(broken.result.issues).toEqual([
-      { file, line: 1, column: 64, message: 'invalid JSON at line 1, column 64: property name expected (keeping the last good version of this file)' },
+      {
+        file,
+        line: 1,
+        column: 64,
+        message: 'invalid JSON at line 1, column 64: property name expected (keeping the last good version of this file)',
+      },
     ]);
 
     // A valid file with one bad entry: that server keeps its last good config too.
@@ -146,7 +155,7 @@ describe('watchConfigs', () => {
     expect(fixed.result.issues).toEqual([]);
   });
 
-  it("watches a VS Code envFile: editing it changes only the server that reads it", async () => {
+  it('watches a VS Code envFile: editing it changes only the server that reads it', async () => {
     const t = tree();
     const envFile = t.write(join(t.app, '.env'), 'TOKEN=one\n');
     t.write(join(t.app, '.vscode', 'mcp.json'), { servers: { reads: { command: 'node', envFile: '.env' }, other: cmd('other') } });
@@ -201,7 +210,10 @@ describe('hot reload of a real bridge', () => {
     bridge.on('upstream:remove', ({ server }) => events.push(`remove ${server}`));
 
     const whoami = async (server: string) =>
-      JSON.parse(((await bridge.callTool('whoami', {}, { server })).content[0] as { text: string }).text) as { server: string; pid: number };
+      JSON.parse(((await bridge.callTool('whoami', {}, { server })).content[0] as { text: string }).text) as {
+        server: string;
+        pid: number;
+      };
     const connectionOf = (server: string) => bridge.connection(bridge.upstreams(server)[0]!);
     const alphaPid = (await whoami('alpha')).pid;
     const betaPid = (await whoami('beta')).pid;
@@ -248,7 +260,9 @@ describe('hot reload of a real bridge', () => {
     saveByRename(file, '{ "mcpServers": { "alpha": ');
     const broken = await queue.next();
     expect(names(broken)).toEqual({ added: [], removed: [], changed: [] });
-    expect(broken.result.issues).toEqual([expect.objectContaining({ file, line: 1, message: expect.stringContaining('keeping the last good version') })]);
+    expect(broken.result.issues).toEqual([
+      expect.objectContaining({ file, line: 1, message: expect.stringContaining('keeping the last good version') }),
+    ]);
     expect(events).toEqual([]);
     expect(bridge.servers().sort()).toEqual(['alpha', 'gamma']);
     expect((await whoami('alpha')).pid).toBe(newAlpha.pid);
@@ -263,9 +277,13 @@ describe('hot reload of a real bridge', () => {
     t.write(join(t.app, '.mcp.json'), { mcpServers: { one: { url: 'http://127.0.0.1:9/mcp' } } });
     const result = await discover(t.options());
     // "ghost" is not in the result: its add fails; "one" is added (its connect failing does not make addServer fail).
-    const error = await applyChange(bridge, { result, added: ['one', 'ghost'], removed: ['nothing'], changed: [] }).catch((e: unknown) => e);
+    const error = await applyChange(bridge, { result, added: ['one', 'ghost'], removed: ['nothing'], changed: [] }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AggregateError);
-    expect((error as Error).message).toBe('[mcp-bridge] [@mcp-bridge/discovery] 1 of 3 server changes failed: server "ghost" (add): server "ghost" is not in the change\'s result');
+    expect((error as Error).message).toBe(
+      '[mcp-bridge] [@mcp-bridge/discovery] 1 of 3 server changes failed: server "ghost" (add): server "ghost" is not in the change\'s result',
+    );
     expect(bridge.servers()).toEqual(['one']);
   });
 });

@@ -1,12 +1,4 @@
-import {
-  definePlugin,
-  failureOf,
-  type CallContext,
-  type HealthHost,
-  type Plugin,
-  type PluginApi,
-  type Upstream,
-} from '@mcp-bridge/core';
+import { definePlugin, failureOf, type CallContext, type HealthHost, type Plugin, type PluginApi, type Upstream } from '@mcp-bridge/core';
 import { healthOptionsSchema, PROBE_DEFAULTS, type HealthOptions, type ProbeSettings } from './options.js';
 import { createProber, probeUpstreams } from './prober.js';
 import { healthSnapshot, type HealthSnapshot } from './snapshot.js';
@@ -67,7 +59,8 @@ export const health: (options?: HealthOptions) => Plugin = definePlugin({
     const now = o.now ?? Date.now;
     const random = o.random ?? Math.random;
     const probes: ProbeSettings | false = o.probes === true ? PROBE_DEFAULTS : o.probes;
-    const isFailure = (error: unknown, ctx: CallContext): boolean => (o.isFailure ? o.isFailure(error) : countsAgainstUpstream(error, ctx.signal));
+    const isFailure = (error: unknown, ctx: CallContext): boolean =>
+      o.isFailure ? o.isFailure(error) : countsAgainstUpstream(error, ctx.signal);
     const bridge = api.host;
     let host: HealthHost | undefined;
     let closed = false;
@@ -99,7 +92,7 @@ export const health: (options?: HealthOptions) => Plugin = definePlugin({
         disconnected: (up, error) => tracker.disconnected(up, error),
         attempted(up, ctx, error) {
           // Probes report through the prober; a cancelled attempt (caller or hedge) says nothing about the upstream.
-            if (ctx.origin === 'probe') return;
+          if (ctx.origin === 'probe') return;
           if (error !== undefined && ctx.signal?.aborted) return;
           const started = starts.get(ctx);
           const ms = started === undefined ? 0 : performance.now() - started;

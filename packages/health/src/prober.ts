@@ -2,7 +2,6 @@ import type { PluginApi } from '@mcp-bridge/core';
 import type { ProbeSettings, ProbeTarget } from './options.js';
 import type { HealthTracker, UpstreamRecord } from './tracker.js';
 
-
 /** What the active prober needs from the plugin. */
 export interface ProberDeps {
   readonly api: PluginApi;
@@ -46,7 +45,9 @@ export function createProber(d: ProberDeps): (rec: UpstreamRecord) => void {
       const options = { origin: 'probe', upstream: up.id, timeout: probes.timeoutMs } as const;
       if (target === 'ping') await bridge.request(up.server, 'ping', {}, options);
       else {
-        const result = (await bridge.request(up.server, 'tools/call', { name: target.tool, arguments: target.arguments }, options)) as { isError?: boolean };
+        const result = (await bridge.request(up.server, 'tools/call', { name: target.tool, arguments: target.arguments }, options)) as {
+          isError?: boolean;
+        };
         if (result.isError) throw new Error(`probe tool "${target.tool}" returned isError`);
       }
     } catch (e) {
@@ -57,7 +58,13 @@ export function createProber(d: ProberDeps): (rec: UpstreamRecord) => void {
     const ms = performance.now() - started;
     tracker.probeResult(up, ok, ms, error);
     if (api.hasListeners('health:probe')) {
-      api.emit('health:probe', { server: up.server, upstream: up, ok, ms, ...(ok ? {} : { error: error instanceof Error ? error.message : String(error) }) });
+      api.emit('health:probe', {
+        server: up.server,
+        upstream: up,
+        ok,
+        ms,
+        ...(ok ? {} : { error: error instanceof Error ? error.message : String(error) }),
+      });
     }
     schedule(rec);
   };
@@ -65,7 +72,12 @@ export function createProber(d: ProberDeps): (rec: UpstreamRecord) => void {
 }
 
 /** Probes every upstream once the bridge is ready, and each one added later. */
-export function probeUpstreams(api: PluginApi, tracker: HealthTracker, schedule: (rec: UpstreamRecord) => void, syncHidden: (server: string) => void): void {
+export function probeUpstreams(
+  api: PluginApi,
+  tracker: HealthTracker,
+  schedule: (rec: UpstreamRecord) => void,
+  syncHidden: (server: string) => void,
+): void {
   const bridge = api.host;
   api.on('host:ready', () => {
     for (const server of bridge.servers()) {

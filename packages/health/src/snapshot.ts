@@ -58,7 +58,11 @@ export function healthSnapshot(api: PluginApi, tracker: HealthTracker, now: () =
     });
     const unhealthy = upstreams.filter((u) => u.state === 'unhealthy').length;
     const state: HealthState =
-      unhealthy === upstreams.length ? 'unhealthy' : unhealthy === 0 && upstreams.every((u) => u.state === 'healthy') ? 'healthy' : 'degraded';
+      unhealthy === upstreams.length
+        ? 'unhealthy'
+        : unhealthy === 0 && upstreams.every((u) => u.state === 'healthy')
+          ? 'healthy'
+          : 'degraded';
     servers[server] = { state, hidden: bridge.isServerHidden(server), upstreams };
   }
   return { at: now(), servers };

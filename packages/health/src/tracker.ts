@@ -161,7 +161,8 @@ export class HealthTracker {
     const o = this.#deps.options;
     if (rec.consecutiveFailures > 0 || rec.probe.failures > 0 || rec.limited || rec.connectionLost) return 'degraded';
     if (rec.window.count >= o.minVolume && rec.window.successRate() < o.degradedSuccessRate) return 'degraded';
-    if (o.degradedLatencyMs !== undefined && rec.window.count >= o.minVolume && rec.window.latency()!.p95 > o.degradedLatencyMs) return 'degraded';
+    if (o.degradedLatencyMs !== undefined && rec.window.count >= o.minVolume && rec.window.latency()!.p95 > o.degradedLatencyMs)
+      return 'degraded';
     return 'healthy';
   }
 
@@ -213,5 +214,11 @@ export class HealthTracker {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : error === undefined ? 'unknown' : typeof error === 'string' ? error : JSON.stringify(error);
+  return error instanceof Error
+    ? error.message
+    : error === undefined
+      ? 'unknown'
+      : typeof error === 'string'
+        ? error
+        : JSON.stringify(error);
 }

@@ -12,7 +12,14 @@ describePluginConformance(() => health(), { core, vitest: { describe, it } });
 describePluginConformance(
   () =>
     health({
-      probes: { intervalMs: 50, jitter: 0.1, timeoutMs: 200, healthyThreshold: 1, unhealthyThreshold: 2, target: { tool: 'lookup', arguments: { key: 'probe' } } },
+      probes: {
+        intervalMs: 50,
+        jitter: 0.1,
+        timeoutMs: 200,
+        healthyThreshold: 1,
+        unhealthyThreshold: 2,
+        target: { tool: 'lookup', arguments: { key: 'probe' } },
+      },
       consecutiveFailures: 2,
       baseEjectionMs: 200,
       hideUnhealthy: true,
@@ -23,7 +30,10 @@ describePluginConformance(
 // Probes to a tool that never answers, each bounded by its own timeout: probes are still in flight
 // when the suite's calls settle (they are the plugin's own calls, not the caller's), and close()
 // must cancel the one running.
-describePluginConformance(() => health({ probes: { intervalMs: 20, timeoutMs: 5_000, target: { tool: 'hang', arguments: { key: 'probe' } } } }), {
-  core,
-  vitest: { describe, it },
-});
+describePluginConformance(
+  () => health({ probes: { intervalMs: 20, timeoutMs: 5_000, target: { tool: 'hang', arguments: { key: 'probe' } } } }),
+  {
+    core,
+    vitest: { describe, it },
+  },
+);

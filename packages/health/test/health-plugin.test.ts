@@ -51,7 +51,9 @@ function rotate(): Plugin {
     version: '0.0.0',
     provides: ['balancer'],
     setup(api) {
-      api.provide('balancer', { pick: (_ctx, candidates) => candidates.filter((u) => u.health !== 'unhealthy')[n++ % candidates.length] ?? candidates[0] });
+      api.provide('balancer', {
+        pick: (_ctx, candidates) => candidates.filter((u) => u.health !== 'unhealthy')[n++ % candidates.length] ?? candidates[0],
+      });
     },
   };
 }
@@ -129,7 +131,8 @@ describe('health plugin on a live bridge', () => {
     const observer: Plugin = {
       name: 'mcp-bridge-plugin-sees-origins',
       version: '1.0.0',
-      setup: (api) => api.use({ phase: 'observe', handle: (ctx, next) => (origins.push(`${ctx.origin}:${ctx.pin}:${ctx.caller}`), next()) }),
+      setup: (api) =>
+        api.use({ phase: 'observe', handle: (ctx, next) => (origins.push(`${ctx.origin}:${ctx.pin}:${ctx.caller}`), next()) }),
     };
     bridge = createBridge({
       servers: { api: f.config },

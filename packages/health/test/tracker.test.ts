@@ -7,7 +7,18 @@ import { HealthTracker } from '../src/tracker.js';
 type FakeUpstream = { -readonly [K in keyof Upstream]: Upstream[K] };
 
 function upstream(id: string): FakeUpstream {
-  return { id, server: id.split('#')[0]!, config: {} as Upstream['config'], kind: 'stdio', status: 'ready', health: 'healthy', lastError: undefined, inFlight: 0, capabilities: undefined, serverInfo: undefined };
+  return {
+    id,
+    server: id.split('#')[0]!,
+    config: {} as Upstream['config'],
+    kind: 'stdio',
+    status: 'ready',
+    health: 'healthy',
+    lastError: undefined,
+    inFlight: 0,
+    capabilities: undefined,
+    serverInfo: undefined,
+  };
 }
 
 function setup(options: HealthOptions = {}, n = 3) {

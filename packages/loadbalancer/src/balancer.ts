@@ -54,7 +54,8 @@ export function createBalancer(
       // More attempts than replicas (a retry plugin with a high limit): start over on the usable ones.
       if (fresh.length === 0) fresh = pool;
 
-      const sticky = ctx.caller !== undefined && (policy.affinity === 'caller' || (policy.affinity === 'auto' && isStateful(candidates[0]!)));
+      const sticky =
+        ctx.caller !== undefined && (policy.affinity === 'caller' || (policy.affinity === 'auto' && isStateful(candidates[0]!)));
       if (!sticky) return count(picker.pick(ctx, fresh, candidates));
       const key = `${ctx.server}\u0000${ctx.caller}`;
       const bound = affinity.get(key);

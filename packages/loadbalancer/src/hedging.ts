@@ -108,7 +108,13 @@ interface Hedger {
  * Runs the first attempt and, when it has not answered after `delay`, a second one (budget
  * allowing); the first answer wins and the other attempt is aborted.
  */
-function race(h: Hedger, ctx: CallContext, next: (ctx?: CallContext) => Promise<unknown>, delay: number, window: Latencies): Promise<unknown> {
+function race(
+  h: Hedger,
+  ctx: CallContext,
+  next: (ctx?: CallContext) => Promise<unknown>,
+  delay: number,
+  window: Latencies,
+): Promise<unknown> {
   const { counters, now } = h;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -162,23 +168,26 @@ function race(h: Hedger, ctx: CallContext, next: (ctx?: CallContext) => Promise<
       );
     };
 
-    const timer = setTimeout(() => {
-      hedgePending = false;
-      if (settled) return;
-      if (!h.take()) {
-        counters.budgetDenied++;
-        if (running === 0) {
-          settled = true;
-          reject(firstError);
+    const timer = setTimeout(
+      () => {
+        hedgePending = false;
+        if (settled) return;
+        if (!h.take()) {
+          counters.budgetDenied++;
+          if (running === 0) {
+            settled = true;
+            reject(firstError);
+          }
+          return;
         }
-        return;
-      }
-      counters.hedges++;
-      h.onHedge(ctx, delay);
-      launch();
-      // Strictly after the quantile: timers have 1 ms resolution, and an attempt that takes exactly
-      // the p95 is not late.
-    }, Math.floor(delay) + 1);
+        counters.hedges++;
+        h.onHedge(ctx, delay);
+        launch();
+        // Strictly after the quantile: timers have 1 ms resolution, and an attempt that takes exactly
+        // the p95 is not late.
+      },
+      Math.floor(delay) + 1,
+    );
     launch();
   });
 }

@@ -46,7 +46,11 @@ describe('one of three real stdio replicas killed mid-run', () => {
           args: [SERVER],
           trusted: true,
           env: { LATENCY_MS: '10' },
-          replicas: [{ env: { LATENCY_MS: '10', REPLICA: 'r1' } }, { env: { LATENCY_MS: '10', REPLICA: 'r2' } }, { env: { LATENCY_MS: '10', REPLICA: 'r3' } }],
+          replicas: [
+            { env: { LATENCY_MS: '10', REPLICA: 'r1' } },
+            { env: { LATENCY_MS: '10', REPLICA: 'r2' } },
+            { env: { LATENCY_MS: '10', REPLICA: 'r3' } },
+          ],
         },
       },
       reconnectMinMs: 50,

@@ -39,7 +39,12 @@ describe('pickers over 10^6 picks', () => {
 
   it('weighted round robin follows the weights within ±1% (config weight and the weights option)', () => {
     const ups = [fakeUpstream('api#1', { weight: 5 }), fakeUpstream('api#2', { weight: 3 }), fakeUpstream('api#3'), fakeUpstream('api#4')];
-    const balancer = createBalancer(weightedRoundRobinPicker(configWeight({ 'api#4': 1.5 })), policy, { picks: new Map(), panics: 0 }, () => {});
+    const balancer = createBalancer(
+      weightedRoundRobinPicker(configWeight({ 'api#4': 1.5 })),
+      policy,
+      { picks: new Map(), panics: 0 },
+      () => {},
+    );
     const ctx = fakeContext('api');
     const got = shares(() => balancer.pick(ctx, ups)?.id);
     const total = 5 + 3 + 1 + 1.5;
@@ -104,9 +109,13 @@ describe('pickers over 10^6 picks', () => {
 
   it('consistent hash keys on a function of the call (an argument)', () => {
     const ups = [1, 2, 3].map((i) => fakeUpstream(`kv#${i}`));
-    const picker = consistentHashPicker({ key: (ctx) => String((ctx.params.arguments as { key: string }).key), fallback: roundRobinPicker() });
+    const picker = consistentHashPicker({
+      key: (ctx) => String((ctx.params.arguments as { key: string }).key),
+      fallback: roundRobinPicker(),
+    });
     const first = picker.pick(fakeContext('kv', { params: { name: 'get', arguments: { key: 'alpha' } } }), ups, ups)!.id;
-    for (let i = 0; i < 20; i++) expect(picker.pick(fakeContext('kv', { params: { name: 'get', arguments: { key: 'alpha' } } }), ups, ups)!.id).toBe(first);
+    for (let i = 0; i < 20; i++)
+      expect(picker.pick(fakeContext('kv', { params: { name: 'get', arguments: { key: 'alpha' } } }), ups, ups)!.id).toBe(first);
   });
 });
 

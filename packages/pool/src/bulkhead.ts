@@ -36,7 +36,10 @@ export class Bulkhead {
     if (this.#queue.length >= this.maxPending) {
       throw new OverloadedError(
         `${this.label} is overloaded: ${this.running} calls running (maxConcurrent ${this.maxConcurrent}) and ${this.#queue.length} waiting (maxPending ${this.maxPending})`,
-        { plugin: '@mcp-bridge/pool', data: { server: ctx.server, upstream: ctx.upstream?.id, running: this.running, pending: this.#queue.length, sent: false } },
+        {
+          plugin: '@mcp-bridge/pool',
+          data: { server: ctx.server, upstream: ctx.upstream?.id, running: this.running, pending: this.#queue.length, sent: false },
+        },
       );
     }
     const remaining = ctx.deadline - Date.now();
@@ -44,11 +47,14 @@ export class Bulkhead {
     const signal = ctx.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#remove(waiter);
-        waiter.cleanup();
-        reject(this.#timeout(ctx));
-      }, Math.min(remaining, MAX_TIMER_MS));
+      const timer = setTimeout(
+        () => {
+          this.#remove(waiter);
+          waiter.cleanup();
+          reject(this.#timeout(ctx));
+        },
+        Math.min(remaining, MAX_TIMER_MS),
+      );
       const onAbort = (): void => {
         this.#remove(waiter);
         waiter.cleanup();

@@ -24,7 +24,15 @@ declare module '@mcp-bridge/core' {
     /** `failures` starts in a row failed: the upstream is reported failed and waits `delayMs` before the next start. */
     'pool:crash-loop': { server: string; upstream: Upstream; failures: number; delayMs: number; error: Error | undefined };
     /** A call was refused by the bulkhead (`OverloadedError`). */
-    'pool:overload': { server: string; upstream: Upstream; method: string; running: number; pending: number; maxConcurrent: number; maxPending: number };
+    'pool:overload': {
+      server: string;
+      upstream: Upstream;
+      method: string;
+      running: number;
+      pending: number;
+      maxConcurrent: number;
+      maxPending: number;
+    };
     /** A Streamable HTTP server forgot the session: the pool re-initialises and re-sends the call once. */
     'pool:reinit': { server: string; upstream: Upstream; method: string; error: Error };
   }

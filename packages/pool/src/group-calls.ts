@@ -50,7 +50,10 @@ function sessionFor(g: UpstreamGroup, ctx: CallContext): Session | Promise<Sessi
   if (connecting) return waitForCall(g.firstReady(), ctx, g.label);
   if (!g.canOpen()) {
     if (Date.now() < g.retryAt) throw g.unavailable();
-    throw new UpstreamUnavailableError(`${g.label} has no session available`, { plugin: PLUGIN, data: { server: g.up.server, upstream: g.up.id, sent: false } });
+    throw new UpstreamUnavailableError(`${g.label} has no session available`, {
+      plugin: PLUGIN,
+      data: { server: g.up.server, upstream: g.up.id, sent: false },
+    });
   }
   return waitForCall(g.open('demand'), ctx, g.label);
 }

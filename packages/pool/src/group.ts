@@ -84,12 +84,17 @@ export class UpstreamGroup {
   unavailable(): UpstreamUnavailableError {
     const wait = Math.max(0, this.retryAt - Date.now());
     const n = this.failures;
-    const why = this.crashLoop ? `is in a crash loop (${n} failed starts in a row)` : `is restarting after ${n} failure${n === 1 ? '' : 's'}`;
-    return new UpstreamUnavailableError(`${this.label} ${why}: ${this.lastError?.message ?? 'connection failed'}; next start in ${wait} ms`, {
-      plugin: PLUGIN,
-      cause: this.lastError,
-      data: { server: this.up.server, upstream: this.up.id, failures: n, retryInMs: wait, sent: false },
-    });
+    const why = this.crashLoop
+      ? `is in a crash loop (${n} failed starts in a row)`
+      : `is restarting after ${n} failure${n === 1 ? '' : 's'}`;
+    return new UpstreamUnavailableError(
+      `${this.label} ${why}: ${this.lastError?.message ?? 'connection failed'}; next start in ${wait} ms`,
+      {
+        plugin: PLUGIN,
+        cause: this.lastError,
+        data: { server: this.up.server, upstream: this.up.id, failures: n, retryInMs: wait, sent: false },
+      },
+    );
   }
 
   /** True when one more session may be started now. */
@@ -109,7 +114,13 @@ export class UpstreamGroup {
       this.crashLoop = true;
       // A lazy upstream is no longer restarted in the background; the next call tries after the delay.
       if (this.settings.minSessions === 0) this.keep = 0;
-      this.ctx.events.emit('pool:crash-loop', { server: this.up.server, upstream: this.up, failures: this.failures, delayMs: delay, error });
+      this.ctx.events.emit('pool:crash-loop', {
+        server: this.up.server,
+        upstream: this.up,
+        failures: this.failures,
+        delayMs: delay,
+        error,
+      });
     }
   }
 
@@ -292,7 +303,9 @@ export class UpstreamGroup {
     // called back into the pool): nothing to wait for, so say so rather than wait forever.
     if (opening.length === 0) {
       return Promise.reject(
-        new UpstreamUnavailableError(`${this.label} has no connect in progress to wait for`, { data: { server: this.up.server, upstream: this.up.id, sent: false } }),
+        new UpstreamUnavailableError(`${this.label} has no connect in progress to wait for`, {
+          data: { server: this.up.server, upstream: this.up.id, sent: false },
+        }),
       );
     }
     return new Promise<Session>((resolve, reject) => {

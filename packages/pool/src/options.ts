@@ -44,7 +44,9 @@ export const poolOptionsSchema = z
     /** Overrides per logical server name (or upstream id such as `name#2`), merged over the defaults above. */
     servers: z.record(z.string(), upstreamSchema).optional(),
     /** Source of randomness for backoff jitter, in [0, 1) (tests inject a fixed one). */
-    random: z.custom<() => number>((value) => typeof value === 'function', { error: 'expected a function returning a number in [0, 1)' }).optional(),
+    random: z
+      .custom<() => number>((value) => typeof value === 'function', { error: 'expected a function returning a number in [0, 1)' })
+      .optional(),
   })
   .superRefine((options, ctx) => {
     const check = (settings: UpstreamSettings, path: (string | number)[]): void => {
@@ -56,7 +58,11 @@ export const poolOptionsSchema = z
         });
       }
       if (settings.restart.maxDelayMs < settings.restart.initialDelayMs) {
-        ctx.addIssue({ code: 'custom', path: [...path, 'restart', 'maxDelayMs'], message: 'must not be smaller than restart.initialDelayMs' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'restart', 'maxDelayMs'],
+          message: 'must not be smaller than restart.initialDelayMs',
+        });
       }
     };
     const defaults = mergeSettings(DEFAULT_SETTINGS, options);
@@ -117,7 +123,8 @@ export const DEFAULT_SETTINGS: Readonly<UpstreamSettings> = Object.freeze({
 /** `base` with the fields set in `override` replaced (restart settings merged field by field). */
 export function mergeSettings(base: Readonly<UpstreamSettings>, override: PoolUpstreamOptions | undefined): UpstreamSettings {
   if (!override) return { ...base, restart: { ...base.restart } };
-  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined = <T extends object>(o: T): Partial<T> =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   const { restart, ...rest } = override;
   return { ...base, ...defined(rest), restart: { ...base.restart, ...defined(restart ?? {}) } };
 }

@@ -28,7 +28,17 @@ let nextSessionId = 1;
 
 /** A new session, connecting; ids are unique across the process so events and snapshots can be matched. */
 export function newSession(): Session {
-  return { id: nextSessionId++, state: 'connecting', conn: undefined, opening: undefined, inFlight: 0, readyAt: 0, lastUsed: 0, timers: [], idleTimer: undefined };
+  return {
+    id: nextSessionId++,
+    state: 'connecting',
+    conn: undefined,
+    opening: undefined,
+    inFlight: 0,
+    readyAt: 0,
+    lastUsed: 0,
+    timers: [],
+    idleTimer: undefined,
+  };
 }
 
 /** `pid` as an optional field: absent (not `undefined`) for sessions without a process. */
@@ -38,7 +48,10 @@ export function pidOf(s: Session): { pid?: number } {
 
 /** The error of a call that picked an upstream whose server was removed meanwhile; provably not sent. */
 export function removedError(up: Upstream): UpstreamUnavailableError {
-  return new UpstreamUnavailableError(`server "${up.server}" was removed`, { plugin: PLUGIN, data: { server: up.server, upstream: up.id, sent: false } });
+  return new UpstreamUnavailableError(`server "${up.server}" was removed`, {
+    plugin: PLUGIN,
+    data: { server: up.server, upstream: up.id, sent: false },
+  });
 }
 
 /** Why a session's connection ended, with which process and the last of its stderr. */

@@ -4,11 +4,16 @@ import { inMemoryTestServer, seededRandom } from '@mcp-bridge/testing';
 import { pool } from '../src/index.js';
 
 const open: Bridge[] = [];
-afterEach(async () => { await Promise.all(open.splice(0).map((b) => b.close())); });
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((b) => b.close()));
+});
 
 it('bulkhead counters return to zero after a storm of aborts, deadlines and overloads', async () => {
   const server = inMemoryTestServer({ name: 'busy' });
-  const bridge = createBridge({ servers: { busy: server }, plugins: [pool({ servers: { busy: { maxConcurrent: 2, maxPending: 3, maxSessions: 2 } } })] });
+  const bridge = createBridge({
+    servers: { busy: server },
+    plugins: [pool({ servers: { busy: { maxConcurrent: 2, maxPending: 3, maxSessions: 2 } } })],
+  });
   open.push(bridge);
   await bridge.start();
   const rnd = seededRandom(7);
@@ -16,7 +21,11 @@ it('bulkhead counters return to zero after a storm of aborts, deadlines and over
   for (let i = 0; i < 300; i++) {
     const ac = new AbortController();
     const r = rnd();
-    calls.push(bridge.callTool('slow', { ms: Math.floor(rnd() * 20) }, { server: 'busy', signal: ac.signal, timeout: 5 + Math.floor(rnd() * 40) }).catch(() => undefined));
+    calls.push(
+      bridge
+        .callTool('slow', { ms: Math.floor(rnd() * 20) }, { server: 'busy', signal: ac.signal, timeout: 5 + Math.floor(rnd() * 40) })
+        .catch(() => undefined),
+    );
     if (r < 0.3) setTimeout(() => ac.abort(), Math.floor(rnd() * 10));
     if (i % 7 === 0) await new Promise((res) => setTimeout(res, 3));
   }

@@ -38,7 +38,9 @@ describe('bulkhead', () => {
     }
     times.sort((a, b) => a - b);
     expect(errors.every((e) => e instanceof OverloadedError)).toBe(true);
-    expect((errors[0] as Error).message).toMatch(/server "busy" is overloaded: 2 calls running \(maxConcurrent 2\) and 3 waiting \(maxPending 3\)/);
+    expect((errors[0] as Error).message).toMatch(
+      /server "busy" is overloaded: 2 calls running \(maxConcurrent 2\) and 3 waiting \(maxPending 3\)/,
+    );
     // The median includes the pipeline around the pool; a loaded host still stays far below 1 ms.
     expect(times[100]).toBeLessThan(1);
     expect(overloads).toHaveLength(200);
@@ -77,7 +79,9 @@ describe('bulkhead', () => {
     const order: number[] = [];
     const first = slow(bridge, 100);
     await ledger.waitFor((l) => l.tally('slow').inFlight === 1);
-    const queued = [1, 2, 3, 4].map((i) => bridge.callTool('echo', { text: String(i) }, { server: 'busy' }).then((r) => order.push(Number(text(r)))));
+    const queued = [1, 2, 3, 4].map((i) =>
+      bridge.callTool('echo', { text: String(i) }, { server: 'busy' }).then((r) => order.push(Number(text(r)))),
+    );
     await Promise.all([first, ...queued]);
     expect(order).toEqual([1, 2, 3, 4]);
   });

@@ -9,7 +9,18 @@ const CYCLES = 1_000;
 const CONCURRENCY = 8;
 
 function upstream(id: string, config: ReturnType<typeof tinyServer>): Upstream {
-  return { id, server: id, config, kind: 'stdio', status: 'idle', health: 'healthy', lastError: undefined, inFlight: 0, capabilities: undefined, serverInfo: undefined };
+  return {
+    id,
+    server: id,
+    config,
+    kind: 'stdio',
+    status: 'idle',
+    health: 'healthy',
+    lastError: undefined,
+    inFlight: 0,
+    capabilities: undefined,
+    serverInfo: undefined,
+  };
 }
 
 function context(up: Upstream): CallContext {
@@ -39,7 +50,10 @@ describe('process hygiene', () => {
       connect: (up, signal) => connect(up.server, up.config, { signal, timeoutMs: 20_000 }),
       statusChanged: () => undefined,
     };
-    const pool = createSessionPool(host, resolvePoolOptions(poolOptionsSchema.parse({})), { emit: () => undefined, hasListeners: () => false });
+    const pool = createSessionPool(host, resolvePoolOptions(poolOptionsSchema.parse({})), {
+      emit: () => undefined,
+      hasListeners: () => false,
+    });
     const childrenBefore = childProcessesOf().length;
     const handlesBefore = process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
     let peak = 0;

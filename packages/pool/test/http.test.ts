@@ -23,7 +23,14 @@ function record<E extends keyof BridgeEvents>(bridge: Bridge, event: E): BridgeE
  * session) without running it. Counts what it received.
  */
 async function forgetfulServer() {
-  const state = { refuse: undefined as undefined | 404 | 400, refuseTimes: Infinity, initializes: 0, calls: 0, executed: 0, nextSession: 1 };
+  const state = {
+    refuse: undefined as undefined | 404 | 400,
+    refuseTimes: Infinity,
+    initializes: 0,
+    calls: 0,
+    executed: 0,
+    nextSession: 1,
+  };
   const http: Server = createServer((req, res) => {
     if (req.method === 'GET') return void res.writeHead(405).end();
     if (req.method === 'DELETE') return void res.writeHead(200).end();
@@ -36,12 +43,19 @@ async function forgetfulServer() {
       if (msg.method === 'initialize') {
         state.initializes++;
         const session = `s-${state.nextSession++}`;
-        return reply({ protocolVersion: msg.params!.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'forgetful', version: '1' } }, { 'mcp-session-id': session });
+        return reply(
+          { protocolVersion: msg.params!.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'forgetful', version: '1' } },
+          { 'mcp-session-id': session },
+        );
       }
       if (msg.method === 'tools/call') state.calls++;
       if (state.refuse && state.refuseTimes > 0 && msg.id !== undefined && req.headers['mcp-session-id']) {
         state.refuseTimes--;
-        const body = { jsonrpc: '2.0', id: null, error: { code: -32001, message: state.refuse === 404 ? 'Session not found' : 'Bad Request: No valid session ID provided' } };
+        const body = {
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32001, message: state.refuse === 404 ? 'Session not found' : 'Bad Request: No valid session ID provided' },
+        };
         return void res.writeHead(state.refuse, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       }
       if (msg.id === undefined) return void res.writeHead(202).end();

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBridge, UpstreamUnavailableError, type Bridge, type BridgeEvents, type BridgeOptions, type CallToolOptions } from '@mcp-bridge/core';
+import {
+  createBridge,
+  UpstreamUnavailableError,
+  type Bridge,
+  type BridgeEvents,
+  type BridgeOptions,
+  type CallToolOptions,
+} from '@mcp-bridge/core';
 import type { Connection } from '@mcp-bridge/transports';
 import { eventually, processesWith, stdioFaultServer } from '@mcp-bridge/testing';
 import { pool, type PoolOptions } from '../src/index.js';
@@ -183,7 +190,10 @@ describe('no orphans', () => {
 
   it('leaves no grandchild when the wrapper dies', async () => {
     const m = marker('wrapper-dies');
-    const bridge = await started({ wrapped: { ...wrappedServer(m), shutdownGraceMs: 200 } }, { restart: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const bridge = await started(
+      { wrapped: { ...wrappedServer(m), shutdownGraceMs: 200 } },
+      { restart: { initialDelayMs: 60_000, maxDelayMs: 60_000 } },
+    );
     const wrapperPid = bridge.connection(bridge.upstreams('wrapped')[0]!)!.pid!;
     const serverPid = Number(text(await call(bridge, 'wrapped', 'pid', {})));
     process.kill(wrapperPid, 'SIGKILL');
@@ -207,7 +217,9 @@ describe('no orphans', () => {
   });
 
   it('completes every call of the fault server flooding stderr with 1 MiB per call', async () => {
-    const bridge = await started({ noisy: stdioFaultServer({ name: 'noisy', stderrFlood: { atStartBytes: 1 << 20, perCallBytes: 1 << 20 } }) });
+    const bridge = await started({
+      noisy: stdioFaultServer({ name: 'noisy', stderrFlood: { atStartBytes: 1 << 20, perCallBytes: 1 << 20 } }),
+    });
     const results = await Promise.all(Array.from({ length: 16 }, (_, i) => call(bridge, 'noisy', 'lookup', { key: `k${i}` })));
     expect(results.map((r) => JSON.parse(text(r)).key)).toEqual(Array.from({ length: 16 }, (_, i) => `k${i}`));
     expect(bridge.pool().noisy).toMatchObject({ restarts: 0, failures: 0 });

@@ -1,9 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { UpstreamUnavailableError, type BridgeEvents, type CallContext, type PoolHost, type Upstream, type UpstreamStatus } from '@mcp-bridge/core';
+import {
+  UpstreamUnavailableError,
+  type BridgeEvents,
+  type CallContext,
+  type PoolHost,
+  type Upstream,
+  type UpstreamStatus,
+} from '@mcp-bridge/core';
 import { createTestServer } from '@mcp-bridge/testing';
 import { connect } from '@mcp-bridge/transports';
-import { createSessionPool, DEFAULT_SETTINGS, poolOptionsSchema, resolvePoolOptions, restartDelay, type PoolOptions, type SessionPool } from '../src/index.js';
+import {
+  createSessionPool,
+  DEFAULT_SETTINGS,
+  poolOptionsSchema,
+  resolvePoolOptions,
+  restartDelay,
+  type PoolOptions,
+  type SessionPool,
+} from '../src/index.js';
 
 describe('restartDelay', () => {
   const s = DEFAULT_SETTINGS.restart;
@@ -28,7 +43,11 @@ function scriptedHost() {
         state.failNext--;
         return Promise.reject(new UpstreamUnavailableError(`server "${up.server}" failed to connect: refused`));
       }
-      return connect(up.server, { type: 'in-memory', server: () => state.servers[state.servers.push(createTestServer()) - 1]! }, { signal });
+      return connect(
+        up.server,
+        { type: 'in-memory', server: () => state.servers[state.servers.push(createTestServer()) - 1]! },
+        { signal },
+      );
     },
     statusChanged: (_up, status) => void state.statuses.push(status),
   };
@@ -36,13 +55,37 @@ function scriptedHost() {
 }
 
 function upstream(): Upstream {
-  return { id: 'svc', server: 'svc', config: { command: 'unused' }, kind: 'in-memory', status: 'idle', health: 'healthy', lastError: undefined, inFlight: 0, capabilities: undefined, serverInfo: undefined };
+  return {
+    id: 'svc',
+    server: 'svc',
+    config: { command: 'unused' },
+    kind: 'in-memory',
+    status: 'idle',
+    health: 'healthy',
+    lastError: undefined,
+    inFlight: 0,
+    capabilities: undefined,
+    serverInfo: undefined,
+  };
 }
 
 function ctx(up: Upstream): CallContext {
   return {
-    id: 1, method: 'ping', server: up.server, params: {}, tool: undefined, signal: undefined, deadline: Date.now() + 60_000, attemptTimeout: undefined,
-    origin: 'caller', attempt: 1, upstream: up, tried: new Set(), onprogress: undefined, state: {}, caller: undefined,
+    id: 1,
+    method: 'ping',
+    server: up.server,
+    params: {},
+    tool: undefined,
+    signal: undefined,
+    deadline: Date.now() + 60_000,
+    attemptTimeout: undefined,
+    origin: 'caller',
+    attempt: 1,
+    upstream: up,
+    tried: new Set(),
+    onprogress: undefined,
+    state: {},
+    caller: undefined,
   };
 }
 

@@ -67,7 +67,8 @@ function fromTransport(v: FailureVerdict, trusted: boolean): Verdict {
   if (!v.sent) return v.reason === 'session-lost' ? { ...UNSENT, sessionLost: true } : UNSENT;
   const status = v.httpStatus;
   if (status === 429 || status === 503) {
-    if (trusted && (status === 429 || v.retryAfterMs !== undefined)) return { kind: 'unsent', immediate: false, retryAfterMs: v.retryAfterMs };
+    if (trusted && (status === 429 || v.retryAfterMs !== undefined))
+      return { kind: 'unsent', immediate: false, retryAfterMs: v.retryAfterMs };
     return { kind: 'sent', immediate: false, retryAfterMs: v.retryAfterMs };
   }
   return { kind: 'sent', immediate: false, retryAfterMs: undefined };

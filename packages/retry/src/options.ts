@@ -81,8 +81,16 @@ export interface RetryOptions extends RetryPolicyOptions {
   random?: () => number;
 }
 
-const ms = z.number().int().min(0).max(2 ** 31 - 1);
-const positiveMs = z.number().int().min(1).max(2 ** 31 - 1);
+const ms = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+const positiveMs = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 const mode = z.enum(['auto', 'always', 'unsent-only', 'never']);
 const policyFields = {
   attempts: z.number().int().min(1).max(100).optional(),

@@ -73,7 +73,9 @@ export class RetryPolicies {
     const o = this.#o;
     const trusted = this.#trusted;
     const server = o.servers?.[ctx.server];
-    const perTool: RetryPolicyOptions | undefined = tool ? (o.tools?.[tool.name] ?? o.tools?.[`${tool.server}/${tool.upstreamName}`]) : undefined;
+    const perTool: RetryPolicyOptions | undefined = tool
+      ? (o.tools?.[tool.name] ?? o.tools?.[`${tool.server}/${tool.upstreamName}`])
+      : undefined;
     const pick = <K extends keyof RetryPolicyOptions>(key: K): RetryPolicyOptions[K] => perTool?.[key] ?? server?.[key] ?? o[key];
     const upstreams = this.#host.upstreams(ctx.server);
     // Core validates `settings` (typed); replicas share the entry's.
@@ -102,7 +104,8 @@ export class RetryPolicies {
       baseDelayMs: pick('baseDelayMs') ?? RETRY_DEFAULTS.baseDelayMs,
       maxDelayMs: pick('maxDelayMs') ?? RETRY_DEFAULTS.maxDelayMs,
       // The server's `settings.timeout` is the default time limit of each request to it.
-      attemptTimeoutMs: pick('attemptTimeoutMs') ?? (typeof settingsTimeout === 'number' && settingsTimeout > 0 ? settingsTimeout : undefined),
+      attemptTimeoutMs:
+        pick('attemptTimeoutMs') ?? (typeof settingsTimeout === 'number' && settingsTimeout > 0 ? settingsTimeout : undefined),
       budget: attempts > 1 ? this.#budgetOf(ctx.server) : undefined,
     };
   }

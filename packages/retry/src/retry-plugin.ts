@@ -94,7 +94,10 @@ function installBreakers(api: PluginApi, o: RetryOptions, random: () => number, 
   // One rotation timer for every breaker's rolling window (opossum would start one per breaker).
   const rotate = new EventEmitter();
   rotate.setMaxListeners(0);
-  const interval = setInterval(() => rotate.emit('rotate'), Math.max(1, Math.floor(breakerOptions.windowMs / breakerOptions.windowBuckets)));
+  const interval = setInterval(
+    () => rotate.emit('rotate'),
+    Math.max(1, Math.floor(breakerOptions.windowMs / breakerOptions.windowBuckets)),
+  );
   interval.unref();
   const listener = {
     open: (upstream: Upstream, openMs: number, reason: Parameters<typeof api.emit<'breaker:open'>>[1]['reason']) =>
@@ -111,7 +114,11 @@ function installBreakers(api: PluginApi, o: RetryOptions, random: () => number, 
     for (const b of breakers.values()) b.shutdown();
     breakers.clear();
   });
-  const disabled = new Set(Object.entries(o.servers ?? {}).filter(([, s]) => s.breaker === false).map(([name]) => name));
+  const disabled = new Set(
+    Object.entries(o.servers ?? {})
+      .filter(([, s]) => s.breaker === false)
+      .map(([name]) => name),
+  );
 
   api.use({
     name: `${PLUGIN}:breaker`,

@@ -12,9 +12,17 @@ const ctx = (): CallContext => ({ attemptTimeout: undefined, signal: undefined, 
 
 it('half-open: probes that never reached the upstream (pre-send timeout, overload) prove nothing and do not close the breaker', async () => {
   const log: string[] = [];
-  const b = new UpstreamBreaker(up, { ...RETRY_DEFAULTS.breaker, minVolume: 1, consecutiveFailures: 1, openJitter: 0 }, new EventEmitter(), {
-    open: (_u, ms, r) => log.push(`open:${r}:${ms}`), halfOpen: () => log.push('half-open'), close: () => log.push('close'),
-  }, () => 0.5);
+  const b = new UpstreamBreaker(
+    up,
+    { ...RETRY_DEFAULTS.breaker, minVolume: 1, consecutiveFailures: 1, openJitter: 0 },
+    new EventEmitter(),
+    {
+      open: (_u, ms, r) => log.push(`open:${r}:${ms}`),
+      halfOpen: () => log.push('half-open'),
+      close: () => log.push('close'),
+    },
+    () => 0.5,
+  );
   // Open it with one real upstream failure.
   await b.call(ctx(), () => Promise.reject(new UpstreamUnavailableError('dead'))).catch(() => undefined);
   expect(b.state).toBe('open');

@@ -19,7 +19,10 @@ afterEach(async () => {
 /** One upstream behind a breaker; the retry part makes one attempt, so every call is one breaker decision. */
 async function setup(breaker: BreakerOptions) {
   const fault = inMemoryFaultServer({ tools: TOOLS, faults: { rates: { error: 1 } } });
-  ({ bridge } = await startBridge({ servers: { f: { ...fault, trusted: true } }, plugins: [retry({ attempts: 1, breaker, random: seeded(9) })] }));
+  ({ bridge } = await startBridge({
+    servers: { f: { ...fault, trusted: true } },
+    plugins: [retry({ attempts: 1, breaker, random: seeded(9) })],
+  }));
   const transitions: string[] = [];
   const openTimes: number[] = [];
   bridge.on('breaker:open', ({ reason, openMs }) => {
@@ -77,7 +80,14 @@ describe('circuit breaker', () => {
   });
 
   it('half-opens after the open time, lets exactly k probes through, and closes when all succeed', async () => {
-    const { call, state, transitions, fault } = await setup({ minVolume: 3, consecutiveFailures: 3, openMs: 1000, openJitter: 0, halfOpenProbes: 3, probeTimeoutMs: 500 });
+    const { call, state, transitions, fault } = await setup({
+      minVolume: 3,
+      consecutiveFailures: 3,
+      openMs: 1000,
+      openJitter: 0,
+      halfOpenProbes: 3,
+      probeTimeoutMs: 500,
+    });
     await failTimes(call, 3, 'x');
     expect(state()).toBe('open');
     await vi.advanceTimersByTimeAsync(999);
@@ -86,7 +96,12 @@ describe('circuit breaker', () => {
     expect(state()).toBe('half-open');
     fault.setFaults({ rates: { hang: 1 } });
     const received = fault.ledger.totalReceived;
-    const calls = Array.from({ length: 6 }, (_, i) => call(`p${i}`).then(() => 'ok', (e: unknown) => e));
+    const calls = Array.from({ length: 6 }, (_, i) =>
+      call(`p${i}`).then(
+        () => 'ok',
+        (e: unknown) => e,
+      ),
+    );
     await vi.advanceTimersByTimeAsync(0);
     // Exactly k reached the upstream; the others were refused without being sent.
     expect(fault.ledger.totalReceived - received).toBe(3);
@@ -114,7 +129,15 @@ describe('circuit breaker', () => {
   });
 
   it('re-opens after a failed probe with an open time that grows, with jitter, up to its cap', async () => {
-    const { call, openTimes } = await setup({ minVolume: 2, consecutiveFailures: 2, openMs: 1000, openMultiplier: 2, maxOpenMs: 5000, openJitter: 0.2, halfOpenProbes: 1 });
+    const { call, openTimes } = await setup({
+      minVolume: 2,
+      consecutiveFailures: 2,
+      openMs: 1000,
+      openMultiplier: 2,
+      maxOpenMs: 5000,
+      openJitter: 0.2,
+      halfOpenProbes: 1,
+    });
     await failTimes(call, 2, 'g');
     for (let i = 0; i < 4; i++) {
       await vi.advanceTimersByTimeAsync(openTimes.at(-1)!);
@@ -136,7 +159,10 @@ describe('circuit breaker', () => {
     const b = inMemoryFaultServer({ name: 'b', tools: TOOLS });
     ({ bridge } = await startBridge({
       servers: { g: { type: 'in-memory', trusted: true, replicas: [a, b] } },
-      plugins: [roundRobin(), retry({ breaker: { minVolume: 2, consecutiveFailures: 2, openMs: 60_000 }, random: seeded(1), budget: false })],
+      plugins: [
+        roundRobin(),
+        retry({ breaker: { minVolume: 2, consecutiveFailures: 2, openMs: 60_000 }, random: seeded(1), budget: false }),
+      ],
     }));
     const delays: number[] = [];
     bridge.on('retry:attempt', ({ delayMs, error }) => {

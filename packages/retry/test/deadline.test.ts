@@ -52,7 +52,16 @@ describe('deadlines and per-attempt timeouts', () => {
       servers: { f: { ...fault, trusted: true } },
       reconnectMinMs: 5,
       reconnectMaxMs: 50,
-      plugins: [retry({ attempts: 4, attemptTimeoutMs: 250, baseDelayMs: 40, maxDelayMs: 400, random: seeded(2), breaker: { minVolume: 5, openMs: 200, maxOpenMs: 250, probeTimeoutMs: 100, halfOpenProbes: 1 } })],
+      plugins: [
+        retry({
+          attempts: 4,
+          attemptTimeoutMs: 250,
+          baseDelayMs: 40,
+          maxDelayMs: 400,
+          random: seeded(2),
+          breaker: { minVolume: 5, openMs: 200, maxOpenMs: 250, probeTimeoutMs: 100, halfOpenProbes: 1 },
+        }),
+      ],
     }));
     const step = fc.oneof(
       fc.constantFrom(...FAULT_KINDS.filter((k) => k !== 'delay')),
@@ -61,17 +70,22 @@ describe('deadlines and per-attempt timeouts', () => {
     );
     let runs = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), fc.integer({ min: 50, max: 1500 }), fc.constantFrom('lookup', 'create'), async (script, timeout, tool) => {
-        fault.setFaults({ script });
-        // Time passes between calls, so an open breaker half-opens and probes run too.
-        await vi.advanceTimersByTimeAsync(300);
-        const { ms } = await settleTime(() => bridge!.callTool(tool, { key: `d${runs++}` }, { timeout }), 20_000);
-        expect(ms).toBeLessThanOrEqual(timeout);
-      }),
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 50, max: 1500 }),
+        fc.constantFrom('lookup', 'create'),
+        async (script, timeout, tool) => {
+          fault.setFaults({ script });
+          // Time passes between calls, so an open breaker half-opens and probes run too.
+          await vi.advanceTimersByTimeAsync(300);
+          const { ms } = await settleTime(() => bridge!.callTool(tool, { key: `d${runs++}` }, { timeout }), 20_000);
+          expect(ms).toBeLessThanOrEqual(timeout);
+        },
+      ),
       { numRuns: 60, seed: 42 },
     );
     // The schedules really reached the server: hangs, drops and retries happened.
-    expect(fault.ledger.faults("hang")).toBeGreaterThan(0);
+    expect(fault.ledger.faults('hang')).toBeGreaterThan(0);
     expect(fault.ledger.faults('drop-after') + fault.ledger.faults('drop-before')).toBeGreaterThan(0);
     expect(fault.ledger.totalReceived).toBeGreaterThan(runs);
   });

@@ -10,7 +10,10 @@ import { seeded, startBridge } from './helpers.js';
 const TOOLS = { create: { destructiveHint: true } };
 const dir = mkdtempSync(join(tmpdir(), 'review-nc-'));
 let bridge: Bridge | undefined;
-afterEach(async () => { await bridge?.close(); bridge = undefined; });
+afterEach(async () => {
+  await bridge?.close();
+  bridge = undefined;
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('a call routed to a stdio connection that is already closing never leaves the bridge, and says so (sent: false), so even an unsafe tool is resent', async () => {

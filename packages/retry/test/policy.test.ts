@@ -77,7 +77,9 @@ describe('what is retried', () => {
   });
 
   it('never retries JSON-RPC semantic errors or isError results', async () => {
-    const { fault, bridge, events } = await setup({ script: [{ kind: 'error', code: -32602, message: 'bad params' }, { kind: 'error', code: -32601 }, 'is-error'] });
+    const { fault, bridge, events } = await setup({
+      script: [{ kind: 'error', code: -32602, message: 'bad params' }, { kind: 'error', code: -32601 }, 'is-error'],
+    });
     await expect(bridge.callTool('lookup', { key: 'a' })).rejects.toThrow(/bad params/);
     await expect(bridge.callTool('lookup', { key: 'b' })).rejects.toMatchObject({ code: -32601 });
     const result = await bridge.callTool('lookup', { key: 'c' });

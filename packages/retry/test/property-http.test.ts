@@ -27,7 +27,10 @@ describe('zero duplicate executions over real Streamable HTTP (fast-check, 100 s
   });
 
   it('never runs an unsafe tool twice; a session that expired is re-initialised and the call resent', async () => {
-    const step = fc.constantFrom<FaultStep>('ok', 'ok', 'drop-before', 'drop-after', 'crash', 'session-expired', 'error', { kind: 'retry-after', retryAfterMs: 5 });
+    const step = fc.constantFrom<FaultStep>('ok', 'ok', 'drop-before', 'drop-after', 'crash', 'session-expired', 'error', {
+      kind: 'retry-after',
+      retryAfterMs: 5,
+    });
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 5 }), fc.constantFrom('lookup', 'create'), async (script, tool) => {

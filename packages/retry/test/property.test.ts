@@ -45,7 +45,14 @@ describe('zero duplicate executions (fast-check, 500 random fault schedules)', (
       reconnectMaxMs: 4,
       plugins: [
         roundRobin(),
-        retry({ attempts: 4, attemptTimeoutMs: 30, baseDelayMs: 1, maxDelayMs: 8, random: seeded(5), breaker: { minVolume: 10, openMs: 5, maxOpenMs: 10, probeTimeoutMs: 60, halfOpenProbes: 1 } }),
+        retry({
+          attempts: 4,
+          attemptTimeoutMs: 30,
+          baseDelayMs: 1,
+          maxDelayMs: 8,
+          random: seeded(5),
+          breaker: { minVolume: 10, openMs: 5, maxOpenMs: 10, probeTimeoutMs: 60, halfOpenProbes: 1 },
+        }),
       ],
     }));
     bridge.on('retry:giveup', ({ reason, error }) => {
@@ -60,32 +67,40 @@ describe('zero duplicate executions (fast-check, 500 random fault schedules)', (
 
   it('never executes a tool that is not read-only or idempotent twice, and still retries failures before sending', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(STEP, { minLength: 1, maxLength: 8 }), fc.array(STEP, { minLength: 0, maxLength: 8 }), fc.array(CALL, { minLength: 1, maxLength: 4 }), async (s1, s2, calls) => {
-        // Let timers run between schedules (reconnect pauses, breaker open times): the calls alone may never yield to them.
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        replicas[0]!.setFaults({ script: s1 });
-        replicas[1]!.setFaults({ script: s2 });
-        const keys: { key: string; tool: string }[] = [];
-        await Promise.all(
-          calls.map(async ({ tool, dropIdleFirst }) => {
-            const key = `k${n++}`;
-            keys.push({ key, tool });
-            if (dropIdleFirst) for (const up of bridge.upstreams('svc')) await bridge.connection(up)?.close();
-            await bridge.callTool(tool, { key }, { timeout: 2_000 }).catch(() => undefined);
-          }),
-        );
-        for (const { key, tool } of keys) {
-          const executions = replicas.reduce((sum, r) => sum + r.ledger.executions(key), 0);
-          if (UNSAFE(tool)) expect(executions, `${tool} ${key} ran ${executions} times; schedules ${JSON.stringify([s1, s2])}`).toBeLessThanOrEqual(1);
-        }
-        expect(unsentGiveUps).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.array(STEP, { minLength: 1, maxLength: 8 }),
+        fc.array(STEP, { minLength: 0, maxLength: 8 }),
+        fc.array(CALL, { minLength: 1, maxLength: 4 }),
+        async (s1, s2, calls) => {
+          // Let timers run between schedules (reconnect pauses, breaker open times): the calls alone may never yield to them.
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          replicas[0]!.setFaults({ script: s1 });
+          replicas[1]!.setFaults({ script: s2 });
+          const keys: { key: string; tool: string }[] = [];
+          await Promise.all(
+            calls.map(async ({ tool, dropIdleFirst }) => {
+              const key = `k${n++}`;
+              keys.push({ key, tool });
+              if (dropIdleFirst) for (const up of bridge.upstreams('svc')) await bridge.connection(up)?.close();
+              await bridge.callTool(tool, { key }, { timeout: 2_000 }).catch(() => undefined);
+            }),
+          );
+          for (const { key, tool } of keys) {
+            const executions = replicas.reduce((sum, r) => sum + r.ledger.executions(key), 0);
+            if (UNSAFE(tool))
+              expect(executions, `${tool} ${key} ran ${executions} times; schedules ${JSON.stringify([s1, s2])}`).toBeLessThanOrEqual(1);
+          }
+          expect(unsentGiveUps).toEqual([]);
+        },
+      ),
       { numRuns: 500, seed: 20260421 },
     );
     const total = (f: (r: InMemoryFaultServerConfig) => number): number => replicas.reduce((s, r) => s + f(r), 0);
     // The property is not vacuous: drops after executing happened, safe tools did run twice, pre-send failures were retried.
     // Timing decides how much of each script is consumed (breaker pauses, reconnects), so the floor is loose.
-    console.log(`[retry property] drop-after faults ${total((r) => r.ledger.faults('drop-after'))}, pre-send failures retried ${unsentRetries}`);
+    console.log(
+      `[retry property] drop-after faults ${total((r) => r.ledger.faults('drop-after'))}, pre-send failures retried ${unsentRetries}`,
+    );
     expect(total((r) => r.ledger.faults('drop-after'))).toBeGreaterThan(15);
     expect(Math.max(...replicas.map((r) => r.ledger.maxExecutions((t) => !UNSAFE(t))))).toBeGreaterThanOrEqual(1);
     expect(unsentRetries).toBeGreaterThan(100);

@@ -87,7 +87,10 @@ describe('replicas, budget', () => {
 
   it('with the breaker on as well, a dead upstream sees even less', async () => {
     const dead = inMemoryFaultServer({ tools: TOOLS, faults: { rates: { error: 1 } } });
-    ({ bridge } = await startBridge({ servers: { dead: { ...dead, trusted: true } }, plugins: [retry({ attempts: 5, baseDelayMs: 1, maxDelayMs: 2 })] }));
+    ({ bridge } = await startBridge({
+      servers: { dead: { ...dead, trusted: true } },
+      plugins: [retry({ attempts: 5, baseDelayMs: 1, maxDelayMs: 2 })],
+    }));
     for (let i = 0; i < 1_000; i += 50) {
       await Promise.allSettled(Array.from({ length: 50 }, (_, j) => bridge!.callTool('lookup', { key: `b${i + j}` })));
     }

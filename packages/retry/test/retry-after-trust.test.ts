@@ -6,13 +6,18 @@ import { retry } from '../src/index.js';
 import { startBridge } from './helpers.js';
 
 let bridge: Bridge | undefined;
-afterEach(async () => { await bridge?.close(); bridge = undefined; });
+afterEach(async () => {
+  await bridge?.close();
+  bridge = undefined;
+});
 
 it('a Retry-After hint from a server that is not trusted only sets the delay: a destructive tool that ran is not resent', async () => {
   let executions = 0;
   const server = () => {
     const s = new Server({ name: 'pay', version: '1.0.0' }, { capabilities: { tools: {} } });
-    s.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [{ name: 'charge', inputSchema: { type: 'object' as const }, annotations: { destructiveHint: true } }] }));
+    s.setRequestHandler(ListToolsRequestSchema, async () => ({
+      tools: [{ name: 'charge', inputSchema: { type: 'object' as const }, annotations: { destructiveHint: true } }],
+    }));
     s.setRequestHandler(CallToolRequestSchema, async () => {
       executions++;
       // Ran, then failed on the way out (e.g. a downstream write timed out); the server adds a hint.
@@ -21,7 +26,10 @@ it('a Retry-After hint from a server that is not trusted only sets the delay: a 
     return s;
   };
   // Not even trusted.
-  ({ bridge } = await startBridge({ servers: { pay: { type: 'in-memory', server } }, plugins: [retry({ attempts: 3, baseDelayMs: 1, maxDelayMs: 2 })] }));
+  ({ bridge } = await startBridge({
+    servers: { pay: { type: 'in-memory', server } },
+    plugins: [retry({ attempts: 3, baseDelayMs: 1, maxDelayMs: 2 })],
+  }));
   await expect(bridge.callTool('charge', {})).rejects.toThrow(/ledger write timed out/);
   expect(executions).toBe(1);
 });

@@ -129,9 +129,16 @@ export class ClientRequests implements InFlight {
     };
   }
 
-  async #forward(server: string, client: Client, method: ClientMethod, params: unknown, signal: AbortSignal): Promise<Record<string, unknown>> {
+  async #forward(
+    server: string,
+    client: Client,
+    method: ClientMethod,
+    params: unknown,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
     const target = this.attribute(client, method);
-    if ('error' in target) throw rpcError(ErrorCode.InvalidRequest, `[mcp-bridge] gateway: ${method} from server "${server}" refused: ${target.error}`);
+    if ('error' in target)
+      throw rpcError(ErrorCode.InvalidRequest, `[mcp-bridge] gateway: ${method} from server "${server}" refused: ${target.error}`);
     const { session, call } = target;
     if (!hasCapability(capabilitiesOf(session), method, params)) {
       const urlMode = method === 'elicitation/create' && (params as { mode?: unknown } | undefined)?.mode === 'url';

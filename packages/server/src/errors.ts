@@ -39,7 +39,9 @@ export function requestFailure(error: unknown, signal: AbortSignal, kind: 'resou
 
 /** The caller's own bad request, by core's verdict (a ValidationError is the validation plugin's answer to a model instead). */
 function isInvalidParams(error: unknown): boolean {
-  return BridgeError.isInstance(error) && failureOf(error).kind === 'invalid-request' && (error as BridgeError).code !== 'VALIDATION_FAILED';
+  return (
+    BridgeError.isInstance(error) && failureOf(error).kind === 'invalid-request' && (error as BridgeError).code !== 'VALIDATION_FAILED'
+  );
 }
 
 /**

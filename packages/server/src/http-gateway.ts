@@ -107,14 +107,17 @@ export class HttpGatewayServer {
     const { path, o } = this;
     const url = { pathname: pathnameOf(req.url ?? '/', path) };
     const hostHeader = req.headers.host;
-    if (!this.hostCheck.allows(hostHeader)) return answered(reject(res, 403, `Forbidden: Host header ${JSON.stringify(hostHeader ?? '')} is not allowed`));
+    if (!this.hostCheck.allows(hostHeader))
+      return answered(reject(res, 403, `Forbidden: Host header ${JSON.stringify(hostHeader ?? '')} is not allowed`));
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.originCheck(origin)) return answered(reject(res, 403, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`));
+    if (origin !== undefined && !this.originCheck(origin))
+      return answered(reject(res, 403, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`));
 
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return answered(json(res, 200, { status: 'ok' }));
     if (url.pathname === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) return answered(readyz(this.bridge, res));
     const route = url.pathname !== path && o.routes && Object.hasOwn(o.routes, url.pathname) ? o.routes[url.pathname] : undefined;
-    if (url.pathname !== path && !route) return answered(json(res, 404, { error: `not found: ${url.pathname} (the MCP endpoint is ${path})` }));
+    if (url.pathname !== path && !route)
+      return answered(json(res, 404, { error: `not found: ${url.pathname} (the MCP endpoint is ${path})` }));
 
     const { token, named, authRequired } = this;
     const bearer = authRequired ? bearerOf(req.headers.authorization) : undefined;
@@ -122,7 +125,10 @@ export class HttpGatewayServer {
     let tokenName: string | undefined;
     for (const n of named) if (bearer !== undefined && sameBytes(bearer, n.token)) tokenName = n.name;
     if (authRequired && tokenName === undefined && !(token !== undefined && bearer !== undefined && sameBytes(bearer, token))) {
-      res.setHeader('WWW-Authenticate', req.headers.authorization ? 'Bearer realm="mcp-bridge", error="invalid_token"' : 'Bearer realm="mcp-bridge"');
+      res.setHeader(
+        'WWW-Authenticate',
+        req.headers.authorization ? 'Bearer realm="mcp-bridge", error="invalid_token"' : 'Bearer realm="mcp-bridge"',
+      );
       return answered(reject(res, 401, 'Unauthorized: a valid bearer token is required'));
     }
     // Extra routes (`routes` option, e.g. a metrics handler) sit behind the same Host/Origin checks and token.
@@ -199,10 +205,13 @@ export class HttpGatewayServer {
       Math.max(10, Math.min(Math.floor(idleMs / 4), 30_000)),
     );
     this.sweep.unref();
-    this.keepAlive = setInterval(() => {
-      const now = Date.now();
-      for (const s of sessions.values()) s.transport.tick(now, keepAliveMs);
-    }, Math.max(10, Math.floor(keepAliveMs / 3)));
+    this.keepAlive = setInterval(
+      () => {
+        const now = Date.now();
+        for (const s of sessions.values()) s.transport.tick(now, keepAliveMs);
+      },
+      Math.max(10, Math.floor(keepAliveMs / 3)),
+    );
     this.keepAlive.unref();
   }
 
@@ -215,7 +224,10 @@ export class HttpGatewayServer {
 
   /** Waits for the calls already accepted (at most `drainMs`), then ends every session. */
   async endAll(): Promise<void> {
-    await drain([...this.sessions.values()].map((s) => s.transport), this.drainMs);
+    await drain(
+      [...this.sessions.values()].map((s) => s.transport),
+      this.drainMs,
+    );
     await Promise.allSettled([...this.sessions.values()].map((s) => this.endSession(s)));
   }
 }

@@ -44,7 +44,9 @@ export function isInitialize(body: unknown): boolean {
 }
 
 /** The JSON body of a request, read with plain stream events (an async iterator costs several promises per request). */
-export function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string; code: number }> {
+export function readJson(
+  req: IncomingMessage,
+): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string; code: number }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -62,7 +64,12 @@ export function readJson(req: IncomingMessage): Promise<{ ok: true; value: unkno
       try {
         resolve({ ok: true, value: JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')) });
       } catch (error) {
-        resolve({ ok: false, status: 400, message: `Parse error: ${error instanceof Error ? error.message : String(error)}`, code: -32700 });
+        resolve({
+          ok: false,
+          status: 400,
+          message: `Parse error: ${error instanceof Error ? error.message : String(error)}`,
+          code: -32700,
+        });
       }
     };
     req.on('data', onData).once('end', onEnd).once('error', reject);

@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type MessageExtraInfo, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import {
+  JSONRPCMessageSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 
 /** How many messages one POST may carry (the SDK's own transport allows as many). */
 const MAX_BATCH_SIZE = 100;
@@ -37,7 +43,9 @@ function sseEvent(message: JSONRPCMessage): string {
 }
 
 function jsonError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  res
+    .writeHead(status, { 'content-type': 'application/json', ...headers })
+    .end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
 /**
@@ -48,7 +56,11 @@ function jsonError(res: ServerResponse, status: number, code: number, message: s
 export const MAY_HAVE_RUN_MESSAGE = 'the gateway stopped before the call finished: it may have run';
 
 function mayHaveRun(id: RequestId): JSONRPCMessage {
-  return { jsonrpc: '2.0', id, error: { code: -32603, message: MAY_HAVE_RUN_MESSAGE, data: { reason: 'gateway-stopped', mayHaveRun: true } } };
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: { code: -32603, message: MAY_HAVE_RUN_MESSAGE, data: { reason: 'gateway-stopped', mayHaveRun: true } },
+  };
 }
 
 const isRequest = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId; method: string } => 'method' in m && 'id' in m;
@@ -118,7 +130,12 @@ export class HttpSessionTransport implements Transport {
   #versionOk(req: IncomingMessage, res: ServerResponse): boolean {
     const version = req.headers['mcp-protocol-version'];
     if (version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(version as string)) return true;
-    jsonError(res, 400, -32000, `Bad Request: Unsupported protocol version: ${String(version)} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+    jsonError(
+      res,
+      400,
+      -32000,
+      `Bad Request: Unsupported protocol version: ${String(version)} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+    );
     return false;
   }
 
@@ -131,7 +148,8 @@ export class HttpSessionTransport implements Transport {
       return jsonError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
     }
     const batch = Array.isArray(body);
-    if (batch && body.length > MAX_BATCH_SIZE) return jsonError(res, 400, -32600, `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`);
+    if (batch && body.length > MAX_BATCH_SIZE)
+      return jsonError(res, 400, -32600, `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`);
     let messages: JSONRPCMessage[];
     try {
       messages = batch ? body.map((m) => JSONRPCMessageSchema.parse(m)) : [JSONRPCMessageSchema.parse(body)];
@@ -236,7 +254,9 @@ export class HttpSessionTransport implements Transport {
       // The one response, and nothing went before it: one JSON body, one write.
       this.#end(stream);
       const text = JSON.stringify(stream.batch ? [message] : message);
-      stream.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'mcp-session-id': this.sessionId }).end(text);
+      stream.res
+        .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'mcp-session-id': this.sessionId })
+        .end(text);
       return;
     }
     // A batch with more to come sends this one now, not when its slowest request is done.

@@ -93,24 +93,39 @@ const httpSchema = gatewaySchema.extend({
       const seen = new Map<string, string>();
       for (const [name, value] of Object.entries(tokens)) {
         const other = seen.get(value);
-        if (other !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `same token as "${other}": a token must name one caller` });
+        if (other !== undefined)
+          ctx.addIssue({ code: 'custom', path: [name], message: `same token as "${other}": a token must name one caller` });
         seen.set(value, name);
       }
     })
     .optional(),
-  caller: z.custom<(req: IncomingMessage) => string | undefined>((v) => typeof v === 'function', 'expected a function (req) => caller').optional(),
+  caller: z
+    .custom<(req: IncomingMessage) => string | undefined>((v) => typeof v === 'function', 'expected a function (req) => caller')
+    .optional(),
   allowedHosts: z.array(z.string().min(1)).optional(),
   allowedOrigins: z.array(z.string().min(1)).optional(),
   sessionIdleMs: z.number().int().positive().optional(),
   drainMs: z.number().int().nonnegative().optional(),
   keepAliveMs: z.number().int().positive().optional(),
   maxSessions: z.number().int().positive().optional(),
-  routes: z.record(z.string().startsWith('/'), z.custom<(req: IncomingMessage, res: ServerResponse) => unknown>((v) => typeof v === 'function', 'expected a request handler function')).optional(),
+  routes: z
+    .record(
+      z.string().startsWith('/'),
+      z.custom<(req: IncomingMessage, res: ServerResponse) => unknown>(
+        (v) => typeof v === 'function',
+        'expected a request handler function',
+      ),
+    )
+    .optional(),
 });
 
 const stdioSchema = gatewaySchema.extend({
-  stdin: z.custom<NodeJS.ReadableStream>((v) => typeof (v as { on?: unknown } | undefined)?.on === 'function', 'a readable stream').optional(),
-  stdout: z.custom<NodeJS.WritableStream>((v) => typeof (v as { write?: unknown } | undefined)?.write === 'function', 'a writable stream').optional(),
+  stdin: z
+    .custom<NodeJS.ReadableStream>((v) => typeof (v as { on?: unknown } | undefined)?.on === 'function', 'a readable stream')
+    .optional(),
+  stdout: z
+    .custom<NodeJS.WritableStream>((v) => typeof (v as { write?: unknown } | undefined)?.write === 'function', 'a writable stream')
+    .optional(),
 });
 
 /** Validates options; a bad one throws a TypeError naming the function, the field and what was expected. */

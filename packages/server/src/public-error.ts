@@ -14,7 +14,19 @@ import type { ServerListStatus } from '@mcp-bridge/core';
 const PLUMBING = new Set(['UPSTREAM_UNAVAILABLE', 'TIMEOUT', 'CIRCUIT_OPEN', 'RETRY_EXHAUSTED', 'NO_UPSTREAM', 'BRIDGE_STATE']);
 
 /** `data` fields a plumbing failure may show a client: names from the config's keys, numbers and flags. */
-const PUBLIC_DATA = new Set(['server', 'upstream', 'method', 'kind', 'sent', 'httpStatus', 'timeoutMs', 'attempts', 'reason', 'retryAfterMs', 'tool']);
+const PUBLIC_DATA = new Set([
+  'server',
+  'upstream',
+  'method',
+  'kind',
+  'sent',
+  'httpStatus',
+  'timeoutMs',
+  'attempts',
+  'reason',
+  'retryAfterMs',
+  'tool',
+]);
 
 /** The message of `error` as a client may read it. */
 export function publicMessage(error: unknown): string {
@@ -43,7 +55,10 @@ export function publicListStatus(statuses: Record<string, ServerListStatus>): Re
   for (const [server, s] of Object.entries(statuses)) {
     const { error, ...rest } = s;
     // A JSON-RPC error is the upstream's own answer to the list request; anything else is plumbing.
-    out[server] = error !== undefined && s.code?.startsWith('JSONRPC_') === true ? s : { ...rest, ...(error === undefined ? {} : { error: statusPhrase(s.status) }) };
+    out[server] =
+      error !== undefined && s.code?.startsWith('JSONRPC_') === true
+        ? s
+        : { ...rest, ...(error === undefined ? {} : { error: statusPhrase(s.status) }) };
   }
   return out;
 }

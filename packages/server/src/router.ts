@@ -112,7 +112,8 @@ export class Router {
     if (method === 'notifications/message' && params) {
       const level = params.level;
       for (const session of this.sessions.values()) {
-        if (LogLevels.allows(session, level)) this.#send(session, { method, params: { ...params, logger: params.logger ?? server } as never });
+        if (LogLevels.allows(session, level))
+          this.#send(session, { method, params: { ...params, logger: params.logger ?? server } as never });
       }
     } else if (method === 'notifications/elicitation/complete' && typeof params?.elicitationId === 'string') {
       // Only the client that was sent the elicitation knows it; an unknown id is dropped (as a client would ignore it).

@@ -98,7 +98,9 @@ function registerCalls(server: Server, router: Router, session: DownstreamSessio
   // Server's public setRequestHandler, which parses the request and the result once more (measured
   // with `pnpm bench gateway`; see the changeset): no SDK internals, so no silent break on an upgrade.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    run('tools/call', extra, (o) => bridge.callTool(request.params.name, request.params.arguments ?? {}, o)).catch((error: unknown) => toolFailure(error, extra.signal)),
+    run('tools/call', extra, (o) => bridge.callTool(request.params.name, request.params.arguments ?? {}, o)).catch((error: unknown) =>
+      toolFailure(error, extra.signal),
+    ),
   );
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {

@@ -73,7 +73,9 @@ export class StdioSessionTransport implements Transport {
     try {
       message = JSON.parse(line);
     } catch (error) {
-      this.onerror?.(new Error(`stdin: not a JSON-RPC message (${error instanceof Error ? error.message : String(error)}): ${line.slice(0, 200)}`));
+      this.onerror?.(
+        new Error(`stdin: not a JSON-RPC message (${error instanceof Error ? error.message : String(error)}): ${line.slice(0, 200)}`),
+      );
       return;
     }
     // The protocol checks the shape (request, notification or response) and reports what is neither.

@@ -97,7 +97,9 @@ describe('attribution of server-to-client requests through plugins', () => {
         return next({ ...ctx, link: undefined, signal: new AbortController().signal });
       }),
     );
-    await expect(a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'whose?' } })).rejects.toThrow(/refused: no call is in flight on this server and 2 clients are connected/);
+    await expect(a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'whose?' } })).rejects.toThrow(
+      /refused: no call is in flight on this server and 2 clients are connected/,
+    );
     expect(a.sampling).toHaveLength(0);
     expect(b.sampling).toHaveLength(0);
   });

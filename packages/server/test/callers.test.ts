@@ -38,10 +38,16 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
 });
 
-async function start(options: HttpGatewayOptions): Promise<{ bridge: Bridge; gw: HttpGateway; seen: Seen[]; lists: (string | undefined)[] }> {
+async function start(
+  options: HttpGatewayOptions,
+): Promise<{ bridge: Bridge; gw: HttpGateway; seen: Seen[]; lists: (string | undefined)[] }> {
   const seen: Seen[] = [];
   const lists: (string | undefined)[] = [];
-  const bridge = createBridge({ servers: { t: inMemoryTestServer({ name: 't' }) }, plugins: [probe(seen, lists)], onError: () => undefined });
+  const bridge = createBridge({
+    servers: { t: inMemoryTestServer({ name: 't' }) },
+    plugins: [probe(seen, lists)],
+    onError: () => undefined,
+  });
   cleanups.push(() => bridge.close());
   const gw = await serveHttp(bridge, { onError: () => undefined, ...options });
   cleanups.push(() => gw.close());
@@ -74,12 +80,21 @@ describe('gateway callers', () => {
     expect(seen.filter((s) => s.method === 'tools/call').map((s) => s.caller)).toEqual(['echoer']);
 
     // Unknown token: 401; a session's requests with another (valid) token: 403.
-    const unknown = await fetch(gw.url, { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{}' });
+    const unknown = await fetch(gw.url, {
+      method: 'POST',
+      headers: { authorization: 'Bearer nope', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(unknown.status).toBe(401);
     const sessionId = (echoer.transport as StreamableHTTPClientTransport).sessionId!;
     const hijack = await fetch(gw.url, {
       method: 'POST',
-      headers: { authorization: 'Bearer tok-all', 'mcp-session-id': sessionId, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: {
+        authorization: 'Bearer tok-all',
+        'mcp-session-id': sessionId,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
     });
     expect(hijack.status).toBe(403);
@@ -104,7 +119,14 @@ describe('gateway callers', () => {
     const c = await client(gw.url);
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     await c.request(
-      { method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' }, _meta: { traceparent, tracestate: 'vendor=1', other: 'kept out', progressToken: 7 } } },
+      {
+        method: 'tools/call',
+        params: {
+          name: 'echo',
+          arguments: { text: 'x' },
+          _meta: { traceparent, tracestate: 'vendor=1', other: 'kept out', progressToken: 7 },
+        },
+      },
       CallToolResultSchema,
     );
     await c.callTool({ name: 'echo', arguments: { text: 'y' } });
@@ -116,6 +138,8 @@ describe('gateway callers', () => {
   it('rejects two callers sharing one token, naming the field', async () => {
     const bridge = createBridge({ servers: {} });
     cleanups.push(() => bridge.close());
-    await expect(serveHttp(bridge, { tokens: { a: 'same', b: 'same' } })).rejects.toThrow(/serveHttp: invalid options: tokens\.b: same token as "a"/);
+    await expect(serveHttp(bridge, { tokens: { a: 'same', b: 'same' } })).rejects.toThrow(
+      /serveHttp: invalid options: tokens\.b: same token as "a"/,
+    );
   });
 });

@@ -52,7 +52,8 @@ describe('cancellation through the gateway', () => {
     for (const file of files) {
       const lines = (await readFile(new URL(file, dir), 'utf8')).split('\n');
       lines.forEach((line, i) => {
-        if (/client\.request =|_oncancel|_progressHandlers|getPrototypeOf\(Server|\._[a-z]/.test(line)) found.push(`${file}:${i + 1}: ${line.trim()}`);
+        if (/client\.request =|_oncancel|_progressHandlers|getPrototypeOf\(Server|\._[a-z]/.test(line))
+          found.push(`${file}:${i + 1}: ${line.trim()}`);
       });
     }
     expect(found).toEqual([]);

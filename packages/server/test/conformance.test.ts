@@ -33,12 +33,16 @@ describe('official conformance suite', () => {
     gateway = await serveHttp(bridge, { onError: () => undefined });
     const viaGateway = await runConformance(gateway.url);
 
-    console.log(`\nMCP conformance suite (@modelcontextprotocol/conformance 0.1.13, active server scenarios)\n${formatTable(direct.results, viaGateway.results)}\n`);
+    console.log(
+      `\nMCP conformance suite (@modelcontextprotocol/conformance 0.1.13, active server scenarios)\n${formatTable(direct.results, viaGateway.results)}\n`,
+    );
     expect(direct.results.size, direct.output.slice(-3000)).toBeGreaterThanOrEqual(25);
     const passedDirectly = [...direct.results].filter(([, r]) => r.failed === 0).map(([s]) => s);
     // The fixture is built for the suite: it must pass all of it, or the comparison proves little.
     expect([...direct.results].filter(([, r]) => r.failed > 0).map(([s, r]) => `${s}: ${r.errors.join('; ')}`)).toEqual([]);
-    const regressions = passedDirectly.filter((s) => (viaGateway.results.get(s)?.failed ?? 1) > 0).map((s) => `${s}: ${viaGateway.results.get(s)?.errors.join('; ') ?? 'not run'}`);
+    const regressions = passedDirectly
+      .filter((s) => (viaGateway.results.get(s)?.failed ?? 1) > 0)
+      .map((s) => `${s}: ${viaGateway.results.get(s)?.errors.join('; ') ?? 'not run'}`);
     expect(regressions).toEqual([]);
   });
 });

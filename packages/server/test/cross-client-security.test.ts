@@ -32,7 +32,10 @@ interface RawAnswer {
 }
 
 /** A raw HTTP request to the gateway, from a chosen local address (127.0.0.2 is loopback too, but another client address). */
-function raw(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {}): Promise<RawAnswer> {
+function raw(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {},
+): Promise<RawAnswer> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -55,8 +58,17 @@ function raw(url: string, options: { method?: string; headers?: Record<string, s
   });
 }
 
-async function gatewayOver(servers: Record<string, unknown>, options: HttpGatewayOptions = {}, bridgeOptions: Record<string, unknown> = {}): Promise<{ bridge: Bridge; gateway: HttpGateway }> {
-  const bridge = createBridge({ servers: servers as never, clientCapabilities: gatewayClientCapabilities(), onError: () => undefined, ...bridgeOptions });
+async function gatewayOver(
+  servers: Record<string, unknown>,
+  options: HttpGatewayOptions = {},
+  bridgeOptions: Record<string, unknown> = {},
+): Promise<{ bridge: Bridge; gateway: HttpGateway }> {
+  const bridge = createBridge({
+    servers: servers as never,
+    clientCapabilities: gatewayClientCapabilities(),
+    onError: () => undefined,
+    ...bridgeOptions,
+  });
   cleanups.push(() => bridge.close());
   const gateway = await serveHttp(bridge, { onError: () => undefined, ...options });
   cleanups.push(() => gateway.close());
@@ -77,7 +89,9 @@ describe('nothing a client receives names another client', () => {
 
     // B's call stays in flight on the shared upstream session while A's tool asks for sampling.
     const controller = new AbortController();
-    const pending = b.client.callTool({ name: 'test_wait_for_cancel', arguments: {} }, undefined, { signal: controller.signal }).catch(() => undefined);
+    const pending = b.client
+      .callTool({ name: 'test_wait_for_cancel', arguments: {} }, undefined, { signal: controller.signal })
+      .catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 100));
     let seenByA: string;
     try {
@@ -94,9 +108,20 @@ describe('nothing a client receives names another client', () => {
 
   it('session ids carry 128 random bits, and the default caller name is not the session id', async () => {
     const callers: (string | undefined)[] = [];
-    const { gateway } = await gatewayOver({ t: inMemoryTestServer({ name: 't' }) }, {}, {
-      plugins: [{ name: 'see-callers', version: '1.0.0', setup: (api: { use: (m: unknown) => void }) => api.use({ phase: 'observe', handle: (ctx: { caller?: string }, next: () => unknown) => (callers.push(ctx.caller), next()) }) }],
-    });
+    const { gateway } = await gatewayOver(
+      { t: inMemoryTestServer({ name: 't' }) },
+      {},
+      {
+        plugins: [
+          {
+            name: 'see-callers',
+            version: '1.0.0',
+            setup: (api: { use: (m: unknown) => void }) =>
+              api.use({ phase: 'observe', handle: (ctx: { caller?: string }, next: () => unknown) => (callers.push(ctx.caller), next()) }),
+          },
+        ],
+      },
+    );
     const ids = new Set<string>();
     for (let i = 0; i < 5; i++) {
       const r = await raw(gateway.url);
@@ -140,7 +165,9 @@ describe('a session is bound to the credential (or address) that opened it', () 
 
   it('with named tokens: another token gets 403 for DELETE too', async () => {
     const { gateway } = await gatewayOver({ t: inMemoryTestServer({ name: 't' }) }, { tokens: { alice: 'tok-alice', bob: 'tok-bob' } });
-    const transport = new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: 'Bearer tok-bob' } } });
+    const transport = new StreamableHTTPClientTransport(new URL(gateway.url), {
+      requestInit: { headers: { authorization: 'Bearer tok-bob' } },
+    });
     const bob = new Client({ name: 'bob', version: '1.0.0' });
     await bob.connect(transport);
     cleanups.push(() => bob.close());
@@ -151,7 +178,10 @@ describe('a session is bound to the credential (or address) that opened it', () 
   });
 
   it('with the caller option: another caller (same address) gets 403', async () => {
-    const { gateway } = await gatewayOver({ t: inMemoryTestServer({ name: 't' }) }, { caller: (req) => req.headers['x-user'] as string | undefined });
+    const { gateway } = await gatewayOver(
+      { t: inMemoryTestServer({ name: 't' }) },
+      { caller: (req) => req.headers['x-user'] as string | undefined },
+    );
     const opened = await raw(gateway.url, { headers: { 'x-user': 'alice' } });
     const id = opened.headers['mcp-session-id'] as string;
     const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
@@ -169,7 +199,9 @@ describe('no configured secret reaches a client', () => {
   async function leakyHttpServer(): Promise<string> {
     const server: HttpServer = createServer((req, res) => {
       req.resume();
-      res.writeHead(500, { 'content-type': 'text/html' }).end(`<h1>Internal error</h1><pre>${req.method} ${req.url}\nauthorization: ${req.headers.authorization}</pre>`);
+      res
+        .writeHead(500, { 'content-type': 'text/html' })
+        .end(`<h1>Internal error</h1><pre>${req.method} ${req.url}\nauthorization: ${req.headers.authorization}</pre>`);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((resolve) => server.close(resolve)));

@@ -20,11 +20,20 @@ function signInServer(): Server {
   server.setRequestHandler(CallToolRequestSchema, async (_request, extra) => {
     const elicitationId = `e-${Math.random().toString(36).slice(2)}`;
     const answer = await extra.sendRequest(
-      { method: 'elicitation/create', params: { mode: 'url', message: 'Sign in to connect your account', url: 'https://example.com/login', elicitationId } },
+      {
+        method: 'elicitation/create',
+        params: { mode: 'url', message: 'Sign in to connect your account', url: 'https://example.com/login', elicitationId },
+      },
       ElicitResultSchema,
     );
     // The user finished on the web page: the server tells the client, outside any request.
-    setTimeout(() => void server.createElicitationCompletionNotifier(elicitationId)().catch(() => undefined), 20);
+    setTimeout(
+      () =>
+        void server
+          .createElicitationCompletionNotifier(elicitationId)()
+          .catch(() => undefined),
+      20,
+    );
     return { content: [{ type: 'text', text: `${answer.action} ${elicitationId}` }] };
   });
   return server;
@@ -51,7 +60,11 @@ describe('URL-mode elicitation through the gateway', () => {
   }
 
   it('the completion notification reaches the client that was asked, and no other', async () => {
-    const bridge = createBridge({ servers: { auth: { type: 'in-memory', server: signInServer } }, clientCapabilities: gatewayClientCapabilities(), onError: () => undefined });
+    const bridge = createBridge({
+      servers: { auth: { type: 'in-memory', server: signInServer } },
+      clientCapabilities: gatewayClientCapabilities(),
+      onError: () => undefined,
+    });
     cleanups.push(() => bridge.close());
     const gateway = await serveHttp(bridge, { onError: () => undefined });
     cleanups.push(() => gateway.close());

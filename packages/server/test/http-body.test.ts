@@ -9,12 +9,16 @@ function post(url: string, body: string | Buffer, path?: string): Promise<{ stat
   const target = new URL(url);
   if (path !== undefined) target.pathname = path;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(target, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = httpRequest(
+      target,
+      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -40,7 +40,10 @@ function raw(
   });
 }
 
-async function connect(url: string, headers?: Record<string, string>): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+async function connect(
+  url: string,
+  headers?: Record<string, string>,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const transport = new StreamableHTTPClientTransport(new URL(url), headers ? { requestInit: { headers } } : undefined);
   const client = new Client({ name: 'focused', version: '1.0.0' });
   await client.connect(transport);
@@ -53,7 +56,10 @@ describe('serveHttp', () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
   });
 
-  async function start(options: HttpGatewayOptions = {}, servers: Record<string, unknown> = { steady: inMemoryTestServer({ name: 'steady' }) }): Promise<{ bridge: Bridge; gateway: HttpGateway }> {
+  async function start(
+    options: HttpGatewayOptions = {},
+    servers: Record<string, unknown> = { steady: inMemoryTestServer({ name: 'steady' }) },
+  ): Promise<{ bridge: Bridge; gateway: HttpGateway }> {
     const bridge = createBridge({ servers, onError: () => undefined, reconnectMinMs: 50, reconnectMaxMs: 100 });
     cleanups.push(() => bridge.close());
     const gateway = await serveHttp(bridge, { onError: () => undefined, ...options });
@@ -81,7 +87,9 @@ describe('serveHttp', () => {
     expect((await raw(gateway.url, { headers: { origin: 'http://evil.example.com' } })).status).toBe(403);
     expect((await raw(gateway.url, { headers: { origin: 'null' } })).status).toBe(403);
     // Origins are whole origins: the gateway's own passes, another local site (another port) does not.
-    expect((await raw(gateway.url, { headers: { host: `localhost:${gateway.port}`, origin: `http://localhost:${gateway.port}` } })).status).toBe(200);
+    expect(
+      (await raw(gateway.url, { headers: { host: `localhost:${gateway.port}`, origin: `http://localhost:${gateway.port}` } })).status,
+    ).toBe(200);
     expect((await raw(gateway.url, { headers: { host: `localhost:${gateway.port}`, origin: 'http://localhost:5173' } })).status).toBe(403);
     expect((await raw(gateway.url, { headers: { host: `127.0.0.1:${gateway.port}` } })).status).toBe(200);
   });
@@ -111,7 +119,10 @@ describe('serveHttp', () => {
   });
 
   it('answers /healthz while the process is up and /readyz with the bridge state per server', async () => {
-    const { bridge, gateway } = await start({}, { steady: inMemoryTestServer({ name: 'steady' }), gone: { command: '/nonexistent/mcp-server-binary' } });
+    const { bridge, gateway } = await start(
+      {},
+      { steady: inMemoryTestServer({ name: 'steady' }), gone: { command: '/nonexistent/mcp-server-binary' } },
+    );
     const health = await raw(gateway.url, { method: 'GET', path: '/healthz' });
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toEqual({ status: 'ok' });
@@ -149,7 +160,10 @@ describe('serveHttp', () => {
     expect(gateway.sessionCount()).toBe(1);
     await second.transport.terminateSession();
     expect(gateway.sessionCount()).toBe(0);
-    const unknown = await raw(gateway.url, { headers: { 'mcp-session-id': 'no-such-session' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) });
+    const unknown = await raw(gateway.url, {
+      headers: { 'mcp-session-id': 'no-such-session' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+    });
     expect(unknown.status).toBe(404);
   });
 
@@ -164,7 +178,14 @@ describe('serveHttp', () => {
   });
 
   it('a tool whose upstream is down returns an isError result naming server and cause; the gateway stays up', async () => {
-    const { bridge, gateway } = await start({}, { steady: inMemoryTestServer({ name: 'steady' }), flaky: stdioTestServer({ name: 'flaky', toolPrefix: 'flaky_' }), gone: { command: '/nonexistent/mcp-server-binary' } });
+    const { bridge, gateway } = await start(
+      {},
+      {
+        steady: inMemoryTestServer({ name: 'steady' }),
+        flaky: stdioTestServer({ name: 'flaky', toolPrefix: 'flaky_' }),
+        gone: { command: '/nonexistent/mcp-server-binary' },
+      },
+    );
     const { client } = await connect(gateway.url);
     cleanups.push(() => client.close());
     expect(textOf(await client.callTool({ name: 'flaky_echo', arguments: { text: 'up' } }))).toBe('up');
@@ -199,7 +220,11 @@ describe('serveHttp', () => {
           name: 'mcp-bridge-plugin-callers',
           version: '1.0.0',
           setup(api) {
-            api.use({ phase: 'observe', methods: ['tools/call', 'resources/read', 'prompts/get'], handle: (ctx, next) => (callers.push(ctx.caller), next()) });
+            api.use({
+              phase: 'observe',
+              methods: ['tools/call', 'resources/read', 'prompts/get'],
+              handle: (ctx, next) => (callers.push(ctx.caller), next()),
+            });
           },
         },
       ],
@@ -209,7 +234,10 @@ describe('serveHttp', () => {
     cleanups.push(() => gateway.close());
     const one = await connect(gateway.url);
     const two = await connect(gateway.url);
-    cleanups.push(() => one.client.close(), () => two.client.close());
+    cleanups.push(
+      () => one.client.close(),
+      () => two.client.close(),
+    );
     await one.client.callTool({ name: 'echo', arguments: { text: '1' } });
     await two.client.callTool({ name: 'echo', arguments: { text: '2' } });
     expect((await one.client.getPrompt({ name: 'greet', arguments: { who: 'x' } })).messages.length).toBeGreaterThan(0);

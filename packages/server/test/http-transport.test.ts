@@ -47,7 +47,12 @@ describe('Streamable HTTP on the wire', () => {
 
   /** A session opened by hand: its id and the headers every later request carries. */
   async function session(url: string): Promise<Record<string, string>> {
-    const init = await post(url, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    const init = await post(url, {
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
     expect(init.status).toBe(200);
     const id = init.headers.get('mcp-session-id');
     expect(id).toBeTruthy();
@@ -84,7 +89,12 @@ describe('Streamable HTTP on the wire', () => {
     const reply = await post(g.url, call(2, 'test_tool_with_progress', {}, { progressToken: 'p' }), headers);
     expect([reply.status, reply.type]).toEqual([200, 'text/event-stream']);
     const messages = events(reply.text);
-    expect(messages.map((m) => m.method ?? `result ${m.id}`)).toEqual(['notifications/progress', 'notifications/progress', 'notifications/progress', 'result 2']);
+    expect(messages.map((m) => m.method ?? `result ${m.id}`)).toEqual([
+      'notifications/progress',
+      'notifications/progress',
+      'notifications/progress',
+      'result 2',
+    ]);
   });
 
   it('answers a batch of one with an array, streams a bigger batch without holding its fast answers for its slow one, 202 without requests', async () => {
@@ -97,15 +107,19 @@ describe('Streamable HTTP on the wire', () => {
     const started = Date.now();
     const fastAt: number[] = [];
     const body = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest(g.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          text += d;
-          if (fastAt.length === 0 && text.includes('"id":5')) fastAt.push(Date.now() - started);
-        });
-        res.on('end', () => resolve(text));
-      });
+      const req = httpRequest(
+        g.url,
+        { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            text += d;
+            if (fastAt.length === 0 && text.includes('"id":5')) fastAt.push(Date.now() - started);
+          });
+          res.on('end', () => resolve(text));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify([call(4, 'test_wait_for_cancel', { ms: 1_000 }), { jsonrpc: '2.0', id: 5, method: 'ping' }]));
     });
@@ -119,7 +133,9 @@ describe('Streamable HTTP on the wire', () => {
     const headers = await session(g.url);
     const pending = post(g.url, call(6, 'test_wait_for_cancel', { ms: 20_000 }), headers);
     await new Promise((r) => setTimeout(r, 150));
-    expect((await post(g.url, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 6, reason: 'stop' } }, headers)).status).toBe(202);
+    expect(
+      (await post(g.url, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 6, reason: 'stop' } }, headers)).status,
+    ).toBe(202);
     const reply = await pending;
     expect(reply.status).toBe(200);
     expect(events(reply.text)).toEqual([]);
@@ -133,13 +149,17 @@ describe('Streamable HTTP on the wire', () => {
     const headers = await session(g.url);
     const started = Date.now();
     const { headersAt, type, body } = await new Promise<{ headersAt: number; type: string; body: string }>((resolve, reject) => {
-      const req = httpRequest(g.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-        const headersAt = Date.now() - started;
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ headersAt, type: res.headers['content-type'] ?? '', body }));
-      });
+      const req = httpRequest(
+        g.url,
+        { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+        (res) => {
+          const headersAt = Date.now() - started;
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ headersAt, type: res.headers['content-type'] ?? '', body }));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(call(7, 'test_wait_for_cancel', { ms: 800 })));
     });
@@ -159,9 +179,22 @@ describe('Streamable HTTP on the wire', () => {
     expect([version.status, version.text]).toEqual([400, expect.stringContaining('Unsupported protocol version: 1999-01-01')]);
     const notRpc = await post(g.url, { hello: 'world' }, headers);
     expect([notRpc.status, JSON.parse(notRpc.text).error.code]).toEqual([400, -32700]);
-    const big = await post(g.url, Array.from({ length: 101 }, (_, i) => ({ jsonrpc: '2.0', id: 100 + i, method: 'ping' })), headers);
+    const big = await post(
+      g.url,
+      Array.from({ length: 101 }, (_, i) => ({ jsonrpc: '2.0', id: 100 + i, method: 'ping' })),
+      headers,
+    );
     expect([big.status, big.text]).toEqual([400, expect.stringContaining('must not exceed 100')]);
-    const reinit = await post(g.url, { jsonrpc: '2.0', id: 9, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }, headers);
+    const reinit = await post(
+      g.url,
+      {
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'initialize',
+        params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      },
+      headers,
+    );
     expect([reinit.status, reinit.text]).toEqual([400, expect.stringContaining('already initialized')]);
     const put = await fetch(g.url, { method: 'PUT', headers });
     expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, POST, DELETE']);

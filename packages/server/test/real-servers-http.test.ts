@@ -47,12 +47,27 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
   it('serves the merged catalog of every server and calls each of them', async () => {
     const { tools } = await a.client.listTools();
     const names = tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(['echo', 'get-sum', 'read_text_file', 'list_allowed_directories', 'create_entities', 'read_graph', 'test_simple_text']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'echo',
+        'get-sum',
+        'read_text_file',
+        'list_allowed_directories',
+        'create_entities',
+        'read_graph',
+        'test_simple_text',
+      ]),
+    );
     expect(gateway.sessionCount()).toBe(2);
 
     expect(textOf(await a.client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain('5');
-    expect(textOf(await b.client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'files', 'hello.txt') } }))).toContain('hello from the filesystem server');
-    await a.client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'gateway', entityType: 'component', observations: ['fronts many servers'] }] } });
+    expect(textOf(await b.client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'files', 'hello.txt') } }))).toContain(
+      'hello from the filesystem server',
+    );
+    await a.client.callTool({
+      name: 'create_entities',
+      arguments: { entities: [{ name: 'gateway', entityType: 'component', observations: ['fronts many servers'] }] },
+    });
     expect(textOf(await b.client.callTool({ name: 'read_graph', arguments: {} }))).toContain('fronts many servers');
 
     const { prompts } = await a.client.listPrompts();
@@ -67,12 +82,20 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
     const progressA: number[] = [];
     const progressB: number[] = [];
     const [ra, rb] = await Promise.all([
-      a.client.request({ method: 'tools/call', params: { name: 'trigger-long-running-operation', arguments: { duration: 0.6, steps: 3 } } }, CallToolResultSchema, {
-        onprogress: (p) => progressA.push(p.progress),
-      }),
-      b.client.request({ method: 'tools/call', params: { name: 'trigger-long-running-operation', arguments: { duration: 0.6, steps: 5 } } }, CallToolResultSchema, {
-        onprogress: (p) => progressB.push(p.progress),
-      }),
+      a.client.request(
+        { method: 'tools/call', params: { name: 'trigger-long-running-operation', arguments: { duration: 0.6, steps: 3 } } },
+        CallToolResultSchema,
+        {
+          onprogress: (p) => progressA.push(p.progress),
+        },
+      ),
+      b.client.request(
+        { method: 'tools/call', params: { name: 'trigger-long-running-operation', arguments: { duration: 0.6, steps: 5 } } },
+        CallToolResultSchema,
+        {
+          onprogress: (p) => progressB.push(p.progress),
+        },
+      ),
     ]);
     expect(ra.isError).toBeFalsy();
     expect(rb.isError).toBeFalsy();
@@ -129,27 +152,46 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
     await b.client.setLoggingLevel('emergency');
     const before = { a: a.logs.length, b: b.logs.length };
     await a.client.callTool({ name: 'test_tool_with_logging', arguments: {} });
-    await waitFor('three log messages at client A', () => a.logs.slice(before.a).filter((l) => l.logger === 'conformance-fixture').length >= 3);
+    await waitFor(
+      'three log messages at client A',
+      () => a.logs.slice(before.a).filter((l) => l.logger === 'conformance-fixture').length >= 3,
+    );
     // everything's simulated logging sends one message of a random level at once.
     await a.client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
-    await waitFor('a log message from server-everything at client A', () => a.logs.slice(before.a).some((l) => /level[- ]message/i.test(String(l.data))));
+    await waitFor('a log message from server-everything at client A', () =>
+      a.logs.slice(before.a).some((l) => /level[- ]message/i.test(String(l.data))),
+    );
     await a.client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
     await new Promise((r) => setTimeout(r, 200));
-    expect(b.logs.slice(before.b).map((l) => l.level).filter((level) => level !== 'emergency')).toEqual([]);
+    expect(
+      b.logs
+        .slice(before.b)
+        .map((l) => l.level)
+        .filter((level) => level !== 'emergency'),
+    ).toEqual([]);
     await b.client.setLoggingLevel('debug');
   });
 
   it('list_changed from an upstream reaches every client', async () => {
     const before = { a: a.listChanged.length, b: b.listChanged.length };
     // server-everything registers a session resource: resources/list_changed from a real server.
-    const gz = await a.client.callTool({ name: 'gzip-file-as-resource', arguments: { name: 'note.gz', data: 'data:text/plain;base64,aGVsbG8=', outputType: 'resourceLink' } });
+    const gz = await a.client.callTool({
+      name: 'gzip-file-as-resource',
+      arguments: { name: 'note.gz', data: 'data:text/plain;base64,aGVsbG8=', outputType: 'resourceLink' },
+    });
     expect(gz.isError).toBeFalsy();
-    await waitFor('resources/list_changed at both clients', () => a.listChanged.slice(before.a).includes('resources') && b.listChanged.slice(before.b).includes('resources'));
+    await waitFor(
+      'resources/list_changed at both clients',
+      () => a.listChanged.slice(before.a).includes('resources') && b.listChanged.slice(before.b).includes('resources'),
+    );
     const { resources } = await b.client.listResources();
     expect(resources.map((r) => r.uri)).toEqual(expect.arrayContaining([expect.stringContaining('note.gz')]));
 
     await b.client.callTool({ name: 'test_add_tool', arguments: {} });
-    await waitFor('tools/list_changed at both clients', () => a.listChanged.slice(before.a).includes('tools') && b.listChanged.slice(before.b).includes('tools'));
+    await waitFor(
+      'tools/list_changed at both clients',
+      () => a.listChanged.slice(before.a).includes('tools') && b.listChanged.slice(before.b).includes('tools'),
+    );
     expect((await a.client.listTools()).tools.map((t) => t.name)).toContain('test_added_tool');
   });
 
@@ -170,7 +212,9 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
     const other = b.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 2_000 } });
     await waitFor("B's call to be in flight on the fixture", () => fixture() === 1);
     const controller = new AbortController();
-    const cancelled = a.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: controller.signal });
+    const cancelled = a.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, {
+      signal: controller.signal,
+    });
     // A's call is sent to the fixture before it is cancelled (a call cancelled on its way never runs there).
     await waitFor("A's call to be in flight on the fixture", () => fixture() === 2);
     controller.abort('user stopped it');

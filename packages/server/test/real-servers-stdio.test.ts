@@ -27,7 +27,13 @@ describe('gateway over stdio in front of real published servers', () => {
     await writeFile(join(dir, 'root', 'a.txt'), 'stdio works');
     transport = new StdioClientTransport({
       command: process.execPath,
-      args: ['--conditions=@mcp-bridge/source', '--import', pathToFileURL(require.resolve('tsx')).href, entry, JSON.stringify(realServers(join(dir, 'files'), join(dir, 'memory.jsonl')))],
+      args: [
+        '--conditions=@mcp-bridge/source',
+        '--import',
+        pathToFileURL(require.resolve('tsx')).href,
+        entry,
+        JSON.stringify(realServers(join(dir, 'files'), join(dir, 'memory.jsonl'))),
+      ],
       stderr: 'pipe',
     });
     transport.stderr?.on('data', () => undefined);
@@ -47,22 +53,33 @@ describe('gateway over stdio in front of real published servers', () => {
     await waitFor('server-filesystem to adopt the client roots at connect', async () =>
       textOf(await c.client.callTool({ name: 'list_allowed_directories', arguments: {} })).includes(join(dir, 'root')),
     );
-    expect(textOf(await c.client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'root', 'a.txt') } }))).toBe('stdio works');
-    await c.client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'stdio', entityType: 'transport', observations: ['line-delimited JSON'] }] } });
+    expect(textOf(await c.client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'root', 'a.txt') } }))).toBe(
+      'stdio works',
+    );
+    await c.client.callTool({
+      name: 'create_entities',
+      arguments: { entities: [{ name: 'stdio', entityType: 'transport', observations: ['line-delimited JSON'] }] },
+    });
     expect(textOf(await c.client.callTool({ name: 'search_nodes', arguments: { query: 'stdio' } }))).toContain('line-delimited JSON');
   });
 
   it('forwards progress, sampling, elicitation and logging to the client', async () => {
     const progress: number[] = [];
-    await c.client.request({ method: 'tools/call', params: { name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } } }, CallToolResultSchema, {
-      onprogress: (p) => progress.push(p.progress),
-    });
+    await c.client.request(
+      { method: 'tools/call', params: { name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } } },
+      CallToolResultSchema,
+      {
+        onprogress: (p) => progress.push(p.progress),
+      },
+    );
     // The SDK client itself may drop the last one when it reads it in the same chunk as the response
     // (it handles notifications a microtask late); the gateway gives it its own write, which usually suffices.
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress).toEqual([1, 2, 3].slice(0, progress.length));
 
-    expect(textOf(await c.client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'over stdio', maxTokens: 5 } }))).toContain('sampled by desktop');
+    expect(
+      textOf(await c.client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'over stdio', maxTokens: 5 } })),
+    ).toContain('sampled by desktop');
     expect(c.sampling).toHaveLength(1);
     expect(textOf(await c.client.callTool({ name: 'trigger-elicitation-request', arguments: {} }))).toMatch(/decline/i);
     expect(c.elicitation).toHaveLength(1);

@@ -12,7 +12,12 @@ describe('resource subscriptions across an upstream restart', () => {
   });
 
   it('a restarted stdio upstream is subscribed again, and the subscribed client keeps getting resources/updated', async () => {
-    const bridge = createBridge({ servers: { fixture: conformanceServerCommand() }, reconnectMinMs: 20, reconnectMaxMs: 50, onError: () => undefined });
+    const bridge = createBridge({
+      servers: { fixture: conformanceServerCommand() },
+      reconnectMinMs: 20,
+      reconnectMaxMs: 50,
+      onError: () => undefined,
+    });
     cleanups.push(() => bridge.close());
     const gateway = await serveHttp(bridge, { onError: () => undefined });
     cleanups.push(() => gateway.close());

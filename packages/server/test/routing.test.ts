@@ -35,11 +35,15 @@ describe('routing server-to-client requests', () => {
     const b = await client('b', gateway.url);
     // B's call stays in flight until B gives up on it, however long A's call takes to get there.
     const stopB = new AbortController();
-    const busy = b.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: stopB.signal }).catch((e: unknown) => e);
+    const busy = b.client
+      .callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: stopB.signal })
+      .catch((e: unknown) => e);
     await waitFor("B's call to be in flight on the upstream", () => bridge.upstreams('fixture')[0]!.inFlight === 1);
     // The fixture's tool does not catch the refusal: it comes back as the call's JSON-RPC error, unwrapped once.
     const refused = a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'whose?' } });
-    await expect(refused).rejects.toThrow(/^MCP error -32600: \[mcp-bridge\] gateway: sampling\/createMessage from server "fixture" refused: calls of 2 clients are in flight/);
+    await expect(refused).rejects.toThrow(
+      /^MCP error -32600: \[mcp-bridge\] gateway: sampling\/createMessage from server "fixture" refused: calls of 2 clients are in flight/,
+    );
     expect(a.sampling).toHaveLength(0);
     expect(b.sampling).toHaveLength(0);
     stopB.abort('done');
@@ -55,9 +59,13 @@ describe('routing server-to-client requests', () => {
     const plain = await client('plain', gateway.url, false);
     // The plain client's call stays in flight while A's call runs: two callers, one of them capable.
     const stopPlain = new AbortController();
-    const busy = plain.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: stopPlain.signal }).catch((e: unknown) => e);
+    const busy = plain.client
+      .callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: stopPlain.signal })
+      .catch((e: unknown) => e);
     await waitFor("the plain client's call to be in flight on the upstream", () => bridge.upstreams('fixture')[0]!.inFlight === 1);
-    expect(textOf(await a.client.callTool({ name: 'test_elicitation', arguments: { message: 'who are you?' } }))).toContain('action=decline');
+    expect(textOf(await a.client.callTool({ name: 'test_elicitation', arguments: { message: 'who are you?' } }))).toContain(
+      'action=decline',
+    );
     expect(a.elicitation).toHaveLength(1);
     expect(plain.elicitation).toHaveLength(0);
     stopPlain.abort('done');
@@ -84,7 +92,13 @@ describe('routing server-to-client requests', () => {
     });
     cleanups.push(() => bridge.close());
     const { transport, stdin, stdout } = streamPair();
-    const gateway = await serveStdio(bridge, { stdin, stdout, serverInfo: { name: 'my-gateway', version: '9.9.9' }, instructions: 'use the tools', onError: () => undefined });
+    const gateway = await serveStdio(bridge, {
+      stdin,
+      stdout,
+      serverInfo: { name: 'my-gateway', version: '9.9.9' },
+      instructions: 'use the tools',
+      onError: () => undefined,
+    });
     cleanups.push(() => gateway.close());
     const c = await testClient('desktop', transport);
     expect(c.client.getServerVersion()).toEqual({ name: 'my-gateway', version: '9.9.9' });

@@ -19,7 +19,13 @@ function recordingOut(): { out: Writable; writes: string[][] } {
   return { out, writes };
 }
 
-async function started(): Promise<{ transport: StdioSessionTransport; stdin: PassThrough; received: unknown[]; errors: Error[]; writes: string[][] }> {
+async function started(): Promise<{
+  transport: StdioSessionTransport;
+  stdin: PassThrough;
+  received: unknown[];
+  errors: Error[];
+  writes: string[][];
+}> {
   const stdin = new PassThrough();
   const { out, writes } = recordingOut();
   const transport = new StdioSessionTransport(stdin, out);

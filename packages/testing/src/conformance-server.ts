@@ -88,19 +88,16 @@ export function createConformanceServer(options: ConformanceServerOptions = {}):
 
   server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: RESOURCES }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
-    resourceTemplates: [{ uriTemplate: 'test://template/{id}/data', name: 'template', description: 'A resource template with an id', mimeType: 'application/json' }],
+    resourceTemplates: [
+      {
+        uriTemplate: 'test://template/{id}/data',
+        name: 'template',
+        description: 'A resource template with an id',
+        mimeType: 'application/json',
+      },
+    ],
   }));
-  server.setRequestHandler(ReadResourceRequestSchema, ({ params: { uri } }): ReadResourceResult => {
-    if (uri === 'test://static-text') return { contents: [{ uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }] };
-    if (uri === 'test://static-binary') return { contents: [{ uri, mimeType: 'image/png', blob: RED_PIXEL_PNG }] };
-    if (uri === WATCHED_URI) return { contents: [{ uri, mimeType: 'text/plain', text: `Watched resource, read at ${new Date().toISOString()}` }] };
-    const match = TEMPLATE_RE.exec(uri);
-    if (match) {
-      const id = decodeURIComponent(match[1]!);
-      return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }) }] };
-    }
-    throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
-  });
+  server.setRequestHandler(ReadResourceRequestSchema, ({ params: { uri } }) => readFixtureResource(uri));
   server.setRequestHandler(SubscribeRequestSchema, ({ params: { uri } }) => {
     subscribed.add(uri);
     return {};
@@ -111,30 +108,7 @@ export function createConformanceServer(options: ConformanceServerOptions = {}):
   });
 
   server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: PROMPTS }));
-  server.setRequestHandler(GetPromptRequestSchema, ({ params }): GetPromptResult => {
-    const args = params.arguments ?? {};
-    switch (params.name) {
-      case 'test_simple_prompt':
-        return { messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt for testing.' } }] };
-      case 'test_prompt_with_arguments':
-        return { messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${args.arg1 ?? ''}', arg2='${args.arg2 ?? ''}'` } }] };
-      case 'test_prompt_with_embedded_resource':
-        return {
-          messages: [
-            { role: 'user', content: { type: 'resource', resource: { uri: args.resourceUri ?? 'test://example-resource', mimeType: 'text/plain', text: 'Embedded resource content for testing.' } } },
-            { role: 'user', content: { type: 'text', text: 'Please process the embedded resource above.' } },
-          ],
-        };
-      case 'test_prompt_with_image':
-        return {
-          messages: [
-            { role: 'user', content: { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' } },
-            { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } },
-          ],
-        };
-    }
-    throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${params.name}`);
-  });
+  server.setRequestHandler(GetPromptRequestSchema, ({ params }) => fixturePrompt(params.name, params.arguments ?? {}));
 
   server.setRequestHandler(CompleteRequestSchema, ({ params }) => {
     const candidates = params.ref.type === 'ref/prompt' ? ['paris', 'park', 'party', 'test-value'] : ['1', '2', '3', '123'];
@@ -143,4 +117,63 @@ export function createConformanceServer(options: ConformanceServerOptions = {}):
   });
 
   return server;
+}
+
+/** The fixture's resources by URI (static text, binary, watched, and the template's data). */
+function readFixtureResource(uri: string): ReadResourceResult {
+  if (uri === 'test://static-text')
+    return { contents: [{ uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }] };
+  if (uri === 'test://static-binary') return { contents: [{ uri, mimeType: 'image/png', blob: RED_PIXEL_PNG }] };
+  if (uri === WATCHED_URI)
+    return { contents: [{ uri, mimeType: 'text/plain', text: `Watched resource, read at ${new Date().toISOString()}` }] };
+  const match = TEMPLATE_RE.exec(uri);
+  if (match) {
+    const id = decodeURIComponent(match[1]!);
+    return {
+      contents: [{ uri, mimeType: 'application/json', text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }) }],
+    };
+  }
+  throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
+}
+
+/** The fixture's prompts by name. */
+function fixturePrompt(name: string, args: Record<string, string>): GetPromptResult {
+  switch (name) {
+    case 'test_simple_prompt':
+      return { messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt for testing.' } }] };
+    case 'test_prompt_with_arguments':
+      return {
+        messages: [
+          {
+            role: 'user',
+            content: { type: 'text', text: `Prompt with arguments: arg1='${args.arg1 ?? ''}', arg2='${args.arg2 ?? ''}'` },
+          },
+        ],
+      };
+    case 'test_prompt_with_embedded_resource':
+      return {
+        messages: [
+          {
+            role: 'user',
+            content: {
+              type: 'resource',
+              resource: {
+                uri: args.resourceUri ?? 'test://example-resource',
+                mimeType: 'text/plain',
+                text: 'Embedded resource content for testing.',
+              },
+            },
+          },
+          { role: 'user', content: { type: 'text', text: 'Please process the embedded resource above.' } },
+        ],
+      };
+    case 'test_prompt_with_image':
+      return {
+        messages: [
+          { role: 'user', content: { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' } },
+          { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } },
+        ],
+      };
+  }
+  throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
 }

@@ -14,8 +14,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 
 /** A 1x1 red PNG. */
-export const RED_PIXEL_PNG =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+export const RED_PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
 
 /** A minimal WAV file: a RIFF header with one silent 8-bit mono sample at 8 kHz. */
 const SILENT_WAV = Buffer.from(
@@ -70,7 +69,11 @@ export const TOOLS: Tool[] = [
     inputSchema: { type: 'object', properties: { ms: { type: 'number' } } },
   },
   { name: 'test_last_cancel', description: 'Reports whether the last test_wait_for_cancel run was cancelled', inputSchema: noArgs },
-  { name: 'test_update_watched_resource', description: 'Sends notifications/resources/updated for test://watched-resource', inputSchema: noArgs },
+  {
+    name: 'test_update_watched_resource',
+    description: 'Sends notifications/resources/updated for test://watched-resource',
+    inputSchema: noArgs,
+  },
   { name: 'test_add_tool', description: 'Adds a tool named test_added_tool and sends tools/list_changed', inputSchema: noArgs },
 ];
 
@@ -103,10 +106,16 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 /** The `tools/call` handler of the fixture: every `test_*` tool of the conformance suite. */
-export async function callConformanceTool(server: Server, state: ConformanceToolState, request: CallToolRequest, extra: Extra): Promise<CallToolResult> {
+export async function callConformanceTool(
+  server: Server,
+  state: ConformanceToolState,
+  request: CallToolRequest,
+  extra: Extra,
+): Promise<CallToolResult> {
   const name = request.params.name;
   const args = request.params.arguments ?? {};
-  const result = contentResult(name, args) ?? (await askClient(server, name, args, extra)) ?? (await statefulTool(server, state, name, args, extra));
+  const result =
+    contentResult(name, args) ?? (await askClient(server, name, args, extra)) ?? (await statefulTool(server, state, name, args, extra));
   if (result) return result;
   throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
 }
@@ -121,13 +130,23 @@ function contentResult(name: string, args: Record<string, unknown>): CallToolRes
     case 'test_audio_content':
       return { content: [{ type: 'audio', data: SILENT_WAV, mimeType: 'audio/wav' }] };
     case 'test_embedded_resource':
-      return { content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }] };
+      return {
+        content: [
+          {
+            type: 'resource',
+            resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' },
+          },
+        ],
+      };
     case 'test_multiple_content_types':
       return {
         content: [
           { type: 'text', text: 'Multiple content types test:' },
           { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' },
-          { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: '{"test":"data","value":123}' } },
+          {
+            type: 'resource',
+            resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: '{"test":"data","value":123}' },
+          },
         ],
       };
     case 'test_error_handling':
@@ -142,7 +161,8 @@ function contentResult(name: string, args: Record<string, unknown>): CallToolRes
 async function askClient(server: Server, name: string, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult | undefined> {
   switch (name) {
     case 'test_sampling': {
-      if (!server.getClientCapabilities()?.sampling) return { isError: true, content: [{ type: 'text', text: 'The client does not support sampling' }] };
+      if (!server.getClientCapabilities()?.sampling)
+        return { isError: true, content: [{ type: 'text', text: 'The client does not support sampling' }] };
       const result = await extra.sendRequest(
         {
           method: 'sampling/createMessage',
@@ -152,28 +172,29 @@ async function askClient(server: Server, name: string, args: Record<string, unkn
       );
       const content = result.content as { type: string; text?: string };
       return text(`LLM response: ${content.type === 'text' ? content.text : JSON.stringify(content)}`);
-  }
-  case 'test_elicitation': {
-    if (!server.getClientCapabilities()?.elicitation) return { isError: true, content: [{ type: 'text', text: 'The client does not support elicitation' }] };
-    const result = await extra.sendRequest(
-      {
-        method: 'elicitation/create',
-        params: {
-          message: asText(args.message),
-          requestedSchema: {
-            type: 'object',
-            properties: {
-              username: { type: 'string', description: "User's response" },
-              email: { type: 'string', description: "User's email address" },
+    }
+    case 'test_elicitation': {
+      if (!server.getClientCapabilities()?.elicitation)
+        return { isError: true, content: [{ type: 'text', text: 'The client does not support elicitation' }] };
+      const result = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: {
+            message: asText(args.message),
+            requestedSchema: {
+              type: 'object',
+              properties: {
+                username: { type: 'string', description: "User's response" },
+                email: { type: 'string', description: "User's email address" },
+              },
+              required: ['username', 'email'],
             },
-            required: ['username', 'email'],
           },
         },
-      },
-      ElicitResultSchema,
-    );
-    return text(`User response: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
-  }
+        ElicitResultSchema,
+      );
+      return text(`User response: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
+    }
     case 'test_elicitation_sep1034_defaults': {
       const result = await extra.sendRequest(ELICIT_SEP1034_DEFAULTS, ElicitResultSchema);
       return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
@@ -182,17 +203,24 @@ async function askClient(server: Server, name: string, args: Record<string, unkn
       const result = await extra.sendRequest(ELICIT_SEP1330_ENUMS as never, ElicitResultSchema);
       return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
     }
-  case 'test_list_roots': {
-    const result = await extra.sendRequest({ method: 'roots/list' }, ListRootsResultSchema);
-    return text(JSON.stringify(result.roots));
-  }
+    case 'test_list_roots': {
+      const result = await extra.sendRequest({ method: 'roots/list' }, ListRootsResultSchema);
+      return text(JSON.stringify(result.roots));
+    }
   }
   return undefined;
 }
 
 /** Tools that take time, notify, or change the server's state. */
-async function statefulTool(server: Server, state: ConformanceToolState, name: string, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult | undefined> {
-  const log = (data: string): Promise<void> => extra.sendNotification({ method: 'notifications/message', params: { level: 'info', logger: 'conformance-fixture', data } });
+async function statefulTool(
+  server: Server,
+  state: ConformanceToolState,
+  name: string,
+  args: Record<string, unknown>,
+  extra: Extra,
+): Promise<CallToolResult | undefined> {
+  const log = (data: string): Promise<void> =>
+    extra.sendNotification({ method: 'notifications/message', params: { level: 'info', logger: 'conformance-fixture', data } });
   switch (name) {
     case 'test_tool_with_logging':
       await log('Tool execution started');
@@ -204,30 +232,31 @@ async function statefulTool(server: Server, state: ConformanceToolState, name: s
     case 'test_tool_with_progress': {
       const token = extra._meta?.progressToken;
       for (const progress of [0, 50, 100]) {
-        if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total: 100 } });
+        if (token !== undefined)
+          await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total: 100 } });
         if (progress < 100) await sleep(50);
       }
       return text('Tool with progress executed successfully');
-  }
-  case 'test_wait_for_cancel': {
-    const run = { cancelled: false };
-    state.lastCancel = run;
-    await sleep(typeof args.ms === 'number' ? args.ms : 30_000, extra.signal);
-    run.cancelled = extra.signal.aborted;
-    return text(run.cancelled ? 'cancelled' : 'finished');
-  }
-  case 'test_last_cancel':
-    return text(JSON.stringify(state.lastCancel));
-  case 'test_update_watched_resource':
-    if (state.subscribed.has(WATCHED_URI)) await server.sendResourceUpdated({ uri: WATCHED_URI });
-    return text(state.subscribed.has(WATCHED_URI) ? 'updated' : 'not subscribed');
-  case 'test_add_tool':
-    state.addedTool = true;
-    await server.sendToolListChanged();
-    return text('added test_added_tool');
-  case 'test_added_tool':
-    if (state.addedTool) return text('the added tool ran');
-    break;
+    }
+    case 'test_wait_for_cancel': {
+      const run = { cancelled: false };
+      state.lastCancel = run;
+      await sleep(typeof args.ms === 'number' ? args.ms : 30_000, extra.signal);
+      run.cancelled = extra.signal.aborted;
+      return text(run.cancelled ? 'cancelled' : 'finished');
+    }
+    case 'test_last_cancel':
+      return text(JSON.stringify(state.lastCancel));
+    case 'test_update_watched_resource':
+      if (state.subscribed.has(WATCHED_URI)) await server.sendResourceUpdated({ uri: WATCHED_URI });
+      return text(state.subscribed.has(WATCHED_URI) ? 'updated' : 'not subscribed');
+    case 'test_add_tool':
+      state.addedTool = true;
+      await server.sendToolListChanged();
+      return text('added test_added_tool');
+    case 'test_added_tool':
+      if (state.addedTool) return text('the added tool ran');
+      break;
   }
   return undefined;
 }
@@ -275,7 +304,11 @@ const ELICIT_SEP1330_ENUMS = {
           enum: ['opt1', 'opt2', 'opt3'],
           enumNames: ['Option One', 'Option Two', 'Option Three'],
         },
-        untitledMulti: { type: 'array', description: 'Untitled multi-select', items: { type: 'string', enum: ['option1', 'option2', 'option3'] } },
+        untitledMulti: {
+          type: 'array',
+          description: 'Untitled multi-select',
+          items: { type: 'string', enum: ['option1', 'option2', 'option3'] },
+        },
         titledMulti: {
           type: 'array',
           description: 'Titled multi-select',

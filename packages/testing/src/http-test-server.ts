@@ -45,7 +45,6 @@ interface SessionStore {
   readonly sessions: Set<Session>;
 }
 
-
 /**
  * Starts a real `node:http` server with Streamable HTTP at `/mcp` (stateful: one McpServer per
  * session, ended by `DELETE` or `close()`; an unknown session id gets 404 so clients re-initialise)

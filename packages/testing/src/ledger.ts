@@ -92,9 +92,13 @@ export class TestLedger {
    */
   waitFor(predicate: (ledger: TestLedger) => boolean, options: WaitForOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    return waitUntil(this.#listeners, () => predicate(this), timeoutMs, () => `ledger condition not met within ${timeoutMs} ms: ${JSON.stringify(this)}`);
+    return waitUntil(
+      this.#listeners,
+      () => predicate(this),
+      timeoutMs,
+      () => `ledger condition not met within ${timeoutMs} ms: ${JSON.stringify(this)}`,
+    );
   }
-
 
   /**
    * Records the start of an execution and returns the function that records its end.

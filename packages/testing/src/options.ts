@@ -12,8 +12,7 @@ export type BuiltinToolName = (typeof BUILTIN_TOOLS)[number];
  * A valid tool name longer than the strictest client limit (`^[a-zA-Z0-9_-]{1,64}$`) but within the
  * protocol's 128 characters, for catalog naming tests: `extraTools: [LONG_TOOL_NAME]`.
  */
-export const LONG_TOOL_NAME =
-  'a_deliberately_long_tool_name_that_goes_well_past_the_sixty_four_character_client_limit';
+export const LONG_TOOL_NAME = 'a_deliberately_long_tool_name_that_goes_well_past_the_sixty_four_character_client_limit';
 
 /** Options of {@link createTestServer}. Everything except `ledger` is JSON, so it can cross to a child process. */
 export interface TestServerOptions {

@@ -30,14 +30,23 @@ export function testResourceUris(name = 'test-server'): TestResourceUris {
 export function registerResources(mcp: McpServer, o: ResolvedTestServerOptions): void {
   const uris = testResourceUris(o.name);
 
-  mcp.registerResource('readme', uris.readme, { title: 'Readme', description: 'A static text resource.', mimeType: 'text/plain' }, (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'text/plain', text: `# ${o.name}\nA test MCP server from @mcp-bridge/testing.\n` }],
-  }));
+  mcp.registerResource(
+    'readme',
+    uris.readme,
+    { title: 'Readme', description: 'A static text resource.', mimeType: 'text/plain' },
+    (uri) => ({
+      contents: [{ uri: uri.href, mimeType: 'text/plain', text: `# ${o.name}\nA test MCP server from @mcp-bridge/testing.\n` }],
+    }),
+  );
 
   mcp.registerResource(
     'ledger',
     uris.ledger,
-    { title: 'Ledger', description: 'Tool execution counters of this server (JSON), for out-of-process servers.', mimeType: 'application/json' },
+    {
+      title: 'Ledger',
+      description: 'Tool execution counters of this server (JSON), for out-of-process servers.',
+      mimeType: 'application/json',
+    },
     (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(o.ledger) }] }),
   );
 
@@ -50,7 +59,9 @@ export function registerResources(mcp: McpServer, o: ResolvedTestServerOptions):
     { title: 'Item', description: 'Any item by id.', mimeType: 'text/plain' },
     (uri, variables) => {
       const id = variables.id;
-      return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: `item ${Array.isArray(id) ? id.join(',') : String(id)} of ${o.name}` }] };
+      return {
+        contents: [{ uri: uri.href, mimeType: 'text/plain', text: `item ${Array.isArray(id) ? id.join(',') : String(id)} of ${o.name}` }],
+      };
     },
   );
 }

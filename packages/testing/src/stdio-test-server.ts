@@ -29,7 +29,9 @@ export type StdioTestServerOptions = Omit<TestServerOptions, 'ledger'>;
  */
 export function stdioTestServer(options: StdioTestServerOptions = {}): StdioTestServerConfig {
   if ('ledger' in options && (options as TestServerOptions).ledger !== undefined) {
-    throw new TypeError('[mcp-bridge] [@mcp-bridge/testing] stdioTestServer: a ledger cannot be shared with a child process; read the test://{name}/ledger resource instead');
+    throw new TypeError(
+      '[mcp-bridge] [@mcp-bridge/testing] stdioTestServer: a ledger cannot be shared with a child process; read the test://{name}/ledger resource instead',
+    );
   }
   resolveTestServerOptions(options);
   const serverArgs = ['--options', JSON.stringify(options)];

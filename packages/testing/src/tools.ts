@@ -146,7 +146,13 @@ function registerProgress(mcp: McpServer, o: ResolvedTestServerOptions, tool: st
 }
 
 /** `add_tool`: registers an echo-like tool at run time. */
-function registerAddTool(mcp: McpServer, o: ResolvedTestServerOptions, tool: string, name: (base: string) => string, registerEcho: (toolName: string, annotationsKey: string) => void): void {
+function registerAddTool(
+  mcp: McpServer,
+  o: ResolvedTestServerOptions,
+  tool: string,
+  name: (base: string) => string,
+  registerEcho: (toolName: string, annotationsKey: string) => void,
+): void {
   mcp.registerTool(
     tool,
     {

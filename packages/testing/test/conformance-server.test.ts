@@ -18,7 +18,11 @@ describe('createConformanceServer', () => {
     const server = createConformanceServer({ name: 'fixture-under-test' });
     const [a, b] = InMemoryTransport.createLinkedPair();
     const client = new Client({ name: 'c', version: '1' }, { capabilities: { sampling: {} } });
-    client.setRequestHandler(CreateMessageRequestSchema, () => ({ role: 'assistant', content: { type: 'text', text: 'sampled' }, model: 'm' }));
+    client.setRequestHandler(CreateMessageRequestSchema, () => ({
+      role: 'assistant',
+      content: { type: 'text', text: 'sampled' },
+      model: 'm',
+    }));
     await server.connect(b);
     await client.connect(a);
     cleanups.push(async () => {
@@ -32,13 +36,19 @@ describe('createConformanceServer', () => {
     const client = await connect();
     expect(client.getServerVersion()).toEqual({ name: 'fixture-under-test', version: '1.0.0' });
     const names = (await client.listTools()).tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(['test_simple_text', 'test_sampling', 'test_elicitation_sep1330_enums', 'json_schema_2020_12_tool']));
+    expect(names).toEqual(
+      expect.arrayContaining(['test_simple_text', 'test_sampling', 'test_elicitation_sep1330_enums', 'json_schema_2020_12_tool']),
+    );
     expect(textOf(await client.callTool({ name: 'test_simple_text', arguments: {} }))).toBe('This is a simple text response for testing.');
     expect(textOf(await client.callTool({ name: 'test_sampling', arguments: { prompt: 'p' } }))).toBe('LLM response: sampled');
     const progress: number[] = [];
-    await client.request({ method: 'tools/call', params: { name: 'test_tool_with_progress', arguments: {} } }, CallToolResultSchema, { onprogress: (p) => progress.push(p.progress) });
+    await client.request({ method: 'tools/call', params: { name: 'test_tool_with_progress', arguments: {} } }, CallToolResultSchema, {
+      onprogress: (p) => progress.push(p.progress),
+    });
     expect(progress.length).toBeGreaterThanOrEqual(2);
-    expect((await client.readResource({ uri: 'test://template/42/data' })).contents[0]).toMatchObject({ text: expect.stringContaining('"id":"42"') });
+    expect((await client.readResource({ uri: 'test://template/42/data' })).contents[0]).toMatchObject({
+      text: expect.stringContaining('"id":"42"'),
+    });
     await expect(client.readResource({ uri: 'test://missing' })).rejects.toThrow(/-32002/);
   });
 

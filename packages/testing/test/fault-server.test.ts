@@ -35,7 +35,10 @@ async function connect(config: InMemoryFaultServerConfig): Promise<{ client: Cli
   const client = new Client({ name: 'fault-tests', version: '0' });
   const closed = new Promise<void>((resolve) => (client.onclose = resolve));
   await client.connect(clientSide);
-  cleanups.push(() => client.close(), () => server.close());
+  cleanups.push(
+    () => client.close(),
+    () => server.close(),
+  );
   return { client, closed };
 }
 
@@ -58,7 +61,15 @@ describe('fault server in memory', () => {
 
   it('plays a script: ok, error, is-error, retry-after, delay, and counts what arrived and what executed per key', async () => {
     const config = inMemoryFaultServer({
-      faults: { script: ['ok', { kind: 'error', code: -32603, message: 'boom' }, 'is-error', { kind: 'retry-after', retryAfterMs: 1500 }, { kind: 'delay', ms: 30 }] },
+      faults: {
+        script: [
+          'ok',
+          { kind: 'error', code: -32603, message: 'boom' },
+          'is-error',
+          { kind: 'retry-after', retryAfterMs: 1500 },
+          { kind: 'delay', ms: 30 },
+        ],
+      },
     });
     const { client } = await connect(config);
     expect(JSON.parse(textOf(await call(client, 'create', 'a')))).toMatchObject({ tool: 'create', key: 'a', execution: 1 });
@@ -72,7 +83,13 @@ describe('fault server in memory', () => {
     await call(client, 'create', 'e');
     expect(performance.now() - t).toBeGreaterThanOrEqual(25);
     const l = config.ledger;
-    expect(['a', 'b', 'c', 'd', 'e'].map((k) => [l.received(k), l.executions(k)])).toEqual([[1, 1], [1, 0], [1, 0], [1, 0], [1, 1]]);
+    expect(['a', 'b', 'c', 'd', 'e'].map((k) => [l.received(k), l.executions(k)])).toEqual([
+      [1, 1],
+      [1, 0],
+      [1, 0],
+      [1, 0],
+      [1, 1],
+    ]);
     expect(l.snapshot().faults).toEqual({ ok: 1, error: 1, 'is-error': 1, 'retry-after': 1, delay: 1 });
     // The ledger tool reads the same ledger and is itself never counted nor faulted.
     const viaTool = JSON.parse(textOf(await client.callTool({ name: LEDGER_TOOL, arguments: {} })));
@@ -124,7 +141,11 @@ describe('fault server in memory', () => {
   });
 
   it('per-tool plans, latency with a heavy tail, and setFaults at run time', async () => {
-    const config = inMemoryFaultServer({ toolFaults: { create: { script: ['error'] } }, latency: { rate: 1, scaleMs: 1, alpha: 1.2, maxMs: 50 }, seed: 3 });
+    const config = inMemoryFaultServer({
+      toolFaults: { create: { script: ['error'] } },
+      latency: { rate: 1, scaleMs: 1, alpha: 1.2, maxMs: 50 },
+      seed: 3,
+    });
     const { client } = await connect(config);
     await call(client, 'lookup', 'l');
     await expect(call(client, 'create', 'c')).rejects.toThrow();
@@ -134,7 +155,9 @@ describe('fault server in memory', () => {
   });
 
   it('rejects bad options with a TypeError naming the field', () => {
-    expect(() => inMemoryFaultServer({ faults: { rates: { error: 0.7, hang: 0.5 } } })).toThrow(/faults\.rates: the rates must sum to at most 1/);
+    expect(() => inMemoryFaultServer({ faults: { rates: { error: 0.7, hang: 0.5 } } })).toThrow(
+      /faults\.rates: the rates must sum to at most 1/,
+    );
     expect(() => inMemoryFaultServer({ faults: { script: ['explode' as never] } })).toThrow(/faults\.script\.0/);
     expect(() => inMemoryFaultServer({ bogus: 1 } as never)).toThrow(/TypeError|unrecognized|bogus/i);
     expect(() => stdioFaultServer({ random: Math.random } as never)).toThrow(/cannot cross to a child process/);
@@ -156,7 +179,12 @@ describe('fault server in memory', () => {
 describe('fault server over stdio (a real child process)', () => {
   it('crash exits the process after receiving the request (not executed); the respawn goes on with the script', async () => {
     const ledgerFile = join(dir, 'stdio-crash.json');
-    const config = stdioFaultServer({ ledgerFile, faults: { script: ['crash', 'ok'] }, stdoutGarbage: { atStart: 2, perCall: 1 }, stderrFlood: { atStartBytes: 100_000, perCallBytes: 1000 } });
+    const config = stdioFaultServer({
+      ledgerFile,
+      faults: { script: ['crash', 'ok'] },
+      stdoutGarbage: { atStart: 2, perCall: 1 },
+      stderrFlood: { atStartBytes: 100_000, perCallBytes: 1000 },
+    });
     let stderrBytes = 0;
     let garbageLines = 0;
     const open = async (): Promise<{ client: Client; transport: StdioClientTransport }> => {
@@ -206,7 +234,9 @@ describe('fault server over Streamable HTTP', () => {
   };
 
   it('session-expired answers 404 and forgets the session; 429 carries Retry-After; drop-before destroys the socket', async () => {
-    http = await startFaultHttpServer({ faults: { script: ['session-expired', { kind: 'retry-after', retryAfterMs: 2000, status: 503 }, 'drop-before', 'ok'] } });
+    http = await startFaultHttpServer({
+      faults: { script: ['session-expired', { kind: 'retry-after', retryAfterMs: 2000, status: 503 }, 'drop-before', 'ok'] },
+    });
     const client = await connectHttp(http);
     expect(http.sessionCount).toBe(1);
     await expect(call(client, 'create', 'a')).rejects.toMatchObject({ code: 404, message: expect.stringMatching(/Session not found/) });
@@ -215,7 +245,12 @@ describe('fault server over Streamable HTTP', () => {
     await expect(call(fresh, 'create', 'b')).rejects.toThrow(/503.*retryAfter/s);
     await expect(call(fresh, 'create', 'c')).rejects.toThrow(/fetch failed|other side closed|socket/i);
     await call(fresh, 'create', 'd');
-    expect(['a', 'b', 'c', 'd'].map((k) => [http!.ledger.received(k), http!.ledger.executions(k)])).toEqual([[1, 0], [1, 0], [1, 0], [1, 1]]);
+    expect(['a', 'b', 'c', 'd'].map((k) => [http!.ledger.received(k), http!.ledger.executions(k)])).toEqual([
+      [1, 0],
+      [1, 0],
+      [1, 0],
+      [1, 1],
+    ]);
     expect(http.sessionsCreated).toBe(2);
   });
 
@@ -226,7 +261,12 @@ describe('fault server over Streamable HTTP', () => {
     const sessionId = (client as unknown as { _transport: StreamableHTTPClientTransport })._transport.sessionId!;
     const response = await fetch(http.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': sessionId,
+        'mcp-protocol-version': '2025-06-18',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name: 'lookup', arguments: { key: 'raw' } } }),
     });
     expect(response.status).toBe(429);

@@ -93,7 +93,11 @@ describe('startHttpTestServer', () => {
       method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } },
     });
-    const rejected = await fetch(http.url, { method: 'POST', body: initialize, headers: { 'content-type': 'application/json', accept: 'text/html' } });
+    const rejected = await fetch(http.url, {
+      method: 'POST',
+      body: initialize,
+      headers: { 'content-type': 'application/json', accept: 'text/html' },
+    });
     expect(rejected.status).toBe(406);
     await rejected.body?.cancel();
     expect(http.sessionCount).toBe(0);

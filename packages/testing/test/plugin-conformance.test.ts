@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 // Core's source by relative path: @mcp-bridge/testing does not depend on core (core's tests use it).
 import * as core from '../../core/src/index.js';
 import { BridgeError, createDefaultPool, defaultHealthPolicy, firstHealthyBalancer, type Plugin } from '../../core/src/index.js';
-import { describePluginConformance, inMemoryTestServer, runConformanceCheck, type ConformanceCheckName, type PluginFactory } from '../src/index.js';
+import {
+  describePluginConformance,
+  inMemoryTestServer,
+  runConformanceCheck,
+  type ConformanceCheckName,
+  type PluginFactory,
+} from '../src/index.js';
 
 const base = { version: '1.0.0', core: '^0.1.0' };
 
@@ -81,7 +87,7 @@ describePluginConformance(timing, {
 });
 
 describe('no false alarms', () => {
-  it('abort: the plugin\'s own background calls (probes) still running are not the aborted call', async () => {
+  it("abort: the plugin's own background calls (probes) still running are not the aborted call", async () => {
     // Like a health checker: probes a slow tool on a timer, each probe bounded by its own timeout,
     // all cancelled on close. Its middleware is in flight for the probes when the aborted call settles.
     const probing = (): Plugin => ({
@@ -96,7 +102,12 @@ describe('no false alarms', () => {
           if (!hang) return;
           busy = true;
           void api.host
-            .request(hang.server, 'tools/call', { name: hang.upstreamName, arguments: { key: 'probe' } }, { signal: closing.signal, timeout: 5_000 })
+            .request(
+              hang.server,
+              'tools/call',
+              { name: hang.upstreamName, arguments: { key: 'probe' } },
+              { signal: closing.signal, timeout: 5_000 },
+            )
             .catch(() => undefined)
             .finally(() => (busy = false));
         }, 10);
@@ -267,7 +278,10 @@ describe('each check fails on a plugin that breaks its rule', () => {
       name: 'bad-leaky',
       ...base,
       setup() {
-        leaked.push(setInterval(() => undefined, 60_000), setTimeout(() => undefined, 3_600_000).unref());
+        leaked.push(
+          setInterval(() => undefined, 60_000),
+          setTimeout(() => undefined, 3_600_000).unref(),
+        );
       },
     });
     try {

@@ -14,9 +14,7 @@ export interface ConfigIssue {
 }
 
 /** Result of `parseServerConfig`. */
-export type ParseServerConfigResult =
-  | { ok: true; config: ServerConfig; kind: TransportKind }
-  | { ok: false; issues: ConfigIssue[] };
+export type ParseServerConfigResult = { ok: true; config: ServerConfig; kind: TransportKind } | { ok: false; issues: ConfigIssue[] };
 
 /** Result of `parseServersConfig`: the good entries, and every issue of the bad ones. */
 export interface ParseServersConfigResult {
@@ -177,7 +175,7 @@ function resolveKind(server: string, raw: Record<string, unknown>): KindResult {
   if (chosen) return { kind: chosen.kind, explicit: true };
   const hasCommand = raw['command'] !== undefined;
   const hasUrl = raw['url'] !== undefined;
-  if (hasCommand && hasUrl) return issue('', "has both command (stdio) and url (http); set type to say which");
+  if (hasCommand && hasUrl) return issue('', 'has both command (stdio) and url (http); set type to say which');
   if (hasCommand) return { kind: 'stdio', explicit: false };
   if (hasUrl) return { kind: 'streamable-http', explicit: false };
   if (raw['server'] !== undefined) return { kind: 'in-memory', explicit: false };

@@ -38,15 +38,12 @@ const connectOptionsSchema = z.looseObject({
   clientInfo: z.looseObject({ name: z.string(), version: z.string() }).optional(),
   capabilities: z.record(z.string(), z.unknown()).optional(),
   signal: z
-    .custom<AbortSignal>(
-      (value) => typeof value === 'object' && value !== null && 'aborted' in value && 'addEventListener' in value,
-      { error: 'expected an AbortSignal' },
-    )
+    .custom<AbortSignal>((value) => typeof value === 'object' && value !== null && 'aborted' in value && 'addEventListener' in value, {
+      error: 'expected an AbortSignal',
+    })
     .optional(),
   // Infinity is allowed (no limit), which z.number() would refuse.
-  timeoutMs: z
-    .custom<number>((value) => typeof value === 'number' && value > 0, { error: 'expected a positive number of ms' })
-    .optional(),
+  timeoutMs: z.custom<number>((value) => typeof value === 'number' && value > 0, { error: 'expected a positive number of ms' }).optional(),
   configure: z.custom<(client: Client) => void>((value) => typeof value === 'function', { error: 'expected a function' }).optional(),
 });
 
@@ -242,8 +239,7 @@ async function connectInMemory(
 ): Promise<Connection> {
   const how = 'in-memory';
   const source = config.server;
-  const pending: Promise<McpServerLike> =
-    typeof source === 'function' ? Promise.resolve().then(() => source()) : Promise.resolve(source);
+  const pending: Promise<McpServerLike> = typeof source === 'function' ? Promise.resolve().then(() => source()) : Promise.resolve(source);
   let mcpServer: McpServerLike;
   try {
     mcpServer = await raceAbort(pending, deadline.signal);

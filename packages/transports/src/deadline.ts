@@ -24,8 +24,7 @@ export function startDeadline(timeoutMs: number, parent?: AbortSignal): Deadline
   const onParentAbort = (): void => controller.abort(parent?.reason);
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
-  const timer =
-    timeoutMs <= MAX_TIMER_MS ? setTimeout(() => controller.abort(new DeadlineExceeded(timeoutMs)), timeoutMs) : undefined;
+  const timer = timeoutMs <= MAX_TIMER_MS ? setTimeout(() => controller.abort(new DeadlineExceeded(timeoutMs)), timeoutMs) : undefined;
   return {
     signal: controller.signal,
     dispose() {

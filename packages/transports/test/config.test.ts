@@ -88,11 +88,15 @@ describe('parseServerConfig', () => {
   });
 
   it('points at bad env and header values, quoting keys that need it', () => {
-    expect(issuesOf({ command: 'x', env: { PORT: 3000 } })).toEqual([{ server: 's', path: 'env.PORT', message: 'expected string, got number' }]);
+    expect(issuesOf({ command: 'x', env: { PORT: 3000 } })).toEqual([
+      { server: 's', path: 'env.PORT', message: 'expected string, got number' },
+    ]);
     expect(issuesOf({ url: 'http://h', headers: { 'x-api-key': null } })).toEqual([
       { server: 's', path: 'headers["x-api-key"]', message: 'expected string, got null' },
     ]);
-    expect(issuesOf({ command: 'x', env: ['A=1'] })).toEqual([{ server: 's', path: 'env', message: 'expected object of strings, got array' }]);
+    expect(issuesOf({ command: 'x', env: ['A=1'] })).toEqual([
+      { server: 's', path: 'env', message: 'expected object of strings, got array' },
+    ]);
     expect(issuesOf({ command: 'x', args: '-y foo' })).toEqual([
       { server: 's', path: 'args', message: 'expected array of strings, got string' },
     ]);
@@ -151,7 +155,9 @@ describe('parseServerConfig', () => {
   });
 
   it('checks numeric options', () => {
-    expect(issuesOf({ command: 'x', stderrBufferBytes: -1 })).toEqual([{ server: 's', path: 'stderrBufferBytes', message: 'must not be negative' }]);
+    expect(issuesOf({ command: 'x', stderrBufferBytes: -1 })).toEqual([
+      { server: 's', path: 'stderrBufferBytes', message: 'must not be negative' },
+    ]);
     expect(issuesOf({ command: 'x', shutdownGraceMs: '2s' })).toEqual([
       { server: 's', path: 'shutdownGraceMs', message: 'expected number, got string' },
     ]);

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const src = fileURLToPath(new URL('../src/', import.meta.url));
-const IMPORT = /(?:\bimport\s*(?:type\s+)?(?:[\w*{}\s,]+from\s*)?|\bexport\s+(?:type\s+)?[\w*{}\s,]+from\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g;
+const IMPORT =
+  /(?:\bimport\s*(?:type\s+)?(?:[\w*{}\s,]+from\s*)?|\bexport\s+(?:type\s+)?[\w*{}\s,]+from\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g;
 
 /** Every module specifier a source file names, with whether the import is type-only. */
 function specifiers(file: string): Array<{ spec: string; typeOnly: boolean }> {
@@ -26,7 +27,9 @@ function walk(entry: string): Map<string, string[]> {
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (graph.has(file)) continue;
-    const runtime = specifiers(file).filter((s) => !s.typeOnly).map((s) => s.spec);
+    const runtime = specifiers(file)
+      .filter((s) => !s.typeOnly)
+      .map((s) => s.spec);
     graph.set(file, runtime);
     for (const spec of specifiers(file).map((s) => s.spec)) {
       if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));

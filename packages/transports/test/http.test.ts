@@ -93,7 +93,9 @@ describe('HTTP transports', () => {
     it('fails clearly on 401 and does not fall back to SSE', async () => {
       const server = await track(startStreamableHttpServer({ requireBearer: 's3cret' }));
       const error = await rejection(connect('remote', { url: server.url, bearerToken: 'wrong' }));
-      expect(error.message).toMatch(/^MCP server "remote": could not connect \(streamable-http: http:\/\/127\.0\.0\.1:\d+\/mcp\): .*\(HTTP 401\)/);
+      expect(error.message).toMatch(
+        /^MCP server "remote": could not connect \(streamable-http: http:\/\/127\.0\.0\.1:\d+\/mcp\): .*\(HTTP 401\)/,
+      );
       expect(server.requests.every((request) => request.method === 'POST')).toBe(true);
     });
 

@@ -79,7 +79,11 @@ describe('in-memory', () => {
       close: async () => void (closed = true),
     };
     await expect(
-      connect('slow', { type: 'in-memory', server: () => new Promise<McpServerLike>((resolve) => setTimeout(resolve, 150, late)) }, { timeoutMs: 30 }),
+      connect(
+        'slow',
+        { type: 'in-memory', server: () => new Promise<McpServerLike>((resolve) => setTimeout(resolve, 150, late)) },
+        { timeoutMs: 30 },
+      ),
     ).rejects.toThrow('MCP server "slow": connect timed out after 30 ms (in-memory)');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(closed).toBe(true);
@@ -96,11 +100,15 @@ describe('in-memory', () => {
 
   it('passes clientInfo and capabilities to the server', async () => {
     const instance = createFixtureServer('instance');
-    const connection = await open('mem', { type: 'in-memory', server: instance }, {
-      clientInfo: { name: 'my-host', version: '9.9.9' },
-      capabilities: { roots: { listChanged: true } },
-      timeoutMs: Number.POSITIVE_INFINITY,
-    });
+    const connection = await open(
+      'mem',
+      { type: 'in-memory', server: instance },
+      {
+        clientInfo: { name: 'my-host', version: '9.9.9' },
+        capabilities: { roots: { listChanged: true } },
+        timeoutMs: Number.POSITIVE_INFINITY,
+      },
+    );
     expect(connection.client.getServerVersion()?.name).toBe('instance');
     expect(instance.server.getClientVersion()).toEqual({ name: 'my-host', version: '9.9.9' });
     expect(instance.server.getClientCapabilities()).toEqual({ roots: { listChanged: true } });

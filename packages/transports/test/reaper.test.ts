@@ -12,9 +12,13 @@ const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${na
 describe('the reaper: no orphan survives a SIGKILLed host', () => {
   it('ends the group of a server that ignores stdin EOF and SIGTERM, behind sh -c, after SIGKILL of the host', async () => {
     const marker = `reaper-${randomUUID().slice(0, 8)}`;
-    const host = spawn(process.execPath, ['--conditions=@mcp-bridge/source', '--import', 'tsx', fixture('reaper-host.mjs'), fixture('stubborn-server.mjs'), marker], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const host = spawn(
+      process.execPath,
+      ['--conditions=@mcp-bridge/source', '--import', 'tsx', fixture('reaper-host.mjs'), fixture('stubborn-server.mjs'), marker],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const [line] = (await once(host.stdout.setEncoding('utf8'), 'data')) as [string];
     const { pgid, reaper } = JSON.parse(line) as { pgid: number; reaper: number };
     try {
@@ -25,7 +29,9 @@ describe('the reaper: no orphan survives a SIGKILLed host', () => {
       const t0 = Date.now();
       // SIGTERM at once (the wrapper goes), SIGKILL after the reaper's 2 s grace (the server goes).
       expect(await waitFor(() => runningGroupMembers(pgid).length === 1, 1_000), 'the wrapper is gone at once').toBe(true);
-      expect(await waitFor(() => runningGroupMembers(pgid).length === 0, 4_000), `left: ${runningGroupMembers(pgid).join(', ')}`).toBe(true);
+      expect(await waitFor(() => runningGroupMembers(pgid).length === 0, 4_000), `left: ${runningGroupMembers(pgid).join(', ')}`).toBe(
+        true,
+      );
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1_500);
       expect(await waitFor(() => !isRunning(reaper), 1_000)).toBe(true);
     } finally {

@@ -7,7 +7,11 @@ import { textOf } from './helpers/fixture-server.js';
 import { isRunning, killQuietly, waitFor } from './helpers/processes.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-const server = (name: string, extra: Partial<StdioServerConfig> = {}): StdioServerConfig => ({ command: process.execPath, args: [fixture(name)], ...extra });
+const server = (name: string, extra: Partial<StdioServerConfig> = {}): StdioServerConfig => ({
+  command: process.execPath,
+  args: [fixture(name)],
+  ...extra,
+});
 
 describe('stdio servers that misbehave on stdout', () => {
   const connections: Connection[] = [];
@@ -38,7 +42,9 @@ describe('stdio servers that misbehave on stdout', () => {
     await expect(call).rejects.toThrow(/Connection closed/);
     expect(Date.now() - started).toBeLessThan(2_000);
     await connection.closed;
-    expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/MCP server "half" closed its stdout but is still running; ending it/));
+    expect(errors.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/MCP server "half" closed its stdout but is still running; ending it/),
+    );
     // It ignores stdin EOF: SIGTERM after the grace ends it.
     expect(await waitFor(() => !isRunning(pid), 3_000)).toBe(true);
     await expect(connection.client.callTool({ name: 'echo', arguments: { text: 'x' } })).rejects.toThrow();
@@ -64,9 +70,9 @@ describe('stdio servers that misbehave on stdout', () => {
 
   it('applies the 10 MiB default: a 12 MB answer fails fast, an 8 MB one arrives', async () => {
     const connection = await open('big', server('big-answer-server.mjs'));
-    await expect(connection.client.callTool({ name: 'big', arguments: { bytes: 12_000_000 } }, undefined, { timeout: 20_000 })).rejects.toThrow(
-      /exceeds maxMessageBytes \(10485760\)/,
-    );
+    await expect(
+      connection.client.callTool({ name: 'big', arguments: { bytes: 12_000_000 } }, undefined, { timeout: 20_000 }),
+    ).rejects.toThrow(/exceeds maxMessageBytes \(10485760\)/);
     expect(textOf(await connection.client.callTool({ name: 'big', arguments: { bytes: 8_000_000 } }))).toHaveLength(8_000_000);
   }, 30_000);
 
@@ -84,12 +90,20 @@ describe('LineReader', () => {
     const reader = new LineReader(max);
     const lines: string[] = [];
     const over: OversizeLine[] = [];
-    for (const chunk of chunks) reader.push(Buffer.from(chunk), (l) => lines.push(l), (o) => over.push(o));
+    for (const chunk of chunks)
+      reader.push(
+        Buffer.from(chunk),
+        (l) => lines.push(l),
+        (o) => over.push(o),
+      );
     return { lines, over };
   }
 
   it('splits lines across chunks, strips \\r, and skips an oversize line to its newline only', () => {
-    const { lines, over } = read(['{"a":1}\r\n{"b"', ':2}\n', '{"result":{"x":"', 'y'.repeat(100), '"},"jsonrpc":"2.0","id":42}\n{"c":3}\n'], 64);
+    const { lines, over } = read(
+      ['{"a":1}\r\n{"b"', ':2}\n', '{"result":{"x":"', 'y'.repeat(100), '"},"jsonrpc":"2.0","id":42}\n{"c":3}\n'],
+      64,
+    );
     expect(lines).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
     expect(over).toHaveLength(1);
     expect(over[0]!.bytes).toBe(Buffer.byteLength(`{"result":{"x":"${'y'.repeat(100)}"},"jsonrpc":"2.0","id":42}`));

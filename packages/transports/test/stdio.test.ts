@@ -228,9 +228,11 @@ describe('stdio', () => {
     const pidFile = join(scratch, 'pid');
     const started = Date.now();
     // 2 s, not less: a loaded host can take over half a second to start node and write the pid file.
-    const error = await rejection(connect('silent', server('silent-server.mjs', { env: { FIXTURE_PID_FILE: pidFile }, shutdownGraceMs: 200 }), {
-      timeoutMs: 2_000,
-    }));
+    const error = await rejection(
+      connect('silent', server('silent-server.mjs', { env: { FIXTURE_PID_FILE: pidFile }, shutdownGraceMs: 200 }), {
+        timeoutMs: 2_000,
+      }),
+    );
     expect(error.message).toMatch(/^MCP server "silent": connect timed out after 2000 ms \(stdio: /);
     expect(error.message).not.toContain('exited'); // it was us who ended it
     expect(Date.now() - started).toBeLessThan(8_000);
@@ -246,9 +248,11 @@ describe('stdio', () => {
     const controller = new AbortController();
     // Late enough for a loaded host to have started the child and written its pid file.
     const timer = setTimeout(() => controller.abort(new Error('user cancelled')), 1_500);
-    const error = await rejection(connect('silent', server('silent-server.mjs', { env: { FIXTURE_PID_FILE: pidFile }, shutdownGraceMs: 200 }), {
-      signal: controller.signal,
-    }));
+    const error = await rejection(
+      connect('silent', server('silent-server.mjs', { env: { FIXTURE_PID_FILE: pidFile }, shutdownGraceMs: 200 }), {
+        signal: controller.signal,
+      }),
+    );
     clearTimeout(timer);
     expect(error.message).toMatch(/^MCP server "silent": connect aborted/);
     expect((error.cause as Error).message).toBe('user cancelled');

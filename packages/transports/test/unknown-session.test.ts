@@ -4,8 +4,12 @@ import { isUnknownSessionError } from '../src/index.js';
 
 describe('isUnknownSessionError', () => {
   it('is true for 404, and for 400 that names the session', () => {
-    expect(isUnknownSessionError(new StreamableHTTPError(404, 'Error POSTing to endpoint: {"error":{"message":"Session not found"}}'))).toBe(true);
-    expect(isUnknownSessionError(new StreamableHTTPError(400, 'Error POSTing to endpoint: Bad Request: No valid session ID provided'))).toBe(true);
+    expect(
+      isUnknownSessionError(new StreamableHTTPError(404, 'Error POSTing to endpoint: {"error":{"message":"Session not found"}}')),
+    ).toBe(true);
+    expect(
+      isUnknownSessionError(new StreamableHTTPError(400, 'Error POSTing to endpoint: Bad Request: No valid session ID provided')),
+    ).toBe(true);
   });
 
   it('is false for other answers and other errors', () => {

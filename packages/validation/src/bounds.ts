@@ -53,8 +53,18 @@ export type ScanResult = { ok: true; patterns: PatternUse[] } | { ok: false; rea
 
 /** Keywords whose value is one subschema. */
 const SCHEMA_KEYWORDS = [
-  'not', 'if', 'then', 'else', 'contains', 'additionalProperties', 'additionalItems', 'unevaluatedItems',
-  'unevaluatedProperties', 'propertyNames', 'contentSchema', 'items',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'additionalProperties',
+  'additionalItems',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  'propertyNames',
+  'contentSchema',
+  'items',
 ] as const;
 /** Keywords whose value is an array of subschemas. */
 const ARRAY_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'] as const;
@@ -130,12 +140,14 @@ export function scanSchema(schema: unknown, limits: SchemaLimits): ScanResult {
     for (const { child } of children(node)) stack.push({ node: child, depth: depth + 1 });
   }
   for (const p of patterns.values()) {
-    if (p.source.length > limits.maxPatternLength) return { ok: false, reason: `a regular expression is ${p.source.length} characters long (limit ${limits.maxPatternLength})` };
+    if (p.source.length > limits.maxPatternLength)
+      return { ok: false, reason: `a regular expression is ${p.source.length} characters long (limit ${limits.maxPatternLength})` };
   }
 
   // References that leave the document are never fetched: a remote $ref is refused outright.
   const remote = findRemoteRef(schema, ids);
-  if (remote !== undefined) return { ok: false, reason: `remote $ref "${truncate(remote, 80)}" is not loaded (only references inside the schema are allowed)` };
+  if (remote !== undefined)
+    return { ok: false, reason: `remote $ref "${truncate(remote, 80)}" is not loaded (only references inside the schema are allowed)` };
 
   // Pass 2: expansion through local references (memoised, cycles cut), ref-chain and composition depth.
   const reason = new Expansion(schema, limits).check();
@@ -175,7 +187,9 @@ class Expansion {
   check(): string | undefined {
     const total = this.#visit(this.#root, 0, 0);
     if (this.#reason) return this.#reason;
-    return total > this.#limits.maxExpansion ? `the schema expands to more than ${this.#limits.maxExpansion} subschemas through $ref` : undefined;
+    return total > this.#limits.maxExpansion
+      ? `the schema expands to more than ${this.#limits.maxExpansion} subschemas through $ref`
+      : undefined;
   }
 
   /** Expanded size of `node`; `refDepth` and `compDepth` are counted along the current path. */

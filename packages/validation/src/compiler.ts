@@ -85,7 +85,10 @@ export class SchemaCompiler {
     const started = this.#now();
     const dialect = dialectOf(schema);
     if (!dialect) {
-      return { ok: false, reason: `unsupported JSON Schema dialect ${JSON.stringify((schema as { $schema?: unknown }).$schema)} (supported: 2020-12, 2019-09, draft-07, draft-06)` };
+      return {
+        ok: false,
+        reason: `unsupported JSON Schema dialect ${JSON.stringify((schema as { $schema?: unknown }).$schema)} (supported: 2020-12, 2019-09, draft-07, draft-06)`,
+      };
     }
     const { limits } = this.#options;
     let scan: ReturnType<typeof scanSchema>;
@@ -110,14 +113,16 @@ export class SchemaCompiler {
       if (use.kind === 'patternProperties' || this.#options.unsafePatterns === 'reject') return { ok: false, reason: why };
       dropped.push(use.source);
     }
-    if (this.#now() - started > limits.maxCompileMs) return { ok: false, reason: `checking the schema took longer than ${limits.maxCompileMs} ms` };
+    if (this.#now() - started > limits.maxCompileMs)
+      return { ok: false, reason: `checking the schema took longer than ${limits.maxCompileMs} ms` };
     // Approved sources stay approved even where a dropped one is the same text in another keyword.
     let runnable = dropped.length > 0 ? withoutPatterns(schema, new Set(dropped.filter((d) => !approved.has(d)))) : schema;
     // draft-07 only added keywords to draft-06 (if/then/else, content*, readOnly ...): a draft-06
     // schema means the same under draft-07, so it runs on that instance.
     if (dialect === 'draft-06') runnable = { ...(runnable as object), $schema: 'http://json-schema.org/draft-07/schema#' };
 
-    const build = (coerce: boolean, allErrors: boolean): ValidateFunction => this.#compileWith(this.#instance(dialect, coerce, allErrors), runnable, approved);
+    const build = (coerce: boolean, allErrors: boolean): ValidateFunction =>
+      this.#compileWith(this.#instance(dialect, coerce, allErrors), runnable, approved);
     let validate: ValidateFunction;
     try {
       validate = build(false, false);
@@ -126,7 +131,8 @@ export class SchemaCompiler {
     }
     // Ajv's own compile time counts against the budget too: a schema that took too long is not
     // used, so its two other variants (detailed errors, coercion) are never built from it.
-    if (this.#now() - started > limits.maxCompileMs) return { ok: false, reason: `compiling the schema took longer than ${limits.maxCompileMs} ms` };
+    if (this.#now() - started > limits.maxCompileMs)
+      return { ok: false, reason: `compiling the schema took longer than ${limits.maxCompileMs} ms` };
     let detailed: ValidateFunction | undefined;
     let coercing: ValidateFunction | null | undefined;
     return {
@@ -181,7 +187,8 @@ export class SchemaCompiler {
     // did not clear never reaches the backtracking engine, whatever path led Ajv to it.
     const regExp = Object.assign(
       (source: string, flags: string): RegExp => {
-        if (this.#approved !== undefined && !this.#approved.has(source)) throw new Error(`regular expression ${JSON.stringify(source.slice(0, 60))} was not cleared`);
+        if (this.#approved !== undefined && !this.#approved.has(source))
+          throw new Error(`regular expression ${JSON.stringify(source.slice(0, 60))} was not cleared`);
         return new RegExp(source, flags);
       },
       { code: 'new RegExp' },
@@ -226,7 +233,8 @@ function withoutPatterns(schema: unknown, drop: ReadonlySet<string>): unknown {
     }
     const record = node as Record<string, unknown>;
     if (typeof record.pattern === 'string' && drop.has(record.pattern)) delete record.pattern;
-    for (const [key, value] of Object.entries(record)) if (key !== 'enum' && key !== 'const' && key !== 'default' && key !== 'examples') stack.push(value);
+    for (const [key, value] of Object.entries(record))
+      if (key !== 'enum' && key !== 'const' && key !== 'default' && key !== 'examples') stack.push(value);
   }
   return copy;
 }

@@ -19,7 +19,11 @@ export interface ValidationIssue {
  * Turns Ajv errors into issues: duplicates merged, at most `max` kept, values truncated to
  * `maxChars`. `total` counts every distinct issue, listed or not.
  */
-export function toIssues(errors: readonly ErrorObject[] | null | undefined, max: number, maxChars: number): { issues: ValidationIssue[]; total: number } {
+export function toIssues(
+  errors: readonly ErrorObject[] | null | undefined,
+  max: number,
+  maxChars: number,
+): { issues: ValidationIssue[]; total: number } {
   const out: ValidationIssue[] = [];
   const seen = new Set<string>();
   for (const e of errors ?? []) {
@@ -114,7 +118,11 @@ export function preview(value: unknown, maxChars: number): string | undefined {
 /** One line per issue: `- /limit: must be <= 100 [rule: maximum; expected: <= 100; given: 500]`. */
 export function formatIssues(issues: readonly ValidationIssue[], total: number): string {
   const lines = issues.map((i) => {
-    const details = [`rule: ${i.rule}`, ...(i.expected ? [`expected: ${i.expected}`] : []), i.given !== undefined ? `given: ${i.given}` : 'given: nothing'];
+    const details = [
+      `rule: ${i.rule}`,
+      ...(i.expected ? [`expected: ${i.expected}`] : []),
+      i.given !== undefined ? `given: ${i.given}` : 'given: nothing',
+    ];
     return `- ${i.path || '(root)'}: ${i.message} [${details.join('; ')}]`;
   });
   if (total > issues.length) lines.push(`- ... and ${total - issues.length} more`);
@@ -137,9 +145,16 @@ export function describeShape(schema: unknown, maxChars: number): string | undef
 function typeLabel(sub: unknown): string {
   if (typeof sub !== 'object' || sub === null) return 'any';
   const s = sub as { type?: unknown; enum?: unknown; const?: unknown; items?: unknown; $ref?: unknown; anyOf?: unknown; oneOf?: unknown };
-  if (Array.isArray(s.enum)) return s.enum.slice(0, 6).map((v) => JSON.stringify(v)).join(' | ') + (s.enum.length > 6 ? ' | ...' : '');
+  if (Array.isArray(s.enum))
+    return (
+      s.enum
+        .slice(0, 6)
+        .map((v) => JSON.stringify(v))
+        .join(' | ') + (s.enum.length > 6 ? ' | ...' : '')
+    );
   if (s.const !== undefined) return JSON.stringify(s.const);
-  if (typeof s.type === 'string') return s.type === 'array' && typeof s.items === 'object' && s.items !== null ? `${typeLabel(s.items)}[]` : s.type;
+  if (typeof s.type === 'string')
+    return s.type === 'array' && typeof s.items === 'object' && s.items !== null ? `${typeLabel(s.items)}[]` : s.type;
   if (Array.isArray(s.type)) return s.type.join(' | ');
   if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) return ((s.anyOf ?? s.oneOf) as unknown[]).slice(0, 4).map(typeLabel).join(' | ');
   if (typeof s.$ref === 'string') return s.$ref.split('/').pop() ?? 'object';

@@ -44,13 +44,13 @@ interface Plan {
  * ```
  */
 export const validation: (options?: ValidationOptions) => Plugin = definePlugin({
-    name: PLUGIN_NAME,
-    version: pkg.version,
-    core: '^0.1.0',
+  name: PLUGIN_NAME,
+  version: pkg.version,
+  core: '^0.1.0',
   options: validationOptionsSchema,
   setup(api, opts) {
-      new ValidationPlugin(api, opts).install();
-    },
+    new ValidationPlugin(api, opts).install();
+  },
 });
 
 class ValidationPlugin {
@@ -113,7 +113,8 @@ class ValidationPlugin {
     const compiled = this.#outputOf(entry, plan);
     if (!compiled) return next();
     if (!compiled.ok) {
-      if (this.#opts.onUnsafeSchema === 'refuse' && plan.output === 'strict') return Promise.resolve(this.#refuseSchema(ctx, entry, 'outputSchema', compiled.reason));
+      if (this.#opts.onUnsafeSchema === 'refuse' && plan.output === 'strict')
+        return Promise.resolve(this.#refuseSchema(ctx, entry, 'outputSchema', compiled.reason));
       return next();
     }
     return next().then((result) => this.#checkOutput(ctx, entry, plan, compiled, result as CallToolResult));
@@ -123,7 +124,10 @@ class ValidationPlugin {
   #checkInput(ctx: CallContext, entry: ToolEntry, plan: Plan): CallToolResult | undefined {
     const compiled = this.#inputOf(entry, plan);
     if (!compiled) return undefined;
-    if (!compiled.ok) return this.#opts.onUnsafeSchema === 'refuse' && plan.input === 'strict' ? this.#refuseSchema(ctx, entry, 'inputSchema', compiled.reason) : undefined;
+    if (!compiled.ok)
+      return this.#opts.onUnsafeSchema === 'refuse' && plan.input === 'strict'
+        ? this.#refuseSchema(ctx, entry, 'inputSchema', compiled.reason)
+        : undefined;
     const args = (ctx.params.arguments ?? {}) as unknown;
     let valid: boolean;
     try {
@@ -157,7 +161,14 @@ class ValidationPlugin {
     }
     const { issues, total } = toIssues(explain(compiled, args), this.#opts.maxErrors, this.#opts.maxValueChars);
     if (plan.input === 'lenient') {
-      this.#warn({ server: entry.server, tool: entry.name, kind: 'input', message: `arguments do not match the inputSchema (sent anyway):\n${formatIssues(issues, total)}`, issues, ctx });
+      this.#warn({
+        server: entry.server,
+        tool: entry.name,
+        kind: 'input',
+        message: `arguments do not match the inputSchema (sent anyway):\n${formatIssues(issues, total)}`,
+        issues,
+        ctx,
+      });
       return undefined;
     }
     const shape = describeShape(entry.tool.inputSchema, 400);
@@ -170,13 +181,26 @@ class ValidationPlugin {
     return errorResult(message, { kind: 'input', tool: entry.name, server: entry.server, issues });
   }
 
-  #checkOutput(ctx: CallContext, entry: ToolEntry, plan: Plan, compiled: Extract<CompiledSchema, { ok: true }>, result: CallToolResult): CallToolResult {
+  #checkOutput(
+    ctx: CallContext,
+    entry: ToolEntry,
+    plan: Plan,
+    compiled: Extract<CompiledSchema, { ok: true }>,
+    result: CallToolResult,
+  ): CallToolResult {
     if (!result || typeof result !== 'object' || result.isError) return result;
     let issues: ValidationIssue[];
     let total: number;
     if (result.structuredContent === undefined) {
       // MCP: a tool that declares an outputSchema MUST return structuredContent that conforms to it.
-      issues = [{ path: '', rule: 'outputSchema', message: 'the tool declares an outputSchema but returned no structuredContent', expected: 'structuredContent' }];
+      issues = [
+        {
+          path: '',
+          rule: 'outputSchema',
+          message: 'the tool declares an outputSchema but returned no structuredContent',
+          expected: 'structuredContent',
+        },
+      ];
       total = 1;
     } else {
       let valid: boolean;
@@ -200,19 +224,32 @@ class ValidationPlugin {
         ({ issues, total } = toIssues(explain(compiled, result.structuredContent), this.#opts.maxErrors, this.#opts.maxValueChars));
       }
     }
-    const listed = formatIssues(issues.map((i) => ({ ...i, path: `/structuredContent${i.path}` })), total);
+    const listed = formatIssues(
+      issues.map((i) => ({ ...i, path: `/structuredContent${i.path}` })),
+      total,
+    );
     if (plan.output === 'lenient') {
-      this.#warn({ server: entry.server, tool: entry.name, kind: 'output', message: `structuredContent does not match the outputSchema (passed through):\n${listed}`, issues, ctx });
+      this.#warn({
+        server: entry.server,
+        tool: entry.name,
+        kind: 'output',
+        message: `structuredContent does not match the outputSchema (passed through):\n${listed}`,
+        issues,
+        ctx,
+      });
       return result;
     }
     this.#stats.outputRejected++;
     const message = `Tool "${entry.name}" ran, but its result does not match its declared outputSchema, so the bridge rejected it:\n${listed}`;
     this.#rejected(ctx, entry, 'output', message, issues);
     if (this.#opts.outputFailure === 'error') {
-      throw new ValidationError(`tool "${entry.name}" of server "${entry.server}": the result does not match its outputSchema: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, {
-        plugin: PLUGIN_NAME,
-        data: { kind: 'output', server: entry.server, tool: entry.name, issues },
-      });
+      throw new ValidationError(
+        `tool "${entry.name}" of server "${entry.server}": the result does not match its outputSchema: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+        {
+          plugin: PLUGIN_NAME,
+          data: { kind: 'output', server: entry.server, tool: entry.name, issues },
+        },
+      );
     }
     // The tool did run (side effects happened): keep its own content after the explanation.
     const answer = errorResult(message, { kind: 'output', tool: entry.name, server: entry.server, issues });
@@ -225,7 +262,10 @@ class ValidationPlugin {
     if (plan) return plan;
     const o = this.#opts;
     const layers = [o.tools[entry.name] ?? o.tools[`${entry.server}/${entry.upstreamName}`], o.servers[entry.server]];
-    const pick = <K extends 'input' | 'output' | 'coerce'>(key: K, fallback: ResolvedValidationOptions[K]): ResolvedValidationOptions[K] => {
+    const pick = <K extends 'input' | 'output' | 'coerce'>(
+      key: K,
+      fallback: ResolvedValidationOptions[K],
+    ): ResolvedValidationOptions[K] => {
       for (const layer of layers) {
         if (layer === undefined) continue;
         if (typeof layer === 'string') {
@@ -237,7 +277,13 @@ class ValidationPlugin {
       }
       return fallback;
     };
-    plan = { input: pick('input', o.input), output: pick('output', o.output), coerce: pick('coerce', o.coerce), inputSchema: undefined, outputSchema: undefined };
+    plan = {
+      input: pick('input', o.input),
+      output: pick('output', o.output),
+      coerce: pick('coerce', o.coerce),
+      inputSchema: undefined,
+      outputSchema: undefined,
+    };
     this.#plans.set(entry, plan);
     return plan;
   }
@@ -264,7 +310,12 @@ class ValidationPlugin {
     if (!compiled.ok) {
       this.#stats.unsafeSchemas++;
       const action = this.#opts.onUnsafeSchema === 'refuse' ? 'its calls are refused' : 'it is not validated';
-      this.#warn({ server: entry.server, tool: entry.name, kind: 'schema', message: `${which} of tool "${entry.name}" is not used (${action}): ${compiled.reason}` });
+      this.#warn({
+        server: entry.server,
+        tool: entry.name,
+        kind: 'schema',
+        message: `${which} of tool "${entry.name}" is not used (${action}): ${compiled.reason}`,
+      });
     } else if (compiled.droppedPatterns.length > 0) {
       this.#warn({
         server: entry.server,
@@ -280,7 +331,14 @@ class ValidationPlugin {
   #tooDeep(ctx: CallContext, entry: ToolEntry, plan: Plan): CallToolResult | undefined {
     const issues: ValidationIssue[] = [{ path: '', rule: 'depth', message: 'the arguments are nested too deeply to be validated' }];
     if (plan.input === 'lenient') {
-      this.#warn({ server: entry.server, tool: entry.name, kind: 'input', message: 'arguments nested too deeply to be validated (sent anyway)', issues, ctx });
+      this.#warn({
+        server: entry.server,
+        tool: entry.name,
+        kind: 'input',
+        message: 'arguments nested too deeply to be validated (sent anyway)',
+        issues,
+        ctx,
+      });
       return undefined;
     }
     const message = `Invalid arguments for tool "${entry.name}": they are nested too deeply to be validated. The call was not sent to the server; send a flatter value.`;
@@ -290,16 +348,30 @@ class ValidationPlugin {
   }
 
   /** A validator threw while running: the schema is unusable; it is replaced by the policy's answer. */
-  #brokenAtRun(ctx: CallContext, entry: ToolEntry, plan: Plan, which: 'inputSchema' | 'outputSchema', error: unknown): CallToolResult | undefined {
+  #brokenAtRun(
+    ctx: CallContext,
+    entry: ToolEntry,
+    plan: Plan,
+    which: 'inputSchema' | 'outputSchema',
+    error: unknown,
+  ): CallToolResult | undefined {
     const reason = `validation failed to run: ${(error as Error)?.message ?? String(error)}`;
     const broken: CompiledSchema = { ok: false, reason };
     if (which === 'inputSchema') plan.inputSchema = broken;
     else plan.outputSchema = broken;
     this.#compiled.set(`${entry.server}\u0000${entry.upstreamName}\u0000${which}`, { schema: entry.tool[which], compiled: broken });
     this.#stats.unsafeSchemas++;
-    this.#warn({ server: entry.server, tool: entry.name, kind: 'schema', message: `${which} of tool "${entry.name}" is not used: ${reason}`, ctx });
+    this.#warn({
+      server: entry.server,
+      tool: entry.name,
+      kind: 'schema',
+      message: `${which} of tool "${entry.name}" is not used: ${reason}`,
+      ctx,
+    });
     const level = which === 'inputSchema' ? plan.input : plan.output;
-    return this.#opts.onUnsafeSchema === 'refuse' && level === 'strict' && which === 'inputSchema' ? this.#refuseSchema(ctx, entry, which, reason) : undefined;
+    return this.#opts.onUnsafeSchema === 'refuse' && level === 'strict' && which === 'inputSchema'
+      ? this.#refuseSchema(ctx, entry, which, reason)
+      : undefined;
   }
 
   #refuseSchema(ctx: CallContext, entry: ToolEntry, which: 'inputSchema' | 'outputSchema', reason: string): CallToolResult {
@@ -316,6 +388,7 @@ class ValidationPlugin {
   }
 
   #rejected(ctx: CallContext, entry: ToolEntry, kind: ValidationKind, message: string, issues: readonly ValidationIssue[]): void {
-    if (this.#api.hasListeners('validation:rejected')) this.#api.emit('validation:rejected', { ctx, server: entry.server, tool: entry.name, kind, message, issues });
+    if (this.#api.hasListeners('validation:rejected'))
+      this.#api.emit('validation:rejected', { ctx, server: entry.server, tool: entry.name, kind, message, issues });
   }
 }

@@ -16,7 +16,10 @@ export function explain(compiled: Extract<CompiledSchema, { ok: true }>, value: 
 }
 
 /** The `isError` answer this plugin gives in the tool's place, with the issues in `_meta`. */
-export function errorResult(message: string, meta: { kind: ValidationKind; tool: string; server: string; issues: readonly ValidationIssue[] }): CallToolResult & { content: CallToolResult['content'] } {
+export function errorResult(
+  message: string,
+  meta: { kind: ValidationKind; tool: string; server: string; issues: readonly ValidationIssue[] },
+): CallToolResult & { content: CallToolResult['content'] } {
   return { content: [{ type: 'text', text: message }], isError: true, _meta: { [VALIDATION_META_KEY]: meta } };
 }
 

@@ -50,7 +50,10 @@ describe('schemas and the catalog', () => {
   });
 
   it('tools of different servers with the same $id compile side by side', async () => {
-    const withId = (type: string) => ({ name: 't', inputSchema: { $id: 'https://example.com/args', type: 'object', properties: { v: { type } } } });
+    const withId = (type: string) => ({
+      name: 't',
+      inputSchema: { $id: 'https://example.com/args', type: 'object', properties: { v: { type } } },
+    });
     const a = schemaServer([withId('integer')]);
     const b = schemaServer([withId('string')]);
     const bridge = await started({ servers: { a: a.config, b: b.config }, plugins: [validation()] });

@@ -8,7 +8,9 @@ const { started } = useBridges();
 const refChain = (links: number) => ({
   type: 'object',
   properties: { v: { $ref: '#/$defs/l0' } },
-  $defs: Object.fromEntries(Array.from({ length: links }, (_, i) => [`l${i}`, i === links - 1 ? { type: 'integer' } : { $ref: `#/$defs/l${i + 1}` }])),
+  $defs: Object.fromEntries(
+    Array.from({ length: links }, (_, i) => [`l${i}`, i === links - 1 ? { type: 'integer' } : { $ref: `#/$defs/l${i + 1}` }]),
+  ),
 });
 
 /** Each level refers to the next one twice: 2^depth subschemas once expanded. */
@@ -18,7 +20,9 @@ const fanOut = (depth: number) => ({
   $defs: Object.fromEntries(
     Array.from({ length: depth }, (_, i) => [
       `d${i}`,
-      i === depth - 1 ? { type: 'integer' } : { type: 'object', properties: { l: { $ref: `#/$defs/d${i + 1}` }, r: { $ref: `#/$defs/d${i + 1}` } } },
+      i === depth - 1
+        ? { type: 'integer' }
+        : { type: 'object', properties: { l: { $ref: `#/$defs/d${i + 1}` }, r: { $ref: `#/$defs/d${i + 1}` } } },
     ]),
   ),
 });
@@ -28,7 +32,10 @@ const allOfFanOut = (depth: number) => ({
   type: 'object',
   properties: { v: { $ref: '#/$defs/d0' } },
   $defs: Object.fromEntries(
-    Array.from({ length: depth }, (_, i) => [`d${i}`, i === depth - 1 ? { type: 'integer' } : { allOf: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] }]),
+    Array.from({ length: depth }, (_, i) => [
+      `d${i}`,
+      i === depth - 1 ? { type: 'integer' } : { allOf: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] },
+    ]),
   ),
 });
 
@@ -43,20 +50,38 @@ const HOSTILE: { tool: FixtureTool; reason: RegExp }[] = [
   { tool: { name: 'fan_out', inputSchema: fanOut(30) }, reason: /expands to more than 50000 subschemas through \$ref/ },
   { tool: { name: 'all_of_fan_out', inputSchema: allOfFanOut(16) }, reason: /expands to more than 50000 subschemas through \$ref/ },
   {
-    tool: { name: 'wide_any_of', inputSchema: { type: 'object', properties: { v: { anyOf: Array.from({ length: 5_000 }, (_, i) => ({ const: i })) } } } },
+    tool: {
+      name: 'wide_any_of',
+      inputSchema: { type: 'object', properties: { v: { anyOf: Array.from({ length: 5_000 }, (_, i) => ({ const: i })) } } },
+    },
     reason: /anyOf has 5000 branches \(limit 128\)/,
   },
   { tool: { name: 'deep', inputSchema: deepNesting(500) }, reason: /nested deeper than 64 levels/ },
   {
     tool: {
       name: 'giant',
-      inputSchema: { type: 'object', properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`field_${i}`, { type: 'string', description: 'x'.repeat(20) }])) },
+      inputSchema: {
+        type: 'object',
+        properties: Object.fromEntries(
+          Array.from({ length: 20_000 }, (_, i) => [`field_${i}`, { type: 'string', description: 'x'.repeat(20) }]),
+        ),
+      },
     },
     reason: /the schema is \d+ bytes \(limit 262144\)/,
   },
-  { tool: { name: 'remote', inputSchema: { type: 'object', properties: { v: { $ref: 'https://evil.example/schema.json' } } } }, reason: /remote \$ref "https:\/\/evil.example\/schema.json" is not loaded/ },
   {
-    tool: { name: 'nested_composition', inputSchema: (() => { let s: Record<string, unknown> = { type: 'integer' }; for (let i = 0; i < 20; i++) s = { anyOf: [s, { type: 'null' }] }; return { type: 'object', properties: { v: s } }; })() },
+    tool: { name: 'remote', inputSchema: { type: 'object', properties: { v: { $ref: 'https://evil.example/schema.json' } } } },
+    reason: /remote \$ref "https:\/\/evil.example\/schema.json" is not loaded/,
+  },
+  {
+    tool: {
+      name: 'nested_composition',
+      inputSchema: (() => {
+        let s: Record<string, unknown> = { type: 'integer' };
+        for (let i = 0; i < 20; i++) s = { anyOf: [s, { type: 'null' }] };
+        return { type: 'object', properties: { v: s } };
+      })(),
+    },
     reason: /anyOf\/oneOf\/allOf are nested deeper than 16/,
   },
 ];
@@ -108,7 +133,11 @@ describe('hostile schemas', () => {
       name: 'redos',
       inputSchema: {
         type: 'object',
-        properties: { id: { type: 'string', pattern: '^(a|aa)+$', maxLength: 100_000 }, code: { type: 'string', pattern: '^[A-Z]{3}-\\d{4}$' }, n: { type: 'integer' } },
+        properties: {
+          id: { type: 'string', pattern: '^(a|aa)+$', maxLength: 100_000 },
+          code: { type: 'string', pattern: '^[A-Z]{3}-\\d{4}$' },
+          n: { type: 'integer' },
+        },
       },
     };
     const upstream = schemaServer([redos]);
@@ -133,8 +162,13 @@ describe('hostile schemas', () => {
   });
 
   it('unsafePatterns: reject treats such a schema as unsafe (then onUnsafeSchema decides)', async () => {
-    const upstream = schemaServer([{ name: 'redos', inputSchema: { type: 'object', properties: { id: { type: 'string', pattern: '(x+x+)+y' } } } }]);
-    const bridge = await started({ servers: { s: upstream.config }, plugins: [validation({ unsafePatterns: 'reject', onUnsafeSchema: 'refuse' })] });
+    const upstream = schemaServer([
+      { name: 'redos', inputSchema: { type: 'object', properties: { id: { type: 'string', pattern: '(x+x+)+y' } } } },
+    ]);
+    const bridge = await started({
+      servers: { s: upstream.config },
+      plugins: [validation({ unsafePatterns: 'reject', onUnsafeSchema: 'refuse' })],
+    });
     const t0 = performance.now();
     const result = await bridge.callTool('redos', { id: 'x'.repeat(40) });
     expect(performance.now() - t0).toBeLessThan(2_000);
@@ -143,7 +177,14 @@ describe('hostile schemas', () => {
   });
 
   it('a self-referencing schema that recurses without consuming data fails at run time without crashing the host', async () => {
-    const loop = { name: 'loop', inputSchema: { type: 'object', properties: { v: { $ref: '#/$defs/a' } }, $defs: { a: { anyOf: [{ $ref: '#/$defs/a' }, { type: 'string' }] } } } };
+    const loop = {
+      name: 'loop',
+      inputSchema: {
+        type: 'object',
+        properties: { v: { $ref: '#/$defs/a' } },
+        $defs: { a: { anyOf: [{ $ref: '#/$defs/a' }, { type: 'string' }] } },
+      },
+    };
     const upstream = schemaServer([loop]);
     const warnings: ValidationWarningEvent[] = [];
     const bridge = await started({ servers: { s: upstream.config }, plugins: [validation({ onUnsafeSchema: 'refuse' })] });
@@ -159,7 +200,9 @@ describe('hostile schemas', () => {
 describe('compile budget', () => {
   it('many patterns that cannot be cleared: the analysis stops at maxCompileMs and the schema is unsafe', () => {
     const compiler = new SchemaCompiler({ limits: { ...DEFAULT_LIMITS, maxCompileMs: 300 }, unsafePatterns: 'drop', patternCheckMs: 100 });
-    const properties = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p${i}`, { type: 'string', pattern: `^(a|a${'a'.repeat(i % 5)})+x${i}$` }]));
+    const properties = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`p${i}`, { type: 'string', pattern: `^(a|a${'a'.repeat(i % 5)})+x${i}$` }]),
+    );
     const t0 = performance.now();
     const result = compiler.compile({ type: 'object', properties });
     const ms = performance.now() - t0;
@@ -178,20 +221,37 @@ describe('compile budget', () => {
 describe('scanSchema and PatternGuard', () => {
   it('lets ordinary schemas through, with their patterns', () => {
     const result = scanSchema(
-      { type: 'object', properties: { a: { type: 'string', pattern: '^x$' }, pattern: { type: 'string' } }, patternProperties: { '^p_': { type: 'number' } }, $defs: { t: { $ref: '#/$defs/t' } } },
+      {
+        type: 'object',
+        properties: { a: { type: 'string', pattern: '^x$' }, pattern: { type: 'string' } },
+        patternProperties: { '^p_': { type: 'number' } },
+        $defs: { t: { $ref: '#/$defs/t' } },
+      },
       DEFAULT_LIMITS,
     );
-    expect(result).toEqual({ ok: true, patterns: [{ source: '^p_', kind: 'patternProperties' }, { source: '^x$', kind: 'pattern' }] });
+    expect(result).toEqual({
+      ok: true,
+      patterns: [
+        { source: '^p_', kind: 'patternProperties' },
+        { source: '^x$', kind: 'pattern' },
+      ],
+    });
   });
 
   it('allows a $ref to an $id the schema declares itself', () => {
-    const schema = { $id: 'https://example.com/root', type: 'object', properties: { v: { $ref: 'item' } }, $defs: { item: { $id: 'item', type: 'integer' } } };
+    const schema = {
+      $id: 'https://example.com/root',
+      type: 'object',
+      properties: { v: { $ref: 'item' } },
+      $defs: { item: { $id: 'item', type: 'integer' } },
+    };
     expect(scanSchema(schema, DEFAULT_LIMITS).ok).toBe(true);
   });
 
   it('clears linear patterns and flags backtracking ones within its budget', () => {
     const guard = new PatternGuard();
-    for (const safe of ['^[a-z0-9_-]{3,16}$', '^\\d{4}-\\d{2}-\\d{2}$', '^https?://\\S+$']) expect(guard.check(safe, 100).safe, safe).toBe(true);
+    for (const safe of ['^[a-z0-9_-]{3,16}$', '^\\d{4}-\\d{2}-\\d{2}$', '^https?://\\S+$'])
+      expect(guard.check(safe, 100).safe, safe).toBe(true);
     for (const unsafe of ['^(a+)+$', '^(a|aa)+$', '(\\d|\\d\\d)+x']) {
       const t0 = performance.now();
       expect(guard.check(unsafe, 50).safe, unsafe).toBe(false);

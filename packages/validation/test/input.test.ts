@@ -34,15 +34,27 @@ describe('arguments against inputSchema', () => {
     expect(message).toContain('not sent to the server');
     expect(message).toMatch(/- \/query: must have required property 'query' \[rule: required; expected: present; given: nothing\]/);
     expect(message).toMatch(/- \/limit: must be <= 100 \[rule: maximum; expected: <= 100; given: 500\]/);
-    expect(message).toMatch(/- \/sort: must be equal to one of the allowed values \[rule: enum; expected: one of "asc", "desc"; given: "up"\]/);
-    expect(message).toMatch(/- \/email: must match format "email" \[rule: format; expected: a string in format "email"; given: "not-an-email"\]/);
+    expect(message).toMatch(
+      /- \/sort: must be equal to one of the allowed values \[rule: enum; expected: one of "asc", "desc"; given: "up"\]/,
+    );
+    expect(message).toMatch(
+      /- \/email: must match format "email" \[rule: format; expected: a string in format "email"; given: "not-an-email"\]/,
+    );
     // The long value is truncated in the message.
-    expect(message).toMatch(/- \/extra: must NOT have additional properties \[rule: additionalProperties; expected: no other properties; given: "x{20,}\.\.\.\]/);
+    expect(message).toMatch(
+      /- \/extra: must NOT have additional properties \[rule: additionalProperties; expected: no other properties; given: "x{20,}\.\.\.\]/,
+    );
     expect(message).not.toContain('x'.repeat(200));
     expect(message).toContain('Expected arguments: { query: string, limit?: integer, sort?: "asc" | "desc", email?: string }');
     const meta = (result._meta as Record<string, { kind: string; issues: { path: string; rule: string }[] }>)[VALIDATION_META_KEY]!;
     expect(meta.kind).toBe('input');
-    expect(meta.issues.map((i) => `${i.path}:${i.rule}`).sort()).toEqual(['/email:format', '/extra:additionalProperties', '/limit:maximum', '/query:required', '/sort:enum']);
+    expect(meta.issues.map((i) => `${i.path}:${i.rule}`).sort()).toEqual([
+      '/email:format',
+      '/extra:additionalProperties',
+      '/limit:maximum',
+      '/query:required',
+      '/sort:enum',
+    ]);
     expect(rejected).toHaveLength(1);
     expect(bridge.validation.stats().inputRejected).toBe(1);
 
@@ -98,7 +110,9 @@ describe('arguments against inputSchema', () => {
     expect(message).toMatch(/\/point: must NOT have more than 2 items \[rule: items/);
     expect(message).toMatch(/\/owner\/id: must be integer/);
     expect(message).toMatch(/\/owner\/nick: must NOT have unevaluated properties \[rule: unevaluatedProperties/);
-    expect(message).toMatch(/\/billing: must have property billing when property card is present \[rule: dependentRequired; expected: present \(required when "card" is given\)/);
+    expect(message).toMatch(
+      /\/billing: must have property billing when property card is present \[rule: dependentRequired; expected: present \(required when "card" is given\)/,
+    );
     expect(upstream.count('modern')).toBe(0);
     const good = await bridge.callTool('modern', { point: [1, 'a'], owner: { id: 1 }, card: '4242', billing: 'x' });
     expect(good.isError).toBeFalsy();
@@ -133,7 +147,9 @@ describe('arguments against inputSchema', () => {
     expect((await bridge.callTool('legacy', { pair: [1, true], owner: { id: 1 }, card: 'x', billing: 'y' })).isError).toBeFalsy();
 
     // The same keywords mean something else in 2020-12: there `items: [...]` is not the tuple form.
-    const modern = schemaServer([{ name: 'tuple', inputSchema: { type: 'object', properties: { pair: { type: 'array', items: [{ type: 'integer' }] } } } }]);
+    const modern = schemaServer([
+      { name: 'tuple', inputSchema: { type: 'object', properties: { pair: { type: 'array', items: [{ type: 'integer' }] } } } },
+    ]);
     const warnings: ValidationWarningEvent[] = [];
     const b2 = await started({ servers: { m: modern.config }, plugins: [validation()] });
     b2.on('validation:warning', (w) => warnings.push(w));
@@ -149,9 +165,21 @@ describe('arguments against inputSchema', () => {
     const upstream = schemaServer([
       {
         name: 'y2019',
-        inputSchema: { $schema: 'https://json-schema.org/draft/2019-09/schema', type: 'object', properties: { a: { type: 'integer' } }, dependentRequired: { a: ['b'] } },
+        inputSchema: {
+          $schema: 'https://json-schema.org/draft/2019-09/schema',
+          type: 'object',
+          properties: { a: { type: 'integer' } },
+          dependentRequired: { a: ['b'] },
+        },
       },
-      { name: 'd6', inputSchema: { $schema: 'http://json-schema.org/draft-06/schema#', type: 'object', properties: { a: { type: 'integer', exclusiveMinimum: 0 } } } },
+      {
+        name: 'd6',
+        inputSchema: {
+          $schema: 'http://json-schema.org/draft-06/schema#',
+          type: 'object',
+          properties: { a: { type: 'integer', exclusiveMinimum: 0 } },
+        },
+      },
     ]);
     const bridge = await started({ servers: { s: upstream.config }, plugins: [validation()] });
     expect(text(await bridge.callTool('y2019', { a: 1 }))).toMatch(/\/b: must have property b when property a is present/);
@@ -161,7 +189,10 @@ describe('arguments against inputSchema', () => {
   });
 
   it('an unsupported $schema dialect is not validated, with a warning (or refused with onUnsafeSchema: refuse)', async () => {
-    const tool = { name: 'old', inputSchema: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object', properties: { a: { type: 'integer' } } } };
+    const tool = {
+      name: 'old',
+      inputSchema: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object', properties: { a: { type: 'integer' } } },
+    };
     const upstream = schemaServer([tool]);
     const warnings: ValidationWarningEvent[] = [];
     const bridge = await started({ servers: { s: upstream.config }, plugins: [validation()] });
@@ -173,7 +204,9 @@ describe('arguments against inputSchema', () => {
     const b2 = await started({ servers: { s: refusing.config }, plugins: [validation({ onUnsafeSchema: 'refuse' })] });
     const r = await b2.callTool('old', { a: 1 });
     expect(r.isError).toBe(true);
-    expect(text(r)).toMatch(/cannot be called through this bridge: its inputSchema was refused by validation \(unsupported JSON Schema dialect/);
+    expect(text(r)).toMatch(
+      /cannot be called through this bridge: its inputSchema was refused by validation \(unsupported JSON Schema dialect/,
+    );
     expect(refusing.count('old')).toBe(0);
   });
 
@@ -194,7 +227,11 @@ describe('arguments against inputSchema', () => {
 describe('coercion', () => {
   const typed = {
     name: 'typed',
-    inputSchema: { type: 'object', properties: { n: { type: 'number' }, flag: { type: 'boolean' }, count: { type: 'integer' } }, required: ['n'] },
+    inputSchema: {
+      type: 'object',
+      properties: { n: { type: 'number' }, flag: { type: 'boolean' }, count: { type: 'integer' } },
+      required: ['n'],
+    },
   };
 
   it('is off by default: "3" for a number is refused', async () => {
@@ -205,7 +242,7 @@ describe('coercion', () => {
     expect(upstream.count('typed')).toBe(0);
   });
 
-  it('when on, sends the coerced copy and leaves the caller\'s object alone', async () => {
+  it("when on, sends the coerced copy and leaves the caller's object alone", async () => {
     const upstream = schemaServer([typed]);
     const bridge = await started({ servers: { s: upstream.config }, plugins: [validation({ coerce: true })] });
     const args = { n: '3', flag: 'true', count: '7' };

@@ -57,7 +57,9 @@ describe('structuredContent against outputSchema', () => {
     const error = await bridge.callTool('sum', { mode: 'wrong' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).code).toBe('VALIDATION_FAILED');
-    expect((error as Error).message).toMatch(/\[@mcp-bridge\/validation\] tool "sum" of server "s": the result does not match its outputSchema: \/sum: must be number/);
+    expect((error as Error).message).toMatch(
+      /\[@mcp-bridge\/validation\] tool "sum" of server "s": the result does not match its outputSchema: \/sum: must be number/,
+    );
     expect((error as ValidationError).data).toMatchObject({ kind: 'output', server: 's', tool: 'sum' });
   });
 
@@ -79,7 +81,11 @@ describe('structuredContent against outputSchema', () => {
   });
 
   it('an outputSchema past the limits: skipped with a warning, or (refuse) the call is refused before it is sent', async () => {
-    const hostile = { ...sumTool, name: 'wide', outputSchema: { type: 'object', properties: { sum: { anyOf: Array.from({ length: 500 }, (_, i) => ({ const: i })) } } } };
+    const hostile = {
+      ...sumTool,
+      name: 'wide',
+      outputSchema: { type: 'object', properties: { sum: { anyOf: Array.from({ length: 500 }, (_, i) => ({ const: i })) } } },
+    };
     const upstream = schemaServer([hostile]);
     const warnings: ValidationWarningEvent[] = [];
     const skipping = await started({ servers: { s: upstream.config }, plugins: [validation()] });
@@ -102,11 +108,19 @@ describe('structuredContent against outputSchema', () => {
 describe('per-server and per-tool overrides', () => {
   it('a tool override wins over a server override, which wins over the defaults', async () => {
     const strictArgs = { type: 'object', properties: { n: { type: 'integer' } } };
-    const a = schemaServer([{ name: 'a1', inputSchema: strictArgs }, { ...sumTool, name: 'a2' }]);
-    const b = schemaServer([{ name: 'b1', inputSchema: strictArgs }, { name: 'b2', inputSchema: strictArgs }]);
+    const a = schemaServer([
+      { name: 'a1', inputSchema: strictArgs },
+      { ...sumTool, name: 'a2' },
+    ]);
+    const b = schemaServer([
+      { name: 'b1', inputSchema: strictArgs },
+      { name: 'b2', inputSchema: strictArgs },
+    ]);
     const bridge = await started({
       servers: { alpha: a.config, beta: b.config },
-      plugins: [validation({ servers: { alpha: 'off', beta: { input: 'lenient' } }, tools: { a2: { output: 'strict' }, 'beta/b2': 'strict' } })],
+      plugins: [
+        validation({ servers: { alpha: 'off', beta: { input: 'lenient' } }, tools: { a2: { output: 'strict' }, 'beta/b2': 'strict' } }),
+      ],
     });
     // alpha is off: bad arguments go through.
     expect((await bridge.callTool('a1', { n: 'x' })).isError).toBeFalsy();

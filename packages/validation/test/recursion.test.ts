@@ -10,7 +10,9 @@ describe('recursive schemas', () => {
       name: 'tree',
       inputSchema: {
         type: 'object',
-        $defs: { node: { type: 'object', properties: { label: { type: 'string' }, child: { $ref: '#/$defs/node' } }, additionalProperties: false } },
+        $defs: {
+          node: { type: 'object', properties: { label: { type: 'string' }, child: { $ref: '#/$defs/node' } }, additionalProperties: false },
+        },
         properties: { root: { $ref: '#/$defs/node' } },
         required: ['root'],
         additionalProperties: false,
@@ -37,7 +39,12 @@ describe('recursive schemas', () => {
   it('the commonest recursive schema (a root $ref: "#") compiles and validates', async () => {
     const recursive = {
       name: 'filter',
-      inputSchema: { type: 'object', properties: { op: { enum: ['and', 'or', 'eq'] }, args: { type: 'array', items: { $ref: '#' } } }, required: ['op'], additionalProperties: false },
+      inputSchema: {
+        type: 'object',
+        properties: { op: { enum: ['and', 'or', 'eq'] }, args: { type: 'array', items: { $ref: '#' } } },
+        required: ['op'],
+        additionalProperties: false,
+      },
     };
     const upstream = schemaServer([recursive]);
     const warnings: string[] = [];

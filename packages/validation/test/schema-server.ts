@@ -24,13 +24,17 @@ export function schemaServer(initial: FixtureTool[]) {
   const make = (): Server => {
     const server = new Server({ name: 'schemas', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
     server.setRequestHandler(ListToolsRequestSchema, () => ({
-      tools: tools.map((t) => ({ name: t.name, inputSchema: t.inputSchema, ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}) }) as Tool),
+      tools: tools.map(
+        (t) => ({ name: t.name, inputSchema: t.inputSchema, ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}) }) as Tool,
+      ),
     }));
     server.setRequestHandler(CallToolRequestSchema, (request) => {
       const tool = tools.find((t) => t.name === request.params.name);
       calls.push({ name: request.params.name, args: request.params.arguments });
       if (!tool) return { content: [{ type: 'text', text: `no tool ${request.params.name}` }], isError: true };
-      return tool.result ? tool.result(request.params.arguments) : { content: [{ type: 'text', text: JSON.stringify(request.params.arguments ?? {}) }] };
+      return tool.result
+        ? tool.result(request.params.arguments)
+        : { content: [{ type: 'text', text: JSON.stringify(request.params.arguments ?? {}) }] };
     });
     live.push(server);
     return server;

@@ -10,7 +10,11 @@ export type ResolvedAccessOptions = ReturnType<typeof accessOptionsSchema.parse>
 /** Methods refused for a server denied as a whole (a server-wide deny rule). */
 const SERVER_METHODS = ['prompts/get', 'resources/read', 'resources/subscribe', 'completion/complete'] as const;
 /** Lists filtered: tools by tool rules; prompts and resources of servers denied as a whole. */
-const LIST_KEYS: Record<string, string> = { 'prompts/list': 'prompts', 'resources/list': 'resources', 'resources/templates/list': 'resourceTemplates' };
+const LIST_KEYS: Record<string, string> = {
+  'prompts/list': 'prompts',
+  'resources/list': 'resources',
+  'resources/templates/list': 'resourceTemplates',
+};
 
 type Override = { name?: string; description?: string };
 /** server → upstream name → override. */
@@ -29,12 +33,14 @@ export function setupAccess(api: PluginApi, opts: ResolvedAccessOptions): void {
   guardRequests(api, policy, subject, aliases);
 
   const upstreamOf = (entry: ToolEntry): string => aliases.get(entry.server)?.get(entry.upstreamName) ?? entry.upstreamName;
-  const toolVisible = (entry: ToolEntry, caller: string | undefined): boolean => policy.check(subject(entry.server, upstreamOf(entry)), caller).allowed;
+  const toolVisible = (entry: ToolEntry, caller: string | undefined): boolean =>
+    policy.check(subject(entry.server, upstreamOf(entry)), caller).allowed;
 
   // Per-caller views of the shared catalog: only when there are per-caller (or anonymous) rules,
   // so a bridge with global rules alone lists at no extra cost.
   if (Object.keys(opts.callers).length > 0 || opts.anonymous !== undefined) {
-    const serverVisible = (entry: { server: string }, view: ListView): boolean => policy.check(subject(entry.server, undefined), view.caller).allowed;
+    const serverVisible = (entry: { server: string }, view: ListView): boolean =>
+      policy.check(subject(entry.server, undefined), view.caller).allowed;
     api.filterList('tools', (entry, view) => toolVisible(entry, view.caller));
     api.filterList('prompts', serverVisible);
     api.filterList('resources', serverVisible);
@@ -42,7 +48,11 @@ export function setupAccess(api: PluginApi, opts: ResolvedAccessOptions): void {
   }
   api.expose('access', {
     isAllowed: (server, tool, caller) => policy.check(subject(server, aliases.get(server)?.get(tool) ?? tool), caller).allowed,
-    visibleTools: (caller) => bridge.tools().filter((e) => toolVisible(e, caller)).map((e) => e.tool),
+    visibleTools: (caller) =>
+      bridge
+        .tools()
+        .filter((e) => toolVisible(e, caller))
+        .map((e) => e.tool),
   });
 }
 
@@ -97,7 +107,15 @@ function filterCatalogLists(api: PluginApi, policy: AccessPolicy, subject: Subje
       for (const tool of result.tools) {
         if (!policy.global(subject(ctx.server, tool.name)).allowed) continue;
         const o = renamed?.get(tool.name);
-        tools.push(o ? { ...tool, ...(o.name !== undefined ? { name: o.name } : {}), ...(o.description !== undefined ? { description: o.description } : {}) } : tool);
+        tools.push(
+          o
+            ? {
+                ...tool,
+                ...(o.name !== undefined ? { name: o.name } : {}),
+                ...(o.description !== undefined ? { description: o.description } : {}),
+              }
+            : tool,
+        );
       }
       return { ...result, tools };
     },

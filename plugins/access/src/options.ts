@@ -6,14 +6,17 @@ import { z } from 'zod';
  * a bare `tool` glob (any server), or `tag:<tag>` (every tool of servers with that tag). An object
  * matches when all of its fields do (`tags`: any of them).
  */
-export const selectorSchema = z.union([
-  z.string().min(1),
-  z.strictObject({
-    server: z.string().min(1).optional(),
-    tool: z.string().min(1).optional(),
-    tags: z.array(z.string().min(1)).min(1).optional(),
-  }),
-], { error: 'expected "server/tool", "tool", "tag:<tag>" or { server?, tool?, tags? }' });
+export const selectorSchema = z.union(
+  [
+    z.string().min(1),
+    z.strictObject({
+      server: z.string().min(1).optional(),
+      tool: z.string().min(1).optional(),
+      tags: z.array(z.string().min(1)).min(1).optional(),
+    }),
+  ],
+  { error: 'expected "server/tool", "tool", "tag:<tag>" or { server?, tool?, tags? }' },
+);
 
 /** A selector: see {@link selectorSchema}. */
 export type Selector = z.input<typeof selectorSchema>;
@@ -30,7 +33,10 @@ export type RuleSet = z.input<typeof ruleSetSchema>;
 
 const overrideSchema = z.strictObject({
   /** The name the tool is listed and called by (before the bridge's naming policy applies). */
-  name: z.string().regex(NAME_PATTERN, `must match ${String(NAME_PATTERN)}`).optional(),
+  name: z
+    .string()
+    .regex(NAME_PATTERN, `must match ${String(NAME_PATTERN)}`)
+    .optional(),
   /** Replaces the tool's description. */
   description: z.string().optional(),
 });

@@ -70,7 +70,8 @@ export class CompiledRules {
    */
   check(subject: Subject): Verdict {
     for (const rule of this.#deny) {
-      if ((subject.tool !== undefined || rule.serverWide) && rule.matches(subject)) return { allowed: false, reason: `denied by ${this.#label} rule ${rule.text}` };
+      if ((subject.tool !== undefined || rule.serverWide) && rule.matches(subject))
+        return { allowed: false, reason: `denied by ${this.#label} rule ${rule.text}` };
     }
     if (subject.tool !== undefined && this.#allow && !this.#allow.some((rule) => rule.matches(subject))) {
       return { allowed: false, reason: `not in the ${this.#label} allow list` };
@@ -89,7 +90,10 @@ export class AccessPolicy {
 
   constructor(global: RuleSet, callers: Record<string, RuleSet>, anonymous: RuleSet | undefined) {
     this.#global = new CompiledRules(global, 'global');
-    this.#callers = Object.entries(callers).map(([pattern, rules]) => ({ matches: glob(pattern), rules: new CompiledRules(rules, `caller "${pattern}"`) }));
+    this.#callers = Object.entries(callers).map(([pattern, rules]) => ({
+      matches: glob(pattern),
+      rules: new CompiledRules(rules, `caller "${pattern}"`),
+    }));
     this.#anonymous = new CompiledRules(anonymous, 'anonymous');
   }
 

@@ -21,9 +21,16 @@ afterEach(async () => {
 });
 
 function servers() {
-  const github = inMemoryFaultServer({ name: 'github', tools: { search_issues: { readOnlyHint: true }, create_issue: {}, delete_repo: { destructiveHint: true } } });
+  const github = inMemoryFaultServer({
+    name: 'github',
+    tools: { search_issues: { readOnlyHint: true }, create_issue: {}, delete_repo: { destructiveHint: true } },
+  });
   const lab = inMemoryFaultServer({ name: 'lab', tools: { try_thing: {} } });
-  return { github: { ...github, tags: ['vcs'] }, lab: { ...lab, tags: ['experimental'] }, ledgers: { github: github.ledger, lab: lab.ledger } };
+  return {
+    github: { ...github, tags: ['vcs'] },
+    lab: { ...lab, tags: ['experimental'] },
+    ledgers: { github: github.ledger, lab: lab.ledger },
+  };
 }
 
 async function start(options: AccessOptions, extra: Partial<BridgeOptions> = {}) {
@@ -31,16 +38,21 @@ async function start(options: AccessOptions, extra: Partial<BridgeOptions> = {})
   const bridge = createBridge({ servers: configs, plugins: [accessRules(options)], ...extra });
   open.push(bridge);
   await bridge.start();
-  const names = async () => (await bridge.listTools()).tools.map((t) => t.name).filter((n) => !n.includes('ledger')).sort();
+  const names = async () =>
+    (await bridge.listTools()).tools
+      .map((t) => t.name)
+      .filter((n) => !n.includes('ledger'))
+      .sort();
   return { bridge, ledgers, names };
 }
 
-const denied = (p: Promise<unknown>) => p.then(
-  () => {
-    throw new Error('expected the call to be refused');
-  },
-  (error: unknown) => error as AccessDeniedError,
-);
+const denied = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the call to be refused');
+    },
+    (error: unknown) => error as AccessDeniedError,
+  );
 
 describe('accessRules', () => {
   it('denied tools disappear from lists and are refused on call, before reaching the upstream', async () => {
@@ -52,7 +64,9 @@ describe('accessRules', () => {
     expect(error).toBeInstanceOf(AccessDeniedError);
     expect(error).toBeInstanceOf(BridgeError);
     expect(error.code).toBe('ACCESS_DENIED');
-    expect(error.message).toBe('[mcp-bridge] [@mcp-bridge/plugin-access] tool "github/delete_repo" of server "github" is not allowed: denied by global rule {"server":"*","tool":"delete_*"}');
+    expect(error.message).toBe(
+      '[mcp-bridge] [@mcp-bridge/plugin-access] tool "github/delete_repo" of server "github" is not allowed: denied by global rule {"server":"*","tool":"delete_*"}',
+    );
     expect(error.data).toMatchObject({ server: 'github', tool: 'delete_repo', reason: expect.stringContaining('delete_*') });
     const tagged = await denied(bridge.callTool('lab/try_thing', { key: 't1' }));
     expect(tagged.message).toMatch(/denied by global rule tag:experimental/);
@@ -65,12 +79,17 @@ describe('accessRules', () => {
   it('an allow list keeps only what it names (objects with server, tool and tags too)', async () => {
     const { bridge, names } = await start({ allow: ['github/search_*', { tags: ['experimental'], tool: 'try_*' }] });
     expect(await names()).toEqual(['search_issues', 'try_thing']);
-    await expect(denied(bridge.callTool('github/create_issue', {}))).resolves.toMatchObject({ message: expect.stringMatching(/not in the global allow list/) });
+    await expect(denied(bridge.callTool('github/create_issue', {}))).resolves.toMatchObject({
+      message: expect.stringMatching(/not in the global allow list/),
+    });
   });
 
   it('renames tools and overrides descriptions; the renamed tool calls the upstream tool', async () => {
     const { bridge, ledgers, names } = await start({
-      tools: { 'github/create_issue': { name: 'new_issue', description: 'Open an issue in our tracker' }, 'github/search_issues': { description: 'Find issues' } },
+      tools: {
+        'github/create_issue': { name: 'new_issue', description: 'Open an issue in our tracker' },
+        'github/search_issues': { description: 'Find issues' },
+      },
     });
     expect(await names()).toEqual(['delete_repo', 'new_issue', 'search_issues', 'try_thing']);
     const listed = (await bridge.listTools()).tools;
@@ -94,19 +113,39 @@ describe('accessRules', () => {
       anonymous: { deny: ['*/delete_*'] },
     });
     const error = await denied(bridge.callTool('create_issue', { key: 'c1' }, { caller: 'agent-42' }));
-    expect(error.message).toMatch(/tool "create_issue" of server "github" is not allowed for caller "agent-42": denied by caller "agent-\*" rule/);
+    expect(error.message).toMatch(
+      /tool "create_issue" of server "github" is not allowed for caller "agent-42": denied by caller "agent-\*" rule/,
+    );
     expect(error.data).toMatchObject({ caller: 'agent-42' });
     expect(ledgers.github.received('c1')).toBe(0);
     await bridge.callTool('create_issue', { key: 'c2' }, { caller: 'admin' });
     expect(ledgers.github.executions('c2')).toBe(1);
-    await expect(denied(bridge.callTool('delete_repo', {}))).resolves.toMatchObject({ message: expect.stringMatching(/denied by anonymous rule/) });
+    await expect(denied(bridge.callTool('delete_repo', {}))).resolves.toMatchObject({
+      message: expect.stringMatching(/denied by anonymous rule/),
+    });
     await expect(denied(bridge.callTool('search_issues', {}, { caller: 'agent-1' }))).rejects.toThrow('expected the call to be refused');
 
-    expect(bridge.access.visibleTools('agent-1').map((t) => t.name).filter((n) => !n.includes('ledger')).sort()).toEqual(['search_issues']);
+    expect(
+      bridge.access
+        .visibleTools('agent-1')
+        .map((t) => t.name)
+        .filter((n) => !n.includes('ledger'))
+        .sort(),
+    ).toEqual(['search_issues']);
     expect(bridge.access.visibleTools('intern-1').map((t) => t.name)).toEqual(['search_issues']);
-    expect(bridge.access.visibleTools('admin').map((t) => t.name).filter((n) => !n.includes('ledger')).sort()).toEqual(['create_issue', 'delete_repo', 'search_issues']);
+    expect(
+      bridge.access
+        .visibleTools('admin')
+        .map((t) => t.name)
+        .filter((n) => !n.includes('ledger'))
+        .sort(),
+    ).toEqual(['create_issue', 'delete_repo', 'search_issues']);
     // The lists built for a caller are the same views (api.filterList); without a caller, the anonymous rules apply.
-    const listed = async (caller?: string) => (await bridge.listTools(caller === undefined ? {} : { caller })).tools.map((t) => t.name).filter((n) => !n.includes('ledger')).sort();
+    const listed = async (caller?: string) =>
+      (await bridge.listTools(caller === undefined ? {} : { caller })).tools
+        .map((t) => t.name)
+        .filter((n) => !n.includes('ledger'))
+        .sort();
     expect(await listed('agent-1')).toEqual(['search_issues']);
     expect(await listed('intern-1')).toEqual(['search_issues']);
     expect(await listed('admin')).toEqual(['create_issue', 'delete_repo', 'search_issues']);
@@ -139,7 +178,9 @@ describe('accessRules', () => {
     open.push(bridge);
     await expect(bridge.start()).rejects.toMatchObject({
       code: 'PLUGIN_OPTIONS_INVALID',
-      message: expect.stringMatching(/\[@mcp-bridge\/plugin-access\] invalid options: deny\[0\]: expected "server\/tool", "tool", "tag:<tag>" .*; tools\.nope: keys are "server\/tool"/),
+      message: expect.stringMatching(
+        /\[@mcp-bridge\/plugin-access\] invalid options: deny\[0\]: expected "server\/tool", "tool", "tag:<tag>" .*; tools\.nope: keys are "server\/tool"/,
+      ),
     });
   });
 });

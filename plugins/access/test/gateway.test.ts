@@ -11,7 +11,11 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
 });
 
-async function gateway(options: AccessOptions, servers: Record<string, unknown>, tokens?: Record<string, string>): Promise<{ bridge: Bridge; gw: HttpGateway }> {
+async function gateway(
+  options: AccessOptions,
+  servers: Record<string, unknown>,
+  tokens?: Record<string, string>,
+): Promise<{ bridge: Bridge; gw: HttpGateway }> {
   const bridge = createBridge({ servers, plugins: [accessRules(options)], onError: () => undefined });
   cleanups.push(() => bridge.close());
   const gw = await serveHttp(bridge, { onError: () => undefined, ...(tokens ? { tokens } : {}) });
@@ -20,18 +24,28 @@ async function gateway(options: AccessOptions, servers: Record<string, unknown>,
 }
 
 async function client(url: string, token?: string): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : undefined);
+  const transport = new StreamableHTTPClientTransport(
+    new URL(url),
+    token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : undefined,
+  );
   const c = new Client({ name: 'access-test', version: '1.0.0' });
   await c.connect(transport);
   cleanups.push(() => c.close());
   return c;
 }
 
-const toolNames = async (c: Client) => (await c.listTools()).tools.map((t) => t.name).filter((n) => !n.includes('ledger')).sort();
+const toolNames = async (c: Client) =>
+  (await c.listTools()).tools
+    .map((t) => t.name)
+    .filter((n) => !n.includes('ledger'))
+    .sort();
 
 describe('per-caller rules over the HTTP gateway', () => {
   it('two clients with different callers see different tools/list, and a denied call is refused with a clear error', async () => {
-    const github = inMemoryFaultServer({ name: 'github', tools: { search_issues: { readOnlyHint: true }, create_issue: {}, delete_repo: {} } });
+    const github = inMemoryFaultServer({
+      name: 'github',
+      tools: { search_issues: { readOnlyHint: true }, create_issue: {}, delete_repo: {} },
+    });
     const { gw } = await gateway(
       { deny: ['*/delete_*'], callers: { 'agent-*': { deny: ['*/create_*'] }, intern: { allow: ['*/search_*'] } } },
       { github },

@@ -68,7 +68,13 @@ function callLine(opts: ResolvedLoggingOptions, patterns: readonly RegExp[]): Ca
 }
 
 /** One line per call at `callLevel` (or `catalogLevel`), failures and `isError` results at `errorLevel`. */
-function logCalls(api: PluginApi, opts: ResolvedLoggingOptions, logger: Logger, enabled: (level: LevelOrSilent) => boolean, line: CallLine): void {
+function logCalls(
+  api: PluginApi,
+  opts: ResolvedLoggingOptions,
+  logger: Logger,
+  enabled: (level: LevelOrSilent) => boolean,
+  line: CallLine,
+): void {
   api.use({
     phase: 'observe',
     ...(opts.methods ? { methods: opts.methods } : {}),
@@ -84,7 +90,10 @@ function logCalls(api: PluginApi, opts: ResolvedLoggingOptions, logger: Logger, 
           const isError = (result as { isError?: unknown } | undefined)?.isError === true;
           if (isError ? errOn : okOn) {
             const fields = line(ctx, started, isError ? 'is-error' : 'ok');
-            logger[isError ? (opts.errorLevel as Level) : (okLevel as Level)](fields, `${ctx.method} ${String((fields.tool as string | undefined) ?? ctx.server)} ${isError ? 'returned an error result' : 'ok'}`);
+            logger[isError ? (opts.errorLevel as Level) : (okLevel as Level)](
+              fields,
+              `${ctx.method} ${String((fields.tool as string | undefined) ?? ctx.server)} ${isError ? 'returned an error result' : 'ok'}`,
+            );
           }
           return result;
         },
@@ -110,15 +119,28 @@ function logEvents(api: PluginApi, logger: Logger, enabled: (level: LevelOrSilen
     info({ event: 'connect:after', server, upstream: upstream.id, durationMs: Math.round(durationMs) }, `connected to ${server}`),
   );
   api.on('connect:error', ({ server, upstream, error, durationMs }) =>
-    warn({ event: 'connect:error', server, upstream: upstream.id, durationMs: Math.round(durationMs), error: describe(error, patterns) }, `could not connect to ${server}`),
+    warn(
+      { event: 'connect:error', server, upstream: upstream.id, durationMs: Math.round(durationMs), error: describe(error, patterns) },
+      `could not connect to ${server}`,
+    ),
   );
   api.on('upstream:health', ({ server, upstream, state, previous, reason }) =>
     (state === 'unhealthy' ? warn : info)(
-      { event: 'upstream:health', server, upstream: upstream.id, state, previous, ...(reason ? { reason: redactString(reason, patterns) } : {}) },
+      {
+        event: 'upstream:health',
+        server,
+        upstream: upstream.id,
+        state,
+        previous,
+        ...(reason ? { reason: redactString(reason, patterns) } : {}),
+      },
       `${upstream.id} is ${state}`,
     ),
   );
-  api.on('catalog:changed', ({ server, kinds }) => enabled('debug') && logger.debug({ event: 'catalog:changed', server, kinds }, `catalog of ${server} changed`));
+  api.on(
+    'catalog:changed',
+    ({ server, kinds }) => enabled('debug') && logger.debug({ event: 'catalog:changed', server, kinds }, `catalog of ${server} changed`),
+  );
 }
 
 /** An error for a log line: name, code and message with secrets redacted. */

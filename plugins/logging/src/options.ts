@@ -52,7 +52,12 @@ export const loggingOptionsSchema = z.strictObject({
    * Your pino logger (a child is made with `{ name: 'mcp-bridge' }`). Default: a new pino logger at
    * `level` writing to **stderr** (stdout may be an MCP stdio channel).
    */
-  logger: z.custom<import('pino').Logger>((v) => typeof v === 'object' && v !== null && typeof (v as { child?: unknown }).child === 'function', 'expected a pino logger').optional(),
+  logger: z
+    .custom<import('pino').Logger>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as { child?: unknown }).child === 'function',
+      'expected a pino logger',
+    )
+    .optional(),
   /** Level of the default logger. Ignored with `logger`. Default `info`. */
   level: level.default('info'),
   /** Level of a successful call's line. Default `info`. */

@@ -96,14 +96,19 @@ describe('logging', () => {
     const result = await bridge.callTool('upsert', { key: 'ie' });
     expect(result.isError).toBe(true);
     const [failed, isError] = calls(lines);
-    expect(failed).toMatchObject({ level: 50, outcome: 'error', msg: 'tools/call upsert failed', error: { name: 'McpError', code: -32603 } });
+    expect(failed).toMatchObject({
+      level: 50,
+      outcome: 'error',
+      msg: 'tools/call upsert failed',
+      error: { name: 'McpError', code: -32603 },
+    });
     expect(isError).toMatchObject({ level: 50, outcome: 'is-error', msg: 'tools/call upsert returned an error result' });
     // A tool the catalog does not list, called by `server/tool`: logged under that name.
     expect((await bridge.callTool('up/nope', {})).isError).toBe(true);
     expect(calls(lines)[2]).toMatchObject({ outcome: 'is-error', tool: 'up/nope' });
   });
 
-  it('logs the host\'s list refreshes at catalogLevel', async () => {
+  it("logs the host's list refreshes at catalogLevel", async () => {
     const { logger, lines } = capture('debug');
     const bridge = await start({ logger });
     await bridge.listTools({ refresh: true });

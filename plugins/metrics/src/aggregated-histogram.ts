@@ -40,7 +40,14 @@ export class AggregatedHistogram<L extends string> extends Histogram<L> {
       values.push({ labels, value: data.sum, metricName: `${name}_sum` });
       values.push({ labels, value: data.count, metricName: `${name}_count` });
     }
-    return { name, help: (this as unknown as { help: string }).help, type: 'histogram' as never, aggregator: 'sum', values, collect: undefined as never };
+    return {
+      name,
+      help: (this as unknown as { help: string }).help,
+      type: 'histogram' as never,
+      aggregator: 'sum',
+      values,
+      collect: undefined as never,
+    };
   }
 
   /** The registry formats text from this when a metric has it (prom-client's own histogram does). */

@@ -81,66 +81,79 @@ function callSeriesIndex(kit: MetricsKit): { seriesOf: (ctx: CallContext) => Cal
 function registerCallCounters(kit: MetricsKit, allSeries: CallSeries[]): void {
   const { prefix: p, registers } = kit;
   const callLabels = ['server', 'method', 'tool', 'outcome', 'error_type'] as const;
-  kit.make(`${p}calls_total`, () =>
-    new Counter({
-      name: `${p}calls_total`,
-      help: 'Calls through the bridge by server, method, tool and outcome (ok, tool_error: an isError result, error: see error_type).',
-      labelNames: callLabels,
-      registers,
-      collect() {
-        this.reset();
-        for (const s of allSeries) {
-          for (const st of s.outcomes()) {
-            if (st.count > 0) this.inc({ server: s.server, method: s.method, tool: s.tool, outcome: st.outcome, error_type: st.errorType }, st.count);
+  kit.make(
+    `${p}calls_total`,
+    () =>
+      new Counter({
+        name: `${p}calls_total`,
+        help: 'Calls through the bridge by server, method, tool and outcome (ok, tool_error: an isError result, error: see error_type).',
+        labelNames: callLabels,
+        registers,
+        collect() {
+          this.reset();
+          for (const s of allSeries) {
+            for (const st of s.outcomes()) {
+              if (st.count > 0)
+                this.inc({ server: s.server, method: s.method, tool: s.tool, outcome: st.outcome, error_type: st.errorType }, st.count);
+            }
           }
-        }
-      },
-    }),
+        },
+      }),
   );
 }
 
 /** `call_duration_seconds` (by outcome only) and `calls_in_flight`, read from the series at scrape time. */
 function registerCallDurations(kit: MetricsKit, allSeries: CallSeries[]): void {
   const { prefix: p, registers } = kit;
-  kit.make(`${p}call_duration_seconds`, () =>
-    new AggregatedHistogram(
-      {
-        name: `${p}call_duration_seconds`,
-        help: 'Duration of calls through the bridge (every attempt and backoff included), seconds.',
-        labelNames: ['server', 'method', 'tool', 'outcome'] as const,
-        buckets: [...kit.bounds],
-        registers,
-      },
-      function* (): Iterable<HistogramSeries<'server' | 'method' | 'tool' | 'outcome'>> {
-        for (const s of allSeries) {
-          // Error types are merged here: the histogram is by outcome only, to keep its series few.
-          if (s.ok.count > 0) yield { labels: { server: s.server, method: s.method, tool: s.tool, outcome: 'ok' }, data: s.ok.duration };
-          if (s.toolError.count > 0) yield { labels: { server: s.server, method: s.method, tool: s.tool, outcome: 'tool_error' }, data: s.toolError.duration };
-          const errors = [...s.errors.values()].filter((e) => e.count > 0);
-          if (errors.length === 1) yield { labels: { server: s.server, method: s.method, tool: s.tool, outcome: 'error' }, data: errors[0]!.duration };
-          else if (errors.length > 1) yield { labels: { server: s.server, method: s.method, tool: s.tool, outcome: 'error' }, data: mergeHistograms(errors.map((e) => e.duration)) };
-        }
-      },
-    ),
+  kit.make(
+    `${p}call_duration_seconds`,
+    () =>
+      new AggregatedHistogram(
+        {
+          name: `${p}call_duration_seconds`,
+          help: 'Duration of calls through the bridge (every attempt and backoff included), seconds.',
+          labelNames: ['server', 'method', 'tool', 'outcome'] as const,
+          buckets: [...kit.bounds],
+          registers,
+        },
+        function* (): Iterable<HistogramSeries<'server' | 'method' | 'tool' | 'outcome'>> {
+          for (const s of allSeries) {
+            // Error types are merged here: the histogram is by outcome only, to keep its series few.
+            if (s.ok.count > 0) yield { labels: { server: s.server, method: s.method, tool: s.tool, outcome: 'ok' }, data: s.ok.duration };
+            if (s.toolError.count > 0)
+              yield { labels: { server: s.server, method: s.method, tool: s.tool, outcome: 'tool_error' }, data: s.toolError.duration };
+            const errors = [...s.errors.values()].filter((e) => e.count > 0);
+            if (errors.length === 1)
+              yield { labels: { server: s.server, method: s.method, tool: s.tool, outcome: 'error' }, data: errors[0]!.duration };
+            else if (errors.length > 1)
+              yield {
+                labels: { server: s.server, method: s.method, tool: s.tool, outcome: 'error' },
+                data: mergeHistograms(errors.map((e) => e.duration)),
+              };
+          }
+        },
+      ),
   );
-  kit.make(`${p}calls_in_flight`, () =>
-    new Gauge({
-      name: `${p}calls_in_flight`,
-      help: 'Calls in flight through the bridge by server and method.',
-      labelNames: ['server', 'method'] as const,
-      registers,
-      collect() {
-        this.reset();
-        const sums = new Map<string, { server: string; method: string; n: number }>();
-        for (const s of allSeries) {
-          const key = `${s.method}\u0000${s.server}`;
-          const e = sums.get(key);
-          if (e) e.n += s.inFlight;
-          else sums.set(key, { server: s.server, method: s.method, n: s.inFlight });
-        }
-        for (const e of sums.values()) this.set({ server: e.server, method: e.method }, e.n);
-      },
-    }),
+  kit.make(
+    `${p}calls_in_flight`,
+    () =>
+      new Gauge({
+        name: `${p}calls_in_flight`,
+        help: 'Calls in flight through the bridge by server and method.',
+        labelNames: ['server', 'method'] as const,
+        registers,
+        collect() {
+          this.reset();
+          const sums = new Map<string, { server: string; method: string; n: number }>();
+          for (const s of allSeries) {
+            const key = `${s.method}\u0000${s.server}`;
+            const e = sums.get(key);
+            if (e) e.n += s.inFlight;
+            else sums.set(key, { server: s.server, method: s.method, n: s.inFlight });
+          }
+          for (const e of sums.values()) this.set({ server: e.server, method: e.method }, e.n);
+        },
+      }),
   );
 }
 
@@ -166,5 +179,9 @@ export function addAttemptMetrics(kit: MetricsKit): void {
       );
     },
   });
-  kit.counterFrom(`${kit.prefix}upstream_attempts_total`, 'Attempts sent to each upstream (replica) by outcome; a retried call makes several.', attempts);
+  kit.counterFrom(
+    `${kit.prefix}upstream_attempts_total`,
+    'Attempts sent to each upstream (replica) by outcome; a retried call makes several.',
+    attempts,
+  );
 }

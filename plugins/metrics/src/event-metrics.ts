@@ -19,7 +19,11 @@ export function addRetryMetrics(kit: MetricsKit): void {
   on('retry:giveup', (e) => {
     if (isCtx(e.ctx)) giveups.inc({ server: e.ctx.server, method: e.ctx.method, reason: String(e.reason) });
   });
-  kit.counterFrom(`${p}retry_giveups_total`, 'Calls @mcp-bridge/retry stopped retrying, by reason (attempts, deadline, budget, unsafe, not-retryable).', giveups);
+  kit.counterFrom(
+    `${p}retry_giveups_total`,
+    'Calls @mcp-bridge/retry stopped retrying, by reason (attempts, deadline, budget, unsafe, not-retryable).',
+    giveups,
+  );
 }
 
 /** Circuit breaker state and openings per upstream, from the `breaker:*` events. */
@@ -39,17 +43,20 @@ export function addBreakerMetrics(kit: MetricsKit): void {
   });
   on('breaker:half-open', (e) => setBreaker(e, 'half_open'));
   on('breaker:close', (e) => setBreaker(e, 'closed'));
-  kit.make(`${p}breaker_state`, () =>
-    new Gauge({
-      name: `${p}breaker_state`,
-      help: 'Circuit breaker state per upstream (1 for the current state): closed, open, half_open. Absent until the breaker first changes.',
-      labelNames: ['server', 'upstream', 'state'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const b of breakers.values()) for (const s of BREAKER_STATES) this.set({ server: b.server, upstream: b.upstream, state: s }, b.state === s ? 1 : 0);
-      },
-    }),
+  kit.make(
+    `${p}breaker_state`,
+    () =>
+      new Gauge({
+        name: `${p}breaker_state`,
+        help: 'Circuit breaker state per upstream (1 for the current state): closed, open, half_open. Absent until the breaker first changes.',
+        labelNames: ['server', 'upstream', 'state'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const b of breakers.values())
+            for (const s of BREAKER_STATES) this.set({ server: b.server, upstream: b.upstream, state: s }, b.state === s ? 1 : 0);
+        },
+      }),
   );
   kit.counterFrom(`${p}breaker_opens_total`, 'Times a circuit breaker opened, by reason.', breakerOpens);
   // A removed upstream's breaker state is no longer a series.
@@ -64,7 +71,13 @@ export function addCacheMetrics(kit: MetricsKit): void {
   const { on, prefix: p } = kit;
   const cache = new LabeledCounts(['server', 'method', 'result', 'detail'] as const);
   on('cache:hit', (e) => {
-    if (isCtx(e.ctx)) cache.inc({ server: e.ctx.server, method: e.ctx.method, result: 'hit', detail: `${String(e.level)}${e.negative ? '_negative' : ''}` });
+    if (isCtx(e.ctx))
+      cache.inc({
+        server: e.ctx.server,
+        method: e.ctx.method,
+        result: 'hit',
+        detail: `${String(e.level)}${e.negative ? '_negative' : ''}`,
+      });
   });
   on('cache:miss', (e) => {
     if (isCtx(e.ctx)) cache.inc({ server: e.ctx.server, method: e.ctx.method, result: e.coalesced ? 'coalesced' : 'miss', detail: '' });
@@ -82,5 +95,9 @@ export function addCacheMetrics(kit: MetricsKit): void {
   kit.counterFrom(`${p}cache_evictions_total`, 'Entries that left the in-process cache, by reason.', evictions);
   const cacheErrors = new LabeledCounts(['operation', 'timed_out'] as const);
   on('cache:error', (e) => cacheErrors.inc({ operation: String(e.operation), timed_out: String(e.timedOut === true) }));
-  kit.counterFrom(`${p}cache_store_errors_total`, 'Cache store operations that failed or timed out (the call went on without the store).', cacheErrors);
+  kit.counterFrom(
+    `${p}cache_store_errors_total`,
+    'Cache store operations that failed or timed out (the call went on without the store).',
+    cacheErrors,
+  );
 }

@@ -52,21 +52,26 @@ export function createKit(api: PluginApi, o: Resolved): MetricsKit {
     } catch (error) {
       for (const n of registered) registry.removeSingleMetric(n);
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`cannot register metric "${name}": ${reason} (is another bridge with this plugin using the same registry? give each its own registry or prefix)`, { cause: error });
+      throw new Error(
+        `cannot register metric "${name}": ${reason} (is another bridge with this plugin using the same registry? give each its own registry or prefix)`,
+        { cause: error },
+      );
     }
   };
   const counterFrom = <L extends string>(name: string, help: string, counts: LabeledCounts<L>): void => {
-    make(name, () =>
-      new Counter({
-        name,
-        help,
-        labelNames: counts.labelNames,
-        registers,
-        collect() {
-          this.reset();
-          for (const { labels, value } of counts.entries()) this.inc(labels as never, value);
-        },
-      }),
+    make(
+      name,
+      () =>
+        new Counter({
+          name,
+          help,
+          labelNames: counts.labelNames,
+          registers,
+          collect() {
+            this.reset();
+            for (const { labels, value } of counts.entries()) this.inc(labels as never, value);
+          },
+        }),
     );
   };
   return {
@@ -87,5 +92,10 @@ export function createKit(api: PluginApi, o: Resolved): MetricsKit {
 
 /** True for a call context in another plugin's event payload (read loosely, see {@link LooseOn}). */
 export function isCtx(value: unknown): value is CallContext {
-  return typeof value === 'object' && value !== null && typeof (value as CallContext).server === 'string' && typeof (value as CallContext).method === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as CallContext).server === 'string' &&
+    typeof (value as CallContext).method === 'string'
+  );
 }

@@ -67,7 +67,16 @@ function setupMetrics(api: PluginApi, o: Resolved): void {
   // OpenTelemetry MCP semantic conventions, sessions, build info, process metrics.
   const { registry, registered } = kit;
   const trackGateway = o.semconv
-    ? setupSemconv({ api, registry, prefix: kit.prefix, bounds: kit.bounds, toolLabel: o.toolLabel, make: kit.make, processMetrics: o.processMetrics ?? kit.owned, registered })
+    ? setupSemconv({
+        api,
+        registry,
+        prefix: kit.prefix,
+        bounds: kit.bounds,
+        toolLabel: o.toolLabel,
+        make: kit.make,
+        processMetrics: o.processMetrics ?? kit.owned,
+        registered,
+      })
     : (_gateway: GatewayView) => () => undefined;
   const control: MetricsControl = metricsControl(registry, trackGateway);
   api.expose('metrics', control);

@@ -11,11 +11,16 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export const metricsOptionsSchema = z.strictObject({
   registry: z
     .custom<Registry>(
-      (v) => typeof (v as { registerMetric?: unknown } | undefined)?.registerMetric === 'function' && typeof (v as { metrics?: unknown }).metrics === 'function',
+      (v) =>
+        typeof (v as { registerMetric?: unknown } | undefined)?.registerMetric === 'function' &&
+        typeof (v as { metrics?: unknown }).metrics === 'function',
       'expected a prom-client Registry',
     )
     .optional(),
-  prefix: z.string().refine((p) => p === '' || METRIC_NAME.test(p), 'expected a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*').default('mcp_bridge_'),
+  prefix: z
+    .string()
+    .refine((p) => p === '' || METRIC_NAME.test(p), 'expected a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*')
+    .default('mcp_bridge_'),
   buckets: z
     .array(z.number().positive().finite())
     .min(1)

@@ -63,11 +63,22 @@ export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () =>
   const served = observeServed(c, gateways);
   const sent = observeSent(c);
   for (const [side, data, help] of [
-    ['server', served, 'Duration of MCP requests the bridge served for downstream clients (OpenTelemetry mcp.server.operation.duration), seconds.'],
-    ['client', sent, 'Duration of MCP requests the bridge sent to upstream servers, each attempt (OpenTelemetry mcp.client.operation.duration), seconds.'],
+    [
+      'server',
+      served,
+      'Duration of MCP requests the bridge served for downstream clients (OpenTelemetry mcp.server.operation.duration), seconds.',
+    ],
+    [
+      'client',
+      sent,
+      'Duration of MCP requests the bridge sent to upstream servers, each attempt (OpenTelemetry mcp.client.operation.duration), seconds.',
+    ],
   ] as const) {
     const name = `mcp_${side}_operation_duration_seconds`;
-    c.make(name, () => new AggregatedHistogram({ name, help, labelNames: OP_LABELS, buckets: [...c.bounds], registers }, () => data.series()));
+    c.make(
+      name,
+      () => new AggregatedHistogram({ name, help, labelNames: OP_LABELS, buckets: [...c.bounds], registers }, () => data.series()),
+    );
   }
   addGatewayGauges(c, gateways);
   if (c.processMetrics) addProcessMetrics(c);
@@ -150,7 +161,16 @@ function observeSent(c: SemconvContext): OperationSeries {
       const started = performance.now();
       // The upstream is chosen inside `next()`: read it when the attempt settles.
       const record = (type: string): void =>
-        sent.observe(sentLabels(ctx.method, ctx.server, ctx.upstream, ctx.method === 'tools/call' ? toolOf(c, ctx.tool, ctx.params.name, true) : '', type), (performance.now() - started) / 1000);
+        sent.observe(
+          sentLabels(
+            ctx.method,
+            ctx.server,
+            ctx.upstream,
+            ctx.method === 'tools/call' ? toolOf(c, ctx.tool, ctx.params.name, true) : '',
+            type,
+          ),
+          (performance.now() - started) / 1000,
+        );
       return next().then(
         (result) => {
           record(isToolError(result) ? 'tool_error' : '');
@@ -169,29 +189,38 @@ function observeSent(c: SemconvContext): OperationSeries {
     if (typeof version === 'string') protocols.set(upstream.id, version);
     sent.observe(sentLabels('initialize', server, upstream, '', ''), durationMs / 1000);
   });
-  api.on('connect:error', ({ server, upstream, error, durationMs }) => sent.observe(sentLabels('initialize', server, upstream, '', errorType(error)), durationMs / 1000));
+  api.on('connect:error', ({ server, upstream, error, durationMs }) =>
+    sent.observe(sentLabels('initialize', server, upstream, '', errorType(error)), durationMs / 1000),
+  );
   return sent;
 }
 
 /** Downstream sessions open on the gateways serving this bridge, and build info. */
 function addGatewayGauges(c: SemconvContext, gateways: Set<GatewayView>): void {
   const registers = [c.registry];
-  c.make(`${c.prefix}downstream_sessions`, () =>
-    new Gauge({
-      name: `${c.prefix}downstream_sessions`,
-      help: 'MCP sessions of downstream clients open on the gateways serving this bridge, by network_transport (tcp: Streamable HTTP, pipe: stdio).',
-      labelNames: ['network_transport'] as const,
-      registers,
-      collect() {
-        this.reset();
-        const sums = new Map<string, number>();
-        for (const g of gateways) sums.set(g.transport, (sums.get(g.transport) ?? 0) + g.sessions());
-        for (const [transport, n] of sums) this.set({ network_transport: transport }, n);
-      },
-    }),
+  c.make(
+    `${c.prefix}downstream_sessions`,
+    () =>
+      new Gauge({
+        name: `${c.prefix}downstream_sessions`,
+        help: 'MCP sessions of downstream clients open on the gateways serving this bridge, by network_transport (tcp: Streamable HTTP, pipe: stdio).',
+        labelNames: ['network_transport'] as const,
+        registers,
+        collect() {
+          this.reset();
+          const sums = new Map<string, number>();
+          for (const g of gateways) sums.set(g.transport, (sums.get(g.transport) ?? 0) + g.sessions());
+          for (const [transport, n] of sums) this.set({ network_transport: transport }, n);
+        },
+      }),
   );
   c.make(`${c.prefix}build_info`, () => {
-    const info = new Gauge({ name: `${c.prefix}build_info`, help: 'Always 1; the version of @mcp-bridge/core running the bridge is in the labels.', labelNames: ['version'] as const, registers });
+    const info = new Gauge({
+      name: `${c.prefix}build_info`,
+      help: 'Always 1; the version of @mcp-bridge/core running the bridge is in the labels.',
+      labelNames: ['version'] as const,
+      registers,
+    });
     info.set({ version: CORE_VERSION }, 1);
     return info;
   });
@@ -205,7 +234,9 @@ function addProcessMetrics(c: SemconvContext): void {
   } catch (error) {
     for (const m of c.registry.getMetricsAsArray()) if (!before.has(m.name)) c.registry.removeSingleMetric(m.name);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot register the process metrics: ${reason} (does this registry collect them already? set processMetrics: false)`, { cause: error });
+    throw new Error(`cannot register the process metrics: ${reason} (does this registry collect them already? set processMetrics: false)`, {
+      cause: error,
+    });
   }
   for (const m of c.registry.getMetricsAsArray()) if (!before.has(m.name)) c.registered.push(m.name);
 }

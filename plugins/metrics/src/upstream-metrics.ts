@@ -34,40 +34,47 @@ export function addUpstreamStateMetrics(kit: MetricsKit): void {
   const eachUpstream = function* (): Iterable<Upstream> {
     for (const server of bridge.servers()) yield* bridge.upstreams(server);
   };
-  kit.make(`${p}upstream_health`, () =>
-    new Gauge({
-      name: `${p}upstream_health`,
-      help: 'Health of each upstream (1 for the current state): healthy, degraded, unhealthy.',
-      labelNames: ['server', 'upstream', 'state'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const up of eachUpstream()) for (const s of HEALTH_STATES) this.set({ server: up.server, upstream: up.id, state: s }, up.health === s ? 1 : 0);
-      },
-    }),
+  kit.make(
+    `${p}upstream_health`,
+    () =>
+      new Gauge({
+        name: `${p}upstream_health`,
+        help: 'Health of each upstream (1 for the current state): healthy, degraded, unhealthy.',
+        labelNames: ['server', 'upstream', 'state'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const up of eachUpstream())
+            for (const s of HEALTH_STATES) this.set({ server: up.server, upstream: up.id, state: s }, up.health === s ? 1 : 0);
+        },
+      }),
   );
-  kit.make(`${p}upstream_up`, () =>
-    new Gauge({
-      name: `${p}upstream_up`,
-      help: 'Whether each upstream has a ready connection (1) or not (0).',
-      labelNames: ['server', 'upstream'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const up of eachUpstream()) this.set({ server: up.server, upstream: up.id }, up.status === 'ready' ? 1 : 0);
-      },
-    }),
+  kit.make(
+    `${p}upstream_up`,
+    () =>
+      new Gauge({
+        name: `${p}upstream_up`,
+        help: 'Whether each upstream has a ready connection (1) or not (0).',
+        labelNames: ['server', 'upstream'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const up of eachUpstream()) this.set({ server: up.server, upstream: up.id }, up.status === 'ready' ? 1 : 0);
+        },
+      }),
   );
-  kit.make(`${p}upstream_in_flight`, () =>
-    new Gauge({
-      name: `${p}upstream_in_flight`,
-      help: 'Requests in flight on each upstream.',
-      labelNames: ['server', 'upstream'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const up of eachUpstream()) this.set({ server: up.server, upstream: up.id }, up.inFlight);
-      },
-    }),
+  kit.make(
+    `${p}upstream_in_flight`,
+    () =>
+      new Gauge({
+        name: `${p}upstream_in_flight`,
+        help: 'Requests in flight on each upstream.',
+        labelNames: ['server', 'upstream'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const up of eachUpstream()) this.set({ server: up.server, upstream: up.id }, up.inFlight);
+        },
+      }),
   );
 }

@@ -16,7 +16,11 @@ afterEach(async () => {
 });
 
 async function bridgeOverFaultServer(): Promise<{ bridge: Bridge; fault: ReturnType<typeof inMemoryFaultServer> }> {
-  const fault = inMemoryFaultServer({ name: 'upstream', tools: { lookup: { readOnlyHint: true }, upsert: { idempotentHint: true } }, toolFaults: { upsert: { rates: { 'is-error': 1 } } } });
+  const fault = inMemoryFaultServer({
+    name: 'upstream',
+    tools: { lookup: { readOnlyHint: true }, upsert: { idempotentHint: true } },
+    toolFaults: { upsert: { rates: { 'is-error': 1 } } },
+  });
   const bridge = createBridge({ servers: { upstream: fault }, plugins: [metrics()] });
   cleanups.push(() => bridge.close());
   await bridge.start();
@@ -31,7 +35,9 @@ describe('the /metrics endpoint', () => {
 
     // An MCP client calls through the gateway: gateway → bridge (plugin) → fault server.
     const client = new Client({ name: 'metrics-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }),
+    );
     cleanups.push(() => client.close());
     for (let i = 0; i < 3; i++) await client.callTool({ name: 'lookup', arguments: { key: `k${i}` } });
     expect((await client.callTool({ name: 'upsert', arguments: { key: 'u' } })).isError).toBe(true);
@@ -49,7 +55,9 @@ describe('the /metrics endpoint', () => {
     expect(types.get('mcp_bridge_call_duration_seconds')).toBe('histogram');
     expect(types.get('mcp_bridge_calls_in_flight')).toBe('gauge');
     expect(valueOf(samples, 'mcp_bridge_calls_total', { server: 'upstream', method: 'tools/call', tool: 'lookup', outcome: 'ok' })).toBe(3);
-    expect(valueOf(samples, 'mcp_bridge_calls_total', { server: 'upstream', method: 'tools/call', tool: 'upsert', outcome: 'tool_error' })).toBe(1);
+    expect(
+      valueOf(samples, 'mcp_bridge_calls_total', { server: 'upstream', method: 'tools/call', tool: 'upsert', outcome: 'tool_error' }),
+    ).toBe(1);
     expect(valueOf(samples, 'mcp_bridge_call_duration_seconds_count', { tool: 'lookup', outcome: 'ok' })).toBe(3);
     expect(valueOf(samples, 'mcp_bridge_upstream_up', { server: 'upstream', upstream: 'upstream' })).toBe(1);
 

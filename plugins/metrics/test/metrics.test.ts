@@ -7,7 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { metrics } from '../src/index.js';
 import { find, parsePrometheus, valueOf } from './prom-text.js';
 
-const TOOLS = { lookup: { readOnlyHint: true }, upsert: { idempotentHint: true }, create: { destructiveHint: true }, hang: { readOnlyHint: true } };
+const TOOLS = {
+  lookup: { readOnlyHint: true },
+  upsert: { idempotentHint: true },
+  create: { destructiveHint: true },
+  hang: { readOnlyHint: true },
+};
 
 let bridges: Bridge[] = [];
 afterEach(async () => {
@@ -33,7 +38,10 @@ async function scrape(bridge: Bridge) {
 describe('metrics over a real bridge and the fault server', () => {
   it('counts calls by server, tool and outcome, with latency histograms, retries and in-flight calls', async () => {
     const flaky = faultServer();
-    const bridge = await start({ servers: { flaky: { ...flaky, trusted: true } }, plugins: [metrics({ attempts: true }), retry({ baseDelayMs: 1, maxDelayMs: 2, breaker: false })] });
+    const bridge = await start({
+      servers: { flaky: { ...flaky, trusted: true } },
+      plugins: [metrics({ attempts: true }), retry({ baseDelayMs: 1, maxDelayMs: 2, breaker: false })],
+    });
 
     await bridge.callTool('lookup', { key: 'a' });
     await bridge.callTool('lookup', { key: 'b' });
@@ -55,7 +63,8 @@ describe('metrics over a real bridge and the fault server', () => {
     await hanging;
 
     samples = await scrape(bridge);
-    const calls = (labels: Record<string, string>) => valueOf(samples, 'mcp_bridge_calls_total', { server: 'flaky', method: 'tools/call', ...labels });
+    const calls = (labels: Record<string, string>) =>
+      valueOf(samples, 'mcp_bridge_calls_total', { server: 'flaky', method: 'tools/call', ...labels });
     expect(calls({ tool: 'lookup', outcome: 'ok', error_type: '' })).toBe(3);
     expect(calls({ tool: 'upsert', outcome: 'tool_error', error_type: 'tool_error' })).toBe(1);
     expect(calls({ tool: 'create', outcome: 'error', error_type: '-32603' })).toBe(1);
@@ -66,7 +75,8 @@ describe('metrics over a real bridge and the fault server', () => {
 
     expect(valueOf(samples, 'mcp_bridge_retries_total', { server: 'flaky', method: 'tools/call', tool: 'lookup' })).toBe(1);
     expect(valueOf(samples, 'mcp_bridge_retry_giveups_total', { server: 'flaky', method: 'tools/call', reason: 'unsafe' })).toBe(1);
-    const attempts = (labels: Record<string, string>) => valueOf(samples, 'mcp_bridge_upstream_attempts_total', { server: 'flaky', upstream: 'flaky', method: 'tools/call', ...labels });
+    const attempts = (labels: Record<string, string>) =>
+      valueOf(samples, 'mcp_bridge_upstream_attempts_total', { server: 'flaky', upstream: 'flaky', method: 'tools/call', ...labels });
     expect(attempts({ outcome: 'ok', error_type: '' })).toBe(3);
     expect(attempts({ outcome: 'error', error_type: '-32603' })).toBe(2); // lookup's first attempt and create
 
@@ -105,19 +115,26 @@ describe('metrics over a real bridge and the fault server', () => {
     expect(valueOf(samples, 'mcp_bridge_calls_total', { tool: 'create', outcome: 'error', error_type: 'circuit_open' })).toBe(1);
     expect(valueOf(samples, 'mcp_bridge_calls_total', { tool: 'create', outcome: 'error', error_type: 'upstream_unavailable' })).toBe(2);
     // Core's passive health marked the upstream unhealthy when its connection dropped.
-    expect(valueOf(samples, 'mcp_bridge_upstream_health_changes_total', { upstream: 'flaky', state: 'unhealthy' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(samples, 'mcp_bridge_upstream_health_changes_total', { upstream: 'flaky', state: 'unhealthy' })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it('counts cache hits and misses from @mcp-bridge/cache', async () => {
     const flaky = faultServer();
-    const bridge = await start({ servers: { flaky: { ...flaky, trusted: true } }, plugins: [metrics({ attempts: true }), cache({ tools: { lookup: { ttl: 60_000 } } })] });
+    const bridge = await start({
+      servers: { flaky: { ...flaky, trusted: true } },
+      plugins: [metrics({ attempts: true }), cache({ tools: { lookup: { ttl: 60_000 } } })],
+    });
     const first = await bridge.callTool('lookup', { key: 'cached' });
     const second = await bridge.callTool('lookup', { key: 'cached' });
     expect(second).toEqual(first);
     expect(flaky.ledger.executions('cached')).toBe(1);
     const samples = await scrape(bridge);
     expect(valueOf(samples, 'mcp_bridge_cache_requests_total', { server: 'flaky', method: 'tools/call', result: 'miss' })).toBe(1);
-    expect(valueOf(samples, 'mcp_bridge_cache_requests_total', { server: 'flaky', method: 'tools/call', result: 'hit', detail: 'l1' })).toBe(1);
+    expect(
+      valueOf(samples, 'mcp_bridge_cache_requests_total', { server: 'flaky', method: 'tools/call', result: 'hit', detail: 'l1' }),
+    ).toBe(1);
     // A hit is still a call the bridge answered.
     expect(valueOf(samples, 'mcp_bridge_calls_total', { tool: 'lookup', outcome: 'ok' })).toBe(2);
     expect(valueOf(samples, 'mcp_bridge_upstream_attempts_total', { upstream: 'flaky', method: 'tools/call', outcome: 'ok' })).toBe(1);
@@ -125,7 +142,7 @@ describe('metrics over a real bridge and the fault server', () => {
 });
 
 describe('registries and options', () => {
-  it('keeps to its own registry: prom-client\'s global register stays empty', async () => {
+  it("keeps to its own registry: prom-client's global register stays empty", async () => {
     const before = register.getMetricsAsArray().length;
     const bridge = await start({ servers: { flaky: faultServer() }, plugins: [metrics()] });
     await bridge.callTool('lookup', { key: 'k' });
@@ -138,7 +155,9 @@ describe('registries and options', () => {
     const registry = new Registry();
     const first = await start({ servers: { flaky: faultServer() }, plugins: [metrics({ registry, prefix: 'gw_' })] });
     await first.callTool('lookup', { key: 'k' });
-    expect(parsePrometheus(await registry.metrics()).samples.some((s) => s.name === 'gw_calls_total' && s.labels.tool === 'lookup')).toBe(true);
+    expect(parsePrometheus(await registry.metrics()).samples.some((s) => s.name === 'gw_calls_total' && s.labels.tool === 'lookup')).toBe(
+      true,
+    );
 
     const second = createBridge({ servers: { flaky: faultServer() }, plugins: [metrics({ registry, prefix: 'gw_' })] });
     const error = await second.start().catch((e: unknown) => e);
@@ -155,11 +174,18 @@ describe('registries and options', () => {
   });
 
   it('applies defaultLabels, custom buckets and toolLabel: false', async () => {
-    const bridge = await start({ servers: { flaky: faultServer() }, plugins: [metrics({ defaultLabels: { instance: 'gw-1' }, buckets: [0.5, 1], toolLabel: false })] });
+    const bridge = await start({
+      servers: { flaky: faultServer() },
+      plugins: [metrics({ defaultLabels: { instance: 'gw-1' }, buckets: [0.5, 1], toolLabel: false })],
+    });
     await bridge.callTool('lookup', { key: 'k' });
     const samples = await scrape(bridge);
     expect(valueOf(samples, 'mcp_bridge_calls_total', { method: 'tools/call', tool: '', instance: 'gw-1' })).toBe(1);
-    expect(find(samples, 'mcp_bridge_call_duration_seconds_bucket', { method: 'tools/call' }).map((s) => s.labels.le)).toEqual(['0.5', '1', '+Inf']);
+    expect(find(samples, 'mcp_bridge_call_duration_seconds_bucket', { method: 'tools/call' }).map((s) => s.labels.le)).toEqual([
+      '0.5',
+      '1',
+      '+Inf',
+    ]);
     expect(find(samples, 'mcp_bridge_upstream_attempts_total')).toHaveLength(0);
   });
 

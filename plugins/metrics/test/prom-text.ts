@@ -46,6 +46,7 @@ export function find(samples: readonly Sample[], name: string, labels: Record<st
 /** The value of the one sample of `name` with `labels`; throws when there is none or several. */
 export function valueOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
   const found = find(samples, name, labels);
-  if (found.length !== 1) throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${found.length}: ${JSON.stringify(found)}`);
+  if (found.length !== 1)
+    throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${found.length}: ${JSON.stringify(found)}`);
   return found[0]!.value;
 }

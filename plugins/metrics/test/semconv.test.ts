@@ -75,12 +75,37 @@ describe('OpenTelemetry MCP semantic-convention metrics on /metrics of a real ga
     expect(valueOf(samples, `${server}_sum`, { ...served, gen_ai_tool_name: 'echo' })).toBeGreaterThan(0);
 
     // Upstream: every request sent, with the upstream's transport; the library call is one of them.
-    expect(valueOf(samples, `${clientOp}_count`, { mcp_method_name: 'tools/call', gen_ai_tool_name: 'echo', network_transport: 'pipe', error_type: '', server: 'solo' })).toBe(3);
-    expect(valueOf(samples, `${clientOp}_count`, { mcp_method_name: 'tools/call', gen_ai_tool_name: 'fail', error_type: 'tool_error' })).toBe(1);
+    expect(
+      valueOf(samples, `${clientOp}_count`, {
+        mcp_method_name: 'tools/call',
+        gen_ai_tool_name: 'echo',
+        network_transport: 'pipe',
+        error_type: '',
+        server: 'solo',
+      }),
+    ).toBe(3);
+    expect(
+      valueOf(samples, `${clientOp}_count`, { mcp_method_name: 'tools/call', gen_ai_tool_name: 'fail', error_type: 'tool_error' }),
+    ).toBe(1);
     // Streamable HTTP upstreams report the protocol version they negotiated.
-    expect(valueOf(samples, `${clientOp}_count`, { gen_ai_tool_name: 'add', network_transport: 'tcp', mcp_protocol_version: LATEST_PROTOCOL_VERSION, server: 'web' })).toBe(1);
-    expect(valueOf(samples, `${clientOp}_count`, { mcp_method_name: 'initialize', server: 'solo', network_transport: 'pipe', error_type: '' })).toBe(1);
-    expect(valueOf(samples, `${clientOp}_count`, { mcp_method_name: 'initialize', server: 'web', mcp_protocol_version: LATEST_PROTOCOL_VERSION })).toBe(1);
+    expect(
+      valueOf(samples, `${clientOp}_count`, {
+        gen_ai_tool_name: 'add',
+        network_transport: 'tcp',
+        mcp_protocol_version: LATEST_PROTOCOL_VERSION,
+        server: 'web',
+      }),
+    ).toBe(1);
+    expect(
+      valueOf(samples, `${clientOp}_count`, { mcp_method_name: 'initialize', server: 'solo', network_transport: 'pipe', error_type: '' }),
+    ).toBe(1);
+    expect(
+      valueOf(samples, `${clientOp}_count`, {
+        mcp_method_name: 'initialize',
+        server: 'web',
+        mcp_protocol_version: LATEST_PROTOCOL_VERSION,
+      }),
+    ).toBe(1);
     // The host's own list refreshes are upstream requests too.
     expect(find(samples, `${clientOp}_count`, { mcp_method_name: 'tools/list', server: 'solo' }).length).toBe(1);
 

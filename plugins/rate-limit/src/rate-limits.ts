@@ -92,15 +92,21 @@ export const rateLimits: (options?: RateLimitOptions) => Plugin = definePlugin({
     if (opts.server) scopes.push(new ScopeBuckets('server', opts.server, opts.maxKeys));
     if (opts.tool) scopes.push(new ScopeBuckets('tool', opts.tool, opts.maxKeys));
     const keyOf = (scope: Scope, ctx: CallContext): string | undefined =>
-      scope === 'caller' ? (ctx.caller ?? 'anonymous') : scope === 'server' ? ctx.server : ctx.method === 'tools/call' ? (ctx.tool?.name ?? String(ctx.params.name)) : undefined;
+      scope === 'caller'
+        ? (ctx.caller ?? 'anonymous')
+        : scope === 'server'
+          ? ctx.server
+          : ctx.method === 'tools/call'
+            ? (ctx.tool?.name ?? String(ctx.params.name))
+            : undefined;
 
     if (scopes.length > 0) {
       api.use({
         phase: 'policy',
         methods: opts.methods,
         handle(ctx, next) {
-            // The host's own traffic: list refreshes and health probes (a refused probe would eject a healthy replica).
-            if (ctx.origin === 'catalog' || ctx.origin === 'probe') return next();
+          // The host's own traffic: list refreshes and health probes (a refused probe would eject a healthy replica).
+          if (ctx.origin === 'catalog' || ctx.origin === 'probe') return next();
           const t = now();
           const taken: TokenBucket[] = [];
           let refused: { scope: ScopeBuckets; key: string; waitMs: number } | undefined;
@@ -117,13 +123,21 @@ export const rateLimits: (options?: RateLimitOptions) => Plugin = definePlugin({
           if (refused) {
             const { scope, key, waitMs } = refused;
             const limit = scope.limitOf(key)!;
-            if (api.hasListeners('rate-limit:refused')) api.emit('rate-limit:refused', { ctx, scope: scope.scope, key, retryAfterMs: waitMs });
+            if (api.hasListeners('rate-limit:refused'))
+              api.emit('rate-limit:refused', { ctx, scope: scope.scope, key, retryAfterMs: waitMs });
             return Promise.reject(
               new RateLimitedError(
                 `rate limit of ${scope.scope} "${key}" reached (${limit.limit} per ${limit.intervalMs} ms); retry after ${Math.ceil(waitMs / 1000)} s`,
                 {
                   plugin: api.plugin,
-                  data: { scope: scope.scope, key, limit: limit.limit, intervalMs: limit.intervalMs, retryAfterMs: waitMs, retryAfter: Math.ceil(waitMs / 1000) },
+                  data: {
+                    scope: scope.scope,
+                    key,
+                    limit: limit.limit,
+                    intervalMs: limit.intervalMs,
+                    retryAfterMs: waitMs,
+                    retryAfter: Math.ceil(waitMs / 1000),
+                  },
                 },
               ),
             );
@@ -135,7 +149,11 @@ export const rateLimits: (options?: RateLimitOptions) => Plugin = definePlugin({
     }
 
     api.expose('rateLimits', {
-      remaining: (scope, key) => scopes.find((s) => s.scope === scope)?.bucket(key, now())?.remaining(now()),
+      remaining: (scope, key) =>
+        scopes
+          .find((s) => s.scope === scope)
+          ?.bucket(key, now())
+          ?.remaining(now()),
       reset: () => {
         for (const s of scopes) s.clear();
       },

@@ -4,7 +4,10 @@ import { describePluginConformance, inMemoryFaultServer } from '@mcp-bridge/test
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RateLimitedError, rateLimits, TokenBucket, type RateLimitOptions } from '../src/index.js';
 
-describePluginConformance(() => rateLimits({ caller: { limit: 1_000 }, server: { limit: 1_000 }, tool: { limit: 1_000 } }), { core, vitest: { describe, it } });
+describePluginConformance(() => rateLimits({ caller: { limit: 1_000 }, server: { limit: 1_000 }, tool: { limit: 1_000 } }), {
+  core,
+  vitest: { describe, it },
+});
 
 const open: Bridge[] = [];
 afterEach(async () => {
@@ -45,7 +48,9 @@ describe('rateLimits (fake clock)', () => {
     expect(error).toBeInstanceOf(RateLimitedError);
     expect(error).toBeInstanceOf(BridgeError);
     expect(error!.code).toBe('RATE_LIMITED');
-    expect(error!.message).toBe('[mcp-bridge] [@mcp-bridge/plugin-rate-limit] rate limit of caller "alice" reached (2 per 1000 ms); retry after 1 s');
+    expect(error!.message).toBe(
+      '[mcp-bridge] [@mcp-bridge/plugin-rate-limit] rate limit of caller "alice" reached (2 per 1000 ms); retry after 1 s',
+    );
     expect(error!.data).toEqual({ scope: 'caller', key: 'alice', limit: 2, intervalMs: 1_000, retryAfterMs: 500, retryAfter: 1 });
     expect(ledger.received('a3')).toBe(0);
     expect(refused).toMatchObject([{ scope: 'caller', key: 'alice', retryAfterMs: 500 }]);
@@ -73,14 +78,21 @@ describe('rateLimits (fake clock)', () => {
   it('per tool: defaults and per-tool overrides by exposed name', async () => {
     const { bridge } = await start({ tool: { default: { limit: 100 }, only: { expensive: { limit: 1, intervalMs: 10_000 } } } });
     await bridge.callTool('expensive', {});
-    expect((await refusal(bridge.callTool('expensive', {})))!.data).toMatchObject({ scope: 'tool', key: 'expensive', retryAfterMs: 10_000 });
+    expect((await refusal(bridge.callTool('expensive', {})))!.data).toMatchObject({
+      scope: 'tool',
+      key: 'expensive',
+      retryAfterMs: 10_000,
+    });
     for (let i = 0; i < 10; i++) await bridge.callTool('lookup', {});
     advance(10_000);
     await bridge.callTool('expensive', {});
   });
 
   it('a refused call spends no token; the longest wait is reported', async () => {
-    const { bridge } = await start({ caller: { limit: 3, intervalMs: 1_000 }, tool: { only: { expensive: { limit: 1, intervalMs: 5_000 } } } });
+    const { bridge } = await start({
+      caller: { limit: 3, intervalMs: 1_000 },
+      tool: { only: { expensive: { limit: 1, intervalMs: 5_000 } } },
+    });
     await bridge.callTool('expensive', {}, { caller: 'alice' });
     // Refused by the tool bucket: alice's own bucket keeps its 2 tokens.
     await refusal(bridge.callTool('expensive', {}, { caller: 'alice' }));
@@ -106,7 +118,7 @@ describe('rateLimits (fake clock)', () => {
     expect(await refusal(bridge.callTool('lookup', {}))).toBeInstanceOf(RateLimitedError);
   });
 
-  it('the host\'s own list refreshes are never limited', async () => {
+  it("the host's own list refreshes are never limited", async () => {
     const { bridge } = await start({ server: { limit: 1, intervalMs: 60_000 }, methods: ['tools/list', 'tools/call'] });
     // start() listed both servers, and this refresh lists them again: no token spent.
     await bridge.listTools({ refresh: true });
@@ -115,7 +127,7 @@ describe('rateLimits (fake clock)', () => {
     expect(await refusal(bridge.callTool('lookup', {}))).toBeInstanceOf(RateLimitedError);
   });
 
-  it('health probes (origin probe) are never limited, nor spend a caller\'s tokens', async () => {
+  it("health probes (origin probe) are never limited, nor spend a caller's tokens", async () => {
     const { bridge } = await start({ caller: { limit: 1, intervalMs: 60_000 }, server: { limit: 1, intervalMs: 60_000 } });
     const probe = { origin: 'probe', upstream: 'up' } as const;
     for (let i = 0; i < 3; i++) await bridge.request('up', 'tools/call', { name: 'lookup', arguments: {} }, probe);
@@ -141,7 +153,9 @@ describe('TokenBucket', () => {
 
 describe('options', () => {
   it('bad options fail start() naming the plugin and the option', async () => {
-    const bridge = createBridge({ plugins: [rateLimits({ caller: { limit: 0 }, tool: { only: { x: { limit: 'many' as unknown as number } } } })] });
+    const bridge = createBridge({
+      plugins: [rateLimits({ caller: { limit: 0 }, tool: { only: { x: { limit: 'many' as unknown as number } } } })],
+    });
     open.push(bridge);
     await expect(bridge.start()).rejects.toMatchObject({
       code: 'PLUGIN_OPTIONS_INVALID',

@@ -4,11 +4,15 @@ import { z } from 'zod';
 /** The zod schema of {@link TracingOptions}. */
 export const tracingOptionsSchema = z.strictObject({
   tracerProvider: z
-    .custom<TracerProvider>((v) => typeof (v as { getTracer?: unknown } | undefined)?.getTracer === 'function', 'expected an OpenTelemetry TracerProvider')
+    .custom<TracerProvider>(
+      (v) => typeof (v as { getTracer?: unknown } | undefined)?.getTracer === 'function',
+      'expected an OpenTelemetry TracerProvider',
+    )
     .optional(),
   propagator: z
     .custom<TextMapPropagator>(
-      (v) => typeof (v as { inject?: unknown } | undefined)?.inject === 'function' && typeof (v as { extract?: unknown }).extract === 'function',
+      (v) =>
+        typeof (v as { inject?: unknown } | undefined)?.inject === 'function' && typeof (v as { extract?: unknown }).extract === 'function',
       'expected an OpenTelemetry TextMapPropagator',
     )
     .optional(),

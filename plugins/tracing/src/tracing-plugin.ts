@@ -88,13 +88,13 @@ type LooseOn = (event: string, listener: (payload: Record<string, unknown>) => v
  * ```
  */
 export const tracing: (options?: TracingOptions) => Plugin = definePlugin({
-    name: PLUGIN,
-    version: pkg.version,
-    core: '^0.1.0',
+  name: PLUGIN,
+  version: pkg.version,
+  core: '^0.1.0',
   options: tracingOptionsSchema,
   setup(api, o) {
-      setupTracing(api, o);
-    },
+    setupTracing(api, o);
+  },
 });
 
 type Resolved = ReturnType<typeof tracingOptionsSchema.parse>;
@@ -113,7 +113,11 @@ function setupTracing(api: PluginApi, o: Resolved): void {
       // No provider: one check, and the call goes on as if the plugin were not there.
       if (tracer === undefined || (!o.catalog && ctx.origin === 'catalog')) return next();
       const parent = parentOf(o, ctx);
-      const span = tracer.startSpan(spanName(ctx, callTarget(ctx)), { kind: SpanKind.INTERNAL, attributes: callAttributes(ctx, o.resourceUri) }, parent);
+      const span = tracer.startSpan(
+        spanName(ctx, callTarget(ctx)),
+        { kind: SpanKind.INTERNAL, attributes: callAttributes(ctx, o.resourceUri) },
+        parent,
+      );
       if (!span.isRecording()) {
         span.end();
         return next();
@@ -262,7 +266,10 @@ function baseAttributes(ctx: CallContext, target: string | undefined, resourceUr
     attributes[ATTR.OPERATION] = 'execute_tool';
   } else if (ctx.method === 'prompts/get') {
     if (target !== undefined) attributes[ATTR.PROMPT] = target;
-  } else if (resourceUri && (ctx.method === 'resources/read' || ctx.method === 'resources/subscribe' || ctx.method === 'resources/unsubscribe')) {
+  } else if (
+    resourceUri &&
+    (ctx.method === 'resources/read' || ctx.method === 'resources/subscribe' || ctx.method === 'resources/unsubscribe')
+  ) {
     const uri = stringParam(ctx, 'uri');
     if (uri !== undefined) attributes[ATTR.RESOURCE_URI] = uri;
   }

@@ -21,7 +21,11 @@ describe('through the HTTP gateway', () => {
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     cleanups.push(() => provider.shutdown());
     const upstream = recordingUpstream(inMemoryFaultServer({ name: 'flaky', tools: { lookup: { readOnlyHint: true } } }));
-    const bridge: Bridge = createBridge({ servers: { flaky: upstream.config }, plugins: [tracing({ tracerProvider: provider })], onError: () => undefined });
+    const bridge: Bridge = createBridge({
+      servers: { flaky: upstream.config },
+      plugins: [tracing({ tracerProvider: provider })],
+      onError: () => undefined,
+    });
     cleanups.push(() => bridge.close());
     const gw: HttpGateway = await serveHttp(bridge, { onError: () => undefined });
     cleanups.push(() => gw.close());
@@ -31,7 +35,14 @@ describe('through the HTTP gateway', () => {
 
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const result = await client.request(
-      { method: 'tools/call', params: { name: 'lookup', arguments: { key: 'gw1' }, _meta: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: 'rojo=1' } } },
+      {
+        method: 'tools/call',
+        params: {
+          name: 'lookup',
+          arguments: { key: 'gw1' },
+          _meta: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: 'rojo=1' },
+        },
+      },
       CallToolResultSchema,
     );
     expect(result.isError).toBeFalsy();

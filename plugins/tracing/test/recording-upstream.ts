@@ -42,7 +42,11 @@ function tap(transport: Transport, received: Received[]): Transport {
         ? (message, extra) => {
             if ('method' in message && 'id' in message) {
               const params = (message.params ?? {}) as Record<string, unknown>;
-              received.push({ method: message.method, name: typeof params.name === 'string' ? params.name : undefined, meta: params._meta as Record<string, unknown> | undefined });
+              received.push({
+                method: message.method,
+                name: typeof params.name === 'string' ? params.name : undefined,
+                meta: params._meta as Record<string, unknown> | undefined,
+              });
             }
             handler(message, extra);
           }

@@ -4,7 +4,13 @@ import { inMemoryFaultServer } from '@mcp-bridge/testing';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { context, propagation, ProxyTracerProvider, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ATTR, tracing } from '../src/index.js';
 import { recordingUpstream } from './recording-upstream.js';
@@ -49,7 +55,7 @@ function toolSpans(): { call: ReadableSpan[]; attempts: ReadableSpan[] } {
 const retryFast = () => retry({ baseDelayMs: 1, maxDelayMs: 2, breaker: false });
 
 describe('spans across retries (with @mcp-bridge/retry over the fault server)', () => {
-  it('makes one call span with an attempt span per try, and sends each attempt\'s traceparent upstream', async () => {
+  it("makes one call span with an attempt span per try, and sends each attempt's traceparent upstream", async () => {
     const { bridge, fault, toolCalls } = await setup([tracing({ tracerProvider: provider }), retryFast()]);
     fault.setFaults({ script: ['error', 'error', 'ok'] }, 'lookup');
     const result = await bridge.callTool('lookup', { key: 'r1' });
@@ -130,7 +136,7 @@ describe('spans across retries (with @mcp-bridge/retry over the fault server)', 
 });
 
 describe('trace context', () => {
-  it('is a child of the caller\'s active span', async () => {
+  it("is a child of the caller's active span", async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     const { bridge } = await setup([tracing({ tracerProvider: provider })]);
     const tracer = provider.getTracer('test');
@@ -147,7 +153,11 @@ describe('trace context', () => {
   it('continues a trace whose traceparent came in params._meta', async () => {
     const { bridge, toolCalls } = await setup([tracing({ tracerProvider: provider })]);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    await bridge.request('flaky', 'tools/call', { name: 'lookup', arguments: { key: 'c2' }, _meta: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: 'rojo=1', other: 'kept' } });
+    await bridge.request('flaky', 'tools/call', {
+      name: 'lookup',
+      arguments: { key: 'c2' },
+      _meta: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: 'rojo=1', other: 'kept' },
+    });
     const { call, attempts } = toolSpans();
     expect(call[0]!.spanContext().traceId).toBe(traceId);
     expect(call[0]!.parentSpanContext).toMatchObject({ spanId: '00f067aa0ba902b7', isRemote: true });
@@ -160,13 +170,18 @@ describe('trace context', () => {
   it('uses the global provider and propagators when registered (W3C trace context and baggage)', async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     trace.setGlobalTracerProvider(provider);
-    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    propagation.setGlobalPropagator(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    );
     const { bridge, toolCalls } = await setup([tracing()]);
     const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage({ tenant: { value: 'acme' } }));
     await context.with(withBaggage, () => bridge.callTool('lookup', { key: 'g1' }));
     const { attempts } = toolSpans();
     expect(attempts).toHaveLength(1);
-    expect(toolCalls()[0]!.meta).toMatchObject({ traceparent: `00-${attempts[0]!.spanContext().traceId}-${attempts[0]!.spanContext().spanId}-01`, baggage: 'tenant=acme' });
+    expect(toolCalls()[0]!.meta).toMatchObject({
+      traceparent: `00-${attempts[0]!.spanContext().traceId}-${attempts[0]!.spanContext().spanId}-01`,
+      baggage: 'tenant=acme',
+    });
   });
 
   it('with attempts: false, makes call spans only and sends the call span as parent', async () => {
@@ -181,7 +196,10 @@ describe('trace context', () => {
 describe('no cost without a tracer', () => {
   it('sends nothing and records nothing when no provider is registered', async () => {
     // The global (nothing registered), and an explicit proxy provider with no delegate (renamed: one name per bridge).
-    const { bridge, toolCalls } = await setup([tracing(), { ...tracing({ tracerProvider: new ProxyTracerProvider() }), name: 'tracing-second-copy' }]);
+    const { bridge, toolCalls } = await setup([
+      tracing(),
+      { ...tracing({ tracerProvider: new ProxyTracerProvider() }), name: 'tracing-second-copy' },
+    ]);
     await bridge.callTool('lookup', { key: 'n1' });
     expect(toolCalls()[0]!.meta).toBeUndefined();
     expect(exporter.getFinishedSpans()).toHaveLength(0);
@@ -213,7 +231,11 @@ describe('no cost without a tracer', () => {
       version: '1.0.0',
       setup(api) {
         // Runs after tracing in the observe phase: sees exactly what tracing passed on.
-        api.use({ phase: 'observe', order: 'after', handle: (ctx, next) => (seen.push(String(Object.getOwnPropertySymbols(ctx.state).length)), next()) });
+        api.use({
+          phase: 'observe',
+          order: 'after',
+          handle: (ctx, next) => (seen.push(String(Object.getOwnPropertySymbols(ctx.state).length)), next()),
+        });
       },
     };
     const { bridge, toolCalls } = await setup([tracing(), spy]);
@@ -238,7 +260,7 @@ describe('options', () => {
     }
   });
 
-  it('skips the catalog\'s own list calls with catalog: false', async () => {
+  it("skips the catalog's own list calls with catalog: false", async () => {
     await setup([tracing({ tracerProvider: provider, catalog: false })]);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     await setup([tracing({ tracerProvider: provider })]);

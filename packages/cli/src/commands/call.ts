@@ -28,7 +28,10 @@ export function parseToolArgs(raw: string | undefined): Record<string, unknown> 
     throw new CliError(`--args is not valid JSON: ${messageOf(error)} (example: --args '{"text":"hi"}')`, EXIT.USAGE);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError(`--args must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`, EXIT.USAGE);
+    throw new CliError(
+      `--args must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+      EXIT.USAGE,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -52,7 +55,13 @@ export async function callCommand(ctx: CommandContext, target: string, options: 
       const skipped = whySkipped(loaded, server);
       throw new CliError(skipped ?? `no server named "${server}" (known: ${Object.keys(loaded.servers).join(', ') || 'none'})`, EXIT.USAGE);
     }
-    const { plugins } = options.plugins === false ? { plugins: [] } : await buildPlugins(loaded.settings.plugins, loaded.settings.file, { ...(options.plugins ? { only: options.plugins } : {}), ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}) });
+    const { plugins } =
+      options.plugins === false
+        ? { plugins: [] }
+        : await buildPlugins(loaded.settings.plugins, loaded.settings.file, {
+            ...(options.plugins ? { only: options.plugins } : {}),
+            ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}),
+          });
     ({ bridge } = await openBridge(loaded, {
       plugins,
       ...(server !== undefined ? { only: [server] } : {}),
@@ -67,7 +76,10 @@ export async function callCommand(ctx: CommandContext, target: string, options: 
     if (server === undefined && !starting && !bridge.tools().some((t) => t.name === target)) {
       const names = bridge.tools().map((t) => t.name);
       const close = names.filter((n) => n.includes(target) || target.includes(n)).slice(0, 5);
-      throw new CliError(`no tool named "${target}"${close.length ? ` (did you mean: ${close.join(', ')}?)` : ''}; run \`mcp-bridge list\` to see every tool`, EXIT.USAGE);
+      throw new CliError(
+        `no tool named "${target}"${close.length ? ` (did you mean: ${close.join(', ')}?)` : ''}; run \`mcp-bridge list\` to see every tool`,
+        EXIT.USAGE,
+      );
     }
     spin.text(`calling ${target}`);
     let result: CallToolResult;
@@ -109,8 +121,10 @@ function printResult(ctx: CommandContext, result: CallToolResult): void {
   const parts: string[] = [];
   for (const block of result.content ?? []) {
     if (block.type === 'text') parts.push(block.text);
-    else if (block.type === 'image' || block.type === 'audio') parts.push(c.dim(`[${block.type} ${block.mimeType}, ${Math.round((block.data.length * 3) / 4)} bytes]`));
-    else if (block.type === 'resource') parts.push('text' in block.resource ? block.resource.text : c.dim(`[resource ${block.resource.uri}]`));
+    else if (block.type === 'image' || block.type === 'audio')
+      parts.push(c.dim(`[${block.type} ${block.mimeType}, ${Math.round((block.data.length * 3) / 4)} bytes]`));
+    else if (block.type === 'resource')
+      parts.push('text' in block.resource ? block.resource.text : c.dim(`[resource ${block.resource.uri}]`));
     else if (block.type === 'resource_link') parts.push(c.dim(`[resource link ${block.uri}]`));
   }
   if (parts.length === 0 && result.structuredContent !== undefined) parts.push(JSON.stringify(result.structuredContent, null, 2));

@@ -70,7 +70,11 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     };
     let plugins: Plugin[] = [];
     try {
-      const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {});
+      const built = await buildPlugins(
+        loaded.settings.plugins,
+        loaded.settings.file,
+        loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {},
+      );
       plugins = built.plugins;
       report.plugins.push(...built.reports);
       report.tracing = doctorTracing(built.reports, ctx.io.env);
@@ -82,35 +86,25 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     let warnings;
     try {
       // No connect timeout of its own: a server slower than --timeout is reported as still starting.
-      ({ bridge, timings, warnings } = await openBridge(loaded, { plugins, startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
+      ({ bridge, timings, warnings } = await openBridge(loaded, {
+        plugins,
+        startTimeout: options.timeout,
+        progress: spin,
+        signal: ctx.signal,
+        onError: () => undefined,
+      }));
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       // A plugin that rejects its options fails the start: report it, then check the servers without plugins.
       report.plugins.push({ key: 'start', status: 'failed', error: messageOf(error) });
-      ({ bridge, timings, warnings } = await openBridge(loaded, { startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined }));
+      ({ bridge, timings, warnings } = await openBridge(loaded, {
+        startTimeout: options.timeout,
+        progress: spin,
+        signal: ctx.signal,
+        onError: () => undefined,
+      }));
     }
-    const tools = bridge.tools();
-    for (const s of bridge.status()) {
-      const timing = timings.get(s.name);
-      const failedUp = s.upstreams.find((u) => u.lastError);
-      const split = failedUp?.lastError ? splitStderr(failedUp.lastError) : undefined;
-      const state: DoctorServer['state'] =
-        s.state === 'invalid' ? 'invalid' : s.state === 'starting' ? 'starting' : s.state === 'ok' || s.state === 'degraded' ? 'ok' : 'failed';
-      const stillStarting = state === 'starting' ? `still starting after ${options.timeout} ms (--timeout): neither up nor failed` : undefined;
-      const error = stillStarting ?? timing?.error ?? split?.message ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ');
-      const stderr = timing?.stderr ?? split?.stderr;
-      report.servers.push({
-        name: s.name,
-        state,
-        kind: s.upstreams[0]?.kind ?? null,
-        source: loaded.sources[s.name] ?? null,
-        ms: timing ? Math.round(timing.ms) : null,
-        tools: tools.filter((t) => t.server === s.name).length,
-        ...(state !== 'ok' && error ? { error } : {}),
-        ...(state !== 'ok' && stderr ? { stderr } : {}),
-        ...warningsOf(warnings, s.name),
-      });
-    }
+    report.servers.push(...serverReports(bridge, loaded, timings, warnings, options.timeout));
     report.servers.push(...skippedServers(loaded, report.issues));
     report.ok = reportOk(report);
     spin.stop();
@@ -174,7 +168,10 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
     line(out);
     line(out, c.bold('Problems'));
     for (const i of report.issues) {
-      line(out, `  ${mark.bad} ${i.file}${i.line ? `:${i.line}` : ''}${i.server ? ` server "${i.server}"` : ''}${i.field ? ` field ${i.field}` : ''}: ${i.message}`);
+      line(
+        out,
+        `  ${mark.bad} ${i.file}${i.line ? `:${i.line}` : ''}${i.server ? ` server "${i.server}"` : ''}${i.field ? ` field ${i.field}` : ''}: ${i.message}`,
+      );
     }
   }
   line(out);
@@ -186,13 +183,21 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
     else line(out, `  ${mark.bad} ${p.key}: ${p.error ?? 'failed'}`);
   }
   const t = report.tracing;
-  line(out, t.error ? `  ${mark.bad} ${t.description}` : t.enabled ? `  ${mark.ok} ${t.description}` : c.dim(`  ${mark.off} ${t.description}`));
+  line(
+    out,
+    t.error ? `  ${mark.bad} ${t.description}` : t.enabled ? `  ${mark.ok} ${t.description}` : c.dim(`  ${mark.off} ${t.description}`),
+  );
   line(out);
   line(out, c.bold('Servers'));
   for (const s of report.servers) {
     const icon = s.state === 'ok' ? mark.ok : s.state === 'skipped' ? mark.off : s.state === 'starting' ? mark.warn : mark.bad;
     const time = s.ms === null ? '' : c.dim(` ${s.ms} ms`);
-    const what = s.state === 'ok' ? `${s.tools} tool${s.tools === 1 ? '' : 's'}` : s.state === 'skipped' ? c.dim(`skipped (${s.reason ?? ''})`) : c.red(s.state);
+    const what =
+      s.state === 'ok'
+        ? `${s.tools} tool${s.tools === 1 ? '' : 's'}`
+        : s.state === 'skipped'
+          ? c.dim(`skipped (${s.reason ?? ''})`)
+          : c.red(s.state);
     line(out, `  ${icon} ${c.bold(s.name)} ${what}${time} ${c.dim(`${s.kind ?? ''} ${describeSource(s.source ?? undefined)}`.trim())}`);
     if (s.error) for (const l of s.error.split('\n')) line(out, `      ${c.red(l)}`);
     for (const w of s.warnings ?? []) line(out, `      ${c.yellow(`⚠ ${w}`)}`);
@@ -214,5 +219,50 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
     report.plugins.some((p) => p.status === 'failed') ? 'plugins failed' : '',
     report.tracing.error ? 'bad tracing settings' : '',
   ].filter(Boolean);
-  line(out, report.ok ? c.green(`All good: ${started} server${started === 1 ? '' : 's'} started.`) : c.red(`${problems.join('; ')}; ${started} started.`));
+  line(
+    out,
+    report.ok
+      ? c.green(`All good: ${started} server${started === 1 ? '' : 's'} started.`)
+      : c.red(`${problems.join('; ')}; ${started} started.`),
+  );
+}
+
+/** One report row per server the bridge knows: its state, time, tools, and error with the stderr tail. */
+function serverReports(
+  bridge: Bridge,
+  loaded: Awaited<ReturnType<typeof loadServers>>,
+  timings: Awaited<ReturnType<typeof openBridge>>['timings'],
+  warnings: Awaited<ReturnType<typeof openBridge>>['warnings'],
+  timeout: number,
+): DoctorServer[] {
+  const tools = bridge.tools();
+  const out: DoctorServer[] = [];
+  for (const s of bridge.status()) {
+    const timing = timings.get(s.name);
+    const failedUp = s.upstreams.find((u) => u.lastError);
+    const split = failedUp?.lastError ? splitStderr(failedUp.lastError) : undefined;
+    const state: DoctorServer['state'] =
+      s.state === 'invalid'
+        ? 'invalid'
+        : s.state === 'starting'
+          ? 'starting'
+          : s.state === 'ok' || s.state === 'degraded'
+            ? 'ok'
+            : 'failed';
+    const stillStarting = state === 'starting' ? `still starting after ${timeout} ms (--timeout): neither up nor failed` : undefined;
+    const error = stillStarting ?? timing?.error ?? split?.message ?? s.issues?.map((i) => `${i.path}: ${i.message}`).join('; ');
+    const stderr = timing?.stderr ?? split?.stderr;
+    out.push({
+      name: s.name,
+      state,
+      kind: s.upstreams[0]?.kind ?? null,
+      source: loaded.sources[s.name] ?? null,
+      ms: timing ? Math.round(timing.ms) : null,
+      tools: tools.filter((t) => t.server === s.name).length,
+      ...(state !== 'ok' && error ? { error } : {}),
+      ...(state !== 'ok' && stderr ? { stderr } : {}),
+      ...warningsOf(warnings, s.name),
+    });
+  }
+  return out;
 }

@@ -51,7 +51,12 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
     const loaded = await loadServers(ctx.io, ctx.options);
     for (const problem of configProblems(loaded)) ctx.log(ctx.err.yellow(problem));
     // No connect timeout of its own: a server slower than --timeout is reported `starting`, not `ok` or `down`.
-    const opened = await openBridge(loaded, { startTimeout: options.timeout, progress: spin, signal: ctx.signal, onError: () => undefined });
+    const opened = await openBridge(loaded, {
+      startTimeout: options.timeout,
+      progress: spin,
+      signal: ctx.signal,
+      onError: () => undefined,
+    });
     bridge = opened.bridge;
     const status = bridge.status();
     const tools = bridge.tools();
@@ -71,7 +76,15 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
     });
     for (const skipped of loaded.discovery && !loaded.usingExamples ? loaded.discovery.skipped : []) {
       if (servers.some((s) => s.name === skipped.name)) continue;
-      servers.push({ name: skipped.name, state: 'skipped', kind: null, source: skipped.source, tools: 0, config: null, reason: skipped.reason });
+      servers.push({
+        name: skipped.name,
+        state: 'skipped',
+        kind: null,
+        source: skipped.source,
+        tools: 0,
+        config: null,
+        reason: skipped.reason,
+      });
     }
     const listed: ListedTool[] = tools.map((t) => ({
       name: t.name,
@@ -116,11 +129,16 @@ function printHuman(ctx: CommandContext, examples: boolean, servers: ListedServe
   ]);
   for (const row of columns(rows, visible)) line(out, row);
   for (const s of servers) if (s.error) line(out, `  ${c.red('✖')} ${s.name}: ${s.error}`);
-  for (const s of servers) if (s.state === 'starting') line(out, `  ${c.yellow('!')} ${s.name}: still starting after --timeout; its tools are not listed yet`);
+  for (const s of servers)
+    if (s.state === 'starting') line(out, `  ${c.yellow('!')} ${s.name}: still starting after --timeout; its tools are not listed yet`);
   for (const s of servers) for (const w of s.warnings ?? []) line(out, `  ${c.yellow('⚠')} ${w}`);
   line(out);
   line(out, c.bold(`Tools (${tools.length})`));
-  const toolRows = tools.map((t) => [`  ${t.name}`, c.dim(t.name === t.upstreamName ? t.server : `${t.server}/${t.upstreamName}`), oneLine(t.description ?? t.title ?? '')]);
+  const toolRows = tools.map((t) => [
+    `  ${t.name}`,
+    c.dim(t.name === t.upstreamName ? t.server : `${t.server}/${t.upstreamName}`),
+    oneLine(t.description ?? t.title ?? ''),
+  ]);
   for (const row of columns(toolRows, visible)) line(out, row);
 }
 

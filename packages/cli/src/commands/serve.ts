@@ -77,7 +77,12 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   }
   if (mode === 'http' && !isLoopbackHost(options.host) && !options.token) {
     // Said on every start, -q or not: this is the one line an operator must not miss.
-    ctx.log(ctx.err.yellow(`warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`), { level: 'warn' });
+    ctx.log(
+      ctx.err.yellow(
+        `warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`,
+      ),
+      { level: 'warn' },
+    );
   }
   // Watched from the start: a stop (or, over stdio, the end of stdin) while upstreams start ends the run too.
   const stop = watchServeStop(ctx.signal, ctx.stoppedBy, mode === 'stdio' ? ctx.io.stdin : undefined, ctx.log);
@@ -88,7 +93,13 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   }
 }
 
-async function runServe(ctx: CommandContext, options: ServeOptions, mode: 'stdio' | 'http', port: number | undefined, stop: ServeStop): Promise<ExitCode> {
+async function runServe(
+  ctx: CommandContext,
+  options: ServeOptions,
+  mode: 'stdio' | 'http',
+  port: number | undefined,
+  stop: ServeStop,
+): Promise<ExitCode> {
   let closing = false;
   // Status lines stop once shutdown begins: upstreams going away then is expected, not news.
   const log = (text: string, fields?: LogFields): void => {
@@ -184,7 +195,9 @@ function allStarted(bridge: Bridge, signal: AbortSignal): Promise<void> {
 function serveMetrics(bridge: Bridge, req: IncomingMessage, res: ServerResponse): void {
   const handler = metricsHandler(bridge);
   if (handler) return handler(req, res);
-  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: /metrics (the metrics plugin is not loaded)' }));
+  res
+    .writeHead(404, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ error: 'not found: /metrics (the metrics plugin is not loaded)' }));
 }
 
 /**
@@ -250,23 +263,38 @@ async function startHttp(
     });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'EADDRINUSE') throw new CliError(`cannot listen on ${options.host}:${port}: the port is already in use (pick another with --http PORT, or 0 for a free one)`, EXIT.UNAVAILABLE);
-    if (code === 'EACCES') throw new CliError(`cannot listen on ${options.host}:${port}: permission denied (ports below 1024 need privileges)`, EXIT.UNAVAILABLE);
-    if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${options.host}:${port}: no such address on this machine (--host)`, EXIT.UNAVAILABLE);
+    if (code === 'EADDRINUSE')
+      throw new CliError(
+        `cannot listen on ${options.host}:${port}: the port is already in use (pick another with --http PORT, or 0 for a free one)`,
+        EXIT.UNAVAILABLE,
+      );
+    if (code === 'EACCES')
+      throw new CliError(
+        `cannot listen on ${options.host}:${port}: permission denied (ports below 1024 need privileges)`,
+        EXIT.UNAVAILABLE,
+      );
+    if (code === 'EADDRNOTAVAIL')
+      throw new CliError(`cannot listen on ${options.host}:${port}: no such address on this machine (--host)`, EXIT.UNAVAILABLE);
     throw error;
   }
   // The URL is this command's result: the one line on stdout (a JSON object with --json).
   if (ctx.options.json) printJson(ctx, { url: s.url, port: s.port, transport: 'streamable-http' });
   else ctx.io.stdout.write(`${s.url}\n`);
-  log(`serving over Streamable HTTP at ${c.bold(s.url)}${options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`);
+  log(
+    `serving over Streamable HTTP at ${c.bold(s.url)}${options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`,
+  );
   return s;
 }
 
 function observe(ctx: CommandContext, bridge: Bridge, log: Log, alert: Log): void {
   const c = ctx.err;
-  bridge.on('upstream:health', ({ upstream, state, previous, reason }) => log(`${upstream.id}: ${previous} → ${state}${reason ? ` (${reason})` : ''}`));
+  bridge.on('upstream:health', ({ upstream, state, previous, reason }) =>
+    log(`${upstream.id}: ${previous} → ${state}${reason ? ` (${reason})` : ''}`),
+  );
   bridge.on('catalog:changed', ({ server, kinds }) => log(c.dim(`catalog changed: ${server} (${kinds.join(', ')})`)));
-  bridge.on('connect:error', ({ upstream, error }) => alert(c.yellow(`${upstream.id}: connect failed: ${messageOf(error).split('\n')[0]}`), { level: 'warn' }));
+  bridge.on('connect:error', ({ upstream, error }) =>
+    alert(c.yellow(`${upstream.id}: connect failed: ${messageOf(error).split('\n')[0]}`), { level: 'warn' }),
+  );
   // Events that plugins declare: log them when those plugins are loaded, without a compile-time dependency.
   const on = bridge.on.bind(bridge) as (event: string, listener: (payload: Record<string, unknown>) => void) => () => void;
   for (const event of PLUGIN_EVENTS) on(event, (payload) => log(c.cyan(`${event} ${summarize(payload)}`)));
@@ -287,16 +315,26 @@ function summarize(payload: Record<string, unknown>): string {
 }
 
 /** Loads the configured plugins (and the request log), and starts tracing when its plugin is loaded. */
-async function loadPlugins(ctx: CommandContext, options: ServeOptions, loaded: Loaded, log: Log): Promise<{ plugins: Plugin[]; telemetry: Telemetry | undefined }> {
+async function loadPlugins(
+  ctx: CommandContext,
+  options: ServeOptions,
+  loaded: Loaded,
+  log: Log,
+): Promise<{ plugins: Plugin[]; telemetry: Telemetry | undefined }> {
   const c = ctx.err;
   const plugins: Plugin[] = [];
   let telemetry: Telemetry | undefined;
   if (options.plugins !== false) {
-    const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, { ...(options.plugins ? { only: options.plugins } : {}), ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}) });
+    const built = await buildPlugins(loaded.settings.plugins, loaded.settings.file, {
+      ...(options.plugins ? { only: options.plugins } : {}),
+      ...(loaded.settings.pluginDefaults ? { defaultOptions: loaded.settings.pluginDefaults } : {}),
+    });
     plugins.push(...built.plugins);
     const on = built.reports.filter((r) => r.status === 'loaded').map((r) => r.key);
     const off = built.reports.filter((r) => r.status !== 'loaded').map((r) => `${r.key} (${r.status})`);
-    log(`plugins: ${on.join(', ') || 'none'}${off.length ? c.dim(`; skipped ${off.join(', ')}`) : ''}${loaded.settings.file && loaded.settings.plugins !== undefined ? c.dim(` from ${loaded.settings.file}`) : ''}`);
+    log(
+      `plugins: ${on.join(', ') || 'none'}${off.length ? c.dim(`; skipped ${off.join(', ')}`) : ''}${loaded.settings.file && loaded.settings.plugins !== undefined ? c.dim(` from ${loaded.settings.file}`) : ''}`,
+    );
     // The SDK must be registered before the bridge starts: the tracing plugin looks for it then.
     const plan = tracingLoaded(built.reports) ? tracingPlan(ctx.io.env) : undefined;
     if (plan?.enabled) telemetry = await startTelemetry(plan, { log: ctx.log, serviceVersion: CLI_VERSION });
@@ -332,7 +370,7 @@ async function startServer(
   const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]), { level: 'error' });
   try {
     if (mode === 'stdio') {
-      const s = await serveStdio(bridge, { stdin: (stop.input ?? ctx.io.stdin), stdout: ctx.io.stdout, serverInfo, onError });
+      const s = await serveStdio(bridge, { stdin: stop.input ?? ctx.io.stdin, stdout: ctx.io.stdout, serverInfo, onError });
       trackGateway(bridge, 'pipe', () => 1);
       log('serving over stdio');
       return { server: s, stdioClosed: s.closed };
@@ -360,11 +398,20 @@ function watchServers(ctx: CommandContext, b: Bridge, loaded: Loaded, log: Log):
       const change = withoutRecursive(changed, ctx.io.env, ctx.io.cwd);
       const what = [...change.added.map((n) => `+${n}`), ...change.removed.map((n) => `-${n}`), ...change.changed.map((n) => `~${n}`)];
       if (what.length > 0) log(`config changed: ${what.join(' ')}`);
-      for (const issue of change.result.issues) log(c.yellow(`${issue.file}${issue.line ? `:${issue.line}` : ''}: ${issue.server ? `server "${issue.server}": ` : ''}${issue.field ? `${issue.field}: ` : ''}${issue.message}`));
+      for (const issue of change.result.issues)
+        log(
+          c.yellow(
+            `${issue.file}${issue.line ? `:${issue.line}` : ''}: ${issue.server ? `server "${issue.server}": ` : ''}${issue.field ? `${issue.field}: ` : ''}${issue.message}`,
+          ),
+        );
       // Only what changed is reconnected; the other servers keep their sessions.
       await applyChange(b, change).catch((error: unknown) => log(c.red(`applying the config change failed: ${messageOf(error)}`)));
     },
-    { ...(loaded.discovery ? { initial: loaded.discovery } : {}), onError: (error) => log(c.red(`config watch: ${messageOf(error)}`)), persistent: false },
+    {
+      ...(loaded.discovery ? { initial: loaded.discovery } : {}),
+      onError: (error) => log(c.red(`config watch: ${messageOf(error)}`)),
+      persistent: false,
+    },
   );
 }
 

@@ -5,7 +5,10 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { noElicitation, runStdio, sleep } from './run-stdio.js';
 
-const server = new McpServer({ name: 'mcp-bridge-example-clock', version: '0.1.0' }, { capabilities: { tools: {} }, jsonSchemaValidator: noElicitation });
+const server = new McpServer(
+  { name: 'mcp-bridge-example-clock', version: '0.1.0' },
+  { capabilities: { tools: {} }, jsonSchemaValidator: noElicitation },
+);
 
 server.registerTool(
   'now',
@@ -53,10 +56,8 @@ server.registerTool(
   },
 );
 
-server.registerTool(
-  'about',
-  { description: 'What this server is.', annotations: { readOnlyHint: true } },
-  () => ({ content: [{ type: 'text', text: 'clock example server' }] }),
-);
+server.registerTool('about', { description: 'What this server is.', annotations: { readOnlyHint: true } }, () => ({
+  content: [{ type: 'text', text: 'clock example server' }],
+}));
 
 await runStdio(server);

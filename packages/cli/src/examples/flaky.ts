@@ -13,7 +13,10 @@ const slowCalls = process.env.FLAKY_SLOW_CALLS ? new Set(process.env.FLAKY_SLOW_
 const capitals: Record<string, string> = { france: 'Paris', japan: 'Tokyo', kenya: 'Nairobi', peru: 'Lima', canada: 'Ottawa' };
 let calls = 0;
 
-const server = new McpServer({ name: 'mcp-bridge-example-flaky', version: '0.1.0' }, { capabilities: { tools: {} }, jsonSchemaValidator: noElicitation });
+const server = new McpServer(
+  { name: 'mcp-bridge-example-flaky', version: '0.1.0' },
+  { capabilities: { tools: {} }, jsonSchemaValidator: noElicitation },
+);
 
 server.registerTool(
   'capital',
@@ -27,15 +30,17 @@ server.registerTool(
     calls++;
     if (slowCalls ? slowCalls.has(calls) : Math.random() < slowRate) await sleep(slowMs, extra.signal);
     const capital = capitals[country.toLowerCase()];
-    if (!capital) return { isError: true, content: [{ type: 'text', text: `unknown country "${country}" (known: ${Object.keys(capitals).join(', ')})` }] };
+    if (!capital)
+      return {
+        isError: true,
+        content: [{ type: 'text', text: `unknown country "${country}" (known: ${Object.keys(capitals).join(', ')})` }],
+      };
     return { content: [{ type: 'text', text: capital }] };
   },
 );
 
-server.registerTool(
-  'stats',
-  { description: 'How many lookups this process has served.', annotations: { readOnlyHint: true } },
-  () => ({ content: [{ type: 'text', text: `${calls} lookups served` }] }),
-);
+server.registerTool('stats', { description: 'How many lookups this process has served.', annotations: { readOnlyHint: true } }, () => ({
+  content: [{ type: 'text', text: `${calls} lookups served` }],
+}));
 
 await runStdio(server);

@@ -74,11 +74,9 @@ server.registerTool(
 );
 
 // Both example servers have an `about` tool: the gateway's catalog prefixes colliding names.
-server.registerTool(
-  'about',
-  { description: 'What this server is.', annotations: { readOnlyHint: true } },
-  () => ({ content: [{ type: 'text', text: `notes example server: ${notes.size} notes in memory` }] }),
-);
+server.registerTool('about', { description: 'What this server is.', annotations: { readOnlyHint: true } }, () => ({
+  content: [{ type: 'text', text: `notes example server: ${notes.size} notes in memory` }],
+}));
 
 server.registerResource('all-notes', 'notes://all', { title: 'All notes', mimeType: 'text/markdown' }, (uri) => ({
   contents: [{ uri: uri.href, mimeType: 'text/markdown', text: [...notes.values()].map((n) => `- #${n.id} ${n.title}`).join('\n') }],
@@ -100,7 +98,11 @@ server.registerResource(
 
 server.registerPrompt(
   'summarize_notes',
-  { title: 'Summarize notes', description: 'Asks the model to summarize every note.', argsSchema: { style: z.string().optional().describe('e.g. "bullet points"') } },
+  {
+    title: 'Summarize notes',
+    description: 'Asks the model to summarize every note.',
+    argsSchema: { style: z.string().optional().describe('e.g. "bullet points"') },
+  },
   ({ style }) => ({
     messages: [
       {

@@ -59,9 +59,13 @@ export async function runConformance(url: string, timeoutMs = 100_000): Promise<
 /** A per-scenario table of both runs, for the test's stdout. */
 export function formatTable(direct: SuiteResult, gateway: SuiteResult): string {
   const scenarios = [...new Set([...direct.keys(), ...gateway.keys()])];
-  const cell = (r: { passed: number; failed: number } | undefined): string => (r ? `${r.failed === 0 ? 'PASS' : 'FAIL'} ${r.passed}/${r.passed + r.failed}` : 'not run');
+  const cell = (r: { passed: number; failed: number } | undefined): string =>
+    r ? `${r.failed === 0 ? 'PASS' : 'FAIL'} ${r.passed}/${r.passed + r.failed}` : 'not run';
   const width = Math.max(...scenarios.map((s) => s.length), 8);
-  const lines = [`${'scenario'.padEnd(width)}  fixture direct  gateway (fixture over stdio)`, `${'-'.repeat(width)}  --------------  ---------------------------`];
+  const lines = [
+    `${'scenario'.padEnd(width)}  fixture direct  gateway (fixture over stdio)`,
+    `${'-'.repeat(width)}  --------------  ---------------------------`,
+  ];
   for (const s of scenarios) lines.push(`${s.padEnd(width)}  ${cell(direct.get(s)).padEnd(14)}  ${cell(gateway.get(s))}`);
   const count = (r: SuiteResult): number => [...r.values()].filter((v) => v.failed === 0).length;
   lines.push(`scenarios passed: fixture ${count(direct)}/${direct.size}, gateway ${count(gateway)}/${gateway.size}`);

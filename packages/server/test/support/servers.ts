@@ -17,7 +17,11 @@ export function realServers(filesDir: string, memoryFile: string): Record<string
   return {
     everything: { command: process.execPath, args: [bin('@modelcontextprotocol/server-everything', 'dist/index.js'), 'stdio'] },
     files: { command: process.execPath, args: [bin('@modelcontextprotocol/server-filesystem', 'dist/index.js'), filesDir] },
-    memory: { command: process.execPath, args: [bin('@modelcontextprotocol/server-memory', 'dist/index.js')], env: { MEMORY_FILE_PATH: memoryFile } },
+    memory: {
+      command: process.execPath,
+      args: [bin('@modelcontextprotocol/server-memory', 'dist/index.js')],
+      env: { MEMORY_FILE_PATH: memoryFile },
+    },
     fixture: conformanceServerCommand(),
   };
 }

@@ -39,7 +39,11 @@ export function createFaultMcpServer(options: FaultServerOptions, core: FaultCor
       ({ key, text }) => {
         const k = key ?? tool;
         const execution = core.ledger.recordExecution(k, tool);
-        return { content: [{ type: 'text', text: JSON.stringify({ tool, key: k, execution, server: name, ...(text !== undefined ? { text } : {}) }) }] };
+        return {
+          content: [
+            { type: 'text', text: JSON.stringify({ tool, key: k, execution, server: name, ...(text !== undefined ? { text } : {}) }) },
+          ],
+        };
       },
     );
   }

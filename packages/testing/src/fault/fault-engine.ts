@@ -20,7 +20,16 @@ interface PlanState {
   next: number;
 }
 
-const RATE_ORDER: readonly (keyof FaultRates)[] = ['drop-before', 'drop-after', 'crash', 'error', 'is-error', 'hang', 'retry-after', 'session-expired'];
+const RATE_ORDER: readonly (keyof FaultRates)[] = [
+  'drop-before',
+  'drop-after',
+  'crash',
+  'error',
+  'is-error',
+  'hang',
+  'retry-after',
+  'session-expired',
+];
 
 /**
  * Decides, request by request, which fault to apply: the plan's script first (one step per
@@ -45,9 +54,7 @@ export class FaultEngine {
     this.#global = { plan: options.faults ?? {}, next: 0 };
     for (const [tool, plan] of Object.entries(options.toolFaults ?? {})) this.#perTool.set(tool, { plan, next: resumeFrom?.(tool) ?? 0 });
     if (resumeFrom) this.#global.next = resumeFrom(undefined);
-    this.#latency = options.latency
-      ? { rate: 1, baseMs: 0, scaleMs: 1, alpha: 1.5, maxMs: 10_000, ...options.latency }
-      : undefined;
+    this.#latency = options.latency ? { rate: 1, baseMs: 0, scaleMs: 1, alpha: 1.5, maxMs: 10_000, ...options.latency } : undefined;
     this.#retryAfterMs = options.retryAfterMs ?? 1000;
     this.methods = new Set(options.methods ?? ['tools/call']);
   }

@@ -17,16 +17,7 @@
  * | `session-expired` | no | HTTP: `404` and the session is forgotten (the client must re-initialise); elsewhere it acts as `drop-before` |
  */
 export type FaultKind =
-  | 'ok'
-  | 'delay'
-  | 'drop-before'
-  | 'drop-after'
-  | 'crash'
-  | 'error'
-  | 'is-error'
-  | 'hang'
-  | 'retry-after'
-  | 'session-expired';
+  'ok' | 'delay' | 'drop-before' | 'drop-after' | 'crash' | 'error' | 'is-error' | 'hang' | 'retry-after' | 'session-expired';
 
 /** Every {@link FaultKind}. */
 export const FAULT_KINDS = [

@@ -135,9 +135,13 @@ export class FaultLedger {
   /** Resolves once `predicate(this)` holds (checked now and after every change); rejects after `timeoutMs` (default 5000). */
   waitFor(predicate: (ledger: FaultLedger) => boolean, options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    return waitUntil(this.#listeners, () => predicate(this), timeoutMs, () => `fault ledger condition not met within ${timeoutMs} ms: ${JSON.stringify(this.snapshot().tools)}`);
+    return waitUntil(
+      this.#listeners,
+      () => predicate(this),
+      timeoutMs,
+      () => `fault ledger condition not met within ${timeoutMs} ms: ${JSON.stringify(this.snapshot().tools)}`,
+    );
   }
-
 
   /** Records a request that arrived, and the fault applied to it. Used by the fault server. */
   recordReceived(key: string, tool: string, fault: FaultKind): void {

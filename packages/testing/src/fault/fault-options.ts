@@ -133,7 +133,9 @@ export const faultServerOptionsSchema = z
   .object({
     name: z.string().min(1).optional(),
     version: z.string().min(1).optional(),
-    tools: z.record(z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'tool names must match ^[a-zA-Z0-9_.-]{1,128}$'), annotationsSchema).optional(),
+    tools: z
+      .record(z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'tool names must match ^[a-zA-Z0-9_.-]{1,128}$'), annotationsSchema)
+      .optional(),
     seed: z.number().int().optional(),
     random: z.function().optional(),
     faults: planSchema.optional(),
@@ -151,10 +153,21 @@ export const faultServerOptionsSchema = z
       .optional(),
     startDelayMs: z.number().int().min(0).optional(),
     retryAfterMs: z.number().int().min(0).optional(),
-    stdoutGarbage: z.object({ atStart: z.number().int().min(0).optional(), perCall: z.number().int().min(0).optional() }).strict().optional(),
-    stderrFlood: z.object({ atStartBytes: z.number().int().min(0).optional(), perCallBytes: z.number().int().min(0).optional() }).strict().optional(),
+    stdoutGarbage: z
+      .object({ atStart: z.number().int().min(0).optional(), perCall: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
+    stderrFlood: z
+      .object({ atStartBytes: z.number().int().min(0).optional(), perCallBytes: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
     ledgerFile: z.string().min(1).optional(),
-    ledger: z.custom<FaultLedger>((v) => typeof v === 'object' && v !== null && typeof (v as FaultLedger).executions === 'function', 'expected a FaultLedger').optional(),
+    ledger: z
+      .custom<FaultLedger>(
+        (v) => typeof v === 'object' && v !== null && typeof (v as FaultLedger).executions === 'function',
+        'expected a FaultLedger',
+      )
+      .optional(),
   })
   .strict();
 

@@ -45,7 +45,6 @@ interface Session {
   sockets: Map<RequestId, Socket>;
 }
 
-
 /**
  * Starts the fault server on a real `node:http` server, Streamable HTTP at `/mcp` (stateful, one
  * McpServer per session). Faults act at the HTTP level where HTTP has a way to say them:
@@ -216,7 +215,11 @@ class FaultSessions {
           JSON.stringify({
             jsonrpc: '2.0',
             id: target.id,
-            error: { code: -32000, message: `fault: HTTP ${action.status}, retry after ${action.retryAfterMs} ms`, data: { retryAfter: seconds, retryAfterMs: action.retryAfterMs } },
+            error: {
+              code: -32000,
+              message: `fault: HTTP ${action.status}, retry after ${action.retryAfterMs} ms`,
+              data: { retryAfter: seconds, retryAfterMs: action.retryAfterMs },
+            },
           }),
         );
         return true;

@@ -26,7 +26,9 @@ export type StdioFaultServerOptions = Omit<FaultServerOptions, 'random' | 'ledge
 export function stdioFaultServer(options: StdioFaultServerOptions = {}): StdioFaultServerConfig {
   for (const field of ['random', 'ledger'] as const) {
     if ((options as FaultServerOptions)[field] !== undefined) {
-      throw new TypeError(`[mcp-bridge] [@mcp-bridge/testing] stdioFaultServer: option "${field}" cannot cross to a child process (use seed / ledgerFile)`);
+      throw new TypeError(
+        `[mcp-bridge] [@mcp-bridge/testing] stdioFaultServer: option "${field}" cannot cross to a child process (use seed / ledgerFile)`,
+      );
     }
   }
   validateFaultServerOptions(options);

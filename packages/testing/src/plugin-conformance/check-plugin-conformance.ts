@@ -6,7 +6,11 @@ import type { ConformanceCheckName, ConformanceCheckResult, ConformanceReport, P
  * Runs one check of the plugin conformance suite. Each check creates its own bridges from the
  * factory, with fresh servers, and closes them.
  */
-export async function runConformanceCheck(check: ConformanceCheckName, factory: PluginFactory, options: PluginConformanceOptions): Promise<ConformanceCheckResult> {
+export async function runConformanceCheck(
+  check: ConformanceCheckName,
+  factory: PluginFactory,
+  options: PluginConformanceOptions,
+): Promise<ConformanceCheckResult> {
   const started = performance.now();
   const skipped = skipReason(check, options);
   if (skipped !== undefined) return { check, status: 'skipped', problems: [skipped], durationMs: 0 };

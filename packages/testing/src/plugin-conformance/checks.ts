@@ -57,7 +57,8 @@ function checkMetadata(env: CheckEnv, problems: string[]): void {
   }
   const { name, version, core, setup } = plugin as Record<string, unknown>;
   if (typeof name !== 'string' || name.trim() === '') problems.push(`name must be a non-empty string (got ${JSON.stringify(name)})`);
-  if (typeof version !== 'string' || semver.valid(version) === null) problems.push(`version must be a valid semver version (got ${JSON.stringify(version)})`);
+  if (typeof version !== 'string' || semver.valid(version) === null)
+    problems.push(`version must be a valid semver version (got ${JSON.stringify(version)})`);
   if (typeof setup !== 'function') problems.push('setup must be a function');
   if (core === undefined) {
     problems.push('core must name the @mcp-bridge/core versions the plugin supports (e.g. core: "^0.1.0")');
@@ -78,7 +79,12 @@ interface Host {
 }
 
 /** Creates a bridge with the plugin (instrumented) and fresh servers, and starts it. */
-async function startHost(env: CheckEnv, problems: string[], label: string, plugin: ConformancePlugin = env.factory()): Promise<Host | undefined> {
+async function startHost(
+  env: CheckEnv,
+  problems: string[],
+  label: string,
+  plugin: ConformancePlugin = env.factory(),
+): Promise<Host | undefined> {
   const { core } = env.options;
   const monitor = new MiddlewareMonitor((v) => core.BridgeError.isInstance(v));
   const reported: string[] = [];
@@ -123,7 +129,10 @@ function defaultFaultServer(): InMemoryFaultServerConfig {
   });
 }
 
-function callOptions(env: CheckEnv, extra: { signal?: AbortSignal; timeout?: number } = {}): { signal?: AbortSignal; timeout?: number; caller?: string } {
+function callOptions(
+  env: CheckEnv,
+  extra: { signal?: AbortSignal; timeout?: number } = {},
+): { signal?: AbortSignal; timeout?: number; caller?: string } {
   return { ...extra, ...(env.options.caller !== undefined ? { caller: env.options.caller } : {}) };
 }
 
@@ -186,7 +195,10 @@ async function checkFreshHosts(env: CheckEnv, problems: string[]): Promise<void>
   // Two at once, set up from ONE plugin object (users pass one result to several bridges): state
   // must live in setup, not in the factory's closure or the module.
   const shared = env.factory();
-  const both = await Promise.all([startHost(env, problems, 'concurrent host A', shared), startHost(env, problems, 'concurrent host B', shared)]);
+  const both = await Promise.all([
+    startHost(env, problems, 'concurrent host A', shared),
+    startHost(env, problems, 'concurrent host B', shared),
+  ]);
   try {
     await Promise.all(both.map((host, i) => (host ? okCall(env, host, problems, `concurrent host ${'AB'[i]}`) : Promise.resolve())));
   } finally {
@@ -202,7 +214,9 @@ async function checkLateNext(env: CheckEnv, problems: string[]): Promise<void> {
   try {
     for (let i = 0; i < 3; i++) await okCall(env, host, problems, 'host');
     await failingCall(env, host);
-    await host.bridge.listTools({ refresh: true }).catch((error: unknown) => problems.push(`listTools({ refresh: true }) failed: ${describeError(error)}`));
+    await host.bridge
+      .listTools({ refresh: true })
+      .catch((error: unknown) => problems.push(`listTools({ refresh: true }) failed: ${describeError(error)}`));
     // A late next() typically comes from a timer or a promise the middleware left running.
     await until(() => host.monitor.inFlight === 0, env.settleMs);
     await sleep(Math.min(env.settleMs, 300));
@@ -225,10 +239,12 @@ async function checkAbort(env: CheckEnv, problems: string[]): Promise<void> {
   try {
     // Aborted mid-flight.
     const controller = new AbortController();
-    const outcome = host.bridge.callTool(hang, args(env, 'conformance-abort'), callOptions(env, { signal: controller.signal, timeout: within * 20 })).then(
-      () => 'resolved' as const,
-      () => 'rejected' as const,
-    );
+    const outcome = host.bridge
+      .callTool(hang, args(env, 'conformance-abort'), callOptions(env, { signal: controller.signal, timeout: within * 20 }))
+      .then(
+        () => 'resolved' as const,
+        () => 'rejected' as const,
+      );
     await sleep(50);
     const abortedAt = Date.now();
     controller.abort(new Error('conformance: cancelled by the caller'));
@@ -237,7 +253,9 @@ async function checkAbort(env: CheckEnv, problems: string[]): Promise<void> {
     else if (settled === 'resolved') problems.push('a call aborted mid-flight resolved instead of rejecting');
     else if (Date.now() - abortedAt > within) problems.push(`a call aborted mid-flight took ${Date.now() - abortedAt} ms to settle`);
     if (!(await until(() => host.monitor.inFlightOf(controller.signal) === 0, env.settleMs))) {
-      problems.push(`${host.monitor.inFlightOf(controller.signal)} middleware invocation(s) of the aborted call still running ${env.settleMs} ms after it settled`);
+      problems.push(
+        `${host.monitor.inFlightOf(controller.signal)} middleware invocation(s) of the aborted call still running ${env.settleMs} ms after it settled`,
+      );
     }
     if (fault && !(await until(() => fault.ledger.cancelled('conformance-abort') > 0, env.settleMs))) {
       problems.push('the upstream never received notifications/cancelled for the aborted call (was ctx.signal dropped?)');
@@ -248,17 +266,22 @@ async function checkAbort(env: CheckEnv, problems: string[]): Promise<void> {
     early.abort(new Error('conformance: cancelled before the call'));
     const started = Date.now();
     const first = await Promise.race([
-      host.bridge.callTool(hang, args(env, 'conformance-abort-early'), callOptions(env, { signal: early.signal, timeout: within * 20 })).then(
-        () => 'resolved' as const,
-        () => 'rejected' as const,
-      ),
+      host.bridge
+        .callTool(hang, args(env, 'conformance-abort-early'), callOptions(env, { signal: early.signal, timeout: within * 20 }))
+        .then(
+          () => 'resolved' as const,
+          () => 'rejected' as const,
+        ),
       sleep(within).then(() => 'pending' as const),
     ]);
     if (first === 'pending') problems.push(`a call made with an already aborted signal was still pending after ${within} ms`);
     else if (first === 'resolved') problems.push('a call made with an already aborted signal resolved instead of rejecting');
-    else if (Date.now() - started > within) problems.push(`a call made with an already aborted signal took ${Date.now() - started} ms to settle`);
+    else if (Date.now() - started > within)
+      problems.push(`a call made with an already aborted signal took ${Date.now() - started} ms to settle`);
     if (!(await until(() => host.monitor.inFlightOf(early.signal) === 0, env.settleMs))) {
-      problems.push(`${host.monitor.inFlightOf(early.signal)} middleware invocation(s) of the pre-aborted call still running after it settled`);
+      problems.push(
+        `${host.monitor.inFlightOf(early.signal)} middleware invocation(s) of the pre-aborted call still running after it settled`,
+      );
     }
   } finally {
     await closeHost(host, problems, 'host');
@@ -281,7 +304,9 @@ async function checkCloseReleases(env: CheckEnv, problems: string[]): Promise<vo
       await failingCall(env, host);
       if (env.tools.hang) {
         const controller = new AbortController();
-        const call = host.bridge.callTool(env.tools.hang, args(env, 'conformance-close'), callOptions(env, { signal: controller.signal })).catch(() => undefined);
+        const call = host.bridge
+          .callTool(env.tools.hang, args(env, 'conformance-close'), callOptions(env, { signal: controller.signal }))
+          .catch(() => undefined);
         await sleep(20);
         controller.abort(new Error('conformance: cancelled'));
         await call;
@@ -318,7 +343,8 @@ async function checkErrors(env: CheckEnv, problems: string[]): Promise<void> {
   try {
     await okCall(env, host, problems, 'host');
     const failed = await failingCall(env, host);
-    if (env.tools.error && !failed) problems.push(`calling "${env.tools.error}" resolved, but the upstream answers it with a JSON-RPC error`);
+    if (env.tools.error && !failed)
+      problems.push(`calling "${env.tools.error}" resolved, but the upstream answers it with a JSON-RPC error`);
     if (failed) {
       check(`calling "${env.tools.error}"`, failed.error);
       if (!env.options.servers && !isJsonRpcError(failed.error) && !core.BridgeError.isInstance(failed.error)) {

@@ -67,7 +67,8 @@ export class MiddlewareMonitor {
           get(target, key, receiver) {
             const value: unknown = Reflect.get(target, key, receiver);
             if (key !== 'use' || typeof value !== 'function') return value;
-            return (mw: ConformanceMiddleware) => (value as (m: unknown) => unknown).call(target, monitor.#wrapMiddleware(mw, String(Reflect.get(target, 'plugin'))));
+            return (mw: ConformanceMiddleware) =>
+              (value as (m: unknown) => unknown).call(target, monitor.#wrapMiddleware(mw, String(Reflect.get(target, 'plugin'))));
           },
         });
         return setup(proxy);
@@ -116,7 +117,9 @@ export class MiddlewareMonitor {
           (error: unknown) => {
             done();
             if (!this.isBranded(error) && !this.#fromNext.has(error) && error !== ctx.signal?.reason) {
-              this.badErrors.push(`${label} rejected ${ctx.method} with ${describeError(error)}: not a BridgeError, nor an error it got from next()`);
+              this.badErrors.push(
+                `${label} rejected ${ctx.method} with ${describeError(error)}: not a BridgeError, nor an error it got from next()`,
+              );
             }
             throw error;
           },

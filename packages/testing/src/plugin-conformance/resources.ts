@@ -39,13 +39,19 @@ export class TimerTracker {
   start(): void {
     if (this.#restore) return;
     const g = globalThis as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const original = { setTimeout: g.setTimeout!, setInterval: g.setInterval!, clearTimeout: g.clearTimeout!, clearInterval: g.clearInterval! };
+    const original = {
+      setTimeout: g.setTimeout!,
+      setInterval: g.setInterval!,
+      clearTimeout: g.clearTimeout!,
+      clearInterval: g.clearInterval!,
+    };
     const pending = this.#pending;
     const forget = (handle: unknown): void => {
       pending.delete(handle);
       // Node accepts the numeric id (`+timer`) too.
       if (typeof handle === 'number' || typeof handle === 'string') {
-        for (const key of pending.keys()) if (typeof key === 'object' && key !== null && Number(key) === Number(handle)) pending.delete(key);
+        for (const key of pending.keys())
+          if (typeof key === 'object' && key !== null && Number(key) === Number(handle)) pending.delete(key);
       }
     };
     g.setTimeout = function (this: unknown, callback: unknown, delay?: unknown, ...args: unknown[]) {
@@ -80,7 +86,8 @@ export class TimerTracker {
     const out: string[] = [];
     for (const [handle, timer] of this.#pending) {
       // A timeout cleared through `timer.close()` or destroyed otherwise is no longer active.
-      const active = typeof handle === 'object' && handle !== null && 'hasRef' in handle ? !(handle as { _destroyed?: boolean })._destroyed : true;
+      const active =
+        typeof handle === 'object' && handle !== null && 'hasRef' in handle ? !(handle as { _destroyed?: boolean })._destroyed : true;
       if (active) out.push(`${timer.kind}(…, ${timer.delay}) created ${timer.where}`);
     }
     return out;

@@ -31,7 +31,11 @@ export interface ConformanceCallContext {
 export interface ConformanceBridge {
   start(): Promise<void>;
   close(): Promise<void>;
-  callTool(name: string, args?: Record<string, unknown>, options?: { signal?: AbortSignal; timeout?: number; caller?: string }): Promise<unknown>;
+  callTool(
+    name: string,
+    args?: Record<string, unknown>,
+    options?: { signal?: AbortSignal; timeout?: number; caller?: string },
+  ): Promise<unknown>;
   listTools(options?: { refresh?: boolean }): Promise<{ tools: readonly { name: string }[] }>;
 }
 
@@ -39,7 +43,11 @@ export interface ConformanceBridge {
  * The `@mcp-bridge/core` module under test: pass `import * as core from '@mcp-bridge/core'`.
  */
 export interface ConformanceCore {
-  createBridge(options: { servers?: Record<string, unknown>; plugins?: readonly never[]; onError?: (error: unknown) => void }): ConformanceBridge;
+  createBridge(options: {
+    servers?: Record<string, unknown>;
+    plugins?: readonly never[];
+    onError?: (error: unknown) => void;
+  }): ConformanceBridge;
   readonly CORE_VERSION: string;
   readonly BridgeError: { isInstance(value: unknown): boolean };
 }

@@ -90,7 +90,9 @@ export class LineReader {
 
 const ID = String.raw`(-?\d+|"(?:[^"\\]|\\.)*")`;
 /** `{"jsonrpc":"2.0","id":7,"result":` (id before the payload: Python SDK, most hand-written servers). */
-const HEAD_ID = new RegExp(String.raw`^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*${ID}\s*,\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"(?:result|error)"\s*:`);
+const HEAD_ID = new RegExp(
+  String.raw`^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*${ID}\s*,\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"(?:result|error)"\s*:`,
+);
 /** `{"result":` or `{"jsonrpc":"2.0","result":`: a response whose id comes last (the TypeScript SDK). */
 const HEAD_RESPONSE = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"(?:result|error)"\s*:/;
 /** `,"id":7}` closing the top-level object: exactly one brace, so not the id of a nested object. */

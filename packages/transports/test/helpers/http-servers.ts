@@ -140,8 +140,12 @@ export async function startSseServer(options: { requireBearer?: string } = {}): 
 
 /** Accepts every request and never answers: for connect timeouts. */
 export async function startHangingServer(): Promise<TestHttpServer & { url: string }> {
-  const base = await serve(async () => {
-    // leave the response open; close() drops the socket
-  }, undefined, async () => {});
+  const base = await serve(
+    async () => {
+      // leave the response open; close() drops the socket
+    },
+    undefined,
+    async () => {},
+  );
   return { ...base, url: `${base.origin}/mcp` };
 }
