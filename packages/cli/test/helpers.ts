@@ -86,3 +86,23 @@ export function collect(child: ChildProcess, timeoutMs: number): Promise<CliResu
 export function brokenServer(message: string): { command: string; args: string[] } {
   return { command: process.execPath, args: ['-e', `process.stderr.write(${JSON.stringify(`${message}\n`)}); process.exit(3)`] };
 }
+
+/**
+ * Resolves with the first stdout line of a `serve --http` child (the URL it prints); rejects with its
+ * stderr when it exits first.
+ */
+export function firstLine(child: ChildProcess, stderr: () => string = () => ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (d: Buffer | string): void => {
+      buffered += d.toString();
+      const nl = buffered.indexOf('\n');
+      if (nl >= 0) {
+        child.stdout!.off('data', onData);
+        resolve(buffered.slice(0, nl));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL\n${stderr()}`)));
+  });
+}

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { stdioTestServer } from '@mcp-bridge/testing';
-import { brokenServer, cliCommand, collect, runCli, tempTree, type CliResult, type Tree } from './helpers.js';
+import { brokenServer, cliCommand, collect, runCli, tempTree, type CliResult, type Tree, firstLine } from './helpers.js';
 
 // serve's stderr in its two formats (--log-format), and what --quiet still says.
 
@@ -32,15 +32,7 @@ async function serveOneCall(args: string[]): Promise<CliResult> {
   const child = spawn(command, argv, { cwd: tree.project, env: tree.env(), stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const exited = collect(child, 45_000);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const m = /^(http:\/\/\S+)\n/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL`)));
-  });
+  const url = await firstLine(child);
   const client = new Client({ name: 'log-format-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   const result = await client.callTool({ name: 'echo', arguments: { text: 'hello' } });

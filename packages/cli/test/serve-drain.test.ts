@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { eventually, processesWith, stdioTestServer } from '@mcp-bridge/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cliCommand, collect, tempTree, type CliResult, type Tree } from './helpers.js';
+import { cliCommand, collect, tempTree, type CliResult, type Tree, firstLine } from './helpers.js';
 
 const marker = `drain-${randomUUID().slice(0, 8)}`;
 let tree: Tree;
@@ -26,24 +26,12 @@ afterEach(() => {
 });
 afterAll(() => tree.remove());
 
-/** The URL `serve --http` prints as its first stdout line. */
-function urlOf(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL`)));
-  });
-}
-
 describe('serve --http stopped mid-call', () => {
   it('drains for --drain-ms, then tells the client its call may have run, and exits 0 leaving no process', async () => {
     const { command, args } = cliCommand(['--root', tree.root, 'serve', '--http', '0', '--no-watch', '--drain-ms', '300']);
     const child = spawn(command, args, { cwd: tree.project, env: tree.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
-    const url = await urlOf(child);
+    const url = await firstLine(child);
     const exited = collect(child, 30_000);
 
     const client = new Client({ name: 'payer', version: '1' });

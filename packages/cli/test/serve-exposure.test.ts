@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { stdioTestServer } from '@mcp-bridge/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cliCommand, runCli, tempTree, type Tree } from './helpers.js';
+import { cliCommand, runCli, tempTree, type Tree, firstLine } from './helpers.js';
 
 /**
  * `serve --http` as an operator exposes it: beyond loopback only with a token (or an explicit
@@ -39,14 +39,7 @@ async function serve(
   children.push(child);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL\n${stderr}`)));
-  });
+  const url = await firstLine(child, () => stderr);
   return { url, stderr: () => stderr, child };
 }
 

@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { eventually, processesWith, stdioTestServer } from '@mcp-bridge/testing';
-import { brokenServer, cliCommand, collect, tempTree, type CliResult, type Tree } from './helpers.js';
+import { brokenServer, cliCommand, collect, tempTree, type CliResult, type Tree, firstLine } from './helpers.js';
 
 const marker = `serve-${randomUUID().slice(0, 8)}`;
 let tree: Tree;
@@ -31,23 +31,6 @@ afterEach(async () => {
 });
 
 afterAll(() => tree.remove());
-
-/** Resolves with the first stdout line of the child (the URL `serve --http` prints). */
-function firstLine(child: ChildProcess, stderr: () => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const onData = (d: Buffer): void => {
-      buffered += d.toString('utf8');
-      const nl = buffered.indexOf('\n');
-      if (nl >= 0) {
-        child.stdout!.off('data', onData);
-        resolve(buffered.slice(0, nl));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL\n${stderr()}`)));
-  });
-}
 
 describe('serve --http', () => {
   it('answers an SDK client over Streamable HTTP, serves past a dead server, and exits 0 on SIGTERM leaving no process behind', async () => {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, processesWith, stdioFaultServer, stdioTestServer } from '@mcp-bridge/testing';
-import { cliCommand, collect, runCli, tempTree, type Tree } from './helpers.js';
+import { cliCommand, collect, runCli, tempTree, type Tree, firstLine } from './helpers.js';
 
 const marker = `startup-${randomUUID().slice(0, 8)}`;
 const trees: Tree[] = [];
@@ -161,20 +161,3 @@ describe('config problems and skipped servers', () => {
     );
   });
 });
-
-/** Resolves with the first stdout line of the child (the URL `serve --http` prints). */
-function firstLine(child: ChildProcess, stderr: () => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const onData = (d: Buffer): void => {
-      buffered += d.toString('utf8');
-      const nl = buffered.indexOf('\n');
-      if (nl >= 0) {
-        child.stdout!.off('data', onData);
-        resolve(buffered.slice(0, nl));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL\n${stderr()}`)));
-  });
-}

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { eventually, stdioTestServer } from '@mcp-bridge/testing';
-import { cliCommand, collect, runCli, tempTree, type Tree } from './helpers.js';
+import { cliCommand, collect, runCli, tempTree, type Tree, firstLine } from './helpers.js';
 import { otlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 
 const marker = `otel-${randomUUID().slice(0, 8)}`;
@@ -37,14 +37,7 @@ async function serve(
   children.push(child);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL\n${stderr}`)));
-  });
+  const url = await firstLine(child, () => stderr);
   return { url, stderr: () => stderr, exited: collect(child, 30_000), child };
 }
 
