@@ -9,7 +9,8 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setUpOrFailEach } from './support/pack.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INSTALL_TIMEOUT_MS = 240_000;
@@ -82,10 +83,6 @@ describe('packaging: the mcp-bridge CLI, packed and installed with npm outside t
   let installed: string;
   let manifest: { version: string; dependencies?: Record<string, string> };
   const env = cleanEnv();
-  let setupFailure: { error: unknown } | undefined;
-  const ready = (): void => {
-    if (setupFailure) throw setupFailure.error;
-  };
   const cli = (args: string[]): Promise<{ stdout: string; stderr: string }> =>
     run(join(project, 'node_modules', '.bin', 'mcp-bridge'), args, {
       cwd: project,
@@ -93,39 +90,35 @@ describe('packaging: the mcp-bridge CLI, packed and installed with npm outside t
       timeout: RUN_TIMEOUT_MS,
     });
 
-  beforeAll(async () => {
-    try {
-      if (!existsSync(join(ROOT, 'packages/cli/dist/bin.js')))
-        throw new Error('packages/cli/dist is missing: run `pnpm build` first (root `pnpm test` does)');
-      tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-cli-packaging-'));
-      project = join(tmp, 'project');
-      mkdirSync(project);
-      const pnpm = pnpmCommand();
-      const local: Record<string, string> = {};
-      for (const [name, dir] of Object.entries(PACKED)) {
-        const dest = join(tmp, 'packs', name.replace(/^@/, '').replace('/', '-'));
-        mkdirSync(dest, { recursive: true });
-        await run(pnpm.command, [...pnpm.prefix, 'pack', '--pack-destination', dest], { cwd: join(ROOT, dir), env, timeout: 60_000 });
-        local[name] = `file:${join(
-          dest,
-          readdirSync(dest).find((f) => f.endsWith('.tgz'))!,
-        )}`;
-      }
-      // Only the CLI is asked for; the overrides keep npm off the registry for our unpublished packages.
-      writeFileSync(
-        join(project, 'package.json'),
-        JSON.stringify(
-          { name: 'cli-consumer', version: '0.0.0', private: true, dependencies: { 'mcp-bridge': local['mcp-bridge'] }, overrides: local },
-          null,
-          2,
-        ),
-      );
-      await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, env, timeout: INSTALL_TIMEOUT_MS });
-      installed = join(project, 'node_modules', 'mcp-bridge');
-      manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as typeof manifest;
-    } catch (error) {
-      setupFailure = { error };
+  const ready = setUpOrFailEach(async () => {
+    if (!existsSync(join(ROOT, 'packages/cli/dist/bin.js')))
+      throw new Error('packages/cli/dist is missing: run `pnpm build` first (root `pnpm test` does)');
+    tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-cli-packaging-'));
+    project = join(tmp, 'project');
+    mkdirSync(project);
+    const pnpm = pnpmCommand();
+    const local: Record<string, string> = {};
+    for (const [name, dir] of Object.entries(PACKED)) {
+      const dest = join(tmp, 'packs', name.replace(/^@/, '').replace('/', '-'));
+      mkdirSync(dest, { recursive: true });
+      await run(pnpm.command, [...pnpm.prefix, 'pack', '--pack-destination', dest], { cwd: join(ROOT, dir), env, timeout: 60_000 });
+      local[name] = `file:${join(
+        dest,
+        readdirSync(dest).find((f) => f.endsWith('.tgz'))!,
+      )}`;
     }
+    // Only the CLI is asked for; the overrides keep npm off the registry for our unpublished packages.
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify(
+        { name: 'cli-consumer', version: '0.0.0', private: true, dependencies: { 'mcp-bridge': local['mcp-bridge'] }, overrides: local },
+        null,
+        2,
+      ),
+    );
+    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, env, timeout: INSTALL_TIMEOUT_MS });
+    installed = join(project, 'node_modules', 'mcp-bridge');
+    manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as typeof manifest;
   }, INSTALL_TIMEOUT_MS + 120_000);
 
   afterAll(() => {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
   isNodeOnly,
@@ -16,6 +16,7 @@ import {
   run,
   staticImports,
   type Packed,
+  setUpOrFailEach,
 } from './support/pack.js';
 
 const INSTALL_TIMEOUT_MS = 240_000;
@@ -159,18 +160,9 @@ describe('packaging: the packed tarballs, installed with npm outside the workspa
   let tmp: string | undefined;
   let project: string;
   const env = cleanEnv();
-  // A failing beforeAll would only mark the tests "skipped": keep its error and fail every test with it.
-  let setupFailure: { error: unknown } | undefined;
-  const ready = (): void => {
-    if (setupFailure) throw setupFailure.error;
-  };
 
-  beforeAll(async () => {
-    try {
-      await setUp();
-    } catch (error) {
-      setupFailure = { error };
-    }
+  const ready = setUpOrFailEach(async () => {
+    await setUp();
   }, INSTALL_TIMEOUT_MS + 60_000);
 
   async function setUp(): Promise<void> {
@@ -353,21 +345,13 @@ function readmeLinks(readme: string): string[] {
 describe('packaging: every published package carries its metadata, LICENSE and working links', () => {
   let tmp: string | undefined;
   const packed: Packed[] = [];
-  let setupFailure: { error: unknown } | undefined;
-  const ready = (): void => {
-    if (setupFailure) throw setupFailure.error;
-  };
 
-  beforeAll(async () => {
-    try {
-      tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-metadata-'));
-      const dirs = publishedPackageDirs();
-      // A few at a time: pnpm pack is mostly process start-up, and the machine is shared.
-      for (let i = 0; i < dirs.length; i += 4)
-        packed.push(...(await Promise.all(dirs.slice(i, i + 4).map((dir) => packPackage(dir, tmp!, cleanEnv())))));
-    } catch (error) {
-      setupFailure = { error };
-    }
+  const ready = setUpOrFailEach(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'mcp-bridge-metadata-'));
+    const dirs = publishedPackageDirs();
+    // A few at a time: pnpm pack is mostly process start-up, and the machine is shared.
+    for (let i = 0; i < dirs.length; i += 4)
+      packed.push(...(await Promise.all(dirs.slice(i, i + 4).map((dir) => packPackage(dir, tmp!, cleanEnv())))));
   }, 180_000);
 
   afterAll(() => {

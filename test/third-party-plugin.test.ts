@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, packPackage, publishedEntryFiles, ROOT, run, type Packed } from './support/pack.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, packPackage, publishedEntryFiles, ROOT, run, type Packed, setUpOrFailEach } from './support/pack.js';
 
 const INSTALL_TIMEOUT_MS = 300_000;
 const TEMPLATE = 'examples/third-party-plugin';
@@ -74,17 +74,9 @@ describe('a third-party plugin, copied out of the repository, installed with npm
   let template = '';
   let gateway = '';
   const env = cleanEnv();
-  let setupFailure: { error: unknown } | undefined;
-  const ready = (): void => {
-    if (setupFailure) throw setupFailure.error;
-  };
 
-  beforeAll(async () => {
-    try {
-      await setUp();
-    } catch (error) {
-      setupFailure = { error };
-    }
+  const ready = setUpOrFailEach(async () => {
+    await setUp();
   }, 3 * INSTALL_TIMEOUT_MS);
 
   async function setUp(): Promise<void> {

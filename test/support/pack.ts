@@ -6,6 +6,7 @@ import { builtinModules } from 'node:module';
 import { basename, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { beforeAll } from 'vitest';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -169,3 +170,21 @@ export const isNodeOnly = (spec: string): boolean =>
   NODE_BUILTINS.has(spec.split('/')[0]!) ||
   spec === 'cross-spawn' ||
   /^@modelcontextprotocol\/sdk\/(client|server)\/stdio(\.js)?$/.test(spec);
+
+/**
+ * Runs `setUp` in a `beforeAll` and returns `ready()`, which every test calls first: a failing
+ * beforeAll would only mark the tests "skipped", so its error is kept and fails each test instead.
+ */
+export function setUpOrFailEach(setUp: () => Promise<void>, timeoutMs: number): () => void {
+  let failure: { error: unknown } | undefined;
+  beforeAll(async () => {
+    try {
+      await setUp();
+    } catch (error) {
+      failure = { error };
+    }
+  }, timeoutMs);
+  return () => {
+    if (failure) throw failure.error;
+  };
+}
