@@ -47,9 +47,19 @@ export async function startAuthServer(
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
     };
-    const body = (req).body as Record<string, string | undefined>;
+    const body = req.body as Record<string, string | undefined>;
     const client = clientOf(req, body);
     if (client === undefined || options.clients?.[client.id] !== client.secret) return send(401, { error: 'invalid_client' });
+    if (body.grant_type === 'client_credentials') {
+      // The client as itself (the gateway listing an upstream's catalog), for the resource it names.
+      if (body.resource === undefined) return send(400, { error: 'invalid_target' });
+      exchanges.push({ clientId: client.id, sub: client.id, resource: body.resource, audience: undefined });
+      const own = await issuer.buildToken({
+        expiresIn: options.exchangeTtlSec ?? 300,
+        scopesOrTransform: (_header, payload) => Object.assign(payload, { sub: client.id, aud: body.resource, client_id: client.id }),
+      });
+      return send(200, { access_token: own, token_type: 'Bearer', expires_in: options.exchangeTtlSec ?? 300 });
+    }
     if (body.grant_type !== EXCHANGE) return send(400, { error: 'unsupported_grant_type' });
     if (body.subject_token_type !== ACCESS_TOKEN || !body.subject_token) return send(400, { error: 'invalid_request' });
     let sub: string;
