@@ -75,7 +75,7 @@ function refuseAddress(url: URL, address: string, policy: AddressPolicy): void {
 /** A DNS lookup that fails when any answer is an address the policy refuses; the socket then connects to a checked one. */
 function checkedLookup(policy: AddressPolicy): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { all: true, family: options.family as number | undefined }, (error, addresses: LookupAddress[]) => {
+    dnsLookup(hostname, { all: true, family: options.family }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
       for (const a of addresses) {
         const why = addressRefusal(a.address, policy);
