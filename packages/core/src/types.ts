@@ -1,3 +1,4 @@
+import type { Principal } from './principal.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type {
   CallToolResult,
@@ -134,6 +135,8 @@ export interface CallContext {
   readonly state: CallState;
   /** Who made the call (for per-caller policy); set by the gateway. */
   caller: string | undefined;
+  /** The authenticated principal behind `caller` (same id), with its scopes and claims, when the gateway authenticated one. */
+  readonly principal?: Principal | undefined;
 }
 
 /**
