@@ -316,7 +316,13 @@ export interface CallLink {
    * request's); never release it while the call runs.
    */
   readonly requestSignal?: RequestSignal | undefined;
+  /**
+   * Optional: the caller's latest OAuth token, the subject token of an upstream's token exchange
+   * (RFC 8693) when the call runs on a per-principal upstream session. Never sent upstream as is.
+   */
+  subjectToken?(): string | undefined;
   /** The terminal is about to send `request` for this call (synchronously, right before the SDK request). Must not throw. */
+
   sent(request: UpstreamRequest): void;
   /** That request settled: answered, failed or cancelled. Called once per {@link sent}; must not throw. */
   settled(request: UpstreamRequest): void;

@@ -12,9 +12,10 @@ export type Run = <T>(method: string, extra: Extra, fn: (options: CallOptions, l
  */
 export function callRunner(router: Router, session: DownstreamSession): Run {
   const caller = session.caller;
+  const principal = session.identity?.principal;
   return <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>): Promise<T> => {
     const link = router.link(session, method, extra);
-    const callOptions: CallOptions = { link, caller };
+    const callOptions: CallOptions = { link, caller, principal };
     const { _meta: meta } = extra;
     // The client's trace context goes on with the call, so a tracing plugin continues its trace.
     if (typeof meta?.traceparent === 'string') callOptions.meta = traceMeta(meta.traceparent, meta);

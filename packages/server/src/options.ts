@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { GatewayAuthOptions } from './auth/authenticator.js';
+import { gatewayAuthSchema } from './auth/options-schema.js';
 
 /** Options every gateway accepts. */
 export interface GatewayOptions {
@@ -28,6 +30,14 @@ export interface HttpGatewayOptions extends GatewayOptions {
    * otherwise). Default none.
    */
   tokens?: Record<string, string>;
+  /**
+   * Inbound authentication with principals: an OAuth 2.1 resource server (`jwt`: bearer JWTs of an
+   * issuer, checked against its JWKS; RFC 9728 metadata at `/.well-known/oauth-protected-resource`)
+   * and static named tokens (`tokens`, with scopes). A request's principal becomes the `caller` (its
+   * id) and `principal` (scopes, claims) of its session's calls and lists; a session is bound to it.
+   * See docs/auth.md. Default none.
+   */
+  auth?: GatewayAuthOptions;
   /**
    * Who a new session's client is, from its `initialize` HTTP request (e.g. a header set by your
    * authenticating proxy): the session's `caller`. Used when no named token applies; `undefined` or
@@ -99,6 +109,7 @@ const httpSchema = gatewaySchema.extend({
       }
     })
     .optional(),
+  auth: gatewayAuthSchema.optional(),
   caller: z
     .custom<(req: IncomingMessage) => string | undefined>((v) => typeof v === 'function', 'expected a function (req) => caller')
     .optional(),

@@ -1,4 +1,4 @@
-import type { ServerListStatus } from '@mcp-bridge/core';
+import type { Principal, ServerListStatus } from '@mcp-bridge/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
@@ -19,6 +19,7 @@ import { publicListStatus } from './public-error.js';
 import type { GatewayOptions } from './options.js';
 import { callRunner, type Run } from './call-runner.js';
 import type { DownstreamSession, Router } from './router.js';
+import type { SessionIdentity } from './session-identity.js';
 import { SERVER_VERSION } from './version.js';
 
 /**
@@ -27,7 +28,13 @@ import { SERVER_VERSION } from './version.js';
  * caller (`caller`, default the session id) — list calls too, so plugins' list filters apply per
  * caller. The session is registered with the router; call `router.removeSession(id)` when it ends.
  */
-export function createSession(router: Router, id: string, options: GatewayOptions, caller: string = id): DownstreamSession {
+export function createSession(
+  router: Router,
+  id: string,
+  options: GatewayOptions,
+  caller: string = id,
+  identity?: SessionIdentity,
+): DownstreamSession {
   const server = new Server(options.serverInfo ?? { name: 'mcp-bridge', version: SERVER_VERSION }, {
     capabilities: {
       tools: { listChanged: true },
@@ -38,10 +45,10 @@ export function createSession(router: Router, id: string, options: GatewayOption
     },
     ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
   });
-  const session: DownstreamSession = { id, caller, server, logLevel: undefined, subscriptions: new Set() };
+  const session: DownstreamSession = { id, caller, server, logLevel: undefined, subscriptions: new Set(), identity };
 
   const run = callRunner(router, session);
-  registerLists(server, router, caller);
+  registerLists(server, router, caller, identity?.principal);
   registerCalls(server, router, session, run);
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
     await router.setLogLevel(session, request.params.level);
@@ -55,9 +62,9 @@ export function createSession(router: Router, id: string, options: GatewayOption
 }
 
 /** The merged lists, through the bridge with the session's caller, so plugins' list filters apply per caller. */
-function registerLists(server: Server, router: Router, caller: string): void {
+function registerLists(server: Server, router: Router, caller: string, principal: Principal | undefined): void {
   const bridge = router.bridge;
-  const listOptions = { caller };
+  const listOptions = { caller, principal };
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     try {
       return publicList(await bridge.listTools(listOptions));

@@ -18,13 +18,19 @@ export class GatewayAuth {
   readonly #latest = new Map<string, { jwt: string; seen: number }>();
 
   constructor(
-    private readonly options: { token?: string | undefined; tokens?: Record<string, string> | undefined; auth?: GatewayAuthOptions | undefined },
+    private readonly options: {
+      token?: string | undefined;
+      tokens?: Record<string, string> | undefined;
+      auth?: GatewayAuthOptions | undefined;
+    },
   ) {}
 
   /** Whether requests must carry a credential. */
   get required(): boolean {
     const { token, tokens, auth } = this.options;
-    return token !== undefined || Object.keys(tokens ?? {}).length > 0 || auth?.jwt !== undefined || Object.keys(auth?.tokens ?? {}).length > 0;
+    return (
+      token !== undefined || Object.keys(tokens ?? {}).length > 0 || auth?.jwt !== undefined || Object.keys(auth?.tokens ?? {}).length > 0
+    );
   }
 
   /** Builds the checks once the gateway knows its URL (the default resource URI). */
@@ -52,7 +58,9 @@ export class GatewayAuth {
     }
     if (out.challenge !== undefined) res.setHeader('WWW-Authenticate', out.challenge);
     if (out.status === 503) res.setHeader('Retry-After', '5');
-    res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: out.message }, id: null }));
+    res
+      .writeHead(out.status, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: out.message }, id: null }));
     return false;
   }
 
