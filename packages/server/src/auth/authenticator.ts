@@ -93,22 +93,31 @@ export function createAuthenticator(options: GatewayAuthOptions, resource: strin
     required: shared !== undefined || named.length > 0 || jwt !== undefined,
     metadataAt: (pathname) => (metadata !== undefined && isResourceMetadataPath(pathname, res) ? metadata : undefined),
     async authenticate(authorization) {
-      const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
-      if (!match) return refuse(401, 'Unauthorized: a valid bearer token is required', authorization ? 'invalid_token' : undefined);
-      const given = Buffer.from(match[1]!.trim());
-      // Every static token is compared (in constant time each), so the time taken does not say which one was close.
-      let principal: Principal | undefined;
-      for (const n of named) if (same(given, n.token)) principal = n.principal;
-      if (principal !== undefined) return { ok: true, principal };
-      if (shared !== undefined && same(given, shared)) return { ok: true, principal: undefined };
+      const token = bearerToken(authorization);
+      if (token === undefined)
+        return refuse(401, 'Unauthorized: a valid bearer token is required', authorization ? 'invalid_token' : undefined);
+      if (named.length > 0 || shared !== undefined) {
+        const given = Buffer.from(token);
+        // Every static token is compared (in constant time each), so the time taken does not say which one was close.
+        let principal: Principal | undefined;
+        for (const n of named) if (same(given, n.token)) principal = n.principal;
+        if (principal !== undefined) return { ok: true, principal };
+        if (shared !== undefined && same(given, shared)) return { ok: true, principal: undefined };
+      }
       if (jwt === undefined) return refuse(401, 'Unauthorized: a valid bearer token is required', 'invalid_token');
-      const token = given.toString();
       const verdict = await jwt.verify(token);
       if (verdict.ok) return { ok: true, principal: verdict.principal, jwt: token };
       const word = verdict.status === 403 ? 'Forbidden' : verdict.status === 503 ? 'Service Unavailable' : 'Unauthorized';
       return refuse(verdict.status, `${word}: ${verdict.description}`, verdict.error, verdict.description);
     },
   };
+}
+
+/** The token of `Bearer <token>` (scheme case-insensitive), or undefined. A plain scan: this runs on every request. */
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const token = header.slice(7).trim();
+  return token === '' ? undefined : token;
 }
 
 function same(given: Buffer, expected: Buffer): boolean {

@@ -57,7 +57,7 @@ export function createJwtVerifier(options: JwtAuthOptions, audience: string | st
       keysReady = undefined;
       throw error;
     }));
-  const verified = new Map<string, { principal: Principal; expiresAt: number }>();
+  const verified = new Map<string, JwtVerdict & { ok: true }>();
 
   const check = async (token: string): Promise<JwtVerdict> => {
     let payload: JWTPayload;
@@ -81,14 +81,14 @@ export function createJwtVerifier(options: JwtAuthOptions, audience: string | st
     async verify(token) {
       const hit = verified.get(token);
       if (hit !== undefined) {
-        if (Date.now() < hit.expiresAt + toleranceMs) return { ok: true, ...hit };
+        if (Date.now() < hit.expiresAt + toleranceMs) return hit;
         verified.delete(token);
       }
       const verdict = await check(token);
       if (verdict.ok) {
         // Oldest first out: a Map keeps insertion order.
         if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value!);
-        verified.set(token, { principal: verdict.principal, expiresAt: verdict.expiresAt });
+        verified.set(token, verdict);
       }
       return verdict;
     },
