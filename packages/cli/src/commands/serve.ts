@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bridge, Plugin } from '@mcp-bridge/core';
 import { applyChange, watchConfigs } from '@mcp-bridge/discovery';
-import { defaultAllowedHosts, gatewayClientCapabilities, isLoopbackHost, serveHttp, serveStdio } from '@mcp-bridge/server';
+import {
+  defaultAllowedHosts,
+  gatewayClientCapabilities,
+  isLoopbackHost,
+  serveHttp,
+  serveStdio,
+  type HttpGatewayOptions,
+} from '@mcp-bridge/server';
 import { printJson, type CommandContext, type LogFields } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
@@ -16,6 +23,7 @@ import { logStartup } from '../serve-log.js';
 import { withoutRecursive } from '../recursion.js';
 import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
+import { authOption, type OAuthFlags } from '../oauth-flags.js';
 import { DEFAULT_HTTP_PORT } from './defaults.js';
 
 export { DEFAULT_HTTP_PORT };
@@ -33,6 +41,8 @@ export interface ServeOptions {
   insecureNoAuth?: boolean;
   /** On stop, how long HTTP calls in progress may finish (the gateway's `drainMs`). */
   drainMs?: number;
+  /** `--oauth-issuer`, `--oauth-audience`, `--oauth-scope`: the gateway as an OAuth resource server. */
+  oauth?: OAuthFlags | undefined;
   plugins?: string[] | false;
   watch: boolean;
   quiet: boolean;
@@ -69,13 +79,14 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   const port = options.http === undefined ? undefined : parsePort(options.http);
   if (options.demo && options.stdio) throw new CliError('--demo serves over HTTP; it cannot be used with --stdio', EXIT.USAGE);
   const mode = options.stdio ? 'stdio' : port !== undefined || options.demo ? 'http' : ctx.io.stdin.isTTY ? 'http' : 'stdio';
-  if (mode === 'http' && !isLoopbackHost(options.host) && !options.token && !options.insecureNoAuth) {
+  const authenticated = options.token !== undefined || options.oauth !== undefined;
+  if (mode === 'http' && !isLoopbackHost(options.host) && !authenticated && !options.insecureNoAuth) {
     throw new CliError(
-      `--host ${options.host} serves beyond this machine: give --token (or set MCP_BRIDGE_TOKEN) so that only your clients get in, or --insecure-no-auth to serve anyone who can reach it`,
+      `--host ${options.host} serves beyond this machine: give --token (or set MCP_BRIDGE_TOKEN) or --oauth-issuer so that only your clients get in, or --insecure-no-auth to serve anyone who can reach it`,
       EXIT.USAGE,
     );
   }
-  if (mode === 'http' && !isLoopbackHost(options.host) && !options.token) {
+  if (mode === 'http' && !isLoopbackHost(options.host) && !authenticated) {
     // Said on every start, -q or not: this is the one line an operator must not miss.
     ctx.log(
       ctx.err.yellow(
@@ -253,6 +264,7 @@ async function startHttp(
       serverInfo,
       onError,
       ...(options.token ? { token: options.token } : {}),
+      ...(options.oauth ? { auth: authOption(options.oauth, undefined) as HttpGatewayOptions['auth'] } : {}),
       // --allowed-host adds to the names a gateway on this address accepts anyway (loopback, the address itself).
       ...(options.allowedHost.length ? { allowedHosts: [...defaultAllowedHosts(options.host), ...options.allowedHost] } : {}),
       ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
@@ -281,7 +293,7 @@ async function startHttp(
   if (ctx.options.json) printJson(ctx, { url: s.url, port: s.port, transport: 'streamable-http' });
   else ctx.io.stdout.write(`${s.url}\n`);
   log(
-    `serving over Streamable HTTP at ${c.bold(s.url)}${options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`,
+    `serving over Streamable HTTP at ${c.bold(s.url)}${options.oauth ? ` (OAuth bearer tokens of ${options.oauth.issuer})` : options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`,
   );
   return s;
 }
