@@ -14,9 +14,11 @@ export const DEFAULT_MAX_SESSIONS = 32;
 /** Default `sessionIdleMs`. */
 export const DEFAULT_SESSION_IDLE_MS = 60_000;
 /**
- * A session released by one caller is not lent to another caller for this long while another free
- * session or room for a new one exists: a request its upstream sends just after the call returned
- * then finds no holder (and is refused) instead of reaching the next caller.
+ * A session released by one caller is not lent to another caller for this long while a session
+ * past its quiet period is free, or while fewer than two resting sessions are free and there is
+ * room for a new one: a request its upstream sends just after the call returned then finds no
+ * holder (and is refused) instead of reaching the next caller. Back-to-back callers (many short
+ * client sessions) so take turns on two upstream sessions, each resting while the other works.
  */
 export const QUIET_MS = 1_000;
 
@@ -233,6 +235,7 @@ export class SessionLanes {
     let ownFree: Lane | undefined;
     let fresh: Lane | undefined;
     let quiet: Lane | undefined;
+    let quietFree = 0;
     let foreign: Lane | undefined;
     for (const lane of set.lanes) {
       const compatible = lane.rootsKey === undefined || lane.rootsKey === roots;
@@ -241,12 +244,18 @@ export class SessionLanes {
       if (!compatible) foreign ??= lane.base ? undefined : lane;
       else if (lane.lastHolder === key) ownFree ??= lane;
       else if (lane.lastHolder === undefined || now - lane.releasedAt >= QUIET_MS) fresh ??= lane;
-      else quiet ??= lane;
+      else {
+        quietFree++;
+        // The one released longest ago: back-to-back callers take turns on two sessions.
+        if (!quiet || lane.releasedAt < quiet.releasedAt) quiet = lane;
+      }
     }
     const free = ownFree ?? fresh;
     if (free) return free;
-    if (room) return this.#open(set, undefined);
+    // One spare session at most is opened to let a just-released one rest (see QUIET_MS).
+    if (room && (quietFree < 2 || !quiet)) return this.#open(set, undefined);
     if (quiet) return quiet;
+    if (room) return this.#open(set, undefined);
     if (!foreign) return undefined;
     void this.#close(set, foreign);
     return this.#open(set, undefined);
