@@ -37,8 +37,8 @@ describe('isolation between clients on one gateway', () => {
     const servers = realServers(join(dir, 'files'), join(dir, 'memory.jsonl'));
     bridge = createBridge({
       servers: {
-        files: servers.files,
-        everything: servers.everything,
+        files: servers.files!,
+        everything: servers.everything!,
         fixture: conformanceServerCommand(),
         remote: { type: 'http', url: fixtureHttp.url },
       },

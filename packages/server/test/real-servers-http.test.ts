@@ -31,7 +31,7 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
       // server-everything's and the fixture's lists and subscriptions are per upstream session (a resource
       // registered by one call): shared, so the catalog (listed on the shared session) sees what the clients'
       // calls changed. Per-caller sessions of these servers: isolation.test.ts.
-      servers: { ...servers, everything: { ...servers.everything, sessions: 'shared' }, fixture: { ...servers.fixture, sessions: 'shared' } },
+      servers: Object.fromEntries(Object.entries(servers).map(([name, c]) => [name, name === 'files' ? c : { ...c, sessions: 'shared' }])),
       clientCapabilities: gatewayClientCapabilities(),
       onError: (e) => bridgeErrors.push(e),
     });

@@ -24,13 +24,16 @@ function lateServer(outcomes: string[]): Server {
     const args = request.params.arguments ?? {};
     if (request.params.name === 'wait') await sleep(Number(args.ms ?? 0));
     else {
-      setTimeout(() => {
-        const ask = { messages: [{ role: 'user' as const, content: { type: 'text' as const, text: 'late question' } }], maxTokens: 5 };
-        server.createMessage(ask).then(
-          (r) => outcomes.push(`answered: ${JSON.stringify(r.content)}`),
-          (e: Error) => outcomes.push(`refused: ${e.message}`),
-        );
-      }, Number(args.delayMs ?? 1_000));
+      setTimeout(
+        () => {
+          const ask = { messages: [{ role: 'user' as const, content: { type: 'text' as const, text: 'late question' } }], maxTokens: 5 };
+          server.createMessage(ask).then(
+            (r) => outcomes.push(`answered: ${JSON.stringify(r.content)}`),
+            (e: Error) => outcomes.push(`refused: ${e.message}`),
+          );
+        },
+        Number(args.delayMs ?? 1_000),
+      );
     }
     return { content: [{ type: 'text', text: `${request.params.name} done` }] };
   });
@@ -115,7 +118,7 @@ describe('per-caller upstream sessions', () => {
     await busy;
   });
 
-  it('sampling an upstream sends 1 s after B\'s call returned is refused; A, with a call in flight, sees nothing', async () => {
+  it("sampling an upstream sends 1 s after B's call returned is refused; A, with a call in flight, sees nothing", async () => {
     const outcomes: string[] = [];
     const bridge = createBridge({
       servers: { late: { type: 'in-memory', server: () => lateServer(outcomes) } },
@@ -127,7 +130,10 @@ describe('per-caller upstream sessions', () => {
     cleanups.push(() => gateway.close());
     const a = await httpClient('a', gateway.url);
     const b = await httpClient('b', gateway.url);
-    cleanups.push(() => a.close(), () => b.close());
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
     expect(textOf(await b.client.callTool({ name: 'ask_later', arguments: { delayMs: 1_000 } }))).toBe('ask_later done');
     // A's call starts after B's returned, and is in flight when the upstream asks.
     await sleep(200);
