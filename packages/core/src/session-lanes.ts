@@ -110,6 +110,14 @@ function newLane(up: Upstream, base: boolean, owner?: string): Lane {
   };
 }
 
+/**
+ * The upstream of the config behind an upstream a pool was given: a caller's session (docs/sessions.md)
+ * is handed to the pool as an upstream of its own; per-upstream limits (a bulkhead) belong to this one.
+ */
+export function upstreamOf(up: Upstream): Upstream {
+  return up instanceof LaneUpstream ? up.real : up;
+}
+
 /** The server's `sessions` mode. */
 export function sessionsMode(up: Upstream): SessionsMode {
   return up.config.sessions ?? 'auto';
@@ -132,7 +140,7 @@ export class SessionLanes {
 
   /** The real upstream behind what the pool was given (itself for a real one). */
   realOf(up: Upstream): Upstream {
-    return up instanceof LaneUpstream ? up.real : up;
+    return upstreamOf(up);
   }
 
   /** Whether `up` is a caller lane (not an upstream of the config). */
