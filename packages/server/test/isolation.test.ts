@@ -105,6 +105,19 @@ describe('isolation between clients on one gateway', () => {
     expect(fromFixture(a.logs.slice(before.a))).toEqual([]);
   });
 
+  it('a log message no call caused goes only to the clients of that upstream session', { timeout: 30_000 }, async () => {
+    const fromEverything = (c: TestClient, since: number) => c.logs.slice(since).filter((l) => /level[- ]message/i.test(String(l.data)));
+    const before = { a: a.logs.length, b: b.logs.length };
+    // server-everything's simulated logging: one message at once, then one every 5 s, with no call in flight.
+    await call(a, 'everything_toggle-simulated-logging');
+    try {
+      await waitFor('two simulated log messages at client A', () => fromEverything(a, before.a).length >= 2, 15_000);
+    } finally {
+      await call(a, 'everything_toggle-simulated-logging');
+    }
+    expect(fromEverything(b, before.b)).toEqual([]);
+  });
+
   it('sampling and elicitation with 10 concurrent clients: each answered by its own client, over stdio and HTTP upstreams', async () => {
     const many = await Promise.all(Array.from({ length: 10 }, (_, i) => httpClient(`c${i}`, gateway.url)));
     clients.push(...many);
