@@ -197,15 +197,6 @@ export class SessionLanes {
     this.#sets.clear();
   }
 
-  /** Lanes per upstream id, for reports: how many are open and held. */
-  counts(): Record<string, { sessions: number; held: number }> {
-    const out: Record<string, { sessions: number; held: number }> = {};
-    for (const set of this.#sets.values()) {
-      out[set.real.id] = { sessions: set.lanes.length, held: set.lanes.filter((l) => l.holder !== undefined).length };
-    }
-    return out;
-  }
-
   #setOf(up: Upstream): LaneSet {
     return this.#sets.get(up) ?? this.#baseOf(up).set;
   }
