@@ -191,9 +191,12 @@ export class SessionLanes {
     await Promise.allSettled(set.lanes.filter((l) => !l.base).map((l) => this.#close(set, l)));
   }
 
-  /** The bridge closes: stop the idle timers (the pool closes the connections). */
+  /** The bridge closes: stop the idle timers (the pool closes the connections); calls waiting for a session try again, and fail on the closed pool. */
   close(): void {
-    for (const set of this.#sets.values()) for (const lane of set.lanes) clearTimeout(lane.idleTimer);
+    for (const set of this.#sets.values()) {
+      for (const lane of set.lanes) clearTimeout(lane.idleTimer);
+      this.#wake(set);
+    }
     this.#sets.clear();
   }
 

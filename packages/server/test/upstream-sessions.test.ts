@@ -76,7 +76,7 @@ describe('per-caller upstream sessions', () => {
     expect(connects()).toBe(2);
   });
 
-  it('sessions: shared keeps one upstream session for every caller; per-client gives each its own, never lent', async () => {
+  it('sessions: shared keeps one upstream session for every caller; per-client / per-principal give each client / principal its own, never lent', async () => {
     const outcomes: string[] = [];
     const shared = await started({ servers: { late: { type: 'in-memory', server: () => lateServer(outcomes), sessions: 'shared' } } });
     await Promise.all(['a', 'b', 'c'].map((c) => shared.bridge.callTool('wait', { ms: 100 }, { link: link(c) })));
@@ -86,6 +86,14 @@ describe('per-caller upstream sessions', () => {
     for (const c of ['a', 'b', 'a', 'b']) await own.bridge.callTool('wait', { ms: 0 }, { link: link(c) });
     // The catalog's session, then one per client (sequential calls included: never lent to another).
     expect(own.connects()).toBe(3);
+
+    const principal = await started({
+      servers: { late: { type: 'in-memory', server: () => lateServer(outcomes), sessions: 'per-principal' } },
+    });
+    // Two clients of principal "team", one of "other": one session each principal, besides the catalog's.
+    const as = (client: string, caller: string) => ({ link: link(client), caller });
+    await Promise.all([as('a', 'team'), as('b', 'team'), as('c', 'other')].map((o) => principal.bridge.callTool('wait', { ms: 50 }, o)));
+    expect(principal.connects()).toBe(3);
 
     const auto = await started({ servers: { late: { type: 'in-memory', server: () => lateServer(outcomes) } } });
     for (const c of ['a', 'b', 'c']) {
