@@ -183,14 +183,15 @@ export function pick(s: HostCore, ctx: CallContext): void {
   ctx.tried.add(up.id);
 }
 
-/** The pipeline's core `send` step: the request through the pool, with health kept. */
+/** The pipeline's core `send` step: the request through the pool (on a session of its caller), with health kept. */
 export function send(s: HostCore, ctx: CallContext): Promise<unknown> {
   const up = ctx.upstream!;
   const counts = upstreamState(up);
   counts.inFlight++;
   let pending: Promise<unknown>;
   try {
-    pending = s.pool.run(up, ctx, request);
+    // Through the caller's own upstream session when the server keeps caller state (session-lanes.ts).
+    pending = s.lanes.run(up, ctx, request);
   } catch (error) {
     pending = Promise.reject(error);
   }

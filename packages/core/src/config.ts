@@ -122,9 +122,12 @@ const optionsSchema = z.object({
 const policySchema = z.looseObject({
   trusted: z.boolean().optional(),
   settings: z.looseObject({ timeout: positiveMs.optional(), retries: z.number().int().min(0).optional() }).optional(),
+  sessions: z.enum(['auto', 'shared', 'per-client', 'per-principal']).optional(),
+  maxSessionsPerUpstream: z.number().int().min(1).max(1024).optional(),
+  sessionIdleMs: positiveMs.optional(),
 });
 
-/** Validates the transport fields and the policy fields (`trusted`, `settings`: {@link ServerPolicyFields}) of one target. */
+/** Validates the transport fields and the policy fields (`trusted`, `settings`, `sessions` ...: {@link ServerPolicyFields}) of one target. */
 function parseTarget(name: string, raw: unknown): ReturnType<typeof parseServerConfig> {
   const parsed = parseServerConfig(name, raw);
   // A target that is not an object at all is reported by the transport's own check.

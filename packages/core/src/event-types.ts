@@ -11,7 +11,14 @@ export interface CoreEvents {
   'connect:after': { server: string; upstream: Upstream; connection: Connection; durationMs: number };
   'connect:error': { server: string; upstream: Upstream; error: Error; durationMs: number };
   /** Every notification an upstream sends (progress is delivered to the caller instead). */
-  notification: { server: string; upstream: Upstream; method: string; params: Record<string, unknown> | undefined };
+  notification: {
+    server: string;
+    upstream: Upstream;
+    /** The upstream connection it arrived on (`bridge.upstreamSession(client)` tells whose session it is). */
+    client: Client;
+    method: string;
+    params: Record<string, unknown> | undefined;
+  };
   'catalog:changed': { server: string; kinds: readonly ('tools' | 'resources' | 'prompts')[] };
   /**
    * A list entry of a server was repaired (e.g. an input schema without `type: "object"`) or dropped

@@ -8,6 +8,7 @@ import type { EventBus } from './events.js';
 import type { CoreSteps, RegisteredMiddleware, Step } from './pipeline.js';
 import type { BridgeState } from './plugin-api.js';
 import type { ServerWatch } from './server-watch.js';
+import type { SessionLanes } from './session-lanes.js';
 import type { Balancer, HealthPolicy, Pool, Upstream } from './types.js';
 
 /**
@@ -35,6 +36,8 @@ export interface HostCore {
   sync: CatalogSync;
   watch: ServerWatch;
   pool: Pool;
+  /** Per-caller upstream sessions, between the terminal and the pool. */
+  lanes: SessionLanes;
   balancer: Balancer;
   health: HealthPolicy;
 }

@@ -83,6 +83,7 @@ export type {
   ServerPolicyFields,
   ServerSettings,
   Services,
+  SessionsMode,
   ToolEntry,
   ToolSafety,
   TransportService,
@@ -91,6 +92,7 @@ export type {
   UpstreamStatus,
 } from './types.js';
 export { CORE_VERSION } from './version.js';
+export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS, QUIET_MS, upstreamOf, type UpstreamSessionView } from './session-lanes.js';
 // The MCP types a plugin works with, so a plugin needs no direct import of the SDK (and no second copy of it).
 export type {
   CallToolResult,

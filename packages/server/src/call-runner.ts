@@ -1,6 +1,7 @@
 import type { CallOptions } from '@mcp-bridge/core';
 import type { DownstreamCall, Extra } from './downstream-call.js';
 import type { DownstreamSession, Router } from './router.js';
+import { rootsReady } from './sessions.js';
 
 /** Runs one bridge call of a session: `fn` gets the call's options (link, caller, trace context, progress) and its link. */
 export type Run = <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>) => Promise<T>;
@@ -14,41 +15,54 @@ export function callRunner(router: Router, session: DownstreamSession): Run {
   const caller = session.caller;
   return <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>): Promise<T> => {
     const link = router.link(session, method, extra);
-    const callOptions: CallOptions = { link, caller };
-    const { _meta: meta } = extra;
-    // The client's trace context goes on with the call, so a tracing plugin continues its trace.
-    if (typeof meta?.traceparent === 'string') callOptions.meta = traceMeta(meta.traceparent, meta);
-    const token = meta?.progressToken;
-    // No progress to wait for: settle without the extra async steps (the hot path).
-    if (token === undefined) return settled(link, () => fn(callOptions, link));
-    // Progress sent so far; the result waits for it, or a late progress would reach the client
-    // after the response, when it no longer listens for that token.
-    let progressSent: Promise<unknown> = Promise.resolve();
-    let progressed = false;
-    callOptions.onprogress = (progress) => {
-      progressed = true;
-      // Only this client's call asked for it: the notification goes on this request's stream, to this client.
-      const send = (): Promise<unknown> =>
-        extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
-      progressSent = progressSent.then(send);
-    };
-    const flush = async (): Promise<void> => {
-      await progressSent;
-      // SDK clients drop a progress notification they read in the same chunk as the response (they
-      // handle notifications a microtask late): give the last one its own write.
-      if (progressed) await new Promise((resolve) => setImmediate(resolve));
-    };
-    return settled(link, () => fn(callOptions, link)).then(
-      async (result) => {
-        await flush();
-        return result;
-      },
-      async (error: unknown) => {
-        await flush();
-        throw error;
-      },
-    );
+    // The client's roots decide which upstream session serves it: known before the call goes on.
+    const roots = rootsReady(session, (request, options) => link.ask(request, options), extra.signal);
+    if (roots !== undefined) return roots.then(() => runLinked(link, extra, caller, fn));
+    return runLinked(link, extra, caller, fn);
   };
+}
+
+/** Runs one call with its link: options, trace context and progress (see {@link callRunner}). */
+function runLinked<T>(
+  link: DownstreamCall,
+  extra: Extra,
+  caller: string,
+  fn: (options: CallOptions, link: DownstreamCall) => Promise<T>,
+): Promise<T> {
+  const callOptions: CallOptions = { link, caller };
+  const { _meta: meta } = extra;
+  // The client's trace context goes on with the call, so a tracing plugin continues its trace.
+  if (typeof meta?.traceparent === 'string') callOptions.meta = traceMeta(meta.traceparent, meta);
+  const token = meta?.progressToken;
+  // No progress to wait for: settle without the extra async steps (the hot path).
+  if (token === undefined) return settled(link, () => fn(callOptions, link));
+  // Progress sent so far; the result waits for it, or a late progress would reach the client
+  // after the response, when it no longer listens for that token.
+  let progressSent: Promise<unknown> = Promise.resolve();
+  let progressed = false;
+  callOptions.onprogress = (progress) => {
+    progressed = true;
+    // Only this client's call asked for it: the notification goes on this request's stream, to this client.
+    const send = (): Promise<unknown> =>
+      extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
+    progressSent = progressSent.then(send);
+  };
+  const flush = async (): Promise<void> => {
+    await progressSent;
+    // SDK clients drop a progress notification they read in the same chunk as the response (they
+    // handle notifications a microtask late): give the last one its own write.
+    if (progressed) await new Promise((resolve) => setImmediate(resolve));
+  };
+  return settled(link, () => fn(callOptions, link)).then(
+    async (result) => {
+      await flush();
+      return result;
+    },
+    async (error: unknown) => {
+      await flush();
+      throw error;
+    },
+  );
 }
 
 /** Runs a call of `link` and ends the link when it settles, however it settles. */

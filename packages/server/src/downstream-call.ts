@@ -33,6 +33,8 @@ export class DownstreamCall implements CallLink {
    * call. Never released: the signal is this request's own and goes with it.
    */
   readonly requestSignal: RequestSignal;
+  /** The client, for core's per-caller upstream sessions. */
+  readonly client: string;
   /** The call settled: an upstream request still in flight for it (a hedge being cancelled) no longer makes its caller the one to ask. */
   done = false;
   readonly #extra: Extra;
@@ -41,10 +43,15 @@ export class DownstreamCall implements CallLink {
   constructor(session: DownstreamSession, method: string, extra: Extra, inFlight: InFlight) {
     this.session = session;
     this.method = method;
+    this.client = session.key;
     this.signal = extra.signal;
     this.requestSignal = new RequestSignal(extra.signal, true);
     this.#extra = extra;
     this.#inFlight = inFlight;
+  }
+
+  rootsKey(): string {
+    return this.session.rootsKey;
   }
 
   sent(request: UpstreamRequest): void {
