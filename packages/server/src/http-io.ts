@@ -43,37 +43,89 @@ export function isInitialize(body: unknown): boolean {
   return Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
 }
 
-/** The JSON body of a request, read with plain stream events (an async iterator costs several promises per request). */
-export function readJson(
-  req: IncomingMessage,
-): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string; code: number }> {
-  return new Promise((resolve, reject) => {
+/** A body read that failed: the status and JSON-RPC error to answer with; `close` drops the connection after it. */
+export interface BodyFailure {
+  ok: false;
+  status: number;
+  message: string;
+  code: number;
+  /** The body was not read to its end: the connection is closed once answered (never left half-read). */
+  close?: boolean;
+  retryAfter?: number;
+}
+
+/** A body being read, for the gateway's one-second tick: one that takes longer than `bodyTimeoutMs` is given up. */
+export interface BodyRead {
+  readonly startedAt: number;
+  expire(ms: number): void;
+}
+
+/** What a body read may hold: bytes counted against its caller (a refusal past the cap), and the reads in progress. */
+export interface BodyGuard {
+  add(bytes: number): { status: number; message: string; retryAfter: number } | undefined;
+  release(): void;
+  reads: Set<BodyRead>;
+}
+
+/**
+ * The JSON body of a request, read with plain stream events (an async iterator costs several
+ * promises per request). With a guard, every chunk is counted against the caller's byte budget and
+ * the read is registered for the body timeout; the bytes are given back however the read ends.
+ */
+export function readJson(req: IncomingMessage, guard?: BodyGuard): Promise<{ ok: true; value: unknown } | BodyFailure> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const read: BodyRead = {
+      startedAt: Date.now(),
+      expire: (ms) => fail(408, `Request Timeout: the body was not received within ${ms} ms (bodyTimeoutMs)`),
+    };
+    guard?.reads.add(read);
+    const finish = (outcome: { ok: true; value: unknown } | BodyFailure): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      guard?.reads.delete(read);
+      guard?.release();
+      chunks.length = 0;
+      resolve(outcome);
+    };
+    // A stalled body or one past the caller's budget: the connection is closed once answered, so its bytes stop coming.
+    const fail = (status: number, message: string, code = -32600, retryAfter?: number): void =>
+      finish({ ok: false, status, message, code, close: true, ...(retryAfter !== undefined ? { retryAfter } : {}) });
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        // The rest of the body is not read: Node discards it once the 413 is sent.
-        req.off('data', onData).off('end', onEnd).off('error', reject);
-        resolve({ ok: false, status: 413, message: `Request body larger than ${MAX_BODY_BYTES} bytes`, code: -32600 });
-        return;
-      }
+      // Too big: the rest is read and discarded by Node (nothing held), so the client gets its 413 rather than a reset.
+      if (size > MAX_BODY_BYTES)
+        return finish({ ok: false, status: 413, message: `Request body larger than ${MAX_BODY_BYTES} bytes`, code: -32600 });
+      const refused = guard?.add(chunk.length);
+      if (refused) return fail(refused.status, refused.message, -32000, refused.retryAfter);
       chunks.push(chunk);
     };
     const onEnd = (): void => {
+      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
       try {
-        resolve({ ok: true, value: JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')) });
+        finish({ ok: true, value: JSON.parse(text) });
       } catch (error) {
-        resolve({
-          ok: false,
-          status: 400,
-          message: `Parse error: ${error instanceof Error ? error.message : String(error)}`,
-          code: -32700,
-        });
+        finish({ ok: false, status: 400, message: `Parse error: ${error instanceof Error ? error.message : String(error)}`, code: -32700 });
       }
     };
-    req.on('data', onData).once('end', onEnd).once('error', reject);
+    // A client that goes away mid-body: nobody to answer, nothing to log.
+    const onError = (): void => fail(400, 'Bad Request: the request body was not completed');
+    const onClose = (): void => {
+      if (!req.complete) onError();
+    };
+    req.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
   });
+}
+
+/** Answers a failed body read; a body not read to its end closes the connection (so its bytes stop coming). */
+export function rejectBody(res: ServerResponse, failure: BodyFailure): void {
+  if (failure.retryAfter !== undefined) res.setHeader('Retry-After', String(failure.retryAfter));
+  const socket = res.socket;
+  if (failure.close && socket) {
+    res.setHeader('connection', 'close');
+    res.once('finish', () => socket.destroy());
+  }
+  reject(res, failure.status, failure.message, failure.code);
 }
 
 /**

@@ -40,7 +40,7 @@ export function createSession(router: Router, id: string, options: GatewayOption
   });
   const session: DownstreamSession = { id, caller, server, logLevel: undefined, subscriptions: new Set() };
 
-  const run = callRunner(router, session);
+  const run = callRunner(router, session, options.requestTimeout);
   registerLists(server, router, caller);
   registerCalls(server, router, session, run);
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {

@@ -1,0 +1,245 @@
+import type { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+
+/** The caps of {@link CallerLimits}: per caller, and for the whole gateway. */
+export interface Caps {
+  maxRequestsPerCaller: number;
+  maxRequests: number;
+  maxConnectionsPerCaller: number;
+  maxConnections: number;
+  maxBufferedBytesPerCaller: number;
+  maxBufferedBytes: number;
+}
+
+/** Why a request was refused: its HTTP status, a message naming the limit (never another caller), and `Retry-After` seconds. */
+export interface Refusal {
+  status: 429 | 503;
+  message: string;
+  retryAfter: number;
+  /** Close the connection once answered (a connection refused for the connection caps). */
+  close?: boolean;
+}
+
+/** A response the gateway is writing, watched for unread bytes (a client that does not read). */
+export interface Sending {
+  readonly res: ServerResponse;
+  /** Bytes written but not yet taken by the client, at the last look. */
+  pending: number;
+  /** When `pending` last went down (or the response started). */
+  progressAt: number;
+  /** Ends the response and frees its memory; cancels the calls it was still to answer. */
+  kill(reason: string): void;
+}
+
+/** What one caller holds right now. */
+interface Held {
+  requests: number;
+  connections: number;
+  /** Request bodies being read. */
+  bodyBytes: number;
+  /** Response bytes not yet drained, at the last look (see {@link CallerLimits.look}). */
+  sendBytes: number;
+  readonly sending: Set<Sending>;
+}
+
+const CALLER = Symbol('mcp-bridge caller of this connection');
+type Attributed = Socket & { [CALLER]?: string };
+
+/**
+ * What each caller (the session owner: named token, `caller` identity, or client address) holds of
+ * the gateway — requests in progress, connections, buffered bytes (bodies being read, answers not
+ * yet drained) — and the gateway-wide totals. A request past a cap is refused before any work is
+ * done for it, with a message that names the limit and no one else. Counting is O(1) per request;
+ * unread answers are measured by {@link look}, on the gateway's one-second tick, not per write.
+ */
+export class CallerLimits {
+  readonly #held = new Map<string, Held>();
+  readonly #total = { requests: 0, connections: 0, bodyBytes: 0, sendBytes: 0 };
+
+  constructor(readonly caps: Caps) {}
+
+  #of(caller: string): Held {
+    let held = this.#held.get(caller);
+    if (!held) {
+      held = { requests: 0, connections: 0, bodyBytes: 0, sendBytes: 0, sending: new Set() };
+      this.#held.set(caller, held);
+    }
+    return held;
+  }
+
+  /** A caller with nothing left is forgotten (the map holds only callers with something open). */
+  #release(caller: string, held: Held): void {
+    if (held.requests === 0 && held.connections === 0 && held.bodyBytes === 0 && held.sending.size === 0) this.#held.delete(caller);
+  }
+
+  /**
+   * Admits one request of `caller` on `socket`: counts the connection the first time the caller
+   * uses it, and the request. A refusal counts nothing. `release` undoes the request's count.
+   */
+  admit(caller: string, socket: Socket, counts: boolean): Refusal | { release: () => void } {
+    const { caps } = this;
+    const total = this.#total;
+    const held = this.#of(caller);
+    const s = socket as Attributed;
+    const newConnection = s[CALLER] !== caller;
+    // Its unread answers as of now, not as of the last tick: a client that stops reading is refused at once.
+    if (held.sending.size > 0) this.#measure(held, Date.now());
+    const refusal =
+      (newConnection && held.connections >= caps.maxConnectionsPerCaller
+        ? { ...tooMany(`this caller already has ${caps.maxConnectionsPerCaller} open connections (maxConnectionsPerCaller)`), close: true }
+        : undefined) ??
+      (newConnection && s[CALLER] === undefined && total.connections >= caps.maxConnections
+        ? { ...busy(`the gateway already has ${caps.maxConnections} open connections (maxConnections)`), close: true }
+        : undefined) ??
+      (counts && held.requests >= caps.maxRequestsPerCaller
+        ? tooMany(`this caller already has ${caps.maxRequestsPerCaller} requests in progress (maxRequestsPerCaller)`)
+        : undefined) ??
+      (counts && total.requests >= caps.maxRequests
+        ? busy(`the gateway already has ${caps.maxRequests} requests in progress (maxRequests)`)
+        : undefined) ??
+      this.#bytesRefusal(held, 0);
+    if (refusal) {
+      this.#release(caller, held);
+      return refusal;
+    }
+    if (newConnection) this.#attribute(s, caller, held);
+    if (!counts) return { release: noop };
+    held.requests++;
+    total.requests++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        held.requests--;
+        total.requests--;
+        this.#release(caller, held);
+      },
+    };
+  }
+
+  /** The connection now counts for `caller` (its first request there), until it closes. */
+  #attribute(s: Attributed, caller: string, held: Held): void {
+    const previous = s[CALLER];
+    if (previous !== undefined) {
+      // Another caller's request on a kept-alive connection: it moves.
+      const before = this.#held.get(previous);
+      if (before) {
+        before.connections--;
+        this.#release(previous, before);
+      }
+    } else {
+      this.#total.connections++;
+      s.once('close', () => {
+        const owner = s[CALLER]!;
+        const h = this.#held.get(owner);
+        if (h) {
+          h.connections--;
+          this.#release(owner, h);
+        }
+        this.#total.connections--;
+      });
+    }
+    s[CALLER] = caller;
+    held.connections++;
+  }
+
+  #bytesRefusal(held: Held, more: number): Refusal | undefined {
+    const { caps } = this;
+    const total = this.#total;
+    if (held.bodyBytes + held.sendBytes + more > caps.maxBufferedBytesPerCaller)
+      return tooMany(`this caller already has ${caps.maxBufferedBytesPerCaller} bytes buffered in the gateway (maxBufferedBytesPerCaller)`);
+    if (total.bodyBytes + total.sendBytes + more > caps.maxBufferedBytes)
+      return busy(`the gateway already has ${caps.maxBufferedBytes} bytes buffered (maxBufferedBytes)`);
+    return undefined;
+  }
+
+  /**
+   * `bytes` more of a request body of `caller` are held; a refusal when that goes past a byte cap
+   * (the body is then not read on). `release` gives all the bytes back once the body is parsed or dropped.
+   */
+  bodyBudget(caller: string): { add(bytes: number): Refusal | undefined; release(): void } {
+    const held = this.#of(caller);
+    const total = this.#total;
+    let mine = 0;
+    return {
+      add: (bytes) => {
+        const refusal = this.#bytesRefusal(held, bytes);
+        if (refusal) return refusal;
+        mine += bytes;
+        held.bodyBytes += bytes;
+        total.bodyBytes += bytes;
+        return undefined;
+      },
+      release: () => {
+        held.bodyBytes -= mine;
+        total.bodyBytes -= mine;
+        mine = 0;
+        this.#release(caller, held);
+      },
+    };
+  }
+
+  /** Watches a response of `caller` until it closes. */
+  watch(caller: string, sending: Sending): void {
+    const held = this.#of(caller);
+    held.sending.add(sending);
+    sending.res.once('close', () => {
+      held.sending.delete(sending);
+      held.sendBytes -= sending.pending;
+      this.#total.sendBytes -= sending.pending;
+      sending.pending = 0;
+      this.#release(caller, held);
+    });
+  }
+
+  /** Brings `pending` of each response of `held` up to date (and the totals with it). */
+  #measure(held: Held, now: number): void {
+    const total = this.#total;
+    for (const sending of held.sending) {
+      const pending = sending.res.writableLength;
+      if (pending < sending.pending || pending === 0) sending.progressAt = now;
+      held.sendBytes += pending - sending.pending;
+      total.sendBytes += pending - sending.pending;
+      sending.pending = pending;
+    }
+  }
+
+  /**
+   * The one-second look at every response being written: bytes not yet drained are counted against
+   * their caller; one that made no progress for `sendTimeoutMs` is ended (a client that stopped
+   * reading); a caller over its byte cap loses its stalled responses, oldest progress first, until under it.
+   */
+  look(now: number, sendTimeoutMs: number): void {
+    for (const held of this.#held.values()) {
+      this.#measure(held, now);
+      for (const sending of held.sending)
+        if (sending.pending > 0 && now - sending.progressAt >= sendTimeoutMs)
+          sending.kill(`the client did not read its answer for ${sendTimeoutMs} ms (sendTimeoutMs)`);
+      if (held.bodyBytes + held.sendBytes <= this.caps.maxBufferedBytesPerCaller) continue;
+      const stalled = [...held.sending].filter((s) => s.pending > 0 && s.progressAt < now).sort((a, b) => a.progressAt - b.progressAt);
+      let over = held.bodyBytes + held.sendBytes - this.caps.maxBufferedBytesPerCaller;
+      for (const s of stalled) {
+        if (over <= 0) break;
+        over -= s.pending;
+        s.kill(`the caller had more than ${this.caps.maxBufferedBytesPerCaller} bytes of answers unread (maxBufferedBytesPerCaller)`);
+      }
+    }
+  }
+
+  /** What is held now, gateway-wide. */
+  load(): { requests: number; connections: number; bufferedBytes: number; callers: number } {
+    const t = this.#total;
+    return { requests: t.requests, connections: t.connections, bufferedBytes: t.bodyBytes + t.sendBytes, callers: this.#held.size };
+  }
+}
+
+function tooMany(what: string): Refusal {
+  return { status: 429, message: `Too Many Requests: ${what}`, retryAfter: 1 };
+}
+
+function busy(what: string): Refusal {
+  return { status: 503, message: `Service Unavailable: ${what}`, retryAfter: 1 };
+}
+
+function noop(): void {}
