@@ -18,8 +18,24 @@ export function bigAnswerServer(): McpServer {
   mcp.registerTool('big', { inputSchema: { bytes: z.number().int().positive() } }, ({ bytes }) => ({
     content: [{ type: 'text', text: 'x'.repeat(bytes) }],
   }));
+  // `chatty`: a progress message of `bytes` bytes, then waits for its cancellation (counted in `chatty`).
+  mcp.registerTool('chatty', { inputSchema: { bytes: z.number().int().positive() } }, async ({ bytes }, extra) => {
+    const token = extra._meta?.progressToken;
+    if (token !== undefined)
+      await extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: 1, message: 'x'.repeat(bytes) },
+      });
+    chatty.started++;
+    await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
+    chatty.cancelled++;
+    return { content: [{ type: 'text', text: 'cancelled' }] };
+  });
   return mcp;
 }
+
+/** What `chatty` calls saw. */
+export const chatty = { started: 0, cancelled: 0 };
 
 export const TOKENS = { victim: 'victim-token-0123456789', attacker: 'attacker-token-0123456789' };
 
