@@ -142,6 +142,17 @@ export const httpLimitsSchema = z.object({
   sendTimeoutMs: positive,
 });
 
+/**
+ * The gateway settings a config file may hold (the CLI's `gateway` section): the limits, the
+ * per-call deadline and the drain and keep-alive times. Unknown fields are errors, so a typo is not silently ignored.
+ */
+export const gatewayConfigSchema = httpLimitsSchema
+  .extend({ requestTimeout: positive, drainMs: z.number().int().nonnegative().optional(), keepAliveMs: positive })
+  .strict();
+
+/** What {@link gatewayConfigSchema} accepts. */
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
 const httpSchema = gatewaySchema.extend(httpLimitsSchema.shape).extend({
   port: z.number().int().min(0).max(65_535).optional(),
   host: z.string().min(1).optional(),
