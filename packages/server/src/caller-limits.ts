@@ -40,7 +40,12 @@ interface Held {
   /** Response bytes not yet drained, at the last look (see {@link CallerLimits.look}). */
   sendBytes: number;
   readonly sending: Set<Sending>;
+  /** When `sending` was last measured. */
+  measuredAt: number;
 }
+
+/** How stale a caller's count of unread bytes may be when it asks for more (measuring walks its open responses). */
+const MEASURE_EVERY_MS = 50;
 
 const CALLER = Symbol('mcp-bridge caller of this connection');
 type Attributed = Socket & { [CALLER]?: string };
@@ -61,7 +66,7 @@ export class CallerLimits {
   #of(caller: string): Held {
     let held = this.#held.get(caller);
     if (!held) {
-      held = { requests: 0, connections: 0, bodyBytes: 0, sendBytes: 0, sending: new Set() };
+      held = { requests: 0, connections: 0, bodyBytes: 0, sendBytes: 0, sending: new Set(), measuredAt: 0 };
       this.#held.set(caller, held);
     }
     return held;
@@ -82,8 +87,12 @@ export class CallerLimits {
     const held = this.#of(caller);
     const s = socket as Attributed;
     const newConnection = s[CALLER] !== caller;
-    // Its unread answers as of now, not as of the last tick: a client that stops reading is refused at once.
-    if (held.sending.size > 0) this.#measure(held, Date.now());
+    // Its unread answers as of (nearly) now, not as of the last tick: a client that stops reading is
+    // refused at once. At most every 50 ms: a busy caller has dozens of responses open.
+    if (held.sending.size > 0) {
+      const now = Date.now();
+      if (now - held.measuredAt >= MEASURE_EVERY_MS) this.#measure(held, now);
+    }
     const refusal =
       (newConnection && held.connections >= caps.maxConnectionsPerCaller
         ? { ...tooMany(`this caller already has ${caps.maxConnectionsPerCaller} open connections (maxConnectionsPerCaller)`), close: true }
@@ -158,11 +167,12 @@ export class CallerLimits {
    * `bytes` more of a request body of `caller` are held; a refusal when that goes past a byte cap
    * (the body is then not read on). `release` gives all the bytes back once the body is parsed or dropped.
    */
-  bodyBudget(caller: string): { add(bytes: number): Refusal | undefined; release(): void } {
+  bodyBudget<R>(caller: string, reads: R): { add(bytes: number): Refusal | undefined; release(): void; reads: R } {
     const held = this.#of(caller);
     const total = this.#total;
     let mine = 0;
     return {
+      reads,
       add: (bytes) => {
         const refusal = this.#bytesRefusal(held, bytes);
         if (refusal) return refusal;
@@ -196,6 +206,7 @@ export class CallerLimits {
   /** Brings `pending` of each response of `held` up to date (and the totals with it). */
   #measure(held: Held, now: number): void {
     const total = this.#total;
+    held.measuredAt = now;
     for (const sending of held.sending) {
       const pending = sending.res.writableLength;
       if (pending < sending.pending || pending === 0) sending.progressAt = now;

@@ -120,7 +120,7 @@ export class HttpGatewayServer {
 
     let body: unknown;
     if (req.method === 'POST') {
-      const parsed = await readJson(req, { ...this.limits.bodyBudget(key), reads: this.reads });
+      const parsed = await readJson(req, this.limits.bodyBudget(key, this.reads));
       if (!parsed.ok) return rejectBody(res, parsed);
       body = parsed.value;
     }

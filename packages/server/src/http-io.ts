@@ -81,8 +81,10 @@ export function readJson(req: IncomingMessage, guard?: BodyGuard): Promise<{ ok:
       expire: (ms) => fail(408, `Request Timeout: the body was not received within ${ms} ms (bodyTimeoutMs)`),
     };
     guard?.reads.add(read);
+    let done = false;
+    // Listeners stay (removing four costs more than the call they guard): later events find `done`.
     const finish = (outcome: { ok: true; value: unknown } | BodyFailure): void => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      done = true;
       guard?.reads.delete(read);
       guard?.release();
       chunks.length = 0;
@@ -92,6 +94,7 @@ export function readJson(req: IncomingMessage, guard?: BodyGuard): Promise<{ ok:
     const fail = (status: number, message: string, code = -32600, retryAfter?: number): void =>
       finish({ ok: false, status, message, code, close: true, ...(retryAfter !== undefined ? { retryAfter } : {}) });
     const onData = (chunk: Buffer): void => {
+      if (done) return;
       size += chunk.length;
       // Too big: the rest is read and discarded by Node (nothing held), so the client gets its 413 rather than a reset.
       if (size > MAX_BODY_BYTES)
@@ -101,6 +104,7 @@ export function readJson(req: IncomingMessage, guard?: BodyGuard): Promise<{ ok:
       chunks.push(chunk);
     };
     const onEnd = (): void => {
+      if (done) return;
       const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
       try {
         finish({ ok: true, value: JSON.parse(text) });
@@ -109,9 +113,11 @@ export function readJson(req: IncomingMessage, guard?: BodyGuard): Promise<{ ok:
       }
     };
     // A client that goes away mid-body: nobody to answer, nothing to log.
-    const onError = (): void => fail(400, 'Bad Request: the request body was not completed');
+    const onError = (): void => {
+      if (!done) fail(400, 'Bad Request: the request body was not completed');
+    };
     const onClose = (): void => {
-      if (!req.complete) onError();
+      if (!done && !req.complete) onError();
     };
     req.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
   });
