@@ -11,6 +11,7 @@ import {
   p99Bound,
   postNeverRead,
   rawSession,
+  retainedOnceFreed,
   retainedSince,
   sdkClient,
   stalledBody,
@@ -65,7 +66,7 @@ describe('serveHttp: per-caller caps under attack', () => {
     const held = retainedSince(base);
     // The unread answers are dropped after the send timeout and their memory given back.
     await expect.poll(() => gateway.load().bufferedBytes, { timeout: 15_000, interval: 200 }).toBe(0);
-    const left = retainedSince(base);
+    const left = await retainedOnceFreed(base, 16 * MiB);
 
     const refused = statuses.filter((s) => s === 429).length;
     console.log(
@@ -111,12 +112,7 @@ describe('serveHttp: per-caller caps under attack', () => {
     const peak = memory.stop();
     const outcome = await settled;
     const holding = await held;
-    // Closed sockets give their buffers back a moment after the clients saw the answers.
-    let left = retainedSince(base);
-    for (let i = 0; i < 20 && left.total >= 16 * MiB; i++) {
-      await sleep(250);
-      left = retainedSince(base);
-    }
+    const left = await retainedOnceFreed(base, 16 * MiB);
 
     const statuses = outcome === 'timed out' ? [] : outcome;
     const count = (s: number): number => statuses.filter((x) => x === s).length;

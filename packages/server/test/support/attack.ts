@@ -145,6 +145,22 @@ export function retainedSince(base: NodeJS.MemoryUsage): { heap: number; arrayBu
   return { heap, arrayBuffers, total: heap + arrayBuffers };
 }
 
+/**
+ * {@link retainedSince} once it is under `bound`, or after 5 s: destroyed sockets give their buffers
+ * back a moment after the clients see them closed.
+ */
+export async function retainedOnceFreed(
+  base: NodeJS.MemoryUsage,
+  bound: number,
+): Promise<{ heap: number; arrayBuffers: number; total: number }> {
+  let left = retainedSince(base);
+  for (let i = 0; i < 20 && left.total >= bound; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    left = retainedSince(base);
+  }
+  return left;
+}
+
 /** A baseline for {@link retainedSince}. */
 export function memoryBaseline(): NodeJS.MemoryUsage {
   gcNow();
