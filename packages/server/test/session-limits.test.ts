@@ -74,6 +74,25 @@ describe('serveHttp: session table and deadlines', () => {
     expect((await victim.listTools()).tools.length).toBeGreaterThan(0);
   });
 
+  it('past maxConnectionsPerCaller: 429 naming the limit, and that connection is closed; another caller connects', async () => {
+    const g = await gateway({ maxConnectionsPerCaller: 2, drainMs: 0 });
+    const session = await rawSession(g.url, TOKENS.attacker);
+    const open: ClientRequest[] = [];
+    cleanups.push(() => open.forEach((r) => r.destroy()));
+    const wait = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'chatty', arguments: { bytes: 1 } } });
+    // Two connections held open by calls that wait.
+    for (let i = 0; i < 2; i++) void postNeverRead(g.url, TOKENS.attacker, session, wait, open);
+    await waitFor('two connections in use', () => g.load().connections === 2);
+    const refused = await rawPost(g.url, TOKENS.attacker, session, LIST);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.connection).toBe('close');
+    expect(JSON.parse(refused.body)).toMatchObject({
+      error: { message: 'Too Many Requests: this caller already has 2 open connections (maxConnectionsPerCaller)' },
+    });
+    const victim = await rawSession(g.url, TOKENS.victim);
+    expect((await rawPost(g.url, TOKENS.victim, victim, LIST)).status).toBe(200);
+  });
+
   it('an answer its client does not read is dropped after sendTimeoutMs, and the call it belonged to is cancelled upstream', async () => {
     const g = await gateway({ sendTimeoutMs: 500 });
     const session = await rawSession(g.url, TOKENS.attacker);
