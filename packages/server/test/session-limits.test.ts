@@ -2,9 +2,11 @@ import type { ClientRequest } from 'node:http';
 import { createBridge } from '@mcp-bridge/core';
 import { inMemoryTestServer } from '@mcp-bridge/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serveHttp } from '../src/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { serveHttp, serveStdio } from '../src/index.js';
 import { attackGateway, chatty, MiB, postNeverRead, rawPost, rawSession, sdkClient, TOKENS } from './support/attack.js';
 import { waitFor } from './support/clients.js';
+import { streamPair } from './support/streams.js';
 
 const LIST = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
 
@@ -119,6 +121,23 @@ describe('serveHttp: session table and deadlines', () => {
     const g = await serveHttp(bridge, { requestTimeout: 300, onError: () => undefined });
     cleanups.push(() => g.close());
     const client = await sdkClient(g.url, 'unused');
+    cleanups.push(() => client.close());
+    const started = Date.now();
+    const result = await client.callTool({ name: 'slow', arguments: { ms: 20_000 } }).catch((error: unknown) => error);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(JSON.stringify(result)).toMatch(/time/i);
+    await server.ledger.waitFor((l) => l.cancelled('slow') === 1, { timeoutMs: 5_000 });
+  });
+
+  it('requestTimeout bounds the calls of a stdio client too', async () => {
+    const server = inMemoryTestServer({ name: 'steady' });
+    const bridge = createBridge({ servers: { steady: server }, onError: () => undefined });
+    cleanups.push(() => bridge.close());
+    const { transport, stdin, stdout } = streamPair();
+    const g = await serveStdio(bridge, { stdin, stdout, requestTimeout: 300, onError: () => undefined });
+    cleanups.push(() => g.close());
+    const client = new Client({ name: 'desktop', version: '1' });
+    await client.connect(transport);
     cleanups.push(() => client.close());
     const started = Date.now();
     const result = await client.callTool({ name: 'slow', arguments: { ms: 20_000 } }).catch((error: unknown) => error);
