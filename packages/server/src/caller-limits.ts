@@ -20,26 +20,78 @@ export interface Refusal {
   close?: boolean;
 }
 
-/** A response the gateway is writing, watched for unread bytes (a client that does not read). */
-export interface Sending {
-  readonly res: ServerResponse;
-  /** Bytes written but not yet taken by the client, at the last look. */
-  pending: number;
-  /** When `pending` last went down (or the response started). */
-  progressAt: number;
-  /** Ends the response and frees its memory; cancels the calls it was still to answer. */
-  kill(reason: string): void;
+/** Whatever can end a response it is writing (the session's transport): see {@link Ticket.kill}. */
+export interface ResponseKiller {
+  kill(res: ServerResponse, reason: string): void;
+}
+
+const TICKET = Symbol('mcp-bridge request ticket');
+type Ticketed = ServerResponse & { [TICKET]?: Ticket };
+
+/**
+ * One admitted request: its count, the bytes of its body being read and, once served, the bytes of
+ * its answer not yet read by the client. All of it is given back when its response closes.
+ */
+export class Ticket {
+  /** Body bytes held. */
+  bodyBytes = 0;
+  /** Answer bytes written but not yet taken by the client, at the last look. */
+  pending = 0;
+  /** When `pending` last went down (or the answer started). */
+  progressAt = 0;
+  #killer: ResponseKiller | undefined;
+
+  constructor(
+    private readonly limits: CallerLimits,
+    readonly held: Held,
+    readonly caller: string,
+    readonly counts: boolean,
+    readonly res: ServerResponse,
+  ) {}
+
+  /** `bytes` more of the body: a refusal when that goes past a byte cap (the body is then not read on). */
+  add(bytes: number): Refusal | undefined {
+    return this.limits.addBody(this, bytes);
+  }
+
+  /** The body is parsed or dropped: its bytes are given back. */
+  release(): void {
+    this.limits.releaseBody(this);
+  }
+
+  /** Watches the answer for a client that stops reading; `killer` ends it if so. */
+  watch(killer: ResponseKiller): void {
+    this.#killer = killer;
+    this.progressAt = Date.now();
+    this.held.sending.add(this);
+  }
+
+  /** Ends the answer and frees its memory; cancels the calls it was still to answer. */
+  kill(reason: string): void {
+    this.#killer?.kill(this.res, reason);
+  }
+
+  /** The response closed: the request, its body bytes and its answer's bytes are given back. */
+  close(): void {
+    this.limits.closeTicket(this);
+  }
+}
+
+// Shared by every response (no closure per request): the response finds its ticket.
+function onTicketClose(this: Ticketed): void {
+  const ticket = this[TICKET]!;
+  ticket.close();
 }
 
 /** What one caller holds right now. */
-interface Held {
+export interface Held {
   requests: number;
   connections: number;
   /** Request bodies being read. */
   bodyBytes: number;
   /** Response bytes not yet drained, at the last look (see {@link CallerLimits.look}). */
   sendBytes: number;
-  readonly sending: Set<Sending>;
+  readonly sending: Set<Ticket>;
   /** When `sending` was last measured. */
   measuredAt: number;
 }
@@ -79,11 +131,10 @@ export class CallerLimits {
 
   /**
    * Admits one request of `caller` on `socket`: counts the connection the first time the caller
-   * uses it, and the request. A refusal counts nothing. `release` undoes the request's count.
+   * uses it, and the request (when `counts`: a POST). A refusal counts nothing. The ticket is given
+   * back when `res` closes.
    */
-  admit(caller: string, socket: Socket, counts: boolean): Refusal | { release: () => void } {
-    const { caps } = this;
-    const total = this.#total;
+  admit(caller: string, socket: Socket, counts: boolean, res: ServerResponse): Refusal | Ticket {
     const held = this.#of(caller);
     const s = socket as Attributed;
     const newConnection = s[CALLER] !== caller;
@@ -93,38 +144,54 @@ export class CallerLimits {
       const now = Date.now();
       if (now - held.measuredAt >= MEASURE_EVERY_MS) this.#measure(held, now);
     }
-    const refusal =
-      (newConnection && held.connections >= caps.maxConnectionsPerCaller
-        ? { ...tooMany(`this caller already has ${caps.maxConnectionsPerCaller} open connections (maxConnectionsPerCaller)`), close: true }
-        : undefined) ??
-      (newConnection && s[CALLER] === undefined && total.connections >= caps.maxConnections
-        ? { ...busy(`the gateway already has ${caps.maxConnections} open connections (maxConnections)`), close: true }
-        : undefined) ??
-      (counts && held.requests >= caps.maxRequestsPerCaller
-        ? tooMany(`this caller already has ${caps.maxRequestsPerCaller} requests in progress (maxRequestsPerCaller)`)
-        : undefined) ??
-      (counts && total.requests >= caps.maxRequests
-        ? busy(`the gateway already has ${caps.maxRequests} requests in progress (maxRequests)`)
-        : undefined) ??
-      this.#bytesRefusal(held, 0);
+    const refusal = this.#refusal(held, newConnection, s[CALLER] === undefined, counts);
     if (refusal) {
       this.#release(caller, held);
       return refusal;
     }
     if (newConnection) this.#attribute(s, caller, held);
-    if (!counts) return { release: noop };
-    held.requests++;
-    total.requests++;
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        held.requests--;
-        total.requests--;
-        this.#release(caller, held);
-      },
-    };
+    if (counts) {
+      held.requests++;
+      this.#total.requests++;
+    }
+    const ticket = new Ticket(this, held, caller, counts, res);
+    (res as Ticketed)[TICKET] = ticket;
+    res.once('close', onTicketClose);
+    return ticket;
+  }
+
+  #refusal(held: Held, newConnection: boolean, unattributed: boolean, counts: boolean): Refusal | undefined {
+    const { caps } = this;
+    const total = this.#total;
+    if (newConnection && held.connections >= caps.maxConnectionsPerCaller)
+      return {
+        ...tooMany(`this caller already has ${caps.maxConnectionsPerCaller} open connections (maxConnectionsPerCaller)`),
+        close: true,
+      };
+    if (newConnection && unattributed && total.connections >= caps.maxConnections)
+      return { ...busy(`the gateway already has ${caps.maxConnections} open connections (maxConnections)`), close: true };
+    if (counts && held.requests >= caps.maxRequestsPerCaller)
+      return tooMany(`this caller already has ${caps.maxRequestsPerCaller} requests in progress (maxRequestsPerCaller)`);
+    if (counts && total.requests >= caps.maxRequests)
+      return busy(`the gateway already has ${caps.maxRequests} requests in progress (maxRequests)`);
+    return this.#bytesRefusal(held, 0);
+  }
+
+  /** See {@link Ticket.close}. */
+  closeTicket(t: Ticket): void {
+    const { held } = t;
+    const total = this.#total;
+    if (t.counts) {
+      held.requests--;
+      total.requests--;
+    }
+    this.releaseBody(t);
+    if (held.sending.delete(t)) {
+      held.sendBytes -= t.pending;
+      total.sendBytes -= t.pending;
+      t.pending = 0;
+    }
+    this.#release(t.caller, held);
   }
 
   /** The connection now counts for `caller` (its first request there), until it closes. */
@@ -163,56 +230,33 @@ export class CallerLimits {
     return undefined;
   }
 
-  /**
-   * `bytes` more of a request body of `caller` are held; a refusal when that goes past a byte cap
-   * (the body is then not read on). `release` gives all the bytes back once the body is parsed or dropped.
-   */
-  bodyBudget<R>(caller: string, reads: R): { add(bytes: number): Refusal | undefined; release(): void; reads: R } {
-    const held = this.#of(caller);
-    const total = this.#total;
-    let mine = 0;
-    return {
-      reads,
-      add: (bytes) => {
-        const refusal = this.#bytesRefusal(held, bytes);
-        if (refusal) return refusal;
-        mine += bytes;
-        held.bodyBytes += bytes;
-        total.bodyBytes += bytes;
-        return undefined;
-      },
-      release: () => {
-        held.bodyBytes -= mine;
-        total.bodyBytes -= mine;
-        mine = 0;
-        this.#release(caller, held);
-      },
-    };
+  /** See {@link Ticket.add}. */
+  addBody(t: Ticket, bytes: number): Refusal | undefined {
+    const refusal = this.#bytesRefusal(t.held, bytes);
+    if (refusal) return refusal;
+    t.bodyBytes += bytes;
+    t.held.bodyBytes += bytes;
+    this.#total.bodyBytes += bytes;
+    return undefined;
   }
 
-  /** Watches a response of `caller` until it closes. */
-  watch(caller: string, sending: Sending): void {
-    const held = this.#of(caller);
-    held.sending.add(sending);
-    sending.res.once('close', () => {
-      held.sending.delete(sending);
-      held.sendBytes -= sending.pending;
-      this.#total.sendBytes -= sending.pending;
-      sending.pending = 0;
-      this.#release(caller, held);
-    });
+  /** See {@link Ticket.release}. */
+  releaseBody(t: Ticket): void {
+    t.held.bodyBytes -= t.bodyBytes;
+    this.#total.bodyBytes -= t.bodyBytes;
+    t.bodyBytes = 0;
   }
 
-  /** Brings `pending` of each response of `held` up to date (and the totals with it). */
+  /** Brings `pending` of each answer of `held` up to date (and the totals with it). */
   #measure(held: Held, now: number): void {
     const total = this.#total;
     held.measuredAt = now;
-    for (const sending of held.sending) {
-      const pending = sending.res.writableLength;
-      if (pending < sending.pending || pending === 0) sending.progressAt = now;
-      held.sendBytes += pending - sending.pending;
-      total.sendBytes += pending - sending.pending;
-      sending.pending = pending;
+    for (const t of held.sending) {
+      const pending = t.res.writableLength;
+      if (pending < t.pending || pending === 0) t.progressAt = now;
+      held.sendBytes += pending - t.pending;
+      total.sendBytes += pending - t.pending;
+      t.pending = pending;
     }
   }
 
@@ -252,5 +296,3 @@ function tooMany(what: string): Refusal {
 function busy(what: string): Refusal {
   return { status: 503, message: `Service Unavailable: ${what}`, retryAfter: 1 };
 }
-
-function noop(): void {}

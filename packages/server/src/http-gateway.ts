@@ -19,7 +19,7 @@ import { anonymousCaller, newSessionId, ownerKey, ownerMismatch, ownerOf, type O
 import type { HttpGatewayOptions } from './options.js';
 import { createSession } from './session.js';
 import type { DownstreamSession, Router } from './router.js';
-import { CallerLimits, type Refusal } from './caller-limits.js';
+import { CallerLimits, Ticket, type Refusal } from './caller-limits.js';
 import { SessionTable } from './session-table.js';
 import { limitsOf, type GatewayLoad } from './http-limits.js';
 
@@ -114,13 +114,12 @@ export class HttpGatewayServer {
     const owner = ownerOf(req, tokenName, this.token !== undefined, this.o.caller);
     const key = ownerKey(owner);
     // Counted before the body is read: a caller at its caps gets no more of the gateway's memory or time.
-    const admission = this.limits.admit(key, req.socket, req.method === 'POST');
-    if ('status' in admission) return refuse(res, admission);
-    res.once('close', admission.release);
+    const ticket = this.limits.admit(key, req.socket, req.method === 'POST', res);
+    if (!(ticket instanceof Ticket)) return refuse(res, ticket);
 
     let body: unknown;
     if (req.method === 'POST') {
-      const parsed = await readJson(req, this.limits.bodyBudget(key, this.reads));
+      const parsed = await readJson(req, ticket, this.reads);
       if (!parsed.ok) return rejectBody(res, parsed);
       body = parsed.value;
     }
@@ -131,10 +130,10 @@ export class HttpGatewayServer {
       if (!s) return reject(res, 404, 'Session not found', -32001);
       const refused = ownerMismatch(s.owner, owner);
       if (refused) return reject(res, 403, refused);
-      this.serve(s, req, res, body);
+      this.serve(s, req, res, body, ticket);
       return;
     }
-    await this.openSession(req, res, body, tokenName, owner);
+    await this.openSession(req, res, body, { tokenName, owner, ticket });
   }
 
   /**
@@ -182,8 +181,7 @@ export class HttpGatewayServer {
     req: IncomingMessage,
     res: ServerResponse,
     body: unknown,
-    tokenName: string | undefined,
-    owner: Owner,
+    { tokenName, owner, ticket }: { tokenName: string | undefined; owner: Owner; ticket: Ticket },
   ): Promise<void> {
     const { sessions, o } = this;
     if (req.method !== 'POST' || !isInitialize(body)) return reject(res, 400, 'Bad Request: no valid session id (send initialize first)');
@@ -215,18 +213,18 @@ export class HttpGatewayServer {
     });
     s.transport.onclose = () => void this.endSession(s);
     await session.server.connect(s.transport);
-    this.serve(s, req, res, body);
+    this.serve(s, req, res, body, ticket);
     // An initialize that failed leaves no session behind.
     if (!sessions.byId.has(id)) await this.endSession(s);
   }
 
-  private serve(s: HttpSession, req: IncomingMessage, res: ServerResponse, body: unknown): void {
+  private serve(s: HttpSession, req: IncomingMessage, res: ServerResponse, body: unknown, ticket: Ticket): void {
     const now = Date.now();
     s.lastActivity = now;
     const counts = req.method === 'POST';
     if (counts) s.busy++;
     // Watched for a client that stops reading (sendTimeoutMs, maxBufferedBytesPerCaller).
-    this.limits.watch(s.callerKey, { res, pending: 0, progressAt: now, kill: (reason) => s.transport.kill(res, reason) });
+    ticket.watch(s.transport);
     try {
       s.transport.handleRequest(req, res, body);
     } finally {

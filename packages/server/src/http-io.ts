@@ -60,66 +60,101 @@ export interface BodyRead {
   expire(ms: number): void;
 }
 
-/** What a body read may hold: bytes counted against its caller (a refusal past the cap), and the reads in progress. */
+/** What a body read holds of its caller's byte budget: `add` refuses past the cap; `release` gives every byte back. */
 export interface BodyGuard {
   add(bytes: number): { status: number; message: string; retryAfter: number } | undefined;
   release(): void;
-  reads: Set<BodyRead>;
+}
+
+type BodyOutcome = { ok: true; value: unknown } | BodyFailure;
+
+const READER = Symbol('mcp-bridge body reader');
+type Reading = IncomingMessage & { [READER]?: BodyReader };
+
+/** One body being read: its chunks, and what it holds of its caller's budget, given back however the read ends. */
+class BodyReader implements BodyRead {
+  readonly startedAt = Date.now();
+  chunks: Buffer[] = [];
+  size = 0;
+  /** Settled: later events (an `error` or `close` after `end`) find nothing to do. */
+  done = false;
+
+  constructor(
+    private readonly guard: BodyGuard | undefined,
+    private readonly reads: Set<BodyRead> | undefined,
+    private readonly resolve: (outcome: BodyOutcome) => void,
+  ) {}
+
+  expire(ms: number): void {
+    this.fail(408, `Request Timeout: the body was not received within ${ms} ms (bodyTimeoutMs)`);
+  }
+
+  data(chunk: Buffer): void {
+    if (this.done) return;
+    this.size += chunk.length;
+    // Too big: the rest is read and discarded by Node (nothing held), so the client gets its 413 rather than a reset.
+    if (this.size > MAX_BODY_BYTES)
+      return this.finish({ ok: false, status: 413, message: `Request body larger than ${MAX_BODY_BYTES} bytes`, code: -32600 });
+    const refused = this.guard?.add(chunk.length);
+    if (refused) return this.fail(refused.status, refused.message, -32000, refused.retryAfter);
+    this.chunks.push(chunk);
+  }
+
+  end(): void {
+    if (this.done) return;
+    const { chunks } = this;
+    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+    try {
+      this.finish({ ok: true, value: JSON.parse(text) });
+    } catch (error) {
+      this.finish({
+        ok: false,
+        status: 400,
+        message: `Parse error: ${error instanceof Error ? error.message : String(error)}`,
+        code: -32700,
+      });
+    }
+  }
+
+  /** A stalled body or one past the caller's budget: the connection is closed once answered, so its bytes stop coming. */
+  fail(status: number, message: string, code = -32600, retryAfter?: number): void {
+    if (this.done) return;
+    this.finish({ ok: false, status, message, code, close: true, ...(retryAfter !== undefined ? { retryAfter } : {}) });
+  }
+
+  finish(outcome: BodyOutcome): void {
+    this.done = true;
+    this.reads?.delete(this);
+    this.guard?.release();
+    this.chunks = [];
+    this.resolve(outcome);
+  }
+}
+
+// Listeners shared by every request (no closures per request); each finds its reader on the request.
+function onBodyData(this: Reading, chunk: Buffer): void {
+  this[READER]!.data(chunk);
+}
+function onBodyEnd(this: Reading): void {
+  this[READER]!.end();
+}
+// A client that goes away mid-body: nobody to answer, nothing to log.
+function onBodyGone(this: Reading): void {
+  if (!this.complete) this[READER]!.fail(400, 'Bad Request: the request body was not completed');
 }
 
 /**
  * The JSON body of a request, read with plain stream events (an async iterator costs several
- * promises per request). With a guard, every chunk is counted against the caller's byte budget and
- * the read is registered for the body timeout; the bytes are given back however the read ends.
+ * promises per request). With a guard, every chunk is counted against the caller's byte budget; in
+ * `reads` until it settles, for the body timeout.
  */
-export function readJson(req: IncomingMessage, guard?: BodyGuard): Promise<{ ok: true; value: unknown } | BodyFailure> {
+export function readJson(req: IncomingMessage, guard?: BodyGuard, reads?: Set<BodyRead>): Promise<BodyOutcome> {
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const read: BodyRead = {
-      startedAt: Date.now(),
-      expire: (ms) => fail(408, `Request Timeout: the body was not received within ${ms} ms (bodyTimeoutMs)`),
-    };
-    guard?.reads.add(read);
-    let done = false;
-    // Listeners stay (removing four costs more than the call they guard): later events find `done`.
-    const finish = (outcome: { ok: true; value: unknown } | BodyFailure): void => {
-      done = true;
-      guard?.reads.delete(read);
-      guard?.release();
-      chunks.length = 0;
-      resolve(outcome);
-    };
-    // A stalled body or one past the caller's budget: the connection is closed once answered, so its bytes stop coming.
-    const fail = (status: number, message: string, code = -32600, retryAfter?: number): void =>
-      finish({ ok: false, status, message, code, close: true, ...(retryAfter !== undefined ? { retryAfter } : {}) });
-    const onData = (chunk: Buffer): void => {
-      if (done) return;
-      size += chunk.length;
-      // Too big: the rest is read and discarded by Node (nothing held), so the client gets its 413 rather than a reset.
-      if (size > MAX_BODY_BYTES)
-        return finish({ ok: false, status: 413, message: `Request body larger than ${MAX_BODY_BYTES} bytes`, code: -32600 });
-      const refused = guard?.add(chunk.length);
-      if (refused) return fail(refused.status, refused.message, -32000, refused.retryAfter);
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      if (done) return;
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
-      try {
-        finish({ ok: true, value: JSON.parse(text) });
-      } catch (error) {
-        finish({ ok: false, status: 400, message: `Parse error: ${error instanceof Error ? error.message : String(error)}`, code: -32700 });
-      }
-    };
-    // A client that goes away mid-body: nobody to answer, nothing to log.
-    const onError = (): void => {
-      if (!done) fail(400, 'Bad Request: the request body was not completed');
-    };
-    const onClose = (): void => {
-      if (!done && !req.complete) onError();
-    };
-    req.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+    const reader = new BodyReader(guard, reads, resolve);
+    (req as Reading)[READER] = reader;
+    reads?.add(reader);
+    // Listeners stay once the read settles (removing four costs more than the read): later events find it done.
+    req.on('data', onBodyData).on('end', onBodyEnd).on('error', onBodyGone).on('close', onBodyGone);
   });
 }
 
