@@ -9,9 +9,10 @@ export type Run = <T>(method: string, extra: Extra, fn: (options: CallOptions, l
 /**
  * The {@link Run} of a session: each downstream request gets its link (see {@link DownstreamCall}),
  * which traces its upstream requests back to it, and ends when the call settles. Progress the
- * upstream reports goes on the request's own stream, before the result.
+ * upstream reports goes on the request's own stream, before the result. `requestTimeout` is the
+ * gateway's deadline for each call (undefined: the bridge's own).
  */
-export function callRunner(router: Router, session: DownstreamSession): Run {
+export function callRunner(router: Router, session: DownstreamSession, requestTimeout?: number): Run {
   const caller = session.caller;
   return <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>): Promise<T> => {
     const link = router.link(session, method, extra);
@@ -30,6 +31,8 @@ function runLinked<T>(
   fn: (options: CallOptions, link: DownstreamCall) => Promise<T>,
 ): Promise<T> {
   const callOptions: CallOptions = { link, caller };
+    // The gateway's own deadline (`requestTimeout`): past it the bridge cancels the call upstream.
+    if (requestTimeout !== undefined) callOptions.timeout = requestTimeout;
   const { _meta: meta } = extra;
   // The client's trace context goes on with the call, so a tracing plugin continues its trace.
   if (typeof meta?.traceparent === 'string') callOptions.meta = traceMeta(meta.traceparent, meta);

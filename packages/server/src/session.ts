@@ -53,7 +53,7 @@ export function createSession(router: Router, id: string, options: GatewayOption
     rootsVersion: 0,
   };
 
-  const run = callRunner(router, session);
+  const run = callRunner(router, session, options.requestTimeout);
   registerLists(server, router, caller);
   registerCalls(server, router, session, run);
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
