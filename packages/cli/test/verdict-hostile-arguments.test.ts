@@ -14,51 +14,11 @@ import { startHttpTestServer, stdioTestServer, type HttpTestServer } from '@mcp-
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+import { openSession, percentile, rpc } from './raw-session.js';
 
 /** A JSON text nested `depth` objects deep, built as text: JSON.stringify itself overflows on it. */
 function deepJson(depth: number): string {
   return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
-}
-
-/** Opens a session with raw HTTP; returns its id. */
-async function openSession(url: string): Promise<string> {
-  const init = {
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile', version: '1' } },
-  };
-  const res = await fetch(url, { method: 'POST', headers: HEADERS, body: JSON.stringify(init) });
-  expect(res.status).toBe(200);
-  await res.text();
-  const session = res.headers.get('mcp-session-id')!;
-  const done = await fetch(url, {
-    method: 'POST',
-    headers: { ...HEADERS, 'mcp-session-id': session },
-    body: '{"jsonrpc":"2.0","method":"notifications/initialized"}',
-  });
-  expect(done.status).toBe(202);
-  return session;
-}
-
-/** The JSON-RPC response of a POST (plain JSON or the first SSE message event). */
-async function rpc(
-  url: string,
-  session: string,
-  body: string,
-): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
-  const res = await fetch(url, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': session }, body });
-  const text = await res.text();
-  const json = res.headers.get('content-type')?.includes('event-stream') ? /^data: (.*)$/m.exec(text)![1]! : text;
-  return JSON.parse(json) as { result?: Record<string, unknown>; error?: { code: number; message: string } };
-}
-
-/** The p-th percentile of `values` (ms). */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 const ATTACKS = 20;

@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { scanSchema, type SchemaLimits } from './bounds.js';
 import { PatternGuard } from './patterns.js';
+import { useLinearUniqueItems } from './unique-items.js';
 
 /** JSON Schema dialects the plugin validates. */
 export type Dialect = '2020-12' | '2019-09' | 'draft-07' | 'draft-06';
@@ -212,6 +213,7 @@ export class SchemaCompiler {
         ajv = new Ajv(options);
     }
     addFormats(ajv);
+    useLinearUniqueItems(ajv);
     // Compile the meta-schema now, outside any tool's compilation: its own patterns are trusted.
     void ajv.validateSchema({});
     this.#instances.set(key, ajv);
