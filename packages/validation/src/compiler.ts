@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { scanSchema, type SchemaLimits } from './bounds.js';
 import { PatternGuard } from './patterns.js';
+import { RecursionBudget, withRecursionPoints } from './recursion-budget.js';
 import { useLinearUniqueItems } from './unique-items.js';
 
 /** JSON Schema dialects the plugin validates. */
@@ -72,6 +73,8 @@ export class SchemaCompiler {
   readonly #options: CompilerOptions;
   readonly #instances = new Map<string, Ajv>();
   readonly #guard = new PatternGuard();
+  /** Shared by every instance: validation is synchronous, one runs at a time. */
+  readonly #budget = new RecursionBudget();
   readonly #now: () => number;
   /** Patterns cleared for the compilation running now (Ajv compiles synchronously). */
   #approved: ReadonlySet<string> | undefined;
@@ -122,8 +125,9 @@ export class SchemaCompiler {
     // schema means the same under draft-07, so it runs on that instance.
     if (dialect === 'draft-06') runnable = { ...(runnable as object), $schema: 'http://json-schema.org/draft-07/schema#' };
 
+    const recursion = withRecursionPoints(runnable);
     const build = (coerce: boolean, allErrors: boolean): ValidateFunction =>
-      this.#compileWith(this.#instance(dialect, coerce, allErrors), runnable, approved);
+      this.#budget.wrap(this.#compileWith(this.#instance(dialect, coerce, allErrors), recursion.schema, approved), recursion.counted);
     let validate: ValidateFunction;
     try {
       validate = build(false, false);
@@ -214,6 +218,7 @@ export class SchemaCompiler {
     }
     addFormats(ajv);
     useLinearUniqueItems(ajv);
+    this.#budget.install(ajv);
     // Compile the meta-schema now, outside any tool's compilation: its own patterns are trusted.
     void ajv.validateSchema({});
     this.#instances.set(key, ajv);
