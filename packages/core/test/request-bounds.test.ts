@@ -2,7 +2,7 @@
  * Issue 13 item 2: a request's params are bounded (depth, size) where the call enters the bridge, so
  * hostile content is the caller's invalid request and never reaches a transport or an upstream.
  */
-import { inMemoryTestServer } from '@mcp-bridge/testing';
+import { inMemoryTestServer, stdioTestServer } from '@mcp-bridge/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge, failureOf, InvalidRequestError, type Bridge, type BridgeOptions } from '../src/index.js';
 
@@ -78,5 +78,35 @@ describe('request bounds at the door', () => {
     await expect(b.callTool('echo', { text: 'deep', payload: nested(150) })).resolves.toMatchObject({ content: [{ text: 'deep' }] });
     expect(() => createBridge({ requestLimits: { maxDepth: 0 } })).toThrow(/requestLimits\.maxDepth/);
     expect(() => createBridge({ requestLimits: { maxDepht: 3 } as never })).toThrow(/requestLimits/);
+  });
+
+  it('behind a door opened wide, params a stdio transport cannot serialise are the caller’s, never the upstream’s failure', async () => {
+    bridge = createBridge({ servers: { local: stdioTestServer({ name: 'local' }) }, requestLimits: { maxDepth: 1_000_000 } });
+    await bridge.start();
+    const hostile = [
+      { text: 'deep', payload: nested(20_000) },
+      {
+        text: 'toJSON',
+        payload: {
+          toJSON() {
+            throw new Error('no JSON for you');
+          },
+        },
+      },
+    ];
+    for (const args of hostile) {
+      const error = await bridge.callTool('echo', args).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidRequestError);
+      expect((error as Error).message).toMatch(/cannot be serialised as JSON/);
+      expect(failureOf(error)).toMatchObject({ kind: 'invalid-request', sent: false });
+    }
+    // Core's own passive health counted nothing: the upstream is healthy, its calls pass.
+    const status = bridge.status().find((s) => s.name === 'local');
+    expect(status?.state).toBe('ok');
+    expect(status?.upstreams[0]?.health).toBe('healthy');
+    await expect(bridge.callTool('echo', { text: 'after' })).resolves.toMatchObject({ content: [{ text: 'after' }] });
   });
 });
