@@ -42,8 +42,14 @@ export interface Loaded {
   sources: Record<string, ServerSource>;
   /** True when serving the bundled example servers (nothing configured, or `--examples`). */
   usingExamples: boolean;
-  /** Gateway settings (`plugins`, `naming`) and the file they came from. */
-  settings: { file?: string; plugins?: unknown; naming?: unknown; pluginDefaults?: Readonly<Record<string, Record<string, unknown>>> };
+  /** Gateway settings (`plugins`, `naming`, `requestLimits`) and the file they came from. */
+  settings: {
+    file?: string;
+    plugins?: unknown;
+    naming?: unknown;
+    requestLimits?: unknown;
+    pluginDefaults?: Readonly<Record<string, Record<string, unknown>>>;
+  };
 }
 
 /**
@@ -100,7 +106,7 @@ function examples(discovery: DiscoveryResult | undefined, demo = false): Loaded 
 }
 
 /**
- * Gateway settings live next to the servers: top-level `plugins` and `naming` keys of the `--config`
+ * Gateway settings live next to the servers: top-level `plugins`, `naming` and `requestLimits` keys of the `--config`
  * file, or else of the nearest project `.mcp.json`. Other tools ignore keys they do not know.
  */
 async function readSettings(io: CliIo, options: GlobalOptions, discovery: DiscoveryResult, tolerant: boolean): Promise<Loaded['settings']> {
@@ -120,8 +126,13 @@ async function readSettings(io: CliIo, options: GlobalOptions, discovery: Discov
     if (tolerant) return { file };
     throw new CliError(`invalid config file ${file}: ${errors[0] ? printParseErrorCode(errors[0].error) : 'not an object'}`, EXIT.USAGE);
   }
-  const { plugins, naming } = doc as { plugins?: unknown; naming?: unknown };
-  return { file, ...(plugins !== undefined ? { plugins } : {}), ...(naming !== undefined ? { naming } : {}) };
+  const { plugins, naming, requestLimits } = doc as { plugins?: unknown; naming?: unknown; requestLimits?: unknown };
+  return {
+    file,
+    ...(plugins !== undefined ? { plugins } : {}),
+    ...(naming !== undefined ? { naming } : {}),
+    ...(requestLimits !== undefined ? { requestLimits } : {}),
+  };
 }
 
 /** A server's source for humans: `file:line (kind)` or `bundled example`. */

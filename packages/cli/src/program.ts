@@ -201,7 +201,10 @@ function createProgram(io: CliIo): Command {
     .helpOption('-h, --help', 'show help for a command')
     .option('--json', 'machine-readable output on stdout (stable shapes, see the README)', false)
     .option('--no-color', 'no colours (also: NO_COLOR=1; colours are off when the stream is not a terminal)')
-    .option('-c, --config <file>', 'read servers from this file only (mcpServers / servers JSON); also its "plugins" and "naming" keys')
+    .option(
+      '-c, --config <file>',
+      'read servers from this file only (mcpServers / servers JSON); also its "plugins", "naming" and "requestLimits" keys',
+    )
     .option('--root <dir>', 'stop the upward search for project config files at this directory')
     .option('--tag <tag>', 'only servers with this tag (repeatable)', collect, [] as string[])
     .addOption(
