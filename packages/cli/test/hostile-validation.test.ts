@@ -38,7 +38,7 @@ async function connect(url: string, name: string): Promise<Client> {
   return client;
 }
 
-describe('validation cost under hostile values (300 KB uniqueItems, recursive anyOf)', () => {
+describe('validation cost under hostile values (uniqueItems, recursive anyOf, extra properties, large enum)', () => {
   let bridge: Bridge | undefined;
   let gateway: HttpGateway | undefined;
   const clients: Client[] = [];
@@ -137,6 +137,26 @@ describe('validation cost under hostile values (300 KB uniqueItems, recursive an
     const figures = await underAttack(`{"name":"tree","arguments":{"root":${node}}}`, ({ result }) => {
       expect(result?.isError).toBe(true);
       expect((result?.content as { text: string }[])[0]!.text).toMatch(/too costly to validate/);
+    });
+    expect(figures.maxDelayMs).toBeLessThan(MAX_DELAY_MS);
+    expect(figures.ok).toBe(figures.calls);
+  }, 60_000);
+
+  it('40,000 extra properties against additionalProperties: false: refused, its issues listed in bounded time', async () => {
+    const extra = Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, i]));
+    const figures = await underAttack(JSON.stringify({ name: 'strict', arguments: { a: 'x', ...extra } }), ({ result }) => {
+      expect(result?.isError).toBe(true);
+      expect((result?.content as { text: string }[])[0]!.text).toMatch(/40000 problems[\s\S]*\/k0: must NOT have additional properties/);
+    });
+    expect(figures.maxDelayMs).toBeLessThan(MAX_DELAY_MS);
+    expect(figures.ok).toBe(figures.calls);
+  }, 60_000);
+
+  it('40,000 items each checked against an enum of 5,000 codes: hashed, in bounded time', async () => {
+    const xs = Array.from({ length: 40_000 }, () => 'code-4999');
+    const figures = await underAttack(JSON.stringify({ name: 'codes', arguments: { xs } }), ({ result }) => {
+      expect(result?.isError).toBeFalsy();
+      expect((result?.content as { text: string }[])[0]!.text).toBe('codes received');
     });
     expect(figures.maxDelayMs).toBeLessThan(MAX_DELAY_MS);
     expect(figures.ok).toBe(figures.calls);

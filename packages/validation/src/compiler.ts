@@ -3,6 +3,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { scanSchema, type SchemaLimits } from './bounds.js';
+import { useHashedEnums, withHashedEnums } from './large-enums.js';
 import { PatternGuard } from './patterns.js';
 import { RecursionBudget, withRecursionPoints } from './recursion-budget.js';
 import { useLinearUniqueItems } from './unique-items.js';
@@ -125,9 +126,11 @@ export class SchemaCompiler {
     // schema means the same under draft-07, so it runs on that instance.
     if (dialect === 'draft-06') runnable = { ...(runnable as object), $schema: 'http://json-schema.org/draft-07/schema#' };
 
+    // Recursion points first: that walk skips enums, so the values of an enum are never marked.
     const recursion = withRecursionPoints(runnable);
+    const final = withHashedEnums(recursion.schema);
     const build = (coerce: boolean, allErrors: boolean): ValidateFunction =>
-      this.#budget.wrap(this.#compileWith(this.#instance(dialect, coerce, allErrors), recursion.schema, approved), recursion.counted);
+      this.#budget.wrap(this.#compileWith(this.#instance(dialect, coerce, allErrors), final, approved), recursion.counted);
     let validate: ValidateFunction;
     try {
       validate = build(false, false);
@@ -218,6 +221,7 @@ export class SchemaCompiler {
     }
     addFormats(ajv);
     useLinearUniqueItems(ajv);
+    useHashedEnums(ajv);
     this.#budget.install(ajv);
     // Compile the meta-schema now, outside any tool's compilation: its own patterns are trusted.
     void ajv.validateSchema({});
