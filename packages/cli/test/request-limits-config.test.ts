@@ -53,7 +53,7 @@ describe('requestLimits in the config file', () => {
     const child = spawn(command, args, { cwd: tree.project, env: tree.env(), stdio: ['pipe', 'pipe', 'ignore'] });
     const answers = new Map<number, (answer: { result?: unknown; error?: { code: number; message: string } }) => void>();
     createInterface({ input: child.stdout }).on('line', (line) => {
-      const message = JSON.parse(line) as { id?: number };
+      const message = JSON.parse(line) as { id?: number; result?: unknown; error?: { code: number; message: string } };
       if (typeof message.id === 'number') answers.get(message.id)?.(message);
     });
     const ask = (id: number, method: string, params: string) =>
