@@ -12,8 +12,10 @@ export interface RequestLimits {
   /** Deepest nesting of objects and arrays in a request's params (`params` itself is level 1). Default 64. */
   maxDepth?: number;
   /**
-   * Largest request params, in characters of JSON, estimated without serialising (strings and keys
-   * by length, every other value by a small constant). Default 4 MiB, the gateway's body limit.
+   * Largest request params, in characters of JSON, counted without serialising and from below
+   * (strings and keys by length, a number as one character), so params whose JSON fits are never
+   * refused; it also bounds the values walked (each counts at least one). Default 4 MiB, the
+   * gateway's body limit.
    */
   maxSize?: number;
 }
@@ -30,8 +32,8 @@ export function resolveRequestLimits(limits: RequestLimits | undefined): Readonl
 /** What a walk found first: too deep, too big, or a value JSON cannot carry. */
 type Breach = 'depth' | 'size' | 'bigint' | undefined;
 
-/** A scalar's share of the size estimate: `true`, `null`, a short number. */
-const SCALAR_SIZE = 5;
+/** A scalar's least JSON length: `0` for a number, `true`/`null` for the others (`false` is longer still). */
+const scalarSize = (value: unknown): number => (typeof value === 'number' ? 1 : 4);
 
 /**
  * Throws an {@link InvalidRequestError} (the caller's fault: JSON-RPC -32602 at the gateway, never
@@ -54,7 +56,8 @@ function measure(root: unknown, maxDepth: number, maxSize: number): Breach {
     if (depth > maxDepth) return 'depth';
     const next = depth + 1;
     if (Array.isArray(value)) {
-      size += 2 + value.length;
+      // `[`, `]` and a comma between items.
+      size += value.length === 0 ? 2 : 1 + value.length;
       if (size > maxSize) return 'size';
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
@@ -62,7 +65,7 @@ function measure(root: unknown, maxDepth: number, maxSize: number): Breach {
           values.push(item);
           depths.push(next);
         } else {
-          size += typeof item === 'string' ? item.length + 2 : SCALAR_SIZE;
+          size += typeof item === 'string' ? item.length + 2 : scalarSize(item);
           if (typeof item === 'bigint') return 'bigint';
         }
       }
@@ -70,12 +73,13 @@ function measure(root: unknown, maxDepth: number, maxSize: number): Breach {
       size += 2;
       for (const key in value) {
         const item = (value as Record<string, unknown>)[key];
+        // Quotes and a colon; commas are not counted (the count stays below the JSON's length).
         size += key.length + 3;
         if (typeof item === 'object' && item !== null) {
           values.push(item);
           depths.push(next);
         } else {
-          size += typeof item === 'string' ? item.length + 2 : SCALAR_SIZE;
+          size += typeof item === 'string' ? item.length + 2 : scalarSize(item);
           if (typeof item === 'bigint') return 'bigint';
         }
       }

@@ -56,9 +56,13 @@ describe('request bounds at the door', () => {
     await expect(b.callTool('echo', { text: 'big', payload: Array.from({ length: 5_000 }, () => 0) })).rejects.toThrow(
       /requestLimits\.maxSize/,
     );
+    // Counted from below: params whose JSON fits are never refused.
+    const fits = { text: 'fits', payload: Array.from({ length: 4_900 }, () => 0) };
+    expect(JSON.stringify({ name: 'echo', arguments: fits }).length).toBeLessThan(10_000);
+    await expect(b.callTool('echo', fits)).resolves.toMatchObject({ content: [{ text: 'fits' }] });
     await expect(b.callTool('echo', { text: 'ok', n: 10n })).rejects.toThrow(/BigInt/);
     await expect(b.readResource('test://alpha/readme', { meta: { pad: 'x'.repeat(20_000) } })).rejects.toThrow(/requestLimits\.maxSize/);
-    expect(calls()).toBe(0);
+    expect(calls()).toBe(1);
     await expect(b.callTool('echo', { text: 'x'.repeat(9_000) })).resolves.toMatchObject({ content: [{ text: 'x'.repeat(9_000) }] });
   });
 
