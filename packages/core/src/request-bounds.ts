@@ -32,7 +32,7 @@ export function resolveRequestLimits(limits: RequestLimits | undefined): Readonl
 /** What a walk found first: too deep, too big, or a value JSON cannot carry. */
 type Breach = 'depth' | 'size' | 'bigint' | undefined;
 
-/** A scalar's least JSON length: `0` for a number, `true`/`null` for the others (`false` is longer still). */
+/** A scalar's least JSON length: one character for a number (`0`), four for the others (`true`, `null`; `false` is five). */
 const scalarSize = (value: unknown): number => (typeof value === 'number' ? 1 : 4);
 
 /**
@@ -75,6 +75,8 @@ function measure(root: unknown, maxDepth: number, maxSize: number): Breach {
         const item = (value as Record<string, unknown>)[key];
         // Quotes and a colon; commas are not counted (the count stays below the JSON's length).
         size += key.length + 3;
+        // Checked per key too: an object of millions of keys stops as soon as it is too big.
+        if (size > maxSize) return 'size';
         if (typeof item === 'object' && item !== null) {
           values.push(item);
           depths.push(next);
