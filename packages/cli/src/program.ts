@@ -177,7 +177,7 @@ function createProgram(io: CliIo): Command {
     .option('--no-color', 'no colours (also: NO_COLOR=1; colours are off when the stream is not a terminal)')
     .option(
       '-c, --config <file>',
-      'read servers from this file only (mcpServers / servers JSON); also its "plugins", "naming" and "gateway" keys',
+      'read servers from this file only (mcpServers / servers JSON); also its "plugins", "naming", "requestLimits" and "gateway" keys',
     )
     .option('--root <dir>', 'stop the upward search for project config files at this directory')
     .option('--tag <tag>', 'only servers with this tag (repeatable)', collect, [] as string[])

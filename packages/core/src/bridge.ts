@@ -28,6 +28,7 @@ import { CORE_VERSION } from './version.js';
 import { callToolByName, compilePipelines, requestServer, type CallToolOptions } from './call-path.js';
 import { ensureReady, runCleanups, unknownServer, type HostCore } from './host-core.js';
 import { complete, getPrompt, pingServers, readResource, resolveResource } from './named-calls.js';
+import { resolveRequestLimits } from './request-bounds.js';
 import { freshen, listView, type ListOptions, type MergedList } from './lists.js';
 import {
   addServer,
@@ -77,6 +78,7 @@ export class Bridge {
       cleanups: [],
       compiled: new Map(),
       requestTimeout: options.requestTimeout ?? 60_000,
+      requestLimits: resolveRequestLimits(options.requestLimits),
       connectedBefore: new WeakSet(),
       state: 'new',
       middleware: [],

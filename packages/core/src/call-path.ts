@@ -16,6 +16,7 @@ import { ensureReady, unknownServer, type HostCore } from './host-core.js';
 import { LENIENT_LIST_SCHEMAS } from './list-items.js';
 import { compileMethod } from './pipeline.js';
 import type { CallOptions } from './plugin-api.js';
+import { checkRequestBounds } from './request-bounds.js';
 import { RequestSignal } from './request-signal.js';
 import { UNKNOWN_SAFETY } from './tool-safety.js';
 import type { CallContext, CallLink, CallOrigin, McpMethod, ServerListStatus, ToolEntry, UpstreamRequest } from './types.js';
@@ -254,6 +255,7 @@ export function run(s: HostCore, ctx: CallContext): Promise<unknown> {
   }
   let promise: Promise<unknown>;
   try {
+    checkRequestBounds(ctx, s.requestLimits);
     promise = step(ctx);
   } catch (error) {
     promise = Promise.reject(error);

@@ -49,6 +49,8 @@ export { errorType, isToolError } from './error-type.js';
 export { classifyFailure, failureOf, httpStatusOf, neverSent } from './failure.js';
 export type { FailureKind, FailureVerdict, NotSentReason } from './failure.js';
 export { parseRetryAfter } from './retry-after.js';
+export { DEFAULT_REQUEST_LIMITS } from './request-bounds.js';
+export type { RequestLimits } from './request-bounds.js';
 export { MAX_REPLICAS } from './config.js';
 export type { ResourceTarget } from './catalog.js';
 export type { DefaultPoolOptions } from './default-services.js';
