@@ -1,6 +1,7 @@
-import type { CallOptions } from '@mcp-bridge/core';
+import { errorType, type CallOptions } from '@mcp-bridge/core';
 import type { DownstreamCall, Extra } from './downstream-call.js';
 import type { DownstreamSession, Router } from './router.js';
+import { noteServed } from './served.js';
 
 /** Runs one bridge call of a session: `fn` gets the call's options (link, caller, trace context, progress) and its link. */
 export type Run = <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>) => Promise<T>;
@@ -14,13 +15,19 @@ export function callRunner(router: Router, session: DownstreamSession): Run {
   const caller = session.caller;
   return <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>): Promise<T> => {
     const link = router.link(session, method, extra);
+    // What the bridge found (server, failure verdict) goes with the served-request report (served.ts).
+    const note = (error: unknown): void =>
+      noteServed(session, extra.requestId, {
+        server: link.server,
+        errorType: error === undefined ? undefined : errorType(error, link.signal),
+      });
     const callOptions: CallOptions = { link, caller };
     const { _meta: meta } = extra;
     // The client's trace context goes on with the call, so a tracing plugin continues its trace.
     if (typeof meta?.traceparent === 'string') callOptions.meta = traceMeta(meta.traceparent, meta);
     const token = meta?.progressToken;
     // No progress to wait for: settle without the extra async steps (the hot path).
-    if (token === undefined) return settled(link, () => fn(callOptions, link));
+    if (token === undefined) return settled(link, note, () => fn(callOptions, link));
     // Progress sent so far; the result waits for it, or a late progress would reach the client
     // after the response, when it no longer listens for that token.
     let progressSent: Promise<unknown> = Promise.resolve();
@@ -38,7 +45,7 @@ export function callRunner(router: Router, session: DownstreamSession): Run {
       // handle notifications a microtask late): give the last one its own write.
       if (progressed) await new Promise((resolve) => setImmediate(resolve));
     };
-    return settled(link, () => fn(callOptions, link)).then(
+    return settled(link, note, () => fn(callOptions, link)).then(
       async (result) => {
         await flush();
         return result;
@@ -51,8 +58,8 @@ export function callRunner(router: Router, session: DownstreamSession): Run {
   };
 }
 
-/** Runs a call of `link` and ends the link when it settles, however it settles. */
-function settled<T>(link: DownstreamCall, fn: () => Promise<T>): Promise<T> {
+/** Runs a call of `link` and ends the link when it settles, however it settles; `note` hears how. */
+function settled<T>(link: DownstreamCall, note: (error: unknown) => void, fn: () => Promise<T>): Promise<T> {
   let pending: Promise<T>;
   try {
     pending = fn();
@@ -62,10 +69,12 @@ function settled<T>(link: DownstreamCall, fn: () => Promise<T>): Promise<T> {
   return pending.then(
     (result) => {
       link.end();
+      note(undefined);
       return result;
     },
     (error: unknown) => {
       link.end();
+      note(error);
       throw error;
     },
   );

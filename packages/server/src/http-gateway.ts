@@ -6,6 +6,7 @@ import { bearerOf, drain, isInitialize, json, pathnameOf, readJson, readyz, reje
 import { anonymousCaller, newSessionId, ownerMismatch, ownerOf, type Owner } from './session-owner.js';
 import type { HttpGatewayOptions } from './options.js';
 import { createSession } from './session.js';
+import { connectSession } from './served.js';
 import type { DownstreamSession, Router } from './router.js';
 
 /** One downstream MCP session of the HTTP gateway. */
@@ -158,7 +159,7 @@ export class HttpGatewayServer {
       sessions.set(id, s);
     });
     s.transport.onclose = () => void this.endSession(s);
-    await session.server.connect(s.transport);
+    await connectSession(ready.bridge, session, s.transport, 'tcp');
     this.serve(s, req, res, body);
     // An initialize that failed leaves no session behind.
     if (!sessions.has(id)) await this.endSession(s);

@@ -52,15 +52,15 @@ class OperationSeries {
 
 /**
  * The OpenTelemetry MCP semantic-convention metrics, in Prometheus form:
- * `mcp_server_operation_duration_seconds` (requests the bridge serves for a downstream client: calls
- * with a `caller`, as the gateway makes them), `mcp_client_operation_duration_seconds` (every request
+ * `mcp_server_operation_duration_seconds` (every request a gateway answered for a downstream client,
+ * as it reports them: `request:served`), `mcp_client_operation_duration_seconds` (every request
  * sent to an upstream: each attempt, the host's list refreshes, and `initialize`), downstream
  * sessions open, build info and prom-client's process metrics. Returns `trackGateway`.
  */
 export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () => void {
   const registers = [c.registry];
   const gateways = new Set<GatewayView>();
-  const served = observeServed(c, gateways);
+  const served = observeServed(c);
   const sent = observeSent(c);
   for (const [side, data, help] of [
     [
@@ -97,47 +97,48 @@ function toolOf(c: SemconvContext, tool: ToolEntry | undefined, name: unknown, u
   return typeof name === 'string' ? '(unlisted)' : '';
 }
 
-/** mcp.server.operation.duration: requests a downstream client made (calls with a `caller`, as the gateway makes them). */
-function observeServed(c: SemconvContext, gateways: Set<GatewayView>): OperationSeries {
-  /** `network.transport` of the downstream side: known when every gateway in front of the bridge agrees. */
-  const downstreamTransport = (): string => {
-    const kinds = new Set([...gateways].map((g) => g.transport));
-    return kinds.size === 1 ? [...kinds][0]! : '';
-  };
+/**
+ * mcp.server.operation.duration: every request a gateway in front of the bridge answered for a
+ * downstream client (`request:served`): `initialize`, `ping` and the lists it answers from the
+ * catalog as much as the calls. A library call on the bridge is not an MCP server operation.
+ */
+function observeServed(c: SemconvContext): OperationSeries {
   const served = new OperationSeries(c.bounds);
-  c.api.use({
-    name: `${PLUGIN}:served`,
-    phase: 'observe',
-    order: 'before',
-    handle(ctx, next) {
-      // Only what a downstream client asked for; a library call on the bridge is not an MCP server operation.
-      if (ctx.caller === undefined || ctx.origin !== 'caller') return next();
-      const started = performance.now();
-      const record = (type: string): void =>
-        served.observe(
-          {
-            mcp_method_name: ctx.method,
-            gen_ai_tool_name: ctx.method === 'tools/call' ? toolOf(c, ctx.tool, ctx.params.name, false) : '',
-            error_type: type,
-            network_transport: downstreamTransport(),
-            mcp_protocol_version: '',
-            server: ctx.server,
-          },
-          (performance.now() - started) / 1000,
-        );
-      return next().then(
-        (result) => {
-          record(isToolError(result) ? 'tool_error' : '');
-          return result;
-        },
-        (error: unknown) => {
-          record(errorType(error, ctx.signal));
-          throw error;
-        },
-      );
-    },
+  const listed = listedToolNames(c.api);
+  c.api.on('request:served', (r) => {
+    const tool = r.method === 'tools/call' && c.toolLabel ? (r.tool !== undefined && listed().has(r.tool) ? r.tool : '(unlisted)') : '';
+    served.observe(
+      {
+        mcp_method_name: r.method,
+        gen_ai_tool_name: tool,
+        error_type: r.errorType,
+        network_transport: r.transport,
+        mcp_protocol_version: r.protocolVersion,
+        server: r.server ?? '',
+      },
+      r.durationMs / 1000,
+    );
   });
   return served;
+}
+
+/**
+ * The exposed names of the listed tools, rebuilt after a catalog change: a name a client made up
+ * becomes one `(unlisted)` label value, or callers could grow the series without bound.
+ */
+function listedToolNames(api: PluginApi): () => ReadonlySet<string> {
+  let names: Set<string> | undefined;
+  api.on('catalog:changed', () => void (names = undefined));
+  return () => {
+    if (names !== undefined) return names;
+    try {
+      names = new Set(api.host.tools().flatMap((t) => (t.listed ? [t.name] : [])));
+    } catch {
+      // Not ready yet (the catalog is still being built): nothing is listed.
+      return new Set();
+    }
+    return names;
+  };
 }
 
 /** mcp.client.operation.duration: every request sent to an upstream (each attempt, list refreshes, `initialize`). */
@@ -184,9 +185,8 @@ function observeSent(c: SemconvContext): OperationSeries {
     },
   });
   api.on('connect:after', ({ server, upstream, connection, durationMs }) => {
-    // Streamable HTTP transports keep the negotiated version (they send it as a header); stdio ones do not.
-    const version = (connection.client.transport as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-    if (typeof version === 'string') protocols.set(upstream.id, version);
+    // Every transport kind: the connection keeps what `initialize` negotiated.
+    if (connection.protocolVersion !== undefined) protocols.set(upstream.id, connection.protocolVersion);
     sent.observe(sentLabels('initialize', server, upstream, '', ''), durationMs / 1000);
   });
   api.on('connect:error', ({ server, upstream, error, durationMs }) =>
