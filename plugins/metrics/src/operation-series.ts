@@ -24,13 +24,25 @@ export class OperationSeries {
   data(labels: OpLabels): HistogramData {
     const key = `${labels.mcp_method_name}\u0000${labels.gen_ai_tool_name}\u0000${labels.error_type}\u0000${labels.network_transport}\u0000${labels.mcp_protocol_version}\u0000${labels.server}`;
     let s = this.#byKey.get(key);
-    if (s === undefined) this.#byKey.set(key, (s = { labels, data: new HistogramData(this.bounds) }));
+    if (s === undefined) this.#byKey.set(key, (s = { labels: inOrder(labels), data: new HistogramData(this.bounds) }));
     return s.data;
   }
 
   series(): Iterable<HistogramSeries<OpLabel>> {
     return this.#byKey.values();
   }
+}
+
+/** The labels in {@link OP_LABELS} order: prom-client writes them in the order of the object's keys. */
+function inOrder(labels: OpLabels): OpLabels {
+  return {
+    mcp_method_name: labels.mcp_method_name,
+    gen_ai_tool_name: labels.gen_ai_tool_name,
+    error_type: labels.error_type,
+    network_transport: labels.network_transport,
+    mcp_protocol_version: labels.mcp_protocol_version,
+    server: labels.server,
+  };
 }
 
 /** The series of one (method, tool, upstream) by error type: success, the common case, needs no lookup. */

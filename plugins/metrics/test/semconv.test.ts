@@ -70,6 +70,16 @@ describe('OpenTelemetry MCP semantic-convention metrics on /metrics of a real ga
     expect(types.get(clientOp)).toBe('histogram');
     checkHistogram(samples, server);
     checkHistogram(samples, clientOp);
+    // The labels of every series in one order (dashboards and scrapers matching the text rely on it).
+    for (const s of [...find(samples, `${server}_count`), ...find(samples, `${clientOp}_count`)])
+      expect(Object.keys(s.labels)).toEqual([
+        'mcp_method_name',
+        'gen_ai_tool_name',
+        'error_type',
+        'network_transport',
+        'mcp_protocol_version',
+        'server',
+      ]);
 
     // Downstream: what the gateway served, labelled with the exposed tool name and the client's transport.
     const served = { mcp_method_name: 'tools/call', network_transport: 'tcp' };
