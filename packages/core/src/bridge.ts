@@ -21,7 +21,7 @@ import { serverTrusted } from './tool-safety.js';
 import { SessionLanes, type UpstreamSessionView } from './session-lanes.js';
 import { errorMessage } from './helpers.js';
 import { createNamer } from './naming.js';
-import type { BridgeEvents, Listener } from './event-types.js';
+import type { BridgeEvents, Listener, ServedRequest } from './event-types.js';
 import type { BridgeExtensions, BridgeState, CallOptions, HostView } from './plugin-api.js';
 import type { McpMethod, PoolHost, Services, ToolEntry, Upstream } from './types.js';
 import { CORE_VERSION } from './version.js';
@@ -102,6 +102,11 @@ export class Bridge {
   /** Listen to a lifecycle event; returns an unsubscribe function. */
   on<E extends keyof BridgeEvents>(event: E, listener: Listener<E>): () => void {
     return this.#s.events.on(event, listener);
+  }
+
+  /** A gateway in front of the bridge reports a request it answered (emits `request:served`; for metrics). */
+  reportServed(request: ServedRequest): void {
+    this.#s.events.emit('request:served', request);
   }
 
   // ---------------------------------------------------------------- start

@@ -16,7 +16,7 @@ export type { CallToolOptions, ListOptions, MergedList, ServerStatus } from './b
 export { definePlugin } from './define-plugin.js';
 export type { PluginDefinition } from './define-plugin.js';
 export type { BridgeExtensions, BridgeState, CallOptions, HostView, Plugin, PluginApi } from './plugin-api.js';
-export type { BridgeEvents, CoreEvents, Listener } from './event-types.js';
+export type { BridgeEvents, CoreEvents, Listener, ServedRequest } from './event-types.js';
 export type { CallLink, CallOrigin, CallerRequest, UpstreamRequest } from './types.js';
 export { RequestSignal, type SignalLike } from './request-signal.js';
 export type { BridgeOptions, BridgeServerConfig, CheckedServers } from './config.js';

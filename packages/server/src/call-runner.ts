@@ -1,6 +1,7 @@
-import type { CallOptions } from '@mcp-bridge/core';
+import { errorType, type CallOptions } from '@mcp-bridge/core';
 import type { DownstreamCall, Extra } from './downstream-call.js';
 import type { DownstreamSession, Router } from './router.js';
+import { noteServed } from './served.js';
 import { rootsReady } from './sessions.js';
 
 /** Runs one bridge call of a session: `fn` gets the call's options (link, caller, trace context, progress) and its link. */
@@ -16,10 +17,19 @@ export function callRunner(router: Router, session: DownstreamSession, requestTi
   const caller = session.caller;
   return <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>): Promise<T> => {
     const link = router.link(session, method, extra);
+    // What the bridge found (server, failure verdict) goes with the served-request report (served.ts).
+    const note = (error: unknown): void =>
+      noteServed(session, extra.requestId, {
+        server: link.server,
+        errorType: error === undefined ? undefined : errorType(error, link.signal),
+      });
+    const base: CallOptions = { link, caller };
+    // The gateway's own deadline (`requestTimeout`): past it the bridge cancels the call upstream.
+    if (requestTimeout !== undefined) base.timeout = requestTimeout;
     // The client's roots decide which upstream session serves it: known before the call goes on.
     const roots = rootsReady(session, (request, options) => link.ask(request, options), extra.signal);
-    if (roots !== undefined) return roots.then(() => runLinked(link, extra, caller, fn));
-    return runLinked(link, extra, caller, fn);
+    if (roots !== undefined) return roots.then(() => runLinked(link, extra, base, note, fn));
+    return runLinked(link, extra, base, note, fn);
   };
 }
 
@@ -27,18 +37,16 @@ export function callRunner(router: Router, session: DownstreamSession, requestTi
 function runLinked<T>(
   link: DownstreamCall,
   extra: Extra,
-  caller: string,
+  callOptions: CallOptions,
+  note: (error: unknown) => void,
   fn: (options: CallOptions, link: DownstreamCall) => Promise<T>,
 ): Promise<T> {
-  const callOptions: CallOptions = { link, caller };
-    // The gateway's own deadline (`requestTimeout`): past it the bridge cancels the call upstream.
-    if (requestTimeout !== undefined) callOptions.timeout = requestTimeout;
   const { _meta: meta } = extra;
   // The client's trace context goes on with the call, so a tracing plugin continues its trace.
   if (typeof meta?.traceparent === 'string') callOptions.meta = traceMeta(meta.traceparent, meta);
   const token = meta?.progressToken;
   // No progress to wait for: settle without the extra async steps (the hot path).
-  if (token === undefined) return settled(link, () => fn(callOptions, link));
+  if (token === undefined) return settled(link, note, () => fn(callOptions, link));
   // Progress sent so far; the result waits for it, or a late progress would reach the client
   // after the response, when it no longer listens for that token.
   let progressSent: Promise<unknown> = Promise.resolve();
@@ -56,7 +64,7 @@ function runLinked<T>(
     // handle notifications a microtask late): give the last one its own write.
     if (progressed) await new Promise((resolve) => setImmediate(resolve));
   };
-  return settled(link, () => fn(callOptions, link)).then(
+  return settled(link, note, () => fn(callOptions, link)).then(
     async (result) => {
       await flush();
       return result;
@@ -68,8 +76,8 @@ function runLinked<T>(
   );
 }
 
-/** Runs a call of `link` and ends the link when it settles, however it settles. */
-function settled<T>(link: DownstreamCall, fn: () => Promise<T>): Promise<T> {
+/** Runs a call of `link` and ends the link when it settles, however it settles; `note` hears how. */
+function settled<T>(link: DownstreamCall, note: (error: unknown) => void, fn: () => Promise<T>): Promise<T> {
   let pending: Promise<T>;
   try {
     pending = fn();
@@ -79,10 +87,12 @@ function settled<T>(link: DownstreamCall, fn: () => Promise<T>): Promise<T> {
   return pending.then(
     (result) => {
       link.end();
+      note(undefined);
       return result;
     },
     (error: unknown) => {
       link.end();
+      note(error);
       throw error;
     },
   );

@@ -37,6 +37,8 @@ export class DownstreamCall implements CallLink {
   readonly client: string;
   /** The call settled: an upstream request still in flight for it (a hedge being cancelled) no longer makes its caller the one to ask. */
   done = false;
+  /** The logical server the call's request went to (the last one sent), for the served-request report. */
+  server: string | undefined;
   readonly #extra: Extra;
   readonly #inFlight: InFlight;
 
@@ -56,7 +58,9 @@ export class DownstreamCall implements CallLink {
 
   sent(request: UpstreamRequest): void {
     // Another method is a plugin's side request made with this context, not what the caller asked for.
-    if (request.method === this.method) this.#inFlight.add(this, request.client);
+    if (request.method !== this.method) return;
+    this.server = request.server;
+    this.#inFlight.add(this, request.client);
   }
 
   settled(request: UpstreamRequest): void {

@@ -18,6 +18,7 @@ import {
 import { anonymousCaller, newSessionId, ownerKey, ownerMismatch, ownerOf, type Owner } from './session-owner.js';
 import type { HttpGatewayOptions } from './options.js';
 import { createSession } from './session.js';
+import { connectSession } from './served.js';
 import type { DownstreamSession, Router } from './router.js';
 import { CallerLimits, Ticket, type Refusal } from './caller-limits.js';
 import { SessionTable } from './session-table.js';
@@ -212,7 +213,7 @@ export class HttpGatewayServer {
       for (const evicted of sessions.add(s)) void this.endSession(evicted);
     });
     s.transport.onclose = () => void this.endSession(s);
-    await session.server.connect(s.transport);
+    await connectSession(ready.bridge, session, s.transport, 'tcp');
     this.serve(s, req, res, body, ticket);
     // An initialize that failed leaves no session behind.
     if (!sessions.byId.has(id)) await this.endSession(s);

@@ -4,6 +4,7 @@ import type { Bridge } from '@mcp-bridge/core';
 import { parseOptions, type StdioGatewayOptions } from './options.js';
 import { releaseRouter, routerForStartedBridge } from './router.js';
 import { createSession } from './session.js';
+import { connectSession } from './served.js';
 import { StdioSessionTransport } from './stdio-transport.js';
 
 /** A running stdio gateway. */
@@ -58,6 +59,6 @@ export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions):
   stdin.once('close', onEnd);
   transport.onclose = onEnd;
 
-  await session.server.connect(transport);
+  await connectSession(bridge, session, transport, 'pipe');
   return { closed, close };
 }
