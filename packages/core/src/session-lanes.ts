@@ -21,6 +21,19 @@ export const DEFAULT_SESSION_IDLE_MS = 60_000;
  * client sessions) so take turns on two upstream sessions, each resting while the other works.
  */
 export const QUIET_MS = 1_000;
+/**
+ * A new session of a server that asks for roots (one of its sessions did) waits this long, at most,
+ * for the upstream's `roots/list` before its first call is sent: such a server (server-filesystem)
+ * asks right after `initialize`, and a call sent before it adopted the caller's roots would be
+ * judged against the server's configured folders.
+ */
+export const ROOTS_WAIT_MS = 2_000;
+/**
+ * After answering that `roots/list`, the first call waits this much longer: a server adopts roots
+ * asynchronously after the answer (server-filesystem resolves each folder on disk first), and
+ * nothing in the protocol says when it is done. Paid once per new session, next to a process start.
+ */
+export const ROOTS_SETTLE_MS = 250;
 
 /** What a gateway may know about one upstream connection (an SDK client). */
 export interface UpstreamSessionView {
@@ -82,6 +95,8 @@ interface Lane {
   inFlight: number;
   releasedAt: number;
   rootsKey: string | undefined;
+  /** Calls waiting for the first `roots/list` of this session (see {@link ROOTS_WAIT_MS}). */
+  readonly rootsWaiters: Set<() => void>;
   idleTimer: NodeJS.Timeout | undefined;
   closed: boolean;
 }
@@ -92,6 +107,8 @@ interface LaneSet {
   /** Calls waiting for a lane (the cap was reached): woken when one is freed. */
   readonly waiters: Set<() => void>;
   next: number;
+  /** One of the server's sessions asked for roots: new sessions wait for their own ask before the first call. */
+  asksRoots: boolean;
 }
 
 function newLane(up: Upstream, base: boolean, owner?: string): Lane {
@@ -105,6 +122,7 @@ function newLane(up: Upstream, base: boolean, owner?: string): Lane {
     inFlight: 0,
     releasedAt: 0,
     rootsKey: undefined,
+    rootsWaiters: new Set(),
     idleTimer: undefined,
     closed: false,
   };
@@ -165,6 +183,9 @@ export class SessionLanes {
       rootsKey: lane.rootsKey,
       bindRoots: (key) => {
         lane.rootsKey = key;
+        set.asksRoots = true;
+        for (const wake of lane.rootsWaiters) wake();
+        lane.rootsWaiters.clear();
       },
     };
   }
@@ -208,7 +229,7 @@ export class SessionLanes {
     const existing = this.#byUp.get(up);
     if (existing) return existing;
     const lane = newLane(up, true);
-    const set: LaneSet = { real: up, lanes: [lane], waiters: new Set(), next: 1 };
+    const set: LaneSet = { real: up, lanes: [lane], waiters: new Set(), next: 1, asksRoots: false };
     this.#sets.set(up, set);
     const found = { set, lane };
     this.#byUp.set(up, found);
@@ -276,9 +297,11 @@ export class SessionLanes {
     lane.holderLink = ctx.link;
     clearTimeout(lane.idleTimer);
     lane.idleTimer = undefined;
+    // A server that asks for roots: the first call on a new session waits for that session's ask.
+    const send = set.asksRoots && lane.rootsKey === undefined ? afterRoots(lane, fn) : fn;
     let pending: Promise<T>;
     try {
-      pending = this.#pool().run(lane.up, ctx, fn);
+      pending = this.#pool().run(lane.up, ctx, send);
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -359,4 +382,27 @@ export class SessionLanes {
 
 function maxSessions(up: Upstream): number {
   return up.config.maxSessionsPerUpstream ?? DEFAULT_MAX_SESSIONS;
+}
+
+/** `fn`, once the lane's upstream asked for roots (or {@link ROOTS_WAIT_MS} passed, or the call was cancelled). */
+function afterRoots<T>(lane: Lane, fn: (client: Client, ctx: CallContext) => Promise<T>): (client: Client, ctx: CallContext) => Promise<T> {
+  return async (client, ctx) => {
+    if (lane.rootsKey === undefined) {
+      let wake!: () => void;
+      const bound = new Promise<void>((resolve) => (wake = resolve));
+      lane.rootsWaiters.add(wake);
+      const timer = setTimeout(wake, ROOTS_WAIT_MS);
+      const signal = ctx.signal;
+      signal?.addEventListener('abort', wake, { once: true });
+      try {
+        await bound;
+        if (lane.rootsKey !== undefined && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, ROOTS_SETTLE_MS));
+      } finally {
+        clearTimeout(timer);
+        lane.rootsWaiters.delete(wake);
+        signal?.removeEventListener('abort', wake);
+      }
+    }
+    return fn(client, ctx);
+  };
 }

@@ -27,8 +27,10 @@ export function callRunner(router: Router, session: DownstreamSession, requestTi
     // The gateway's own deadline (`requestTimeout`): past it the bridge cancels the call upstream.
     if (requestTimeout !== undefined) base.timeout = requestTimeout;
     // The client's roots decide which upstream session serves it: known before the call goes on.
-    const roots = rootsReady(session, (request, options) => link.ask(request, options), extra.signal);
-    if (roots !== undefined) return roots.then(() => runLinked(link, extra, base, note, fn));
+    const roots = (): Promise<void> | undefined => rootsReady(session, (request, options) => link.ask(request, options), extra.signal);
+    const asking = roots();
+    // Asked again when the ask this call waited for was another call's, and that call was cancelled.
+    if (asking !== undefined) return asking.then(roots).then(() => runLinked(link, extra, base, note, fn));
     return runLinked(link, extra, base, note, fn);
   };
 }

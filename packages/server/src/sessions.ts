@@ -66,8 +66,15 @@ export function rootsReady(
   };
   session.rootsFetch ??= ask({ method: 'roots/list' }, { ...(signal ? { signal } : {}), timeout: ROOTS_TIMEOUT_MS }).then(
     (result) => settle(validRoots(result.roots)),
-    // A client that cannot say has no roots the gateway could pass on; the call goes on without.
-    () => settle([]),
+    () => {
+      // The call that asked was cancelled: the client did not answer "no roots"; the next call asks again.
+      if (signal?.aborted) {
+        if (session.rootsVersion === version) session.rootsFetch = undefined;
+        return;
+      }
+      // A client that cannot say has no roots the gateway could pass on; the call goes on without.
+      settle([]);
+    },
   );
   return session.rootsFetch;
 }

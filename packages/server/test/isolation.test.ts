@@ -29,7 +29,7 @@ describe('isolation between clients on one gateway', () => {
   beforeAll(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'mcp-bridge-isolation-')));
     await mkdir(join(dir, 'files'));
-    for (const name of ['a', 'b', 'b2']) {
+    for (const name of ['a', 'b', 'b2', 'c']) {
       await mkdir(rootOf(name));
       await writeFile(join(rootOf(name), 'secret.txt'), `secret of ${name.toUpperCase()}`);
     }
@@ -64,6 +64,13 @@ describe('isolation between clients on one gateway', () => {
   const call = async (c: TestClient, name: string, args: Record<string, unknown> = {}): Promise<string> =>
     textOf(await c.client.callTool({ name, arguments: args }));
   const read = (c: TestClient, who: string): Promise<string> => call(c, 'files_read_text_file', { path: join(rootOf(who), 'secret.txt') });
+
+  it("server-filesystem: a new client's first call already sees its roots (its upstream session waits for the server's roots/list)", async () => {
+    const c = await httpClient('client-c', gateway.url, { roots: rootsOf('c') });
+    clients.push(c);
+    expect(await read(c, 'c')).toContain('secret of C');
+    expect(await read(c, 'a')).toMatch(/denied|outside/i);
+  });
 
   it("server-filesystem: A reads its own secret and is denied B's, before and after B's roots/list_changed", async () => {
     // server-filesystem adopts a client's roots once initialized: wait for that, never seeing the other's.
