@@ -25,7 +25,8 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
     await mkdir(join(dir, 'files'));
     await mkdir(join(dir, 'root-a'));
     await mkdir(join(dir, 'root-b'));
-    await writeFile(join(dir, 'files', 'hello.txt'), 'hello from the filesystem server');
+    // B's roots replace the server's configured folder for B's upstream session: B's file is in its root.
+    await writeFile(join(dir, 'root-b', 'hello.txt'), 'hello from the filesystem server');
     const servers = realServers(join(dir, 'files'), join(dir, 'memory.jsonl'));
     bridge = createBridge({
       // server-everything's and the fixture's lists and subscriptions are per upstream session (a resource
@@ -65,7 +66,7 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
     expect(gateway.sessionCount()).toBe(2);
 
     expect(textOf(await a.client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain('5');
-    expect(textOf(await b.client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'files', 'hello.txt') } }))).toContain(
+    expect(textOf(await b.client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'root-b', 'hello.txt') } }))).toContain(
       'hello from the filesystem server',
     );
     await a.client.callTool({
