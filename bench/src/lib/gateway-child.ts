@@ -83,7 +83,9 @@ async function sdkHttp(newServer: () => { connect(t: Transport): Promise<void> }
 }
 
 if (mode === 'gateway') {
-  const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer() } } });
+  // BENCH_SESSIONS (`shared`, `auto` ...) sets the server's `sessions` (docs/sessions.md); unset: the default.
+  const sessions = process.env.BENCH_SESSIONS ? { sessions: process.env.BENCH_SESSIONS } : {};
+  const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer(), ...sessions } } });
   await bridge.start();
   if (transport === 'stdio') {
     const gateway = await serveStdio(bridge);

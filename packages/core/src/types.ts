@@ -28,7 +28,15 @@ export type {
   ToolEntry,
   ToolSafety,
 } from './list-types.js';
-export type { HealthState, ServerPolicyFields, ServerSettings, Upstream, UpstreamConfig, UpstreamStatus } from './upstream-types.js';
+export type {
+  HealthState,
+  ServerPolicyFields,
+  ServerSettings,
+  SessionsMode,
+  Upstream,
+  UpstreamConfig,
+  UpstreamStatus,
+} from './upstream-types.js';
 
 /** The pipeline phases, outermost first. */
 export const PHASES = ['observe', 'policy', 'validate', 'cache', 'retry', 'route', 'upstream'] as const;
@@ -313,6 +321,17 @@ export interface CallLink {
    * request's); never release it while the call runs.
    */
   readonly requestSignal?: RequestSignal | undefined;
+  /**
+   * Optional: who the downstream client is, as an opaque key unique per client (never a secret such
+   * as a session id). With it, calls of servers whose `sessions` is not `shared` run on upstream
+   * sessions held by this client alone (see docs/sessions.md); without it, on the shared session.
+   */
+  readonly client?: string | undefined;
+  /**
+   * Optional: a fingerprint of the client's current roots (`'[]'` when it has none). An upstream
+   * session that answered `roots/list` is lent only to callers with the same fingerprint.
+   */
+  rootsKey?(): string;
   /** The terminal is about to send `request` for this call (synchronously, right before the SDK request). Must not throw. */
   sent(request: UpstreamRequest): void;
   /** That request settled: answered, failed or cancelled. Called once per {@link sent}; must not throw. */

@@ -16,6 +16,9 @@ import { logStartup } from '../serve-log.js';
 import { withoutRecursive } from '../recursion.js';
 import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
+import type { GatewayFlagKey } from '../gateway-flags.js';
+import type { GatewayConfig } from '@mcp-bridge/server';
+import { gatewaySettings } from '../gateway-settings.js';
 import { DEFAULT_HTTP_PORT } from './defaults.js';
 
 export { DEFAULT_HTTP_PORT };
@@ -33,6 +36,8 @@ export interface ServeOptions {
   insecureNoAuth?: boolean;
   /** On stop, how long HTTP calls in progress may finish (the gateway's `drainMs`). */
   drainMs?: number;
+  /** The limits and deadlines given as flags (`--request-timeout`, `--max-sessions` ...): over the config's `gateway` section. */
+  gateway?: Partial<Record<GatewayFlagKey, number>>;
   plugins?: string[] | false;
   watch: boolean;
   quiet: boolean;
@@ -40,6 +45,9 @@ export interface ServeOptions {
   /** Serve the bundled examples over HTTP and walk a client through them (see `runDemo`). */
   demo?: boolean;
 }
+
+/** `serve`'s options once the config is read: the gateway settings of the file and the flags, merged. */
+type ServeRun = ServeOptions & { gatewayConfig: GatewayConfig };
 
 /** Plugin events worth a log line when someone emits them (names declared by the plugin packages). */
 const PLUGIN_EVENTS = [
@@ -113,6 +121,8 @@ async function runServe(
 
   const spin = mode === 'http' ? progress(ctx, 'reading configs') : { text: () => undefined, stop: () => undefined };
   const loaded = await loadConfig(ctx, options, log);
+  // A bad `gateway` section fails here, before any server starts.
+  const gateway = gatewaySettings(loaded, options.gateway);
 
   const { plugins, telemetry } = await loadPlugins(ctx, options, loaded, log);
 
@@ -145,7 +155,7 @@ async function runServe(
     // Entries a server listed that had to be repaired or dropped (never the whole server).
     bridge.on('catalog:warning', (warning) => log(c.yellow(formatListWarning(warning)), { level: 'warn' }));
 
-    const started = await startServer(ctx, bridge, options, mode, port, stop, abort, log);
+    const started = await startServer(ctx, bridge, { ...options, gatewayConfig: gateway }, mode, port, stop, abort, log);
     if (!started) return EXIT.OK;
     const { stdioClosed, url } = started;
     server = started.server;
@@ -237,7 +247,7 @@ type Log = (text: string, fields?: LogFields) => void;
 async function startHttp(
   ctx: CommandContext,
   bridge: Bridge,
-  options: ServeOptions,
+  options: ServeRun,
   port: number,
   serverInfo: { name: string; version: string },
   onError: (error: unknown) => void,
@@ -256,6 +266,8 @@ async function startHttp(
       // --allowed-host adds to the names a gateway on this address accepts anyway (loopback, the address itself).
       ...(options.allowedHost.length ? { allowedHosts: [...defaultAllowedHosts(options.host), ...options.allowedHost] } : {}),
       ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
+      // The config's `gateway` section with the flags over it; --drain-ms over both.
+      ...options.gatewayConfig,
       ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
       // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
       // Looked up per request: the plugin exposes its handler when the bridge starts, after the port is bound.
@@ -358,7 +370,7 @@ interface Served {
 async function startServer(
   ctx: CommandContext,
   bridge: Bridge,
-  options: ServeOptions,
+  options: ServeRun,
   mode: 'stdio' | 'http',
   port: number | undefined,
   stop: ServeStop,
@@ -370,7 +382,14 @@ async function startServer(
   const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]), { level: 'error' });
   try {
     if (mode === 'stdio') {
-      const s = await serveStdio(bridge, { stdin: stop.input ?? ctx.io.stdin, stdout: ctx.io.stdout, serverInfo, onError });
+      const { requestTimeout } = options.gatewayConfig;
+      const s = await serveStdio(bridge, {
+        stdin: stop.input ?? ctx.io.stdin,
+        stdout: ctx.io.stdout,
+        serverInfo,
+        onError,
+        ...(requestTimeout !== undefined ? { requestTimeout } : {}),
+      });
       trackGateway(bridge, 'pipe', () => 1);
       log('serving over stdio');
       return { server: s, stdioClosed: s.closed };
