@@ -140,6 +140,19 @@ describe('packaging: the mcp-bridge CLI, packed and installed with npm outside t
     expect(existsSync(join(project, 'node_modules/@mcp-bridge/validation'))).toBe(false);
   });
 
+  it('each bundled example server is one file without Ajv: `serve --examples` starts three of them at once', () => {
+    ready();
+    for (const name of ['notes', 'clock', 'flaky']) {
+      const code = readFileSync(join(installed, 'dist', 'examples', `${name}.js`), 'utf8');
+      // No chunk shared with the CLI (which carries the client side, Ajv and the gateway), no package.
+      expect(
+        specifiers(code, true).filter((s) => !isBuiltin(s)),
+        `imports of dist/examples/${name}.js`,
+      ).toEqual([]);
+      expect(code, `dist/examples/${name}.js`).not.toMatch(/node_modules\/ajv|zod-to-json-schema\/dist/);
+    }
+  });
+
   it(
     '--version prints the version, loading only commander and the option table',
     async () => {

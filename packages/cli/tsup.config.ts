@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
+import { exampleServersBuild } from './tsup.example-servers.js';
 
 /**
  * Third-party packages the executable carries inside dist/: pure JavaScript, needed on the paths
@@ -33,18 +34,17 @@ const zodEnglishOnly: EsbuildPlugin = {
   },
 };
 
-export default defineConfig({
+const cliBuild: Options = {
   ...packageBuild,
-  // A CLI and its bundled example servers: ESM only (top-level await in the executables).
+  // A CLI: ESM only (top-level await in the executables).
   format: ['esm'],
+  // The example servers' build writes into dist/examples at the same time (tsup runs both configs at once).
+  clean: ['!examples/**'],
   // Types for the library entry only: the executables export nothing.
   dts: { entry: { index: 'src/index.ts' } },
   entry: {
     index: 'src/index.ts',
     bin: 'src/bin.ts',
-    'examples/notes': 'src/examples/notes.ts',
-    'examples/clock': 'src/examples/clock.ts',
-    'examples/flaky': 'src/examples/flaky.ts',
   },
   // One file tree instead of hundreds of modules: our packages (from their TypeScript sources, so
   // unused modules are left out) and pure-JS dependencies are bundled; what each command needs
@@ -66,4 +66,6 @@ export default defineConfig({
   banner: {
     js: "import { createRequire as __mcpBridgeRequire } from 'node:module';\nconst require = __mcpBridgeRequire(import.meta.url);",
   },
-});
+};
+
+export default defineConfig([cliBuild, exampleServersBuild(cliBuild, [zodEnglishOnly])]);

@@ -114,7 +114,9 @@ if (mode === 'gateway-jwt') {
   const gateway = await serveHttp(bridge, { port: 0, auth: { resource, jwt: { issuer: keys.issuer, jwksUri: keys.jwksUri } } });
   process.stdout.write(`${gateway.url} ${keys.token}\n`);
 } else if (mode === 'gateway') {
-  const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer() } } });
+  // BENCH_SESSIONS (`shared`, `auto` ...) sets the server's `sessions` (docs/sessions.md); unset: the default.
+  const sessions = process.env.BENCH_SESSIONS ? { sessions: process.env.BENCH_SESSIONS } : {};
+  const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer(), ...sessions } } });
   await bridge.start();
   if (transport === 'stdio') {
     const gateway = await serveStdio(bridge);

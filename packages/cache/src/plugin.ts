@@ -83,6 +83,7 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
       caller === undefined ? { signal, origin: 'revalidate' } : { signal, caller, origin: 'revalidate' },
     );
 
+  engine.sessionsOf = (server) => bridge.upstreams(server)[0]?.config.sessions ?? 'auto';
   engine.hooks = engineHooks(api);
 
   const invalidate = (scope: Scope, target: InvalidateTarget, reason: InvalidationReason): number => {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { CallContext, Next } from '@mcp-bridge/core';
+import type { CallContext, Next, SessionsMode } from '@mcp-bridge/core';
 import { canonicalParams } from './canonical.js';
 import { deepFreeze, isAvailabilityError, isEntry, jsonRpcCode, negativeError, negativePayload, type Entry } from './entry.js';
 import { InvalidationMarks, type Scope } from './invalidation-marks.js';
 import type { L2 } from './l2.js';
 import { Lru, type EvictionReason } from './lru.js';
+import { partitionOf } from './partition.js';
 import type { ResolvedCacheOptions } from './options.js';
 import type { Rule, Rules } from './rules.js';
 import { Flights, type Flight } from './single-flight.js';
@@ -43,9 +44,6 @@ interface Held {
   sub: string | undefined;
 }
 
-const SHARED = 's';
-const ANONYMOUS = 'a';
-
 /**
  * The cache engine: the `cache`-phase middleware body, the two levels, single-flight, stale
  * serving, invalidation. The plugin wires it to the bridge.
@@ -65,6 +63,8 @@ export class ResultCache {
   hooks: ResultCacheHooks = {};
   /** How stale-while-revalidate refreshes are sent; without it, stale entries are served but never refreshed in the background. */
   refresh: RefreshCall | undefined;
+  /** A server's `sessions` mode (core's per-caller upstream sessions), which decides a call's partition. */
+  sessionsOf: ((server: string) => SessionsMode | undefined) | undefined;
   evictions = 0;
   invalidations = 0;
 
@@ -97,14 +97,11 @@ export class ResultCache {
     const rule = this.#rules.of(ctx);
     // Already cancelled: nothing to share; let the pipeline reject it as it would without a cache.
     if (rule === null || ctx.signal?.aborted === true) return next();
-    let partition: string;
-    if (rule.scope === SHARED_SCOPE) partition = SHARED;
-    else if (ctx.caller !== undefined) partition = `p${JSON.stringify(ctx.caller)}`;
-    else if (this.#options.anonymous === 'cache') partition = ANONYMOUS;
-    else return next();
+    const partition = partitionOf(ctx, rule.scope, this.sessionsOf?.(ctx.server), this.#options.anonymous);
+    if (partition === undefined) return next();
     const params = canonicalParams(ctx.params, this.#options.maxKeyLength);
     if (params === undefined) return next();
-    const key = `${ctx.server}\u0000${ctx.method}\u0000${partition}\u0000${params}`;
+    const key = `${ctx.server}\u0000${ctx.method}\u0000${partition.key}\u0000${params}`;
     // This cache's own refresh (sent with origin `revalidate`) for a key it is refreshing.
     if (ctx.origin === 'revalidate') {
       const refreshing = this.#refreshing.get(key);
@@ -117,7 +114,7 @@ export class ResultCache {
       const entry = held.entry;
       const now = this.#now();
       if (now < entry.f) return this.#hit(ctx, rule, entry, 'l1');
-      if (now < entry.s) {
+      if (now < entry.s && !partition.sessionBound) {
         this.#serveStale(ctx, rule, 'revalidate', undefined);
         this.#revalidate(ctx, key);
         return entry.x ? Promise.reject(negativeError(entry)) : Promise.resolve(entry.v);
@@ -397,8 +394,6 @@ export class ResultCache {
     return this.#stats;
   }
 }
-
-const SHARED_SCOPE = 'shared';
 
 /** What a call's entries are invalidated by, besides server and method: the tool, or the resource URI. */
 function subOf(ctx: CallContext): string | undefined {

@@ -362,3 +362,32 @@ describe('bridge.cache', () => {
     expect(evicted).toContain('bytes');
   });
 });
+
+describe('per-caller upstream sessions', () => {
+  /** A caller's link as a gateway makes one: its client and its roots fingerprint. */
+  const link = (client: string, roots: string) => ({
+    signal: undefined,
+    client,
+    rootsKey: () => roots,
+    sent: () => undefined,
+    settled: () => undefined,
+    ask: () => Promise.reject(new Error('no')),
+  });
+
+  it("never serves one roots set's entry to a caller with other roots; per-client servers partition by client", async () => {
+    for (const sessions of ['auto', 'per-client'] as const) {
+      const server = trustedServer({ name: 'a' });
+      const bridge = await bridges.started({
+        servers: { a: { ...server, sessions } },
+        plugins: [cache({ jitter: 0, tools: { echo: { scope: 'shared' } } })],
+      });
+      const read = (client: string, roots: string) => bridge.callTool('echo', { text: 'x' }, { link: link(client, roots), caller: client });
+      await read('a1', '["file:///a"]');
+      await read('b1', '["file:///b"]');
+      await read('a2', '["file:///a"]');
+      await read('a1', '["file:///a"]');
+      // auto: same roots share entries (2 fills); per-client: each client its own (3 fills).
+      expect(server.ledger.calls('echo')).toBe(sessions === 'auto' ? 2 : 3);
+    }
+  });
+});

@@ -64,6 +64,10 @@ export async function openBridge(
     plugins: options.plugins ?? [],
     clientInfo: { name: 'mcp-bridge-cli', version: CLI_VERSION },
     ...(loaded.settings.naming !== undefined ? { naming: loaded.settings.naming as BridgeOptions['naming'] } : {}),
+    // Core validates both, naming the field (`requestLimits.maxDepth: ...`).
+    ...(loaded.settings.requestLimits !== undefined
+      ? { requestLimits: loaded.settings.requestLimits as BridgeOptions['requestLimits'] }
+      : {}),
     ...(options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {}),
     ...(options.connectTimeout !== undefined ? { connectTimeout: options.connectTimeout } : {}),
     ...(options.startTimeout !== undefined ? { startTimeout: options.startTimeout } : {}),

@@ -7,6 +7,7 @@ import { loadSecretScrubber, scrubSecrets, SOURCE_KINDS } from './discovery-lazy
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { colorsFor, messageOf, processIo, ScrubbedStream, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
+import { gatewayFlagOptions, gatewayFlagValues } from './gateway-flags.js';
 import { oauthOption, withOAuthFlags } from './oauth-flags.js';
 import { KNOWN_PLUGINS } from './plugins.js';
 import { CLI_VERSION } from './version.js';
@@ -58,33 +59,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   const program = createProgram(io);
   const context = contextFor(io, signals.controller.signal, signals.stoppedBy);
 
-  pluginOptions(
-    withOAuthFlags(program.command('serve'))
-      .description(
-        `serve every configured server as one MCP server (stdio, or Streamable HTTP)\nwithout --stdio/--http: stdio when stdin is not a terminal, else HTTP on port ${DEFAULT_HTTP_PORT}`,
-      )
-      .option('--stdio', 'speak MCP on stdin/stdout (for desktop clients); logs go to stderr')
-      .option('--http <port>', 'serve Streamable HTTP on this port (0 picks a free one)')
-      .option('--host <host>', 'interface to listen on', '127.0.0.1')
-      .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
-      .option('--token <token>', 'require "Authorization: Bearer <token>" from clients (default: $MCP_BRIDGE_TOKEN)')
-      .option('--allowed-host <host>', 'extra Host header value to accept (repeatable)', collect, [] as string[])
-      .option('--allowed-origin <origin>', 'Origin to accept from browsers (repeatable)', collect, [] as string[])
-      .option('--insecure-no-auth', 'allow a non-loopback --host without --token/--oauth-issuer (anyone who can reach it gets in)')
-      .addOption(
-        new Option(
-          '--drain-ms <ms>',
-          'on stop, how long calls in progress may finish (HTTP); then they are told they may have run',
-        ).argParser((v) => nonNegativeInt(v, '--drain-ms')),
-      )
-      .option('--no-watch', 'do not reload when a config file changes')
-      .option('-q, --quiet', 'no request log or status lines on stderr (errors only)', false)
-      .option(
-        '--demo',
-        'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving',
-      )
-      .addOption(timeoutOption(30_000)),
-  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+  serveFlags(program.command('serve')).action(async (opts: Record<string, unknown>, cmd: Command) => {
     const ctx = context(cmd);
     // `--examples`: the example servers boot while the gateway's code loads (see early-spawn.ts).
     const early = ctx.options.examples === true && opts.demo !== true ? await import('./early-spawn.js') : undefined;
@@ -201,7 +176,10 @@ function createProgram(io: CliIo): Command {
     .helpOption('-h, --help', 'show help for a command')
     .option('--json', 'machine-readable output on stdout (stable shapes, see the README)', false)
     .option('--no-color', 'no colours (also: NO_COLOR=1; colours are off when the stream is not a terminal)')
-    .option('-c, --config <file>', 'read servers from this file only (mcpServers / servers JSON); also its "plugins" and "naming" keys')
+    .option(
+      '-c, --config <file>',
+      'read servers from this file only (mcpServers / servers JSON); also its "plugins", "naming", "requestLimits" and "gateway" keys',
+    )
     .option('--root <dir>', 'stop the upward search for project config files at this directory')
     .option('--tag <tag>', 'only servers with this tag (repeatable)', collect, [] as string[])
     .addOption(
@@ -253,6 +231,44 @@ function contextFor(io: CliIo, signal: AbortSignal, stoppedBy: () => NodeJS.Sign
   };
 }
 
+/** `serve`'s description and flags: listening, auth, the gateway's limits and deadlines, plugins. */
+function serveFlags(cmd: Command): Command {
+  return pluginOptions(
+    withGatewayFlags(
+      withOAuthFlags(cmd)
+        .description(
+          `serve every configured server as one MCP server (stdio, or Streamable HTTP)\nwithout --stdio/--http: stdio when stdin is not a terminal, else HTTP on port ${DEFAULT_HTTP_PORT}`,
+        )
+        .option('--stdio', 'speak MCP on stdin/stdout (for desktop clients); logs go to stderr')
+        .option('--http <port>', 'serve Streamable HTTP on this port (0 picks a free one)')
+        .option('--host <host>', 'interface to listen on', '127.0.0.1')
+        .option('--path <path>', 'HTTP path of the MCP endpoint', '/mcp')
+        .option('--token <token>', 'require "Authorization: Bearer <token>" from clients (default: $MCP_BRIDGE_TOKEN)')
+        .option('--allowed-host <host>', 'extra Host header value to accept (repeatable)', collect, [] as string[])
+        .option('--allowed-origin <origin>', 'Origin to accept from browsers (repeatable)', collect, [] as string[])
+        .option('--insecure-no-auth', 'allow a non-loopback --host without --token/--oauth-issuer (anyone who can reach it gets in)')
+        .addOption(
+          new Option(
+            '--drain-ms <ms>',
+            'on stop, how long calls in progress may finish (HTTP); then they are told they may have run',
+          ).argParser((v) => nonNegativeInt(v, '--drain-ms')),
+        )
+        .option('--no-watch', 'do not reload when a config file changes')
+        .option('-q, --quiet', 'no request log or status lines on stderr (errors only)', false)
+        .option(
+          '--demo',
+          'serve the bundled examples over HTTP and walk a client through them, showing the plugins at work; then keep serving',
+        )
+        .addOption(timeoutOption(30_000)),
+    ),
+  );
+}
+
+/** The flags that set the HTTP gateway's limits and deadlines (see gateway-flags.ts). */
+const withGatewayFlags = (cmd: Command): Command => {
+  for (const option of gatewayFlagOptions()) cmd.addOption(option);
+  return cmd;
+};
 /** `--timeout <ms>` with a command's default. */
 const timeoutOption = (fallback: number): Option =>
   new Option('--timeout <ms>', 'time limit per server start and per call, in ms')
@@ -281,6 +297,7 @@ function serveOptions(opts: Record<string, unknown>, env: CliIo['env']): ServeOp
     ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
     ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs as number } : {}),
     ...oauthOption(opts),
+    gateway: gatewayFlagValues(opts),
     ...pluginChoice(opts),
     watch: opts.watch !== false,
     quiet: opts.quiet === true,

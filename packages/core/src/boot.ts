@@ -26,6 +26,7 @@ const CORE_EVENT_NAMES: Record<keyof CoreEvents, true> = {
   'host:ready': true,
   'server:started': true,
   'host:close': true,
+  'request:served': true,
 };
 const CORE_EVENTS: ReadonlySet<string> = new Set(Object.keys(CORE_EVENT_NAMES));
 

@@ -10,6 +10,7 @@ import type {
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection } from '@mcp-bridge/transports';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { bootPlugins } from './boot.js';
 import { Catalog, type ResourceTarget } from './catalog.js';
 import { parseServers, validateOptions, type BridgeOptions, type BridgeServerConfig } from './config.js';
@@ -17,15 +18,17 @@ import { createDefaultPool, defaultHealthPolicy, defaultTransport, firstHealthyB
 import { BridgeError, BridgeStateError } from './errors.js';
 import { EventBus } from './events.js';
 import { serverTrusted } from './tool-safety.js';
+import { SessionLanes, type UpstreamSessionView } from './session-lanes.js';
 import { errorMessage } from './helpers.js';
 import { createNamer } from './naming.js';
-import type { BridgeEvents, Listener } from './event-types.js';
+import type { BridgeEvents, Listener, ServedRequest } from './event-types.js';
 import type { BridgeExtensions, BridgeState, CallOptions, HostView } from './plugin-api.js';
 import type { McpMethod, PoolHost, Services, ToolEntry, Upstream } from './types.js';
 import { CORE_VERSION } from './version.js';
 import { callToolByName, compilePipelines, requestServer, type CallToolOptions } from './call-path.js';
 import { ensureReady, runCleanups, unknownServer, type HostCore } from './host-core.js';
 import { complete, getPrompt, pingServers, readResource, resolveResource } from './named-calls.js';
+import { resolveRequestLimits } from './request-bounds.js';
 import { freshen, listView, type ListOptions, type MergedList } from './lists.js';
 import {
   addServer,
@@ -75,6 +78,7 @@ export class Bridge {
       cleanups: [],
       compiled: new Map(),
       requestTimeout: options.requestTimeout ?? 60_000,
+      requestLimits: resolveRequestLimits(options.requestLimits),
       connectedBefore: new WeakSet(),
       state: 'new',
       middleware: [],
@@ -98,6 +102,11 @@ export class Bridge {
   /** Listen to a lifecycle event; returns an unsubscribe function. */
   on<E extends keyof BridgeEvents>(event: E, listener: Listener<E>): () => void {
     return this.#s.events.on(event, listener);
+  }
+
+  /** A gateway in front of the bridge reports a request it answered (emits `request:served`; for metrics). */
+  reportServed(request: ServedRequest): void {
+    this.#s.events.emit('request:served', request);
   }
 
   // ---------------------------------------------------------------- start
@@ -175,6 +184,7 @@ export class Bridge {
     this.#s.catalog = new Catalog(service('namer'), (server) => serverTrusted(this.#s.upstreams.get(server)));
     this.#s.balancer = service('balancer');
     this.#s.health = service('health')({ setHealth: (up, state, reason) => setHealth(this.#s, up, state, reason) });
+    this.#s.lanes = new SessionLanes(() => this.#s.pool);
     this.#s.pool = service('pool')(createPoolHost(this.#s, service('transport')));
     watchServers(this.#s);
     compilePipelines(this.#s);
@@ -319,6 +329,11 @@ export class Bridge {
     return this.#s.pool?.connection(upstream);
   }
 
+  /** Whose upstream session an upstream client (from `client:created`, `notification`) is: its holder, roots binding and mode. */
+  upstreamSession(client: Client): UpstreamSessionView | undefined {
+    return this.#s.lanes?.view(client);
+  }
+
   /**
    * Adds a server to a running bridge and lists it (fail-open, like at start). Rejects with a
    * {@link ConfigError} naming the field when the entry is invalid, or when the name is taken.
@@ -389,6 +404,7 @@ export class Bridge {
     this.#s.events.emit('host:close', {});
     this.#s.closeController.abort(new BridgeStateError('the bridge is closing'));
     await runCleanups(this.#s);
+    this.#s.lanes.close();
     await this.#s.pool.close();
     await Promise.allSettled(this.#s.sync.inFlight());
     this.#s.events.clear();

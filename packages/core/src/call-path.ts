@@ -17,6 +17,7 @@ import { ensureReady, unknownServer, type HostCore } from './host-core.js';
 import { LENIENT_LIST_SCHEMAS } from './list-items.js';
 import { compileMethod } from './pipeline.js';
 import type { CallOptions } from './plugin-api.js';
+import { checkRequestBounds } from './request-bounds.js';
 import { RequestSignal } from './request-signal.js';
 import { UNKNOWN_SAFETY } from './tool-safety.js';
 import type { CallContext, CallLink, CallOrigin, McpMethod, ServerListStatus, ToolEntry, UpstreamRequest } from './types.js';
@@ -187,14 +188,15 @@ export function pick(s: HostCore, ctx: CallContext): void {
   ctx.tried.add(up.id);
 }
 
-/** The pipeline's core `send` step: the request through the pool, with health kept. */
+/** The pipeline's core `send` step: the request through the pool (on a session of its caller), with health kept. */
 export function send(s: HostCore, ctx: CallContext): Promise<unknown> {
   const up = ctx.upstream!;
   const counts = upstreamState(up);
   counts.inFlight++;
   let pending: Promise<unknown>;
   try {
-    pending = s.pool.run(up, ctx, request);
+    // Through the caller's own upstream session when the server keeps caller state (session-lanes.ts).
+    pending = s.lanes.run(up, ctx, request);
   } catch (error) {
     pending = Promise.reject(error);
   }
@@ -258,6 +260,7 @@ export function run(s: HostCore, ctx: CallContext): Promise<unknown> {
   }
   let promise: Promise<unknown>;
   try {
+    checkRequestBounds(ctx, s.requestLimits);
     promise = step(ctx);
   } catch (error) {
     promise = Promise.reject(error);

@@ -4,6 +4,7 @@ import { parseServerConfig, transportKindOf, type ServerConfig, type TransportKi
 import { ConfigError } from './errors.js';
 import type { NamingOptions } from './naming.js';
 import type { Plugin } from './plugin-api.js';
+import type { RequestLimits } from './request-bounds.js';
 
 /**
  * One entry of `createBridge({ servers })`: a server config of `@mcp-bridge/transports` (stdio,
@@ -52,6 +53,12 @@ export interface BridgeOptions<S extends Readonly<Record<string, unknown>> = Rea
   clientCapabilities?: ClientCapabilities;
   /** Default per-request timeout in ms when the caller gives none (default 60_000). */
   requestTimeout?: number;
+  /**
+   * Bounds on every request's params, checked before the call runs (default depth 64, size 4 MiB):
+   * a call past them fails with `InvalidRequestError` (JSON-RPC -32602 at the gateway), the caller's
+   * fault, never counted against the upstream.
+   */
+  requestLimits?: RequestLimits;
   /** Connect + initialize timeout per upstream in ms (default 30_000). */
   connectTimeout?: number;
   /** How long `start()` waits for the catalog, in ms (default 30_000); late servers join when ready. */
@@ -104,6 +111,10 @@ const optionsSchema = z.object({
   clientInfo: z.object({ name: z.string().min(1), version: z.string().min(1) }).optional(),
   clientCapabilities: z.record(z.string(), z.unknown()).optional(),
   requestTimeout: positiveMs.optional(),
+  requestLimits: z
+    .object({ maxDepth: z.number().int().positive().optional(), maxSize: z.number().int().positive().optional() })
+    .strict()
+    .optional(),
   connectTimeout: positiveMs.optional(),
   startTimeout: positiveMs.optional(),
   startMode: z.enum(['wait', 'background']).optional(),
@@ -122,9 +133,12 @@ const optionsSchema = z.object({
 const policySchema = z.looseObject({
   trusted: z.boolean().optional(),
   settings: z.looseObject({ timeout: positiveMs.optional(), retries: z.number().int().min(0).optional() }).optional(),
+  sessions: z.enum(['auto', 'shared', 'per-client', 'per-principal']).optional(),
+  maxSessionsPerUpstream: z.number().int().min(1).max(1024).optional(),
+  sessionIdleMs: positiveMs.optional(),
 });
 
-/** Validates the transport fields and the policy fields (`trusted`, `settings`: {@link ServerPolicyFields}) of one target. */
+/** Validates the transport fields and the policy fields (`trusted`, `settings`, `sessions` ...: {@link ServerPolicyFields}) of one target. */
 function parseTarget(name: string, raw: unknown): ReturnType<typeof parseServerConfig> {
   const parsed = parseServerConfig(name, raw);
   // A target that is not an object at all is reported by the transport's own check.

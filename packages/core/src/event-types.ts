@@ -11,7 +11,14 @@ export interface CoreEvents {
   'connect:after': { server: string; upstream: Upstream; connection: Connection; durationMs: number };
   'connect:error': { server: string; upstream: Upstream; error: Error; durationMs: number };
   /** Every notification an upstream sends (progress is delivered to the caller instead). */
-  notification: { server: string; upstream: Upstream; method: string; params: Record<string, unknown> | undefined };
+  notification: {
+    server: string;
+    upstream: Upstream;
+    /** The upstream connection it arrived on (`bridge.upstreamSession(client)` tells whose session it is). */
+    client: Client;
+    method: string;
+    params: Record<string, unknown> | undefined;
+  };
   'catalog:changed': { server: string; kinds: readonly ('tools' | 'resources' | 'prompts')[] };
   /**
    * A list entry of a server was repaired (e.g. an input schema without `type: "object"`) or dropped
@@ -37,6 +44,35 @@ export interface CoreEvents {
    */
   'server:started': { server: string; ok: boolean; durationMs: number; error?: string };
   'host:close': Record<string, never>;
+  /**
+   * A gateway answered a request of a downstream MCP client: every method, also the ones it answers
+   * itself (`initialize`, `ping`, the lists from the catalog). The gateway reports it with
+   * `bridge.reportServed()`; a library call on the bridge is not one.
+   */
+  'request:served': ServedRequest;
+}
+
+/** One request a gateway served for a downstream MCP client (see the `request:served` event). */
+export interface ServedRequest {
+  /** The MCP method the client sent. */
+  readonly method: string;
+  /** Who asked (the session's caller). */
+  readonly caller: string;
+  /** How the client reached the gateway: `tcp` (Streamable HTTP) or `pipe` (stdio). */
+  readonly transport: 'tcp' | 'pipe';
+  /** The protocol version negotiated with this client ('' before its `initialize` was answered). */
+  readonly protocolVersion: string;
+  /** From the request's arrival to its answer being written. */
+  readonly durationMs: number;
+  /**
+   * '' when answered; else the failure verdict's type (see `errorType`) when the call failed in the
+   * bridge, `tool_error` for an `isError` result, or the JSON-RPC error code of an error answer.
+   */
+  readonly errorType: string;
+  /** `tools/call`: the tool name the client asked for. */
+  readonly tool?: string;
+  /** The logical server the request was sent to, when it was sent to one. */
+  readonly server?: string;
 }
 
 /**

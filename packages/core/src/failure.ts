@@ -126,12 +126,13 @@ export function httpStatusOf(error: unknown): number | undefined {
 }
 
 /**
- * Whether a local error came from serialising the request: JSON.stringify overflows the stack on
- * deep nesting (RangeError) and refuses cycles and BigInt (TypeError). Checked by serialising the
- * parameters again, on failure only, so a successful call pays nothing.
+ * Whether a local error came from serialising the request, in any transport: JSON.stringify overflows
+ * the stack on deep nesting (RangeError), refuses cycles and BigInt (TypeError), and passes on what a
+ * caller's `toJSON` throws (any error). Checked by serialising the parameters again, on failure only,
+ * so a successful call pays nothing; params that cannot be serialised could not have been sent.
  */
 function unserialisable(error: unknown, params: unknown): boolean {
-  if (!(error instanceof RangeError) && !(error instanceof TypeError)) return false;
+  if (!(error instanceof Error)) return false;
   try {
     JSON.stringify(params);
     return false;

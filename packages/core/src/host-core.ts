@@ -7,7 +7,9 @@ import { errorMessage } from './helpers.js';
 import type { EventBus } from './events.js';
 import type { CoreSteps, RegisteredMiddleware, Step } from './pipeline.js';
 import type { BridgeState } from './plugin-api.js';
+import type { RequestLimits } from './request-bounds.js';
 import type { ServerWatch } from './server-watch.js';
+import type { SessionLanes } from './session-lanes.js';
 import type { Balancer, HealthPolicy, Pool, Upstream } from './types.js';
 
 /**
@@ -24,6 +26,8 @@ export interface HostCore {
   readonly cleanups: { plugin: string; fn: () => void | Promise<void> }[];
   readonly compiled: Map<string, Step>;
   readonly requestTimeout: number;
+  /** Bounds on every call's params, checked where the call enters (`request-bounds.ts`). */
+  readonly requestLimits: Readonly<Required<RequestLimits>>;
   /** Upstreams that have been connected once: a later connect is a reconnect, and re-lists. */
   readonly connectedBefore: WeakSet<Upstream>;
   state: BridgeState;
@@ -35,6 +39,8 @@ export interface HostCore {
   sync: CatalogSync;
   watch: ServerWatch;
   pool: Pool;
+  /** Per-caller upstream sessions, between the terminal and the pool. */
+  lanes: SessionLanes;
   balancer: Balancer;
   health: HealthPolicy;
 }

@@ -16,7 +16,7 @@ export type { CallToolOptions, ListOptions, MergedList, ServerStatus } from './b
 export { definePlugin } from './define-plugin.js';
 export type { PluginDefinition } from './define-plugin.js';
 export type { BridgeExtensions, BridgeState, CallOptions, HostView, Plugin, PluginApi } from './plugin-api.js';
-export type { BridgeEvents, CoreEvents, Listener } from './event-types.js';
+export type { BridgeEvents, CoreEvents, Listener, ServedRequest } from './event-types.js';
 export type { CallLink, CallOrigin, CallerRequest, UpstreamRequest } from './types.js';
 export { RequestSignal, type SignalLike } from './request-signal.js';
 export type { BridgeOptions, BridgeServerConfig, CheckedServers } from './config.js';
@@ -49,6 +49,8 @@ export { errorType, isToolError } from './error-type.js';
 export { classifyFailure, failureOf, httpStatusOf, neverSent } from './failure.js';
 export type { FailureKind, FailureVerdict, NotSentReason } from './failure.js';
 export { parseRetryAfter } from './retry-after.js';
+export { DEFAULT_REQUEST_LIMITS } from './request-bounds.js';
+export type { RequestLimits } from './request-bounds.js';
 export { MAX_REPLICAS } from './config.js';
 export type { ResourceTarget } from './catalog.js';
 export type { DefaultPoolOptions } from './default-services.js';
@@ -85,6 +87,7 @@ export type {
   ServerPolicyFields,
   ServerSettings,
   Services,
+  SessionsMode,
   ToolEntry,
   ToolSafety,
   TransportService,
@@ -93,6 +96,7 @@ export type {
   UpstreamStatus,
 } from './types.js';
 export { CORE_VERSION } from './version.js';
+export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS, QUIET_MS, upstreamOf, type UpstreamSessionView } from './session-lanes.js';
 // The MCP types a plugin works with, so a plugin needs no direct import of the SDK (and no second copy of it).
 export type {
   CallToolResult,

@@ -29,7 +29,15 @@ export type {
   ToolEntry,
   ToolSafety,
 } from './list-types.js';
-export type { HealthState, ServerPolicyFields, ServerSettings, Upstream, UpstreamConfig, UpstreamStatus } from './upstream-types.js';
+export type {
+  HealthState,
+  ServerPolicyFields,
+  ServerSettings,
+  SessionsMode,
+  Upstream,
+  UpstreamConfig,
+  UpstreamStatus,
+} from './upstream-types.js';
 
 /** The pipeline phases, outermost first. */
 export const PHASES = ['observe', 'policy', 'validate', 'cache', 'retry', 'route', 'upstream'] as const;
@@ -317,12 +325,22 @@ export interface CallLink {
    */
   readonly requestSignal?: RequestSignal | undefined;
   /**
+   * Optional: who the downstream client is, as an opaque key unique per client (never a secret such
+   * as a session id). With it, calls of servers whose `sessions` is not `shared` run on upstream
+   * sessions held by this client alone (see docs/sessions.md); without it, on the shared session.
+   */
+  readonly client?: string | undefined;
+  /**
+   * Optional: a fingerprint of the client's current roots (`'[]'` when it has none). An upstream
+   * session that answered `roots/list` is lent only to callers with the same fingerprint.
+   */
+  rootsKey?(): string;
+  /**
    * Optional: the caller's latest OAuth token, the subject token of an upstream's token exchange
    * (RFC 8693) when the call runs on a per-principal upstream session. Never sent upstream as is.
    */
   subjectToken?(): string | undefined;
   /** The terminal is about to send `request` for this call (synchronously, right before the SDK request). Must not throw. */
-
   sent(request: UpstreamRequest): void;
   /** That request settled: answered, failed or cancelled. Called once per {@link sent}; must not throw. */
   settled(request: UpstreamRequest): void;

@@ -51,7 +51,21 @@ export interface ServerPolicyFields {
   trusted?: boolean;
   /** Per-server call settings. */
   settings?: ServerSettings;
+  /**
+   * Who shares an upstream session (see docs/sessions.md). `auto` (default): a session carries the
+   * calls of one caller at a time and, once it answered `roots/list`, only callers with those roots;
+   * `shared`: one session for every caller, no caller state; `per-client`: one session per downstream
+   * client; `per-principal`: one per caller name (named token).
+   */
+  sessions?: SessionsMode;
+  /** Most upstream sessions of one upstream (replica) under `auto`/`per-client`/`per-principal`. Default 32. */
+  maxSessionsPerUpstream?: number;
+  /** A caller session (not the first, shared one) unused this long is closed (stdio: its process ends), ms. Default 60_000. */
+  sessionIdleMs?: number;
 }
+
+/** How callers share an upstream's sessions (`sessions` in a server entry). */
+export type SessionsMode = 'auto' | 'shared' | 'per-client' | 'per-principal';
 
 /** Per-server call settings (`settings` in a server entry). */
 export interface ServerSettings {

@@ -49,7 +49,9 @@ export function createPoolHost(s: HostCore, transport: Services['transport']): P
   const capabilities = s.options.clientCapabilities ?? {};
   const connectAttempts = new WeakMap<Upstream, number>();
   return {
-    connect: async (up, signal) => {
+    connect: async (given, signal) => {
+      // A caller's lane connects as its real upstream: events, capabilities and metrics name that one.
+      const up = s.lanes.realOf(given);
       const attempt = (connectAttempts.get(up) ?? 0) + 1;
       connectAttempts.set(up, attempt);
       s.events.emit('connect:before', { server: up.server, upstream: up, attempt });
@@ -61,7 +63,10 @@ export function createPoolHost(s: HostCore, transport: Services['transport']): P
           capabilities,
           timeoutMs: s.options.connectTimeout ?? 30_000,
           signal: signals,
-          configure: (client) => configureClient(s, up, client),
+          configure: (client) => {
+            s.lanes.clientCreated(given, client);
+            configureClient(s, up, client);
+          },
         });
         deliverProgressFirst(connection.client);
         const state = upstreamState(up);
@@ -83,7 +88,11 @@ export function createPoolHost(s: HostCore, transport: Services['transport']): P
         throw error;
       }
     },
-    statusChanged: (up, status, error) => statusChanged(s, up, status, error),
+    statusChanged: (up, status, error) => {
+      // A caller's lane is one more session of its upstream: its failure tells health, its other changes are no news.
+      if (!s.lanes.isLane(up)) statusChanged(s, up, status, error);
+      else if (status === 'failed' && !s.closeController.signal.aborted) s.health.disconnected(s.lanes.realOf(up), error);
+    },
   };
 }
 
@@ -126,6 +135,7 @@ export function configureClient(s: HostCore, up: Upstream, client: Client): void
     s.events.emit('notification', {
       server: up.server,
       upstream: up,
+      client,
       method: notification.method,
       params: notification.params,
     });
@@ -185,7 +195,7 @@ export async function removeServer(s: HostCore, name: string): Promise<boolean> 
   s.watch.forget(name);
   for (const up of ups) s.events.emit('upstream:remove', { server: name, upstream: up });
   s.events.emit('catalog:changed', { server: name, kinds: ['tools', 'prompts', 'resources'] });
-  await Promise.allSettled(ups.map((up) => s.pool.release(up)));
+  await Promise.allSettled(ups.flatMap((up) => [s.lanes.release(up), s.pool.release(up)]));
   return true;
 }
 

@@ -33,11 +33,12 @@ describe('ToolEntry.safety (trust is typed)', () => {
     expect(safety('mixed_echo')).toMatchObject({ readOnly: false, idempotent: false });
   });
 
-  it('reports a bad `trusted` or `settings` value for that entry; the others still start', async () => {
+  it('reports a bad `trusted`, `settings` or `sessions` value for that entry; the others still start', async () => {
     bridge = createBridge({
       servers: {
         good: inMemoryTestServer({ name: 'good' }),
         bad: { ...inMemoryTestServer({ name: 'bad' }), trusted: 'yes', settings: { timeout: -1 } },
+        lanes: { ...inMemoryTestServer({ name: 'lanes' }), sessions: 'per-user', maxSessionsPerUpstream: 0, sessionIdleMs: -5 },
       },
       onError: () => undefined,
     });
@@ -45,6 +46,8 @@ describe('ToolEntry.safety (trust is typed)', () => {
     const bad = bridge.status().find((s) => s.name === 'bad');
     expect(bad?.state).toBe('invalid');
     expect(bad?.issues?.map((i) => i.path).sort()).toEqual(['settings.timeout', 'trusted']);
+    const lanes = bridge.status().find((s) => s.name === 'lanes');
+    expect(lanes?.issues?.map((i) => i.path).sort()).toEqual(['maxSessionsPerUpstream', 'sessionIdleMs', 'sessions']);
     expect(bridge.status().find((s) => s.name === 'good')?.state).not.toBe('invalid');
   });
 });

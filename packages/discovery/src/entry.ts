@@ -46,6 +46,20 @@ export const serverExtrasSchema = z.looseObject({
       { error: expected('object') },
     )
     .optional(),
+  /** Who shares an upstream session (core's per-caller sessions). */
+  sessions: z
+    .enum(['auto', 'shared', 'per-client', 'per-principal'], { error: "expected 'auto', 'shared', 'per-client' or 'per-principal'" })
+    .optional(),
+  maxSessionsPerUpstream: z
+    .number({ error: expected('number') })
+    .int({ error: 'expected an integer' })
+    .min(1, { error: 'must be at least 1' })
+    .max(1024, { error: 'must be at most 1024' })
+    .optional(),
+  sessionIdleMs: z
+    .number({ error: expected('number (ms)') })
+    .positive({ error: 'must be positive' })
+    .optional(),
   // Worded like core's own replica check (core expands replicas; this reports them with a line).
   replicas: z
     .unknown()

@@ -60,6 +60,7 @@ describe('bad files', () => {
         negRetries: cmd('r', { settings: { retries: -1 } }),
         trustedString: cmd('tr', { trusted: 'yes' }),
         enabledString: cmd('e', { enabled: 'no' }),
+        sessionsWrong: cmd('se', { sessions: 'per-user' }),
         zeroReplicas: cmd('z', { replicas: 0 }),
         badReplica: { replicas: ['https://a.example/mcp', 42], headers: { k: 'v' } },
         badArg: { command: 'node', args: ['ok', 777] },
@@ -81,6 +82,13 @@ describe('bad files', () => {
       { file, line: at('"enabled": "no"'), server: 'enabledString', field: 'enabled', message: 'expected boolean, got string' },
       {
         file,
+        line: at('"sessions": "per-user"'),
+        server: 'sessionsWrong',
+        field: 'sessions',
+        message: "expected 'auto', 'shared', 'per-client' or 'per-principal'",
+      },
+      {
+        file,
         line: at('"replicas": 0'),
         server: 'zeroReplicas',
         field: 'replicas',
@@ -92,7 +100,7 @@ describe('bad files', () => {
       { file, line: at('"notObject"'), server: 'notObject', field: '', message: 'expected an object, got string' },
     ]);
     expect(result.skipped.every((s) => s.reason === 'invalid' && s.source.file === file)).toBe(true);
-    expect(result.skipped).toHaveLength(10);
+    expect(result.skipped).toHaveLength(11);
   });
 
   it('reports a servers object of the wrong shape with its field, and a top level that is not an object', async () => {

@@ -41,13 +41,18 @@ export class UpstreamGroup {
   /** Set when the pool let go of this group (server removed, or pool closed): nothing may reopen or report it. */
   detached = false;
 
+  /** False for a caller's session of an upstream (core's per-caller sessions): the bulkhead is that upstream's. */
+  readonly ownsBulkhead: boolean;
+
   constructor(
     readonly up: Upstream,
     readonly settings: UpstreamSettings,
     readonly ctx: GroupContext,
+    bulkhead?: Bulkhead,
   ) {
     this.label = up.id === up.server ? `server "${up.server}"` : `server "${up.server}" (${up.id})`;
-    this.bulkhead = new Bulkhead(settings.maxConcurrent, settings.maxPending, this.label);
+    this.ownsBulkhead = bulkhead === undefined;
+    this.bulkhead = bulkhead ?? new Bulkhead(settings.maxConcurrent, settings.maxPending, this.label);
     this.keep = settings.minSessions;
   }
 
@@ -323,7 +328,8 @@ export class UpstreamGroup {
   /** Stops supervision, fails waiting calls with `error` and closes every session with `reason`. */
   shutdown(error: Error, reason: ExitReason): Promise<void>[] {
     clearTimeout(this.restartTimer);
-    this.bulkhead.rejectAll(error);
+    // A caller's session closing (idle) must not fail the calls waiting for its upstream's slots.
+    if (this.ownsBulkhead) this.bulkhead.rejectAll(error);
     return [...this.sessions].map((s) => this.closeSession(s, reason));
   }
 

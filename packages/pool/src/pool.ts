@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { BridgeStateError, type CallContext, type Pool, type PoolHost, type Upstream } from '@mcp-bridge/core';
+import { BridgeStateError, upstreamOf, type CallContext, type Pool, type PoolHost, type Upstream } from '@mcp-bridge/core';
 import type { Connection } from '@mcp-bridge/transports';
 import type { PoolEvents } from './events.js';
 import { callWithSlot } from './group-calls.js';
@@ -61,7 +61,9 @@ class SupervisedSessionPool implements SessionPool {
     if (g) return g;
     if (this.closed) throw new BridgeStateError('the bridge is closed', { plugin: PLUGIN });
     if (this.released.has(up)) throw removedError(up);
-    g = new UpstreamGroup(up, this.options.settingsFor(up), this.context);
+    // A caller's session (core's per-caller sessions) shares the bulkhead of its upstream: maxConcurrent is per real upstream.
+    const real = upstreamOf(up);
+    g = new UpstreamGroup(up, this.options.settingsFor(up), this.context, real === up ? undefined : this.groupOf(real).bulkhead);
     this.groups.set(up, g);
     return g;
   }

@@ -86,3 +86,23 @@ describe('bulkhead', () => {
     expect(order).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('bulkhead with per-caller upstream sessions', () => {
+  const link = (client: string) => ({
+    signal: undefined,
+    client,
+    sent: () => undefined,
+    settled: () => undefined,
+    ask: () => Promise.reject(new Error('no')),
+  });
+
+  it("is the real upstream's: calls of other callers, on sessions of their own, share its maxConcurrent", async () => {
+    const { bridge, ledger, overloads } = await started({ servers: { busy: { maxConcurrent: 1, maxPending: 0 } } });
+    const first = bridge.callTool('slow', { ms: 300 }, { server: 'busy', link: link('a') });
+    await ledger.waitFor((l) => l.tally('slow').inFlight === 1);
+    // B's call runs on another upstream session (A holds the first), yet the upstream's one slot is taken.
+    await expect(bridge.callTool('slow', { ms: 1 }, { server: 'busy', link: link('b') })).rejects.toBeInstanceOf(OverloadedError);
+    expect(overloads.filter((o) => o.method === 'tools/call')).toHaveLength(1);
+    expect(text(await first)).toContain('300');
+  });
+});

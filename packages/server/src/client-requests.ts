@@ -1,16 +1,17 @@
+import type { UpstreamSessionView } from '@mcp-bridge/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   ErrorCode,
   ListRootsRequestSchema,
-  ResultSchema,
   type ClientCapabilities,
+  type Root,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { DownstreamCall, InFlight } from './downstream-call.js';
+import { DownstreamCall, type InFlight } from './downstream-call.js';
 import { rpcError } from './errors.js';
-import { capabilitiesOf, type DownstreamSession } from './sessions.js';
+import { capabilitiesOf, rootsFingerprint, type DownstreamSession } from './sessions.js';
 
 /** Server-to-client requests the gateway routes from upstreams to downstream clients. */
 export type ClientMethod = 'sampling/createMessage' | 'elicitation/create' | 'roots/list';
@@ -21,8 +22,8 @@ const MAX_PENDING_ELICITATIONS = 1_000;
 /** How long a downstream client may take to answer a routed sampling/elicitation/roots request. */
 const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60_000;
 
-/** Who an upstream's server-to-client request goes to: a session, through its call in flight when there is one. */
-export type Attribution = { session: DownstreamSession; call?: DownstreamCall } | { error: string };
+/** Who an upstream's server-to-client request goes to: a session, through its call; or why no one (`ambiguous`: calls of several clients). */
+export type Attribution = { session: DownstreamSession; call: DownstreamCall } | { error: string; ambiguous?: boolean };
 
 /**
  * Routes upstream server-to-client requests (sampling, elicitation, roots) to the downstream
@@ -34,19 +35,42 @@ export class ClientRequests implements InFlight {
   readonly #sessions: ReadonlyMap<string, DownstreamSession>;
   readonly #inFlight = new WeakMap<Client, Map<DownstreamCall, number>>();
   readonly #configured = new WeakSet<Client>();
-  /** The session that last announced new roots, per upstream client: the owner of the roots/list that follows. */
-  readonly #rootsOwner = new WeakMap<Client, string>();
+  /** The sessions that made calls on each upstream client: where a log message no call caused may go. */
+  readonly #users = new WeakMap<Client, Set<DownstreamSession>>();
+  /** The roots each upstream client was last told, so it is told the same while no one holds it. */
+  readonly #answeredRoots = new WeakMap<Client, Root[]>();
   /** URL-mode elicitations awaiting their completion notification: server + id → session id. */
   readonly #elicitations = new Map<string, string>();
+  /** Core's view of the upstream session behind a client: its holder and roots binding. */
+  readonly #sessionOf: (client: Client) => UpstreamSessionView | undefined;
 
-  constructor(sessions: ReadonlyMap<string, DownstreamSession>) {
+  constructor(sessions: ReadonlyMap<string, DownstreamSession>, sessionOf: (client: Client) => UpstreamSessionView | undefined) {
     this.#sessions = sessions;
+    this.#sessionOf = sessionOf;
   }
 
   add(call: DownstreamCall, client: Client): void {
     let calls = this.#inFlight.get(client);
     if (!calls) this.#inFlight.set(client, (calls = new Map<DownstreamCall, number>()));
     calls.set(call, (calls.get(call) ?? 0) + 1);
+    let users = this.#users.get(client);
+    if (!users) this.#users.set(client, (users = new Set()));
+    users.add(call.session);
+  }
+
+  /**
+   * The sessions a log message that arrived on `client` may go to: the one whose calls are in flight
+   * there (or that holds it); none when calls of several are (a shared session: it cannot be told
+   * whose it is); with no call at all, the sessions that used that upstream session and are still here.
+   */
+  logTargets(client: Client): DownstreamSession[] {
+    const target = this.attribute(client);
+    if ('session' in target) return [target.session];
+    if (target.ambiguous) return [];
+    const users = this.#users.get(client);
+    if (!users) return [];
+    for (const session of users) if (this.#sessions.get(session.id) !== session) users.delete(session);
+    return [...users];
   }
 
   remove(call: DownstreamCall, client: Client): void {
@@ -76,11 +100,6 @@ export class ClientRequests implements InFlight {
     }
   }
 
-  /** A session announced new roots to `client`: the roots/list that follows on it goes to this session. */
-  rootsAnnounced(client: Client, session: DownstreamSession): void {
-    this.#rootsOwner.set(client, session.id);
-  }
-
   /** The session a URL-mode elicitation of `server` went to, forgotten once asked (its completion comes once). */
   takeElicitation(server: string, elicitationId: string): DownstreamSession | undefined {
     const key = `${server}\0${elicitationId}`;
@@ -90,43 +109,52 @@ export class ClientRequests implements InFlight {
   }
 
   /**
-   * Which downstream session an upstream's server-to-client request belongs to. The rule:
-   * 1. the sessions with a call in flight on that upstream connection; when several, only those that
-   *    declared the capability; exactly one left → that session (the request rides its latest call);
-   * 2. roots/list with no call in flight → the session that last announced roots/list_changed;
-   * 3. no call in flight → the only connected session, when there is exactly one (a stdio gateway);
-   * 4. otherwise it is ambiguous, and the gateway refuses (a JSON-RPC error to the upstream) rather
-   *    than risk showing one client's sampling or elicitation to another.
+   * Which downstream session an upstream's server-to-client request (or log message) belongs to:
+   * 1. the session whose calls are in flight on that upstream connection (the request rides its
+   *    latest call); calls of several sessions (a `shared` upstream session) → refused;
+   * 2. no call in flight: the caller that holds that upstream session (core's per-caller sessions:
+   *    its call is about to be sent, e.g. a request during the session's initialize);
+   * 3. otherwise no one: the call that caused it returned. Refused — never guessed from which
+   *    clients happen to be connected or busy elsewhere.
    */
-  attribute(client: Client, method: ClientMethod): Attribution {
+  attribute(client: Client): Attribution {
     const calls = [...(this.#inFlight.get(client)?.keys() ?? [])].filter((c) => !c.done && this.#sessions.get(c.session.id) === c.session);
-    let candidates = [...new Set(calls.map((c) => c.session))];
-    if (candidates.length > 1) {
-      const capable = candidates.filter((s) => hasCapability(capabilitiesOf(s), method));
-      if (capable.length >= 1) candidates = capable;
-    }
+    const candidates = [...new Set(calls.map((c) => c.session))];
     if (candidates.length === 1) {
       const session = candidates[0]!;
-      const call = calls.filter((c) => c.session === session).at(-1);
-      return call ? { session, call } : { session };
+      return { session, call: calls.filter((c) => c.session === session).at(-1)! };
     }
     if (candidates.length > 1) {
       // Never name the sessions: this text reaches the upstream, and through it, any client.
-      return { error: `calls of ${candidates.length} clients are in flight on this server: the gateway cannot tell which one caused it` };
+      return {
+        error: `calls of ${candidates.length} clients are in flight on this shared upstream session: the gateway cannot tell which one caused it`,
+        ambiguous: true,
+      };
     }
-    if (method === 'roots/list') {
-      const owner = this.#rootsOwner.get(client);
-      const session = owner === undefined ? undefined : this.#sessions.get(owner);
-      if (session) return { session };
+    const holder = this.#sessionOf(client)?.holder;
+    if (holder instanceof DownstreamCall && !holder.done && this.#sessions.get(holder.session.id) === holder.session) {
+      return { session: holder.session, call: holder };
     }
-    const count = this.#sessions.size;
-    if (count === 1) return { session: this.#sessions.values().next().value! };
-    return {
-      error:
-        count === 0
-          ? 'no client is connected to the gateway'
-          : `no call is in flight on this server and ${count} clients are connected: the gateway cannot tell which one to ask`,
-    };
+    return { error: 'no call of any client is in flight on this upstream session (the call that caused it has returned)' };
+  }
+
+  /**
+   * The gateway answers `roots/list` itself: with the roots of the client that holds the upstream
+   * session, which is then bound to them (core lends it only to callers with the same roots); with
+   * no holder, what it was told before, or none (`[]`: the server's own configured roots apply). A
+   * `shared` upstream session carries no caller's roots: always `[]`.
+   */
+  #roots(client: Client): { roots: Root[] } {
+    const view = this.#sessionOf(client);
+    let roots: Root[];
+    if (view?.mode === 'shared') roots = [];
+    else {
+      const target = this.attribute(client);
+      roots = 'session' in target ? (target.session.roots ?? []) : (this.#answeredRoots.get(client) ?? []);
+    }
+    this.#answeredRoots.set(client, roots);
+    view?.bindRoots(rootsFingerprint(roots));
+    return { roots };
   }
 
   async #forward(
@@ -136,7 +164,8 @@ export class ClientRequests implements InFlight {
     params: unknown,
     signal: AbortSignal,
   ): Promise<Record<string, unknown>> {
-    const target = this.attribute(client, method);
+    if (method === 'roots/list') return this.#roots(client);
+    const target = this.attribute(client);
     if ('error' in target)
       throw rpcError(ErrorCode.InvalidRequest, `[mcp-bridge] gateway: ${method} from server "${server}" refused: ${target.error}`);
     const { session, call } = target;
@@ -153,8 +182,7 @@ export class ClientRequests implements InFlight {
     // Its completion (notifications/elicitation/complete) comes later, on its own: it goes to this client.
     if (elicitationId !== undefined) this.#rememberElicitation(`${server}\0${elicitationId}`, session.id);
     // Asked through the causing call's link when there is one (over HTTP it travels on that call's stream).
-    if (call && !call.done) return call.ask(request, options);
-    return session.server.request(request, ResultSchema, options);
+    return call.ask(request, options);
   }
 
   /** Which client a URL-mode elicitation went to, by server and elicitation id (the oldest forgotten first). */

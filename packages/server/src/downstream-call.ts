@@ -33,23 +33,34 @@ export class DownstreamCall implements CallLink {
    * call. Never released: the signal is this request's own and goes with it.
    */
   readonly requestSignal: RequestSignal;
+  /** The client, for core's per-caller upstream sessions. */
+  readonly client: string;
   /** The call settled: an upstream request still in flight for it (a hedge being cancelled) no longer makes its caller the one to ask. */
   done = false;
+  /** The logical server the call's request went to (the last one sent), for the served-request report. */
+  server: string | undefined;
   readonly #extra: Extra;
   readonly #inFlight: InFlight;
 
   constructor(session: DownstreamSession, method: string, extra: Extra, inFlight: InFlight) {
     this.session = session;
     this.method = method;
+    this.client = session.key;
     this.signal = extra.signal;
     this.requestSignal = new RequestSignal(extra.signal, true);
     this.#extra = extra;
     this.#inFlight = inFlight;
   }
 
+  rootsKey(): string {
+    return this.session.rootsKey;
+  }
+
   sent(request: UpstreamRequest): void {
     // Another method is a plugin's side request made with this context, not what the caller asked for.
-    if (request.method === this.method) this.#inFlight.add(this, request.client);
+    if (request.method !== this.method) return;
+    this.server = request.server;
+    this.#inFlight.add(this, request.client);
   }
 
   settled(request: UpstreamRequest): void {

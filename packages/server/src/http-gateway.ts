@@ -3,15 +3,20 @@ import type { Bridge, Principal } from '@mcp-bridge/core';
 import { GatewayAuth, type Admission } from './auth/gateway-auth.js';
 import { HttpSessionTransport } from './http-transport.js';
 import { hostRule, originRule } from './http-checks.js';
-import { drain, isInitialize, json, pathnameOf, readJson, readyz, reject } from './http-io.js';
-import { anonymousCaller, newSessionId, ownerMismatch, ownerOf, type Owner } from './session-owner.js';
+import { drain, isInitialize, json, pathnameOf, readJson, readyz, reject, rejectBody, type BodyRead } from './http-io.js';
+import { anonymousCaller, newSessionId, ownerKey, ownerMismatch, ownerOf, type Owner } from './session-owner.js';
 import type { HttpGatewayOptions } from './options.js';
 import { createSession } from './session.js';
 import type { SessionIdentity } from './session-identity.js';
+import { connectSession } from './served.js';
 import type { DownstreamSession, Router } from './router.js';
+import { CallerLimits, Ticket, type Refusal } from './caller-limits.js';
+import { SessionTable } from './session-table.js';
+import { limitsOf, type GatewayLoad } from './http-limits.js';
 
 /** One downstream MCP session of the HTTP gateway. */
 export interface HttpSession {
+  readonly id: string;
   session: DownstreamSession;
   transport: HttpSessionTransport;
   lastActivity: number;
@@ -22,6 +27,11 @@ export interface HttpSession {
    * (with no credential at all) the client's IP address. Its later requests must come from the same one.
    */
   owner: Owner;
+  /** The owner's key: whose share of the session table and caps this session takes. */
+  readonly callerKey: string;
+  /** The client sent `notifications/initialized`; until then the session expires after `sessionInitMs`. */
+  ready: boolean;
+  readonly createdAt: number;
   closing: boolean;
 }
 
@@ -31,14 +41,19 @@ export interface HttpSession {
  * sweep and keep-alive ticks, and the drain on close.
  */
 export class HttpGatewayServer {
-  readonly sessions = new Map<string, HttpSession>();
+  readonly sessions: SessionTable<HttpSession>;
+  readonly limits: CallerLimits;
   readonly onError: (error: unknown) => void;
   readonly host: string;
   readonly path: string;
   private readonly idleMs: number;
+  private readonly initMs: number;
+  private readonly bodyTimeoutMs: number;
+  private readonly sendTimeoutMs: number;
   private readonly keepAliveMs: number;
-  private readonly maxSessions: number;
   private readonly drainMs: number;
+  /** Request bodies being read, for the body timeout. */
+  private readonly reads = new Set<BodyRead>();
   private readonly hostCheck: ReturnType<typeof hostRule>;
   // The Origin rule needs the port actually bound (port 0 picks one): set once listening.
   private originCheck: (origin: string) => boolean = () => false;
@@ -51,6 +66,7 @@ export class HttpGatewayServer {
   private stopping = false;
   private sweep: NodeJS.Timeout | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly bridge: Bridge,
@@ -59,10 +75,15 @@ export class HttpGatewayServer {
     this.onError = o.onError ?? ((e: unknown) => console.error(e));
     this.host = o.host ?? '127.0.0.1';
     this.path = o.path ?? '/mcp';
-    this.idleMs = o.sessionIdleMs ?? 30 * 60_000;
+    const l = limitsOf(o);
+    this.idleMs = l.sessionIdleMs;
+    this.initMs = l.sessionInitMs;
+    this.bodyTimeoutMs = l.bodyTimeoutMs;
+    this.sendTimeoutMs = l.sendTimeoutMs;
+    this.sessions = new SessionTable(l.maxSessions, l.maxSessionsPerCaller);
+    this.limits = new CallerLimits(l);
     // The SDK's transport keeps quiet streams alive every 15 s too.
     this.keepAliveMs = o.keepAliveMs ?? 15_000;
-    this.maxSessions = o.maxSessions ?? 1000;
     this.drainMs = o.drainMs ?? 5_000;
     this.hostCheck = hostRule(this.host, o.allowedHosts);
     this.auth = new GatewayAuth(o);
@@ -86,24 +107,29 @@ export class HttpGatewayServer {
     const admitted = await this.admit(req, res);
     if (admitted === false) return;
     const { principal } = admitted;
+    const owner = ownerOf(req, principal, this.o.token !== undefined, this.o.caller);
+    const key = ownerKey(owner);
+    // Counted before the body is read: a caller at its caps gets no more of the gateway's memory or time.
+    const ticket = this.limits.admit(key, req.socket, req.method === 'POST', res);
+    if (!(ticket instanceof Ticket)) return refuse(res, ticket);
 
     let body: unknown;
     if (req.method === 'POST') {
-      const parsed = await readJson(req);
-      if (!parsed.ok) return reject(res, parsed.status, parsed.message, parsed.code);
+      const parsed = await readJson(req, ticket, this.reads);
+      if (!parsed.ok) return rejectBody(res, parsed);
       body = parsed.value;
     }
 
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
-      const s = this.sessions.get(sessionId);
+      const s = this.sessions.byId.get(sessionId);
       if (!s) return reject(res, 404, 'Session not found', -32001);
-      const refused = ownerMismatch(s.owner, ownerOf(req, principal, this.o.token !== undefined, this.o.caller));
+      const refused = ownerMismatch(s.owner, owner);
       if (refused) return reject(res, 403, refused);
-      this.serve(s, req, res, body);
+      this.serve(s, req, res, body, ticket);
       return;
     }
-    await this.openSession(req, res, body, principal);
+    await this.openSession(req, res, body, { principal, owner, ticket });
   }
 
   /**
@@ -139,34 +165,54 @@ export class HttpGatewayServer {
   }
 
   /** A request without a session id: an initialize opens a session (unless stopping or full). */
-  private async openSession(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal | undefined): Promise<void> {
+  private async openSession(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    { principal, owner, ticket }: { principal: Principal | undefined; owner: Owner; ticket: Ticket },
+  ): Promise<void> {
     const { sessions, o } = this;
     if (req.method !== 'POST' || !isInitialize(body)) return reject(res, 400, 'Bad Request: no valid session id (send initialize first)');
     if (this.stopping) return reject(res, 503, 'Service Unavailable: the gateway is stopping');
-    if (sessions.size >= this.maxSessions) {
-      res.setHeader('Retry-After', '5');
-      return reject(res, 503, `Service Unavailable: the gateway already has ${this.maxSessions} sessions`);
-    }
+    const callerKey = ownerKey(owner);
+    const full = sessions.refusal(callerKey);
+    if (full) return refuse(res, { ...full, retryAfter: 5 });
     const ready = await this.routerReady;
     const id = newSessionId();
-    const owner = ownerOf(req, principal, o.token !== undefined, o.caller);
     // The session id is a bearer secret: the caller name that plugins, logs and metrics see is not it.
     const session = createSession(ready, id, o, owner.caller ?? anonymousCaller(), this.identity(principal));
-    const s: HttpSession = { session, transport: undefined as never, lastActivity: Date.now(), busy: 0, closing: false, owner };
+    const now = Date.now();
+    const s: HttpSession = {
+      id,
+      session,
+      transport: undefined as never,
+      lastActivity: now,
+      createdAt: now,
+      busy: 0,
+      closing: false,
+      ready: false,
+      owner,
+      callerKey,
+    };
+    session.server.oninitialized = () => void (s.ready = true);
     s.transport = new HttpSessionTransport(id, () => {
-      sessions.set(id, s);
+      // Room is made when the session really opens: a caller past its share, or a full table, loses its longest-idle session.
+      for (const evicted of sessions.add(s)) void this.endSession(evicted);
     });
     s.transport.onclose = () => void this.endSession(s);
-    await session.server.connect(s.transport);
-    this.serve(s, req, res, body);
+    await connectSession(ready.bridge, session, s.transport, 'tcp');
+    this.serve(s, req, res, body, ticket);
     // An initialize that failed leaves no session behind.
-    if (!sessions.has(id)) await this.endSession(s);
+    if (!sessions.byId.has(id)) await this.endSession(s);
   }
 
-  private serve(s: HttpSession, req: IncomingMessage, res: ServerResponse, body: unknown): void {
-    s.lastActivity = Date.now();
+  private serve(s: HttpSession, req: IncomingMessage, res: ServerResponse, body: unknown, ticket: Ticket): void {
+    const now = Date.now();
+    s.lastActivity = now;
     const counts = req.method === 'POST';
     if (counts) s.busy++;
+    // Watched for a client that stops reading (sendTimeoutMs, maxBufferedBytesPerCaller).
+    ticket.watch(s.transport);
     try {
       s.transport.handleRequest(req, res, body);
     } finally {
@@ -186,7 +232,7 @@ export class HttpGatewayServer {
   async endSession(s: HttpSession): Promise<void> {
     if (s.closing) return;
     s.closing = true;
-    this.sessions.delete(s.session.id);
+    this.sessions.remove(s);
     // The SDK aborts the calls' signals (plugins see a cancelled call), which cancels their upstream requests.
     await s.transport.close().catch(this.onError);
     await this.router.removeSession(s.session.id);
@@ -195,19 +241,33 @@ export class HttpGatewayServer {
 
   /** Starts the idle sweep and the keep-alive ticks (neither keeps the process alive). */
   startTimers(): void {
-    const { idleMs, keepAliveMs, sessions } = this;
+    const { idleMs, initMs, keepAliveMs, sessions } = this;
     this.sweep = setInterval(
       () => {
         const now = Date.now();
-        for (const s of sessions.values()) if (s.busy === 0 && now - s.lastActivity >= idleMs) void this.endSession(s);
+        for (const s of sessions.byId.values()) {
+          if (s.busy > 0) continue;
+          // A client that never sent notifications/initialized goes soon: an initialize flood cannot fill the table.
+          if (now - s.lastActivity >= idleMs || (!s.ready && now - s.createdAt >= initMs)) void this.endSession(s);
+        }
       },
-      Math.max(10, Math.min(Math.floor(idleMs / 4), 30_000)),
+      Math.max(10, Math.min(Math.floor(idleMs / 4), Math.floor(initMs / 4), 30_000)),
     );
     this.sweep.unref();
+    const { bodyTimeoutMs, sendTimeoutMs, reads, limits } = this;
+    this.watchdog = setInterval(
+      () => {
+        const now = Date.now();
+        for (const read of reads) if (now - read.startedAt >= bodyTimeoutMs) read.expire(bodyTimeoutMs);
+        limits.look(now, sendTimeoutMs);
+      },
+      Math.max(10, Math.min(1_000, Math.floor(bodyTimeoutMs / 4), Math.floor(sendTimeoutMs / 4))),
+    );
+    this.watchdog.unref();
     this.keepAlive = setInterval(
       () => {
         const now = Date.now();
-        for (const s of sessions.values()) s.transport.tick(now, keepAliveMs);
+        for (const s of sessions.byId.values()) s.transport.tick(now, keepAliveMs);
       },
       Math.max(10, Math.floor(keepAliveMs / 3)),
     );
@@ -218,17 +278,30 @@ export class HttpGatewayServer {
   stop(): void {
     clearInterval(this.sweep);
     clearInterval(this.keepAlive);
+    clearInterval(this.watchdog);
     this.stopping = true;
   }
 
   /** Waits for the calls already accepted (at most `drainMs`), then ends every session. */
   async endAll(): Promise<void> {
     await drain(
-      [...this.sessions.values()].map((s) => s.transport),
+      [...this.sessions.byId.values()].map((s) => s.transport),
       this.drainMs,
     );
-    await Promise.allSettled([...this.sessions.values()].map((s) => this.endSession(s)));
+    await Promise.allSettled([...this.sessions.byId.values()].map((s) => this.endSession(s)));
   }
+
+  /** What the gateway holds now: sessions (by caller key), requests, connections, buffered bytes. */
+  load(): GatewayLoad {
+    return { sessions: this.sessions.size, sessionsByCaller: this.sessions.countsByCaller(), ...this.limits.load() };
+  }
+}
+
+/** Answers a request past a cap: 429 (this caller) or 503 (the gateway), with `Retry-After`; a refused connection is closed. */
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  res.setHeader('Retry-After', String(refusal.retryAfter));
+  if (refusal.close) res.setHeader('connection', 'close');
+  reject(res, refusal.status, refusal.message);
 }
 
 /** Marks a request as answered by the checks (the answer itself returns nothing). */

@@ -38,8 +38,17 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 } as const;
 
-function sseEvent(message: JSONRPCMessage): string {
-  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+/**
+ * A big text as bytes. A string the socket cannot take at once (a client reading slowly, or not at
+ * all) is copied into a buffer sized for UTF-8's worst case, 3 bytes a character: an unread 9 MiB
+ * answer held 27 MiB. Small texts stay strings (the socket takes them at once, with no copy).
+ */
+function wire(text: string): string | Buffer {
+  return text.length > 65_536 ? Buffer.from(text) : text;
+}
+
+function sseEvent(message: JSONRPCMessage): string | Buffer {
+  return wire(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
 }
 
 function jsonError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
@@ -253,10 +262,10 @@ export class HttpSessionTransport implements Transport {
     if (last && !stream.sse) {
       // The one response, and nothing went before it: one JSON body, one write.
       this.#end(stream);
-      const text = JSON.stringify(stream.batch ? [message] : message);
+      const body = wire(JSON.stringify(stream.batch ? [message] : message));
       stream.res
-        .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'mcp-session-id': this.sessionId })
-        .end(text);
+        .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'mcp-session-id': this.sessionId })
+        .end(body);
       return;
     }
     // A batch with more to come sends this one now, not when its slowest request is done.
@@ -306,6 +315,22 @@ export class HttpSessionTransport implements Transport {
     }
     for (const answer of answers) stream.res.write(sseEvent(answer));
     stream.res.end();
+  }
+
+  /**
+   * Ends a response the gateway gave up on (its client stopped reading: see `sendTimeoutMs`): the
+   * calls it was still to answer are cancelled as if the client had sent `notifications/cancelled`
+   * (their upstream requests are cancelled too), and the socket is destroyed, freeing what it held.
+   */
+  kill(res: ServerResponse, reason: string): void {
+    for (const stream of this.#streams) {
+      if (stream.res !== res) continue;
+      const waiting = [...stream.waiting];
+      this.#end(stream);
+      for (const requestId of waiting)
+        this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } });
+    }
+    res.destroy();
   }
 
   #forget(stream: PostStream): void {

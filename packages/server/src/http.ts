@@ -5,6 +5,7 @@ import { WILDCARD } from './http-checks.js';
 import { HttpGatewayServer } from './http-gateway.js';
 import { reject } from './http-io.js';
 import { parseOptions, type HttpGatewayOptions } from './options.js';
+import type { GatewayLoad } from './http-limits.js';
 import { releaseRouter, routerForStartedBridge } from './router.js';
 
 /** A running Streamable HTTP gateway. */
@@ -15,6 +16,8 @@ export interface HttpGateway {
   port: number;
   /** Open MCP sessions. */
   sessionCount(): number;
+  /** What the gateway holds right now (sessions by caller, requests, connections, buffered bytes): for metrics and operators. */
+  load(): GatewayLoad;
   /**
    * Stops: no new connections or requests (refused unread), calls already accepted run on for up to
    * `drainMs` to their answer, any still running then are answered with an error that says they may
@@ -55,6 +58,9 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     });
   });
 
+  // Sockets past the connection cap (plus room for the 503 that names it) are refused unread, before any request is parsed.
+  http.maxConnections = gateway.limits.caps.maxConnections + 64;
+
   await new Promise<void>((resolve, reject_) => {
     http.once('error', reject_);
     http.listen(o.port ?? 0, host, () => {
@@ -80,6 +86,7 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
     url: `http://${urlHost}:${port}${path}`,
     port,
     sessionCount: () => sessions.size,
+    load: () => gateway.load(),
     close: () =>
       (closing ??= (async () => {
         gateway.stop();

@@ -11,6 +11,12 @@ export interface GatewayOptions {
   instructions?: string;
   /** Errors nobody awaits (a notification that could not be delivered, a failed upstream subscription cleanup). Default `console.error`. */
   onError?: (e: unknown) => void;
+  /**
+   * The gateway's deadline for each call a client makes (tools, resources, prompts, completions), ms:
+   * past it the call is cancelled upstream and the client gets a timeout error. Default: the
+   * bridge's `requestTimeout` (60 000 ms unless configured there).
+   */
+  requestTimeout?: number;
 }
 
 /** Options of {@link serveHttp}. */
@@ -62,14 +68,49 @@ export interface HttpGatewayOptions extends GatewayOptions {
   keepAliveMs?: number;
   /** A session with no request for this long is closed. Default 30 minutes. */
   sessionIdleMs?: number;
+  /** A session whose client never sent `notifications/initialized` is closed after this long, ms. Default 20 000. */
+  sessionInitMs?: number;
   /**
    * On `close()`, how long calls already accepted may run on to their answer, ms (default 5_000;
    * 0: none). New requests are refused meanwhile (404: never run); calls still running after it are
    * answered with an error that says they may have run (JSON-RPC -32603), never with 404.
    */
   drainMs?: number;
-  /** At most this many sessions at once; a new one beyond it gets 503. Default 1000. */
+  /**
+   * At most this many sessions at once. A new one beyond it ends the longest-idle session (one that
+   * never sent `notifications/initialized` first; never one with a request in progress); only when
+   * every session is busy does it get 503. Default 1000.
+   */
   maxSessions?: number;
+  /**
+   * At most this many sessions per caller (the session owner: named token, `caller` identity, or the
+   * client's address without auth). A caller past it loses its own longest-idle session, never
+   * another caller's. Default 100.
+   */
+  maxSessionsPerCaller?: number;
+  /** Requests in progress per caller; past it a request gets 429 with `Retry-After`. Default 256. */
+  maxRequestsPerCaller?: number;
+  /** Requests in progress in the whole gateway; past it 503 with `Retry-After`. Default 2048. */
+  maxRequests?: number;
+  /** Open connections per caller (counted from their first request); past it 429 and the connection is closed. Default 256. */
+  maxConnectionsPerCaller?: number;
+  /** Open connections in the whole gateway; past it 503 (and sockets beyond it are refused unread). Default 4096. */
+  maxConnections?: number;
+  /**
+   * Bytes a caller may hold in the gateway's memory: request bodies being read plus answers written
+   * but not yet read by its client. Past it new requests get 429, a body being read is refused (and
+   * its connection closed), and the caller's stalled answers are dropped. Default 64 MiB.
+   */
+  maxBufferedBytesPerCaller?: number;
+  /** The same, for the whole gateway (503 past it). Default 512 MiB. */
+  maxBufferedBytes?: number;
+  /** A request body not received in full within this long gets 408 and its connection is closed (slowloris). Default 30 000 ms. */
+  bodyTimeoutMs?: number;
+  /**
+   * An answer whose client reads none of it for this long is dropped: its connection is closed, its
+   * memory freed, and the calls it was still to answer are cancelled upstream. Default 30 000 ms.
+   */
+  sendTimeoutMs?: number;
   /**
    * Extra `node:http` handlers by exact path, e.g. `{ '/metrics': bridge.metrics.handler }`. They get
    * the same Host/Origin checks and bearer `token` as the MCP endpoint; `/healthz`, `/readyz` and
@@ -90,9 +131,45 @@ const gatewaySchema = z.object({
   serverInfo: z.object({ name: z.string().min(1), version: z.string().min(1) }).optional(),
   instructions: z.string().optional(),
   onError: z.function().optional(),
+  requestTimeout: z.number().int().positive().optional(),
 });
 
-const httpSchema = gatewaySchema.extend({
+const positive = z.number().int().positive().optional();
+
+/** The session table and per-caller caps of the HTTP gateway (also what the CLI's config `gateway` section accepts). */
+export const httpLimitsSchema = z.object({
+  sessionIdleMs: positive,
+  sessionInitMs: positive,
+  maxSessions: positive,
+  maxSessionsPerCaller: positive,
+  maxRequestsPerCaller: positive,
+  maxRequests: positive,
+  maxConnectionsPerCaller: positive,
+  maxConnections: positive,
+  maxBufferedBytesPerCaller: positive,
+  maxBufferedBytes: positive,
+  bodyTimeoutMs: positive,
+  sendTimeoutMs: positive,
+});
+
+/**
+ * The gateway settings a config file may hold (the CLI's `gateway` section): the limits, the
+ * per-call deadline and the drain and keep-alive times. Unknown fields are errors, so a typo is not silently ignored.
+ */
+export const gatewayConfigSchema = httpLimitsSchema
+  .extend({
+    requestTimeout: positive,
+    drainMs: z.number().int().nonnegative().optional(),
+    keepAliveMs: positive,
+    // The config file's `gateway.auth` (docs/auth.md): the OAuth resource server and named tokens.
+    auth: gatewayAuthSchema.optional(),
+  })
+  .strict();
+
+/** What {@link gatewayConfigSchema} accepts. */
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+const httpSchema = gatewaySchema.extend(httpLimitsSchema.shape).extend({
   port: z.number().int().min(0).max(65_535).optional(),
   host: z.string().min(1).optional(),
   path: z.string().startsWith('/').optional(),
@@ -115,10 +192,8 @@ const httpSchema = gatewaySchema.extend({
     .optional(),
   allowedHosts: z.array(z.string().min(1)).optional(),
   allowedOrigins: z.array(z.string().min(1)).optional(),
-  sessionIdleMs: z.number().int().positive().optional(),
   drainMs: z.number().int().nonnegative().optional(),
   keepAliveMs: z.number().int().positive().optional(),
-  maxSessions: z.number().int().positive().optional(),
   routes: z
     .record(
       z.string().startsWith('/'),

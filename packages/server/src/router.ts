@@ -3,7 +3,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { LoggingLevel, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import { ClientRequests } from './client-requests.js';
 import { DownstreamCall, type Extra } from './downstream-call.js';
-import { LogLevels, type DownstreamSession } from './sessions.js';
+import { LogLevels, rootsChanged, type DownstreamSession } from './sessions.js';
 import { Subscriptions } from './subscriptions.js';
 
 export type { DownstreamSession } from './sessions.js';
@@ -17,7 +17,7 @@ export type { DownstreamSession } from './sessions.js';
 export class Router {
   readonly bridge: Bridge;
   readonly sessions = new Map<string, DownstreamSession>();
-  readonly #requests = new ClientRequests(this.sessions);
+  readonly #requests: ClientRequests;
   readonly #subscriptions: Subscriptions;
   readonly #logLevels: LogLevels;
   readonly #unsubscribe: (() => void)[] = [];
@@ -27,6 +27,7 @@ export class Router {
   constructor(bridge: Bridge, onError: (error: unknown) => void) {
     this.bridge = bridge;
     this.onError = onError;
+    this.#requests = new ClientRequests(this.sessions, (client) => bridge.upstreamSession(client));
     const report = (error: unknown): void => this.onError(error);
     this.#subscriptions = new Subscriptions(bridge, report);
     this.#logLevels = new LogLevels(bridge, this.sessions, report);
@@ -36,7 +37,7 @@ export class Router {
         this.#requests.configure(server, connection.client);
         this.#subscriptions.takeOver(server, connection.client);
       }),
-      bridge.on('notification', ({ server, method, params }) => this.#notification(server, method, params)),
+      bridge.on('notification', ({ server, client, method, params }) => this.#notification(server, client, method, params)),
       bridge.on('catalog:changed', ({ kinds }) => this.#catalogChanged(kinds)),
     );
     // Upstreams connected before this gateway existed: their clients need the handlers too.
@@ -95,24 +96,32 @@ export class Router {
     return this.#subscriptions.unsubscribe(session, uri);
   }
 
-  /** A client announced new roots: tell every upstream that can ask for roots; the roots/list that follows goes to this client. */
+  /**
+   * A client announced new roots: they are asked again with its next call, which then runs on an
+   * upstream session bound to the new roots (core's per-caller sessions). No upstream is told: one
+   * shared by other callers must not switch to this client's roots.
+   */
   rootsChanged(session: DownstreamSession): void {
-    for (const { client } of this.#clients()) {
-      this.#requests.rootsAnnounced(client, session);
-      client.sendRootsListChanged().catch((error: unknown) => {
-        // The bridge did not announce roots to this upstream (assertNotificationCapability), or it just went away: nothing to tell.
-        if (!(error instanceof Error && /roots|not connected/i.test(error.message))) this.onError(error);
-      });
-    }
+    rootsChanged(session);
+  }
+
+  /**
+   * Whether `caller` may see `server` (the access plugin's rules, when it is installed): a log
+   * message of that server, or its entry in a list's `_meta`, never reaches a caller denied it.
+   */
+  visible(caller: string, server: string): boolean {
+    const access = (this.bridge as unknown as { access?: { serverVisible?: (server: string, caller: string) => boolean } }).access;
+    return access?.serverVisible?.(server, caller) ?? true;
   }
 
   // ------------------------------------------------------------------ upstream → downstream
 
-  #notification(server: string, method: string, params: Record<string, unknown> | undefined): void {
+  #notification(server: string, client: Client, method: string, params: Record<string, unknown> | undefined): void {
     if (method === 'notifications/message' && params) {
       const level = params.level;
-      for (const session of this.sessions.values()) {
-        if (LogLevels.allows(session, level))
+      // The caller the upstream session works for, never every session: a log may quote its arguments.
+      for (const session of this.#requests.logTargets(client)) {
+        if (LogLevels.allows(session, level) && this.visible(session.caller, server))
           this.#send(session, { method, params: { ...params, logger: params.logger ?? server } as never });
       }
     } else if (method === 'notifications/elicitation/complete' && typeof params?.elicitationId === 'string') {

@@ -38,6 +38,11 @@ export function ownerOf(
   return { kind: 'address', value: normalAddress(req.socket.remoteAddress ?? '') };
 }
 
+/** The key of an owner's share of the gateway (sessions, requests, connections, bytes): one per credential identity. */
+export function ownerKey(owner: Owner): string {
+  return `${owner.kind}:${owner.value}`;
+}
+
 /** Why `given` may not use a session opened by `opener`, or undefined when it may. The message names neither. */
 export function ownerMismatch(opener: Owner, given: Owner): string | undefined {
   if (opener.kind === given.kind && opener.value === given.value) return undefined;

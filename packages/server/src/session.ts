@@ -22,6 +22,8 @@ import type { DownstreamSession, Router } from './router.js';
 import type { SessionIdentity } from './session-identity.js';
 import { SERVER_VERSION } from './version.js';
 
+let nextClientKey = 1;
+
 /**
  * Creates the SDK server that speaks to one downstream client, with every request answered
  * through the bridge (and so through its plugin pipeline) with `caller` set to the session's
@@ -45,9 +47,21 @@ export function createSession(
     },
     ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
   });
-  const session: DownstreamSession = { id, caller, server, logLevel: undefined, subscriptions: new Set(), identity };
+  const session: DownstreamSession = {
+    id,
+    caller,
+    server,
+    logLevel: undefined,
+    subscriptions: new Set(),
+    key: `client-${nextClientKey++}`,
+    roots: undefined,
+    rootsKey: '[]',
+    rootsFetch: undefined,
+    rootsVersion: 0,
+    identity,
+  };
 
-  const run = callRunner(router, session);
+  const run = callRunner(router, session, options.requestTimeout);
   registerLists(server, router, caller, identity?.principal);
   registerCalls(server, router, session, run);
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
@@ -67,7 +81,7 @@ function registerLists(server: Server, router: Router, caller: string, principal
   const listOptions = { caller, principal };
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     try {
-      return publicList(await bridge.listTools(listOptions));
+      return publicList(router, caller, await bridge.listTools(listOptions));
     } catch (error) {
       return requestFailure(error, extra.signal);
     }
@@ -75,7 +89,7 @@ function registerLists(server: Server, router: Router, caller: string, principal
 
   server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
     try {
-      return publicList(await bridge.listResources(listOptions));
+      return publicList(router, caller, await bridge.listResources(listOptions));
     } catch (error) {
       return requestFailure(error, extra.signal);
     }
@@ -83,7 +97,7 @@ function registerLists(server: Server, router: Router, caller: string, principal
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => {
     try {
-      return publicList(await bridge.listResourceTemplates(listOptions));
+      return publicList(router, caller, await bridge.listResourceTemplates(listOptions));
     } catch (error) {
       return requestFailure(error, extra.signal);
     }
@@ -91,7 +105,7 @@ function registerLists(server: Server, router: Router, caller: string, principal
 
   server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => {
     try {
-      return publicList(await bridge.listPrompts(listOptions));
+      return publicList(router, caller, await bridge.listPrompts(listOptions));
     } catch (error) {
       return requestFailure(error, extra.signal);
     }
@@ -153,8 +167,16 @@ function registerCalls(server: Server, router: Router, session: DownstreamSessio
   });
 }
 
-/** A merged list as a client may read it: per-server failures by kind, never their text (see {@link publicListStatus}). */
-function publicList<T extends { _meta: { 'mcp-bridge/servers': Record<string, ServerListStatus> } }>(list: T): T {
+/**
+ * A merged list as a client may read it: per-server failures by kind, never their text (see
+ * {@link publicListStatus}), and only the servers its caller may see.
+ */
+function publicList<T extends { _meta: { 'mcp-bridge/servers': Record<string, ServerListStatus> } }>(
+  router: Router,
+  caller: string,
+  list: T,
+): T {
   const { _meta: meta } = list;
-  return { ...list, _meta: { ...meta, 'mcp-bridge/servers': publicListStatus(meta['mcp-bridge/servers']) } };
+  const servers = Object.fromEntries(Object.entries(meta['mcp-bridge/servers']).filter(([server]) => router.visible(caller, server)));
+  return { ...list, _meta: { ...meta, 'mcp-bridge/servers': publicListStatus(servers) } };
 }

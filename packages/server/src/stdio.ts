@@ -4,6 +4,7 @@ import type { Bridge } from '@mcp-bridge/core';
 import { parseOptions, type StdioGatewayOptions } from './options.js';
 import { releaseRouter, routerForStartedBridge } from './router.js';
 import { createSession } from './session.js';
+import { connectSession } from './served.js';
 import { StdioSessionTransport } from './stdio-transport.js';
 
 /** A running stdio gateway. */
@@ -35,11 +36,7 @@ export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions):
   const stdout = (o.stdout ?? process.stdout) as Writable;
   const session = createSession(router, `stdio-${randomBytes(16).toString('base64url')}`, o);
   const transport = new StdioSessionTransport(stdin, stdout);
-  // The one client is the owner of the roots: upstreams that asked for roots before it connected
-  // (and were refused) are told to ask again, as if they had been connected to it directly.
-  session.server.oninitialized = () => {
-    if (session.server.getClientCapabilities()?.roots) router.rootsChanged(session);
-  };
+  // The client's roots are asked with its first call, and reach upstreams on sessions bound to them (docs/sessions.md).
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
@@ -62,6 +59,6 @@ export async function serveStdio(bridge: Bridge, options?: StdioGatewayOptions):
   stdin.once('close', onEnd);
   transport.onclose = onEnd;
 
-  await session.server.connect(transport);
+  await connectSession(bridge, session, transport, 'pipe');
   return { closed, close };
 }

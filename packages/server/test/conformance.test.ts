@@ -30,8 +30,12 @@ describe('official conformance suite', () => {
       clientCapabilities: gatewayClientCapabilities(),
       onError: () => undefined,
     });
+    // Per-caller upstream sessions (`sessions: 'auto'`) must not cost a process per short client session.
+    const spawned: number[] = [];
+    bridge.on('connect:after', ({ connection }) => void (connection.pid !== undefined && spawned.push(connection.pid)));
     gateway = await serveHttp(bridge, { onError: () => undefined });
     const viaGateway = await runConformance(gateway.url);
+    console.log(`upstream processes spawned for the suite through the gateway: ${spawned.length}`);
 
     console.log(
       `\nMCP conformance suite (@modelcontextprotocol/conformance 0.1.13, active server scenarios)\n${formatTable(direct.results, viaGateway.results)}\n`,
@@ -44,5 +48,6 @@ describe('official conformance suite', () => {
       .filter((s) => (viaGateway.results.get(s)?.failed ?? 1) > 0)
       .map((s) => `${s}: ${viaGateway.results.get(s)?.errors.join('; ') ?? 'not run'}`);
     expect(regressions).toEqual([]);
+    expect(spawned.length).toBeLessThanOrEqual(2);
   });
 });

@@ -167,14 +167,25 @@ describe('serveHttp', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('refuses sessions beyond maxSessions with 503', async () => {
+  it('a full table (maxSessions) ends its longest-idle session for a newcomer, and refuses (503) only when every session is busy', async () => {
     const { gateway } = await start({ maxSessions: 1 });
     const one = await connect(gateway.url);
     cleanups.push(() => one.client.close());
+    const two = await connect(gateway.url);
+    cleanups.push(() => two.client.close());
+    expect(gateway.sessionCount()).toBe(1);
+    // The first session was the longest idle: it is gone (404 tells its client to initialize again).
+    await expect(one.client.listTools()).rejects.toThrow(/404|Session not found/);
+    expect((await two.client.listTools()).tools.length).toBeGreaterThan(0);
+
+    // Every session busy: nothing to evict, so the newcomer is refused.
+    const busy = two.client.callTool({ name: 'slow', arguments: { ms: 1_000 } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const refused = await raw(gateway.url);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('5');
-    expect(gateway.sessionCount()).toBe(1);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { message: expect.stringContaining('(maxSessions)') } });
+    await busy;
   });
 
   it('a tool whose upstream is down returns an isError result naming server and cause; the gateway stays up', async () => {

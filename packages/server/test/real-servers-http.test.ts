@@ -25,9 +25,14 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
     await mkdir(join(dir, 'files'));
     await mkdir(join(dir, 'root-a'));
     await mkdir(join(dir, 'root-b'));
-    await writeFile(join(dir, 'files', 'hello.txt'), 'hello from the filesystem server');
+    // B's roots replace the server's configured folder for B's upstream session: B's file is in its root.
+    await writeFile(join(dir, 'root-b', 'hello.txt'), 'hello from the filesystem server');
+    const servers = realServers(join(dir, 'files'), join(dir, 'memory.jsonl'));
     bridge = createBridge({
-      servers: realServers(join(dir, 'files'), join(dir, 'memory.jsonl')),
+      // server-everything's and the fixture's lists and subscriptions are per upstream session (a resource
+      // registered by one call): shared, so the catalog (listed on the shared session) sees what the clients'
+      // calls changed. Per-caller sessions of these servers: isolation.test.ts.
+      servers: Object.fromEntries(Object.entries(servers).map(([name, c]) => [name, name === 'files' ? c : { ...c, sessions: 'shared' }])),
       clientCapabilities: gatewayClientCapabilities(),
       onError: (e) => bridgeErrors.push(e),
     });
@@ -61,7 +66,7 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
     expect(gateway.sessionCount()).toBe(2);
 
     expect(textOf(await a.client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain('5');
-    expect(textOf(await b.client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'files', 'hello.txt') } }))).toContain(
+    expect(textOf(await b.client.callTool({ name: 'read_text_file', arguments: { path: join(dir, 'root-b', 'hello.txt') } }))).toContain(
       'hello from the filesystem server',
     );
     await a.client.callTool({
@@ -132,19 +137,31 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
     expect(b.sampling).toHaveLength(0);
   });
 
-  it('roots/list_changed from a client reaches the upstreams, and their roots/list is answered by that client', async () => {
-    const rootA = join(dir, 'root-a');
-    const askedB = b.rootsAsked;
-    await waitFor('server-filesystem to adopt the roots of client A', async () => {
-      await a.client.sendRootsListChanged();
-      await new Promise((r) => setTimeout(r, 100));
-      return textOf(await a.client.callTool({ name: 'list_allowed_directories', arguments: {} })).includes(rootA);
-    });
-    const allowed = textOf(await b.client.callTool({ name: 'list_allowed_directories', arguments: {} }));
-    expect(allowed).toContain(rootA);
-    expect(allowed).not.toContain(join(dir, 'root-b'));
-    expect(a.rootsAsked).toBeGreaterThan(0);
-    expect(b.rootsAsked).toBe(askedB);
+  it("each client's roots reach server-filesystem at its first call, and only its own: roots are per client", async () => {
+    const [rootA, rootB] = [join(dir, 'root-a'), join(dir, 'root-b')];
+    // server-filesystem asks for roots once initialized, and may answer a call that came right behind
+    // the initialize before it has them: until then it serves its configured folder, never another client's.
+    const allowed = async (c: TestClient, root: string): Promise<string> => {
+      let text = '';
+      await waitFor(`server-filesystem to adopt ${root}`, async () => {
+        text = textOf(await c.client.callTool({ name: 'list_allowed_directories', arguments: {} }));
+        expect(text).not.toContain(root === rootA ? rootB : rootA);
+        return text.includes(root);
+      });
+      return text;
+    };
+    const allowedA = await allowed(a, rootA);
+    const allowedB = await allowed(b, rootB);
+    expect(allowedA).toContain(rootA);
+    expect(allowedA).not.toContain(rootB);
+    expect(allowedB).toContain(rootB);
+    expect(allowedB).not.toContain(rootA);
+    // B announces new roots: B is asked again; A keeps its own.
+    const askedA = a.rootsAsked;
+    await b.client.sendRootsListChanged();
+    expect(textOf(await a.client.callTool({ name: 'list_allowed_directories', arguments: {} }))).not.toContain(rootB);
+    expect(textOf(await b.client.callTool({ name: 'list_allowed_directories', arguments: {} }))).toContain(rootB);
+    expect(a.rootsAsked).toBe(askedA);
   });
 
   it("logging: upstream log messages reach each client according to that client's own level", async () => {
@@ -208,6 +225,8 @@ describe('gateway over Streamable HTTP in front of real published servers', () =
 
   it("a client's cancellation reaches the upstream and cancels only that call", async () => {
     const fixture = () => bridge.upstreams('fixture')[0]!.inFlight;
+    // A's own upstream session is open before its call (a call cancelled while that session connects never reaches it).
+    await a.client.callTool({ name: 'test_last_cancel', arguments: {} });
     // B's call reaches the fixture first, so the fixture's "last run" is A's.
     const other = b.client.callTool({ name: 'test_wait_for_cancel', arguments: { ms: 2_000 } });
     await waitFor("B's call to be in flight on the fixture", () => fixture() === 1);

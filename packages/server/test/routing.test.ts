@@ -1,4 +1,4 @@
-import { createBridge, type Bridge } from '@mcp-bridge/core';
+import { createBridge, type Bridge, type SessionsMode } from '@mcp-bridge/core';
 import { createConformanceServer } from '@mcp-bridge/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayClientCapabilities, serveHttp, serveStdio, type HttpGateway } from '../src/index.js';
@@ -11,9 +11,9 @@ describe('routing server-to-client requests', () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
   });
 
-  async function gatewayWithFixture(): Promise<{ bridge: Bridge; gateway: HttpGateway }> {
+  async function gatewayWithFixture(sessions: SessionsMode = 'auto'): Promise<{ bridge: Bridge; gateway: HttpGateway }> {
     const bridge = createBridge({
-      servers: { fixture: { type: 'in-memory', server: () => createConformanceServer() } },
+      servers: { fixture: { type: 'in-memory', server: () => createConformanceServer(), sessions } },
       clientCapabilities: gatewayClientCapabilities(),
       onError: () => undefined,
     });
@@ -29,8 +29,24 @@ describe('routing server-to-client requests', () => {
     return c;
   }
 
-  it('refuses when calls of two capable clients are in flight on the upstream: never the wrong client', async () => {
+  it('each caller holds its own upstream session: with calls of two clients in flight, sampling goes to the caller', async () => {
     const { bridge, gateway } = await gatewayWithFixture();
+    const a = await client('a', gateway.url);
+    const b = await client('b', gateway.url);
+    const stopB = new AbortController();
+    const busy = b.client
+      .callTool({ name: 'test_wait_for_cancel', arguments: { ms: 20_000 } }, undefined, { signal: stopB.signal })
+      .catch((e: unknown) => e);
+    await waitFor("B's call to be in flight on the upstream", () => bridge.upstreams('fixture')[0]!.inFlight === 1);
+    expect(textOf(await a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'whose?' } }))).toContain('sampled by a');
+    expect(a.sampling).toHaveLength(1);
+    expect(b.sampling).toHaveLength(0);
+    stopB.abort('done');
+    await busy;
+  });
+
+  it('sessions: shared — refuses when calls of two clients are in flight on the upstream: never the wrong client', async () => {
+    const { bridge, gateway } = await gatewayWithFixture('shared');
     const a = await client('a', gateway.url);
     const b = await client('b', gateway.url);
     // B's call stays in flight until B gives up on it, however long A's call takes to get there.
@@ -42,7 +58,7 @@ describe('routing server-to-client requests', () => {
     // The fixture's tool does not catch the refusal: it comes back as the call's JSON-RPC error, unwrapped once.
     const refused = a.client.callTool({ name: 'test_sampling', arguments: { prompt: 'whose?' } });
     await expect(refused).rejects.toThrow(
-      /^MCP error -32600: \[mcp-bridge\] gateway: sampling\/createMessage from server "fixture" refused: calls of 2 clients are in flight/,
+      /^MCP error -32600: \[mcp-bridge\] gateway: sampling\/createMessage from server "fixture" refused: calls of 2 clients are in flight on this shared upstream session/,
     );
     expect(a.sampling).toHaveLength(0);
     expect(b.sampling).toHaveLength(0);

@@ -52,6 +52,8 @@ interface Established {
   client: Client;
   transport: Transport;
   closed: Promise<void>;
+  /** The protocol version the server answered `initialize` with. */
+  protocolVersion: string | undefined;
 }
 
 /**
@@ -72,6 +74,14 @@ async function handshake(transport: Transport, options: ConnectOptions, deadline
   closeOnce(transport);
   // Set before client.connect, which chains it: observes death however it happens.
   const closed = new Promise<void>((resolve) => (transport.onclose = resolve));
+  // The SDK client hands the negotiated version to `transport.setProtocolVersion` (the HTTP transports
+  // send it as a header) and keeps it nowhere else: hold it here for every transport kind.
+  let protocolVersion: string | undefined;
+  const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
+  transport.setProtocolVersion = (version: string): void => {
+    protocolVersion = version;
+    setProtocolVersion?.(version);
+  };
   // The SDK's own request timeout (60 s default) would cut a longer timeoutMs short.
   const connecting = client.connect(transport, { signal: deadline.signal, timeout: Math.min(timeoutMs, 2 ** 31 - 1) });
   connecting.catch(noop);
@@ -81,7 +91,7 @@ async function handshake(transport: Transport, options: ConnectOptions, deadline
     await transport.close();
     throw error;
   }
-  return { client, transport, closed };
+  return { client, transport, closed, protocolVersion };
 }
 
 /** The message, plus the cause's when there is one: `fetch failed` alone does not say ECONNREFUSED. */
@@ -134,6 +144,7 @@ function makeConnection(parts: ConnectionParts): Connection {
     server: parts.server,
     kind: parts.kind,
     client: parts.client,
+    ...(parts.protocolVersion === undefined ? {} : { protocolVersion: parts.protocolVersion }),
     ...(parts.pid === undefined ? {} : { pid: parts.pid }),
     ...(parts.stderrTail === undefined ? {} : { stderrTail: parts.stderrTail }),
     ...(parts.endReason === undefined ? {} : { endReason: parts.endReason }),

@@ -116,6 +116,8 @@ export interface Connection {
   readonly kind: TransportKind;
   /** The initialized SDK client. */
   readonly client: Client;
+  /** The protocol version negotiated in `initialize` (every transport kind; the SDK client does not expose it). */
+  readonly protocolVersion?: string;
   /** Process id of the child (stdio only); it also leads the child's process group on POSIX. */
   readonly pid?: number;
   /** Last bytes the child wrote to stderr (stdio only); stderr is always drained into a bounded ring. */

@@ -3,7 +3,10 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { scanSchema, type SchemaLimits } from './bounds.js';
+import { useHashedEnums, withHashedEnums } from './large-enums.js';
 import { PatternGuard } from './patterns.js';
+import { RecursionBudget, withRecursionPoints } from './recursion-budget.js';
+import { useLinearUniqueItems } from './unique-items.js';
 
 /** JSON Schema dialects the plugin validates. */
 export type Dialect = '2020-12' | '2019-09' | 'draft-07' | 'draft-06';
@@ -71,6 +74,8 @@ export class SchemaCompiler {
   readonly #options: CompilerOptions;
   readonly #instances = new Map<string, Ajv>();
   readonly #guard = new PatternGuard();
+  /** Shared by every instance: validation is synchronous, one runs at a time. */
+  readonly #budget = new RecursionBudget();
   readonly #now: () => number;
   /** Patterns cleared for the compilation running now (Ajv compiles synchronously). */
   #approved: ReadonlySet<string> | undefined;
@@ -121,8 +126,11 @@ export class SchemaCompiler {
     // schema means the same under draft-07, so it runs on that instance.
     if (dialect === 'draft-06') runnable = { ...(runnable as object), $schema: 'http://json-schema.org/draft-07/schema#' };
 
+    // Recursion points first: that walk skips enums, so the values of an enum are never marked.
+    const recursion = withRecursionPoints(runnable);
+    const final = withHashedEnums(recursion.schema);
     const build = (coerce: boolean, allErrors: boolean): ValidateFunction =>
-      this.#compileWith(this.#instance(dialect, coerce, allErrors), runnable, approved);
+      this.#budget.wrap(this.#compileWith(this.#instance(dialect, coerce, allErrors), final, approved), recursion.counted);
     let validate: ValidateFunction;
     try {
       validate = build(false, false);
@@ -212,6 +220,9 @@ export class SchemaCompiler {
         ajv = new Ajv(options);
     }
     addFormats(ajv);
+    useLinearUniqueItems(ajv);
+    useHashedEnums(ajv);
+    this.#budget.install(ajv);
     // Compile the meta-schema now, outside any tool's compilation: its own patterns are trusted.
     void ajv.validateSchema({});
     this.#instances.set(key, ajv);

@@ -18,6 +18,11 @@ export interface ValidationIssue {
 /**
  * Turns Ajv errors into issues: duplicates merged, at most `max` kept, values truncated to
  * `maxChars`. `total` counts every distinct issue, listed or not.
+ *
+ * Linear in the number of errors: a hostile 300 KB value can make 40,000 of them (one per extra
+ * property), each holding the whole object as its `data`. The value a listed issue quotes is
+ * serialised for the `max` issues listed only, and an `enum`'s or `const`'s expectation once per
+ * schema location (serialising either per error was quadratic: minutes of event loop).
  */
 export function toIssues(
   errors: readonly ErrorObject[] | null | undefined,
@@ -26,33 +31,45 @@ export function toIssues(
 ): { issues: ValidationIssue[]; total: number } {
   const out: ValidationIssue[] = [];
   const seen = new Set<string>();
+  const expectations = new Map<string, string | undefined>();
   for (const e of errors ?? []) {
     const params = e.params as Record<string, unknown>;
     let path = e.instancePath;
-    let given: string | undefined = preview(e.data, maxChars);
-    if (e.keyword === 'required' || e.keyword === 'dependentRequired' || e.keyword === 'dependencies') {
+    const missing = e.keyword === 'required' || e.keyword === 'dependentRequired' || e.keyword === 'dependencies';
+    let extra: string | undefined;
+    if (missing) {
       if (typeof params.missingProperty === 'string') path = `${path}/${escapePointer(params.missingProperty)}`;
-      given = undefined;
     } else if (e.keyword === 'additionalProperties' || e.keyword === 'unevaluatedProperties') {
-      const extra = params.additionalProperty ?? params.unevaluatedProperty;
-      if (typeof extra === 'string') {
-        path = `${path}/${escapePointer(extra)}`;
-        given = preview((e.data as Record<string, unknown> | undefined)?.[extra], maxChars);
+      const name = params.additionalProperty ?? params.unevaluatedProperty;
+      if (typeof name === 'string') {
+        extra = name;
+        path = `${path}/${escapePointer(name)}`;
       }
     }
-    const issue: ValidationIssue = {
-      path,
-      rule: e.keyword,
-      message: e.message ?? `fails "${e.keyword}"`,
-      ...withExpected(expectedOf(e, maxChars)),
-      ...(given !== undefined ? { given } : {}),
-    };
-    const key = `${issue.path}\u0000${issue.rule}\u0000${issue.message}\u0000${issue.expected ?? ''}`;
+    const message = e.message ?? `fails "${e.keyword}"`;
+    const expected = expectationOf(e, maxChars, expectations);
+    const key = `${path}\u0000${e.keyword}\u0000${message}\u0000${expected ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (out.length < max) out.push(issue);
+    if (out.length >= max) continue;
+    const given = missing
+      ? undefined
+      : extra !== undefined
+        ? preview((e.data as Record<string, unknown> | undefined)?.[extra], maxChars)
+        : preview(e.data, maxChars);
+    out.push({ path, rule: e.keyword, message, ...withExpected(expected), ...(given !== undefined ? { given } : {}) });
   }
   return { issues: out, total: seen.size };
+}
+
+/** {@link expectedOf}, once per schema location for the keywords whose expectation quotes the schema's values. */
+function expectationOf(e: ErrorObject, maxChars: number, cache: Map<string, string | undefined>): string | undefined {
+  if (e.keyword !== 'enum' && e.keyword !== 'const') return expectedOf(e, maxChars);
+  const known = cache.get(e.schemaPath);
+  if (known !== undefined || cache.has(e.schemaPath)) return known;
+  const expected = expectedOf(e, maxChars);
+  cache.set(e.schemaPath, expected);
+  return expected;
 }
 
 const withExpected = (expected: string | undefined): { expected?: string } => (expected === undefined ? {} : { expected });

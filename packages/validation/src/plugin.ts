@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS } from './bounds.js';
 import { SchemaCompiler, type CompiledSchema } from './compiler.js';
 import { describeShape, formatIssues, toIssues, type ValidationIssue } from './messages.js';
 import { validationOptionsSchema, type ResolvedValidationOptions, type ValidationLevel, type ValidationOptions } from './options.js';
-import { errorResult, explain, nestedDeeperThan, SCHEMA_FAULT_DEPTH, stripUndefined } from './results.js';
+import { errorResult, explain, stripUndefined, valueFault, type ValueFault } from './results.js';
 import type { ValidationKind, ValidationStats, ValidationWarningEvent } from './types.js';
 
 export { VALIDATION_META_KEY } from './types.js';
@@ -133,10 +133,9 @@ class ValidationPlugin {
     try {
       valid = compiled.validate(args);
     } catch (error) {
-      // A stack overflow on a deeply nested value is this call's problem, never the schema's, or
-      // one hostile caller would switch validation off for everyone. On a shallow value (or any
-      // other error) it is the schema's: one that recurses without consuming data.
-      if (error instanceof RangeError && nestedDeeperThan(args, SCHEMA_FAULT_DEPTH)) return this.#tooDeep(ctx, entry, plan);
+      // A value too deep or too costly to validate is this call's problem (see valueFault); any other throw is the schema's.
+      const fault = valueFault(error, args);
+      if (fault) return this.#valueFault(ctx, entry, plan, fault);
       return this.#brokenAtRun(ctx, entry, plan, 'inputSchema', error);
     }
     if (valid) return undefined;
@@ -204,21 +203,21 @@ class ValidationPlugin {
       total = 1;
     } else {
       let valid: boolean;
-      let tooDeep = false;
+      let fault: ValueFault | undefined;
       try {
         valid = compiled.validate(result.structuredContent);
       } catch (error) {
-        // As for arguments: a stack overflow on a deeply nested result is the result's problem.
-        if (!(error instanceof RangeError && nestedDeeperThan(result.structuredContent, SCHEMA_FAULT_DEPTH))) {
+        // As for arguments: a result too deep or too costly to validate is the result's problem (see valueFault).
+        fault = valueFault(error, result.structuredContent);
+        if (!fault) {
           this.#brokenAtRun(ctx, entry, plan, 'outputSchema', error);
           return result;
         }
         valid = false;
-        tooDeep = true;
       }
       if (valid) return result;
-      if (tooDeep) {
-        issues = [{ path: '', rule: 'depth', message: 'structuredContent is nested too deeply to be validated' }];
+      if (fault) {
+        issues = [{ path: '', rule: fault.rule, message: `structuredContent is ${fault.why}` }];
         total = 1;
       } else {
         ({ issues, total } = toIssues(explain(compiled, result.structuredContent), this.#opts.maxErrors, this.#opts.maxValueChars));
@@ -327,21 +326,21 @@ class ValidationPlugin {
     return compiled;
   }
 
-  /** Arguments nested too deeply to validate: refused (strict) or sent with a warning (lenient), this call only. */
-  #tooDeep(ctx: CallContext, entry: ToolEntry, plan: Plan): CallToolResult | undefined {
-    const issues: ValidationIssue[] = [{ path: '', rule: 'depth', message: 'the arguments are nested too deeply to be validated' }];
+  /** Arguments too deep or too costly to validate: refused (strict) or sent with a warning (lenient), this call only. */
+  #valueFault(ctx: CallContext, entry: ToolEntry, plan: Plan, fault: ValueFault): CallToolResult | undefined {
+    const issues: ValidationIssue[] = [{ path: '', rule: fault.rule, message: `the arguments are ${fault.why}` }];
     if (plan.input === 'lenient') {
       this.#warn({
         server: entry.server,
         tool: entry.name,
         kind: 'input',
-        message: 'arguments nested too deeply to be validated (sent anyway)',
+        message: `arguments ${fault.why} (sent anyway)`,
         issues,
         ctx,
       });
       return undefined;
     }
-    const message = `Invalid arguments for tool "${entry.name}": they are nested too deeply to be validated. The call was not sent to the server; send a flatter value.`;
+    const message = `Invalid arguments for tool "${entry.name}": they are ${fault.why}. The call was not sent to the server; send a flatter value.`;
     this.#stats.inputRejected++;
     this.#rejected(ctx, entry, 'input', message, issues);
     return errorResult(message, { kind: 'input', tool: entry.name, server: entry.server, issues });

@@ -2,6 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ErrorObject } from 'ajv';
 import type { CompiledSchema } from './compiler.js';
 import type { ValidationIssue } from './messages.js';
+import { RecursionBudgetError } from './recursion-budget.js';
 import { VALIDATION_META_KEY, type ValidationKind } from './types.js';
 
 /** Every error of an invalid value (the fast validator stopped at the first). */
@@ -48,4 +49,25 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
     level = next;
   }
   return false;
+}
+
+/** Why a value (not its schema) could not be validated. */
+export interface ValueFault {
+  /** The issue's rule: `depth` (stack overflow on a deep value) or `budget` (recursion budget spent). */
+  readonly rule: 'depth' | 'budget';
+  /** What went wrong, for the issue and the message: "nested too deeply to be validated" ... */
+  readonly why: string;
+}
+
+/**
+ * Whether a validator's throw is the value's fault (this call's problem, never the schema's, or one
+ * hostile caller would switch validation off for everyone): a stack overflow on a deeply nested
+ * value, or a recursive schema's budget spent on it. `undefined`: the schema is at fault (one that
+ * recurses without consuming data overflows on a shallow value too).
+ */
+export function valueFault(error: unknown, value: unknown): ValueFault | undefined {
+  if (error instanceof RecursionBudgetError) return { rule: 'budget', why: `too costly to validate: ${error.message}` };
+  if (error instanceof RangeError && nestedDeeperThan(value, SCHEMA_FAULT_DEPTH))
+    return { rule: 'depth', why: 'nested too deeply to be validated' };
+  return undefined;
 }

@@ -19,7 +19,8 @@ describe('recursive schemas', () => {
       },
     };
     const upstream = schemaServer([tree]);
-    const bridge = await started({ servers: { s: upstream.config }, plugins: [validation()] });
+    // Core's own bound (`requestLimits.maxDepth`) opened wide: this is the plugin's own defence behind it.
+    const bridge = await started({ servers: { s: upstream.config }, plugins: [validation()], requestLimits: { maxDepth: 1_000_000 } });
     // Before: an invalid call is refused.
     const before = await bridge.callTool('tree', { root: { label: 42 } });
     expect(before.isError).toBe(true);

@@ -9,6 +9,11 @@ export interface AccessControl {
   /** Whether `caller` may call a server's tool (upstream name). */
   isAllowed(server: string, tool: string, caller?: string): boolean;
   /**
+   * Whether `caller` may see the server at all (its server-wide rules): the gateway sends a caller a
+   * server's log messages, and names it in a list's `_meta`, only when this is true.
+   */
+  serverVisible(server: string, caller?: string): boolean;
+  /**
    * The catalog's tools this caller may see (exposed form): what `bridge.listTools({ caller })`
    * lists (the plugin hides denied tools per caller through `api.filterList`).
    */

@@ -48,6 +48,7 @@ export function setupAccess(api: PluginApi, opts: ResolvedAccessOptions): void {
   }
   api.expose('access', {
     isAllowed: (server, tool, caller) => policy.check(subject(server, aliases.get(server)?.get(tool) ?? tool), caller).allowed,
+    serverVisible: (server, caller) => policy.check(subject(server, undefined), caller).allowed,
     visibleTools: (caller) =>
       bridge
         .tools()

@@ -90,3 +90,16 @@ describe('per-caller rules over the HTTP gateway', () => {
     expect(prompts.every((n) => n.startsWith('open_'))).toBe(true);
   });
 });
+
+describe('what a caller learns of servers it may not see', () => {
+  it("a tools/list's _meta names only the servers the caller may see", async () => {
+    const { gw } = await gateway(
+      { callers: { guest: { deny: ['closed/*'] } } },
+      { open: inMemoryTestServer({ name: 'open' }), closed: inMemoryTestServer({ name: 'closed' }) },
+      { admin: 'token-admin', guest: 'token-guest' },
+    );
+    const servers = async (c: Client) => Object.keys((await c.listTools())._meta?.['mcp-bridge/servers'] as Record<string, unknown>).sort();
+    expect(await servers(await client(gw.url, 'token-admin'))).toEqual(['closed', 'open']);
+    expect(await servers(await client(gw.url, 'token-guest'))).toEqual(['open']);
+  });
+});

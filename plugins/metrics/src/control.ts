@@ -19,8 +19,8 @@ export interface MetricsControl {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /**
    * Tells the metrics about a gateway serving this bridge: its sessions become
-   * `mcp_bridge_downstream_sessions{network_transport}` and its transport the `network_transport` of
-   * `mcp_server_operation_duration_seconds`. Returns the function that forgets it (call it when the gateway closes).
+   * `mcp_bridge_downstream_sessions{network_transport}`. (`mcp_server_operation_duration_seconds` needs
+   * no tracking: the gateway reports each request it answers.) Returns the function that forgets it (call it when the gateway closes).
    *
    * @example
    * const gateway = await serveHttp(bridge, { routes: { '/metrics': bridge.metrics.handler } });

@@ -1,13 +1,9 @@
-import { CORE_VERSION, errorType, isToolError, type CallContext, type PluginApi, type ToolEntry, type Upstream } from '@mcp-bridge/core';
+import { CORE_VERSION, errorType, isToolError, type CallContext, type PluginApi, type Upstream } from '@mcp-bridge/core';
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
-import { AggregatedHistogram, type HistogramSeries } from './aggregated-histogram.js';
-import { HistogramData } from './histogram-data.js';
+import { AggregatedHistogram } from './aggregated-histogram.js';
+import { AttemptIndex, OP_LABELS, OperationSeries, type OpLabels } from './operation-series.js';
 
 const PLUGIN = '@mcp-bridge/plugin-metrics';
-
-/** Labels of the OpenTelemetry MCP operation-duration histograms, in Prometheus form (dots become underscores). */
-const OP_LABELS = ['mcp_method_name', 'gen_ai_tool_name', 'error_type', 'network_transport', 'mcp_protocol_version', 'server'] as const;
-type OpLabel = (typeof OP_LABELS)[number];
 
 /** A gateway serving the bridge to MCP clients, as the metrics see it. */
 export interface GatewayView {
@@ -32,35 +28,17 @@ export interface SemconvContext {
   readonly registered: string[];
 }
 
-/** Durations of one operation-duration series per label set, kept by hand like the call histograms. */
-class OperationSeries {
-  readonly #byKey = new Map<string, HistogramSeries<OpLabel>>();
-
-  constructor(private readonly bounds: readonly number[]) {}
-
-  observe(labels: Record<OpLabel, string>, seconds: number): void {
-    const key = `${labels.mcp_method_name}\u0000${labels.gen_ai_tool_name}\u0000${labels.error_type}\u0000${labels.network_transport}\u0000${labels.mcp_protocol_version}\u0000${labels.server}`;
-    let s = this.#byKey.get(key);
-    if (s === undefined) this.#byKey.set(key, (s = { labels, data: new HistogramData(this.bounds) }));
-    s.data.observe(seconds);
-  }
-
-  series(): Iterable<HistogramSeries<OpLabel>> {
-    return this.#byKey.values();
-  }
-}
-
 /**
  * The OpenTelemetry MCP semantic-convention metrics, in Prometheus form:
- * `mcp_server_operation_duration_seconds` (requests the bridge serves for a downstream client: calls
- * with a `caller`, as the gateway makes them), `mcp_client_operation_duration_seconds` (every request
+ * `mcp_server_operation_duration_seconds` (every request a gateway answered for a downstream client,
+ * as it reports them: `request:served`), `mcp_client_operation_duration_seconds` (every request
  * sent to an upstream: each attempt, the host's list refreshes, and `initialize`), downstream
  * sessions open, build info and prom-client's process metrics. Returns `trackGateway`.
  */
 export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () => void {
   const registers = [c.registry];
   const gateways = new Set<GatewayView>();
-  const served = observeServed(c, gateways);
+  const served = observeServed(c);
   const sent = observeSent(c);
   for (const [side, data, help] of [
     [
@@ -89,55 +67,47 @@ export function setupSemconv(c: SemconvContext): (gateway: GatewayView) => () =>
   };
 }
 
-/** The `gen_ai.tool.name` label of a `tools/call` ('' when tool labels are off). */
-function toolOf(c: SemconvContext, tool: ToolEntry | undefined, name: unknown, upstreamSide: boolean): string {
-  if (!c.toolLabel) return '';
-  // An unlisted tool is named by the caller: one label value for all of them, or callers could grow the series.
-  if (tool !== undefined) return tool.listed ? (upstreamSide ? tool.upstreamName : tool.name) : '(unlisted)';
-  return typeof name === 'string' ? '(unlisted)' : '';
-}
-
-/** mcp.server.operation.duration: requests a downstream client made (calls with a `caller`, as the gateway makes them). */
-function observeServed(c: SemconvContext, gateways: Set<GatewayView>): OperationSeries {
-  /** `network.transport` of the downstream side: known when every gateway in front of the bridge agrees. */
-  const downstreamTransport = (): string => {
-    const kinds = new Set([...gateways].map((g) => g.transport));
-    return kinds.size === 1 ? [...kinds][0]! : '';
-  };
+/**
+ * mcp.server.operation.duration: every request a gateway in front of the bridge answered for a
+ * downstream client (`request:served`): `initialize`, `ping` and the lists it answers from the
+ * catalog as much as the calls. A library call on the bridge is not an MCP server operation.
+ */
+function observeServed(c: SemconvContext): OperationSeries {
   const served = new OperationSeries(c.bounds);
-  c.api.use({
-    name: `${PLUGIN}:served`,
-    phase: 'observe',
-    order: 'before',
-    handle(ctx, next) {
-      // Only what a downstream client asked for; a library call on the bridge is not an MCP server operation.
-      if (ctx.caller === undefined || ctx.origin !== 'caller') return next();
-      const started = performance.now();
-      const record = (type: string): void =>
-        served.observe(
-          {
-            mcp_method_name: ctx.method,
-            gen_ai_tool_name: ctx.method === 'tools/call' ? toolOf(c, ctx.tool, ctx.params.name, false) : '',
-            error_type: type,
-            network_transport: downstreamTransport(),
-            mcp_protocol_version: '',
-            server: ctx.server,
-          },
-          (performance.now() - started) / 1000,
-        );
-      return next().then(
-        (result) => {
-          record(isToolError(result) ? 'tool_error' : '');
-          return result;
-        },
-        (error: unknown) => {
-          record(errorType(error, ctx.signal));
-          throw error;
-        },
-      );
-    },
+  const listed = listedToolNames(c.api);
+  c.api.on('request:served', (r) => {
+    const tool = r.method === 'tools/call' && c.toolLabel ? (r.tool !== undefined && listed().has(r.tool) ? r.tool : '(unlisted)') : '';
+    served
+      .data({
+        mcp_method_name: r.method,
+        gen_ai_tool_name: tool,
+        error_type: r.errorType,
+        network_transport: r.transport,
+        mcp_protocol_version: r.protocolVersion,
+        server: r.server ?? '',
+      })
+      .observe(r.durationMs / 1000);
   });
   return served;
+}
+
+/**
+ * The exposed names of the listed tools, rebuilt after a catalog change: a name a client made up
+ * becomes one `(unlisted)` label value, or callers could grow the series without bound.
+ */
+function listedToolNames(api: PluginApi): () => ReadonlySet<string> {
+  let names: Set<string> | undefined;
+  api.on('catalog:changed', () => void (names = undefined));
+  return () => {
+    if (names !== undefined) return names;
+    try {
+      names = new Set(api.host.tools().flatMap((t) => (t.listed ? [t.name] : [])));
+    } catch {
+      // Not ready yet (the catalog is still being built): nothing is listed.
+      return new Set();
+    }
+    return names;
+  };
 }
 
 /** mcp.client.operation.duration: every request sent to an upstream (each attempt, list refreshes, `initialize`). */
@@ -145,54 +115,60 @@ function observeSent(c: SemconvContext): OperationSeries {
   const { api } = c;
   const sent = new OperationSeries(c.bounds);
   const protocols = new Map<string, string>();
-  const sentLabels = (method: string, server: string, up: Upstream | undefined, tool: string, type: string): Record<OpLabel, string> => ({
+  const labelsOf = (method: string, server: string, up: Upstream | undefined, tool: string): Omit<OpLabels, 'error_type'> => ({
     mcp_method_name: method,
     gen_ai_tool_name: tool,
-    error_type: type,
     network_transport: up === undefined ? '' : up.kind === 'stdio' ? 'pipe' : up.kind === 'in-memory' ? '' : 'tcp',
     mcp_protocol_version: up === undefined ? '' : (protocols.get(up.id) ?? ''),
     server,
   });
+  // Labels are worked out once per (tool or method, upstream), when the index makes its slot.
+  const index = new AttemptIndex(sent, (ctx: CallContext, up) => labelsOf(ctx.method, ctx.server, up, upstreamToolName(c, ctx)));
   api.use({
     name: `${PLUGIN}:sent`,
     phase: 'route',
     order: 'before',
-    handle(ctx: CallContext, next) {
+    // An async function, not then-callbacks: nothing allocated per attempt but its promise. The
+    // upstream is chosen inside `next()`: the slot is looked up when the attempt settles.
+    async handle(ctx: CallContext, next) {
       const started = performance.now();
-      // The upstream is chosen inside `next()`: read it when the attempt settles.
-      const record = (type: string): void =>
-        sent.observe(
-          sentLabels(
-            ctx.method,
-            ctx.server,
-            ctx.upstream,
-            ctx.method === 'tools/call' ? toolOf(c, ctx.tool, ctx.params.name, true) : '',
-            type,
-          ),
-          (performance.now() - started) / 1000,
-        );
-      return next().then(
-        (result) => {
-          record(isToolError(result) ? 'tool_error' : '');
-          return result;
-        },
-        (error: unknown) => {
-          record(errorType(error));
-          throw error;
-        },
-      );
+      let result: unknown;
+      try {
+        result = await next();
+      } catch (error) {
+        index
+          .slot(ctx)
+          .of(errorType(error))
+          .observe((performance.now() - started) / 1000);
+        throw error;
+      }
+      const slot = index.slot(ctx);
+      (isToolError(result) ? slot.of('tool_error') : slot.ok).observe((performance.now() - started) / 1000);
+      return result;
     },
   });
   api.on('connect:after', ({ server, upstream, connection, durationMs }) => {
-    // Streamable HTTP transports keep the negotiated version (they send it as a header); stdio ones do not.
-    const version = (connection.client.transport as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-    if (typeof version === 'string') protocols.set(upstream.id, version);
-    sent.observe(sentLabels('initialize', server, upstream, '', ''), durationMs / 1000);
+    // Every transport kind: the connection keeps what `initialize` negotiated.
+    const version = connection.protocolVersion;
+    if (version !== undefined && protocols.get(upstream.id) !== version) {
+      protocols.set(upstream.id, version);
+      index.reset();
+    }
+    sent.data({ ...labelsOf('initialize', server, upstream, ''), error_type: '' }).observe(durationMs / 1000);
   });
   api.on('connect:error', ({ server, upstream, error, durationMs }) =>
-    sent.observe(sentLabels('initialize', server, upstream, '', errorType(error)), durationMs / 1000),
+    sent.data({ ...labelsOf('initialize', server, upstream, ''), error_type: errorType(error) }).observe(durationMs / 1000),
   );
   return sent;
+}
+
+/** The `gen_ai.tool.name` of an upstream `tools/call`: the upstream's name ('' when tool labels are off or for other methods). */
+function upstreamToolName(c: SemconvContext, ctx: CallContext): string {
+  if (!c.toolLabel || ctx.method !== 'tools/call') return '';
+  // An unlisted tool is named by the caller: one label value for all of them, or callers could grow the series.
+  const tool = ctx.tool;
+  if (tool !== undefined) return tool.listed ? tool.upstreamName : '(unlisted)';
+  return typeof ctx.params.name === 'string' ? '(unlisted)' : '';
 }
 
 /** Downstream sessions open on the gateways serving this bridge, and build info. */

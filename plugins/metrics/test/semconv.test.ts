@@ -51,6 +51,10 @@ describe('OpenTelemetry MCP semantic-convention metrics on /metrics of a real ga
     await client.callTool({ name: 'echo', arguments: { text: 'two' } });
     expect((await client.callTool({ name: 'fail', arguments: {} })).isError).toBe(true);
     await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
+    // Requests the gateway answers itself, from the catalog or without the bridge, count too.
+    await client.ping();
+    await client.listTools();
+    await expect(client.getPrompt({ name: 'no-such-prompt' })).rejects.toThrow();
     // A library call on the bridge goes to the upstream, but no MCP client asked the bridge for it.
     await bridge.callTool('echo', { text: 'library' });
 
@@ -66,6 +70,16 @@ describe('OpenTelemetry MCP semantic-convention metrics on /metrics of a real ga
     expect(types.get(clientOp)).toBe('histogram');
     checkHistogram(samples, server);
     checkHistogram(samples, clientOp);
+    // The labels of every series in one order (dashboards and scrapers matching the text rely on it).
+    for (const s of [...find(samples, `${server}_count`), ...find(samples, `${clientOp}_count`)])
+      expect(Object.keys(s.labels)).toEqual([
+        'mcp_method_name',
+        'gen_ai_tool_name',
+        'error_type',
+        'network_transport',
+        'mcp_protocol_version',
+        'server',
+      ]);
 
     // Downstream: what the gateway served, labelled with the exposed tool name and the client's transport.
     const served = { mcp_method_name: 'tools/call', network_transport: 'tcp' };
@@ -73,6 +87,14 @@ describe('OpenTelemetry MCP semantic-convention metrics on /metrics of a real ga
     expect(valueOf(samples, `${server}_count`, { ...served, gen_ai_tool_name: 'fail', error_type: 'tool_error' })).toBe(1);
     expect(valueOf(samples, `${server}_count`, { ...served, gen_ai_tool_name: 'add', error_type: '', server: 'web' })).toBe(1);
     expect(valueOf(samples, `${server}_sum`, { ...served, gen_ai_tool_name: 'echo' })).toBeGreaterThan(0);
+    // Every request the gateway answered, with the protocol version it negotiated with this client.
+    const answered = { network_transport: 'tcp', mcp_protocol_version: LATEST_PROTOCOL_VERSION, gen_ai_tool_name: '', server: '' };
+    expect(valueOf(samples, `${server}_count`, { ...answered, mcp_method_name: 'initialize', error_type: '' })).toBe(1);
+    expect(valueOf(samples, `${server}_count`, { ...answered, mcp_method_name: 'ping', error_type: '' })).toBe(1);
+    expect(valueOf(samples, `${server}_count`, { ...answered, mcp_method_name: 'tools/list', error_type: '' })).toBe(1);
+    const failedGet = find(samples, `${server}_count`, { ...answered, mcp_method_name: 'prompts/get' });
+    expect(failedGet.map((s) => [s.labels.error_type !== '', s.value])).toEqual([[true, 1]]);
+    expect(find(samples, `${server}_count`, { mcp_protocol_version: '' })).toEqual([]);
 
     // Upstream: every request sent, with the upstream's transport; the library call is one of them.
     expect(
@@ -96,9 +118,17 @@ describe('OpenTelemetry MCP semantic-convention metrics on /metrics of a real ga
         server: 'web',
       }),
     ).toBe(1);
+    // ... and so do stdio ones.
     expect(
-      valueOf(samples, `${clientOp}_count`, { mcp_method_name: 'initialize', server: 'solo', network_transport: 'pipe', error_type: '' }),
+      valueOf(samples, `${clientOp}_count`, {
+        mcp_method_name: 'initialize',
+        server: 'solo',
+        network_transport: 'pipe',
+        mcp_protocol_version: LATEST_PROTOCOL_VERSION,
+        error_type: '',
+      }),
     ).toBe(1);
+    expect(find(samples, `${clientOp}_count`, { server: 'solo', mcp_protocol_version: '' })).toEqual([]);
     expect(
       valueOf(samples, `${clientOp}_count`, {
         mcp_method_name: 'initialize',

@@ -24,6 +24,9 @@ import { withoutRecursive } from '../recursion.js';
 import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
 import { authOption, type OAuthFlags } from '../oauth-flags.js';
+import type { GatewayFlagKey } from '../gateway-flags.js';
+import type { GatewayConfig } from '@mcp-bridge/server';
+import { gatewaySettings } from '../gateway-settings.js';
 import { DEFAULT_HTTP_PORT } from './defaults.js';
 
 export { DEFAULT_HTTP_PORT };
@@ -43,6 +46,8 @@ export interface ServeOptions {
   drainMs?: number;
   /** `--oauth-issuer`, `--oauth-audience`, `--oauth-scope`: the gateway as an OAuth resource server. */
   oauth?: OAuthFlags | undefined;
+  /** The limits and deadlines given as flags (`--request-timeout`, `--max-sessions` ...): over the config's `gateway` section. */
+  gateway?: Partial<Record<GatewayFlagKey, number>>;
   plugins?: string[] | false;
   watch: boolean;
   quiet: boolean;
@@ -50,6 +55,9 @@ export interface ServeOptions {
   /** Serve the bundled examples over HTTP and walk a client through them (see `runDemo`). */
   demo?: boolean;
 }
+
+/** `serve`'s options once the config is read: the gateway settings of the file and the flags, merged. */
+type ServeRun = ServeOptions & { gatewayConfig: GatewayConfig };
 
 /** Plugin events worth a log line when someone emits them (names declared by the plugin packages). */
 const PLUGIN_EVENTS = [
@@ -124,6 +132,8 @@ async function runServe(
 
   const spin = mode === 'http' ? progress(ctx, 'reading configs') : { text: () => undefined, stop: () => undefined };
   const loaded = await loadConfig(ctx, options, log);
+  // A bad `gateway` section fails here, before any server starts.
+  const gateway = gatewaySettings(loaded, options.gateway);
 
   const { plugins, telemetry } = await loadPlugins(ctx, options, loaded, log);
 
@@ -156,7 +166,7 @@ async function runServe(
     // Entries a server listed that had to be repaired or dropped (never the whole server).
     bridge.on('catalog:warning', (warning) => log(c.yellow(formatListWarning(warning)), { level: 'warn' }));
 
-    const started = await startServer(ctx, bridge, options, mode, port, stop, abort, log);
+    const started = await startServer(ctx, bridge, { ...options, gatewayConfig: gateway }, mode, port, stop, abort, log);
     if (!started) return EXIT.OK;
     const { stdioClosed, url } = started;
     server = started.server;
@@ -248,7 +258,7 @@ type Log = (text: string, fields?: LogFields) => void;
 async function startHttp(
   ctx: CommandContext,
   bridge: Bridge,
-  options: ServeOptions,
+  options: ServeRun,
   port: number,
   serverInfo: { name: string; version: string },
   onError: (error: unknown) => void,
@@ -264,10 +274,13 @@ async function startHttp(
       serverInfo,
       onError,
       ...(options.token ? { token: options.token } : {}),
-      ...(options.oauth ? { auth: authOption(options.oauth, undefined) as HttpGatewayOptions['auth'] } : {}),
       // --allowed-host adds to the names a gateway on this address accepts anyway (loopback, the address itself).
       ...(options.allowedHost.length ? { allowedHosts: [...defaultAllowedHosts(options.host), ...options.allowedHost] } : {}),
       ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
+      // The config's `gateway` section with the flags over it; --drain-ms over both.
+      ...options.gatewayConfig,
+      // --oauth-* over the config's `gateway.auth`, field by field.
+      ...(options.oauth ? { auth: authOption(options.oauth, options.gatewayConfig.auth) as HttpGatewayOptions['auth'] } : {}),
       ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
       // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
       // Looked up per request: the plugin exposes its handler when the bridge starts, after the port is bound.
@@ -370,7 +383,7 @@ interface Served {
 async function startServer(
   ctx: CommandContext,
   bridge: Bridge,
-  options: ServeOptions,
+  options: ServeRun,
   mode: 'stdio' | 'http',
   port: number | undefined,
   stop: ServeStop,
@@ -382,7 +395,14 @@ async function startServer(
   const onError = (error: unknown): void => ctx.log(c.red(messageOf(error).split('\n')[0]), { level: 'error' });
   try {
     if (mode === 'stdio') {
-      const s = await serveStdio(bridge, { stdin: stop.input ?? ctx.io.stdin, stdout: ctx.io.stdout, serverInfo, onError });
+      const { requestTimeout } = options.gatewayConfig;
+      const s = await serveStdio(bridge, {
+        stdin: stop.input ?? ctx.io.stdin,
+        stdout: ctx.io.stdout,
+        serverInfo,
+        onError,
+        ...(requestTimeout !== undefined ? { requestTimeout } : {}),
+      });
       trackGateway(bridge, 'pipe', () => 1);
       log('serving over stdio');
       return { server: s, stdioClosed: s.closed };
