@@ -1,7 +1,10 @@
 import { createBridge, type Bridge, type BridgeOptions } from '@mcp-bridge/core';
 import { inMemoryTestServer } from '@mcp-bridge/testing';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthServer, type TestAuthServer } from '../../../test/support/oauth-server.js';
+import { startProtectedUpstream, type ProtectedUpstream } from '../../../test/support/oauth-upstream.js';
 import { serveHttp, type HttpGateway, type HttpGatewayOptions } from '../src/index.js';
 
 // The gateway as an OAuth 2.1 resource server, end to end: a real authorization server signs the
@@ -33,6 +36,13 @@ async function gateway(bridgeOptions: BridgeOptions, options: HttpGatewayOptions
   });
   cleanups.push(() => gw.close());
   return { bridge, gw };
+}
+
+async function client(url: string, token: string): Promise<Client> {
+  const c = new Client({ name: 'auth-test', version: '1.0.0' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  cleanups.push(() => c.close());
+  return c;
 }
 
 const tokenOf = (sub: string, scope = 'mcp', aud: string = RESOURCE): Promise<string> => as.token({ sub, aud, scope });
@@ -123,5 +133,37 @@ describe('inbound OAuth: refusals and challenges over HTTP', () => {
     };
     expect(await ping(await tokenOf('bob'))).toBe(403);
     expect(await ping(await tokenOf('alice'))).toBe(200);
+  });
+});
+
+describe('token exchange end to end', () => {
+  let upstream: ProtectedUpstream;
+  beforeAll(async () => {
+    upstream = await startProtectedUpstream(as.issuer);
+  });
+  afterAll(async () => upstream?.close());
+
+  it('calls the upstream as each principal with an exchanged token, on per-principal upstream sessions', async () => {
+    const { gw } = await gateway({
+      servers: {
+        files: {
+          url: upstream.url,
+          sessions: 'per-principal',
+          auth: { tokenExchange: { tokenEndpoint: as.exchangeEndpoint, clientId: 'gateway', clientSecret: 'gateway-secret' } },
+        },
+      },
+    });
+    const aliceToken = await tokenOf('alice');
+    const bobToken = await tokenOf('bob');
+    const alice = await client(gw.url, aliceToken);
+    const bob = await client(gw.url, bobToken);
+    const whoami = async (c: Client): Promise<unknown> =>
+      JSON.parse(((await c.callTool({ name: 'whoami', arguments: {} })).content as { text: string }[])[0]!.text);
+    const [a, b] = await Promise.all([whoami(alice), whoami(bob)]);
+    expect(a).toEqual({ sub: 'alice', aud: upstream.url, act: { sub: 'gateway' } });
+    expect(b).toEqual({ sub: 'bob', aud: upstream.url, act: { sub: 'gateway' } });
+    expect(upstream.authorizations).not.toContain(`Bearer ${aliceToken}`);
+    expect(upstream.authorizations).not.toContain(`Bearer ${bobToken}`);
+    expect(upstream.refusals).toEqual([]);
   });
 });
