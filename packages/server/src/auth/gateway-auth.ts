@@ -25,14 +25,6 @@ export class GatewayAuth {
     },
   ) {}
 
-  /** Whether requests must carry a credential. */
-  get required(): boolean {
-    const { token, tokens, auth } = this.options;
-    return (
-      token !== undefined || Object.keys(tokens ?? {}).length > 0 || auth?.jwt !== undefined || Object.keys(auth?.tokens ?? {}).length > 0
-    );
-  }
-
   /** Builds the checks once the gateway knows its URL (the default resource URI). */
   listening(url: string): void {
     const { token, tokens, auth } = this.options;
