@@ -88,6 +88,15 @@ describe('serve: OAuth resource server', () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
   }, 60_000);
 
+  it("a non-loopback --host counts the config's gateway.auth as auth (no --insecure-no-auth needed)", async () => {
+    const file = tree.write('project/oauth-wide.json', {
+      mcpServers: { work: stdioTestServer({ name: `work3-${marker}`, tools: ['echo'], resources: false, prompts: false }) },
+      gateway: { auth: { jwt: { issuer: as.issuer } } },
+    });
+    const url = await serve(['--config', file], ['--host', '0.0.0.0']);
+    expect((await initialize(url)).status).toBe(401);
+  }, 60_000);
+
   it('bad OAuth settings are usage errors naming the field or flag', async () => {
     const file = tree.write('bad-oauth.json', { mcpServers: {}, gateway: { auth: { jwt: { issuer: 'http://issuer.example' } } } });
     const bad = await runCli(tree, ['--config', file, 'serve', '--http', '0', '--no-watch']);

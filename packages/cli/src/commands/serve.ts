@@ -87,22 +87,6 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   const port = options.http === undefined ? undefined : parsePort(options.http);
   if (options.demo && options.stdio) throw new CliError('--demo serves over HTTP; it cannot be used with --stdio', EXIT.USAGE);
   const mode = options.stdio ? 'stdio' : port !== undefined || options.demo ? 'http' : ctx.io.stdin.isTTY ? 'http' : 'stdio';
-  const authenticated = options.token !== undefined || options.oauth !== undefined;
-  if (mode === 'http' && !isLoopbackHost(options.host) && !authenticated && !options.insecureNoAuth) {
-    throw new CliError(
-      `--host ${options.host} serves beyond this machine: give --token (or set MCP_BRIDGE_TOKEN) or --oauth-issuer so that only your clients get in, or --insecure-no-auth to serve anyone who can reach it`,
-      EXIT.USAGE,
-    );
-  }
-  if (mode === 'http' && !isLoopbackHost(options.host) && !authenticated) {
-    // Said on every start, -q or not: this is the one line an operator must not miss.
-    ctx.log(
-      ctx.err.yellow(
-        `warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`,
-      ),
-      { level: 'warn' },
-    );
-  }
   // Watched from the start: a stop (or, over stdio, the end of stdin) while upstreams start ends the run too.
   const stop = watchServeStop(ctx.signal, ctx.stoppedBy, mode === 'stdio' ? ctx.io.stdin : undefined, ctx.log);
   try {
@@ -110,6 +94,27 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * A gateway beyond loopback needs auth (`--token`, `--oauth-issuer` or the config's `gateway.auth`),
+ * or an explicit `--insecure-no-auth`, which is then warned about on every start.
+ */
+function checkExposure(ctx: CommandContext, options: ServeOptions, mode: 'stdio' | 'http', authInConfig: boolean): void {
+  const authenticated = options.token !== undefined || options.oauth !== undefined || authInConfig;
+  if (mode !== 'http' || isLoopbackHost(options.host) || authenticated) return;
+  if (!options.insecureNoAuth)
+    throw new CliError(
+      `--host ${options.host} serves beyond this machine: give --token (or set MCP_BRIDGE_TOKEN), --oauth-issuer or the config's gateway.auth so that only your clients get in, or --insecure-no-auth to serve anyone who can reach it`,
+      EXIT.USAGE,
+    );
+  // Said on every start, -q or not: this is the one line an operator must not miss.
+  ctx.log(
+    ctx.err.yellow(
+      `warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`,
+    ),
+    { level: 'warn' },
+  );
 }
 
 async function runServe(
@@ -134,6 +139,12 @@ async function runServe(
   const loaded = await loadConfig(ctx, options, log);
   // A bad `gateway` section fails here, before any server starts.
   const gateway = gatewaySettings(loaded, options.gateway);
+  try {
+    checkExposure(ctx, options, mode, gateway.auth !== undefined);
+  } catch (error) {
+    spin.stop();
+    throw error;
+  }
 
   const { plugins, telemetry } = await loadPlugins(ctx, options, loaded, log);
 
