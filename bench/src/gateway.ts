@@ -5,6 +5,9 @@
 //   sdk_<t>      the bare SDK echo server over transport <t> (baseline, 1.00)
 //   proxy_<t>    a naive proxy (SDK Server → SDK Client → echo server, in memory) over <t>
 //   gateway_<t>  mcp-bridge (@mcp-bridge/server over a bridge with no plugins → the same in-memory echo server) over <t>
+//   gatewayjwt_http  with `--auth`: the same gateway as an OAuth resource server, every request with a
+//                real RS256 JWT (keys from a JWKS over HTTP); the ratio jwt_vs_gateway_http is the cost
+//                of authentication per call (target <= 1.1x the time of an unauthenticated call)
 //
 // Each server runs in its own child process (bench/src/lib/gateway-child.ts); this process is the
 // client, the same for every variant. Target: gateway >= 0.9x proxy.
@@ -45,6 +48,9 @@ function takeClientOption(argv: string[]): 'lean' | 'sdk' {
 
 const argv = process.argv.slice(2);
 const clientKind = takeClientOption(argv);
+/** `--auth`: add the JWT-authenticated gateway over HTTP. */
+const withAuth = argv.includes('--auth');
+if (withAuth) argv.splice(argv.indexOf('--auth'), 1);
 const args = parseArgs(argv, { calls: 2_000, rounds: 9, warmup: 2_000, heapCalls: 0 });
 const IN_FLIGHT = 64;
 /**
@@ -58,7 +64,9 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const CHILD = fileURLToPath(new URL('./lib/gateway-child.ts', import.meta.url));
 const ECHO = { name: 'echo', arguments: { text: 'hello' } };
 
-type Mode = 'sdk' | 'proxy' | 'gateway';
+type Mode = 'sdk' | 'proxy' | 'gateway' | 'gateway-jwt';
+/** The variant name of a mode: `gateway-jwt` → `gatewayjwt` (names are `<mode>_<transport>`). */
+const modeName = (mode: Mode): string => mode.replace('-', '');
 type Kind = 'http' | 'stdio';
 interface Running {
   name: string;
@@ -169,14 +177,17 @@ async function leanStdio(mode: Mode): Promise<Running> {
 
 /** Raw Streamable HTTP: one POST per request on a keep-alive agent, the SSE or JSON response read whole. */
 async function leanHttp(mode: Mode): Promise<Running> {
-  const name = `${mode}_http`;
+  const name = `${modeName(mode)}_http`;
   const child = spawnChild(mode, 'http');
-  const url = new URL(await urlOf(child, name));
+  // The JWT gateway prints its client's token after its URL.
+  const [printedUrl, token] = (await urlOf(child, name)).split(' ');
+  const url = new URL(printedUrl!);
   // One socket per call in flight, reused across the calls of a burst (the default agent closes each one).
   const newAgent = (): Agent => new Agent({ keepAlive: true, maxSockets: IN_FLIGHT, maxFreeSockets: IN_FLIGHT });
   let agent = newAgent();
   let nextId = 1;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
 
   const post = (
     body: string,
@@ -320,7 +331,8 @@ async function burst(v: Running, total: number): Promise<bigint> {
 const variants: Running[] = [];
 try {
   for (const kind of ['http', 'stdio'] as const) {
-    for (const mode of ['sdk', 'proxy', 'gateway'] as const) {
+    for (const mode of ['sdk', 'proxy', 'gateway', ...(withAuth && kind === 'http' ? (['gateway-jwt'] as const) : [])] as const) {
+      if (mode === 'gateway-jwt' && clientKind === 'sdk') throw new Error('--auth needs the lean client');
       variants.push(clientKind === 'sdk' ? await sdkClient(mode, kind) : kind === 'http' ? await leanHttp(mode) : await leanStdio(mode));
     }
   }
@@ -333,6 +345,8 @@ try {
   const wall = new Map<string, bigint>(variants.map((v) => [v.name, 0n]));
   const cpuUs = new Map<string, number>(variants.map((v) => [v.name, 0]));
   const perRound = { http: [] as number[], stdio: [] as number[] };
+  /** Per round, gatewayjwt_http's wall time over gateway_http's: the cost of auth (1.0 = free). */
+  const authRounds: number[] = [];
   for (let r = 0; r < args.rounds; r++) {
     for (const kind of ['http', 'stdio'] as const) {
       const group = variants.filter((v) => v.name.endsWith(`_${kind}`));
@@ -347,6 +361,8 @@ try {
       }
       // Same number of calls: the calls/s ratio is the inverse ratio of the wall times.
       perRound[kind].push(Number(took.get(`proxy_${kind}`)!) / Number(took.get(`gateway_${kind}`)!));
+      if (kind === 'http' && took.has('gatewayjwt_http'))
+        authRounds.push(Number(took.get('gatewayjwt_http')!) / Number(took.get('gateway_http')!));
     }
     log(
       `  round ${r + 1}/${args.rounds}: gateway/proxy http ${perRound.http.at(-1)!.toFixed(3)}, stdio ${perRound.stdio.at(-1)!.toFixed(3)}`,
@@ -385,6 +401,12 @@ try {
         ? `; server CPU per call, proxy/gateway: http ${ratio(cpuPerCall.proxy_http!, cpuPerCall.gateway_http!)}, stdio ${ratio(cpuPerCall.proxy_stdio!, cpuPerCall.gateway_stdio!)}`
         : ''),
   );
+  if (authRounds.length > 0) {
+    const authCost = round(median(authRounds), 3);
+    console.log(
+      `JWT-authenticated / unauthenticated call time over HTTP, median of ${args.rounds} paired rounds: ${authCost} (target <= 1.1: ${authCost <= 1.1 ? 'ok' : 'MISSED'})`,
+    );
+  }
   console.log(
     JSON.stringify({
       bench: 'gateway',
@@ -404,8 +426,11 @@ try {
         gateway_vs_sdk_stdio: ratio(perS.gateway_stdio!, perS.sdk_stdio!),
         proxy_vs_sdk_http: ratio(perS.proxy_http!, perS.sdk_http!),
         proxy_vs_sdk_stdio: ratio(perS.proxy_stdio!, perS.sdk_stdio!),
+        ...(authRounds.length > 0
+          ? { jwt_vs_gateway_http: round(median(authRounds), 3), jwt_vs_gateway_http_rounds: authRounds.map((x) => round(x, 3)) }
+          : {}),
       },
-      targets: { gateway_vs_proxy: TARGET },
+      targets: { gateway_vs_proxy: TARGET, ...(authRounds.length > 0 ? { jwt_vs_gateway_http: 1.1 } : {}) },
     }),
   );
 } finally {

@@ -7,12 +7,16 @@
 //   proxy    a naive pass-through proxy: a low-level SDK Server whose tools/list and tools/call
 //            handlers forward to an SDK Client connected (in memory) to the echo server
 //   gateway  mcp-bridge: a bridge over the same in-memory echo server, served by @mcp-bridge/server
+//   gateway-jwt  the same gateway as an OAuth resource server (`auth.jwt`, HTTP only): keys from a
+//            JWKS served over HTTP by this process (RS256, as an authorization server would), and
+//            the signed token for the client printed after the URL (`<url> <token>`)
 //
 // Over HTTP it prints its URL as the first stdout line; over stdio stdout is the protocol.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBridge } from '@mcp-bridge/core';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { serveHttp, serveStdio } from '@mcp-bridge/server';
 import { createTestServer } from '@mcp-bridge/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -29,7 +33,7 @@ import {
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 
-const [mode, transport] = process.argv.slice(2) as ['sdk' | 'proxy' | 'gateway', 'stdio' | 'http'];
+const [mode, transport] = process.argv.slice(2) as ['sdk' | 'proxy' | 'gateway' | 'gateway-jwt', 'stdio' | 'http'];
 const echoServer = (): McpServer => createTestServer({ name: 'bench', tools: ['echo'], resources: false, prompts: false });
 
 /** One upstream client for the whole proxy (as a naive proxy would hold), over an in-memory pair. */
@@ -82,7 +86,34 @@ async function sdkHttp(newServer: () => { connect(t: Transport): Promise<void> }
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
 }
 
-if (mode === 'gateway') {
+/** A JWKS endpoint with one RS256 key, and a token it signed for `audience` (the bench's client presents it). */
+async function issuer(audience: string): Promise<{ issuer: string; jwksUri: string; token: string }> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' };
+  const keys = createServer(
+    (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+  );
+  await new Promise<void>((resolve) => keys.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(keys.address() as AddressInfo).port}`;
+  const token = await new SignJWT({ scope: 'mcp' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+    .setIssuer(origin)
+    .setAudience(audience)
+    .setSubject('bench-user')
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(privateKey);
+  return { issuer: origin, jwksUri: `${origin}/jwks`, token };
+}
+
+if (mode === 'gateway-jwt') {
+  const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer() } } });
+  await bridge.start();
+  const resource = 'https://bench.example/mcp';
+  const keys = await issuer(resource);
+  const gateway = await serveHttp(bridge, { port: 0, auth: { resource, jwt: { issuer: keys.issuer, jwksUri: keys.jwksUri } } });
+  process.stdout.write(`${gateway.url} ${keys.token}\n`);
+} else if (mode === 'gateway') {
   // BENCH_SESSIONS (`shared`, `auto` ...) sets the server's `sessions` (docs/sessions.md); unset: the default.
   const sessions = process.env.BENCH_SESSIONS ? { sessions: process.env.BENCH_SESSIONS } : {};
   const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer(), ...sessions } } });

@@ -8,6 +8,7 @@ import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { colorsFor, messageOf, processIo, ScrubbedStream, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
 import { gatewayFlagOptions, gatewayFlagValues } from './gateway-flags.js';
+import { oauthOption, withOAuthFlags } from './oauth-flags.js';
 import { KNOWN_PLUGINS } from './plugins.js';
 import { CLI_VERSION } from './version.js';
 
@@ -234,7 +235,7 @@ function contextFor(io: CliIo, signal: AbortSignal, stoppedBy: () => NodeJS.Sign
 function serveFlags(cmd: Command): Command {
   return pluginOptions(
     withGatewayFlags(
-      cmd
+      withOAuthFlags(cmd)
         .description(
           `serve every configured server as one MCP server (stdio, or Streamable HTTP)\nwithout --stdio/--http: stdio when stdin is not a terminal, else HTTP on port ${DEFAULT_HTTP_PORT}`,
         )
@@ -245,7 +246,7 @@ function serveFlags(cmd: Command): Command {
         .option('--token <token>', 'require "Authorization: Bearer <token>" from clients (default: $MCP_BRIDGE_TOKEN)')
         .option('--allowed-host <host>', 'extra Host header value to accept (repeatable)', collect, [] as string[])
         .option('--allowed-origin <origin>', 'Origin to accept from browsers (repeatable)', collect, [] as string[])
-        .option('--insecure-no-auth', 'allow a --host other than loopback without --token (anyone who can reach it gets in)')
+        .option('--insecure-no-auth', 'allow a non-loopback --host without --token/--oauth-issuer (anyone who can reach it gets in)')
         .addOption(
           new Option(
             '--drain-ms <ms>',
@@ -295,6 +296,7 @@ function serveOptions(opts: Record<string, unknown>, env: CliIo['env']): ServeOp
     allowedOrigin: opts.allowedOrigin as string[],
     ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
     ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs as number } : {}),
+    ...oauthOption(opts),
     gateway: gatewayFlagValues(opts),
     ...pluginChoice(opts),
     watch: opts.watch !== false,

@@ -274,7 +274,7 @@ export class Bridge {
   async listTools(options: ListOptions = {}): Promise<MergedList<'tools', Tool>> {
     await freshen(this.#s, ['tools'], options.refresh);
     return {
-      tools: listView(this.#s, 'tools', this.#s.catalog.tools(), options.caller, (t) => t.tool),
+      tools: listView(this.#s, 'tools', this.#s.catalog.tools(), options, (t) => t.tool),
       _meta: { 'mcp-bridge/servers': this.#s.catalog.status('tools') },
     };
   }
@@ -283,7 +283,7 @@ export class Bridge {
   async listPrompts(options: ListOptions = {}): Promise<MergedList<'prompts', Prompt>> {
     await freshen(this.#s, ['prompts'], options.refresh);
     return {
-      prompts: listView(this.#s, 'prompts', this.#s.catalog.prompts(), options.caller, (p) => p.prompt),
+      prompts: listView(this.#s, 'prompts', this.#s.catalog.prompts(), options, (p) => p.prompt),
       _meta: { 'mcp-bridge/servers': this.#s.catalog.status('prompts') },
     };
   }
@@ -292,7 +292,7 @@ export class Bridge {
   async listResources(options: ListOptions = {}): Promise<MergedList<'resources', Resource>> {
     await freshen(this.#s, ['resources'], options.refresh);
     return {
-      resources: listView(this.#s, 'resources', this.#s.catalog.resources(), options.caller, (r) => r.resource),
+      resources: listView(this.#s, 'resources', this.#s.catalog.resources(), options, (r) => r.resource),
       _meta: { 'mcp-bridge/servers': this.#s.catalog.status('resources') },
     };
   }
@@ -301,7 +301,7 @@ export class Bridge {
   async listResourceTemplates(options: ListOptions = {}): Promise<MergedList<'resourceTemplates', ResourceTemplate>> {
     await freshen(this.#s, ['templates'], options.refresh);
     return {
-      resourceTemplates: listView(this.#s, 'templates', this.#s.catalog.templates(), options.caller, (t) => t.template),
+      resourceTemplates: listView(this.#s, 'templates', this.#s.catalog.templates(), options, (t) => t.template),
       _meta: { 'mcp-bridge/servers': this.#s.catalog.status('templates') },
     };
   }

@@ -11,6 +11,7 @@ import {
 import { MAX_TIMER_MS } from './call-wait.js';
 import type { ListKind } from './catalog.js';
 import { NoUpstreamError, NotFoundError, TimeoutError } from './errors.js';
+import { visibleIn } from './lists.js';
 import { classifyFailure, describeCall, failureOf } from './failure.js';
 import { ensureReady, unknownServer, type HostCore } from './host-core.js';
 import { LENIENT_LIST_SCHEMAS } from './list-items.js';
@@ -105,6 +106,8 @@ export function callToolByName(
       if (!s.upstreams.has(server)) throw unknownServer(server, [...s.upstreams.keys()]);
       entry = toolEntry(s, server, options?.server !== undefined ? name : name.slice(slash + 1));
     }
+    // A tool hidden from the caller's list (plugins' list filters) does not exist for that caller.
+    if (!visibleIn(s, 'tools', entry, options)) throw unknownTool(s, options?.server === undefined ? name : `${options.server}/${name}`);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -123,7 +126,8 @@ export async function callUnlisted(
 ): Promise<CallToolResult> {
   const timed = await awaitUnlisted(s, 'tools', options, () => s.catalog.tool(name) !== undefined);
   const entry = s.catalog.tool(name);
-  if (!entry) throw unknownTool(s, name);
+  // A tool hidden from the caller's list (plugins' list filters) does not exist for that caller.
+  if (!entry || !visibleIn(s, 'tools', entry, timed ?? options)) throw unknownTool(s, name);
   return (await run(
     s,
     callContext(s, 'tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, timed),
@@ -243,6 +247,7 @@ export function callContext(
     onprogress: options?.onprogress,
     state: {},
     caller: options?.caller,
+    principal: options?.principal,
   };
 }
 

@@ -130,13 +130,23 @@ const optionsSchema = z.object({
   onError: z.function().optional(),
 });
 
-const policySchema = z.looseObject({
-  trusted: z.boolean().optional(),
-  settings: z.looseObject({ timeout: positiveMs.optional(), retries: z.number().int().min(0).optional() }).optional(),
-  sessions: z.enum(['auto', 'shared', 'per-client', 'per-principal']).optional(),
-  maxSessionsPerUpstream: z.number().int().min(1).max(1024).optional(),
-  sessionIdleMs: positiveMs.optional(),
-});
+const policySchema = z
+  .looseObject({
+    trusted: z.boolean().optional(),
+    settings: z.looseObject({ timeout: positiveMs.optional(), retries: z.number().int().min(0).optional() }).optional(),
+    sessions: z.enum(['auto', 'shared', 'per-client', 'per-principal']).optional(),
+    maxSessionsPerUpstream: z.number().int().min(1).max(1024).optional(),
+    sessionIdleMs: positiveMs.optional(),
+  })
+  .superRefine((entry, ctx) => {
+    // Per-caller credentials (`auth`) are a session's: a session lent to several callers would call as one of them.
+    if (entry.auth !== undefined && entry.sessions !== undefined && entry.sessions !== 'per-principal')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sessions'],
+        message: `must be "per-principal" (or absent) with auth: each caller needs its own upstream session`,
+      });
+  });
 
 /** Validates the transport fields and the policy fields (`trusted`, `settings`, `sessions` ...: {@link ServerPolicyFields}) of one target. */
 function parseTarget(name: string, raw: unknown): ReturnType<typeof parseServerConfig> {

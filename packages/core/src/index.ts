@@ -55,6 +55,8 @@ export { MAX_REPLICAS } from './config.js';
 export type { ResourceTarget } from './catalog.js';
 export type { DefaultPoolOptions } from './default-services.js';
 export { PHASES } from './types.js';
+export { hasScopes } from './principal.js';
+export type { Principal } from './principal.js';
 export type {
   Balancer,
   CallContext,

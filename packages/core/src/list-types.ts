@@ -1,3 +1,4 @@
+import type { Principal } from './principal.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 
 // The catalog vocabulary: entries of the merged lists, list kinds, per-caller views and filters.
@@ -78,6 +79,8 @@ export type ListKind = keyof ListEntries;
 export interface ListView {
   /** The caller given to `listTools({ caller })` and friends (the gateway passes its session's caller); `undefined` for an anonymous list. */
   readonly caller: string | undefined;
+  /** The authenticated principal behind `caller` (scopes, claims), when the gateway gave one. */
+  readonly principal?: Principal | undefined;
 }
 
 /**

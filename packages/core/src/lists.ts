@@ -3,6 +3,7 @@ import { PluginError } from './errors.js';
 import { errorMessage } from './helpers.js';
 import { ensureReady, type HostCore } from './host-core.js';
 import type { RegisteredListFilter } from './boot.js';
+import type { Principal } from './principal.js';
 import type { ListEntries, ListView, ServerListStatus } from './types.js';
 
 // Merged lists and the per-caller views of them (plugins' list filters).
@@ -13,6 +14,8 @@ export interface ListOptions {
   refresh?: boolean;
   /** Who the list is for: plugins' list filters (`api.filterList`) hide entries per caller. The gateway sets it. */
   caller?: string;
+  /** The authenticated principal behind `caller`, for filters that decide by scope or claim. The gateway sets it. */
+  principal?: Principal;
 }
 
 /** A merged list with the per-server status in `_meta['mcp-bridge/servers']`. */
@@ -28,12 +31,13 @@ export function listView<K extends ListKind, T>(
   s: HostCore,
   kind: K,
   entries: readonly ListEntries[K][],
-  caller: string | undefined,
+  who: Pick<ListOptions, 'caller' | 'principal'>,
   item: (entry: ListEntries[K]) => T,
 ): T[] {
   const filters = s.listFilters[kind];
   if (filters === undefined) return entries.map(item);
-  const view: ListView = { caller };
+  const { caller } = who;
+  const view: ListView = { caller, principal: who.principal };
   const out: T[] = [];
   let current: RegisteredListFilter | undefined;
   try {
@@ -49,6 +53,17 @@ export function listView<K extends ListKind, T>(
     });
   }
   return out;
+}
+
+/** Whether `entry` is in the `kind` list built for `who` (every list filter keeps it). */
+export function visibleIn<K extends ListKind>(
+  s: HostCore,
+  kind: K,
+  entry: ListEntries[K],
+  who: Pick<ListOptions, 'caller' | 'principal'> | undefined,
+): boolean {
+  if (s.listFilters[kind] === undefined) return true;
+  return listView(s, kind, [entry], who ?? {}, () => true).length === 1;
 }
 
 /** Waits out the start grace, then re-lists the servers whose `kinds` failed (every server with `refresh`). */

@@ -2,6 +2,7 @@ import type { Connection } from '@mcp-bridge/transports';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { ResourceTarget } from './catalog.js';
 import type { BridgeEvents, Listener } from './event-types.js';
+import type { Principal } from './principal.js';
 import type { CallLink, CallOrigin, ListFilter, ListKind, McpMethod, Middleware, Services, ToolEntry, Upstream } from './types.js';
 
 /** `new` → `starting` → `ready` → `closing` → `closed` (or `failed` when start failed). */
@@ -17,6 +18,8 @@ export interface CallOptions {
   onprogress?: (progress: Progress) => void;
   /** Who is calling (per-caller policy, cache partitions); set by the gateway. */
   caller?: string;
+  /** The authenticated principal behind `caller` (its id is the caller), with its scopes and claims; set by the gateway. */
+  principal?: Principal;
   /**
    * Fields merged into the request's `params._meta`, e.g. the W3C `traceparent`/`tracestate` of a
    * downstream request, so a tracing plugin continues the caller's trace. Cache keys ignore `_meta`.

@@ -95,6 +95,8 @@ interface Lane {
   inFlight: number;
   releasedAt: number;
   rootsKey: string | undefined;
+  /** `per-principal`: the owner's latest OAuth token (its calls' `CallLink.subjectToken`), for token exchange at connect. */
+  subjectToken: (() => string | undefined) | undefined;
   /** Calls waiting for the first `roots/list` of this session (see {@link ROOTS_WAIT_MS}). */
   readonly rootsWaiters: Set<() => void>;
   idleTimer: NodeJS.Timeout | undefined;
@@ -122,6 +124,7 @@ function newLane(up: Upstream, base: boolean, owner?: string): Lane {
     inFlight: 0,
     releasedAt: 0,
     rootsKey: undefined,
+    subjectToken: undefined,
     rootsWaiters: new Set(),
     idleTimer: undefined,
     closed: false,
@@ -138,7 +141,8 @@ export function upstreamOf(up: Upstream): Upstream {
 
 /** The server's `sessions` mode. */
 export function sessionsMode(up: Upstream): SessionsMode {
-  return up.config.sessions ?? 'auto';
+  // An upstream called with the caller's own credentials (`auth`) gets a session per principal.
+  return up.config.sessions ?? ((up.config as { auth?: unknown }).auth !== undefined ? 'per-principal' : 'auto');
 }
 
 /**
@@ -170,6 +174,17 @@ export class SessionLanes {
   clientCreated(up: Upstream, client: Client): void {
     const found = this.#byUp.get(up) ?? (up instanceof LaneUpstream ? undefined : this.#baseOf(up));
     if (found) this.#byClient.set(client, found);
+  }
+
+  /**
+   * Who a `per-principal` lane acts for, for the transport's per-caller credentials (an upstream's
+   * `auth`): its owner, and the owner's latest token. Undefined for the base lane (the gateway itself).
+   */
+  principalOf(up: Upstream): { id: string; subjectToken(): string | undefined } | undefined {
+    const found = this.#byUp.get(up);
+    if (found === undefined || found.lane.owner === undefined || sessionsMode(found.set.real) !== 'per-principal') return undefined;
+    const { lane } = found;
+    return { id: found.lane.owner, subjectToken: () => lane.subjectToken?.() };
   }
 
   /** What is known of the session behind an upstream client. */
@@ -295,6 +310,9 @@ export class SessionLanes {
     lane.inFlight++;
     lane.holder = key;
     lane.holderLink = ctx.link;
+    // The owner's newest token source (a caller's link reads its latest token), before any connect.
+    const link = ctx.link;
+    if (lane.owner !== undefined && link?.subjectToken !== undefined) lane.subjectToken = () => link.subjectToken?.();
     clearTimeout(lane.idleTimer);
     lane.idleTimer = undefined;
     // A server that asks for roots: the first call on a new session waits for that session's ask.

@@ -1,3 +1,4 @@
+import type { Principal } from './principal.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type {
   CallToolResult,
@@ -142,6 +143,8 @@ export interface CallContext {
   readonly state: CallState;
   /** Who made the call (for per-caller policy); set by the gateway. */
   caller: string | undefined;
+  /** The authenticated principal behind `caller` (same id), with its scopes and claims, when the gateway authenticated one. */
+  readonly principal?: Principal | undefined;
 }
 
 /**
@@ -332,6 +335,11 @@ export interface CallLink {
    * session that answered `roots/list` is lent only to callers with the same fingerprint.
    */
   rootsKey?(): string;
+  /**
+   * Optional: the caller's latest OAuth token, the subject token of an upstream's token exchange
+   * (RFC 8693) when the call runs on a per-principal upstream session. Never sent upstream as is.
+   */
+  subjectToken?(): string | undefined;
   /** The terminal is about to send `request` for this call (synchronously, right before the SDK request). Must not throw. */
   sent(request: UpstreamRequest): void;
   /** That request settled: answered, failed or cancelled. Called once per {@link sent}; must not throw. */

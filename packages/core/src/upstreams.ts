@@ -63,6 +63,8 @@ export function createPoolHost(s: HostCore, transport: Services['transport']): P
           capabilities,
           timeoutMs: s.options.connectTimeout ?? 30_000,
           signal: signals,
+          // A per-principal session calls as its principal (an HTTP upstream's `auth`).
+          principal: s.lanes.principalOf(given),
           configure: (client) => {
             s.lanes.clientCreated(given, client);
             configureClient(s, up, client);

@@ -50,4 +50,20 @@ describe('ToolEntry.safety (trust is typed)', () => {
     expect(lanes?.issues?.map((i) => i.path).sort()).toEqual(['maxSessionsPerUpstream', 'sessionIdleMs', 'sessions']);
     expect(bridge.status().find((s) => s.name === 'good')?.state).not.toBe('invalid');
   });
+
+  it('refuses per-caller credentials (auth) on upstream sessions shared between callers', async () => {
+    const auth = { perPrincipal: { alice: 'secret-a' } };
+    bridge = createBridge({
+      servers: { shared: { url: 'https://files.example/mcp', auth, sessions: 'shared' }, own: { url: 'https://files.example/mcp', auth } },
+      onError: () => undefined,
+      startMode: 'background',
+    });
+    await bridge.start();
+    const shared = bridge.status().find((s) => s.name === 'shared');
+    expect(shared?.state).toBe('invalid');
+    expect(shared?.issues).toEqual([
+      expect.objectContaining({ path: 'sessions', message: expect.stringMatching(/must be "per-principal"/) }),
+    ]);
+    expect(bridge.status().find((s) => s.name === 'own')?.state).not.toBe('invalid');
+  });
 });

@@ -15,6 +15,7 @@ export type Run = <T>(method: string, extra: Extra, fn: (options: CallOptions, l
  */
 export function callRunner(router: Router, session: DownstreamSession, requestTimeout?: number): Run {
   const caller = session.caller;
+  const principal = session.identity?.principal;
   return <T>(method: string, extra: Extra, fn: (options: CallOptions, link: DownstreamCall) => Promise<T>): Promise<T> => {
     const link = router.link(session, method, extra);
     // What the bridge found (server, failure verdict) goes with the served-request report (served.ts).
@@ -23,7 +24,7 @@ export function callRunner(router: Router, session: DownstreamSession, requestTi
         server: link.server,
         errorType: error === undefined ? undefined : errorType(error, link.signal),
       });
-    const base: CallOptions = { link, caller };
+    const base: CallOptions = { link, caller, principal };
     // The gateway's own deadline (`requestTimeout`): past it the bridge cancels the call upstream.
     if (requestTimeout !== undefined) base.timeout = requestTimeout;
     // The client's roots decide which upstream session serves it: known before the call goes on.

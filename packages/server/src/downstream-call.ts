@@ -72,6 +72,11 @@ export class DownstreamCall implements CallLink {
     return this.#extra.sendRequest(request as ServerRequest, ResultSchema, options);
   }
 
+  /** The caller's latest OAuth token, for an upstream that exchanges it (RFC 8693); never sent as is. */
+  subjectToken(): string | undefined {
+    return this.session.identity?.subjectToken();
+  }
+
   /** The downstream request was answered (or failed). */
   end(): void {
     this.done = true;

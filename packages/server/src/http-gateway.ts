@@ -1,23 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Bridge } from '@mcp-bridge/core';
+import type { Bridge, Principal } from '@mcp-bridge/core';
+import { GatewayAuth, type Admission } from './auth/gateway-auth.js';
 import { HttpSessionTransport } from './http-transport.js';
 import { hostRule, originRule } from './http-checks.js';
-import {
-  bearerOf,
-  drain,
-  isInitialize,
-  json,
-  pathnameOf,
-  readJson,
-  readyz,
-  reject,
-  rejectBody,
-  sameBytes,
-  type BodyRead,
-} from './http-io.js';
+import { drain, isInitialize, json, pathnameOf, readJson, readyz, reject, rejectBody, type BodyRead } from './http-io.js';
 import { anonymousCaller, newSessionId, ownerKey, ownerMismatch, ownerOf, type Owner } from './session-owner.js';
 import type { HttpGatewayOptions } from './options.js';
 import { createSession } from './session.js';
+import type { SessionIdentity } from './session-identity.js';
 import { connectSession } from './served.js';
 import type { DownstreamSession, Router } from './router.js';
 import { CallerLimits, Ticket, type Refusal } from './caller-limits.js';
@@ -67,9 +57,8 @@ export class HttpGatewayServer {
   private readonly hostCheck: ReturnType<typeof hostRule>;
   // The Origin rule needs the port actually bound (port 0 picks one): set once listening.
   private originCheck: (origin: string) => boolean = () => false;
-  private readonly token: Buffer | undefined;
-  private readonly named: { name: string; token: Buffer }[];
-  private readonly authRequired: boolean;
+  /** The credential checks: shared token, named tokens, JWTs (see auth/gateway-auth.ts). */
+  readonly auth: GatewayAuth;
   /** Set once the bridge has started; MCP requests wait for `routerReady` before using it. */
   router!: Router;
   /** Assigned right after listen(), before any request can be read. */
@@ -97,22 +86,28 @@ export class HttpGatewayServer {
     this.keepAliveMs = o.keepAliveMs ?? 15_000;
     this.drainMs = o.drainMs ?? 5_000;
     this.hostCheck = hostRule(this.host, o.allowedHosts);
-    this.token = o.token === undefined ? undefined : Buffer.from(o.token);
-    this.named = o.tokens === undefined ? [] : Object.entries(o.tokens).map(([name, value]) => ({ name, token: Buffer.from(value) }));
-    this.authRequired = this.token !== undefined || this.named.length > 0;
+    this.auth = new GatewayAuth(o);
   }
 
-  /** Sets the Origin rule once the listener knows its port. */
-  listening(port: number): void {
+  /** Sets the Origin rule and the auth checks once the listener knows its port and URL. */
+  listening(port: number, url: string): void {
     this.originCheck = originRule(this.hostCheck, port, this.o.allowedOrigins);
+    this.auth.listening(url);
+  }
+
+  /** What a session's calls carry about its principal: the principal, and its latest JWT for token exchange. */
+  private identity(principal: Principal | undefined): SessionIdentity | undefined {
+    if (principal === undefined) return undefined;
+    const id = principal.id;
+    return { principal, subjectToken: () => this.auth.subjectToken(id) };
   }
 
   /** Serves one HTTP request: checks and probes first, then the MCP session it belongs to (or a new one). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const admitted = await this.admit(req, res);
     if (admitted === false) return;
-    const { tokenName } = admitted;
-    const owner = ownerOf(req, tokenName, this.token !== undefined, this.o.caller);
+    const { principal } = admitted;
+    const owner = ownerOf(req, principal, this.o.token !== undefined, this.o.caller);
     const key = ownerKey(owner);
     // Counted before the body is read: a caller at its caps gets no more of the gateway's memory or time.
     const ticket = this.limits.admit(key, req.socket, req.method === 'POST', res);
@@ -134,14 +129,14 @@ export class HttpGatewayServer {
       this.serve(s, req, res, body, ticket);
       return;
     }
-    await this.openSession(req, res, body, { tokenName, owner, ticket });
+    await this.openSession(req, res, body, { principal, owner, ticket });
   }
 
   /**
    * The checks every request passes before MCP: Host and Origin (403), the probes, unknown paths (404),
    * the bearer token (401), and the extra `routes`. False when the request was answered here.
    */
-  private async admit(req: IncomingMessage, res: ServerResponse): Promise<false | { tokenName: string | undefined }> {
+  private async admit(req: IncomingMessage, res: ServerResponse): Promise<false | Admission> {
     const { path, o } = this;
     const url = { pathname: pathnameOf(req.url ?? '/', path) };
     const hostHeader = req.headers.host;
@@ -153,28 +148,20 @@ export class HttpGatewayServer {
 
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return answered(json(res, 200, { status: 'ok' }));
     if (url.pathname === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) return answered(readyz(this.bridge, res));
+    // RFC 9728 metadata is public: it is how a client without a token learns where to get one.
+    if (this.auth.metadata(req, res, url.pathname)) return false;
     const route = url.pathname !== path && o.routes && Object.hasOwn(o.routes, url.pathname) ? o.routes[url.pathname] : undefined;
     if (url.pathname !== path && !route)
       return answered(json(res, 404, { error: `not found: ${url.pathname} (the MCP endpoint is ${path})` }));
 
-    const { token, named, authRequired } = this;
-    const bearer = authRequired ? bearerOf(req.headers.authorization) : undefined;
-    // Every named token is compared (in constant time each), so the time taken does not say which one was close.
-    let tokenName: string | undefined;
-    for (const n of named) if (bearer !== undefined && sameBytes(bearer, n.token)) tokenName = n.name;
-    if (authRequired && tokenName === undefined && !(token !== undefined && bearer !== undefined && sameBytes(bearer, token))) {
-      res.setHeader(
-        'WWW-Authenticate',
-        req.headers.authorization ? 'Bearer realm="mcp-bridge", error="invalid_token"' : 'Bearer realm="mcp-bridge"',
-      );
-      return answered(reject(res, 401, 'Unauthorized: a valid bearer token is required'));
-    }
+    const admission = await this.auth.admit(req, res);
+    if (admission === false) return false;
     // Extra routes (`routes` option, e.g. a metrics handler) sit behind the same Host/Origin checks and token.
     if (route) {
       await route(req, res);
       return false;
     }
-    return { tokenName };
+    return admission;
   }
 
   /** A request without a session id: an initialize opens a session (unless stopping or full). */
@@ -182,7 +169,7 @@ export class HttpGatewayServer {
     req: IncomingMessage,
     res: ServerResponse,
     body: unknown,
-    { tokenName, owner, ticket }: { tokenName: string | undefined; owner: Owner; ticket: Ticket },
+    { principal, owner, ticket }: { principal: Principal | undefined; owner: Owner; ticket: Ticket },
   ): Promise<void> {
     const { sessions, o } = this;
     if (req.method !== 'POST' || !isInitialize(body)) return reject(res, 400, 'Bad Request: no valid session id (send initialize first)');
@@ -193,7 +180,7 @@ export class HttpGatewayServer {
     const ready = await this.routerReady;
     const id = newSessionId();
     // The session id is a bearer secret: the caller name that plugins, logs and metrics see is not it.
-    const session = createSession(ready, id, o, tokenName ?? owner.caller ?? anonymousCaller());
+    const session = createSession(ready, id, o, owner.caller ?? anonymousCaller(), this.identity(principal));
     const now = Date.now();
     const s: HttpSession = {
       id,

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bridge } from '@mcp-bridge/core';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -25,17 +24,6 @@ export function pathnameOf(target: string, endpoint: string): string {
   if (target === endpoint) return endpoint;
   if (target.startsWith(endpoint) && target.charCodeAt(endpoint.length) === 63 /* ? */) return endpoint;
   return new URL(target, 'http://gateway').pathname;
-}
-
-/** The token of an `Authorization: Bearer ...` header, as bytes (undefined when there is none). */
-export function bearerOf(header: string | undefined): Buffer | undefined {
-  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  return match ? Buffer.from(match[1]!.trim()) : undefined;
-}
-
-/** Compares a given token with an expected one in constant time. */
-export function sameBytes(given: Buffer, expected: Buffer): boolean {
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Whether a JSON-RPC body (one message or a batch) holds an initialize request. */

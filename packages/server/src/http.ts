@@ -79,8 +79,8 @@ export async function serveHttp(bridge: Bridge, options?: HttpGatewayOptions): P
   gateway.startTimers();
 
   const port = (http.address() as AddressInfo).port;
-  gateway.listening(port);
   const urlHost = host.includes(':') ? `[${host}]` : WILDCARD.includes(host) ? '127.0.0.1' : host;
+  gateway.listening(port, `http://${urlHost}:${port}${path}`);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${port}${path}`,

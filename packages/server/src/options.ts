@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { GatewayAuthOptions } from './auth/authenticator.js';
+import { gatewayAuthSchema } from './auth/options-schema.js';
 
 /** Options every gateway accepts. */
 export interface GatewayOptions {
@@ -34,6 +36,14 @@ export interface HttpGatewayOptions extends GatewayOptions {
    * otherwise). Default none.
    */
   tokens?: Record<string, string>;
+  /**
+   * Inbound authentication with principals: an OAuth 2.1 resource server (`jwt`: bearer JWTs of an
+   * issuer, checked against its JWKS; RFC 9728 metadata at `/.well-known/oauth-protected-resource`)
+   * and static named tokens (`tokens`, with scopes). A request's principal becomes the `caller` (its
+   * id) and `principal` (scopes, claims) of its session's calls and lists; a session is bound to it.
+   * See docs/auth.md. Default none.
+   */
+  auth?: GatewayAuthOptions;
   /**
    * Who a new session's client is, from its `initialize` HTTP request (e.g. a header set by your
    * authenticating proxy): the session's `caller`. Used when no named token applies; `undefined` or
@@ -147,7 +157,13 @@ export const httpLimitsSchema = z.object({
  * per-call deadline and the drain and keep-alive times. Unknown fields are errors, so a typo is not silently ignored.
  */
 export const gatewayConfigSchema = httpLimitsSchema
-  .extend({ requestTimeout: positive, drainMs: z.number().int().nonnegative().optional(), keepAliveMs: positive })
+  .extend({
+    requestTimeout: positive,
+    drainMs: z.number().int().nonnegative().optional(),
+    keepAliveMs: positive,
+    // The config file's `gateway.auth` (docs/auth.md): the OAuth resource server and named tokens.
+    auth: gatewayAuthSchema.optional(),
+  })
   .strict();
 
 /** What {@link gatewayConfigSchema} accepts. */
@@ -170,6 +186,7 @@ const httpSchema = gatewaySchema.extend(httpLimitsSchema.shape).extend({
       }
     })
     .optional(),
+  auth: gatewayAuthSchema.optional(),
   caller: z
     .custom<(req: IncomingMessage) => string | undefined>((v) => typeof v === 'function', 'expected a function (req) => caller')
     .optional(),

@@ -1,4 +1,4 @@
-import type { ServerListStatus } from '@mcp-bridge/core';
+import type { Principal, ServerListStatus } from '@mcp-bridge/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
@@ -19,6 +19,7 @@ import { publicListStatus } from './public-error.js';
 import type { GatewayOptions } from './options.js';
 import { callRunner, type Run } from './call-runner.js';
 import type { DownstreamSession, Router } from './router.js';
+import type { SessionIdentity } from './session-identity.js';
 import { SERVER_VERSION } from './version.js';
 
 let nextClientKey = 1;
@@ -29,7 +30,13 @@ let nextClientKey = 1;
  * caller (`caller`, default the session id) — list calls too, so plugins' list filters apply per
  * caller. The session is registered with the router; call `router.removeSession(id)` when it ends.
  */
-export function createSession(router: Router, id: string, options: GatewayOptions, caller: string = id): DownstreamSession {
+export function createSession(
+  router: Router,
+  id: string,
+  options: GatewayOptions,
+  caller: string = id,
+  identity?: SessionIdentity,
+): DownstreamSession {
   const server = new Server(options.serverInfo ?? { name: 'mcp-bridge', version: SERVER_VERSION }, {
     capabilities: {
       tools: { listChanged: true },
@@ -51,10 +58,11 @@ export function createSession(router: Router, id: string, options: GatewayOption
     rootsKey: '[]',
     rootsFetch: undefined,
     rootsVersion: 0,
+    identity,
   };
 
   const run = callRunner(router, session, options.requestTimeout);
-  registerLists(server, router, caller);
+  registerLists(server, router, caller, identity?.principal);
   registerCalls(server, router, session, run);
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
     await router.setLogLevel(session, request.params.level);
@@ -68,9 +76,9 @@ export function createSession(router: Router, id: string, options: GatewayOption
 }
 
 /** The merged lists, through the bridge with the session's caller, so plugins' list filters apply per caller. */
-function registerLists(server: Server, router: Router, caller: string): void {
+function registerLists(server: Server, router: Router, caller: string, principal: Principal | undefined): void {
   const bridge = router.bridge;
-  const listOptions = { caller };
+  const listOptions = { caller, principal };
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     try {
       return publicList(router, caller, await bridge.listTools(listOptions));

@@ -1,3 +1,4 @@
+import type { SessionIdentity } from './session-identity.js';
 import type { Bridge } from '@mcp-bridge/core';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { ClientCapabilities, LoggingLevel, Root } from '@modelcontextprotocol/sdk/types.js';
@@ -14,6 +15,8 @@ export interface DownstreamSession {
   logLevel: LoggingLevel | undefined;
   /** Exposed URIs this client subscribed to. */
   readonly subscriptions: Set<string>;
+  /** The authenticated principal behind `caller`, if any (see {@link SessionIdentity}). */
+  readonly identity?: SessionIdentity | undefined;
   /** Who the client is for core's per-caller upstream sessions (`CallLink.client`): unique per session, not a secret. */
   readonly key: string;
   /** The client's roots as it last answered `roots/list` (`undefined`: not asked yet, or changed since). */

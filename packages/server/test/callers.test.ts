@@ -12,7 +12,7 @@ interface Seen {
   meta: unknown;
 }
 
-/** Records every call's caller and `_meta`, and lists only tools whose name starts with the caller's first letter (`all` sees all). */
+/** Records every call's caller and `_meta`, and lists only tools whose name starts with the caller's first letter (`all` and per-session handles see all). */
 function probe(seen: Seen[], lists: (string | undefined)[]): Plugin {
   return {
     name: 'probe',
@@ -27,7 +27,8 @@ function probe(seen: Seen[], lists: (string | undefined)[]): Plugin {
       });
       api.filterList('tools', (entry, { caller }) => {
         lists.push(caller);
-        return caller === 'all' || caller === undefined || entry.upstreamName.startsWith(caller[0]!);
+        // Per-session handles (`session-…`) see everything: a tool hidden from a caller's list is unknown to its calls.
+        return caller === 'all' || caller === undefined || caller.startsWith('session-') || entry.upstreamName.startsWith(caller[0]!);
       });
     },
   };

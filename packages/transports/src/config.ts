@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { TRANSPORT_TYPE_ALIASES, transportKindFromType, type TransportKind } from './kinds.js';
 import type { McpServerLike, ServerConfig } from './types.js';
+import { upstreamAuthSchema } from './upstream-auth/auth-schema.js';
 
 /** One problem found in a server entry. */
 export interface ConfigIssue {
@@ -95,8 +96,16 @@ export const httpServerConfigSchema = z
         error: (issue) => `expected an OAuthClientProvider (object with tokens()), got ${typeName(issue.input)}`,
       })
       .optional(),
+    auth: upstreamAuthSchema.optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.auth !== undefined) {
+      // Per-caller credentials replace the header: a static one beside it would be sent for everyone.
+      const other = config.bearerToken !== undefined ? 'bearerToken' : config.authProvider !== undefined ? 'authProvider' : undefined;
+      const header = Object.keys(config.headers ?? {}).find((name) => name.toLowerCase() === 'authorization');
+      if (other !== undefined || header !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['auth'], message: `set either auth or ${other ?? `headers.${header}`}, not both` });
+    }
     // Two sources for one header would make the winner depend on SDK internals; make the user pick.
     if (config.bearerToken === undefined) return;
     if (config.authProvider !== undefined) {

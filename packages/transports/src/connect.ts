@@ -198,7 +198,7 @@ async function connectHttp(
   timeoutMs: number,
 ): Promise<Connection> {
   if (kind === 'sse') {
-    const transport = createSseTransport(config);
+    const transport = createSseTransport(config, { server, principal: options.principal });
     try {
       const established = await handshake(transport, options, deadline, timeoutMs);
       return makeConnection({ ...established, server, kind: 'sse' });
@@ -206,7 +206,7 @@ async function connectHttp(
       throw connectError(label, `sse: ${describeUrl(config.url)}`, error, deadline);
     }
   }
-  const transport = createStreamableHttpTransport(config);
+  const transport = createStreamableHttpTransport(config, { server, principal: options.principal });
   let connection: Connection | undefined;
   // A 404 on a live session means the server dropped it (restart, expiry); the spec wants a new
   // initialize, which is a new Connection: close this one so `closed` tells the host to reconnect.

@@ -5,6 +5,22 @@ import {
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { HttpServerConfig } from './types.js';
+import {
+  fetchWithCredentials,
+  upstreamCredentials,
+  type UpstreamAuthConfig,
+  type UpstreamCredentials,
+  type UpstreamPrincipal,
+} from './upstream-auth/principal-credentials.js';
+
+// One credentials object per configured `auth`, so exchanged tokens are cached across the upstream's connections.
+const credentialsByAuth = new WeakMap<UpstreamAuthConfig, UpstreamCredentials>();
+
+/** Who a connection acts for: its server name (for errors) and principal (undefined: the gateway itself). */
+export interface ConnectionIdentity {
+  server: string;
+  principal: UpstreamPrincipal | undefined;
+}
 
 /** Headers for every request: the configured ones, plus `Authorization` from `bearerToken`. */
 function headersOf(config: HttpServerConfig): Record<string, string> | undefined {
@@ -13,17 +29,30 @@ function headersOf(config: HttpServerConfig): Record<string, string> | undefined
   return Object.keys(headers).length > 0 ? headers : undefined;
 }
 
-function sharedOptions(config: HttpServerConfig): StreamableHTTPClientTransportOptions & SSEClientTransportOptions {
+function sharedOptions(
+  config: HttpServerConfig,
+  who?: ConnectionIdentity,
+): StreamableHTTPClientTransportOptions & SSEClientTransportOptions {
   const headers = headersOf(config);
+  let fetchAs: typeof fetch | undefined;
+  if (config.auth !== undefined) {
+    let credentials = credentialsByAuth.get(config.auth);
+    if (credentials === undefined) {
+      credentials = upstreamCredentials(who?.server ?? config.url, config.url, config.auth);
+      credentialsByAuth.set(config.auth, credentials);
+    }
+    fetchAs = fetchWithCredentials(credentials, who?.principal);
+  }
   return {
     ...(headers ? { requestInit: { headers } } : {}),
     ...(config.authProvider ? { authProvider: config.authProvider } : {}),
+    ...(fetchAs ? { fetch: fetchAs } : {}),
   };
 }
 
 /** The SDK Streamable HTTP client transport for a config entry. */
-export function createStreamableHttpTransport(config: HttpServerConfig): StreamableHTTPClientTransport {
-  return new StreamableHTTPClientTransport(new URL(config.url), sharedOptions(config));
+export function createStreamableHttpTransport(config: HttpServerConfig, who?: ConnectionIdentity): StreamableHTTPClientTransport {
+  return new StreamableHTTPClientTransport(new URL(config.url), sharedOptions(config, who));
 }
 
 /**
@@ -33,8 +62,8 @@ export function createStreamableHttpTransport(config: HttpServerConfig): Streama
  * from `requestInit.headers` as well as those of the POSTs, while a custom `eventSourceInit` would
  * just replace the SDK's own EventSource fetch (and with it the authProvider's Authorization header).
  */
-export function createSseTransport(config: HttpServerConfig): SSEClientTransport {
-  return new SSEClientTransport(new URL(config.url), sharedOptions(config));
+export function createSseTransport(config: HttpServerConfig, who?: ConnectionIdentity): SSEClientTransport {
+  return new SSEClientTransport(new URL(config.url), sharedOptions(config, who));
 }
 
 /**

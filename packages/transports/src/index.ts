@@ -31,6 +31,21 @@ export {
 export { connect, DEFAULT_CLIENT_INFO, DEFAULT_CONNECT_TIMEOUT_MS } from './connect.js';
 export { isUnknownSessionError } from './http.js';
 export {
+  createTokenExchanger,
+  TokenExchangeError,
+  type TokenExchangeOptions,
+  type TokenExchanger,
+} from './upstream-auth/token-exchange.js';
+export {
+  fetchWithCredentials,
+  upstreamCredentials,
+  UpstreamCredentialError,
+  type UpstreamAuthConfig,
+  type UpstreamCredentials,
+  type UpstreamPrincipal,
+} from './upstream-auth/principal-credentials.js';
+export { upstreamAuthSchema } from './upstream-auth/auth-schema.js';
+export {
   isTransportKind,
   TRANSPORT_KINDS,
   TRANSPORT_TYPE_ALIASES,

@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { UpstreamAuthConfig, UpstreamPrincipal } from './upstream-auth/principal-credentials.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
@@ -49,6 +50,11 @@ export interface HttpServerConfig {
   bearerToken?: string;
   /** The SDK's OAuth client provider, passed through to the SDK transport untouched. */
   authProvider?: OAuthClientProvider;
+  /**
+   * Call the upstream as the caller: an RFC 8693 token exchange per principal, or a secret per
+   * principal (see `UpstreamAuthConfig`). The connection's principal comes from `ConnectOptions.principal`.
+   */
+  auth?: UpstreamAuthConfig;
   /** Fields this package does not know are kept as they are. */
   [extra: string]: unknown;
 }
@@ -95,6 +101,11 @@ export interface ConnectOptions {
    * handlers that must be in place before the first message arrives.
    */
   configure?: (client: Client) => void;
+  /**
+   * Who this connection acts for, for an HTTP upstream with `auth` (per-principal credentials):
+   * each request carries that principal's credential. Undefined: the gateway itself (catalog lists).
+   */
+  principal?: UpstreamPrincipal;
 }
 
 /** A connected upstream. */

@@ -1,4 +1,4 @@
-import type { CallContext, HostView, ListView, PluginApi, ToolEntry } from '@mcp-bridge/core';
+import type { CallContext, HostView, ListView, PluginApi, Principal, ToolEntry } from '@mcp-bridge/core';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AccessDeniedError } from './errors.js';
 import type { accessOptionsSchema } from './options.js';
@@ -25,7 +25,7 @@ type SubjectOf = (server: string, tool: string | undefined) => Subject;
 
 /** Installs the access rules on a bridge: list filters, call guards, per-caller views and `bridge.access`. */
 export function setupAccess(api: PluginApi, opts: ResolvedAccessOptions): void {
-  const policy = new AccessPolicy({ allow: opts.allow, deny: opts.deny }, opts.callers, opts.anonymous);
+  const policy = new AccessPolicy({ allow: opts.allow, deny: opts.deny }, opts.callers, opts.anonymous, opts.requireScopes);
   const { overrides, aliases } = toolOverrides(opts.tools);
   const bridge: HostView = api.host;
   const subject = subjects(api, bridge);
@@ -33,15 +33,15 @@ export function setupAccess(api: PluginApi, opts: ResolvedAccessOptions): void {
   guardRequests(api, policy, subject, aliases);
 
   const upstreamOf = (entry: ToolEntry): string => aliases.get(entry.server)?.get(entry.upstreamName) ?? entry.upstreamName;
-  const toolVisible = (entry: ToolEntry, caller: string | undefined): boolean =>
-    policy.check(subject(entry.server, upstreamOf(entry)), caller).allowed;
+  const toolVisible = (entry: ToolEntry, caller: string | undefined, principal?: Principal): boolean =>
+    policy.check(subject(entry.server, upstreamOf(entry)), caller, principal).allowed;
 
   // Per-caller views of the shared catalog: only when there are per-caller (or anonymous) rules,
   // so a bridge with global rules alone lists at no extra cost.
-  if (Object.keys(opts.callers).length > 0 || opts.anonymous !== undefined) {
+  if (policy.perCaller || opts.anonymous !== undefined) {
     const serverVisible = (entry: { server: string }, view: ListView): boolean =>
-      policy.check(subject(entry.server, undefined), view.caller).allowed;
-    api.filterList('tools', (entry, view) => toolVisible(entry, view.caller));
+      policy.check(subject(entry.server, undefined), view.caller, view.principal).allowed;
+    api.filterList('tools', (entry, view) => toolVisible(entry, view.caller, view.principal));
     api.filterList('prompts', serverVisible);
     api.filterList('resources', serverVisible);
     api.filterList('templates', serverVisible);
@@ -152,7 +152,7 @@ function guardRequests(api: PluginApi, policy: AccessPolicy, subject: SubjectOf,
     handle(ctx, next) {
       const called = String(ctx.params.name);
       const upstreamName = aliases.get(ctx.server)?.get(called) ?? called;
-      const verdict = policy.check(subject(ctx.server, upstreamName), ctx.caller);
+      const verdict = policy.check(subject(ctx.server, upstreamName), ctx.caller, ctx.principal);
       if (!verdict.allowed) return refuse(ctx, `tool "${ctx.tool?.name ?? called}" of server "${ctx.server}"`, upstreamName, verdict);
       // The upstream only knows the tool by its own name.
       if (upstreamName !== called) ctx.params = { ...ctx.params, name: upstreamName };
@@ -166,7 +166,8 @@ function guardRequests(api: PluginApi, policy: AccessPolicy, subject: SubjectOf,
     methods: SERVER_METHODS,
     handle(ctx, next) {
       // The host's own refreshes are not a caller's; server-wide rules still apply to them.
-      const verdict = policy.check(subject(ctx.server, undefined), ctx.origin === 'catalog' ? undefined : ctx.caller);
+      const catalog = ctx.origin === 'catalog';
+      const verdict = policy.check(subject(ctx.server, undefined), catalog ? undefined : ctx.caller, catalog ? undefined : ctx.principal);
       if (!verdict.allowed) return refuse(ctx, `${ctx.method} on server "${ctx.server}"`, undefined, verdict);
       return next();
     },

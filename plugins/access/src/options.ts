@@ -60,6 +60,12 @@ export const accessOptionsSchema = ruleSetSchema.extend({
   callers: z.record(z.string().min(1), ruleSetSchema).default({}),
   /** Rules for calls without a caller (in-process calls, the host's own list refreshes excepted). */
   anonymous: ruleSetSchema.optional(),
+  /**
+   * OAuth scopes a caller's principal must hold for the tools a selector matches (`ctx.principal.scopes`,
+   * set by the gateway from the caller's JWT or named token), e.g. `{ 'github/create_*': ['repo:write'] }`.
+   * A caller without them (or without a principal) does not see those tools and cannot call them.
+   */
+  requireScopes: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
 });
 
 /** Options of {@link accessRules}. */

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { hasScopes, type Principal } from '@mcp-bridge/core';
 import type { RuleSet, Selector } from './options.js';
 
 /** What a rule is checked against: a tool (upstream name) of a server, with the server's tags. */
@@ -85,10 +86,17 @@ export class AccessPolicy {
   readonly #global: CompiledRules;
   readonly #callers: readonly { matches: (caller: string) => boolean; rules: CompiledRules }[];
   readonly #anonymous: CompiledRules;
+  readonly #scoped: readonly { matcher: Matcher; scopes: readonly string[] }[];
   /** Callers seen so far → the rule sets that apply to them (callers are few; globs are not free). */
   readonly #byCaller = new Map<string, readonly CompiledRules[]>();
 
-  constructor(global: RuleSet, callers: Record<string, RuleSet>, anonymous: RuleSet | undefined) {
+  constructor(
+    global: RuleSet,
+    callers: Record<string, RuleSet>,
+    anonymous: RuleSet | undefined,
+    requireScopes: Record<string, string[]> = {},
+  ) {
+    this.#scoped = Object.entries(requireScopes).map(([selector, scopes]) => ({ matcher: compileSelector(selector), scopes }));
     this.#global = new CompiledRules(global, 'global');
     this.#callers = Object.entries(callers).map(([pattern, rules]) => ({
       matches: glob(pattern),
@@ -102,13 +110,22 @@ export class AccessPolicy {
     return this.#global.check(subject);
   }
 
-  /** Global rules, then the rules of this caller (or the anonymous rules). */
-  check(subject: Subject, caller: string | undefined): Verdict {
+  /** Whether some rule depends on the caller (per-caller, anonymous or scope rules): lists then differ per caller. */
+  get perCaller(): boolean {
+    return this.#callers.length > 0 || this.#scoped.length > 0;
+  }
+
+  /** Global rules, then the rules of this caller (or the anonymous rules), then the scopes its principal must hold. */
+  check(subject: Subject, caller: string | undefined, principal?: Principal): Verdict {
     const verdict = this.#global.check(subject);
     if (!verdict.allowed) return verdict;
     for (const rules of this.#rulesOf(caller)) {
       const v = rules.check(subject);
       if (!v.allowed) return v;
+    }
+    for (const { matcher, scopes } of this.#scoped) {
+      if ((subject.tool !== undefined || matcher.serverWide) && matcher.matches(subject) && !hasScopes(principal, scopes))
+        return { allowed: false, reason: `requires the scope(s) ${scopes.join(' ')} (rule ${matcher.text})` };
     }
     return ALLOWED;
   }

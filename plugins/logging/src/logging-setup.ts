@@ -50,6 +50,8 @@ function callLine(opts: ResolvedLoggingOptions, patterns: readonly RegExp[]): Ca
       outcome,
     };
     if (ctx.caller !== undefined) out.caller = ctx.caller;
+    // How the caller was authenticated (JWT or named token); the id is `caller`. Never its token or claims.
+    if (ctx.principal !== undefined) out.principal = ctx.principal.kind;
     if (ctx.upstream) out.upstream = ctx.upstream.id;
     if (ctx.method === 'tools/call') {
       out.tool = ctx.tool?.name ?? ctx.params.name;

@@ -59,6 +59,15 @@ describe('logging', () => {
     expect(lines.some((l) => l.method === 'tools/list')).toBe(false);
   });
 
+  it("logs how the caller was authenticated (its principal's kind), never its claims", async () => {
+    const { logger, lines } = capture('info');
+    const bridge = await start({ logger });
+    const principal = { id: 'alice', kind: 'jwt' as const, scopes: ['mcp'], claims: { email: 'alice@example.com' } };
+    await bridge.callTool('lookup', { key: 'k2' }, { caller: 'alice', principal });
+    expect(calls(lines)[0]).toMatchObject({ caller: 'alice', principal: 'jwt' });
+    expect(JSON.stringify(lines)).not.toContain('alice@example.com');
+  });
+
   it('redacts secret keys and secret-looking values, and applies rules per tool', async () => {
     const { logger, lines } = capture('info');
     const bridge = await start({

@@ -42,6 +42,9 @@ export const ATTR = {
   BRIDGE_ATTEMPTS: 'mcp_bridge.attempts',
   /** `catalog` for the host's own list refreshes. */
   BRIDGE_ORIGIN: 'mcp_bridge.origin',
+  // OpenTelemetry's user attributes: who the gateway authenticated (principal id, and how).
+  USER_ID: 'user.id',
+  PRINCIPAL_KIND: 'mcp_bridge.principal.kind',
   /** How `@mcp-bridge/cache` answered (`l1`, `l2`, `stale`, `miss`, `coalesced`), when installed. */
   BRIDGE_CACHE: 'mcp_bridge.cache',
 } as const;
@@ -279,6 +282,10 @@ function baseAttributes(ctx: CallContext, target: string | undefined, resourceUr
 function callAttributes(ctx: CallContext, resourceUri: boolean): Attributes {
   const attributes = baseAttributes(ctx, callTarget(ctx), resourceUri);
   if (ctx.origin === 'catalog') attributes[ATTR.BRIDGE_ORIGIN] = 'catalog';
+  if (ctx.principal !== undefined) {
+    attributes[ATTR.USER_ID] = ctx.principal.id;
+    attributes[ATTR.PRINCIPAL_KIND] = ctx.principal.kind;
+  }
   return attributes;
 }
 

@@ -260,6 +260,15 @@ describe('options', () => {
     }
   });
 
+  it('names the authenticated principal on the call span (user.id), never its claims', async () => {
+    const { bridge } = await setup([tracing({ tracerProvider: provider })]);
+    const principal = { id: 'alice', kind: 'jwt' as const, scopes: ['mcp'], claims: { email: 'alice@example.com' } };
+    await bridge.callTool('lookup', { key: 'p1' }, { caller: 'alice', principal });
+    const span = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.INTERNAL && s.attributes['user.id'] !== undefined);
+    expect(span?.attributes).toMatchObject({ 'user.id': 'alice', 'mcp_bridge.principal.kind': 'jwt' });
+    expect(JSON.stringify(exporter.getFinishedSpans().map((s) => s.attributes))).not.toContain('alice@example.com');
+  });
+
   it("skips the catalog's own list calls with catalog: false", async () => {
     await setup([tracing({ tracerProvider: provider, catalog: false })]);
     expect(exporter.getFinishedSpans()).toHaveLength(0);

@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bridge, Plugin } from '@mcp-bridge/core';
 import { applyChange, watchConfigs } from '@mcp-bridge/discovery';
-import { defaultAllowedHosts, gatewayClientCapabilities, isLoopbackHost, serveHttp, serveStdio } from '@mcp-bridge/server';
+import {
+  defaultAllowedHosts,
+  gatewayClientCapabilities,
+  isLoopbackHost,
+  serveHttp,
+  serveStdio,
+  type HttpGatewayOptions,
+} from '@mcp-bridge/server';
 import { printJson, type CommandContext, type LogFields } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { messageOf, progress } from '../io.js';
@@ -16,6 +23,7 @@ import { logStartup } from '../serve-log.js';
 import { withoutRecursive } from '../recursion.js';
 import { watchServeStop, type ServeStop } from '../serve-stop.js';
 import { CLI_VERSION } from '../version.js';
+import { authOption, type OAuthFlags } from '../oauth-flags.js';
 import type { GatewayFlagKey } from '../gateway-flags.js';
 import type { GatewayConfig } from '@mcp-bridge/server';
 import { gatewaySettings } from '../gateway-settings.js';
@@ -36,6 +44,8 @@ export interface ServeOptions {
   insecureNoAuth?: boolean;
   /** On stop, how long HTTP calls in progress may finish (the gateway's `drainMs`). */
   drainMs?: number;
+  /** `--oauth-issuer`, `--oauth-audience`, `--oauth-scope`: the gateway as an OAuth resource server. */
+  oauth?: OAuthFlags | undefined;
   /** The limits and deadlines given as flags (`--request-timeout`, `--max-sessions` ...): over the config's `gateway` section. */
   gateway?: Partial<Record<GatewayFlagKey, number>>;
   plugins?: string[] | false;
@@ -77,21 +87,6 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   const port = options.http === undefined ? undefined : parsePort(options.http);
   if (options.demo && options.stdio) throw new CliError('--demo serves over HTTP; it cannot be used with --stdio', EXIT.USAGE);
   const mode = options.stdio ? 'stdio' : port !== undefined || options.demo ? 'http' : ctx.io.stdin.isTTY ? 'http' : 'stdio';
-  if (mode === 'http' && !isLoopbackHost(options.host) && !options.token && !options.insecureNoAuth) {
-    throw new CliError(
-      `--host ${options.host} serves beyond this machine: give --token (or set MCP_BRIDGE_TOKEN) so that only your clients get in, or --insecure-no-auth to serve anyone who can reach it`,
-      EXIT.USAGE,
-    );
-  }
-  if (mode === 'http' && !isLoopbackHost(options.host) && !options.token) {
-    // Said on every start, -q or not: this is the one line an operator must not miss.
-    ctx.log(
-      ctx.err.yellow(
-        `warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`,
-      ),
-      { level: 'warn' },
-    );
-  }
   // Watched from the start: a stop (or, over stdio, the end of stdin) while upstreams start ends the run too.
   const stop = watchServeStop(ctx.signal, ctx.stoppedBy, mode === 'stdio' ? ctx.io.stdin : undefined, ctx.log);
   try {
@@ -99,6 +94,27 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * A gateway beyond loopback needs auth (`--token`, `--oauth-issuer` or the config's `gateway.auth`),
+ * or an explicit `--insecure-no-auth`, which is then warned about on every start.
+ */
+function checkExposure(ctx: CommandContext, options: ServeOptions, mode: 'stdio' | 'http', authInConfig: boolean): void {
+  const authenticated = options.token !== undefined || options.oauth !== undefined || authInConfig;
+  if (mode !== 'http' || isLoopbackHost(options.host) || authenticated) return;
+  if (!options.insecureNoAuth)
+    throw new CliError(
+      `--host ${options.host} serves beyond this machine: give --token (or set MCP_BRIDGE_TOKEN), --oauth-issuer or the config's gateway.auth so that only your clients get in, or --insecure-no-auth to serve anyone who can reach it`,
+      EXIT.USAGE,
+    );
+  // Said on every start, -q or not: this is the one line an operator must not miss.
+  ctx.log(
+    ctx.err.yellow(
+      `warning: --insecure-no-auth: anyone who can reach ${options.host} can use every configured server, with its credentials`,
+    ),
+    { level: 'warn' },
+  );
 }
 
 async function runServe(
@@ -123,6 +139,12 @@ async function runServe(
   const loaded = await loadConfig(ctx, options, log);
   // A bad `gateway` section fails here, before any server starts.
   const gateway = gatewaySettings(loaded, options.gateway);
+  try {
+    checkExposure(ctx, options, mode, gateway.auth !== undefined);
+  } catch (error) {
+    spin.stop();
+    throw error;
+  }
 
   const { plugins, telemetry } = await loadPlugins(ctx, options, loaded, log);
 
@@ -268,6 +290,8 @@ async function startHttp(
       ...(options.allowedOrigin.length ? { allowedOrigins: options.allowedOrigin } : {}),
       // The config's `gateway` section with the flags over it; --drain-ms over both.
       ...options.gatewayConfig,
+      // --oauth-* over the config's `gateway.auth`, field by field.
+      ...(options.oauth ? { auth: authOption(options.oauth, options.gatewayConfig.auth) as HttpGatewayOptions['auth'] } : {}),
       ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
       // The metrics plugin, when loaded, is scraped at /metrics (behind the same Host/Origin checks and token).
       // Looked up per request: the plugin exposes its handler when the bridge starts, after the port is bound.
@@ -293,7 +317,7 @@ async function startHttp(
   if (ctx.options.json) printJson(ctx, { url: s.url, port: s.port, transport: 'streamable-http' });
   else ctx.io.stdout.write(`${s.url}\n`);
   log(
-    `serving over Streamable HTTP at ${c.bold(s.url)}${options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`,
+    `serving over Streamable HTTP at ${c.bold(s.url)}${options.oauth ? ` (OAuth bearer tokens of ${options.oauth.issuer})` : options.token ? ' (bearer token required)' : ''}${metricsHandler(bridge) ? `; metrics at ${new URL('/metrics', s.url).href}` : ''}; Ctrl-C to stop`,
   );
   return s;
 }
