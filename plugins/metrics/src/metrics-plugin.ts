@@ -5,6 +5,7 @@ import { metricsControl, type MetricsControl } from './control.js';
 import { addBreakerMetrics, addCacheMetrics, addRetryMetrics } from './event-metrics.js';
 import { createKit, type Resolved } from './kit.js';
 import { metricsOptionsSchema, type MetricsOptions } from './options.js';
+import { addPrincipalMetrics } from './principal-metrics.js';
 import { setupSemconv, type GatewayView } from './semconv.js';
 import { addUpstreamEventMetrics, addUpstreamStateMetrics } from './upstream-metrics.js';
 
@@ -57,6 +58,7 @@ function setupMetrics(api: PluginApi, o: Resolved): void {
   const kit = createKit(api, o);
   addCallMetrics(kit);
   if (o.attempts) addAttemptMetrics(kit);
+  if (o.principals > 0) addPrincipalMetrics(kit, o.principals);
   // Events of other plugins, when they are installed; health and connects from core.
   addRetryMetrics(kit);
   addBreakerMetrics(kit);

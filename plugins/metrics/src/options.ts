@@ -28,6 +28,7 @@ export const metricsOptionsSchema = z.strictObject({
     .optional(),
   toolLabel: z.boolean().default(true),
   attempts: z.boolean().default(false),
+  principals: z.number().int().min(0).max(10_000).default(0),
   semconv: z.boolean().default(true),
   processMetrics: z.boolean().optional(),
   defaultLabels: z.record(z.string().regex(LABEL_NAME, 'expected a Prometheus label name'), z.string()).optional(),
@@ -52,6 +53,12 @@ export interface MetricsOptions {
    * counted. Adds a middleware in the `route` phase (a few tenths of a microsecond per attempt). Default `false`.
    */
   attempts?: boolean;
+  /**
+   * Count calls per authenticated principal (`…_principal_calls_total{principal, outcome}`): the first
+   * `principals` distinct principals get their own label value, later ones share `(other)`, and
+   * unauthenticated calls are `(none)`. Default `0` (off): a principal label is a cardinality choice.
+   */
+  principals?: number;
   /**
    * Also record the OpenTelemetry MCP semantic-convention metrics (`mcp_server_operation_duration_seconds`,
    * `mcp_client_operation_duration_seconds`), downstream sessions and build info. Adds an `observe` and a
