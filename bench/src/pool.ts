@@ -11,7 +11,7 @@
 import { OverloadedError, type Bridge, type Plugin } from '@mcp-bridge/core';
 import { pool } from '@mcp-bridge/pool';
 import { checkEcho, ECHO_ARGS, echoBridge, sdkEchoClient } from './lib/echo.js';
-import { fmt, measure, parseArgs, pick, ratio, round, table, type VariantResult } from './lib/harness.js';
+import { fmt, measure, parseArgs, pick, ratio, round, variantTable, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -59,21 +59,7 @@ await holder;
 
 const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<'sdk' | 'bridge' | 'pool' | 'pool_4', VariantResult>;
 console.log('');
-console.log(
-  table([
-    ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'heap B/call'],
-    ...results.map((r) => [
-      r.name,
-      fmt(r.p50),
-      fmt(r.p90),
-      fmt(r.p99),
-      fmt(r.mean),
-      fmt(r.callsPerS, 0),
-      fmt(r.p50 / by.sdk.p50, 2),
-      r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
-    ]),
-  ]),
-);
+console.log(variantTable(results, by.sdk));
 const added = (by.pool.p50 - by.bridge.p50) / by.sdk.p50;
 console.log('');
 console.log(

@@ -11,7 +11,7 @@
 import type { Bridge, Plugin } from '@mcp-bridge/core';
 import { retry } from '@mcp-bridge/retry';
 import { checkEcho, ECHO_ARGS, echoBridge, sdkEchoClient } from './lib/echo.js';
-import { fmt, measure, parseArgs, pick, ratio, round, table, type VariantResult } from './lib/harness.js';
+import { fmt, measure, parseArgs, pick, ratio, round, variantTable, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -42,21 +42,7 @@ await Promise.all([sdk.close(), plain.close(), withRetry.close(), withTimeout.cl
 
 const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<'sdk' | 'bridge' | 'retry' | 'retry_t', VariantResult>;
 console.log('');
-console.log(
-  table([
-    ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'heap B/call'],
-    ...results.map((r) => [
-      r.name,
-      fmt(r.p50),
-      fmt(r.p90),
-      fmt(r.p99),
-      fmt(r.mean),
-      fmt(r.callsPerS, 0),
-      fmt(r.p50 / by.sdk.p50, 2),
-      r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
-    ]),
-  ]),
-);
+console.log(variantTable(results, by.sdk));
 const TARGET = 0.15;
 const added = (by.retry.p50 - by.bridge.p50) / by.sdk.p50;
 const addedT = (by.retry_t.p50 - by.bridge.p50) / by.sdk.p50;

@@ -11,7 +11,7 @@
 // (8 callers → 8 upstream sessions). Last line of stdout: one JSON object.
 import type { Bridge, CallLink } from '@mcp-bridge/core';
 import { checkEcho, ECHO_ARGS, echoBridge, sdkEchoClient } from './lib/echo.js';
-import { fmt, measure, parseArgs, pick, ratio, round, table, type VariantResult } from './lib/harness.js';
+import { fmt, measure, parseArgs, pick, ratio, round, variantTable, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -77,21 +77,7 @@ await Promise.all([sdk.close(), shared.close(), auto.close(), auto8.close()]);
 
 const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<'sdk' | 'shared' | 'auto_1' | 'auto_8', VariantResult>;
 console.log('');
-console.log(
-  table([
-    ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'heap B/call'],
-    ...results.map((r) => [
-      r.name,
-      fmt(r.p50),
-      fmt(r.p90),
-      fmt(r.p99),
-      fmt(r.mean),
-      fmt(r.callsPerS, 0),
-      fmt(r.p50 / by.sdk.p50, 2),
-      r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
-    ]),
-  ]),
-);
+console.log(variantTable(results, by.sdk));
 console.log('');
 console.log(
   `per-caller sessions cost ${fmt(by.auto_1.p50 - by.shared.p50)} µs per call at p50 with one caller, ${fmt(by.auto_8.p50 - by.shared.p50)} µs with ${CALLERS} callers taking turns; ` +

@@ -238,3 +238,20 @@ export function baseFigures(bench: string, args: BenchArgs, results: readonly Va
     heap_bytes_per_call: pick(results, (r) => r.heapBytesPerCall, 0),
   };
 }
+
+/** The table every per-call bench prints: latency percentiles, throughput, p50 against `baseline` (the bare SDK), heap per call. */
+export function variantTable(results: readonly VariantResult[], baseline: VariantResult): string {
+  return table([
+    ['variant', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs', 'calls/s', 'p50 ×sdk', 'heap B/call'],
+    ...results.map((r) => [
+      r.name,
+      fmt(r.p50),
+      fmt(r.p90),
+      fmt(r.p99),
+      fmt(r.mean),
+      fmt(r.callsPerS, 0),
+      fmt(r.p50 / baseline.p50, 2),
+      r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
+    ]),
+  ]);
+}
