@@ -36,6 +36,10 @@ export interface OpenBridgeOptions {
   startMode?: BridgeOptions['startMode'];
   /** Do not start the bridge: the caller does (`serve --http` binds its port first). */
   deferStart?: boolean;
+  /** Background mode: how long lists wait for servers still starting (core's `startGraceMs`). */
+  startGraceMs?: number;
+  /** Where servers' lists are kept between runs (core's `catalogSnapshot`, background mode). */
+  catalogSnapshot?: BridgeOptions['catalogSnapshot'];
   onError?: (error: unknown) => void;
   progress?: Progress;
   /**
@@ -72,6 +76,8 @@ export async function openBridge(
     ...(options.connectTimeout !== undefined ? { connectTimeout: options.connectTimeout } : {}),
     ...(options.startTimeout !== undefined ? { startTimeout: options.startTimeout } : {}),
     ...(options.startMode !== undefined ? { startMode: options.startMode } : {}),
+    ...(options.startGraceMs !== undefined ? { startGraceMs: options.startGraceMs } : {}),
+    ...(options.catalogSnapshot ? { catalogSnapshot: options.catalogSnapshot } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   };
   const bridge = createBridge(bridgeOptions);

@@ -254,6 +254,16 @@ function serveFlags(cmd: Command): Command {
           ).argParser((v) => nonNegativeInt(v, '--drain-ms')),
         )
         .option('--no-watch', 'do not reload when a config file changes')
+        .addOption(
+          new Option(
+            '--start-grace-ms <ms>',
+            'how long a list waits for servers still starting before answering without them (default 5000)',
+          ).argParser((v) => nonNegativeInt(v, '--start-grace-ms')),
+        )
+        .option(
+          '--no-catalog-snapshot',
+          "do not keep servers' lists between runs (see docs/cold-start.md); the cache folder is $MCP_BRIDGE_CACHE_DIR or ~/.cache/mcp-bridge",
+        )
         .option('-q, --quiet', 'no request log or status lines on stderr (errors only)', false)
         .option(
           '--demo',
@@ -300,6 +310,8 @@ function serveOptions(opts: Record<string, unknown>, env: CliIo['env']): ServeOp
     gateway: gatewayFlagValues(opts),
     ...pluginChoice(opts),
     watch: opts.watch !== false,
+    ...(opts.catalogSnapshot === false ? { catalogSnapshot: false } : {}),
+    ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs as number } : {}),
     quiet: opts.quiet === true,
     timeout: opts.timeout as number,
     ...(opts.demo ? { demo: true } : {}),

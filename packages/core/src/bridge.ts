@@ -13,6 +13,7 @@ import type { Connection } from '@mcp-bridge/transports';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { bootPlugins } from './boot.js';
 import { Catalog, type ResourceTarget } from './catalog.js';
+import { keepSnapshots, loadSnapshots, seedSnapshots } from './catalog-snapshot.js';
 import { parseServers, validateOptions, type BridgeOptions, type BridgeServerConfig } from './config.js';
 import { createDefaultPool, defaultHealthPolicy, defaultTransport, firstHealthyBalancer } from './default-services.js';
 import { BridgeError, BridgeStateError } from './errors.js';
@@ -124,6 +125,9 @@ export class Bridge {
   async #start(): Promise<void> {
     if (this.#s.state !== 'new') throw new BridgeStateError(`start() called on a ${this.#s.state} bridge`);
     this.#s.state = 'starting';
+    const store = this.#s.options.startMode === 'background' ? this.#s.options.catalogSnapshot : undefined;
+    // Read while the plugins boot: the disk and the boot overlap.
+    const snapshots = store ? loadSnapshots(this.#s, store) : undefined;
     try {
       await this.#boot();
       this.#throwIfClosing();
@@ -133,6 +137,10 @@ export class Bridge {
       }
       // In the background mode a gateway answers its clients at once; servers join as they come up.
       if (this.#s.options.startMode === 'background') {
+        if (store) {
+          seedSnapshots(this.#s, await snapshots!);
+          this.#s.cleanups.push({ plugin: '@mcp-bridge/core', fn: keepSnapshots(this.#s, store) });
+        }
         this.#s.watch.setGrace(this.#s.options.startGraceMs ?? 5_000);
         for (const server of this.#s.upstreams.keys()) void this.#s.watch.begin(server);
       } else await initialListing(this.#s);

@@ -87,6 +87,35 @@ export class CatalogSync {
     this.#generations.set(server, (this.#generations.get(server) ?? 0) + 1);
   }
 
+  /**
+   * Lists of a server still starting, from a snapshot of an earlier run (`catalog-snapshot.ts`):
+   * in the catalog at once, marked stale, and not announced. The server's first real list replaces
+   * them and is announced only when it differs.
+   */
+  seed(server: string, kind: ListKind, raw: unknown[], savedAt: number): void {
+    const key = `${server}\u0000${kind}`;
+    if (this.#fingerprints.has(key)) return;
+    const { items } = checkListItems(kind, raw);
+    try {
+      this.#host.catalog.setList(server, kind as 'prompts', items as Prompt[]);
+    } catch (error) {
+      this.#host.onError(error);
+      return;
+    }
+    this.#host.catalog.setFailed(server, kind, {
+      status: 'stale',
+      code: 'SNAPSHOT',
+      error: `listed from the snapshot of ${new Date(savedAt).toISOString()}: the server is still starting`,
+    });
+    this.#fingerprints.set(key, JSON.stringify(raw));
+  }
+
+  /** The items of a server's list as it last sent them (for snapshots); undefined before its first list. */
+  rawList(server: string, kind: ListKind): unknown[] | undefined {
+    const fingerprint = this.#fingerprints.get(`${server}\u0000${kind}`);
+    return fingerprint === undefined ? undefined : (JSON.parse(fingerprint) as unknown[]);
+  }
+
   #refreshKind(server: string, kind: ListKind): Promise<void> {
     const key = `${server}\u0000${kind}`;
     const running = this.#flights.get(key);

@@ -1,3 +1,4 @@
+import type { CatalogSnapshotStore } from './catalog-snapshot.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { parseServerConfig, transportKindOf, type ServerConfig, type TransportKind } from '@mcp-bridge/transports';
@@ -77,6 +78,13 @@ export interface BridgeOptions<S extends Readonly<Record<string, unknown>> = Rea
    * come up quickly; slower ones join later with `catalog:changed`.
    */
   startGraceMs?: number;
+  /**
+   * `startMode: 'background'`: where the lists of each server are kept between runs. At start, the
+   * lists a server sent last time are served (status `stale`) while it starts, so a client that lists
+   * once sees every server's tools; its real lists replace them, announced with `catalog:changed`
+   * when they differ. See `CatalogSnapshotStore`; the CLI keeps them in the user's cache folder.
+   */
+  catalogSnapshot?: CatalogSnapshotStore;
   /** Default timeout of each plugin's `setup` in ms (default 10_000). */
   setupTimeout?: number;
   /** Default pool: first reconnect pause after a failed connect, ms (default 500). */
@@ -123,6 +131,16 @@ const optionsSchema = z.object({
     .int()
     .min(0)
     .max(2 ** 31 - 1)
+    .optional(),
+  catalogSnapshot: z
+    .custom<CatalogSnapshotStore>(
+      (v) =>
+        typeof v === 'object' &&
+        v !== null &&
+        typeof (v as CatalogSnapshotStore).load === 'function' &&
+        typeof (v as CatalogSnapshotStore).save === 'function',
+      'must be an object with load() and save() (a CatalogSnapshotStore)',
+    )
     .optional(),
   setupTimeout: positiveMs.optional(),
   reconnectMinMs: positiveMs.optional(),

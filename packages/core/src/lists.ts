@@ -71,6 +71,8 @@ export async function freshen(s: HostCore, kinds: readonly ListKind[], refresh: 
   ensureReady(s);
   await s.watch.awaitGrace();
   const failed = (server: string, kind: ListKind): boolean => {
+    // A server still starting is being listed already (its snapshot lists, if any, are `stale` meanwhile).
+    if (s.watch.isStarting(server)) return false;
     const status = s.catalog.fetchStatus(server, kind)?.status;
     return status !== undefined && status !== 'ok' && status !== 'pending';
   };

@@ -32,6 +32,8 @@ export class ServerWatch {
   readonly #host: ServerWatchHost;
   readonly #starting = new Map<string, Promise<void>>();
   readonly #retries = new Map<string, Retry>();
+  /** Starting servers whose lists came from a snapshot: lists do not wait for them. */
+  readonly #seeded = new Set<string>();
   #closed = false;
   #graceUntil = 0;
 
@@ -45,6 +47,7 @@ export class ServerWatch {
     const first: Promise<void> = this.#host.refresh(server).then(() => {
       if (this.#starting.get(server) !== first) return;
       this.#starting.delete(server);
+      this.#seeded.delete(server);
       if (!this.#host.live(server)) return;
       this.#host.started(server, performance.now() - started);
       this.settled(server);
@@ -65,7 +68,13 @@ export class ServerWatch {
    */
   async awaitGrace(): Promise<void> {
     if (this.#starting.size === 0 || Date.now() >= this.#graceUntil) return;
-    await within(Promise.all(this.#starting.values()), this.#graceUntil, undefined);
+    const unseeded = [...this.#starting].filter(([server]) => !this.#seeded.has(server)).map(([, first]) => first);
+    if (unseeded.length > 0) await within(Promise.all(unseeded), this.#graceUntil, undefined);
+  }
+
+  /** The server's lists came from a snapshot (see `catalog-snapshot.ts`): lists answer without waiting for it. */
+  markSeeded(server: string): void {
+    this.#seeded.add(server);
   }
 
   /** True while the server's first listing runs. */
@@ -132,6 +141,7 @@ export class ServerWatch {
   /** Forgets a removed server. */
   forget(server: string): void {
     this.#starting.delete(server);
+    this.#seeded.delete(server);
     const state = this.#retries.get(server);
     if (state?.timer) clearTimeout(state.timer);
     this.#retries.delete(server);

@@ -49,6 +49,9 @@ export function publicData(error: unknown): Record<string, unknown> | undefined 
   return out;
 }
 
+/** Core's catalog snapshot (code `SNAPSHOT`): the entries are those the server listed on an earlier run. */
+const SNAPSHOT_PHRASE = 'listed from the snapshot of an earlier run: the server is still starting';
+
 /** A merged list's per-server status as a client may read it: the kind of failure, not its text. */
 export function publicListStatus(statuses: Record<string, ServerListStatus>): Record<string, ServerListStatus> {
   const out: Record<string, ServerListStatus> = {};
@@ -58,7 +61,7 @@ export function publicListStatus(statuses: Record<string, ServerListStatus>): Re
     out[server] =
       error !== undefined && s.code?.startsWith('JSONRPC_') === true
         ? s
-        : { ...rest, ...(error === undefined ? {} : { error: statusPhrase(s.status) }) };
+        : { ...rest, ...(error === undefined ? {} : { error: s.code === 'SNAPSHOT' ? SNAPSHOT_PHRASE : statusPhrase(s.status) }) };
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { fileSnapshotStore } from '../catalog-snapshot-files.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bridge, Plugin } from '@mcp-bridge/core';
 import { applyChange, watchConfigs } from '@mcp-bridge/discovery';
@@ -50,6 +51,10 @@ export interface ServeOptions {
   gateway?: Partial<Record<GatewayFlagKey, number>>;
   plugins?: string[] | false;
   watch: boolean;
+  /** Keep each server's lists between runs and serve them while it starts (`--no-catalog-snapshot`: off). */
+  catalogSnapshot?: boolean;
+  /** How long a list waits for servers still starting (core's `startGraceMs`). */
+  startGraceMs?: number;
   quiet: boolean;
   timeout: number;
   /** Serve the bundled examples over HTTP and walk a client through them (see `runDemo`). */
@@ -167,6 +172,8 @@ async function runServe(
       connectTimeout: options.timeout,
       startMode: 'background',
       deferStart: true,
+      ...(options.startGraceMs !== undefined ? { startGraceMs: options.startGraceMs } : {}),
+      ...(options.catalogSnapshot !== false ? { catalogSnapshot: fileSnapshotStore() } : {}),
       onError: (error) => ctx.log(c.red(messageOf(error).split('\n')[0]), { level: 'error' }),
     }));
     stop.signal.addEventListener('abort', abort, { once: true });

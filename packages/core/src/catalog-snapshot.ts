@@ -1,0 +1,104 @@
+import type { ListKind } from './catalog.js';
+import { ALL_KINDS } from './catalog-sync.js';
+import { errorMessage } from './helpers.js';
+import type { HostCore } from './host-core.js';
+import type { UpstreamConfig } from './upstream-types.js';
+
+// A gateway restarted by a desktop client lists every server's tools at once, even those of a
+// server that takes seconds to start: the lists it saw last time are kept (by a store the host is
+// given) and served, marked `stale`, until the server lists for real. A real list that differs
+// replaces them and is announced (`catalog:changed` → `list_changed`), as any list change is.
+
+/** One server's lists as the server last sent them. */
+export interface ServerSnapshot {
+  /** When the lists were taken (epoch ms). */
+  savedAt: number;
+  /** The raw items of each kind, as the server sent them. */
+  lists: Partial<Record<ListKind, unknown[]>>;
+}
+
+/**
+ * Where snapshots are kept between runs. Keyed by the server's config: a store must miss when the
+ * config changed (another command, URL or environment), so a snapshot never stands in for another server.
+ * The CLI's store keeps files under the user's cache folder; a library user may keep them anywhere.
+ */
+export interface CatalogSnapshotStore {
+  /** The snapshot of the server with these replica configs, or undefined (never taken, config changed, unreadable). */
+  load(server: string, configs: readonly UpstreamConfig[]): Promise<ServerSnapshot | undefined>;
+  /** Keeps the snapshot of the server with these replica configs. */
+  save(server: string, configs: readonly UpstreamConfig[], snapshot: ServerSnapshot): Promise<void>;
+}
+
+/** Longest wait for the store at start: a slow disk must not cost more than the snapshot saves. */
+const LOAD_BUDGET_MS = 250;
+/** Saves of one server after its lists change are batched this long. */
+const SAVE_DELAY_MS = 1_000;
+
+const configsOf = (s: HostCore, server: string): UpstreamConfig[] => (s.upstreams.get(server) ?? []).map((u) => u.config);
+
+/** Loads the snapshot of every configured server (at most {@link LOAD_BUDGET_MS}); a store that fails is reported, never fatal. */
+export async function loadSnapshots(s: HostCore, store: CatalogSnapshotStore): Promise<Map<string, ServerSnapshot>> {
+  const found = new Map<string, ServerSnapshot>();
+  const loads = [...s.upstreams.keys()].map(async (server) => {
+    try {
+      const snapshot = await store.load(server, configsOf(s, server));
+      if (snapshot) found.set(server, snapshot);
+    } catch (error) {
+      s.onError(new Error(`catalog snapshot of ${server} could not be read: ${errorMessage(error)}`, { cause: error }));
+    }
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([Promise.all(loads), new Promise<void>((resolve) => (timer = setTimeout(resolve, LOAD_BUDGET_MS)))]);
+  clearTimeout(timer);
+  return new Map(found);
+}
+
+/** Puts the snapshots' lists in the catalog of servers still starting; lists then do not wait for those servers. */
+export function seedSnapshots(s: HostCore, snapshots: ReadonlyMap<string, ServerSnapshot>): void {
+  for (const [server, snapshot] of snapshots) {
+    if (!s.upstreams.has(server)) continue;
+    for (const kind of ALL_KINDS) {
+      const items = snapshot.lists[kind];
+      if (Array.isArray(items)) s.sync.seed(server, kind, items, snapshot.savedAt);
+    }
+    s.watch.markSeeded(server);
+  }
+}
+
+/**
+ * Saves a server's lists once its first listing succeeded, and again (batched) when they change.
+ * Lists that failed are not saved: the last good snapshot stays. Returns the stop function.
+ */
+export function keepSnapshots(s: HostCore, store: CatalogSnapshotStore): () => void {
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  const save = (server: string): void => {
+    timers.delete(server);
+    if (!s.upstreams.has(server) || s.watch.isStarting(server)) return;
+    const lists: ServerSnapshot['lists'] = {};
+    for (const kind of ALL_KINDS) {
+      if (s.catalog.fetchStatus(server, kind)?.status !== 'ok') return;
+      const raw = s.sync.rawList(server, kind);
+      if (raw === undefined) return;
+      lists[kind] = raw;
+    }
+    store
+      .save(server, configsOf(s, server), { savedAt: Date.now(), lists })
+      .catch((error: unknown) => s.onError(new Error(`catalog snapshot of ${server} could not be saved: ${errorMessage(error)}`)));
+  };
+  const schedule = (server: string, delay: number): void => {
+    if (timers.has(server)) return;
+    const timer = setTimeout(() => save(server), delay);
+    timer.unref?.();
+    timers.set(server, timer);
+  };
+  const offStarted = s.events.on('server:started', ({ server, ok }) => {
+    if (ok) schedule(server, 0);
+  });
+  const offChanged = s.events.on('catalog:changed', ({ server }) => schedule(server, SAVE_DELAY_MS));
+  return () => {
+    offStarted();
+    offChanged();
+    for (const timer of timers.values()) clearTimeout(timer);
+    timers.clear();
+  };
+}
