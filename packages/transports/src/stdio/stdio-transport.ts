@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -8,7 +7,8 @@ import { trackGroup, untrackGroup } from './live-groups.js';
 import { reapGroup, signalGroup } from './process-group.js';
 import { adoptPrespawned } from './prespawn.js';
 import { ByteRing } from './ring-buffer.js';
-import { spawnStdioChild } from './spawn-child.js';
+import { describeSandboxExit, signalInsideSandbox } from './sandbox.js';
+import { spawnError, spawnStdioChild } from './spawn-child.js';
 import type { StdioServerConfig } from '../types.js';
 
 /** Bytes of stderr kept for `stderrTail()` unless configured otherwise (64 KiB). */
@@ -35,7 +35,7 @@ const STDOUT_DRAIN_MS = 250;
 /** Options of `StdioTransport`. */
 export type StdioTransportOptions = Pick<
   StdioServerConfig,
-  'command' | 'args' | 'env' | 'cwd' | 'stderrBufferBytes' | 'shutdownGraceMs' | 'maxMessageBytes'
+  'command' | 'args' | 'env' | 'cwd' | 'stderrBufferBytes' | 'shutdownGraceMs' | 'maxMessageBytes' | 'sandbox'
 > & {
   /** Server name used in error messages (default: the command). */
   server?: string;
@@ -49,6 +49,8 @@ export interface StdioExit {
   signal: NodeJS.Signals | null;
   /** True when the exit followed a `close()` call; false when the child ended on its own (or was killed from outside). */
   requested: boolean;
+  /** Sandboxed only: the signal that ended the server inside the sandbox (bwrap exits with 128 + its number). */
+  sandboxSignal?: NodeJS.Signals;
 }
 
 interface Deferred<T> {
@@ -144,6 +146,17 @@ export class StdioTransport implements Transport {
     return this.#stdoutLost;
   }
 
+  /**
+   * Why a sandboxed server ended by itself (`process 123 (sandboxed) died of SIGSEGV inside the
+   * sandbox, e.g. at its memoryMb limit`): a limit kills without a word on stderr, so say it here.
+   */
+  get sandboxExitReason(): string | undefined {
+    const exit = this.#exit;
+    const pid = this.#child?.pid;
+    if (!this.#options.sandbox || !exit || exit.requested || pid === undefined) return undefined;
+    return describeSandboxExit(pid, this.#options.sandbox, exit);
+  }
+
   /** The last bytes (at most `stderrBufferBytes`) the child wrote to stderr, as text. */
   stderrTail(): string {
     return this.#stderr.toString();
@@ -158,16 +171,16 @@ export class StdioTransport implements Transport {
   }
 
   #spawn(): Promise<void> {
-    const { command, args = [], env, cwd } = this.#options;
+    const { command, args = [], env, cwd, sandbox } = this.#options;
     // A child the CLI started early for this very command (prespawn.ts) is taken over as it is.
-    const adopted = adoptPrespawned({ command, args, env, cwd });
+    const adopted = adoptPrespawned({ command, args, env, cwd, sandbox });
     return new Promise<void>((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = adopted?.child ?? spawnStdioChild({ command, args, env, cwd });
+        child = adopted?.child ?? spawnStdioChild({ command, args, env, cwd, sandbox });
       } catch (error) {
         this.#onExit(null, null);
-        reject(this.#spawnError(error));
+        reject(spawnError(this.#label, this.#options, error));
         return;
       }
       for (const chunk of adopted?.stderr ?? []) this.#stderr.push(chunk);
@@ -188,7 +201,7 @@ export class StdioTransport implements Transport {
         if (spawned) this.#report(error);
         else {
           if (child.pid !== undefined) untrackGroup(child.pid);
-          reject(this.#spawnError(error));
+          reject(spawnError(this.#label, this.#options, error));
           this.#onExit(null, null);
         }
       });
@@ -206,23 +219,6 @@ export class StdioTransport implements Transport {
         if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') this.#report(error);
       });
     });
-  }
-
-  #spawnError(error: unknown): Error {
-    const { command, cwd } = this.#options;
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'ENOENT' && cwd !== undefined && !existsSync(cwd)) {
-      return new Error(`${this.#label}: working directory not found: ${cwd}`, { cause: error });
-    }
-    if (code === 'ENOENT') {
-      return new Error(`${this.#label}: command not found: '${command}' (spawn ENOENT; is it installed and on PATH?)`, {
-        cause: error,
-      });
-    }
-    if (code === 'EACCES') {
-      return new Error(`${this.#label}: command '${command}' is not executable (spawn EACCES)`, { cause: error });
-    }
-    return new Error(`${this.#label}: failed to start '${command}': ${messageOf(error)}`, { cause: error });
   }
 
   #report(error: Error): void {
@@ -294,7 +290,13 @@ export class StdioTransport implements Transport {
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#exit) return;
-    this.#exit = { code, signal, requested: this.#closing !== undefined && this.#stdoutLost === undefined };
+    const sandboxSignal = this.#options.sandbox === undefined ? undefined : signalInsideSandbox(code);
+    this.#exit = {
+      code,
+      signal,
+      requested: this.#closing !== undefined && this.#stdoutLost === undefined,
+      ...(sandboxSignal === undefined ? {} : { sandboxSignal }),
+    };
     this.#exited.resolve();
     this.#finished = this.#finish();
   }
