@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
 import type { SandboxConfig } from '../types.js';
 import { bwrapArgs, resolveOnPath, SandboxUnavailableError, type MountInput } from './sandbox-mounts.js';
 
@@ -97,7 +98,29 @@ export function sandboxedCommand(input: MountInput): { command: string; args: st
     throw new SandboxUnavailableError('prlimit (util-linux) not found on PATH; it sets memoryMb, cpuSeconds and pids');
   }
   const inner = limits.length > 0 ? [support.prlimit!, ...limits, '--', input.command, ...input.args] : [input.command, ...input.args];
-  return { command: support.bwrap, args: [...bwrapArgs(input), '--', ...inner] };
+  // fd 3 is the 4th stdio pipe of spawnStdioChild: bwrap writes {"child-pid": N} there once the sandbox runs.
+  return { command: support.bwrap, args: [...bwrapArgs(input), '--info-fd', '3', '--', ...inner] };
+}
+
+/**
+ * The pid (as seen from here) of the sandbox's init, read from bwrap's `--info-fd` pipe. The
+ * sandboxed processes run in their own session and PID namespace, so the process group of the
+ * bwrap child does not contain them: they end when bwrap does (`--die-with-parent` SIGKILLs the
+ * init, whose death ends the namespace), and waiting for this one pid is waiting for all of them.
+ */
+export function sandboxInitPid(child: ChildProcess): () => number | undefined {
+  const info = child.stdio[3] as Readable | null | undefined;
+  if (!info) return () => undefined;
+  let text = '';
+  let pid: number | undefined;
+  info.setEncoding('utf8');
+  info.on('data', (chunk: string) => {
+    text += chunk;
+    const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
+    if (match) pid = Number(match[1]);
+  });
+  info.on('error', () => undefined); // closed when bwrap exits: nothing more to read
+  return () => pid;
 }
 
 /**

@@ -29,7 +29,8 @@ export function spawnStdioChild({ command, args = [], env, cwd, sandbox }: Stdio
     env: childEnv,
     ...(cwd === undefined ? {} : { cwd }),
     // stderr piped, never inherited: the host's own stderr may be a protocol channel, and an unread pipe would block the child.
-    stdio: ['pipe', 'pipe', 'pipe'],
+    // A sandbox gets a 4th pipe: bwrap's --info-fd, which names the pid of the sandbox's init (see sandboxInitPid).
+    stdio: sandbox === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'],
     // Own process group (setsid), so shutdown can signal the child and everything it started.
     detached: SUPPORTS_PROCESS_GROUPS,
     shell: false,

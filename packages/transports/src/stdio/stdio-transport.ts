@@ -2,12 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { deferred, messageOf, within } from './settle.js';
 import { LineReader, looksLikeResponse, responseIdOf, type OversizeLine } from './line-reader.js';
 import { trackGroup, untrackGroup } from './live-groups.js';
-import { reapGroup, signalGroup } from './process-group.js';
+import { reapGroup, signalGroup, waitForProcessExit } from './process-group.js';
 import { adoptPrespawned } from './prespawn.js';
 import { ByteRing } from './ring-buffer.js';
-import { describeSandboxExit, signalInsideSandbox } from './sandbox.js';
+import { describeSandboxExit, sandboxInitPid, signalInsideSandbox } from './sandbox.js';
 import { spawnError, spawnStdioChild } from './spawn-child.js';
 import type { StdioServerConfig } from '../types.js';
 
@@ -53,32 +54,6 @@ export interface StdioExit {
   sandboxSignal?: NodeJS.Signals;
 }
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * MCP client transport over a child process's stdin/stdout, implementing the SDK `Transport`.
  *
@@ -113,6 +88,8 @@ export class StdioTransport implements Transport {
   readonly #exited = deferred<void>();
   readonly #ioClosed = deferred<void>();
   #child: ChildProcess | undefined;
+  /** Sandboxed: the pid of the sandbox's init, once bwrap has told it. */
+  #sandboxInit: () => number | undefined = () => undefined;
   #started: Promise<void> | undefined;
   #exit: StdioExit | undefined;
   #finished: Promise<void> | undefined;
@@ -185,6 +162,7 @@ export class StdioTransport implements Transport {
       }
       for (const chunk of adopted?.stderr ?? []) this.#stderr.push(chunk);
       this.#child = child;
+      if (sandbox !== undefined) this.#sandboxInit = sandboxInitPid(child);
       // Tracked (and told to the reaper) at once: the 'spawn' event comes a turn later, and a host
       // killed in between would leave a group nobody knows about. A pid means the fork happened.
       // (An adopted child is tracked already.)
@@ -306,6 +284,9 @@ export class StdioTransport implements Transport {
     const child = this.#child;
     const pgid = child?.pid;
     const reaping = pgid !== undefined ? reapGroup(pgid, this.#graceMs) : Promise.resolve();
+    // The sandbox's processes are outside bwrap's group: ended by bwrap's death, but a moment later.
+    const init = this.#sandboxInit();
+    const boxed = init !== undefined ? waitForProcessExit(init, 1000) : Promise.resolve(true);
     if (child) {
       await within(this.#ioClosed.promise, STDOUT_DRAIN_MS);
       child.stdin?.destroy();
@@ -314,7 +295,7 @@ export class StdioTransport implements Transport {
     }
     this.#lines.clear();
     this.#notifyClose();
-    await reaping;
+    await Promise.all([reaping, boxed]);
     if (pgid !== undefined) untrackGroup(pgid);
     // libuv frees the process handle in the close phase of the loop turn after 'exit'; the check
     // phase of the following turn is past it, so close() leaves no handle behind.
