@@ -144,6 +144,13 @@ withBwrap('sandboxed stdio servers (bubblewrap)', () => {
     );
   }, 30_000);
 
+  it('a server spinning past cpuSeconds is killed, and the connection says how', async () => {
+    const boxed = await open('spin', probe({ cpuSeconds: 1 }));
+    await rejection(call(boxed, 'spin'));
+    await boxed.closed;
+    expect(boxed.endReason?.()).toMatch(/^process \d+ \(sandboxed; limits: cpuSeconds 1\) died of SIG(KILL|XCPU) inside the sandbox$/);
+  }, 30_000);
+
   it('close() ends the whole sandbox, also when the server ignores stdin EOF and SIGTERM', async () => {
     for (const env of [undefined, { FIXTURE_IGNORE_EOF: '1' }]) {
       const connection = await connect('stop', { ...probe({}, env), shutdownGraceMs: 300 });
