@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -110,6 +110,13 @@ withBwrap('sandboxed stdio servers (bubblewrap)', () => {
     const denied = await read(boxed, join(outer, 'secret.txt'));
     expect(denied.isError).toBe(true);
     expect(textOf(denied)).toMatch(/ENOENT/);
+    // write: [dirB] is writable, and only it.
+    const dirB = join(scratch, 'dirB');
+    mkdirSync(dirB);
+    const writer = await open('fs-writer', { ...base, args: [filesystemServer, outer, dirB], sandbox: { read: [dirA], write: [dirB] } });
+    const wrote = await writer.client.callTool({ name: 'write_file', arguments: { path: join(dirB, 'out.txt'), content: 'written' } });
+    expect(wrote.isError, textOf(wrote)).toBeFalsy();
+    expect(readFileSync(join(dirB, 'out.txt'), 'utf8')).toBe('written');
     // Read-only: not even the listed directory can be written.
     const write = await boxed.client.callTool({ name: 'write_file', arguments: { path: join(dirA, 'new.txt'), content: 'x' } });
     expect(write.isError).toBe(true);
@@ -124,6 +131,14 @@ withBwrap('sandboxed stdio servers (bubblewrap)', () => {
     expect(await call(boxed, 'tcp_connect', { host: '127.0.0.1', port })).not.toBe('connected');
     expect(await call(boxed, 'tcp_connect', { host: '127.0.0.1', port: 6379 })).toMatch(/^(ECONNREFUSED|ENETUNREACH|ETIMEDOUT)$/);
     expect(await call(boxed, 'read_file', { path: '/etc/resolv.conf' })).toBe('error: ENOENT');
+  });
+
+  it('does not start a server whose read or write path does not exist', async () => {
+    const missing = join(scratch, 'missing');
+    const error = await rejection(connect('typo', probe({ read: [scratch], write: [missing] })));
+    expect(error.message).toBe(
+      `MCP server "typo": not started: sandbox unavailable: sandbox.write[0]: not found: ${missing} (never run unsandboxed; remove "sandbox" from its config to run it without one)`,
+    );
   });
 
   it('gives a private /tmp and a read-only system, and keeps the stderr ring', async () => {

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -292,6 +293,7 @@ export class StdioTransport implements Transport {
       child.stdin?.destroy();
       child.stdout?.destroy();
       child.stderr?.destroy();
+      (child.stdio[3] as Readable | null | undefined)?.destroy(); // a sandbox's --info-fd pipe
     }
     this.#lines.clear();
     this.#notifyClose();
