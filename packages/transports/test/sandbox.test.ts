@@ -187,10 +187,13 @@ withBwrap('sandboxed stdio servers (bubblewrap)', () => {
       },
     );
     const [line] = (await once(host.stdout.setEncoding('utf8'), 'data')) as [string];
-    const { pid } = JSON.parse(line) as { pid: number };
+    const { pid, reaper } = JSON.parse(line) as { pid: number; reaper: number };
     const inside = runningDescendants(pid);
     try {
       expect(inside.length).toBeGreaterThanOrEqual(2);
+      // No reaper: only the kernel (bwrap's parent-death signal) is left to end the sandbox.
+      process.kill(reaper, 'SIGKILL');
+      expect(await waitFor(() => !isRunning(reaper), 2_000)).toBe(true);
       host.kill('SIGKILL');
       await once(host, 'exit');
       expect(
