@@ -137,7 +137,9 @@ function createOpener(host: PoolHost, s: PoolState): (up: Upstream) => Promise<C
           if (slot.connection !== conn) return;
           slot.connection = undefined;
           if (s.closed || released.has(up)) return;
-          const error = new UpstreamUnavailableError(`server "${up.server}" closed its connection`, {
+          // Why, when the transport knows (a stdio server that closed its stdout, a sandboxed one killed at a limit).
+          const why = conn.endReason?.();
+          const error = new UpstreamUnavailableError(`server "${up.server}" closed its connection${why ? `: ${why}` : ''}`, {
             data: { server: up.server, upstream: up.id },
           });
           // A connection that lived is reopened on the next call at once; one that died young

@@ -64,6 +64,35 @@ const httpUrl = stringSchema.superRefine((value, ctx) => {
   }
 });
 
+const positiveInt = nonNegativeInt.min(1, { error: 'must be at least 1' });
+const absolutePath = nonEmptyString.refine((value) => value.startsWith('/'), {
+  error: (issue) => `must be an absolute path, got '${String(issue.input)}'`,
+});
+
+const SANDBOX_FIELDS = 'network, read, write, memoryMb, cpuSeconds, pids, env';
+
+/**
+ * zod schema of a stdio entry's `sandbox` (see `SandboxConfig`). Strict: a misspelt limit must not
+ * leave a server running with less containment than its author asked for.
+ */
+export const sandboxConfigSchema = z.strictObject(
+  {
+    network: z.boolean({ error: expected('boolean') }).optional(),
+    read: z.array(absolutePath, { error: expected('array of absolute paths') }).optional(),
+    write: z.array(absolutePath, { error: expected('array of absolute paths') }).optional(),
+    memoryMb: positiveInt.optional(),
+    cpuSeconds: positiveInt.optional(),
+    pids: positiveInt.optional(),
+    env: stringRecord.optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `'${k}'`).join(', ')} (known: ${SANDBOX_FIELDS})`
+        : expected('object')(issue),
+  },
+);
+
 /**
  * zod schema of a stdio entry (canonical form: `type` is `'stdio'` or absent). Unknown fields
  * pass through.
@@ -78,6 +107,7 @@ export const stdioServerConfigSchema = z.looseObject({
   shutdownGraceMs: nonNegativeInt.optional(),
   // At least 1 KiB: below that not even an initialize answer fits.
   maxMessageBytes: nonNegativeInt.min(1024, { error: 'must be at least 1024 (bytes)' }).optional(),
+  sandbox: sandboxConfigSchema.optional(),
 });
 
 /**

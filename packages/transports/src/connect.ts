@@ -173,14 +173,15 @@ async function connectStdio(
       kind: 'stdio',
       ...(transport.pid === undefined ? {} : { pid: transport.pid }),
       stderrTail: () => transport.stderrTail(),
-      endReason: () => transport.lostReason,
+      endReason: () => transport.lostReason ?? transport.sandboxExitReason,
     });
   } catch (error) {
     await transport.close();
     let details = '';
     const exit = transport.exit;
     if (exit && !exit.requested && transport.pid !== undefined) {
-      details += `; the process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`} before initialize completed`;
+      const inside = exit.sandboxSignal ? ` (${exit.sandboxSignal} inside the sandbox)` : '';
+      details += `; the process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}${inside}`} before initialize completed`;
     }
     const tail = transport.stderrTail().trim();
     if (tail) details += `\nstderr (last ${STDERR_IN_ERROR_CHARS} chars):\n${tail.slice(-STDERR_IN_ERROR_CHARS)}`;

@@ -23,6 +23,7 @@ export {
   inMemoryServerConfigSchema,
   parseServerConfig,
   parseServersConfig,
+  sandboxConfigSchema,
   stdioServerConfigSchema,
   type ConfigIssue,
   type ParseServerConfigResult,
@@ -59,6 +60,7 @@ export type {
   HttpServerConfig,
   InMemoryServerConfig,
   McpServerLike,
+  SandboxConfig,
   ServerConfig,
   StdioServerConfig,
 } from './types.js';

@@ -31,8 +31,32 @@ export interface StdioServerConfig {
    * A larger answer fails its call at once with an error naming this option.
    */
   maxMessageBytes?: number;
+  /**
+   * Run the server inside a bubblewrap (`bwrap`) sandbox on Linux: no network, a read-only view of
+   * the system, only the listed directories, resource limits. Where no sandbox can be had (no bwrap,
+   * not Linux, user namespaces refused) the server is not started. See docs/sandbox.md.
+   */
+  sandbox?: SandboxConfig;
   /** Fields this package does not know (`disabled`, `tags`, `alwaysAllow` ...) are kept as they are. */
   [extra: string]: unknown;
+}
+
+/** The `sandbox` of a stdio entry: what the server may reach, and how much it may use. */
+export interface SandboxConfig {
+  /** Share the host's network (default false: an empty network namespace, not even loopback to the host). */
+  network?: boolean;
+  /** Directories (or files) the server may read, mounted read-only at the same path. */
+  read?: string[];
+  /** Directories (or files) the server may read and write, mounted read-write at the same path. */
+  write?: string[];
+  /** Private writable memory per process (RLIMIT_DATA), in MiB; a process over it fails its allocations. */
+  memoryMb?: number;
+  /** CPU time per process (RLIMIT_CPU), in seconds; SIGXCPU then SIGKILL when used up. */
+  cpuSeconds?: number;
+  /** Processes and threads of the user (RLIMIT_NPROC; per user, not per sandbox; refused for root, which the kernel exempts). */
+  pids?: number;
+  /** Environment set inside the sandbox only, over the entry's `env` (e.g. `HOME: /tmp`). */
+  env?: Record<string, string>;
 }
 
 /** A remote server reached over Streamable HTTP or the legacy HTTP+SSE transport. */

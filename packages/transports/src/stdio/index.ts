@@ -8,6 +8,7 @@ import type { StdioServerConfig } from '../types.js';
 import { StdioTransport } from './stdio-transport.js';
 export { signalLiveGroups } from './live-groups.js';
 export { reaperPid } from './reaper.js';
+export { BWRAP_VARIABLE, SandboxUnavailableError, sandboxSupport, type SandboxSupport } from './sandbox.js';
 
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -27,6 +28,6 @@ export {
  * await client.connect(transport);
  */
 export function createStdioTransport(server: string, config: StdioServerConfig): StdioTransport {
-  const { command, args, env, cwd, stderrBufferBytes, shutdownGraceMs, maxMessageBytes } = config;
-  return new StdioTransport({ server, command, args, env, cwd, stderrBufferBytes, shutdownGraceMs, maxMessageBytes });
+  const { command, args, env, cwd, stderrBufferBytes, shutdownGraceMs, maxMessageBytes, sandbox } = config;
+  return new StdioTransport({ server, command, args, env, cwd, stderrBufferBytes, shutdownGraceMs, maxMessageBytes, sandbox });
 }

@@ -122,7 +122,8 @@ function hold(key: string, child: ChildProcess, claimWithinMs: number): void {
 function end(key: string, entry: Entry): void {
   drop(key, entry);
   const { child } = entry;
-  for (const stream of [child.stdin!, child.stdout!, child.stderr!]) stream.destroy();
+  // All of them: a sandboxed child has a 4th pipe (bwrap's --info-fd).
+  for (const stream of child.stdio) stream?.destroy();
   void reapGroup(child.pid!, 1000).finally(() => untrackGroup(child.pid!));
 }
 

@@ -32,6 +32,31 @@ function readStat(pid: string): { state: string; pgrp: number } | undefined {
   }
 }
 
+/** Whether process `pid` still runs (a zombie has ended); Linux reads /proc, elsewhere `kill(pid, 0)`. */
+export function isProcessRunning(pid: number): boolean {
+  if (process.platform === 'linux') {
+    const stat = readStat(String(pid));
+    return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Polls until process `pid` has ended or `ms` passed; true when it has. */
+export async function waitForProcessExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (isProcessRunning(pid)) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await sleep(Math.min(10, left));
+  }
+  return true;
+}
+
 /** Ids of the processes in group `pgid` that are still running (zombies excluded); Linux only. */
 export function liveGroupMembers(pgid: number): number[] {
   const members: number[] = [];

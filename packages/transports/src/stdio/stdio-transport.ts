@@ -1,14 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { deferred, messageOf, within } from './settle.js';
 import { LineReader, looksLikeResponse, responseIdOf, type OversizeLine } from './line-reader.js';
 import { trackGroup, untrackGroup } from './live-groups.js';
-import { reapGroup, signalGroup } from './process-group.js';
+import { reapGroup, signalGroup, waitForProcessExit } from './process-group.js';
 import { adoptPrespawned } from './prespawn.js';
 import { ByteRing } from './ring-buffer.js';
-import { spawnStdioChild } from './spawn-child.js';
+import { describeSandboxExit, sandboxInitPid, signalInsideSandbox } from './sandbox.js';
+import { spawnError, spawnStdioChild } from './spawn-child.js';
 import type { StdioServerConfig } from '../types.js';
 
 /** Bytes of stderr kept for `stderrTail()` unless configured otherwise (64 KiB). */
@@ -35,7 +37,7 @@ const STDOUT_DRAIN_MS = 250;
 /** Options of `StdioTransport`. */
 export type StdioTransportOptions = Pick<
   StdioServerConfig,
-  'command' | 'args' | 'env' | 'cwd' | 'stderrBufferBytes' | 'shutdownGraceMs' | 'maxMessageBytes'
+  'command' | 'args' | 'env' | 'cwd' | 'stderrBufferBytes' | 'shutdownGraceMs' | 'maxMessageBytes' | 'sandbox'
 > & {
   /** Server name used in error messages (default: the command). */
   server?: string;
@@ -49,32 +51,8 @@ export interface StdioExit {
   signal: NodeJS.Signals | null;
   /** True when the exit followed a `close()` call; false when the child ended on its own (or was killed from outside). */
   requested: boolean;
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  /** Sandboxed only: the signal that ended the server inside the sandbox (bwrap exits with 128 + its number). */
+  sandboxSignal?: NodeJS.Signals;
 }
 
 /**
@@ -111,6 +89,8 @@ export class StdioTransport implements Transport {
   readonly #exited = deferred<void>();
   readonly #ioClosed = deferred<void>();
   #child: ChildProcess | undefined;
+  /** Sandboxed: the pid of the sandbox's init, once bwrap has told it. */
+  #sandboxInit: () => number | undefined = () => undefined;
   #started: Promise<void> | undefined;
   #exit: StdioExit | undefined;
   #finished: Promise<void> | undefined;
@@ -144,6 +124,17 @@ export class StdioTransport implements Transport {
     return this.#stdoutLost;
   }
 
+  /**
+   * Why a sandboxed server ended by itself (`process 123 (sandboxed) died of SIGSEGV inside the
+   * sandbox, e.g. at its memoryMb limit`): a limit kills without a word on stderr, so say it here.
+   */
+  get sandboxExitReason(): string | undefined {
+    const exit = this.#exit;
+    const pid = this.#child?.pid;
+    if (!this.#options.sandbox || !exit || exit.requested || pid === undefined) return undefined;
+    return describeSandboxExit(pid, this.#options.sandbox, exit);
+  }
+
   /** The last bytes (at most `stderrBufferBytes`) the child wrote to stderr, as text. */
   stderrTail(): string {
     return this.#stderr.toString();
@@ -158,20 +149,21 @@ export class StdioTransport implements Transport {
   }
 
   #spawn(): Promise<void> {
-    const { command, args = [], env, cwd } = this.#options;
+    const { command, args = [], env, cwd, sandbox } = this.#options;
     // A child the CLI started early for this very command (prespawn.ts) is taken over as it is.
-    const adopted = adoptPrespawned({ command, args, env, cwd });
+    const adopted = adoptPrespawned({ command, args, env, cwd, sandbox });
     return new Promise<void>((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = adopted?.child ?? spawnStdioChild({ command, args, env, cwd });
+        child = adopted?.child ?? spawnStdioChild({ command, args, env, cwd, sandbox });
       } catch (error) {
         this.#onExit(null, null);
-        reject(this.#spawnError(error));
+        reject(spawnError(this.#label, this.#options, error));
         return;
       }
       for (const chunk of adopted?.stderr ?? []) this.#stderr.push(chunk);
       this.#child = child;
+      if (sandbox !== undefined) this.#sandboxInit = sandboxInitPid(child);
       // Tracked (and told to the reaper) at once: the 'spawn' event comes a turn later, and a host
       // killed in between would leave a group nobody knows about. A pid means the fork happened.
       // (An adopted child is tracked already.)
@@ -188,7 +180,7 @@ export class StdioTransport implements Transport {
         if (spawned) this.#report(error);
         else {
           if (child.pid !== undefined) untrackGroup(child.pid);
-          reject(this.#spawnError(error));
+          reject(spawnError(this.#label, this.#options, error));
           this.#onExit(null, null);
         }
       });
@@ -206,23 +198,6 @@ export class StdioTransport implements Transport {
         if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') this.#report(error);
       });
     });
-  }
-
-  #spawnError(error: unknown): Error {
-    const { command, cwd } = this.#options;
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'ENOENT' && cwd !== undefined && !existsSync(cwd)) {
-      return new Error(`${this.#label}: working directory not found: ${cwd}`, { cause: error });
-    }
-    if (code === 'ENOENT') {
-      return new Error(`${this.#label}: command not found: '${command}' (spawn ENOENT; is it installed and on PATH?)`, {
-        cause: error,
-      });
-    }
-    if (code === 'EACCES') {
-      return new Error(`${this.#label}: command '${command}' is not executable (spawn EACCES)`, { cause: error });
-    }
-    return new Error(`${this.#label}: failed to start '${command}': ${messageOf(error)}`, { cause: error });
   }
 
   #report(error: Error): void {
@@ -294,7 +269,13 @@ export class StdioTransport implements Transport {
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#exit) return;
-    this.#exit = { code, signal, requested: this.#closing !== undefined && this.#stdoutLost === undefined };
+    const sandboxSignal = this.#options.sandbox === undefined ? undefined : signalInsideSandbox(code);
+    this.#exit = {
+      code,
+      signal,
+      requested: this.#closing !== undefined && this.#stdoutLost === undefined,
+      ...(sandboxSignal === undefined ? {} : { sandboxSignal }),
+    };
     this.#exited.resolve();
     this.#finished = this.#finish();
   }
@@ -304,15 +285,19 @@ export class StdioTransport implements Transport {
     const child = this.#child;
     const pgid = child?.pid;
     const reaping = pgid !== undefined ? reapGroup(pgid, this.#graceMs) : Promise.resolve();
+    // The sandbox's processes are outside bwrap's group: ended by bwrap's death, but a moment later.
+    const init = this.#sandboxInit();
+    const boxed = init !== undefined ? waitForProcessExit(init, 1000) : Promise.resolve(true);
     if (child) {
       await within(this.#ioClosed.promise, STDOUT_DRAIN_MS);
       child.stdin?.destroy();
       child.stdout?.destroy();
       child.stderr?.destroy();
+      (child.stdio[3] as Readable | null | undefined)?.destroy(); // a sandbox's --info-fd pipe
     }
     this.#lines.clear();
     this.#notifyClose();
-    await reaping;
+    await Promise.all([reaping, boxed]);
     if (pgid !== undefined) untrackGroup(pgid);
     // libuv frees the process handle in the close phase of the loop turn after 'exit'; the check
     // phase of the following turn is past it, so close() leaves no handle behind.

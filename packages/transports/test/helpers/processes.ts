@@ -65,3 +65,23 @@ export function killQuietly(pid: number | undefined, group = true): void {
     // gone
   }
 }
+
+/** Running (non-zombie) descendants of `pid`, from the ppid links in /proc (they cross a sandbox's PID namespace and session). */
+export function runningDescendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = stat(entry);
+    if (s === undefined || s.state === 'Z' || s.state === 'X') continue;
+    children.set(s.ppid, [...(children.get(s.ppid) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
