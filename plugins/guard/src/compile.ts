@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isSafe } from 'redos-detector';
+import { isSafePattern } from 'redos-detector';
 import type { ResolvedGuardOptions, RuleSet, SecretAction } from './options.js';
 import { expandHome, resolveRoots } from './paths.js';
 import { compileTarget, type Target } from './targets.js';
@@ -62,6 +62,25 @@ function targets(specs: readonly string[], field: string): Target[] {
   });
 }
 
+/**
+ * redos-detector cannot combine case-insensitivity with unicode mode: such a pattern is analysed
+ * without the `u` flag when it parses that way, else without `i` (case folding adds alternatives
+ * of one character, which does not change whether repetitions nest or overlap).
+ */
+function analyse(regex: RegExp, pattern: string, field: string, timeout: number): ReturnType<typeof isSafePattern> {
+  const config = { timeout, maxSteps: 20_000, dotAll: regex.dotAll, multiLine: regex.multiline };
+  try {
+    if (!regex.ignoreCase) return isSafePattern(pattern, { ...config, unicode: true });
+    try {
+      return isSafePattern(pattern, { ...config, caseInsensitive: true, unicode: false });
+    } catch {
+      return isSafePattern(pattern, { ...config, unicode: true });
+    }
+  } catch (error) {
+    throw new RuleError(`${field}.pattern: /${pattern}/ could not be analysed for ReDoS: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 function compileDeny(rule: NonNullable<RuleSet['deny']>[number], field: string, patternCheckMs: number): DenyPlan {
   let regex: RegExp;
   try {
@@ -70,17 +89,12 @@ function compileDeny(rule: NonNullable<RuleSet['deny']>[number], field: string, 
     throw new RuleError(`${field}.pattern: invalid regular expression: ${(error as Error).message}`);
   }
   // JavaScript regexes backtrack and cannot be interrupted: only patterns proven linear-ish run on arguments.
-  let safe: ReturnType<typeof isSafe>;
-  try {
-    safe = isSafe(regex, { timeout: patternCheckMs, maxSteps: 20_000 });
-  } catch (error) {
-    throw new RuleError(`${field}.pattern: /${rule.pattern}/ could not be analysed for ReDoS: ${(error as Error).message}`);
-  }
+  const safe = analyse(regex, rule.pattern, field, patternCheckMs);
   if (!safe.safe)
     throw new RuleError(
-      safe.error === 'timedOut' || safe.error === 'hitMaxSteps'
-        ? `${field}.pattern: /${rule.pattern}/ could not be proven free of catastrophic backtracking within the analysis budget (${patternCheckMs} ms, 20000 steps): simplify it or raise patternCheckMs`
-        : `${field}.pattern: /${rule.pattern}/ can backtrack catastrophically (ReDoS); rewrite it without nested or overlapping repetition`,
+      safe.error === 'hitMaxScore'
+        ? `${field}.pattern: /${rule.pattern}/ can backtrack catastrophically (ReDoS); rewrite it without unbounded repetition that can overlap what surrounds it (e.g. \\s{1,8} instead of \\s+)`
+        : `${field}.pattern: /${rule.pattern}/ could not be proven free of catastrophic backtracking (ReDoS) within the analysis budget (${patternCheckMs} ms, 20000 steps): simplify it or raise patternCheckMs`,
     );
   return {
     regex,
