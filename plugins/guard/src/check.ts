@@ -21,30 +21,47 @@ export interface Refusal {
 export type ArgumentVerdict =
   { readonly refused: Refusal } | { readonly refused?: undefined; readonly args: unknown; readonly redactions: readonly SecretFinding[] };
 
-/** Walks once: the deepest level, the longest string and the longest array. */
+const pointerOf = (keys: readonly (string | number)[]): string =>
+  keys.map((k) => `/${String(k).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
+/** Walks once (depth-first, pointers built only for a refusal): depth, string lengths, array lengths. */
+function walk(value: unknown, keys: (string | number)[], maxString: number, maxArray: number): Refusal | undefined {
+  if (typeof value === 'string') {
+    return value.length > maxString
+      ? { rule: 'limits.maxStringLength', argument: pointerOf(keys), reason: `is ${value.length} characters long (at most ${maxString})` }
+      : undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (keys.length >= MAX_DEPTH)
+    return { rule: 'limits.depth', argument: pointerOf(keys), reason: `is nested more than ${MAX_DEPTH} levels deep` };
+  if (Array.isArray(value)) {
+    if (value.length > maxArray)
+      return { rule: 'limits.maxArrayLength', argument: pointerOf(keys), reason: `has ${value.length} items (at most ${maxArray})` };
+    for (let i = 0; i < value.length; i++) {
+      keys.push(i);
+      const r = walk(value[i], keys, maxString, maxArray);
+      keys.pop();
+      if (r) return r;
+    }
+    return undefined;
+  }
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    keys.push(k);
+    const r = walk((value as Record<string, unknown>)[k], keys, maxString, maxArray);
+    keys.pop();
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/** The size limits (core already bounds depth and size of whole requests; these are per tool). */
 function measure(value: unknown, plan: Plan): Refusal | undefined {
   const limits = plan.limits;
-  const maxString = limits?.maxStringLength ?? Infinity;
-  const maxArray = limits?.maxArrayLength ?? Infinity;
-  let level: { v: unknown; p: string }[] = [{ v: value, p: '' }];
-  for (let depth = 0; level.length > 0; depth++) {
-    if (depth > MAX_DEPTH) return { rule: 'limits.depth', argument: level[0]!.p, reason: `is nested more than ${MAX_DEPTH} levels deep` };
-    const next: { v: unknown; p: string }[] = [];
-    for (const { v, p } of level) {
-      if (typeof v === 'string') {
-        if (v.length > maxString)
-          return { rule: 'limits.maxStringLength', argument: p, reason: `is ${v.length} characters long (at most ${maxString})` };
-      } else if (Array.isArray(v)) {
-        if (v.length > maxArray)
-          return { rule: 'limits.maxArrayLength', argument: p, reason: `has ${v.length} items (at most ${maxArray})` };
-        for (let i = 0; i < v.length; i++) next.push({ v: v[i], p: `${p}/${i}` });
-      } else if (typeof v === 'object' && v !== null) {
-        for (const [k, c] of Object.entries(v)) next.push({ v: c, p: `${p}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}` });
-      }
-    }
-    level = next;
-  }
-  if (limits?.maxArgumentBytes !== undefined) {
+  if (!limits) return undefined;
+  const refused = walk(value, [], limits.maxStringLength ?? Infinity, limits.maxArrayLength ?? Infinity);
+  if (refused) return refused;
+  if (limits.maxArgumentBytes !== undefined) {
     const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
     if (bytes > limits.maxArgumentBytes)
       return { rule: 'limits.maxArgumentBytes', argument: '', reason: `are ${bytes} bytes of JSON (at most ${limits.maxArgumentBytes})` };
@@ -81,19 +98,22 @@ function checkDeny(args: unknown, plan: Plan, maxScanChars: number): Refusal | u
   return undefined;
 }
 
-async function checkLocations(args: unknown, plan: Plan): Promise<Refusal | undefined> {
-  if (plan.paths) {
-    const { roots, base } = plan.paths;
-    for (const v of gather(args, plan.paths.targets, plan.paths.detect ? PATH_NAME : undefined)) {
-      const reason = await checkPath(v.value, roots, base);
-      if (reason !== undefined) return { rule: 'paths', argument: v.pointer, reason: `${JSON.stringify(v.value)} ${reason}` };
-    }
+/** The path and URL values of a call (found synchronously: most calls have none, and then no promise is made). */
+function locations(args: unknown, plan: Plan): { paths: FoundValue[]; urls: FoundValue[] } {
+  return {
+    paths: plan.paths ? gather(args, plan.paths.targets, plan.paths.detect ? PATH_NAME : undefined) : [],
+    urls: plan.urls ? gather(args, plan.urls.targets, plan.urls.detect ? URL_NAME : undefined) : [],
+  };
+}
+
+async function checkLocations(plan: Plan, found: { paths: FoundValue[]; urls: FoundValue[] }): Promise<Refusal | undefined> {
+  for (const v of found.paths) {
+    const reason = await checkPath(v.value, plan.paths!.roots, plan.paths!.base);
+    if (reason !== undefined) return { rule: 'paths', argument: v.pointer, reason: `${JSON.stringify(v.value)} ${reason}` };
   }
-  if (plan.urls) {
-    for (const v of gather(args, plan.urls.targets, plan.urls.detect ? URL_NAME : undefined)) {
-      const reason = await checkUrl(v.value, plan.urls.policy);
-      if (reason !== undefined) return { rule: 'urls', argument: v.pointer, reason: `${JSON.stringify(v.value)} ${reason}` };
-    }
+  for (const v of found.urls) {
+    const reason = await checkUrl(v.value, plan.urls!.policy);
+    if (reason !== undefined) return { rule: 'urls', argument: v.pointer, reason: `${JSON.stringify(v.value)} ${reason}` };
   }
   return undefined;
 }
@@ -126,12 +146,26 @@ export function redactAll(value: unknown, strings: readonly FoundValue[], findin
 }
 
 /**
- * Checks a call's arguments against a plan, cheapest rules first: sizes (and depth), deny
- * patterns, paths (file system), URLs (DNS), secrets (secretlint). Returns the first refusal, or
- * the arguments to send (with secrets redacted under `redact`).
+ * Checks a call's arguments against a plan, cheapest rules first: sizes, deny patterns, paths
+ * (file system), URLs (DNS), secrets (secretlint). Returns the first refusal, or the arguments to
+ * send (with secrets redacted under `redact`). Synchronous when nothing needs I/O (no path or URL
+ * value in this call, no secret scan), so the common call makes no promise.
  */
-export async function checkArguments(args: unknown, plan: Plan, maxScanChars: number): Promise<ArgumentVerdict> {
-  const refused = measure(args, plan) ?? checkDeny(args, plan, maxScanChars) ?? (await checkLocations(args, plan));
+export function checkArguments(args: unknown, plan: Plan, maxScanChars: number): ArgumentVerdict | Promise<ArgumentVerdict> {
+  const refused = measure(args, plan) ?? checkDeny(args, plan, maxScanChars);
+  if (refused) return { refused };
+  const found = locations(args, plan);
+  if (found.paths.length === 0 && found.urls.length === 0 && plan.secretsInArguments === 'off') return { args, redactions: [] };
+  return checkSlow(args, plan, found, maxScanChars);
+}
+
+async function checkSlow(
+  args: unknown,
+  plan: Plan,
+  found: { paths: FoundValue[]; urls: FoundValue[] },
+  maxScanChars: number,
+): Promise<ArgumentVerdict> {
+  const refused = await checkLocations(plan, found);
   if (refused) return { refused };
   if (plan.secretsInArguments === 'off') return { args, redactions: [] };
   const strings: FoundValue[] = [];

@@ -1,6 +1,6 @@
 import { definePlugin, PluginError, type CallContext, type Next, type Plugin, type PluginApi } from '@mcp-bridge/core';
 import pkg from '../package.json' with { type: 'json' };
-import { checkArguments, type Refusal } from './check.js';
+import { checkArguments, type ArgumentVerdict, type Refusal } from './check.js';
 import { RuleError, Rules, type Plan } from './compile.js';
 import { guardOptionsSchema, type GuardOptions, type ResolvedGuardOptions } from './options.js';
 import { refusalResult, screenResult } from './results.js';
@@ -133,15 +133,20 @@ class GuardPlugin {
     if (!plan) return next();
     this.#stats.checked++;
     if (!plan.checksArguments) return this.#afterCall(ctx, tool, plan, next);
-    return checkArguments(ctx.params.arguments ?? {}, plan, this.opts.maxScanChars).then((verdict) => {
-      if (verdict.refused) return this.#refuse(ctx, tool, verdict.refused);
-      if (verdict.redactions.length > 0) {
-        ctx.params = { ...ctx.params, arguments: verdict.args };
-        this.#stats.redactedArguments++;
-        this.#redacted(ctx, tool, 'arguments', verdict.redactions);
-      }
-      return this.#afterCall(ctx, tool, plan, next);
-    });
+    const verdict = checkArguments(ctx.params.arguments ?? {}, plan, this.opts.maxScanChars);
+    return verdict instanceof Promise
+      ? verdict.then((v) => this.#proceed(ctx, tool, plan, v, next))
+      : this.#proceed(ctx, tool, plan, verdict, next);
+  }
+
+  #proceed(ctx: CallContext, tool: string, plan: Plan, verdict: ArgumentVerdict, next: Next): Promise<unknown> {
+    if (verdict.refused) return Promise.resolve(this.#refuse(ctx, tool, verdict.refused));
+    if (verdict.redactions.length > 0) {
+      ctx.params = { ...ctx.params, arguments: verdict.args };
+      this.#stats.redactedArguments++;
+      this.#redacted(ctx, tool, 'arguments', verdict.redactions);
+    }
+    return this.#afterCall(ctx, tool, plan, next);
   }
 
   #afterCall(ctx: CallContext, tool: string, plan: Plan, next: Next): Promise<unknown> {

@@ -100,7 +100,7 @@ describe('secrets (secretlint recommended rules)', () => {
       [`use ${AWS_KEY_ID} for the upload`, '@secretlint/secretlint-rule-aws/AWSAccessKeyID'],
       [`token=${GITHUB_TOKEN}`, '@secretlint/secretlint-rule-github/GITHUB_TOKEN'],
       [PEM, '@secretlint/secretlint-rule-privatekey/PrivateKey'],
-    ]) {
+    ] as const) {
       const result = await bridge.callTool('store', { text: value });
       expect(result.isError).toBe(true);
       expect(textOf(result)).toBe(
