@@ -1,7 +1,7 @@
 import type { Plan } from './compile.js';
 import { checkPath } from './paths.js';
 import { redact, scanSecrets, type SecretFinding } from './secrets.js';
-import { allStrings, PATH_NAME, URL_NAME, valuesAt, valuesNamed, type FoundValue } from './targets.js';
+import { allStrings, PATH_NAME, pointerOf, someString, URL_NAME, valuesAt, valuesNamed, type FoundValue } from './targets.js';
 import { checkUrl } from './urls.js';
 
 /** Deeper arguments are refused: they cannot be walked safely (and no tool schema needs them). */
@@ -21,11 +21,16 @@ export interface Refusal {
 export type ArgumentVerdict =
   { readonly refused: Refusal } | { readonly refused?: undefined; readonly args: unknown; readonly redactions: readonly SecretFinding[] };
 
-const pointerOf = (keys: readonly (string | number)[]): string =>
-  keys.map((k) => `/${String(k).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-
 /** Walks once (depth-first, pointers built only for a refusal): depth, string lengths, array lengths. */
-function walk(value: unknown, keys: (string | number)[], maxString: number, maxArray: number): Refusal | undefined {
+function walk(
+  value: unknown,
+  keys: (string | number)[],
+  maxString: number,
+  maxArray: number,
+  size: { bound: number },
+): Refusal | undefined {
+  // An upper bound of the value's JSON bytes: a string code unit is at most 6 bytes (\uXXXX), a number 25.
+  size.bound += typeof value === 'string' ? 6 * value.length + 4 : 26;
   if (typeof value === 'string') {
     return value.length > maxString
       ? { rule: 'limits.maxStringLength', argument: pointerOf(keys), reason: `is ${value.length} characters long (at most ${maxString})` }
@@ -39,7 +44,7 @@ function walk(value: unknown, keys: (string | number)[], maxString: number, maxA
       return { rule: 'limits.maxArrayLength', argument: pointerOf(keys), reason: `has ${value.length} items (at most ${maxArray})` };
     for (let i = 0; i < value.length; i++) {
       keys.push(i);
-      const r = walk(value[i], keys, maxString, maxArray);
+      const r = walk(value[i], keys, maxString, maxArray, size);
       keys.pop();
       if (r) return r;
     }
@@ -48,7 +53,8 @@ function walk(value: unknown, keys: (string | number)[], maxString: number, maxA
   for (const k in value) {
     if (!Object.hasOwn(value, k)) continue;
     keys.push(k);
-    const r = walk((value as Record<string, unknown>)[k], keys, maxString, maxArray);
+    size.bound += 6 * k.length + 4;
+    const r = walk((value as Record<string, unknown>)[k], keys, maxString, maxArray, size);
     keys.pop();
     if (r) return r;
   }
@@ -59,9 +65,11 @@ function walk(value: unknown, keys: (string | number)[], maxString: number, maxA
 function measure(value: unknown, plan: Plan): Refusal | undefined {
   const limits = plan.limits;
   if (!limits) return undefined;
-  const refused = walk(value, [], limits.maxStringLength ?? Infinity, limits.maxArrayLength ?? Infinity);
+  const size = { bound: 0 };
+  const refused = walk(value, [], limits.maxStringLength ?? Infinity, limits.maxArrayLength ?? Infinity, size);
   if (refused) return refused;
-  if (limits.maxArgumentBytes !== undefined) {
+  // Serialising is the exact answer but costs more than the rest of the guard: only when the bound says it might be over.
+  if (limits.maxArgumentBytes !== undefined && size.bound > limits.maxArgumentBytes) {
     const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
     if (bytes > limits.maxArgumentBytes)
       return { rule: 'limits.maxArgumentBytes', argument: '', reason: `are ${bytes} bytes of JSON (at most ${limits.maxArgumentBytes})` };
@@ -90,10 +98,20 @@ function tooLong(values: readonly FoundValue[], maxScanChars: number): Refusal |
 
 function checkDeny(args: unknown, plan: Plan, maxScanChars: number): Refusal | undefined {
   for (const rule of plan.deny) {
-    const values = gather(args, rule.targets, undefined);
-    const long = tooLong(values, maxScanChars);
-    if (long) return long;
-    for (const v of values) if (rule.regex.test(v.value)) return { rule: 'deny', argument: v.pointer, reason: rule.message };
+    if (rule.targets) {
+      const values = gather(args, rule.targets, undefined);
+      const long = tooLong(values, maxScanChars);
+      if (long) return long;
+      for (const v of values) if (rule.regex.test(v.value)) return { rule: 'deny', argument: v.pointer, reason: rule.message };
+      continue;
+    }
+    let refused: Refusal | undefined;
+    someString(args, (value, keys) => {
+      if (value.length > maxScanChars) refused = tooLong([{ pointer: pointerOf(keys), value }], maxScanChars);
+      else if (rule.regex.test(value)) refused = { rule: 'deny', argument: pointerOf(keys), reason: rule.message };
+      return refused !== undefined;
+    });
+    if (refused) return refused;
   }
   return undefined;
 }

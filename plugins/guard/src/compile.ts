@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ToolEntry } from '@mcp-bridge/core';
 import { isSafePattern } from 'redos-detector';
 import type { ResolvedGuardOptions, RuleSet, SecretAction } from './options.js';
 import { expandHome, resolveRoots } from './paths.js';
@@ -148,6 +149,7 @@ export class Rules {
   readonly #servers = new Map<string, Sections | false>();
   readonly #tools = new Map<string, Sections | false>();
   readonly #plans = new Map<string, Plan | undefined>();
+  #byEntry = new WeakMap<ToolEntry, Plan | undefined>();
 
   constructor(opts: ResolvedGuardOptions) {
     this.#defaults = compileSections(opts, '', opts.patternCheckMs);
@@ -155,6 +157,16 @@ export class Rules {
       this.#servers.set(name, rules === false ? false : compileSections(rules, `servers[${JSON.stringify(name)}]`, opts.patternCheckMs));
     for (const [name, rules] of Object.entries(opts.tools))
       this.#tools.set(name, rules === false ? false : compileSections(rules, `tools[${JSON.stringify(name)}]`, opts.patternCheckMs));
+  }
+
+  /** The plan of a catalog entry, kept on the entry (a new catalog version brings new entries). */
+  planOf(entry: ToolEntry): Plan | undefined {
+    let plan = this.#byEntry.get(entry);
+    if (plan === undefined && !this.#byEntry.has(entry)) {
+      plan = this.plan(entry.server, entry.name);
+      this.#byEntry.set(entry, plan);
+    }
+    return plan;
   }
 
   /** The plan of a tool (exposed name) of a server; undefined when the guard is off for it or has nothing to do. */
@@ -169,6 +181,7 @@ export class Rules {
   /** Forgets plans (the catalog changed: names may now mean other tools). */
   clear(): void {
     this.#plans.clear();
+    this.#byEntry = new WeakMap();
   }
 
   #build(server: string, tool: string): Plan | undefined {

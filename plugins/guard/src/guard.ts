@@ -117,7 +117,7 @@ class GuardPlugin {
     // Plans are keyed by exposed name: after a catalog change a name may mean another server's tool.
     const precompile = () => {
       this.rules.clear();
-      for (const entry of api.host.tools()) this.rules.plan(entry.server, entry.name);
+      for (const entry of api.host.tools()) this.rules.planOf(entry);
     };
     api.on('host:ready', precompile);
     api.on('catalog:changed', ({ kinds }) => {
@@ -129,7 +129,7 @@ class GuardPlugin {
   #handle(ctx: CallContext, next: Next): Promise<unknown> {
     if (ctx.origin === 'probe') return next();
     const tool = ctx.tool?.name ?? String(ctx.params.name);
-    const plan = this.rules.plan(ctx.server, tool);
+    const plan = ctx.tool ? this.rules.planOf(ctx.tool) : this.rules.plan(ctx.server, tool);
     if (!plan) return next();
     this.#stats.checked++;
     if (!plan.checksArguments) return this.#afterCall(ctx, tool, plan, next);

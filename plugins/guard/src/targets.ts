@@ -20,7 +20,16 @@ export function compileTarget(spec: string): Target {
   return segments.map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+/** A key as a JSON pointer segment (RFC 6901 escapes); the common key needs none. */
+export const escape = (key: string): string =>
+  key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
+
+/** The pointer of a key path, built only when one is reported. */
+export const pointerOf = (keys: readonly (string | number)[]): string => {
+  let out = '';
+  for (const k of keys) out += `/${typeof k === 'number' ? k : escape(k)}`;
+  return out;
+};
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -57,26 +66,63 @@ export const PATH_NAME = /(^|[_-]|[a-z](?=[A-Z]))(path|file|filename|dir|directo
 export const URL_NAME = /(^|[_-]|[a-z](?=[A-Z]))(url|uri|href|link|endpoint|webhook)s?$/i;
 
 /** Every string (or string in an array) under a key whose name matches `name`, at any depth. */
-export function valuesNamed(args: unknown, name: RegExp, out: FoundValue[], pointer = '', depth = 0): void {
+export function valuesNamed(args: unknown, name: RegExp, out: FoundValue[], keys: (string | number)[] = []): void {
   // Arguments nested this deep are the size limits' business, not a reason to overflow the stack.
-  if (depth > 64) return;
+  if (keys.length > 64 || typeof args !== 'object' || args === null) return;
   if (Array.isArray(args)) {
-    args.forEach((v, i) => valuesNamed(v, name, out, `${pointer}/${i}`, depth + 1));
-  } else if (isRecord(args)) {
-    for (const [k, v] of Object.entries(args)) {
-      const p = `${pointer}/${escape(k)}`;
-      if (name.test(k) && (typeof v === 'string' || Array.isArray(v))) visit(v, [], 0, p, out);
-      else valuesNamed(v, name, out, p, depth + 1);
+    for (let i = 0; i < args.length; i++) {
+      keys.push(i);
+      valuesNamed(args[i], name, out, keys);
+      keys.pop();
     }
+    return;
+  }
+  for (const k in args) {
+    if (!Object.hasOwn(args, k)) continue;
+    const v = (args as Record<string, unknown>)[k];
+    keys.push(k);
+    if (name.test(k) && (typeof v === 'string' || Array.isArray(v))) visit(v, [], 0, pointerOf(keys), out);
+    else valuesNamed(v, name, out, keys);
+    keys.pop();
   }
 }
 
-/** Every string leaf of a value with its pointer (for deny patterns over all values and the secret scan). */
-export function allStrings(value: unknown, out: FoundValue[], pointer = '', depth = 0): void {
-  if (typeof value === 'string') out.push({ pointer, value });
-  else if (depth > 64) return;
-  else if (Array.isArray(value)) value.forEach((v, i) => allStrings(v, out, `${pointer}/${i}`, depth + 1));
-  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) allStrings(v, out, `${pointer}/${escape(k)}`, depth + 1);
+/**
+ * Calls `visit` on every string leaf (with its key path, to build a pointer only when needed)
+ * until it returns true; returns whether it did.
+ */
+export function someString(
+  value: unknown,
+  visit: (value: string, keys: readonly (string | number)[]) => boolean,
+  keys: (string | number)[] = [],
+): boolean {
+  if (typeof value === 'string') return visit(value, keys);
+  if (keys.length > 64 || typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      keys.push(i);
+      const stop = someString(value[i], visit, keys);
+      keys.pop();
+      if (stop) return true;
+    }
+    return false;
+  }
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    keys.push(k);
+    const stop = someString((value as Record<string, unknown>)[k], visit, keys);
+    keys.pop();
+    if (stop) return true;
+  }
+  return false;
+}
+
+/** Every string leaf of a value with its pointer (for the secret scan). */
+export function allStrings(value: unknown, out: FoundValue[]): void {
+  someString(value, (v, keys) => {
+    out.push({ pointer: pointerOf(keys), value: v });
+    return false;
+  });
 }
 
 /** A pointer for messages: `/path`, or `(arguments)` for the root. */
