@@ -44,6 +44,8 @@ export interface Plan {
   readonly urls: UrlPlan | undefined;
   readonly limits: RuleSet['limits'];
   readonly deny: readonly DenyPlan[];
+  /** The deny patterns over every value (run in the one walk of the arguments). */
+  readonly denyEverywhere: readonly DenyPlan[];
   readonly secretsInArguments: SecretAction;
   readonly secretsInResults: SecretAction;
   /** False when nothing in the arguments is checked (the request path skips the walk). */
@@ -199,6 +201,7 @@ export class Rules {
       urls: pick('urls'),
       limits,
       deny,
+      denyEverywhere: deny.filter((d) => d.targets === undefined),
       secretsInArguments: secrets?.arguments ?? 'off',
       secretsInResults: secrets?.results ?? 'off',
       checksArguments: false,

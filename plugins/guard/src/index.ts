@@ -13,8 +13,8 @@
 export { guard } from './guard.js';
 export type { GuardControl, GuardRedactedEvent, GuardRefusedEvent, GuardStats } from './guard.js';
 export { GUARD_META_KEY } from './results.js';
-export { MAX_DEPTH } from './check.js';
-export type { Refusal } from './check.js';
+export { MAX_DEPTH } from './scan.js';
+export type { Refusal } from './scan.js';
 export {
   denyRuleSchema,
   guardOptionsSchema,

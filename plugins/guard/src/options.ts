@@ -105,8 +105,11 @@ export const guardOptionsSchema = ruleSetSchema.extend({
     .int()
     .positive()
     .default(1024 * 1024),
-  /** Time budget per deny pattern for the ReDoS analysis at start, ms. Default 200. */
-  patternCheckMs: z.number().int().positive().default(200),
+  /**
+   * Time budget per deny pattern for the ReDoS analysis at start, ms. Default 2000: the analysis is
+   * bounded by steps too (deterministic), the clock only guards a loaded host.
+   */
+  patternCheckMs: z.number().int().positive().default(2_000),
 });
 
 /** Options of {@link guard}. */

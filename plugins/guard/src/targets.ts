@@ -65,28 +65,6 @@ export const PATH_NAME = /(^|[_-]|[a-z](?=[A-Z]))(path|file|filename|dir|directo
 /** Argument names that look like URLs: `url`, `baseUrl`, `uri`, `href`, `link`, `endpoint` ... */
 export const URL_NAME = /(^|[_-]|[a-z](?=[A-Z]))(url|uri|href|link|endpoint|webhook)s?$/i;
 
-/** Every string (or string in an array) under a key whose name matches `name`, at any depth. */
-export function valuesNamed(args: unknown, name: RegExp, out: FoundValue[], keys: (string | number)[] = []): void {
-  // Arguments nested this deep are the size limits' business, not a reason to overflow the stack.
-  if (keys.length > 64 || typeof args !== 'object' || args === null) return;
-  if (Array.isArray(args)) {
-    for (let i = 0; i < args.length; i++) {
-      keys.push(i);
-      valuesNamed(args[i], name, out, keys);
-      keys.pop();
-    }
-    return;
-  }
-  for (const k in args) {
-    if (!Object.hasOwn(args, k)) continue;
-    const v = (args as Record<string, unknown>)[k];
-    keys.push(k);
-    if (name.test(k) && (typeof v === 'string' || Array.isArray(v))) visit(v, [], 0, pointerOf(keys), out);
-    else valuesNamed(v, name, out, keys);
-    keys.pop();
-  }
-}
-
 /**
  * Calls `visit` on every string leaf (with its key path, to build a pointer only when needed)
  * until it returns true; returns whether it did.
