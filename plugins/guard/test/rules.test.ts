@@ -113,6 +113,7 @@ describe('secrets (secretlint recommended rules)', () => {
     expect(ledger.calls('store')).toBe(0);
     expect(refused.map((e) => e.rule)).toEqual(['secrets', 'secrets', 'secrets']);
     expect((await bridge.callTool('store', { text: 'nothing secret here' })).isError).toBeFalsy();
+    expect(bridge.guard.stats()).toEqual({ checked: 4, refused: 3, redactedArguments: 0, redactedResults: 0, withheldResults: 0 });
   });
 
   it('redacts arguments before sending, and redacts results (text content) from the upstream', async () => {
