@@ -8,13 +8,19 @@
 //   all       bridge + every one of the above
 //   traced    bridge + tracing with an SDK tracer provider and no exporter: spans are made, then dropped
 //             (for reference: the cost of tracing switched on, not part of the target)
+//   guard     bridge + @mcp-bridge/plugin-guard with path, URL (detect), size and deny rules on every
+//             tool (echo's `text` is walked, measured and matched; no path or URL argument to resolve)
+//   guard_secrets  guard + secret scanning of arguments (block) and results (redact): secretlint's
+//             fixed cost per scan, the reason scanning is opt-in per tool (for reference, not a target)
 //
 // The figure the issue asks for is `added_vs_sdk`: (all − bridge) / sdk at p50, target <= 0.10. On a
 // shared, noisy host the p50s of separate batches drift by more than the cost measured, so the
 // added cost is also measured paired: calls of `bridge` and of the variant alternate one by one
 // (order flipped every pair), and the median of the per-pair differences is taken (`paired_*`).
 // Last line of stdout: one JSON object with the figures and the ratios.
+import { tmpdir } from 'node:os';
 import type { Bridge, Plugin } from '@mcp-bridge/core';
+import { guard, type GuardOptions } from '@mcp-bridge/plugin-guard';
 import { logging } from '@mcp-bridge/plugin-logging';
 import { metrics } from '@mcp-bridge/plugin-metrics';
 import { tracing } from '@mcp-bridge/plugin-tracing';
@@ -27,6 +33,12 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const sdk = await sdkEchoClient();
 const loggingOff = (): Plugin => logging({ level: 'silent' });
+const guardRules: GuardOptions = {
+  paths: { roots: [tmpdir()], detect: true },
+  urls: { detect: true },
+  limits: { maxStringLength: 100_000, maxArgumentBytes: 1_000_000, maxArrayLength: 1_000 },
+  deny: [{ pattern: 'rm -rf' }],
+};
 const bridges: Record<string, Bridge> = {
   bridge: await bridge([]),
   metrics: await bridge([metrics()]),
@@ -34,6 +46,8 @@ const bridges: Record<string, Bridge> = {
   logging: await bridge([loggingOff()]),
   all: await bridge([metrics(), tracing(), loggingOff()]),
   traced: await bridge([tracing({ tracerProvider: new BasicTracerProvider() })]),
+  guard: await bridge([guard(guardRules)]),
+  guard_secrets: await bridge([guard({ ...guardRules, secrets: { arguments: 'block', results: 'redact' } })]),
 };
 
 const variants: Variant[] = [
@@ -120,10 +134,15 @@ console.log(
       added_vs_sdk: addedPaired,
       added_vs_sdk_from_p50s: added,
       all_vs_bridge: ratio(by.all!.p50, by.bridge!.p50),
+      guard_vs_bridge: ratio(by.guard!.p50, by.bridge!.p50),
+      guard_secrets_vs_bridge: ratio(by.guard_secrets!.p50, by.bridge!.p50),
       all_vs_sdk: ratio(by.all!.p50, base.p50),
       bridge_vs_sdk: ratio(by.bridge!.p50, base.p50),
       added_vs_sdk_each: Object.fromEntries(
-        ['metrics', 'tracing', 'logging', 'traced'].map((k) => [k, paired[k] === undefined ? null : round(paired[k] / base.p50, 3)]),
+        ['metrics', 'tracing', 'logging', 'traced', 'guard', 'guard_secrets'].map((k) => [
+          k,
+          paired[k] === undefined ? null : round(paired[k] / base.p50, 3),
+        ]),
       ),
     },
     targets: { added_vs_sdk: TARGET },
