@@ -32,8 +32,8 @@ export interface TestToolDef {
   name: string;
   description: string;
   /** A zod raw shape; both SDKs accept it. */
-  inputSchema?: z.ZodRawShape;
-  outputSchema?: z.ZodRawShape;
+  inputSchema?: Record<string, z.ZodType>;
+  outputSchema?: Record<string, z.ZodType>;
   /** Key into `options.annotations` (the unprefixed tool name). */
   annotationsKey: string;
   run(args: Record<string, unknown>, run: ToolRun): TestToolResult | Promise<TestToolResult>;
