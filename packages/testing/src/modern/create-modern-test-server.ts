@@ -73,7 +73,7 @@ export function modernInternals(server: ModernTestServer): ModernInternals {
 export function createModernTestServer(options: ModernTestServerOptions = {}): ModernTestServer {
   const o = resolveModernOptions(options);
   const state = new ModernState(modernCounterUri(o.name));
-  const faultLedger = new FaultLedger();
+  const faultLedger = new FaultLedger(o.ledgerFile);
   const engine = new FaultEngine({ seed: o.seed, faults: o.faults, toolFaults: o.toolFaults });
   const factory: McpServerFactory = (ctx: McpRequestContext) => newInstance({ o, faults: faultLedger }, state, ctx.era);
   const server: ModernTestServer = {
@@ -95,8 +95,9 @@ function newInstance(l: ModernLedgers, state: ModernState, era: 'legacy' | 'mode
   const mcp = new McpServer(
     { name: o.name, version: o.version },
     {
+      // No `tools` here: declared tools make McpServer install its tools/call handler in the
+      // constructor, before registerModernTools can wrap it; its first registerTool declares them (listChanged).
       capabilities: {
-        tools: { listChanged: true },
         resources: { subscribe: true, listChanged: true },
         prompts: { listChanged: true },
       },

@@ -65,6 +65,12 @@ export interface ModernTestServerOptions extends TestServerOptions {
   toolFaults?: Readonly<Record<string, FaultPlan>>;
   /** Seed of the fault RNG (for `rates`). Default 1. */
   seed?: number;
+  /**
+   * Write the fault ledger (received / executed / cancelled per call key) to this file after every
+   * change: how to read it from a stdio child, even one that exited on a `drop-*` fault. Read it
+   * with `readFaultLedgerFile`.
+   */
+  ledgerFile?: string;
 }
 
 const cacheHintSchema = z
@@ -84,6 +90,7 @@ export const modernTestServerOptionsSchema = testServerOptionsSchema.extend({
   faults: modernPlanSchema.optional(),
   toolFaults: z.record(z.string(), modernPlanSchema).optional(),
   seed: z.number().int().optional(),
+  ledgerFile: z.string().min(1).optional(),
 });
 
 /** Options after validation, with every default filled in. */
@@ -93,6 +100,7 @@ export interface ResolvedModernOptions extends ResolvedTestServerOptions {
   faults: FaultPlan;
   toolFaults: Readonly<Record<string, FaultPlan>>;
   seed: number;
+  ledgerFile: string | undefined;
 }
 
 /**
@@ -105,7 +113,7 @@ export function resolveModernOptions(options: ModernTestServerOptions = {}): Res
     const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new TypeError(`[mcp-bridge] [@mcp-bridge/testing] invalid modern test server options: ${issues.join('; ')}`);
   }
-  const { era, cacheHints, faults, toolFaults, seed, ...base } = options;
+  const { era, cacheHints, faults, toolFaults, seed, ledgerFile, ...base } = options;
   return {
     ...resolveTestServerOptions(base),
     era: era ?? 'dual',
@@ -113,5 +121,6 @@ export function resolveModernOptions(options: ModernTestServerOptions = {}): Res
     faults: faults ?? {},
     toolFaults: toolFaults ?? {},
     seed: seed ?? 1,
+    ledgerFile,
   };
 }
