@@ -47,6 +47,8 @@ export type { ModernResourceUris, ModernTestServer } from './modern/create-moder
 export { startModernHttpTestServer } from './modern/http-modern-server.js';
 export type { ModernHttpTestServer, ModernHttpTestServerOptions } from './modern/http-modern-server.js';
 export { modernStdioTestServer } from './modern/stdio-modern-server.js';
+export { serveModernTestServer } from './modern/serve-modern.js';
+export type { ModernConnection } from './modern/serve-modern.js';
 export type { ModernStdioTestServerOptions } from './modern/stdio-modern-server.js';
 export { CACHEABLE_METHODS, MODERN_FAULT_KINDS } from './modern/modern-options.js';
 export type { CacheableMethod, ModernCacheHint, ModernCacheHints, ModernEra, ModernTestServerOptions } from './modern/modern-options.js';

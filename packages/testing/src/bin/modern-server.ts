@@ -4,10 +4,10 @@
 // The environment can set the same: MCP_BRIDGE_TEST_ERA, MCP_BRIDGE_TEST_FAULTS (flags win).
 // Exits when stdin closes, and on purpose for `drop-*` faults (code 0).
 import { parseArgs } from 'node:util';
-import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
-import { FaultTransport } from '../fault/fault-transport.js';
-import { createModernTestServer, modernInternals, type ModernTestServer } from '../modern/create-modern-test-server.js';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { createModernTestServer, type ModernTestServer } from '../modern/create-modern-test-server.js';
 import type { ModernTestServerOptions } from '../modern/modern-options.js';
+import { serveModernTestServer } from '../modern/serve-modern.js';
 import { exitWithClient } from './exit-with-client.js';
 
 function readOptions(): ModernTestServerOptions {
@@ -33,12 +33,6 @@ try {
   process.exit(2);
 }
 
-const { faults } = modernInternals(server);
 // A pipe cannot be cut without the process: drop-* and crash end it (the ledger file is already written).
-const wire = new FaultTransport(new StdioServerTransport(), faults, { drop: () => process.exit(0), crash: () => process.exit(1) });
-const handle = serveStdio(server.factory, {
-  legacy: server.era === 'dual' ? 'serve' : 'reject',
-  transport: wire,
-  onerror: (error) => process.stderr.write(`modern-server: ${error.message}\n`),
-});
+const handle = serveModernTestServer(server, new StdioServerTransport(), { drop: () => process.exit(0), crash: () => process.exit(1) });
 exitWithClient(handle);

@@ -1,0 +1,47 @@
+import { InMemoryTransport } from '@modelcontextprotocol/client';
+import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport as LegacyInMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createModernTestServer, serveModernTestServer } from '../src/index.js';
+import { firstText, modernClient } from './modern-support.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((o) => o.close()));
+});
+
+describe('modern test server in memory', () => {
+  it('a negotiating v2 client gets 2026-07-28, sampling round trips included; a v1 client gets the 2025 era (dual)', async () => {
+    const server = createModernTestServer({ era: 'dual' });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    open.push(serveModernTestServer(server, serverSide));
+    const { client, asked } = modernClient('auto');
+    await client.connect(clientSide);
+    open.unshift(client);
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+    expect(firstText(await client.callTool({ name: 'sample_text', arguments: { prompt: 'hi' } }))).toBe('sampled: hello');
+    expect(asked.sample).toBe(1);
+
+    const [legacySide, legacyServerSide] = LegacyInMemoryTransport.createLinkedPair();
+    open.push(serveModernTestServer(server, legacyServerSide));
+    const legacy = new LegacyClient({ name: 'legacy', version: '0.0.0' });
+    await legacy.connect(legacySide);
+    open.unshift(legacy);
+    expect(legacy.getServerVersion()?.name).toBe('test-server');
+    const echoed = await legacy.callTool({ name: 'echo', arguments: { text: 'old' } });
+    expect((echoed.content as { text: string }[])[0]?.text).toBe('old');
+    expect(server.ledger.snapshot()).toMatchObject({ sample_text: { calls: 1 }, echo: { calls: 1 } });
+  });
+
+  it('drop-after closes the connection after the tool ran (the ledgers say executed once)', async () => {
+    const server = createModernTestServer({ era: 'modern-only', toolFaults: { add: { script: ['drop-after'] } } });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    open.push(serveModernTestServer(server, serverSide));
+    const { client } = modernClient({ pin: '2026-07-28' });
+    await client.connect(clientSide);
+    open.unshift(client);
+    await expect(client.callTool({ name: 'add', arguments: { a: 1, b: 2, key: 'k1' } })).rejects.toThrow();
+    expect(server.ledger.calls('add')).toBe(1);
+    expect(server.faultLedger.entry('k1')).toMatchObject({ received: 1, executions: 1 });
+  });
+});
