@@ -9,6 +9,7 @@ import {
   type ModernHttpTestServer,
   type ModernHttpTestServerOptions,
 } from '../src/index.js';
+import { modernInternals } from '../src/modern/create-modern-test-server.js';
 import { firstText, modernClient, until } from './modern-support.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -56,6 +57,8 @@ describe('modern test server over Streamable HTTP', () => {
     expect(http.ledger.tally('echo')).toMatchObject({ calls: 2, ok: 2 });
     expect(http.ledger.tally('fail')).toMatchObject({ calls: 4, errors: 4 });
     expect(http.instances.legacy).toBe(0);
+    // Per-request instances close after their exchange: nothing accumulates.
+    await until(() => modernInternals(http.server).state.liveCount === 0);
   });
 
   it('each input_required tool completes through the client handlers; two_step takes two rounds', async () => {

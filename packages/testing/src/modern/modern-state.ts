@@ -31,6 +31,11 @@ export class ModernState {
     return this.#counter;
   }
 
+  /** Instances connected right now (per-request HTTP instances close after their exchange). */
+  get liveCount(): number {
+    return this.#live.size;
+  }
+
   /** Routes change events to an HTTP entry's notifier (undefined: to the live instances). */
   setNotifier(notifier: ServerNotifier | undefined): void {
     this.#notifier = notifier;
