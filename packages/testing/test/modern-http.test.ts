@@ -61,6 +61,17 @@ describe('modern test server over Streamable HTTP', () => {
     await until(() => modernInternals(http.server).state.liveCount === 0);
   });
 
+  it('cancellation: aborting a call ends the request stream and the tool sees its signal', async () => {
+    const http = await serve({ era: 'modern-only' });
+    const { client } = await connect(http);
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'slow', arguments: { ms: 60_000 } }, { signal: abort.signal });
+    await http.ledger.waitFor((l) => l.tally('slow').inFlight === 1);
+    abort.abort();
+    await expect(call).rejects.toThrow(/abort/i);
+    await http.ledger.waitFor((l) => l.tally('slow').cancelled === 1);
+  });
+
   it('each input_required tool completes through the client handlers; two_step takes two rounds', async () => {
     const http = await serve({ era: 'modern-only' });
     const { client, asked } = await connect(http);
@@ -168,5 +179,10 @@ describe('modern test server over Streamable HTTP', () => {
     // Stateless: initialize, tools/list and tools/call each had a fresh instance.
     expect(dual.instances.legacy).toBeGreaterThanOrEqual(3);
     expect(dual.ledger.calls('echo')).toBe(1);
+    // ... so a 2025-era caller cannot be asked for input: input_required tools fail (as on any upgraded server).
+    const asked = await legacy.callTool({ name: 'confirm_action', arguments: { action: 'ship' } });
+    expect(asked.isError).toBe(true);
+    expect((asked.content as { text: string }[])[0]?.text).toMatch(/per-request legacy serving cannot receive server-to-client requests/);
+    expect(dual.ledger.calls('confirm_action')).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport as LegacyInMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createModernTestServer, serveModernTestServer } from '../src/index.js';
+import { createModernTestServer, serveModernTestServer, startModernHttpTestServer } from '../src/index.js';
 import { firstText, modernClient } from './modern-support.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -43,5 +43,15 @@ describe('modern test server in memory', () => {
     await expect(client.callTool({ name: 'add', arguments: { a: 1, b: 2, key: 'k1' } })).rejects.toThrow();
     expect(server.ledger.calls('add')).toBe(1);
     expect(server.faultLedger.entry('k1')).toMatchObject({ received: 1, executions: 1 });
+  });
+
+  it('rejects bad options with a TypeError naming the field', async () => {
+    expect(() => createModernTestServer({ era: 'legacy' as never })).toThrow(/invalid modern test server options: era/);
+    expect(() => createModernTestServer({ cacheHints: { 'tools/list': { ttlMs: -5 } } })).toThrow(/cacheHints\.tools\/list\.ttlMs/);
+    expect(() => createModernTestServer({ faults: { script: ['crash'] } })).toThrow(/supports only these fault kinds/);
+    expect(() => createModernTestServer({ toolz: true } as never)).toThrow(/toolz/);
+    await expect(startModernHttpTestServer({ server: createModernTestServer(), era: 'dual' })).rejects.toThrow(
+      /either `server` or server options/,
+    );
   });
 });
