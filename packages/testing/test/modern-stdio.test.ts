@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,5 +97,20 @@ describe('modern test server over stdio (real child processes)', () => {
     const { client } = await connect({ era: 'modern-only', faults: { script: [kind] }, ledgerFile });
     await expect(client.callTool({ name: 'echo', arguments: { text: 'x', key: 'call-1' } })).rejects.toThrow();
     expect(readFaultLedgerFile(ledgerFile).keys['call-1']).toMatchObject({ received: 1, executions: executed });
+  });
+
+  it('the bin takes the era and the faults from the environment, and exits with code 2 on bad options', async () => {
+    const ledgerFile = join(dir, 'env.json');
+    const { command, args } = modernStdioTestServer({ ledgerFile });
+    const env = { ...process.env, MCP_BRIDGE_TEST_ERA: 'modern-only', MCP_BRIDGE_TEST_FAULTS: JSON.stringify({ script: ['drop-after'] }) };
+    const { client } = modernClient({ pin: '2026-07-28' });
+    await client.connect(new StdioClientTransport({ command, args, env: env, stderr: 'pipe' }));
+    open.push(client);
+    await expect(client.callTool({ name: 'add', arguments: { a: 1, b: 1, key: 'env-1' } })).rejects.toThrow();
+    expect(readFaultLedgerFile(ledgerFile).keys['env-1']).toMatchObject({ received: 1, executions: 1 });
+
+    const bad = spawnSync(command, [...args, '--era', 'legacy'], { input: '', encoding: 'utf8', timeout: 30_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/invalid modern test server options: era/);
   });
 });
