@@ -44,8 +44,8 @@ export type { StdioTestServerConfig, StdioTestServerOptions } from './stdio-test
 export { childProcessesOf, eventually, processesWith } from './processes.js';
 export { createModernTestServer } from './modern/create-modern-test-server.js';
 export type { ModernResourceUris, ModernTestServer } from './modern/create-modern-test-server.js';
-export { startModernHttpTestServer } from './modern/http-modern-server.js';
-export type { ModernHttpTestServer, ModernHttpTestServerOptions } from './modern/http-modern-server.js';
+export { MAX_RECORDED, startModernHttpTestServer } from './modern/http-modern-server.js';
+export type { ModernHttpRequestRecord, ModernHttpTestServer, ModernHttpTestServerOptions } from './modern/http-modern-server.js';
 export { modernStdioTestServer } from './modern/stdio-modern-server.js';
 export { serveModernTestServer } from './modern/serve-modern.js';
 export type { ModernConnection } from './modern/serve-modern.js';

@@ -57,6 +57,10 @@ describe('modern test server over Streamable HTTP', () => {
     expect(http.ledger.tally('echo')).toMatchObject({ calls: 2, ok: 2 });
     expect(http.ledger.tally('fail')).toMatchObject({ calls: 4, errors: 4 });
     expect(http.instances.legacy).toBe(0);
+    // What the client really sent: the Mcp-Method / Mcp-Name headers and the per-request _meta envelope.
+    const call = http.requests.find((r) => r.method === 'tools/call' && r.name === 'echo');
+    expect(call?.headers).toMatchObject({ 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-protocol-version': '2026-07-28' });
+    expect(call?.meta).toMatchObject({ 'io.modelcontextprotocol/protocolVersion': '2026-07-28' });
     // Per-request instances close after their exchange: nothing accumulates.
     await until(() => modernInternals(http.server).state.liveCount === 0);
   });

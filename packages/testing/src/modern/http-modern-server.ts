@@ -22,6 +22,21 @@ export interface ModernHttpTestServerOptions extends ModernTestServerOptions {
   responseMode?: PerRequestResponseMode;
 }
 
+/** One JSON-RPC message the server received (kept for the last {@link MAX_RECORDED} messages). */
+export interface ModernHttpRequestRecord {
+  /** JSON-RPC method (`tools/call`, `server/discover`, `subscriptions/listen`, `initialize`, ...). */
+  method: string;
+  /** `params.name` (tools, prompts) or `params.uri` (resources), when there is one. */
+  name?: string;
+  /** The HTTP headers, names lower-cased (`mcp-method`, `mcp-name`, `mcp-protocol-version`, `traceparent`, ...). */
+  headers: Record<string, string>;
+  /** `params._meta` as sent: the 2026-07-28 per-request envelope (protocol version, client info, capabilities, ...). */
+  meta?: Record<string, unknown>;
+}
+
+/** How many received messages {@link ModernHttpTestServer.requests} keeps. */
+export const MAX_RECORDED = 500;
+
 /** A running modern HTTP test server. */
 export interface ModernHttpTestServer {
   /** The Streamable HTTP endpoint, `http://127.0.0.1:PORT/mcp`. */
@@ -35,6 +50,8 @@ export interface ModernHttpTestServer {
   faultLedger: FaultLedger;
   /** Server instances the SDK made so far, by era: every 2025-era request gets a fresh one (stateless). */
   readonly instances: { legacy: number; modern: number };
+  /** The last {@link MAX_RECORDED} JSON-RPC messages received, oldest first: what the caller really sent (headers, `_meta`). */
+  readonly requests: readonly ModernHttpRequestRecord[];
   /** Replaces the fault plan (of one tool, or the global one) from the next request on. */
   setFaults(plan: FaultPlan, tool?: string): void;
   /** Ends open streams (listen included) and the HTTP server. Idempotent. */
@@ -66,6 +83,7 @@ export async function startModernHttpTestServer(options: ModernHttpTestServerOpt
   const server = given ?? createModernTestServer(serverOptions);
   const { state, faults } = modernInternals(server);
   const instances = { legacy: 0, modern: 0 };
+  const requests: ModernHttpRequestRecord[] = [];
   const handler = createMcpHandler(
     (ctx: McpRequestContext) => {
       instances[ctx.era]++;
@@ -79,7 +97,7 @@ export async function startModernHttpTestServer(options: ModernHttpTestServerOpt
   const http = createServer((req, res) => {
     const handling =
       new URL(req.url ?? '/', 'http://localhost').pathname === '/mcp'
-        ? serve(handler, faults, req, res, origin)
+        ? serve({ handler, faults, requests }, req, res, origin)
         : Promise.resolve(sendJsonRpcError(res, 404, -32000, 'Not found'));
     handling.catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) sendJsonRpcError(res, 500, -32603, error instanceof Error ? error.message : String(error));
@@ -98,6 +116,9 @@ export async function startModernHttpTestServer(options: ModernHttpTestServerOpt
     ledger: server.ledger,
     faultLedger: server.faultLedger,
     instances,
+    get requests() {
+      return [...requests];
+    },
     setFaults: (plan, tool) => server.setFaults(plan, tool),
     close() {
       closing ??= (async () => {
@@ -114,8 +135,29 @@ export async function startModernHttpTestServer(options: ModernHttpTestServerOpt
   };
 }
 
-/** One request at `/mcp`: the fault plan first, then the SDK's handler. */
-async function serve(handler: McpHttpHandler, faults: FaultCore, req: IncomingMessage, res: ServerResponse, origin: string): Promise<void> {
+/** What one HTTP test server's requests share. */
+interface Serving {
+  handler: McpHttpHandler;
+  faults: FaultCore;
+  requests: ModernHttpRequestRecord[];
+}
+
+/** Keeps what a received message carried (the last MAX_RECORDED). */
+function record(requests: ModernHttpRequestRecord[], req: IncomingMessage, parsed: unknown): void {
+  for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+    if (typeof message !== 'object' || message === null || typeof (message as { method?: unknown }).method !== 'string') continue;
+    const { method, params } = message as { method: string; params?: { name?: unknown; uri?: unknown; _meta?: Record<string, unknown> } };
+    const name = typeof params?.name === 'string' ? params.name : typeof params?.uri === 'string' ? params.uri : undefined;
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(req.headers))
+      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+    requests.push({ method, ...(name !== undefined ? { name } : {}), headers, ...(params?._meta ? { meta: params._meta } : {}) });
+    if (requests.length > MAX_RECORDED) requests.shift();
+  }
+}
+
+/** One request at `/mcp`: recorded, the fault plan first, then the SDK's handler. */
+async function serve({ handler, faults, requests }: Serving, req: IncomingMessage, res: ServerResponse, origin: string): Promise<void> {
   const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : undefined;
   if (req.method === 'POST' && body === undefined) return sendJsonRpcError(res, 413, -32000, 'Request body too large');
   let parsed: unknown;
@@ -124,6 +166,7 @@ async function serve(handler: McpHttpHandler, faults: FaultCore, req: IncomingMe
   } catch {
     parsed = undefined; // the SDK answers the parse error
   }
+  record(requests, req, parsed);
   const target = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? faultTarget(faults, parsed as never) : undefined;
   const action = target ? faults.engine.decide(target.tool) : undefined;
   if (target && action) {
