@@ -21,6 +21,16 @@ describe('modern test server in memory', () => {
     expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
     expect(firstText(await client.callTool({ name: 'sample_text', arguments: { prompt: 'hi' } }))).toBe('sampled: hello');
     expect(asked.sample).toBe(1);
+    // The test server's resources and prompt, unchanged.
+    expect((await client.readResource({ uri: server.uris.item('2') })).contents[0]).toMatchObject({ text: 'item 2 of test-server' });
+    expect((await client.readResource({ uri: server.uris.readme })).contents[0]).toMatchObject({
+      text: expect.stringContaining('# test-server'),
+    });
+    expect((await client.getPrompt({ name: 'greet', arguments: { who: 'bob' } })).messages[0]?.content).toMatchObject({
+      text: 'Say hello to bob.',
+    });
+    const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'who', value: 'a' } });
+    expect(completion.completion.values).toEqual(['alice']);
 
     const [legacySide, legacyServerSide] = LegacyInMemoryTransport.createLinkedPair();
     open.push(serveModernTestServer(server, legacyServerSide));

@@ -1,11 +1,9 @@
 import { completable, ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { testResourceUris } from '../resources.js';
+import { greetResult, GREET_NAMES } from '../prompts.js';
+import { ITEM_IDS, itemText, readmeText, testResourceUris } from '../resources.js';
 import type { ResolvedModernOptions } from './modern-options.js';
 import type { ModernState } from './modern-state.js';
-
-const ITEM_IDS = ['1', '2', '3'];
-const NAMES = ['world', 'alice', 'bob'];
 
 /** The counter resource of a modern test server named `name`: `bump_resource` changes it. */
 export function modernCounterUri(name = 'test-server'): string {
@@ -24,7 +22,7 @@ export function registerModernResources(mcp: McpServer, o: ResolvedModernOptions
     uris.readme,
     { title: 'Readme', description: 'A static text resource.', mimeType: 'text/plain' },
     (uri) => ({
-      contents: [{ uri: uri.href, mimeType: 'text/plain', text: `# ${o.name}\nA test MCP server from @mcp-bridge/testing.\n` }],
+      contents: [{ uri: uri.href, mimeType: 'text/plain', text: readmeText(o.name) }],
     }),
   );
   mcp.registerResource(
@@ -52,12 +50,7 @@ export function registerModernResources(mcp: McpServer, o: ResolvedModernOptions
       complete: { id: (value) => ITEM_IDS.filter((id) => id.startsWith(value)) },
     }),
     { title: 'Item', description: 'Any item by id.', mimeType: 'text/plain' },
-    (uri, variables) => {
-      const id = variables.id;
-      return {
-        contents: [{ uri: uri.href, mimeType: 'text/plain', text: `item ${Array.isArray(id) ? id.join(',') : String(id)} of ${o.name}` }],
-      };
-    },
+    (uri, variables) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: itemText(variables.id, o.name) }] }),
   );
   if (era === 'legacy') {
     // 2025-era clients subscribe per resource; updates then go to every live legacy instance (ModernState.bump).
@@ -73,8 +66,8 @@ export function registerModernPrompts(mcp: McpServer): void {
     {
       title: 'Greet',
       description: 'A one-message prompt asking to greet someone.',
-      argsSchema: z.object({ who: completable(z.string(), (value) => NAMES.filter((n) => n.startsWith(value))) }),
+      argsSchema: z.object({ who: completable(z.string(), (value) => GREET_NAMES.filter((n) => n.startsWith(value))) }),
     },
-    ({ who }) => ({ description: `Greet ${who}`, messages: [{ role: 'user', content: { type: 'text', text: `Say hello to ${who}.` } }] }),
+    ({ who }) => greetResult(who),
   );
 }
