@@ -92,7 +92,7 @@ function registerInputRequiredTools(mcp: McpServer, l: ModernLedgers): void {
     name('confirm_action'),
     {
       description: 'Asks the caller to confirm (elicitation, input_required), then answers confirmed or declined.',
-      inputSchema: { action: z.string() },
+      inputSchema: z.object({ action: z.string() }),
     },
     ({ action }, ctx) => {
       const answer = acceptedContent(ctx.mcpReq.inputResponses, 'confirm', confirmSchema);
@@ -108,7 +108,7 @@ function registerInputRequiredTools(mcp: McpServer, l: ModernLedgers): void {
     name('sample_text'),
     {
       description: 'Asks the caller for a sampled completion of `prompt` (sampling, input_required) and returns its text.',
-      inputSchema: { prompt: z.string() },
+      inputSchema: z.object({ prompt: z.string() }),
     },
     ({ prompt }, ctx) => {
       const sampled = ctx.mcpReq.inputResponses?.sample as { content?: { type?: string; text?: string } } | undefined;
@@ -140,7 +140,7 @@ function registerTwoStep(mcp: McpServer, l: ModernLedgers, tool: string): void {
     tool,
     {
       description: 'Two input_required rounds: asks for a name, then to confirm it (the name travels in requestState).',
-      inputSchema: { topic: z.string() },
+      inputSchema: z.object({ topic: z.string() }),
     },
     ({ topic }, ctx) => {
       const state = ctx.mcpReq.requestState<string>();
@@ -171,7 +171,7 @@ function registerChangeTools(mcp: McpServer, l: ModernLedgers, state: ModernStat
     name('remove_tool'),
     {
       description: 'Removes a tool added by add_tool (toolPrefix + name); listeners get tools/list_changed.',
-      inputSchema: { name: z.string().min(1) },
+      inputSchema: z.object({ name: z.string().min(1) }),
     },
     ({ name: removed }, ctx) =>
       execute(l, name('remove_tool'), ctx.mcpReq.signal, () =>
