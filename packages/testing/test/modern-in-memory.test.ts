@@ -55,6 +55,32 @@ describe('modern test server in memory', () => {
     expect(server.faultLedger.entry('k1')).toMatchObject({ received: 1, executions: 1 });
   });
 
+  it('two_step: a declined first round completes as declined; a requestState not echoed verbatim is an isError result', async () => {
+    const server = createModernTestServer({ era: 'modern-only' });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    open.push(serveModernTestServer(server, serverSide));
+    const { client } = modernClient({ pin: '2026-07-28' });
+    client.setRequestHandler('elicitation/create', () => ({ action: 'decline' }));
+    await client.connect(clientSide);
+    open.unshift(client);
+    expect(firstText(await client.callTool({ name: 'two_step', arguments: { topic: 'release' } }))).toBe('release: declined');
+
+    // Manual mode: the first round comes back as input_required; answer it with a forged requestState.
+    const first = (await client.callTool({ name: 'two_step', arguments: { topic: 'x' } }, { allowInputRequired: true })) as {
+      resultType?: string;
+    };
+    expect(first.resultType).toBe('input_required');
+    const forged = await client.callTool({
+      name: 'two_step',
+      arguments: { topic: 'x' },
+      inputResponses: { confirm: { action: 'accept', content: { confirm: true } } },
+      requestState: 'not-what-the-server-minted',
+    } as never);
+    expect(forged.isError).toBe(true);
+    expect(firstText(forged)).toMatch(/requestState was not echoed verbatim/);
+    expect(server.ledger.calls('two_step')).toBe(1); // the declined one; the forged round never executed
+  });
+
   it('rejects bad options with a TypeError naming the field', async () => {
     expect(() => createModernTestServer({ era: 'legacy' as never })).toThrow(/invalid modern test server options: era/);
     expect(() => createModernTestServer({ cacheHints: { 'tools/list': { ttlMs: -5 } } })).toThrow(/cacheHints\.tools\/list\.ttlMs/);

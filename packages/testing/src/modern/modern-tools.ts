@@ -146,6 +146,7 @@ function registerTwoStep(mcp: McpServer, l: ModernLedgers, tool: string): void {
       const state = ctx.mcpReq.requestState<string>();
       if (state === undefined) {
         const given = acceptedContent(ctx.mcpReq.inputResponses, 'name', nameSchema);
+        if (!given && ctx.mcpReq.inputResponses?.name !== undefined) return complete(l, tool, ctx, text(`${topic}: declined`));
         if (!given)
           return inputRequired({
             inputRequests: { name: inputRequired.elicit({ message: `Name for ${topic}?`, requestedSchema: nameSchema }) },
@@ -156,11 +157,24 @@ function registerTwoStep(mcp: McpServer, l: ModernLedgers, tool: string): void {
           requestState: JSON.stringify({ name: given.name }),
         });
       }
-      const { name: chosen } = JSON.parse(state) as { name: string };
+      const chosen = parseState(state);
+      // The client must echo requestState verbatim: say so plainly when it did not.
+      if (chosen === undefined)
+        return { ...text(`two_step: requestState was not echoed verbatim: ${JSON.stringify(state)}`), isError: true };
       const confirmed = acceptedContent(ctx.mcpReq.inputResponses, 'confirm', confirmSchema)?.confirm === true;
       return complete(l, tool, ctx, text(confirmed ? `${topic}: ${chosen}` : `${topic}: declined`));
     },
   );
+}
+
+/** The name in two_step's requestState, or undefined when the state is not what the server minted. */
+function parseState(state: string): string | undefined {
+  try {
+    const parsed = JSON.parse(state) as { name?: unknown };
+    return typeof parsed.name === 'string' ? parsed.name : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `remove_tool` and `bump_resource`: the changes a `subscriptions/listen` stream reports. */
