@@ -17,6 +17,7 @@ export default defineConfig([
       'bin/stdio-server': 'src/bin/stdio-server.ts',
       'bin/fault-server': 'src/bin/fault-server.ts',
       'bin/conformance-server': 'src/bin/conformance-server.ts',
+      'bin/modern-server': 'src/bin/modern-server.ts',
     },
     format: ['esm'],
     dts: false,

@@ -1,7 +1,15 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ResolvedTestServerOptions } from './options.js';
 
-const ITEM_IDS = ['1', '2', '3'];
+/** Ids the items template completes. */
+export const ITEM_IDS = ['1', '2', '3'];
+
+/** The readme resource's text (shared by both test servers). */
+export const readmeText = (name: string): string => `# ${name}\nA test MCP server from @mcp-bridge/testing.\n`;
+
+/** An item's text (shared by both test servers). */
+export const itemText = (id: string | string[] | undefined, name: string): string =>
+  `item ${Array.isArray(id) ? id.join(',') : String(id)} of ${name}`;
 
 /** The resource URIs of one test server. */
 export interface TestResourceUris {
@@ -35,7 +43,7 @@ export function registerResources(mcp: McpServer, o: ResolvedTestServerOptions):
     uris.readme,
     { title: 'Readme', description: 'A static text resource.', mimeType: 'text/plain' },
     (uri) => ({
-      contents: [{ uri: uri.href, mimeType: 'text/plain', text: `# ${o.name}\nA test MCP server from @mcp-bridge/testing.\n` }],
+      contents: [{ uri: uri.href, mimeType: 'text/plain', text: readmeText(o.name) }],
     }),
   );
 
@@ -58,10 +66,7 @@ export function registerResources(mcp: McpServer, o: ResolvedTestServerOptions):
     }),
     { title: 'Item', description: 'Any item by id.', mimeType: 'text/plain' },
     (uri, variables) => {
-      const id = variables.id;
-      return {
-        contents: [{ uri: uri.href, mimeType: 'text/plain', text: `item ${Array.isArray(id) ? id.join(',') : String(id)} of ${o.name}` }],
-      };
+      return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: itemText(variables.id, o.name) }] };
     },
   );
 }

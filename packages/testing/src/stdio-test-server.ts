@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { binCommand } from './bin-command.js';
 import { resolveTestServerOptions, type TestServerOptions } from './options.js';
 
 /**
@@ -36,19 +34,5 @@ export function stdioTestServer(options: StdioTestServerOptions = {}): StdioTest
   resolveTestServerOptions(options);
   const serverArgs = ['--options', JSON.stringify(options)];
 
-  const built = new URL('./bin/stdio-server.js', import.meta.url);
-  if (existsSync(built)) return { command: process.execPath, args: [fileURLToPath(built), ...serverArgs] };
-
-  const source = new URL('./bin/stdio-server.ts', import.meta.url);
-  if (existsSync(source)) return { command: process.execPath, args: ['--import', tsxLoaderUrl(), fileURLToPath(source), ...serverArgs] };
-
-  throw new Error(`[mcp-bridge] [@mcp-bridge/testing] stdio server entry not found next to ${fileURLToPath(import.meta.url)}`);
-}
-
-function tsxLoaderUrl(): string {
-  try {
-    return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  } catch (cause) {
-    throw new Error('[mcp-bridge] [@mcp-bridge/testing] running the stdio test server from source needs tsx installed', { cause });
-  }
+  return binCommand('stdio-server', serverArgs, 'stdio test server');
 }

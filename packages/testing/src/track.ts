@@ -1,13 +1,15 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { TestLedger } from './ledger.js';
 
-/** Runs one tool execution and records it (start, then ok / error / cancelled) in the ledger. */
-export async function track(
+/**
+ * Runs one tool execution and records it (start, then ok / error / cancelled) in the ledger.
+ * Generic over the result so both SDK majors' result types pass through unchanged.
+ */
+export async function track<R extends { isError?: boolean }>(
   ledger: TestLedger,
   tool: string,
   signal: AbortSignal,
-  run: () => CallToolResult | Promise<CallToolResult>,
-): Promise<CallToolResult> {
+  run: () => R | Promise<R>,
+): Promise<R> {
   const end = ledger.begin(tool);
   try {
     const result = await run();

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { StdioClientTransport as ModernStdioTransport } from '@modelcontextprotocol/client/stdio';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect, it } from 'vitest';
+import { modernClient } from './modern-support.js';
 import { newClient, textOf, until } from './support.js';
 
 type Api = typeof import('../src/index.js');
@@ -43,6 +45,18 @@ describe.skipIf(!built)('built package', () => {
           return true;
         }
       });
+    }
+  });
+  it.each(formats)('%s: modernStdioTestServer runs dist/bin/modern-server.js with plain node', async (_format, load) => {
+    const { modernStdioTestServer } = await load();
+    const { command, args } = modernStdioTestServer({ era: 'modern-only' });
+    expect(args[0]).toBe(fileURLToPath(new URL('../dist/bin/modern-server.js', import.meta.url)));
+    const { client } = modernClient({ pin: '2026-07-28' });
+    await client.connect(new ModernStdioTransport({ command, args, stderr: 'pipe' }));
+    try {
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'dist' } }))).toBe('dist');
+    } finally {
+      await client.close();
     }
   });
 });

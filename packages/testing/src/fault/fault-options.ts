@@ -126,7 +126,8 @@ const ratesSchema = z
   })
   .strict()
   .refine((r) => Object.values(r).reduce((a, b) => a + (b ?? 0), 0) <= 1 + 1e-9, 'the rates must sum to at most 1');
-const planSchema = z.object({ script: z.array(stepSchema).optional(), rates: ratesSchema.optional() }).strict();
+/** Validates one fault plan. */
+export const planSchema = z.object({ script: z.array(stepSchema).optional(), rates: ratesSchema.optional() }).strict();
 
 /** Validates fault server options; strict, so a misspelt option fails loudly. */
 export const faultServerOptionsSchema = z
