@@ -93,6 +93,8 @@ export class ToolIndex {
   readonly #aliases: Readonly<Record<string, readonly string[]>>;
   #search: MiniSearch<Doc>;
   #tools = new Map<string, IndexableTool>();
+  /** Every indexed (folded) word. */
+  #terms = new Set<string>();
   /** Folded word → servers it names. */
   #serverWords = new Map<string, Set<string>>();
 
@@ -121,8 +123,16 @@ export class ToolIndex {
       for (const w of words)
         for (const f of this.#vocabulary.terms(w) ?? []) serverWords.set(f, (serverWords.get(f) ?? new Set()).add(t.server));
     }
-    search.addAll([...byName.values()].map((t) => this.#doc(t, namedBy.get(t.server) ?? [])));
+    const docs = [...byName.values()].map((t) => this.#doc(t, namedBy.get(t.server) ?? []));
+    search.addAll(docs);
+    const terms = new Set<string>();
+    for (const doc of docs) {
+      for (const text of [doc.name, doc.title, doc.description, doc.args, doc.serverWords]) {
+        for (const word of splitWords(text)) for (const term of this.#vocabulary.terms(word) ?? []) terms.add(term);
+      }
+    }
     this.#search = search;
+    this.#terms = terms;
     this.#tools = byName;
     this.#serverWords = serverWords;
   }
@@ -161,9 +171,10 @@ export class ToolIndex {
       processTerm: (term) => vocabulary.terms(term),
       searchOptions: {
         boost: BOOST,
-        // Prefix and fuzzy only where a word is long enough to mean something on its own.
-        prefix: (term) => term.length >= 4,
-        fuzzy: (term) => (term.length >= 6 ? 0.15 : false),
+        // Prefix and fuzzy matching only for words the catalog does not have (a typo, a cut word):
+        // a known word matches exactly, which keeps the common search cheap and precise.
+        prefix: (term) => term.length >= 4 && !this.#terms.has(term),
+        fuzzy: (term) => (term.length >= 5 && !this.#terms.has(term) ? 0.25 : false),
         maxFuzzy: 2,
         weights: { prefix: 0.4, fuzzy: 0.3 },
       },

@@ -24,6 +24,18 @@ describe('retrieval quality on real tool lists', () => {
     expect(plugin.top1).toBeGreaterThan(baseline.top1);
   });
 
+  it('finds tools despite typos and cut words (fuzzy and prefix matching of words the catalog lacks)', () => {
+    const rank = pluginRanker(catalog);
+    const typos = [
+      { task: 'creat an isue on github', expect: ['github/create_issue'] },
+      { task: 'take a screnshot of the page with puppeteer', expect: ['puppeteer/puppeteer_screenshot'] },
+      { task: 'serch the knowlege graph for Alice', expect: ['memory/search_nodes'] },
+      { task: 'show the kubernets deploymnt logs', expect: ['kubernetes/kubectl_logs'] },
+      { task: 'geocod this adress', expect: ['google-maps/maps_geocode'] },
+    ];
+    expect(accuracy(rank, typos).misses).toEqual([]);
+  });
+
   it('keeps its accuracy in a catalog ten times larger (the fixtures replicated under other server names)', () => {
     // A copy (`github-3/create_issue`) is the same tool on a server of the same kind: copies count as
     // one tool (the top 3 are three different tools), and as the expected one; the other 2,000 tools
