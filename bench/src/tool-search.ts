@@ -5,7 +5,8 @@
 //              20 published MCP servers) behind a bridge, and the same bridge with toolSearch(); plus
 //              what one search_tools and one describe_tool answer cost on average over the tasks.
 //   accuracy   top-1 and top-3 on the tasks of plugins/tool-search/test/tasks.json: the plugin's
-//              ranker, and plain BM25 (MiniSearch with default settings over the same fields).
+//              ranker, and plain BM25 (MiniSearch with default settings over the same fields); and
+//              on tasks-held-out.json, written after the ranker was frozen (never used to tune it).
 //   timing     one search at ~1,000 tools (the fixtures replicated under distinct server names):
 //              the ranker alone, the baseline alone, and search_tools called through a bridge
 //              (visibility per caller included); p50/p99 in µs, and the index build time.
@@ -123,6 +124,10 @@ log(`tokens: ${tokenFigures.listed_without_plugin} listed without the plugin, ${
 const catalog = catalogOf(fixtures);
 const mine = accuracy(pluginRanker(catalog), tasks);
 const bm25 = accuracy(baselineRanker(catalog), tasks);
+// Held out: tasks written after the ranker was frozen, never used to tune it.
+const heldOutTasks = loadTasks('tasks-held-out.json');
+const heldOut = accuracy(pluginRanker(catalog), heldOutTasks);
+const heldOutBm25 = accuracy(baselineRanker(catalog), heldOutTasks);
 
 // Timing at ~1,000 tools.
 const big = catalogOf(fixtures, COPIES);
@@ -145,6 +150,8 @@ console.log(
     ['', 'plugin', 'plain BM25'],
     ['top-1', pct(mine.top1), pct(bm25.top1)],
     ['top-3', pct(mine.top3), pct(bm25.top3)],
+    [`held-out top-1 (${heldOutTasks.length} tasks)`, pct(heldOut.top1), pct(heldOutBm25.top1)],
+    [`held-out top-3 (${heldOutTasks.length} tasks)`, pct(heldOut.top3), pct(heldOutBm25.top3)],
     [`search p50 µs (${big.length} tools)`, fmt(rankerTime.p50), fmt(baselineTime.p50)],
     [`search p99 µs (${big.length} tools)`, fmt(rankerTime.p99), fmt(baselineTime.p99)],
     [`search CPU p50 µs`, fmt(rankerTime.cpu.p50), fmt(baselineTime.cpu.p50)],
@@ -179,6 +186,11 @@ console.log(
       plugin: { top1: round(mine.top1, 3), top3: round(mine.top3, 3) },
       bm25: { top1: round(bm25.top1, 3), top3: round(bm25.top3, 3) },
       top3_gain_points: round((mine.top3 - bm25.top3) * 100, 1),
+      held_out: {
+        tasks: heldOutTasks.length,
+        plugin: { top1: round(heldOut.top1, 3), top3: round(heldOut.top3, 3) },
+        bm25: { top1: round(heldOutBm25.top1, 3), top3: round(heldOutBm25.top3, 3) },
+      },
     },
     search_us: {
       tools: big.length,

@@ -33,9 +33,9 @@ export function loadFixtures(): ToolFixture[] {
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ToolFixture);
 }
 
-/** The tasks of test/tasks.json. */
-export function loadTasks(): RetrievalTask[] {
-  return (JSON.parse(readFileSync(join(here, 'tasks.json'), 'utf8')) as { tasks: RetrievalTask[] }).tasks;
+/** The tasks of test/tasks.json, or of another task file of test/ (`tasks-held-out.json`). */
+export function loadTasks(file = 'tasks.json'): RetrievalTask[] {
+  return (JSON.parse(readFileSync(join(here, file), 'utf8')) as { tasks: RetrievalTask[] }).tasks;
 }
 
 /**
