@@ -1,7 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import MiniSearch, { type SearchResult } from 'minisearch';
 import { splitWords, Vocabulary } from './text.js';
-import { synonymsOf } from './thesaurus.js';
 
 /** What the index needs of a catalog entry (a `ToolEntry` fits). */
 export interface IndexableTool {
@@ -27,11 +26,6 @@ export interface ToolIndexOptions {
   synonyms?: readonly (readonly string[])[];
   /** More words naming a server, by server name: a task using one boosts that server's tools. */
   serverAliases?: Readonly<Record<string, readonly string[]>>;
-  /**
-   * Search a task's words the catalog lacks by their WordNet synonyms too, weighted below the task's
-   * own words (default true).
-   */
-  thesaurus?: boolean;
 }
 
 /** Options of one search. */
@@ -88,8 +82,6 @@ const GENERIC_SERVER_WORDS: ReadonlySet<string> = new Set(['search', 'server', '
 const BOOST = { name: 3, title: 2, serverWords: 1.5, description: 1, args: 0.6 };
 /** Score factor of a tool whose server the task names. */
 const SERVER_INTENT = 3;
-/** Weight of a WordNet synonym of a task word, against a word of the task itself. */
-const SYNONYM_WEIGHT = 0.5;
 
 /**
  * The ranked catalog: BM25 (MiniSearch) over names, titles, descriptions, argument names and the
@@ -99,7 +91,6 @@ const SYNONYM_WEIGHT = 0.5;
 export class ToolIndex {
   readonly #vocabulary: Vocabulary;
   readonly #aliases: Readonly<Record<string, readonly string[]>>;
-  readonly #thesaurus: boolean;
   #search: MiniSearch<Doc>;
   #tools = new Map<string, IndexableTool>();
   /** Every indexed (folded) word. */
@@ -110,7 +101,6 @@ export class ToolIndex {
   constructor(options: ToolIndexOptions = {}) {
     this.#vocabulary = new Vocabulary(options.synonyms);
     this.#aliases = options.serverAliases ?? {};
-    this.#thesaurus = options.thesaurus ?? true;
     this.#search = this.#empty();
   }
 
@@ -156,13 +146,11 @@ export class ToolIndex {
   search(text: string, query: ToolQuery): ToolHit[] {
     const intended = this.#intendedServers(text);
     const { server, visible } = query;
-    const expansion = this.#thesaurus ? this.#expand(text) : undefined;
-    const results: SearchResult[] = this.#search.search(expansion === undefined ? text : `${text} ${expansion.words.join(' ')}`, {
+    const results: SearchResult[] = this.#search.search(text, {
       filter:
         server === undefined && visible === undefined
           ? undefined
           : (r) => (server === undefined || r.server === server) && (visible === undefined || visible(r.id as string)),
-      boostTerm: expansion === undefined ? undefined : (term) => expansion.weights.get(term) ?? 1,
       boostDocument: intended.size === 0 ? undefined : (_id, _term, stored) => (intended.has(stored?.server as string) ? SERVER_INTENT : 1),
     });
     const hits: ToolHit[] = [];
@@ -172,31 +160,6 @@ export class ToolIndex {
       if (t !== undefined) hits.push({ name: t.name, server: t.server, score: r.score, tool: t.tool });
     }
     return hits;
-  }
-
-  /**
-   * WordNet synonyms of the task's words that the catalog lacks ("jot" → note, "photo" → picture),
-   * kept when the catalog has them, each once, with the weight its folded term is searched with.
-   * Known words are not expanded: that only added noise (see README, "Measured").
-   */
-  #expand(text: string): { words: string[]; weights: Map<string, number> } | undefined {
-    const vocabulary = this.#vocabulary;
-    const words = splitWords(text);
-    const own = new Set(words.flatMap((w) => vocabulary.terms(w) ?? []));
-    const weights = new Map<string, number>();
-    const added: string[] = [];
-    for (const word of words) {
-      const folded = vocabulary.terms(word);
-      if (folded === null || folded.some((t) => this.#terms.has(t))) continue;
-      for (const synonym of synonymsOf(word)) {
-        const terms = vocabulary.terms(synonym);
-        const term = terms?.length === 1 ? terms[0] : undefined;
-        if (term === undefined || own.has(term) || !this.#terms.has(term) || weights.has(term)) continue;
-        weights.set(term, SYNONYM_WEIGHT);
-        added.push(synonym);
-      }
-    }
-    return added.length === 0 ? undefined : { words: added, weights };
   }
 
   #empty(): MiniSearch<Doc> {
