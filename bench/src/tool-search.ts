@@ -6,7 +6,8 @@
 //              what one search_tools and one describe_tool answer cost on average over the tasks.
 //   accuracy   top-1 and top-3 on the tasks of plugins/tool-search/test/tasks.json: the plugin's
 //              ranker, and plain BM25 (MiniSearch with default settings over the same fields); and
-//              on tasks-held-out.json, written after the ranker was frozen (never used to tune it).
+//              on the three held-out sets (tasks-held-out*.json, 189 tasks written after the ranker
+//              was frozen, never used to tune it), each and together: the figure to expect.
 //   timing     one search at ~1,000 tools (the fixtures replicated under distinct server names):
 //              the ranker alone, the baseline alone, and search_tools called through a bridge
 //              (visibility per caller included); p50/p99 in µs, and the index build time.
@@ -24,6 +25,8 @@ import {
   baselineRanker,
   catalogOf,
   loadFixtures,
+  HELD_OUT_FILES,
+  loadHeldOut,
   loadTasks,
   pluginRanker,
   type ToolFixture,
@@ -124,10 +127,12 @@ log(`tokens: ${tokenFigures.listed_without_plugin} listed without the plugin, ${
 const catalog = catalogOf(fixtures);
 const mine = accuracy(pluginRanker(catalog), tasks);
 const bm25 = accuracy(baselineRanker(catalog), tasks);
-// Held out: tasks written after the ranker was frozen, never used to tune it.
-const heldOutTasks = loadTasks('tasks-held-out.json');
-const heldOut = accuracy(pluginRanker(catalog), heldOutTasks);
-const heldOutBm25 = accuracy(baselineRanker(catalog), heldOutTasks);
+// Held out: tasks written after the ranker was frozen, never used to tune it; each set, then all.
+const heldOutSets = [
+  ...HELD_OUT_FILES.map((file) => ({ file, tasks: loadTasks(file) })),
+  { file: 'all held-out', tasks: loadHeldOut() },
+].map((set) => ({ ...set, plugin: accuracy(pluginRanker(catalog), set.tasks), bm25: accuracy(baselineRanker(catalog), set.tasks) }));
+const heldOut = heldOutSets[heldOutSets.length - 1]!;
 
 // Timing at ~1,000 tools.
 const big = catalogOf(fixtures, COPIES);
@@ -150,8 +155,10 @@ console.log(
     ['', 'plugin', 'plain BM25'],
     ['top-1', pct(mine.top1), pct(bm25.top1)],
     ['top-3', pct(mine.top3), pct(bm25.top3)],
-    [`held-out top-1 (${heldOutTasks.length} tasks)`, pct(heldOut.top1), pct(heldOutBm25.top1)],
-    [`held-out top-3 (${heldOutTasks.length} tasks)`, pct(heldOut.top3), pct(heldOutBm25.top3)],
+    ...heldOutSets.flatMap((h) => [
+      [`${h.file} top-1 (${h.tasks.length} tasks)`, pct(h.plugin.top1), pct(h.bm25.top1)],
+      [`${h.file} top-3 (${h.tasks.length} tasks)`, pct(h.plugin.top3), pct(h.bm25.top3)],
+    ]),
     [`search p50 µs (${big.length} tools)`, fmt(rankerTime.p50), fmt(baselineTime.p50)],
     [`search p99 µs (${big.length} tools)`, fmt(rankerTime.p99), fmt(baselineTime.p99)],
     [`search CPU p50 µs`, fmt(rankerTime.cpu.p50), fmt(baselineTime.cpu.p50)],
@@ -172,8 +179,10 @@ console.log(
     .join(' ')} on ${availableParallelism()} cores`,
 );
 console.log(
-  `targets: top-3 >= ${pct(TARGETS.top3)} ${mine.top3 >= TARGETS.top3 ? 'ok' : 'MISSED'}, gain >= ${TARGETS.top3_gain_vs_bm25 * 100} points ` +
-    `${mine.top3 - bm25.top3 >= TARGETS.top3_gain_vs_bm25 ? 'ok' : 'MISSED'}, p99 < ${TARGETS.search_p99_us} µs ${rankerTime.p99 < TARGETS.search_p99_us ? 'ok' : 'MISSED'}`,
+  `targets on held-out tasks: top-3 >= ${pct(TARGETS.top3)} ${heldOut.plugin.top3 >= TARGETS.top3 ? 'ok' : 'MISSED'}, gain >= ${TARGETS.top3_gain_vs_bm25 * 100} points ` +
+    `${heldOut.plugin.top3 - heldOut.bm25.top3 >= TARGETS.top3_gain_vs_bm25 ? 'ok' : 'MISSED'}; ` +
+    `on the tuned tasks: top-3 ${mine.top3 >= TARGETS.top3 ? 'ok' : 'MISSED'}, gain ${mine.top3 - bm25.top3 >= TARGETS.top3_gain_vs_bm25 ? 'ok' : 'MISSED'}; ` +
+    `CPU p99 < ${TARGETS.search_p99_us} µs ${rankerTime.cpu.p99 < TARGETS.search_p99_us ? 'ok' : 'MISSED'} (wall p99 is noise on a loaded machine)`,
 );
 console.log(
   JSON.stringify({
@@ -186,11 +195,13 @@ console.log(
       plugin: { top1: round(mine.top1, 3), top3: round(mine.top3, 3) },
       bm25: { top1: round(bm25.top1, 3), top3: round(bm25.top3, 3) },
       top3_gain_points: round((mine.top3 - bm25.top3) * 100, 1),
-      held_out: {
-        tasks: heldOutTasks.length,
-        plugin: { top1: round(heldOut.top1, 3), top3: round(heldOut.top3, 3) },
-        bm25: { top1: round(heldOutBm25.top1, 3), top3: round(heldOutBm25.top3, 3) },
-      },
+      held_out: heldOutSets.map((h) => ({
+        set: h.file,
+        tasks: h.tasks.length,
+        plugin: { top1: round(h.plugin.top1, 3), top3: round(h.plugin.top3, 3) },
+        bm25: { top1: round(h.bm25.top1, 3), top3: round(h.bm25.top3, 3) },
+        top3_gain_points: round((h.plugin.top3 - h.bm25.top3) * 100, 1),
+      })),
     },
     search_us: {
       tools: big.length,

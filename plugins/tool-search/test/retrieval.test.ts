@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { accuracy, baselineRanker, catalogOf, loadFixtures, loadTasks, pluginRanker } from './retrieval.js';
+import { accuracy, baselineRanker, catalogOf, loadFixtures, loadHeldOut, loadTasks, pluginRanker } from './retrieval.js';
 
 // A quality test, not a timing test: the ranker's accuracy on real tool lists (test/fixtures, captured
-// from published MCP servers) and the tasks of test/tasks.json must stay at the targets of issue 17.
+// from published MCP servers) must not fall below what it reached: issue 17's targets on the tasks of
+// test/tasks.json (which the synonym table was written against), and the lower, honest figures on
+// the held-out sets.
 describe('retrieval quality on real tool lists', () => {
   const fixtures = loadFixtures();
   const catalog = catalogOf(fixtures);
@@ -24,14 +26,28 @@ describe('retrieval quality on real tool lists', () => {
     expect(plugin.top1).toBeGreaterThan(baseline.top1);
   });
 
-  it('beats plain BM25 by >= 15 points top-3 on held-out tasks never used to tune it', () => {
-    // tasks-held-out.json was written after the synonyms and settings were frozen. Its top-3 is lower
-    // than the main set's (about 76% against 97% when written): the honest figure for unseen phrasing.
-    const heldOut = loadTasks('tasks-held-out.json');
+  it('on 189 held-out tasks never used to tune it: >= 78% top-3, >= 15 points above plain BM25', () => {
+    // Three sets written after the synonyms and settings were frozen (README, "Measured"). When these
+    // thresholds were set the plugin reached 79.9% top-3 (BM25 60.8%); the tuned set's 97% is not
+    // what unseen phrasing gets. Without the synonym table it falls to 67.2%, under the threshold.
+    const heldOut = loadHeldOut();
     const plugin = accuracy(pluginRanker(catalog), heldOut);
     const baseline = accuracy(baselineRanker(catalog), heldOut);
-    expect(heldOut.length).toBeGreaterThanOrEqual(40);
+    expect(heldOut.length).toBeGreaterThanOrEqual(180);
+    const names = new Set(catalog.map((t) => t.name));
+    for (const t of heldOut) for (const e of t.expect) expect(names.has(e), `${t.task} expects ${e}`).toBe(true);
+    expect(plugin.top3, JSON.stringify(plugin.misses, null, 1)).toBeGreaterThanOrEqual(0.78);
     expect(plugin.top3 - baseline.top3).toBeGreaterThanOrEqual(0.15);
+    expect(plugin.top1 - baseline.top1).toBeGreaterThanOrEqual(0.15);
+  });
+
+  it('on the last held-out set alone (63 tasks, never looked at before the figure was taken): >= 75% top-3, above BM25', () => {
+    // The strictest set: only measured once, after every ranker change. 77.8% against BM25's 68.3%.
+    const last = loadTasks('tasks-held-out-3.json');
+    const plugin = accuracy(pluginRanker(catalog), last);
+    const baseline = accuracy(baselineRanker(catalog), last);
+    expect(plugin.top3).toBeGreaterThanOrEqual(0.75);
+    expect(plugin.top3 - baseline.top3).toBeGreaterThanOrEqual(0.05);
   });
 
   it('finds tools despite typos and cut words (fuzzy and prefix matching of words the catalog lacks)', () => {

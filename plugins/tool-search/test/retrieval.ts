@@ -39,6 +39,17 @@ export function loadTasks(file = 'tasks.json'): RetrievalTask[] {
 }
 
 /**
+ * The held-out task sets, in the order they were written; none was used to tune the ranker (see the
+ * README, "Measured", for how each was made and which were looked at while trying changes).
+ */
+export const HELD_OUT_FILES = ['tasks-held-out.json', 'tasks-held-out-2.json', 'tasks-held-out-3.json'] as const;
+
+/** Every held-out task, all sets together. */
+export function loadHeldOut(): RetrievalTask[] {
+  return HELD_OUT_FILES.flatMap((f) => loadTasks(f));
+}
+
+/**
  * The fixtures as catalog entries. Exposed names are `server/tool` here so each is unique (a bridge
  * would prefix colliding names); the tool keeps its own name, which is what both rankers index.
  * `copies` > 1 replicates the catalog under distinct server names (`github-2` ...) for timing.
