@@ -3,8 +3,9 @@ import type { EventBus } from './events.js';
 import type { RegisteredMiddleware } from './pipeline.js';
 import { orderPlugins } from './plugin-order.js';
 import type { CoreEvents } from './event-types.js';
-import type { BridgeExtensions, HostView, Plugin, PluginApi } from './plugin-api.js';
-import type { ListFilter, ListKind, Services } from './types.js';
+import type { BridgeExtensions, HostView, Plugin, PluginApi, PluginTool } from './plugin-api.js';
+import type { ListFilter, ListKind, ListTransform, Services } from './types.js';
+import { NAME_PATTERN } from './naming.js';
 import { PHASES } from './types.js';
 
 const PHASE_SET: ReadonlySet<string> = new Set(PHASES);
@@ -36,12 +37,27 @@ export interface RegisteredListFilter {
   readonly filter: ListFilter<ListKind>;
 }
 
+/** A list transform as registered, with its plugin (named when it throws). */
+export interface RegisteredListTransform {
+  readonly plugin: string;
+  readonly transform: ListTransform<ListKind>;
+}
+
+/** A plugin's own tool as registered, with its plugin. */
+export interface RegisteredPluginTool extends PluginTool {
+  readonly plugin: string;
+}
+
 /** What booting the plugins produced. */
 export interface BootResult {
   readonly middleware: readonly RegisteredMiddleware[];
   readonly services: ReadonlyMap<keyof Services, unknown>;
   /** Per-caller list filters by kind; a kind nobody filters has no entry. */
   readonly listFilters: Partial<Record<ListKind, readonly RegisteredListFilter[]>>;
+  /** List transforms by kind, in plugin order; a kind nobody transforms has no entry. */
+  readonly listTransforms: Partial<Record<ListKind, readonly RegisteredListTransform[]>>;
+  /** Plugins' own tools by name. */
+  readonly pluginTools: ReadonlyMap<string, RegisteredPluginTool>;
 }
 
 /** What boot needs from the bridge. */
@@ -67,7 +83,7 @@ export interface BootHost {
  */
 export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): Promise<BootResult> {
   const ordered = orderPlugins(plugins, host.coreVersion, new Set(host.defaults.keys()));
-  const state: BootState = { services: new Map(), middleware: [], listFilters: {}, seq: 0 };
+  const state: BootState = { services: new Map(), middleware: [], listFilters: {}, listTransforms: {}, pluginTools: new Map(), seq: 0 };
   for (const [slot, value] of host.defaults) state.services.set(slot, { value, plugin: '@mcp-bridge/core' });
 
   for (const plugin of ordered) {
@@ -82,11 +98,13 @@ export async function bootPlugins(plugins: readonly Plugin[], host: BootHost): P
     checkProvided(plugin, state.services);
   }
   // Frozen: the pipeline is compiled from this list once; it never changes again.
-  for (const list of Object.values(state.listFilters)) Object.freeze(list);
+  for (const list of [...Object.values(state.listFilters), ...Object.values(state.listTransforms)]) Object.freeze(list);
   return {
     middleware: Object.freeze(state.middleware),
     services: new Map([...state.services].map(([k, v]) => [k, v.value])),
     listFilters: Object.freeze(state.listFilters),
+    listTransforms: Object.freeze(state.listTransforms),
+    pluginTools: state.pluginTools,
   };
 }
 
@@ -95,6 +113,8 @@ interface BootState {
   services: Map<keyof Services, { value: unknown; plugin: string }>;
   middleware: RegisteredMiddleware[];
   listFilters: Partial<Record<ListKind, RegisteredListFilter[]>>;
+  listTransforms: Partial<Record<ListKind, RegisteredListTransform[]>>;
+  pluginTools: Map<string, RegisteredPluginTool>;
   seq: number;
 }
 
@@ -126,11 +146,24 @@ function pluginApi(plugin: Plugin, host: BootHost, state: BootState, isOpen: () 
     },
     filterList: (kind, filter) => {
       open('filterList');
-      checkListFilter(name, kind, filter);
+      checkListFunction(name, 'filterList', kind, filter);
       ((state.listFilters as Record<string, RegisteredListFilter[] | undefined>)[kind] ??= []).push({
         plugin: name,
         filter: filter as ListFilter<ListKind>,
       });
+    },
+    transformList: (kind, transform) => {
+      open('transformList');
+      checkListFunction(name, 'transformList', kind, transform);
+      ((state.listTransforms as Record<string, RegisteredListTransform[] | undefined>)[kind] ??= []).push({
+        plugin: name,
+        transform: transform as unknown as ListTransform<ListKind>,
+      });
+    },
+    addTool: (tool) => {
+      open('addTool');
+      checkPluginTool(name, tool, state.pluginTools);
+      state.pluginTools.set(tool.tool.name, { plugin: name, tool: tool.tool, call: tool.call });
     },
     provide: (slot, implementation) => {
       open('provide');
@@ -181,13 +214,31 @@ function checkMiddleware(name: string, mw: { handle?: unknown; phase?: unknown; 
   }
 }
 
-function checkListFilter(name: string, kind: unknown, filter: unknown): void {
-  if (!LIST_KINDS.has(kind) || typeof filter !== 'function') {
+function checkListFunction(name: string, what: string, kind: unknown, fn: unknown): void {
+  if (!LIST_KINDS.has(kind) || typeof fn !== 'function') {
     throw new PluginError(
       'PLUGIN_INVALID',
       name,
-      `api.filterList() needs a kind (tools, prompts, resources or templates) and a function (got ${JSON.stringify(kind)}, ${typeof filter})`,
+      `api.${what}() needs a kind (tools, prompts, resources or templates) and a function (got ${JSON.stringify(kind)}, ${typeof fn})`,
     );
+  }
+}
+
+/** A plugin tool needs a valid, unclaimed name and a handler. */
+function checkPluginTool(name: string, def: PluginTool | undefined, taken: ReadonlyMap<string, RegisteredPluginTool>): void {
+  const toolName: unknown = def?.tool?.name;
+  if (typeof toolName !== 'string' || !NAME_PATTERN.test(toolName) || typeof def?.call !== 'function') {
+    throw new PluginError(
+      'PLUGIN_INVALID',
+      name,
+      `api.addTool() needs { tool: { name, inputSchema }, call } with a name matching ${String(NAME_PATTERN)} (got ${JSON.stringify(toolName)})`,
+    );
+  }
+  const owner = taken.get(toolName)?.plugin;
+  if (owner !== undefined) {
+    throw new PluginError('PLUGIN_INVALID', name, `api.addTool(): a tool named "${toolName}" is already served by ${owner}`, {
+      data: { tool: toolName, plugin: owner },
+    });
   }
 }
 

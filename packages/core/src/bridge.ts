@@ -30,7 +30,7 @@ import { callToolByName, compilePipelines, requestServer, type CallToolOptions }
 import { ensureReady, runCleanups, unknownServer, type HostCore } from './host-core.js';
 import { complete, getPrompt, pingServers, readResource, resolveResource } from './named-calls.js';
 import { resolveRequestLimits } from './request-bounds.js';
-import { freshen, listView, type ListOptions, type MergedList } from './lists.js';
+import { freshen, listFor, visibleTools, type ListOptions, type MergedList } from './lists.js';
 import {
   addServer,
   createPoolHost,
@@ -84,6 +84,8 @@ export class Bridge {
       state: 'new',
       middleware: [],
       listFilters: {},
+      listTransforms: {},
+      pluginTools: new Map(),
     } as Partial<HostCore> as HostCore;
     const { valid, invalid } = parseServers(options.servers ?? {});
     for (const bad of invalid) this.#s.invalid.set(bad.name, bad);
@@ -176,7 +178,7 @@ export class Bridge {
           })) satisfies Services['pool'],
       ],
     ]);
-    const { middleware, services, listFilters } = await bootPlugins(this.#s.options.plugins ?? [], {
+    const { middleware, services, listFilters, listTransforms, pluginTools } = await bootPlugins(this.#s.options.plugins ?? [], {
       host: this.#hostView(),
       target: this,
       events: this.#s.events,
@@ -189,6 +191,8 @@ export class Bridge {
     const service = <K extends keyof Services>(slot: K): Services[K] => services.get(slot) as Services[K];
     this.#s.middleware = middleware;
     this.#s.listFilters = listFilters;
+    this.#s.listTransforms = listTransforms;
+    this.#s.pluginTools = pluginTools;
     this.#s.catalog = new Catalog(service('namer'), (server) => serverTrusted(this.#s.upstreams.get(server)));
     this.#s.balancer = service('balancer');
     this.#s.health = service('health')({ setHealth: (up, state, reason) => setHealth(this.#s, up, state, reason) });
@@ -208,6 +212,7 @@ export class Bridge {
       servers: () => this.servers(),
       upstreams: (server) => this.upstreams(server),
       tools: () => this.tools(),
+      visibleTools: (who) => visibleTools(this.#s, who),
       resolveResource: (uri) => this.resolveResource(uri),
       request: (server, method, params, options) => this.request(server, method, params, options),
       connection: (upstream) => this.connection(upstream),
@@ -282,7 +287,7 @@ export class Bridge {
   async listTools(options: ListOptions = {}): Promise<MergedList<'tools', Tool>> {
     await freshen(this.#s, ['tools'], options.refresh);
     return {
-      tools: listView(this.#s, 'tools', this.#s.catalog.tools(), options, (t) => t.tool),
+      tools: listFor(this.#s, 'tools', this.#s.catalog.tools(), options, (t) => t.tool),
       _meta: { 'mcp-bridge/servers': this.#s.catalog.status('tools') },
     };
   }
@@ -291,7 +296,7 @@ export class Bridge {
   async listPrompts(options: ListOptions = {}): Promise<MergedList<'prompts', Prompt>> {
     await freshen(this.#s, ['prompts'], options.refresh);
     return {
-      prompts: listView(this.#s, 'prompts', this.#s.catalog.prompts(), options, (p) => p.prompt),
+      prompts: listFor(this.#s, 'prompts', this.#s.catalog.prompts(), options, (p) => p.prompt),
       _meta: { 'mcp-bridge/servers': this.#s.catalog.status('prompts') },
     };
   }
@@ -300,7 +305,7 @@ export class Bridge {
   async listResources(options: ListOptions = {}): Promise<MergedList<'resources', Resource>> {
     await freshen(this.#s, ['resources'], options.refresh);
     return {
-      resources: listView(this.#s, 'resources', this.#s.catalog.resources(), options, (r) => r.resource),
+      resources: listFor(this.#s, 'resources', this.#s.catalog.resources(), options, (r) => r.resource),
       _meta: { 'mcp-bridge/servers': this.#s.catalog.status('resources') },
     };
   }
@@ -309,7 +314,7 @@ export class Bridge {
   async listResourceTemplates(options: ListOptions = {}): Promise<MergedList<'resourceTemplates', ResourceTemplate>> {
     await freshen(this.#s, ['templates'], options.refresh);
     return {
-      resourceTemplates: listView(this.#s, 'templates', this.#s.catalog.templates(), options, (t) => t.template),
+      resourceTemplates: listFor(this.#s, 'templates', this.#s.catalog.templates(), options, (t) => t.template),
       _meta: { 'mcp-bridge/servers': this.#s.catalog.status('templates') },
     };
   }

@@ -8,6 +8,7 @@ import {
   ResultSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { RegisteredPluginTool } from './boot.js';
 import { MAX_TIMER_MS } from './call-wait.js';
 import type { ListKind } from './catalog.js';
 import { NoUpstreamError, NotFoundError, TimeoutError } from './errors.js';
@@ -98,6 +99,9 @@ export function callToolByName(
   let entry: ToolEntry | undefined;
   try {
     ensureReady(s);
+    const own = options?.server === undefined ? s.pluginTools.get(name) : undefined;
+    // A plugin's own tool (api.addTool) shadows a catalog tool of the same name, as it does in lists.
+    if (own !== undefined) return callPluginTool(own, args, options);
     entry = options?.server === undefined ? s.catalog.tool(name) : undefined;
     if (!entry) {
       const slash = name.indexOf('/');
@@ -115,6 +119,19 @@ export function callToolByName(
     s,
     callContext(s, 'tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, options),
   ) as Promise<CallToolResult>;
+}
+
+/** Runs a plugin's own tool with the caller's options; a handler that throws synchronously rejects. */
+function callPluginTool(
+  own: RegisteredPluginTool,
+  args: Record<string, unknown>,
+  options: CallToolOptions | undefined,
+): Promise<CallToolResult> {
+  try {
+    return Promise.resolve(own.call(args, options ?? {}));
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 /** A tool name not in the catalog: it may be a tool of a server not listed yet (starting, or down at start). */

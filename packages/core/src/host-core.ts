@@ -1,4 +1,4 @@
-import type { RegisteredListFilter } from './boot.js';
+import type { RegisteredListFilter, RegisteredListTransform, RegisteredPluginTool } from './boot.js';
 import type { Catalog, ListKind } from './catalog.js';
 import type { CatalogSync } from './catalog-sync.js';
 import type { BridgeOptions, InvalidServer } from './config.js';
@@ -33,6 +33,9 @@ export interface HostCore {
   state: BridgeState;
   middleware: readonly RegisteredMiddleware[];
   listFilters: Partial<Record<ListKind, readonly RegisteredListFilter[]>>;
+  listTransforms: Partial<Record<ListKind, readonly RegisteredListTransform[]>>;
+  /** Plugins' own tools by name (`api.addTool`). */
+  pluginTools: ReadonlyMap<string, RegisteredPluginTool>;
   // Set by the boot; read only once the bridge started (or with `?.` where it may not have).
   core: CoreSteps;
   catalog: Catalog;

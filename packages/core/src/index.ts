@@ -15,7 +15,7 @@ export { Bridge, createBridge } from './bridge.js';
 export type { CallToolOptions, ListOptions, MergedList, ServerStatus } from './bridge.js';
 export { definePlugin } from './define-plugin.js';
 export type { PluginDefinition } from './define-plugin.js';
-export type { BridgeExtensions, BridgeState, CallOptions, HostView, Plugin, PluginApi } from './plugin-api.js';
+export type { BridgeExtensions, BridgeState, CallOptions, HostView, Plugin, PluginApi, PluginTool, PluginToolCall } from './plugin-api.js';
 export type { BridgeEvents, CoreEvents, Listener, ServedRequest } from './event-types.js';
 export type { CallLink, CallOrigin, CallerRequest, UpstreamRequest } from './types.js';
 export { RequestSignal, type SignalLike } from './request-signal.js';
@@ -69,7 +69,9 @@ export type {
   ListEntries,
   ListFilter,
   ListKind,
+  ListTransform,
   ListView,
+  ListedItems,
   McpMethod,
   MethodResults,
   Middleware,

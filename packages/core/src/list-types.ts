@@ -90,6 +90,22 @@ export interface ListView {
  */
 export type ListFilter<K extends ListKind> = (entry: ListEntries[K], view: ListView) => boolean;
 
+/** The listed item type of each list kind (what a client receives). */
+export interface ListedItems {
+  tools: Tool;
+  prompts: Prompt;
+  resources: Resource;
+  templates: ResourceTemplate;
+}
+
+/**
+ * A list transform registered with `api.transformList(kind, transform)`: rewrites a list as it is
+ * listed to `view.caller`, after the list filters (add, drop, reorder items). Only the listing
+ * changes: calls by name and visibility checks still see the filtered catalog. Runs synchronously on
+ * every list call; return a new array or the one given.
+ */
+export type ListTransform<K extends ListKind> = (items: ListedItems[K][], view: ListView) => ListedItems[K][];
+
 /** Listing status of one server, reported in merged lists under `_meta['mcp-bridge/servers']`. */
 export interface ServerListStatus {
   status: 'ok' | 'error' | 'timeout' | 'unavailable' | 'circuit-open' | 'stale' | 'pending';

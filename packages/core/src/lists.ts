@@ -4,7 +4,8 @@ import { errorMessage } from './helpers.js';
 import { ensureReady, type HostCore } from './host-core.js';
 import type { RegisteredListFilter } from './boot.js';
 import type { Principal } from './principal.js';
-import type { ListEntries, ListView, ServerListStatus } from './types.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ListEntries, ListTransform, ListView, ListedItems, ServerListStatus, ToolEntry } from './types.js';
 
 // Merged lists and the per-caller views of them (plugins' list filters).
 
@@ -78,4 +79,58 @@ export async function freshen(s: HostCore, kinds: readonly ListKind[], refresh: 
   };
   const servers = [...s.upstreams.keys()].filter((srv) => refresh || kinds.some((k) => failed(srv, k)));
   await Promise.all(servers.map((srv) => s.sync.refresh(srv, kinds)));
+}
+
+/** One list as it is listed to `who`: filtered ({@link listView}), then {@link listed}. */
+export function listFor<K extends ListKind>(
+  s: HostCore,
+  kind: K,
+  entries: readonly ListEntries[K][],
+  who: Pick<ListOptions, 'caller' | 'principal'>,
+  item: (entry: ListEntries[K]) => ListedItems[K],
+): ListedItems[K][] {
+  return listed(s, kind, listView(s, kind, entries, who, item), who);
+}
+
+/**
+ * A filtered list as it is listed to `who`: plugins' own tools first (shadowing catalog tools of the
+ * same name), then the plugins' list transforms in order. Nothing to do when no plugin added either.
+ */
+export function listed<K extends ListKind>(
+  s: HostCore,
+  kind: K,
+  items: ListedItems[K][],
+  who: Pick<ListOptions, 'caller' | 'principal'>,
+): ListedItems[K][] {
+  let out = items;
+  if (kind === 'tools' && s.pluginTools.size > 0) {
+    const own = [...s.pluginTools.values()].map((t) => t.tool);
+    out = [...own, ...(out as Tool[]).filter((t) => !s.pluginTools.has(t.name))] as ListedItems[K][];
+  }
+  const transforms = s.listTransforms[kind];
+  if (transforms === undefined) return out;
+  const view: ListView = { caller: who.caller, principal: who.principal };
+  for (const { plugin, transform } of transforms) {
+    try {
+      out = (transform as unknown as ListTransform<K>)(out, view);
+    } catch (error) {
+      // Fail closed, as a throwing list filter does.
+      throw new PluginError('PLUGIN_LIST_FILTER_FAILED', plugin, `its ${kind} list transform threw: ${errorMessage(error)}`, {
+        cause: error,
+        data: { kind, caller: who.caller },
+      });
+    }
+    if (!Array.isArray(out)) {
+      throw new PluginError('PLUGIN_LIST_FILTER_FAILED', plugin, `its ${kind} list transform returned ${typeof out}, not an array`, {
+        data: { kind, caller: who.caller },
+      });
+    }
+  }
+  return out;
+}
+
+/** The catalog's tool entries `who` may see (every list filter keeps them); list transforms do not apply. */
+export function visibleTools(s: HostCore, who: ListView | undefined): readonly ToolEntry[] {
+  ensureReady(s);
+  return listView(s, 'tools', s.catalog.tools(), who ?? { caller: undefined }, (e) => e);
 }

@@ -1,9 +1,21 @@
 import type { Connection } from '@mcp-bridge/transports';
-import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ResourceTarget } from './catalog.js';
 import type { BridgeEvents, Listener } from './event-types.js';
 import type { Principal } from './principal.js';
-import type { CallLink, CallOrigin, ListFilter, ListKind, McpMethod, Middleware, Services, ToolEntry, Upstream } from './types.js';
+import type {
+  CallLink,
+  CallOrigin,
+  ListFilter,
+  ListKind,
+  ListTransform,
+  ListView,
+  McpMethod,
+  Middleware,
+  Services,
+  ToolEntry,
+  Upstream,
+} from './types.js';
 
 /** `new` → `starting` → `ready` → `closing` → `closed` (or `failed` when start failed). */
 export type BridgeState = 'new' | 'starting' | 'ready' | 'closing' | 'closed' | 'failed';
@@ -54,6 +66,13 @@ export interface HostView {
   upstreams(server: string): readonly Upstream[];
   /** The catalog's tool entries (exposed name, server, upstream name). Throws before `ready`. */
   tools(): readonly ToolEntry[];
+  /**
+   * The catalog's tool entries `who` may see: those every plugin's list filter keeps (access rules
+   * per caller and principal). List transforms do not apply: this is what the caller may call (a plugin
+   * calls one as `bridge.callTool` would: `request(entry.server, 'tools/call', { name: entry.upstreamName, ... })`
+   * with the caller's options, after checking it is here). Throws before `ready`.
+   */
+  visibleTools(who?: ListView): readonly ToolEntry[];
   /** The server and upstream URI behind an exposed resource URI, if any. */
   resolveResource(uri: string): ResourceTarget | undefined;
   /**
@@ -67,6 +86,17 @@ export interface HostView {
   setServerHidden(server: string, hidden: boolean): boolean;
   /** True when {@link HostView.setServerHidden} hid the server's entries. */
   isServerHidden(server: string): boolean;
+}
+
+/** The handler of a plugin's own tool: the call's arguments and the caller's options. */
+export type PluginToolCall = (args: Record<string, unknown>, options: CallOptions) => Promise<CallToolResult>;
+
+/** A tool a plugin serves itself ({@link PluginApi.addTool}). */
+export interface PluginTool {
+  /** The tool as listed; its name must match `^[a-zA-Z0-9_-]{1,64}$`. */
+  readonly tool: Tool;
+  /** Runs a call. */
+  readonly call: PluginToolCall;
 }
 
 /**
@@ -115,6 +145,18 @@ export interface PluginApi {
    * ```
    */
   filterList<K extends ListKind>(kind: K, filter: ListFilter<K>): void;
+  /**
+   * Rewrite a list as it is listed to a caller, after the list filters (see {@link ListTransform}):
+   * e.g. list a few tools instead of the whole catalog. Transforms run in plugin order. Only during setup.
+   */
+  transformList<K extends ListKind>(kind: K, transform: ListTransform<K>): void;
+  /**
+   * Serve a tool of the plugin's own, in-process: listed in every tool list (before list transforms,
+   * first, shadowing a catalog tool of the same name) and called by its name with the caller's
+   * options (`bridge.callTool`, the gateway's `tools/call`). Its handler runs outside the pipeline:
+   * to reach upstream tools it calls `api.host.request`. Only during setup.
+   */
+  addTool(tool: PluginTool): void;
   /** Provide a service slot listed in the plugin's `provides`. Only during setup. */
   provide<K extends keyof Services>(slot: K, implementation: Services[K]): void;
   /** The service in a slot (a provider's, or core's default). */

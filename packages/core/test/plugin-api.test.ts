@@ -39,7 +39,18 @@ describe('the plugin API is narrow', () => {
     expect('bridge' in api).toBe(false);
     const host: HostView = api.host;
     expect(Object.keys(host).sort()).toEqual(
-      ['connection', 'isServerHidden', 'request', 'resolveResource', 'servers', 'setServerHidden', 'state', 'tools', 'upstreams'].sort(),
+      [
+        'connection',
+        'isServerHidden',
+        'request',
+        'resolveResource',
+        'servers',
+        'setServerHidden',
+        'state',
+        'tools',
+        'upstreams',
+        'visibleTools',
+      ].sort(),
     );
     // Nothing that reconfigures or ends the host is reachable through the view.
     for (const key of ['addServer', 'removeServer', 'close', 'start', 'callTool', 'status']) expect(key in host).toBe(false);
