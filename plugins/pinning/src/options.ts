@@ -27,6 +27,8 @@ export const pinningOptionsSchema = z
     /** Also pin prompts and resource templates (tools always). Default true. */
     prompts: z.boolean().default(true),
     templates: z.boolean().default(true),
+    /** Pin definitions on first use (and under `onNew: 'accept'`); false only checks against the pins (what `mcp-bridge pins list` and `diff` do). Default true. */
+    record: z.boolean().default(true),
     /** Print drift warnings on stderr (besides the `pinning:*` events). Default true. */
     log: z.boolean().default(true),
   })

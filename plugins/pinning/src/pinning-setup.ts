@@ -57,10 +57,10 @@ export async function openPinStore(opts: ResolvedPinningOptions): Promise<{ stor
 }
 
 /** Installs the list checks, call gates, list filters and `bridge.pins`. */
-export async function setupPinning(api: PluginApi, opts: ResolvedPinningOptions, record = true): Promise<PinBook> {
+export async function setupPinning(api: PluginApi, opts: ResolvedPinningOptions): Promise<PinBook> {
   const { store, close } = await openPinStore(opts);
   api.onClose(close);
-  const book = new PinBook(store, opts, record);
+  const book = new PinBook(store, opts, opts.record);
   const gates = new Map<string, Record<PinKind, Gate>>();
   const kinds = new Set<PinKind>([
     'tool',
