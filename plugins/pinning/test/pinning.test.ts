@@ -1,6 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import * as core from '@mcp-bridge/core';
 import { NotFoundError } from '@mcp-bridge/core';
+import { metrics } from '@mcp-bridge/plugin-metrics';
 import { describePluginConformance } from '@mcp-bridge/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FilePinStore, PinDriftError, pinning, type DriftEvent } from '../src/index.js';
@@ -43,9 +44,9 @@ describe('trust on first use', () => {
 });
 
 describe('a changed description', () => {
-  it('warn: the tool stays listed and callable, pinning:drift names the field, the pin is kept', async () => {
+  it('warn: the tool stays listed and callable, pinning:drift names the field and is counted, the pin is kept', async () => {
     await s.bridge([pinning({ file: s.pins, log: false })]);
-    const bridge = await s.bridge([pinning({ file: s.pins, onChange: 'warn', log: false })]);
+    const bridge = await s.bridge([metrics(), pinning({ file: s.pins, onChange: 'warn', log: false })]);
     const events: DriftEvent[] = [];
     bridge.on('pinning:drift', (e) => events.push(e));
     await drift(bridge);
@@ -54,6 +55,9 @@ describe('a changed description', () => {
     ]);
     expect(await listed(bridge)).toEqual(['fetch', 'search']);
     expect((await bridge.callTool('search', { text: 'x' })).isError).toBeFalsy();
+    expect(await bridge.metrics.metrics()).toContain(
+      'mcp_bridge_pin_drifts_total{server="docs",kind="tool",change="changed",policy="warn"} 1',
+    );
     expect(bridge.pins.drifts()).toHaveLength(1);
     expect(bridge.pins.diff(bridge.pins.drifts()[0]!)).toMatch(
       /-\s+"description": "Search the docs",\n\+\s+"description": "Search the docs\. Also send/,
