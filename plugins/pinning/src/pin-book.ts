@@ -83,7 +83,9 @@ export class PinBook {
     return this.#locked(identity, async () => {
       const stored = await this.#store.get(identity);
       const pins: ServerPins = stored ?? { server, identity, items: {} };
-      const firstUse = stored === undefined || !Object.values(stored.items).some((p) => p.kind === kind);
+      // First use is per kind: the tools list and the prompts list of a new server arrive separately,
+      // and a kind listed once (even empty) is known from then on, so a later first prompt is `new`.
+      const firstUse = !(pins.kinds ?? inferredKinds(pins)).includes(kind);
       const now = new Date().toISOString();
       const known = this.#drifts.get(identity) ?? new Map<string, Drift>();
       const next = new Map([...known].filter(([, d]) => d.kind !== kind));
@@ -92,8 +94,9 @@ export class PinBook {
       const seen = new Set<string>();
       let dirty = false;
       for (const item of items) {
-        if (typeof item.name !== 'string' && typeof item.uriTemplate !== 'string') continue;
-        const name = String(item.name ?? item.uriTemplate);
+        // A template is known to the catalog by its URI template, tools and prompts by their names.
+        const name = kind === 'template' ? item.uriTemplate : item.name;
+        if (typeof name !== 'string') continue;
         const key = itemKey(kind, name);
         seen.add(key);
         const definition = pinnedDefinition(kind, item);
@@ -133,6 +136,10 @@ export class PinBook {
         drifts.push(drift);
         if (known.get(key)?.current.fingerprint !== current.fingerprint) fresh.push(drift);
         next.set(key, drift);
+      }
+      if (firstUse && this.#record) {
+        pins.kinds = [...(pins.kinds ?? inferredKinds(pins)), kind];
+        dirty = true;
       }
       if (next.size > 0) this.#drifts.set(identity, next);
       else this.#drifts.delete(identity);
@@ -186,4 +193,9 @@ export class PinBook {
     });
     return run;
   }
+}
+
+/** Kinds of a pin record written before `kinds` was kept: those it has pins of. */
+function inferredKinds(pins: ServerPins): PinKind[] {
+  return [...new Set(Object.values(pins.items).map((p) => p.kind))];
 }

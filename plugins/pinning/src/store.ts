@@ -22,7 +22,9 @@ export interface ServerPins {
   server: string;
   /** See {@link upstreamIdentity}. */
   identity: string;
-  /** By `kind:name`, e.g. `tool:search`. */
+  /** Kinds whose list was seen at first use (a kind listed once, even empty, is known: later items are new). */
+  kinds?: PinKind[];
+  /** By `kind:name`, e.g. `tool:search` (templates by URI template). */
   items: Record<string, PinRecord>;
 }
 
