@@ -56,7 +56,7 @@ export async function openPinStore(opts: ResolvedPinningOptions): Promise<{ stor
   return { store: new FilePinStore(opts.file ?? defaultPinFile()), close: () => Promise.resolve() };
 }
 
-/** Installs the list checks, call gates, list filters and `bridge.pins`. */
+/** Installs the list checks (which leave hidden items out), the call gates and `bridge.pins`. */
 export async function setupPinning(api: PluginApi, opts: ResolvedPinningOptions): Promise<PinBook> {
   const { store, close } = await openPinStore(opts);
   api.onClose(close);
@@ -103,7 +103,12 @@ export async function setupPinning(api: PluginApi, opts: ResolvedPinningOptions)
         if (opts.log) log(`${spec.kind} "${name}" of server "${ctx.server}" is gone from its list (its pin is kept)`);
         if (api.hasListeners('pinning:removed')) api.emit('pinning:removed', { server: ctx.server, kind: spec.kind, name });
       }
-      return result;
+      // Hidden items leave the list here, before any rename: the catalog never has them, whatever
+      // name a later plugin (overrides, access) would have given them.
+      const hidden = gates.get(ctx.server)?.[spec.kind].hidden;
+      if (hidden === undefined || hidden.size === 0) return result;
+      const key = spec.kind === 'template' ? 'uriTemplate' : 'name';
+      return { ...result, [spec.field]: (items as Record<string, unknown>[]).filter((item) => !hidden.has(String(item[key]))) };
     },
   });
 
@@ -122,10 +127,6 @@ export async function setupPinning(api: PluginApi, opts: ResolvedPinningOptions)
   };
   api.use({ phase: 'policy', order: 'after', methods: ['tools/call'], handle: (ctx, next) => gateCall('tool', ctx, next) });
   api.use({ phase: 'policy', order: 'after', methods: ['prompts/get'], handle: (ctx, next) => gateCall('prompt', ctx, next) });
-  api.filterList('tools', (entry) => !gates.get(entry.server)?.tool.hidden.has(entry.upstreamName));
-  api.filterList('prompts', (entry) => !gates.get(entry.server)?.prompt.hidden.has(entry.upstreamName));
-  api.filterList('templates', (entry) => !gates.get(entry.server)?.template.hidden.has(entry.upstreamUriTemplate));
-
   api.expose('pins', {
     store,
     drifts: () => book.drifts(),

@@ -16,7 +16,8 @@ export interface PinControl {
   diff(drift: Drift): string;
   /**
    * Accepts the current definitions of a server's drifts (every one, or the one named, upstream name):
-   * they become its pins, and hidden or blocked tools are served again. Resolves with what was approved.
+   * they become its pins. Blocked tools are served again at once; hidden ones are listed again at the
+   * server's next list (`list_changed`, a reconnect, or `listTools({ refresh: true })`). Resolves with what was approved.
    */
   approve(server: string, name?: string, kind?: PinKind): Promise<Drift[]>;
 }
