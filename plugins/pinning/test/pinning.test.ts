@@ -189,6 +189,13 @@ describe('new and removed tools of a pinned server', () => {
 });
 
 describe('the pin file', () => {
+  it('a pin file that cannot be read fails the server list (nothing unchecked is served), naming the file', async () => {
+    await writeFile(s.pins, '[]');
+    const bridge = await s.bridge([pinning({ file: s.pins, log: false })]);
+    expect(bridge.tools()).toEqual([]);
+    expect(JSON.stringify(bridge.status())).toContain(`pin file ${s.pins} has no \\"servers\\" object`);
+  });
+
   it('a corrupt file fails the list with a message naming the file', async () => {
     await writeFile(s.pins, '{ not json');
     await expect(new FilePinStore(s.pins).all()).rejects.toThrow(`pin file ${s.pins} is not valid JSON`);
