@@ -12,6 +12,10 @@
 //             tool (echo's `text` is walked, measured and matched; no path or URL argument to resolve)
 //   guard_secrets  guard + secret scanning of arguments (block) and results (redact): secretlint's
 //             fixed cost per scan, the reason scanning is opt-in per tool (for reference, not a target)
+//   pinning   bridge + @mcp-bridge/plugin-pinning (pins in a temporary file; echo pinned, no drift)
+//   overrides bridge + @mcp-bridge/plugin-overrides with an override on the called tool (description, a default)
+//   curated   bridge + guard + overrides + pinning: the issue-17 set, target <= 5% of a bare bridge call
+//             (`curated_vs_bridge`, paired), with the guard's rules of the `guard` variant
 //
 // The figure the issue asks for is `added_vs_sdk`: (all − bridge) / sdk at p50, target <= 0.10. On a
 // shared, noisy host the p50s of separate batches drift by more than the cost measured, so the
@@ -24,7 +28,12 @@ import { guard, type GuardOptions } from '@mcp-bridge/plugin-guard';
 import { logging } from '@mcp-bridge/plugin-logging';
 import { metrics } from '@mcp-bridge/plugin-metrics';
 import { tracing } from '@mcp-bridge/plugin-tracing';
+import { overrides } from '@mcp-bridge/plugin-overrides';
+import { pinning } from '@mcp-bridge/plugin-pinning';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkEcho as check, ECHO_ARGS, echoBridge as bridge, sdkEchoClient } from './lib/echo.js';
 import { baseFigures, fmt, measure, parseArgs, ratio, round, table, type Variant, type VariantResult } from './lib/harness.js';
 
@@ -32,6 +41,9 @@ const args = parseArgs(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const sdk = await sdkEchoClient();
+const pinDir = await mkdtemp(join(tmpdir(), 'mcp-bridge-bench-pins-'));
+const pinned = (file: string): Plugin => pinning({ file: join(pinDir, file), onChange: 'block', log: false });
+const curation = (): Plugin => overrides({ tools: { 'bench/echo': { description: 'Echoes the text back', defaults: { text: 'hi' } } } });
 const loggingOff = (): Plugin => logging({ level: 'silent' });
 const guardRules: GuardOptions = {
   paths: { roots: [tmpdir()], detect: true },
@@ -48,7 +60,19 @@ const bridges: Record<string, Bridge> = {
   traced: await bridge([tracing({ tracerProvider: new BasicTracerProvider() })]),
   guard: await bridge([guard(guardRules)]),
   guard_secrets: await bridge([guard({ ...guardRules, secrets: { arguments: 'block', results: 'redact' } })]),
+  pinning: await bridge([pinned('pinning.json')]),
+  overrides: await bridge([curation()]),
+  curated: await bridge([guard(guardRules), curation(), pinned('curated.json')]),
 };
+// The curation plugins really ran: echo is pinned, and listed with the overridden description.
+for (const name of ['pinning', 'curated']) {
+  const stored = await bridges[name]!.pins.store.all();
+  if (stored.length !== 1 || !stored[0]!.items['tool:echo']) throw new Error(`variant ${name}: echo was not pinned`);
+}
+for (const name of ['overrides', 'curated']) {
+  if ((await bridges[name]!.listTools()).tools[0]?.description !== 'Echoes the text back')
+    throw new Error(`variant ${name}: the override did not apply`);
+}
 
 const variants: Variant[] = [
   { name: 'sdk', call: () => sdk.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
@@ -96,6 +120,7 @@ if (!counted || Number(counted[1]) < expected)
   throw new Error(`the metrics plugin did not count every call: ${counted?.[1]} < ${expected}`);
 
 await Promise.all([sdk.close(), ...Object.values(bridges).map((b) => b.close())]);
+await rm(pinDir, { recursive: true, force: true });
 
 const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<string, VariantResult>;
 const base = by.sdk!;
@@ -125,6 +150,13 @@ console.log(
     `(target <= ${TARGET * 100}%: ${addedPaired <= TARGET ? 'ok' : 'MISSED'}); from the batches' p50s ${fmt(by.all!.p50 - by.bridge!.p50, 2)} µs = ${fmt(added * 100, 1)}% (noisy, shared 2-core host)`,
 );
 
+const CURATED_TARGET = 0.05;
+const curatedVsBridge = round(paired.curated! / by.bridge!.p50, 3);
+console.log(
+  `added by guard + overrides + pinning: paired median ${fmt(paired.curated!, 2)} µs = ${fmt(curatedVsBridge * 100, 1)}% of a bare bridge call ` +
+    `(target <= ${CURATED_TARGET * 100}% with the guard: ${curatedVsBridge <= CURATED_TARGET ? 'ok' : 'MISSED'})`,
+);
+
 console.log(
   JSON.stringify({
     ...baseFigures('plugins', args, results),
@@ -138,6 +170,10 @@ console.log(
       guard_secrets_vs_bridge: ratio(by.guard_secrets!.p50, by.bridge!.p50),
       all_vs_sdk: ratio(by.all!.p50, base.p50),
       bridge_vs_sdk: ratio(by.bridge!.p50, base.p50),
+      curated_vs_bridge: curatedVsBridge,
+      added_vs_bridge_each: Object.fromEntries(
+        ['pinning', 'overrides', 'curated'].map((k) => [k, paired[k] === undefined ? null : round(paired[k] / by.bridge!.p50, 3)]),
+      ),
       added_vs_sdk_each: Object.fromEntries(
         ['metrics', 'tracing', 'logging', 'traced', 'guard', 'guard_secrets'].map((k) => [
           k,
@@ -145,6 +181,7 @@ console.log(
         ]),
       ),
     },
-    targets: { added_vs_sdk: TARGET },
+    curated: ['guard', 'overrides', 'pinning'],
+    targets: { added_vs_sdk: TARGET, curated_vs_bridge: CURATED_TARGET },
   }),
 );

@@ -94,6 +94,29 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     exitCode = await callCommand(context(cmd), tool, { args: String(opts.args), timeout: opts.timeout as number, ...pluginChoice(opts) });
   });
 
+  const pins = program
+    .command('pins')
+    .description('drift detection: the pinned tool definitions, what changed since (diff), and accepting a change (approve)')
+    .addHelpText(
+      'after',
+      '\nReads the store named by the config\'s "plugins.pinning" options (default: the pin file in your state directory).',
+    );
+  for (const [action, help] of [
+    ['list', 'every pinned server and every definition that changed since it was pinned'],
+    ['diff', 'a unified diff of each changed definition (pinned against now); of one server or tool'],
+    ['approve', 'accept the current definitions as the pins: of every drift, of one server, or of one tool'],
+  ] as const) {
+    pins
+      .command(action)
+      .description(help)
+      .argument(action === 'list' ? '[server]' : '[server/tool]', 'one server, or one tool by SERVER/TOOL (upstream name)')
+      .addOption(timeoutOption(15_000))
+      .action(async (target: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
+        const { pinsCommand } = await import('./commands/pins.js');
+        exitCode = await pinsCommand(context(cmd), action, target, { timeout: opts.timeout as number });
+      });
+  }
+
   program
     .command('doctor')
     .description('check configs, plugins and servers: what was found, what starts, how fast, what failed and why')
@@ -207,7 +230,7 @@ function createProgram(io: CliIo): Command {
     })
     .addHelpText(
       'after',
-      `${EXIT_CODES_HELP}\n\nExamples:\n  $ mcp-bridge serve                       # bundled examples when nothing is configured\n  $ mcp-bridge serve --http 8080 --config ./.mcp.json\n  $ mcp-bridge list --json\n  $ mcp-bridge call notes/search_notes --args '{"query":"milk"}'\n  $ mcp-bridge doctor`,
+      `${EXIT_CODES_HELP}\n\nExamples:\n  $ mcp-bridge serve                       # bundled examples when nothing is configured\n  $ mcp-bridge serve --http 8080 --config ./.mcp.json\n  $ mcp-bridge list --json\n  $ mcp-bridge call notes/search_notes --args '{"query":"milk"}'\n  $ mcp-bridge pins diff github/create_issue\n  $ mcp-bridge doctor`,
     );
   return program;
 }

@@ -101,3 +101,17 @@ export function addCacheMetrics(kit: MetricsKit): void {
     cacheErrors,
   );
 }
+
+/** Definitions that drifted from their pins, from `@mcp-bridge/plugin-pinning`'s `pinning:drift` (once per new definition). */
+export function addPinningMetrics(kit: MetricsKit): void {
+  const { on, prefix: p } = kit;
+  const drifts = new LabeledCounts(['server', 'kind', 'change', 'policy'] as const);
+  on('pinning:drift', (e) =>
+    drifts.inc({ server: String(e.server), kind: String(e.kind), change: String(e.change), policy: String(e.policy) }),
+  );
+  kit.counterFrom(
+    `${p}pin_drifts_total`,
+    'Tool, prompt and template definitions that differ from their pins (change: changed or new), by the policy applied (warn, hide, block).',
+    drifts,
+  );
+}

@@ -2,7 +2,7 @@ import { definePlugin, type Plugin, type PluginApi } from '@mcp-bridge/core';
 import pkg from '../package.json' with { type: 'json' };
 import { addAttemptMetrics, addCallMetrics } from './call-metrics.js';
 import { metricsControl, type MetricsControl } from './control.js';
-import { addBreakerMetrics, addCacheMetrics, addRetryMetrics } from './event-metrics.js';
+import { addBreakerMetrics, addCacheMetrics, addPinningMetrics, addRetryMetrics } from './event-metrics.js';
 import { createKit, type Resolved } from './kit.js';
 import { metricsOptionsSchema, type MetricsOptions } from './options.js';
 import { addPrincipalMetrics } from './principal-metrics.js';
@@ -63,6 +63,7 @@ function setupMetrics(api: PluginApi, o: Resolved): void {
   addRetryMetrics(kit);
   addBreakerMetrics(kit);
   addCacheMetrics(kit);
+  addPinningMetrics(kit);
   addUpstreamEventMetrics(kit);
   addUpstreamStateMetrics(kit);
 
