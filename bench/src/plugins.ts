@@ -22,7 +22,6 @@
 // added cost is also measured paired: calls of `bridge` and of the variant alternate one by one
 // (order flipped every pair), and the median of the per-pair differences is taken (`paired_*`).
 // Last line of stdout: one JSON object with the figures and the ratios.
-import { tmpdir } from 'node:os';
 import type { Bridge, Plugin } from '@mcp-bridge/core';
 import { guard, type GuardOptions } from '@mcp-bridge/plugin-guard';
 import { logging } from '@mcp-bridge/plugin-logging';
