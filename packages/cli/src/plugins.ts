@@ -29,6 +29,11 @@ export const KNOWN_PLUGINS: Readonly<Record<string, KnownPlugin>> = {
   logging: { package: '@mcp-bridge/plugin-logging', factory: 'logging', default: false },
   metrics: { package: '@mcp-bridge/plugin-metrics', factory: 'metrics', default: false },
   tracing: { package: '@mcp-bridge/plugin-tracing', factory: 'tracing', default: false },
+  // Issue 17: what the model sees and what a tool may do.
+  toolSearch: { package: '@mcp-bridge/plugin-tool-search', factory: 'toolSearch', default: false },
+  pinning: { package: '@mcp-bridge/plugin-pinning', factory: 'pinning', default: false },
+  overrides: { package: '@mcp-bridge/plugin-overrides', factory: 'overrides', default: false },
+  guard: { package: '@mcp-bridge/plugin-guard', factory: 'guard', default: false },
 };
 
 /**
