@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sandboxSupport } from '@mcp-bridge/transports/stdio';
@@ -52,6 +53,8 @@ withBwrap('examples/curated-gateway', () => {
   let stderr = '';
   let result: WalkOutcome;
   let servers: number[] = [];
+  // The gateway's own state (its catalog snapshot cache) goes to a throwaway home, not into the example.
+  const home = mkdtempSync(join(tmpdir(), 'curated-gateway-home-'));
 
   beforeAll(async () => {
     if (CI) expect(support, 'CI=true needs bubblewrap for the curated-gateway example').toMatchObject({ ok: true });
@@ -60,7 +63,7 @@ withBwrap('examples/curated-gateway', () => {
     gateway = spawn(
       process.execPath,
       ['--conditions=@mcp-bridge/source', '--import', tsx, bin, 'serve', '--config', '.mcp.json', '--http', '0'],
-      { cwd: EXAMPLE_DIR, env: { PATH: process.env.PATH ?? '', HOME: EXAMPLE_DIR, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: EXAMPLE_DIR, env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     gateway.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -84,6 +87,7 @@ withBwrap('examples/curated-gateway', () => {
       gateway.kill('SIGTERM');
       await closed;
     }
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('lists the meta-tools and the always-listed tools, and search finds a tool by a task in plain words', () => {
