@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import {
   bridgeServers,
@@ -14,6 +14,7 @@ import { EXAMPLE_PLUGIN_OPTIONS, exampleServers } from './example-servers.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { messageOf, type CliIo } from './io.js';
 import { skipRecursive } from './recursion.js';
+import { expandPathPlaceholders } from './settings-placeholders.js';
 
 /** Options every command shares (the global flags). */
 export interface GlobalOptions {
@@ -136,7 +137,7 @@ async function readSettings(io: CliIo, options: GlobalOptions, discovery: Discov
   };
   return {
     file,
-    ...(plugins !== undefined ? { plugins } : {}),
+    ...(plugins !== undefined ? { plugins: expandPathPlaceholders(plugins, dirname(file), io.env.HOME) } : {}),
     ...(naming !== undefined ? { naming } : {}),
     ...(gateway !== undefined ? { gateway } : {}),
     ...(requestLimits !== undefined ? { requestLimits } : {}),

@@ -90,7 +90,8 @@ const RECORD_FIELDS = ['env', 'headers'] as const;
 
 /**
  * Interpolates the transport fields of one entry: `command`, `args`, `env`, `url`, `headers`,
- * `cwd`, `bearerToken`, `envFile`, and the same inside `replicas` targets. Other fields are copied untouched.
+ * `cwd`, `bearerToken`, `envFile`, a stdio `sandbox`'s `read`, `write` and `env` (so its paths can be
+ * `${workspaceFolder}/data`), and the same inside `replicas` targets. Other fields are copied untouched.
  */
 export function interpolateEntry(entry: Record<string, unknown>, ctx: InterpolationContext): InterpolatedEntry {
   const out: InterpolatedEntry = { config: {}, secrets: [], secretPaths: [], problems: [] };
@@ -129,6 +130,29 @@ function interpolateTarget(
     for (const [key, item] of Object.entries(value))
       record[key] = typeof item === 'string' ? one(item, [...at, field, key], ctx, out) : item;
     copy[field] = record;
+  }
+  const sandbox = target['sandbox'];
+  if (isRecord(sandbox)) copy['sandbox'] = interpolateSandbox(sandbox, ctx, [...at, 'sandbox'], out);
+  return copy;
+}
+
+function interpolateSandbox(
+  sandbox: Record<string, unknown>,
+  ctx: InterpolationContext,
+  at: FieldPath,
+  out: InterpolatedEntry,
+): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...sandbox };
+  for (const field of ['read', 'write'] as const) {
+    const value = sandbox[field];
+    if (Array.isArray(value))
+      copy[field] = (value as unknown[]).map((item, i) => (typeof item === 'string' ? one(item, [...at, field, i], ctx, out) : item));
+  }
+  const env = sandbox['env'];
+  if (isRecord(env)) {
+    const record: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(env)) record[key] = typeof item === 'string' ? one(item, [...at, 'env', key], ctx, out) : item;
+    copy['env'] = record;
   }
   return copy;
 }

@@ -77,6 +77,27 @@ describe('interpolation', () => {
     expect(local!.config['env']).toEqual({ TOKEN: SECRET, HOME_DIR: t.home });
   });
 
+  it("fills a stdio sandbox's read, write and env, so its paths can sit next to the config", async () => {
+    const t = tree();
+    t.write(join(t.app, '.mcp.json'), {
+      mcpServers: {
+        files: {
+          command: 'node',
+          args: ['server.js'],
+          sandbox: { read: ['${workspaceFolder}/data'], write: ['${SCRATCH:-/tmp}'], env: { HOME: '${workspaceFolder}' }, network: false },
+        },
+      },
+    });
+    const result = await discover(t.options({ env: {} }));
+    expect(result.issues).toEqual([]);
+    expect(result.servers[0]?.config['sandbox']).toEqual({
+      read: [`${t.app}/data`],
+      write: ['/tmp'],
+      env: { HOME: t.app },
+      network: false,
+    });
+  });
+
   it('reports a missing variable naming server, field and file; that server is skipped, the others load', async () => {
     const t = tree();
     const file = t.write(join(t.app, '.mcp.json'), {
