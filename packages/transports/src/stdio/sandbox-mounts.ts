@@ -145,6 +145,36 @@ function runtimeDirs(input: MountInput): string[] {
   return dirs.filter((dir) => !SYSTEM_DIRS.some((system) => isUnder(dir, system)));
 }
 
+/**
+ * `--symlink` for the first link on the way to each script the server is started with, as written:
+ * a pnpm workspace runs `node_modules/<pkg>/dist/index.js` where `<pkg>` links into
+ * `node_modules/.pnpm`. Only the link's target is mounted (see {@link packageDirsOf}); the link
+ * itself is recreated so the path as written resolves inside the sandbox as it does outside.
+ */
+function scriptLinks(input: MountInput): string[] {
+  const out: string[] = [];
+  const command = resolveOnPath(input.command, input.env['PATH']);
+  for (const file of [command, ...input.args]) {
+    if (file === undefined || !isAbsolute(file) || !existsSync(file)) continue;
+    let prefix: string = sep;
+    for (const part of resolve(file).split(sep).filter(Boolean)) {
+      prefix = join(prefix, part);
+      if (SYSTEM_DIRS.some((system) => isUnder(prefix, system))) break;
+      let link: boolean;
+      try {
+        link = lstatSync(prefix).isSymbolicLink();
+      } catch {
+        break;
+      }
+      if (!link) continue;
+      const target = realOrUndefined(prefix);
+      if (target !== undefined && !out.includes(prefix)) out.push('--symlink', target, prefix);
+      break;
+    }
+  }
+  return out;
+}
+
 /** The npm cache of an npx/npm server: npx installs the package there, then runs it from there. */
 function npmCacheDir(input: MountInput): string | undefined {
   if (!NPM_COMMANDS.has(basename(input.command))) return undefined;
@@ -173,6 +203,7 @@ export function bwrapArgs(input: MountInput): string[] {
   out.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   out.push(...systemMounts());
   for (const file of [...ETC_BASE, ...(sandbox.network ? ETC_NETWORK : [])]) out.push('--ro-bind-try', file, file);
+  out.push(...scriptLinks(input));
   const seen: string[] = [];
   for (const dir of runtimeDirs(input)) {
     if (seen.some((s) => isUnder(dir, s))) continue;
