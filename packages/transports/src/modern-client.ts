@@ -1,14 +1,17 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type {
-  ClientCapabilities,
-  ClientNotification,
-  ClientRequest,
-  Implementation,
-  ServerCapabilities,
+import {
+  ErrorCode,
+  McpError,
+  type ClientCapabilities,
+  type ClientNotification,
+  type ClientRequest,
+  type Implementation,
+  type LoggingLevel,
+  type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Client as ModernClient, DiscoverResult } from '@modelcontextprotocol/client';
+import { ProtocolError, SdkError, SdkErrorCode, type Client as ModernClient, type DiscoverResult } from '@modelcontextprotocol/client';
 
 // The era seam. Core, the pool and the gateway drive an upstream through the few `Client` (SDK 1.x)
 // members they use: `request`, `notification`, `getServerCapabilities`, `getServerVersion`, `ping`,
@@ -19,16 +22,56 @@ import type { Client as ModernClient, DiscoverResult } from '@modelcontextprotoc
 
 type AnySchema = Parameters<Client['request']>[1];
 type ModernRequest = Parameters<ModernClient['request']>;
+type Answer = ReturnType<Client['request']>;
+
+/** The per-request `_meta` key that carries the log level the caller wants (2026-07-28). */
+export const LOG_LEVEL_META_KEY = 'io.modelcontextprotocol/logLevel';
+
+/** `request` with the log level in its `_meta` (a copy; a level the caller put there itself wins). */
+function withLogLevel(request: ClientRequest, level: LoggingLevel): ClientRequest {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const meta = (params['_meta'] ?? {}) as Record<string, unknown>;
+  return { ...request, params: { ...params, _meta: { [LOG_LEVEL_META_KEY]: level, ...meta } } } as ClientRequest;
+}
+
+/**
+ * The SDK 1.x error for an SDK v2 one, so the failure verdict (core's `failure.ts`) reads both eras
+ * alike: upstream JSON-RPC errors stay `McpError`s with their code, the local timeout and closed
+ * connection keep their 1.x codes (and `data.timeout`), "Not connected" stays provably unsent.
+ */
+export function legacyError(error: unknown): unknown {
+  if (ProtocolError.isInstance(error)) return new McpError(error.code, error.message, error.data);
+  if (!SdkError.isInstance(error)) return error;
+  switch (error.code) {
+    case SdkErrorCode.RequestTimeout:
+      return new McpError(ErrorCode.RequestTimeout, error.message, error.data);
+    case SdkErrorCode.ConnectionClosed:
+      return new McpError(ErrorCode.ConnectionClosed, error.message, error.data);
+    case SdkErrorCode.NotConnected:
+      return new Error('Not connected', { cause: error });
+    default:
+      return error;
+  }
+}
+
+const rethrowLegacy = (error: unknown): never => {
+  throw legacyError(error);
+};
 
 /** An SDK 1.x-shaped client over a connected SDK v2 client that negotiated the modern era. */
 export class ModernUpstreamClient extends Client {
   /** The SDK v2 client underneath (connected, modern era). */
   readonly modern: ModernClient;
+  #logLevel: LoggingLevel | undefined;
 
   /** `capabilities`: the ones the v2 client advertises (handlers the host installs for them are accepted). */
   constructor(modern: ModernClient, clientInfo: Implementation, capabilities: ClientCapabilities) {
     super(clientInfo, { capabilities });
     this.modern = modern;
+    // Core's progress ordering (deliverProgressFirst) reads the table of requests awaiting progress
+    // from the client it is given: let it see the v2 client's, which is where progress handlers live.
+    const progress = (modern as unknown as { _progressHandlers?: unknown })._progressHandlers;
+    if (progress instanceof Map) (this as unknown as { _progressHandlers: unknown })._progressHandlers = progress;
     // Notifications (list changes and resource updates from `subscriptions/listen`, progress aside)
     // reach whatever the host installed on this client, as they do on a 2025 connection.
     modern.fallbackNotificationHandler = (notification) => this.fallbackNotificationHandler?.(notification) ?? Promise.resolve();
@@ -44,15 +87,23 @@ export class ModernUpstreamClient extends Client {
     return this.modern.transport;
   }
 
-  override request<T extends AnySchema>(request: ClientRequest, resultSchema: T, options?: RequestOptions): ReturnType<Client['request']> {
+  override request<T extends AnySchema>(request: ClientRequest, resultSchema: T, options?: RequestOptions): Answer {
+    if (request.method === 'logging/setLevel') {
+      // No session holds a level in 2026-07-28: keep it here and send it with every request instead.
+      this.#logLevel = request.params.level;
+      return Promise.resolve({}) as Answer;
+    }
+    // 2026-07-28 has no `ping`: `server/discover` is the cheap, side-effect-free proof of life (health probes send `ping`).
+    if (request.method === 'ping') return this.modern.discover(options).then(() => ({}), rethrowLegacy) as Answer;
+    if (this.#logLevel !== undefined) request = withLogLevel(request, this.#logLevel);
     // SDK 1.x result schemas are zod 4 schemas, which are Standard Schemas: the v2 client validates with them as is.
-    return this.modern.request(request as ModernRequest[0], resultSchema as unknown as ModernRequest[1], options) as ReturnType<
-      Client['request']
-    >;
+    return this.modern
+      .request(request as ModernRequest[0], resultSchema as unknown as ModernRequest[1], options)
+      .catch(rethrowLegacy) as Answer;
   }
 
   override notification(notification: ClientNotification): Promise<void> {
-    return this.modern.notification(notification);
+    return this.modern.notification(notification).catch(rethrowLegacy);
   }
 
   override getServerCapabilities(): ServerCapabilities | undefined {
@@ -67,12 +118,9 @@ export class ModernUpstreamClient extends Client {
     return this.modern.getInstructions();
   }
 
-  /**
-   * The liveness probe. 2026-07-28 has no `ping`: a modern server proves it answers with
-   * `server/discover` (cheap, side-effect free), so health checks keep calling `ping()`.
-   */
+  /** The liveness probe: `server/discover` (see `request`). */
   override async ping(options?: RequestOptions): Promise<{ _meta?: Record<string, unknown> }> {
-    await this.modern.discover(options);
+    await this.modern.discover(options).catch(rethrowLegacy);
     return {};
   }
 

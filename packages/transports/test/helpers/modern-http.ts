@@ -28,13 +28,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Web Request from a node request (body already read), so the SDK's fetch-shaped handler can serve it. */
-function toRequest(req: IncomingMessage, url: string, body: Buffer): Request {
+function toRequest(req: IncomingMessage, res: ServerResponse, url: string, body: Buffer): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (typeof value === 'string') headers.set(name, value);
     else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
   }
-  const init: RequestInit = { method: req.method ?? 'GET', headers };
+  // The client going away (an aborted fetch: how a modern client cancels a streamed call) aborts the request.
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  const init: RequestInit = { method: req.method ?? 'GET', headers, signal: gone.signal };
   if (body.length > 0) init.body = body;
   return new Request(url, init);
 }
@@ -70,7 +73,7 @@ export async function startModernHttpServer(
         parsed = body.toString('utf8');
       }
       requests.push({ method: req.method ?? '', headers: req.headers, body: parsed });
-      const response = await handler.fetch(toRequest(req, `http://127.0.0.1${req.url ?? '/'}`, body));
+      const response = await handler.fetch(toRequest(req, res, `http://127.0.0.1${req.url ?? '/'}`, body));
       await writeResponse(response, res);
     })().catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500).end(String(error));
