@@ -46,11 +46,16 @@ describe('a bridge over 2026-07-28 upstreams (Streamable HTTP and stdio, protoco
     expect(bridge.upstreams('web')[0]?.era).toBe('modern');
   });
 
-  it('calls tools, prompts and resources on both', async () => {
+  it('calls tools, prompts, completion and resources on both', async () => {
     for (const server of ['web', 'pipe']) {
       expect(text(await bridge.callTool(`${server}__echo`, { text: server }))).toBe(server);
       const prompt = await bridge.getPrompt(`${server}__greet`, { who: 'ada' });
       expect(prompt.messages[0]?.content).toEqual({ type: 'text', text: 'hello ada' });
+      const completion = await bridge.complete({
+        ref: { type: 'ref/prompt', name: `${server}__greet` },
+        argument: { name: 'who', value: 'al' },
+      });
+      expect(completion.completion.values).toEqual(['alan']);
     }
     const { resources } = await bridge.listResources();
     expect(resources.length).toBe(2);

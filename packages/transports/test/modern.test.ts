@@ -80,6 +80,8 @@ describe('protocol eras (2026-07-28 upstreams)', () => {
       const read = await client.readResource({ uri: 'mem://readme' });
       expect(read.contents[0]).toMatchObject({ uri: 'mem://readme', text: 'modern readme' });
       expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['echo', 'whoami', 'progress']));
+      const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'who', value: 'a' } });
+      expect(completion.completion.values).toEqual(['ada', 'alan']);
       await client.ping();
       expect(methodsOf(server).at(-1)).toBe('server/discover');
       expect(methodsOf(server)).not.toContain('ping');
