@@ -4,6 +4,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import { formatConfigIssue, parseServerConfig } from './config.js';
+import { probeInPlace } from './probe-in-place.js';
 import { MODERN_PROTOCOL_VERSION } from './protocol.js';
 import { DeadlineExceeded, raceAbort, startDeadline, type Deadline } from './deadline.js';
 import { closeOnce, type Established } from './established.js';
@@ -43,6 +44,12 @@ const TERMINATE_SESSION_MS = 1_000;
 const STDERR_IN_ERROR_CHARS = 2_000;
 
 const noop = (): void => undefined;
+
+/** The modern handshake's options on stdio; `inPlace`: fall back to `initialize` on the probed process. */
+type StdioModernOptions = ModernHandshakeOptions & { inPlace?: boolean };
+
+/** The stdio transport as seen from the root entry (which must not import the node-only subpath, not even for types). */
+type SpawnedTransport = Transport & { readonly exit: unknown };
 
 const connectOptionsSchema = z.looseObject({
   clientInfo: z.looseObject({ name: z.string(), version: z.string() }).optional(),
@@ -152,7 +159,7 @@ async function connectStdio(
   options: ConnectOptions,
   deadline: Deadline,
   timeoutMs: number,
-  modern?: ModernHandshakeOptions,
+  modern?: StdioModernOptions,
 ): Promise<Connection> {
   // By package name, not by path: tsup keeps it external, so the root bundle stays free of node-only code.
   const { createStdioTransport } = await import('@mcp-bridge/transports/stdio');
@@ -160,7 +167,7 @@ async function connectStdio(
   const how = `stdio: ${[config.command, ...(config.args ?? [])].join(' ').slice(0, 200)}`;
   try {
     const established = modern
-      ? await modernHandshake(transport, options, deadline, timeoutMs, modern)
+      ? await stdioModern(transport, options, deadline, timeoutMs, modern)
       : await handshake(transport, options, deadline, timeoutMs);
     return makeConnection({
       ...established,
@@ -181,6 +188,30 @@ async function connectStdio(
     const tail = transport.stderrTail().trim();
     if (tail) details += `\nstderr (last ${STDERR_IN_ERROR_CHARS} chars):\n${tail.slice(-STDERR_IN_ERROR_CHARS)}`;
     throw connectError(label, how, error, deadline, details);
+  }
+}
+
+/**
+ * The modern handshake on a new stdio process; under `auto` (`modern.inPlace`) a server that is not
+ * a modern one gets `initialize` on the same process (see {@link probeInPlace}), so the result may be
+ * a 2025 connection. Throws when the process died during the probe (the caller spawns afresh).
+ */
+async function stdioModern(
+  transport: SpawnedTransport,
+  options: ConnectOptions,
+  deadline: Deadline,
+  timeoutMs: number,
+  modern: StdioModernOptions,
+): Promise<Established> {
+  if (!modern.inPlace) return modernHandshake(transport, options, deadline, timeoutMs, modern);
+  const lease = probeInPlace(transport);
+  try {
+    const established = await modernHandshake(lease.probe, options, deadline, timeoutMs, modern);
+    lease.keep();
+    return { ...established, transport };
+  } catch (error) {
+    if (deadline.signal.aborted || transport.exit !== undefined) throw error;
+    return handshake(lease.handOver(), options, deadline, timeoutMs);
   }
 }
 
@@ -334,7 +365,7 @@ export async function connect(server: string, config: ServerConfig, options: Con
         return await negotiate(
           { ...key, probeTimeoutMs: Math.min(STDIO_PROBE_MS, timeoutMs / 2) },
           deadline,
-          (how) => connectStdio(server, label, stdio, options, deadline, timeoutMs, how),
+          (how) => connectStdio(server, label, stdio, options, deadline, timeoutMs, { ...how, inPlace: protocol === 'auto' }),
           () => connectStdio(server, label, stdio, options, deadline, timeoutMs),
         );
       }

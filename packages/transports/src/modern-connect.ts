@@ -4,7 +4,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { raceAbort, type Deadline } from './deadline.js';
 import { closeOnce, type Established } from './established.js';
 import { ModernUpstreamClient } from './modern-client.js';
-import { LEGACY_PROTOCOL_VERSION, MODERN_PROTOCOL_VERSION, type UpstreamProtocol } from './protocol.js';
+import { LEGACY_PROTOCOL_VERSION, MODERN_PROTOCOL_VERSION, type ProtocolEra, type UpstreamProtocol } from './protocol.js';
 import type { ConnectOptions } from './types.js';
 
 /**
@@ -115,11 +115,12 @@ export interface NegotiationKey {
 /**
  * Picks the era of one connect: pinned 2025 runs `legacy` alone (no probe); pinned 2026-07-28 runs
  * `modern` alone; `auto` probes with `server/discover` and falls back to `legacy` (the `initialize`
- * handshake on a fresh transport). The verdict is remembered per entry and principal, so later
+ * handshake on a fresh transport; on stdio `modern` itself falls back to `initialize` on the probed
+ * process, and `legacy` runs only when that process died). The verdict is remembered per entry and principal, so later
  * connects (pool sessions, reconnects) skip the probe: a modern verdict is adopted with zero round
  * trips (`connect({ prior })`), a legacy one goes straight to `initialize`.
  */
-export async function negotiate<T extends { discover?: DiscoverResult }>(
+export async function negotiate<T extends { era: ProtocolEra; discover?: DiscoverResult }>(
   key: NegotiationKey,
   deadline: Deadline,
   modern: (how: ModernHandshakeOptions) => Promise<T>,
@@ -147,6 +148,8 @@ export async function negotiate<T extends { discover?: DiscoverResult }>(
     rememberVerdict(key.config, key.principal, { kind: 'legacy', at: Date.now() });
     return connection;
   }
-  if (connection.discover !== undefined) rememberVerdict(key.config, key.principal, { kind: 'modern', discover: connection.discover });
+  // On stdio the probe may have ended in `initialize` on the same process (a 2025 server): a legacy verdict too.
+  if (connection.era === 'legacy') rememberVerdict(key.config, key.principal, { kind: 'legacy', at: Date.now() });
+  else if (connection.discover !== undefined) rememberVerdict(key.config, key.principal, { kind: 'modern', discover: connection.discover });
   return connection;
 }

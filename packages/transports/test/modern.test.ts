@@ -146,14 +146,28 @@ describe('protocol eras (2026-07-28 upstreams)', () => {
       });
     });
 
-    it('auto against a 2025-only stdio server: the probe costs one extra process, once per entry', async () => {
+    it('auto against a 2025-only stdio server: the probe costs no extra process (initialize on the probed one)', async () => {
       const config: ServerConfig = { command: process.execPath, args: [legacyFixture], env: { MODERN_SPAWN_LOG: spawnLog } };
       const first = await open('legacy', config);
       expect(first.era).toBe('legacy');
-      expect(spawns()).toBe(2);
+      expect(first.protocolVersion).toBe('2025-11-25');
+      expect(spawns()).toBe(1);
       expect(textOf(await first.client.callTool({ name: 'echo', arguments: { text: 'old' } }))).toBe('old');
-      await open('legacy', config);
-      expect(spawns()).toBe(3);
+      expect(JSON.parse(textOf(await first.client.callTool({ name: 'whoami', arguments: {} })))).toMatchObject({ pid: first.pid });
+      // The verdict is remembered: the next connect goes straight to initialize.
+      const second = await open('legacy', config);
+      expect(second.era).toBe('legacy');
+      expect(spawns()).toBe(2);
+      await first.close();
+      expect(await waitFor(() => !isRunning(first.pid!))).toBe(true);
+    });
+
+    it('auto against a 2025 server that exits on the probe: spawned afresh for initialize', async () => {
+      const exits = fileURLToPath(new URL('./fixtures/exit-on-probe-server.mjs', import.meta.url));
+      const connection = await open('strict', { command: process.execPath, args: [exits], env: { MODERN_SPAWN_LOG: spawnLog } });
+      expect(connection.era).toBe('legacy');
+      expect(spawns()).toBe(2);
+      expect(textOf(await connection.client.callTool({ name: 'echo', arguments: { text: 'again' } }))).toBe('again');
     });
 
     it('pinned 2025-11-25 spawns once and never probes', async () => {
