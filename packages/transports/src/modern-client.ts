@@ -11,7 +11,14 @@ import {
   type LoggingLevel,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import { ProtocolError, SdkError, SdkErrorCode, type Client as ModernClient, type DiscoverResult } from '@modelcontextprotocol/client';
+import {
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  type Client as ModernClient,
+  type DiscoverResult,
+  type McpSubscription,
+} from '@modelcontextprotocol/client';
 
 // The era seam. Core, the pool and the gateway drive an upstream through the few `Client` (SDK 1.x)
 // members they use: `request`, `notification`, `getServerCapabilities`, `getServerVersion`, `ping`,
@@ -58,11 +65,24 @@ const rethrowLegacy = (error: unknown): never => {
   throw legacyError(error);
 };
 
+const noop = (): void => undefined;
+
+/** A `subscriptions/listen` stream that ended unexpectedly is opened again after this long. */
+export const RELISTEN_MS = 1_000;
+
+type SubscriptionFilter = Parameters<ModernClient['listen']>[0];
+
 /** An SDK 1.x-shaped client over a connected SDK v2 client that negotiated the modern era. */
 export class ModernUpstreamClient extends Client {
   /** The SDK v2 client underneath (connected, modern era). */
   readonly modern: ModernClient;
   #logLevel: LoggingLevel | undefined;
+  /** Resource URIs the host subscribed to: part of the `subscriptions/listen` filter. */
+  readonly #subscribed = new Set<string>();
+  #subscription: McpSubscription | undefined;
+  /** The latest (re)listen; each waits for the one before, so filters apply in order. */
+  #listening: Promise<void> = Promise.resolve();
+  #closing = false;
 
   /** `capabilities`: the ones the v2 client advertises (handlers the host installs for them are accepted). */
   constructor(modern: ModernClient, clientInfo: Implementation, capabilities: ClientCapabilities) {
@@ -95,6 +115,9 @@ export class ModernUpstreamClient extends Client {
     }
     // 2026-07-28 has no `ping`: `server/discover` is the cheap, side-effect-free proof of life (health probes send `ping`).
     if (request.method === 'ping') return this.modern.discover(options).then(() => ({}), rethrowLegacy) as Answer;
+    // `subscriptions/listen` replaces `resources/subscribe`: the URI joins the listen filter.
+    if (request.method === 'resources/subscribe') return this.subscribeResource(request.params, options) as Answer;
+    if (request.method === 'resources/unsubscribe') return this.unsubscribeResource(request.params, options) as Answer;
     if (this.#logLevel !== undefined) request = withLogLevel(request, this.#logLevel);
     // SDK 1.x result schemas are zod 4 schemas, which are Standard Schemas: the v2 client validates with them as is.
     return this.modern
@@ -124,7 +147,57 @@ export class ModernUpstreamClient extends Client {
     return {};
   }
 
-  override close(): Promise<void> {
-    return this.modern.close();
+  /**
+   * Opens the `subscriptions/listen` stream (2026-07-28) for the list changes the server announces and
+   * the subscribed resources: its notifications reach `fallbackNotificationHandler`, as unsolicited
+   * ones do on a 2025 connection, so the catalog refreshes and resource updates reach subscribers alike.
+   */
+  listen(): Promise<void> {
+    this.#listening = this.#listening.then(() => this.#relisten()).catch(noop);
+    return this.#listening;
+  }
+
+  async #relisten(): Promise<void> {
+    if (this.#closing) return;
+    const filter = this.#filter();
+    const previous = this.#subscription;
+    this.#subscription = undefined;
+    if (Object.keys(filter).length > 0) {
+      // The new stream first, then the old one closes: no update falls between the two.
+      const subscription = await this.modern.listen(filter);
+      this.#subscription = subscription;
+      void subscription.closed.then((why) => {
+        if (why !== 'remote' || this.#subscription !== subscription || this.#closing) return;
+        setTimeout(() => void this.listen(), RELISTEN_MS).unref();
+      });
+    }
+    await previous?.close().catch(noop);
+  }
+
+  #filter(): SubscriptionFilter {
+    const caps = this.modern.getServerCapabilities();
+    return {
+      ...(caps?.tools?.listChanged ? { toolsListChanged: true } : {}),
+      ...(caps?.prompts?.listChanged ? { promptsListChanged: true } : {}),
+      ...(caps?.resources?.listChanged ? { resourcesListChanged: true } : {}),
+      ...(this.#subscribed.size > 0 ? { resourceSubscriptions: [...this.#subscribed] } : {}),
+    };
+  }
+
+  override async subscribeResource(params: { uri: string }, _options?: RequestOptions): Promise<Record<string, never>> {
+    this.#subscribed.add(params.uri);
+    await this.listen();
+    return {};
+  }
+
+  override async unsubscribeResource(params: { uri: string }, _options?: RequestOptions): Promise<Record<string, never>> {
+    if (this.#subscribed.delete(params.uri)) await this.listen();
+    return {};
+  }
+
+  override async close(): Promise<void> {
+    this.#closing = true;
+    await this.#subscription?.close().catch(noop);
+    await this.modern.close();
   }
 }

@@ -87,6 +87,8 @@ export async function modernHandshake(
     await transport.close();
     throw error;
   }
+  // The listen stream opens beside the connection (its ack is not worth a connect's round trip).
+  void client.listen();
   const discover = modern.getDiscoverResult();
   return {
     client,

@@ -5,6 +5,9 @@ import { createMcpHandler, type McpServer } from '@modelcontextprotocol/server';
 // @ts-expect-error -- a plain .mjs fixture shared with the stdio child; no types
 import { createModernServer } from '../fixtures/modern-lib.mjs';
 
+/** The SDK v2 server type, for tests of packages that do not depend on `@modelcontextprotocol/server` themselves. */
+export type ModernServer = McpServer;
+
 /** One POST/GET/DELETE as the modern server saw it, with the parsed JSON body when there was one. */
 export interface ModernRecordedRequest {
   method: string;
