@@ -48,6 +48,8 @@ const nonNegativeInt = z
   .int({ error: 'expected an integer' })
   .nonnegative({ error: 'must not be negative' });
 
+const inputRounds = nonNegativeInt.min(1, { error: 'must be at least 1' }).max(100, { error: 'must be at most 100' });
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -80,6 +82,7 @@ export const stdioServerConfigSchema = z.looseObject({
   // At least 1 KiB: below that not even an initialize answer fits.
   maxMessageBytes: nonNegativeInt.min(1024, { error: 'must be at least 1024 (bytes)' }).optional(),
   protocol: protocolSchema.optional(),
+  maxInputRounds: inputRounds.optional(),
 });
 
 /**
@@ -100,6 +103,7 @@ export const httpServerConfigSchema = z
       .optional(),
     auth: upstreamAuthSchema.optional(),
     protocol: protocolSchema.optional(),
+    maxInputRounds: inputRounds.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.auth !== undefined) {
