@@ -78,4 +78,29 @@ describe('a modern upstream through the gateway', () => {
     expect((await c.client.getPrompt({ name: 'greet', arguments: { who: 'x' } })).messages).toHaveLength(1);
     expect((await c.client.readResource({ uri: 'mem://readme' })).contents[0]).toMatchObject({ text: 'modern readme' });
   });
+
+  it('input_required: the upstream question reaches the 2025 client that made the call, as a real request on its session', async () => {
+    const bridge = createBridge({
+      servers: { up: { command: process.execPath, args: [modernServer], env: { MODERN_LEGACY: 'reject' } } },
+      clientCapabilities: gatewayClientCapabilities(),
+      onError: () => undefined,
+    });
+    cleanups.push(() => bridge.close());
+    await bridge.start();
+    const gateway = await serveHttp(bridge, { onError: () => undefined });
+    cleanups.push(() => gateway.close());
+    const [a, b] = await Promise.all(['a', 'b'].map((name) => httpClient(name, gateway.url)));
+    cleanups.push(
+      () => a!.close(),
+      () => b!.close(),
+    );
+    const sampled = await a!.client.callTool({ name: 'ask', arguments: { kind: 'sample' } });
+    expect(JSON.parse(textOf(sampled))).toMatchObject({ content: { text: 'sampled by a' }, model: 'model-of-a' });
+    const elicited = await b!.client.callTool({ name: 'ask', arguments: { kind: 'elicit' } });
+    expect(JSON.parse(textOf(elicited))).toEqual({ action: 'decline' });
+    expect(a!.sampling).toHaveLength(1);
+    expect(a!.elicitation).toHaveLength(0);
+    expect(b!.elicitation).toHaveLength(1);
+    expect(b!.sampling).toHaveLength(0);
+  });
 });

@@ -48,6 +48,8 @@ const nonNegativeInt = z
   .int({ error: 'expected an integer' })
   .nonnegative({ error: 'must not be negative' });
 
+const inputRounds = nonNegativeInt.min(1, { error: 'must be at least 1' }).max(100, { error: 'must be at most 100' });
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -110,6 +112,7 @@ export const stdioServerConfigSchema = z.looseObject({
   maxMessageBytes: nonNegativeInt.min(1024, { error: 'must be at least 1024 (bytes)' }).optional(),
   sandbox: sandboxConfigSchema.optional(),
   protocol: protocolSchema.optional(),
+  maxInputRounds: inputRounds.optional(),
 });
 
 /**
@@ -130,6 +133,7 @@ export const httpServerConfigSchema = z
       .optional(),
     auth: upstreamAuthSchema.optional(),
     protocol: protocolSchema.optional(),
+    maxInputRounds: inputRounds.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.auth !== undefined) {

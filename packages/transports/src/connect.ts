@@ -360,13 +360,15 @@ export async function connect(server: string, config: ServerConfig, options: Con
     if (deadline.signal.aborted) throw connectError(label, parsed.kind, deadline.signal.reason, deadline);
     const protocol = (parsed.config as StdioServerConfig | HttpServerConfig).protocol ?? 'auto';
     const key = { config, principal: options.principal?.id ?? '', protocol };
+    const maxInputRounds = (parsed.config as StdioServerConfig | HttpServerConfig).maxInputRounds;
+    const rounds = maxInputRounds === undefined ? {} : { maxInputRounds };
     switch (parsed.kind) {
       case 'stdio': {
         const stdio = parsed.config as StdioServerConfig;
         return await negotiate(
           { ...key, probeTimeoutMs: Math.min(STDIO_PROBE_MS, timeoutMs / 2) },
           deadline,
-          (how) => connectStdio(server, label, stdio, options, deadline, timeoutMs, { ...how, inPlace: protocol === 'auto' }),
+          (how) => connectStdio(server, label, stdio, options, deadline, timeoutMs, { ...how, ...rounds, inPlace: protocol === 'auto' }),
           () => connectStdio(server, label, stdio, options, deadline, timeoutMs),
         );
       }
@@ -375,7 +377,7 @@ export async function connect(server: string, config: ServerConfig, options: Con
         return await negotiate(
           key,
           deadline,
-          (how) => connectModernHttp(server, label, http, options, deadline, timeoutMs, how),
+          (how) => connectModernHttp(server, label, http, options, deadline, timeoutMs, { ...how, ...rounds }),
           () => connectHttp(server, label, 'streamable-http', http, options, deadline, timeoutMs),
         );
       }

@@ -11,10 +11,12 @@ import {
   type LoggingLevel,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
+import { DEFAULT_MAX_INPUT_ROUNDS, INPUT_METHODS, sendWithInputRounds, type AskCaller } from './input-rounds.js';
 import {
   ProtocolError,
   SdkError,
   SdkErrorCode,
+  withInputRequired,
   type Client as ModernClient,
   type DiscoverResult,
   type McpSubscription,
@@ -72,6 +74,15 @@ export const RELISTEN_MS = 1_000;
 
 type SubscriptionFilter = Parameters<ModernClient['listen']>[0];
 
+/**
+ * Request options the host may add for a modern upstream: `askCaller` answers `input_required`
+ * (core passes the call's `CallLink.ask`); without it, the handlers installed on this client with
+ * `setRequestHandler` answer, as they would a 2025 server's requests.
+ */
+export type UpstreamRequestOptions = RequestOptions & { askCaller?: AskCaller };
+
+type OwnHandler = (request: unknown, extra: unknown) => Promise<Record<string, unknown>>;
+
 /** An SDK 1.x-shaped client over a connected SDK v2 client that negotiated the modern era. */
 export class ModernUpstreamClient extends Client {
   /** The SDK v2 client underneath (connected, modern era). */
@@ -85,9 +96,17 @@ export class ModernUpstreamClient extends Client {
   #closing = false;
 
   /** `capabilities`: the ones the v2 client advertises (handlers the host installs for them are accepted). */
-  constructor(modern: ModernClient, clientInfo: Implementation, capabilities: ClientCapabilities) {
+  readonly #maxInputRounds: number;
+
+  constructor(
+    modern: ModernClient,
+    clientInfo: Implementation,
+    capabilities: ClientCapabilities,
+    maxInputRounds = DEFAULT_MAX_INPUT_ROUNDS,
+  ) {
     super(clientInfo, { capabilities });
     this.modern = modern;
+    this.#maxInputRounds = maxInputRounds;
     // Core's progress ordering (deliverProgressFirst) reads the table of requests awaiting progress
     // from the client it is given: let it see the v2 client's, which is where progress handlers live.
     const progress = (modern as unknown as { _progressHandlers?: unknown })._progressHandlers;
@@ -119,10 +138,60 @@ export class ModernUpstreamClient extends Client {
     if (request.method === 'resources/subscribe') return this.subscribeResource(request.params, options) as Answer;
     if (request.method === 'resources/unsubscribe') return this.unsubscribeResource(request.params, options) as Answer;
     if (this.#logLevel !== undefined) request = withLogLevel(request, this.#logLevel);
+    if (INPUT_METHODS.has(request.method)) return this.#withInput(request, resultSchema, options);
     // SDK 1.x result schemas are zod 4 schemas, which are Standard Schemas: the v2 client validates with them as is.
     return this.modern
       .request(request as ModernRequest[0], resultSchema as unknown as ModernRequest[1], options)
       .catch(rethrowLegacy) as Answer;
+  }
+
+  /** A request that may answer `input_required`: the v2 client in manual mode, the rounds answered here (see input-rounds.ts). */
+  #withInput(request: ClientRequest, resultSchema: AnySchema, options: UpstreamRequestOptions | undefined): Answer {
+    const { askCaller, ...rest } = options ?? {};
+    const schema = withInputRequired(resultSchema as unknown as ModernRequest[1]);
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    const name =
+      typeof params['name'] === 'string' ? ` "${params['name']}"` : typeof params['uri'] === 'string' ? ` "${params['uri']}"` : '';
+    return sendWithInputRounds(
+      (round, timeout) =>
+        this.modern.request({ ...request, params: round } as ModernRequest[0], schema, {
+          ...rest,
+          ...(timeout === undefined ? {} : { timeout }),
+          allowInputRequired: true,
+        } as ModernRequest[2]),
+      params,
+      {
+        ask: askCaller ?? this.#ownAsk(),
+        ...(rest.signal ? { signal: rest.signal } : {}),
+        ...(rest.timeout === undefined ? {} : { timeout: rest.timeout }),
+        maxRounds: this.#maxInputRounds,
+        what: `${request.method}${name}`,
+      },
+    ).catch(rethrowLegacy) as Answer;
+  }
+
+  /** The handlers the host installed on this client (`setRequestHandler`), as an {@link AskCaller}; undefined when there are none. */
+  #ownAsk(): AskCaller | undefined {
+    const handlers = (this as unknown as { _requestHandlers?: Map<string, OwnHandler> })._requestHandlers;
+    if (!(handlers instanceof Map)) return undefined;
+    let next = 0;
+    return async (request, { signal }) => {
+      const handler = handlers.get(request.method);
+      if (handler === undefined) {
+        throw new McpError(
+          ErrorCode.InvalidRequest,
+          `the upstream needs input from the caller (${request.method}), but the caller cannot be asked (no handler)`,
+        );
+      }
+      const id = `input-${next++}`;
+      const extra = {
+        signal: signal ?? new AbortController().signal,
+        requestId: id,
+        sendNotification: () => Promise.resolve(),
+        sendRequest: () => Promise.reject(new Error('not supported')),
+      };
+      return handler({ jsonrpc: '2.0', id, method: request.method, params: request.params ?? {} }, extra);
+    };
   }
 
   override notification(notification: ClientNotification): Promise<void> {

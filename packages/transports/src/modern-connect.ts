@@ -45,6 +45,8 @@ export interface ModernHandshakeOptions {
   discover?: DiscoverResult;
   /** Limit on the `server/discover` probe (stdio, `auto`: a silent server is a legacy one). */
   probeTimeoutMs?: number;
+  /** Rounds of `input_required` one call may take (the entry's `maxInputRounds`). */
+  maxInputRounds?: number;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function modernHandshake(
     },
     inputRequired: { autoFulfill: false },
   });
-  const client = new ModernUpstreamClient(modern, clientInfo, capabilities);
+  const client = new ModernUpstreamClient(modern, clientInfo, capabilities, how.maxInputRounds);
   options.configure?.(client);
   closeOnce(transport);
   // Set before connect, which chains it: observes death however it happens.

@@ -44,6 +44,8 @@ export interface StdioServerConfig {
    * `'2025-11-25'` (sessionful, no probe) or `'2026-07-28'` (stateless, no `initialize`).
    */
   protocol?: UpstreamProtocol;
+  /** Most rounds of `input_required` (2026-07-28) one call may take before it fails (default 8). */
+  maxInputRounds?: number;
   /** Fields this package does not know (`disabled`, `tags`, `alwaysAllow` ...) are kept as they are. */
   [extra: string]: unknown;
 }
@@ -91,6 +93,8 @@ export interface HttpServerConfig {
    * `'2025-11-25'` (sessionful, no probe) or `'2026-07-28'` (stateless, no `initialize`).
    */
   protocol?: UpstreamProtocol;
+  /** Most rounds of `input_required` (2026-07-28) one call may take before it fails (default 8). */
+  maxInputRounds?: number;
   /** Fields this package does not know are kept as they are. */
   [extra: string]: unknown;
 }

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connect, parseServerConfig, type Connection, type ServerConfig } from '@mcp-bridge/transports';
+import { CallToolResultSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  connect,
+  parseServerConfig,
+  type Connection,
+  type EmbeddedRequest,
+  type ServerConfig,
+  type UpstreamRequestOptions,
+} from '@mcp-bridge/transports';
 import { textOf } from './helpers/fixture-server.js';
 import { startStreamableHttpServer } from './helpers/http-servers.js';
 import { leakSnapshot } from './helpers/leaks.js';
@@ -203,5 +211,85 @@ describe('protocol eras (2026-07-28 upstreams)', () => {
       expect(sse.ok ? [] : sse.issues.map((issue) => issue.path)).toEqual(['protocol']);
       expect(parseServerConfig('c', { url: 'http://h/mcp', protocol: 'auto' }).ok).toBe(true);
     });
+  });
+});
+
+describe('input_required (manual mode: the bridge asks the caller)', () => {
+  let server: ModernHttpServer;
+  let connection: Connection;
+
+  beforeEach(async () => {
+    server = await startModernHttpServer({ legacy: 'reject' });
+    connection = await connect(
+      'modern',
+      { url: server.url, protocol: '2026-07-28', maxInputRounds: 3 },
+      { capabilities: { elicitation: {}, sampling: {}, roots: {} } },
+    );
+  });
+
+  afterEach(async () => {
+    await connection.close();
+    await server.close();
+  });
+
+  const call = (name: string, args: Record<string, unknown>, options: UpstreamRequestOptions = {}) =>
+    connection.client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, options);
+
+  it('answers each embedded request through askCaller and re-sends with inputResponses and the requestState', async () => {
+    const asked: EmbeddedRequest[] = [];
+    const result = await call(
+      'ask',
+      { kind: 'elicit' },
+      { askCaller: (request) => (asked.push(request), Promise.resolve({ action: 'accept', content: { ok: true } })) },
+    );
+    expect(JSON.parse(textOf(result))).toEqual({ action: 'accept', content: { ok: true } });
+    expect(asked.map((r) => r.method)).toEqual(['elicitation/create']);
+    const calls = server.requests
+      .filter((r) => (r.body as Body | undefined)?.method === 'tools/call')
+      .map((r) => r.body as { params: Record<string, unknown> });
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.params).toMatchObject({
+      inputResponses: { q: { action: 'accept', content: { ok: true } } },
+      requestState: 'asked-elicit',
+    });
+  });
+
+  it('without askCaller, the handlers installed on the client answer (a library user)', async () => {
+    connection.client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: 'file:///work', name: 'work' }] }));
+    const result = await call('ask', { kind: 'roots' });
+    expect(JSON.parse(textOf(result))).toEqual({ roots: [{ uri: 'file:///work', name: 'work' }] });
+  });
+
+  it('fails clearly when nobody can answer, and after maxInputRounds', async () => {
+    await expect(call('ask', { kind: 'sample' })).rejects.toThrow(
+      /needs input from the caller \(sampling\/createMessage\), but the caller cannot be asked/,
+    );
+    const asked: string[] = [];
+    await expect(call('endless', {}, { askCaller: (r) => (asked.push(r.method), Promise.resolve({ roots: [] })) })).rejects.toThrow(
+      /tools\/call "endless" still asked for input after 3 rounds \(maxInputRounds\)/,
+    );
+    expect(asked).toHaveLength(3);
+  });
+
+  it('is cancellable while the caller is being asked', async () => {
+    const controller = new AbortController();
+    let asking!: () => void;
+    const asked = new Promise<void>((resolve) => (asking = resolve));
+    const pending = call(
+      'ask',
+      { kind: 'elicit' },
+      {
+        signal: controller.signal,
+        askCaller: (_request, { signal }) =>
+          new Promise((_resolve, reject) => {
+            signal?.addEventListener('abort', () => reject(signal.reason as Error));
+            asking();
+          }),
+      },
+    );
+    await asked;
+    controller.abort(new Error('caller went away'));
+    await expect(pending).rejects.toThrow(/caller went away/);
+    expect(server.requests.filter((r) => (r.body as Body | undefined)?.method === 'tools/call')).toHaveLength(1);
   });
 });
