@@ -11,7 +11,7 @@ import { formatTable, passedCount, runConformance, type SuiteResult } from './su
 // input_required answered by asking the suite's client, subscriptions/listen). Both must pass the
 // same number of scenarios.
 
-type ServerEntry = ReturnType<typeof conformanceServerCommand> & { protocol?: string };
+type ServerEntry = ReturnType<typeof conformanceServerCommand> & { protocol?: '2025-11-25' | '2026-07-28' };
 
 describe('official conformance suite across protocol eras', () => {
   const open: { close(): Promise<void> }[] = [];
@@ -20,7 +20,9 @@ describe('official conformance suite across protocol eras', () => {
   });
 
   /** The suite through a gateway whose one upstream is `fixture`; upstream errors kept for the failure message. */
-  async function throughGateway(fixture: ServerEntry): Promise<{ results: SuiteResult; output: string; errors: string[] }> {
+  async function throughGateway(
+    fixture: ServerEntry,
+  ): Promise<{ results: SuiteResult; output: string; errors: string[]; eras: (string | undefined)[] }> {
     const errors: string[] = [];
     const bridge: Bridge = createBridge({
       servers: { fixture },
@@ -31,9 +33,11 @@ describe('official conformance suite across protocol eras', () => {
     const gateway: HttpGateway = await serveHttp(bridge, { onError: () => undefined });
     open.push(gateway);
     const run = await runConformance(gateway.url);
+    // The protocol the gateway really spoke to the fixture (a silent fallback would void the comparison).
+    const eras = bridge.status().flatMap((s) => s.upstreams.map((u) => u.protocolVersion));
     await gateway.close();
     await bridge.close();
-    return { ...run, errors };
+    return { ...run, errors, eras };
   }
 
   it(
@@ -50,6 +54,8 @@ describe('official conformance suite across protocol eras', () => {
       const failing = (r: SuiteResult): string[] => [...r].filter(([, v]) => v.failed > 0).map(([s, v]) => `${s}: ${v.errors.join('; ')}`);
       if (failing(modern.results).length > 0) console.log(`modern-only failures:\n${failing(modern.results).join('\n')}`);
 
+      expect(legacy.eras).toEqual(['2025-11-25']);
+      expect(modern.eras).toEqual(['2026-07-28']);
       // The suite really ran against both (a broken run reports no scenarios, and 0 = 0 proves nothing).
       expect(legacy.results.size, legacy.output.slice(-3000)).toBeGreaterThanOrEqual(25);
       expect(modern.results.size, modern.output.slice(-3000)).toBe(legacy.results.size);

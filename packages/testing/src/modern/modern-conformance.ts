@@ -1,10 +1,12 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
   ProtocolError,
   ProtocolErrorCode,
   ResourceNotFoundError,
   Server,
   type CallToolResult,
+  type ClientCapabilities,
   type ListToolsResult,
   type McpRequestContext,
   type McpServerFactory,
@@ -169,9 +171,20 @@ async function askClient(
   if (!ask) return undefined;
   const response = ctx.mcpReq.inputResponses?.[ask.kind];
   if (response !== undefined) return conformanceAnswer(name, response);
-  if (ask.needsCapability && !server.getClientCapabilities()?.[ask.kind]) return missingCapability(ask.kind);
+  if (ask.needsCapability && !clientCapabilities(server, era, ctx)?.[ask.kind]) return missingCapability(ask.kind);
   if (era === 'legacy') return conformanceAnswer(name, await ctx.mcpReq.send(ask.request as never));
   return inputRequired({ inputRequests: { [ask.kind]: ask.request as never } });
+}
+
+/**
+ * What the caller can do: a 2026-07-28 request carries it in its own `_meta` envelope (a pinned
+ * stdio instance serves many requests, so the instance's handshake-era view is not it); a 2025-era
+ * connection declared it at initialize.
+ */
+function clientCapabilities(server: Server, era: 'legacy' | 'modern', ctx: ServerContext): ClientCapabilities | undefined {
+  if (era === 'legacy') return server.getClientCapabilities();
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  return envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
 }
 
 /** The shared stateful tools' view of this instance. */
