@@ -169,6 +169,20 @@ describe('the conformance fixture on the v2 SDK', () => {
     expect(await text('test_update_watched_resource')).toBe('updated');
   });
 
+  it('dual over HTTP: a 2025-era client is served statelessly; a tool that needs its input answers isError (nothing can reach it)', async () => {
+    const http = await startModernConformanceHttpServer({ era: 'dual' });
+    open.push(http);
+    const legacy = new LegacyClient({ name: 'legacy', version: '0.0.0' }, { capabilities: { sampling: {}, roots: {} } });
+    open.push(legacy);
+    legacy.setRequestHandler(CreateMessageRequestSchema, () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'old' } }));
+    await legacy.connect(new LegacyHttpTransport(new URL(http.url)));
+    expect(firstText(await legacy.callTool({ name: 'test_simple_text', arguments: {} }))).toBe(
+      'This is a simple text response for testing.',
+    );
+    expect(await legacy.callTool({ name: 'test_sampling', arguments: { prompt: 'p' } })).toMatchObject({ isError: true });
+    expect(await legacy.callTool({ name: 'test_list_roots', arguments: {} })).toMatchObject({ isError: true });
+  });
+
   it('a client without the sampling capability gets the isError answer, not an input request', async () => {
     const http = await startModernConformanceHttpServer({ era: 'modern-only' });
     open.push(http);

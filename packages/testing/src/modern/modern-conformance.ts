@@ -149,30 +149,30 @@ async function callTool(
   const args = params.arguments ?? {};
   const result =
     conformanceContent(name, args) ??
-    (await askClient(server, era, name, args, ctx)) ??
+    askClient(server, era, name, args, ctx) ??
     (await statefulConformanceTool(shared.state, name, args, toolRun(server, shared, era, ctx)));
   if (result) return result;
   throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
 }
 
 /**
- * The tools that need the client's input. Modern era: `input_required` naming the request, then
- * the answer from the re-sent call's `inputResponses` (no server-to-client request exists in
- * 2026-07-28). 2025 era: a real request on the connection (only a sessionful one can carry it).
+ * The tools that need the client's input: `input_required` naming the request, then the answer
+ * from the re-sent call's `inputResponses` (no server-to-client request exists in 2026-07-28). On a
+ * 2025-era connection the SDK's legacy shim turns it into a real request where a session can carry
+ * one (stdio), and into an isError answer where none can (stateless HTTP).
  */
-async function askClient(
+function askClient(
   server: Server,
   era: 'legacy' | 'modern',
   name: string,
   args: Record<string, unknown>,
   ctx: ServerContext,
-): Promise<CallToolResult | ReturnType<typeof inputRequired> | undefined> {
+): CallToolResult | ReturnType<typeof inputRequired> | undefined {
   const ask = conformanceAsk(name, args);
   if (!ask) return undefined;
   const response = ctx.mcpReq.inputResponses?.[ask.kind];
   if (response !== undefined) return conformanceAnswer(name, response);
   if (ask.needsCapability && !clientCapabilities(server, era, ctx)?.[ask.kind]) return missingCapability(ask.kind);
-  if (era === 'legacy') return conformanceAnswer(name, await ctx.mcpReq.send(ask.request as never));
   return inputRequired({ inputRequests: { [ask.kind]: ask.request as never } });
 }
 
