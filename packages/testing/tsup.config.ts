@@ -18,6 +18,7 @@ export default defineConfig([
       'bin/fault-server': 'src/bin/fault-server.ts',
       'bin/conformance-server': 'src/bin/conformance-server.ts',
       'bin/modern-server': 'src/bin/modern-server.ts',
+      'bin/modern-conformance-server': 'src/bin/modern-conformance-server.ts',
     },
     format: ['esm'],
     dts: false,

@@ -1,3 +1,5 @@
+import type { CallContext } from '@mcp-bridge/core';
+
 /** Nesting deeper than this is not worth a cache key (and could be hostile). */
 const MAX_DEPTH = 64;
 
@@ -79,4 +81,13 @@ function writeObject(obj: Record<string, unknown>, out: Out, depth: number, top:
     if (!writeValue(value, out, depth)) return false;
   }
   return push(out, '}');
+}
+
+/** What a call's entries are invalidated by, besides server and method: the tool, or the resource URI. */
+export function subOf(ctx: CallContext): string | undefined {
+  if (ctx.method === 'tools/call' || ctx.method === 'resources/read') {
+    const v = ctx.method === 'tools/call' ? ctx.params.name : ctx.params.uri;
+    return typeof v === 'string' ? v : undefined;
+  }
+  return undefined;
 }

@@ -84,6 +84,7 @@ async function setupCache(api: PluginApi, opts: ResolvedCacheOptions): Promise<v
     );
 
   engine.sessionsOf = (server) => bridge.upstreams(server)[0]?.config.sessions ?? 'auto';
+  engine.modernOf = (server) => bridge.upstreams(server).some((up) => up.era === 'modern' || up.config.protocol === '2026-07-28');
   engine.hooks = engineHooks(api);
 
   const invalidate = (scope: Scope, target: InvalidateTarget, reason: InvalidationReason): number => {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { CallContext, Next, SessionsMode } from '@mcp-bridge/core';
-import { canonicalParams } from './canonical.js';
+import { canonicalParams, subOf } from './canonical.js';
+import type { RefreshCall, ResultCacheHooks } from './engine-types.js';
 import { deepFreeze, isAvailabilityError, isEntry, jsonRpcCode, negativeError, negativePayload, type Entry } from './entry.js';
 import { InvalidationMarks, type Scope } from './invalidation-marks.js';
 import type { L2 } from './l2.js';
-import { Lru, type EvictionReason } from './lru.js';
+import { Lru } from './lru.js';
+import { hintedTtl } from './cache-hints.js';
 import { partitionOf } from './partition.js';
 import type { ResolvedCacheOptions } from './options.js';
 import type { Rule, Rules } from './rules.js';
@@ -16,26 +18,7 @@ export type { Scope } from './invalidation-marks.js';
 /** How the cache answered a call (also in `ctx.state.cache`). */
 export type CacheOutcome = 'l1' | 'l2' | 'stale' | 'miss' | 'coalesced';
 
-/** Hooks the plugin gives the engine (events, only built when someone listens). */
-export interface ResultCacheHooks {
-  hit?(ctx: CallContext, level: 'l1' | 'l2', negative: boolean): void;
-  stale?(ctx: CallContext, reason: 'revalidate' | 'error', error: unknown): void;
-  miss?(ctx: CallContext, coalesced: boolean): void;
-  evict?(server: string, method: string, reason: EvictionReason): void;
-}
-
-/**
- * Sends a background refresh as a call of its own through the bridge's whole pipeline (the plugin
- * wires it to `bridge.request` with `origin: 'revalidate'`, by which the cache phase knows it).
- * `params` are in upstream form, without `_meta`.
- */
-export type RefreshCall = (
-  server: string,
-  method: string,
-  params: Record<string, unknown>,
-  caller: string | undefined,
-  signal: AbortSignal,
-) => Promise<unknown>;
+export type { RefreshCall, ResultCacheHooks } from './engine-types.js';
 
 /** An entry in the in-process LRU, with what invalidation and stats need (no lookups on a hit). */
 interface Held {
@@ -65,6 +48,8 @@ export class ResultCache {
   refresh: RefreshCall | undefined;
   /** A server's `sessions` mode (core's per-caller upstream sessions), which decides a call's partition. */
   sessionsOf: ((server: string) => SessionsMode | undefined) | undefined;
+  /** Whether a server speaks 2026-07-28: its results carry cache hints (`ttlMs`, `cacheScope`) that bound what is kept. */
+  modernOf: ((server: string) => boolean) | undefined;
   evictions = 0;
   invalidations = 0;
 
@@ -97,7 +82,9 @@ export class ResultCache {
     const rule = this.#rules.of(ctx);
     // Already cancelled: nothing to share; let the pipeline reject it as it would without a cache.
     if (rule === null || ctx.signal?.aborted === true) return next();
-    const partition = partitionOf(ctx, rule.scope, this.sessionsOf?.(ctx.server), this.#options.anonymous);
+    // A modern upstream's result may say `cacheScope: 'private'` (or nothing): keep every one per caller.
+    const scope = this.modernOf?.(ctx.server) === true ? 'private' : rule.scope;
+    const partition = partitionOf(ctx, scope, this.sessionsOf?.(ctx.server), this.#options.anonymous);
     if (partition === undefined) return next();
     const params = canonicalParams(ctx.params, this.#options.maxKeyLength);
     if (params === undefined) return next();
@@ -284,7 +271,10 @@ export class ResultCache {
       }
       // An isError tool result is the tool failing: never replayed to the next caller.
       if (rule.method === 'tools/call' && (value as { isError?: unknown } | null)?.isError === true) return value;
-      this.#store(key, l2Key, rule, sub, value, undefined, asOf, seq, rule.ttl);
+      // A modern upstream's hint bounds the entry, stale windows included (hinted: no stale serving past `ttlMs`).
+      const hinted = this.modernOf?.(rule.server) === true;
+      const ttl = hinted ? hintedTtl(value, rule.ttl) : rule.ttl;
+      if (ttl > 0) this.#store(key, l2Key, rule, sub, value, undefined, asOf, seq, ttl, hinted);
       return value;
     } finally {
       this.#flights.end(flight);
@@ -325,6 +315,7 @@ export class ResultCache {
     asOf: number,
     seq: number,
     ttl: number,
+    bounded = false,
   ): void {
     // Invalidated while the call ran: the answer may predate the change.
     if (this.#marks.seq(rule.server, rule.method, sub) > seq) return;
@@ -342,8 +333,8 @@ export class ResultCache {
       v: negativeEntry ? null : value,
       t: asOf,
       f: fresh,
-      s: negativeEntry ? fresh : fresh + rule.staleWhileRevalidate,
-      e: negativeEntry ? fresh : fresh + rule.staleIfError,
+      s: negativeEntry || bounded ? fresh : fresh + rule.staleWhileRevalidate,
+      e: negativeEntry || bounded ? fresh : fresh + rule.staleIfError,
       k: key,
       ...(negativeEntry ? { x: negative } : {}),
     };
@@ -393,13 +384,4 @@ export class ResultCache {
   get stats(): StatsBook {
     return this.#stats;
   }
-}
-
-/** What a call's entries are invalidated by, besides server and method: the tool, or the resource URI. */
-function subOf(ctx: CallContext): string | undefined {
-  if (ctx.method === 'tools/call' || ctx.method === 'resources/read') {
-    const v = ctx.method === 'tools/call' ? ctx.params.name : ctx.params.uri;
-    return typeof v === 'string' ? v : undefined;
-  }
-  return undefined;
 }

@@ -74,7 +74,8 @@ describe('list', () => {
   it('human output names the servers, their state and files; --no-<source> switches a source off', async () => {
     const r = await runCli(tree, ['list', '--no-claude-code-user']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/alpha\s+ok\s+stdio\s+3 tools\s+.*\.mcp\.json/);
+    // The transport kind and the protocol version the server speaks (a 2025 server under protocol auto).
+    expect(r.stdout).toMatch(/alpha\s+ok\s+stdio 2025-11-25\s+3 tools\s+.*\.mcp\.json/);
     expect(r.stdout).not.toContain('beta');
     // Without beta there is no collision: `echo` keeps its name.
     expect(r.stdout).toMatch(/^\s+echo\s+alpha\s/m);

@@ -1,3 +1,4 @@
+import type { UpstreamRequestOptions } from '@mcp-bridge/transports';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   CallToolResultSchema,
@@ -331,11 +332,14 @@ function request(client: Client, ctx: CallContext): Promise<unknown> {
   if (sent !== undefined) link!.sent(sent);
   let pending: Promise<unknown>;
   try {
-    pending = client.request({ method: ctx.method, params: ctx.params }, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, {
+    const options: UpstreamRequestOptions = {
       signal: signal as AbortSignal | undefined,
       timeout: Math.min(timeout, MAX_TIMER_MS),
       onprogress: ctx.onprogress,
-    });
+      // A modern upstream's `input_required` asks the caller through its link (a 2025 upstream asks by request instead).
+      ...(link === undefined ? {} : { askCaller: (question, how) => link.ask(question, how) }),
+    };
+    pending = client.request({ method: ctx.method, params: ctx.params }, RESULT_SCHEMAS[ctx.method] ?? ResultSchema, options);
   } catch (error) {
     pending = Promise.reject(error);
   }

@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { MODERN_PROTOCOL_VERSION } from '@mcp-bridge/transports';
 import { waitForCall } from './call-wait.js';
 import { OverloadedError, TimeoutError } from './errors.js';
 import type { CallContext, CallLink, Pool, SessionsMode, Upstream } from './types.js';
@@ -80,6 +81,12 @@ class LaneUpstream implements Upstream {
   get serverInfo(): Upstream['serverInfo'] {
     return this.real.serverInfo;
   }
+  get era(): Upstream['era'] {
+    return this.real.era;
+  }
+  get protocolVersion(): Upstream['protocolVersion'] {
+    return this.real.protocolVersion;
+  }
 }
 
 interface Lane {
@@ -143,6 +150,15 @@ export function upstreamOf(up: Upstream): Upstream {
 export function sessionsMode(up: Upstream): SessionsMode {
   // An upstream called with the caller's own credentials (`auth`) gets a session per principal.
   return up.config.sessions ?? ((up.config as { auth?: unknown }).auth !== undefined ? 'per-principal' : 'auto');
+}
+
+/**
+ * Whether the upstream keeps no session (MCP 2026-07-28): no caller state lives upstream, so callers
+ * share one connection (the pool's limits and health still apply). Known from the pinned config
+ * before any connect, else from the era its connection negotiated.
+ */
+export function isStateless(up: Upstream): boolean {
+  return up.config.protocol === MODERN_PROTOCOL_VERSION || up.era === 'modern';
 }
 
 /**
@@ -210,7 +226,9 @@ export class SessionLanes {
     const link = ctx.link;
     const client = link?.client;
     const mode = sessionsMode(up);
-    if (client === undefined || mode === 'shared' || ctx.origin !== 'caller') return this.#pool().run(up, ctx, fn);
+    // A stateless upstream gets lanes only for per-principal credentials (`auth`), never for session state.
+    const stateless = mode !== 'per-principal' && isStateless(up);
+    if (client === undefined || mode === 'shared' || stateless || ctx.origin !== 'caller') return this.#pool().run(up, ctx, fn);
     const key = mode === 'per-principal' ? (ctx.caller ?? client) : client;
     const roots = link!.rootsKey?.() ?? '[]';
     const set = this.#setOf(up);

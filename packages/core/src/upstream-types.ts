@@ -1,5 +1,5 @@
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig, TransportKind } from '@mcp-bridge/transports';
+import type { ProtocolEra, ServerConfig, TransportKind, UpstreamProtocol } from '@mcp-bridge/transports';
 
 // The upstream vocabulary: one connection target, its state, and what its config entry says.
 // A leaf of types.ts (which re-exports it): it imports nothing from core, so no type loop.
@@ -36,6 +36,10 @@ export interface Upstream {
   readonly capabilities: ServerCapabilities | undefined;
   /** Name and version the upstream reported at its last initialize. */
   readonly serverInfo: Implementation | undefined;
+  /** The era its last connection speaks (`modern`: 2026-07-28, stateless); `undefined` until it connected. */
+  readonly era?: ProtocolEra;
+  /** The protocol version of its last connection. */
+  readonly protocolVersion?: string;
 }
 
 /**
@@ -58,6 +62,12 @@ export interface ServerPolicyFields {
    * client; `per-principal`: one per caller name (named token).
    */
   sessions?: SessionsMode;
+  /**
+   * Which MCP era to speak to it: `auto` (default: a `server/discover` probe, falling back to
+   * `initialize`), `2025-11-25` (sessionful, no probe) or `2026-07-28` (stateless, no `initialize`).
+   * Validated by the transport's config check; see docs/protocol-eras.md.
+   */
+  protocol?: UpstreamProtocol;
   /** Most upstream sessions of one upstream (replica) under `auto`/`per-client`/`per-principal`. Default 32. */
   maxSessionsPerUpstream?: number;
   /** A caller session (not the first, shared one) unused this long is closed (stdio: its process ends), ms. Default 60_000. */

@@ -1,4 +1,4 @@
-import type { ServerConfig, TransportKind } from '@mcp-bridge/transports';
+import type { ProtocolEra, ServerConfig, TransportKind } from '@mcp-bridge/transports';
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { HealthState, Upstream, UpstreamStatus } from './types.js';
 
@@ -10,6 +10,8 @@ export interface UpstreamState {
   inFlight: number;
   capabilities: ServerCapabilities | undefined;
   serverInfo: Implementation | undefined;
+  era?: ProtocolEra;
+  protocolVersion?: string;
 }
 
 let stateOf: (up: HostUpstream) => UpstreamState;
@@ -61,6 +63,12 @@ export class HostUpstream implements Upstream {
   }
   get serverInfo(): Implementation | undefined {
     return this.#state.serverInfo;
+  }
+  get era(): ProtocolEra | undefined {
+    return this.#state.era;
+  }
+  get protocolVersion(): string | undefined {
+    return this.#state.protocolVersion;
   }
 
   /** Own enumerable fields are only the fixed ones: show the live state too (console, test diffs). */

@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { ProtocolEra } from '@mcp-bridge/transports';
 import type { ListKind } from './catalog.js';
 import { callContext, run } from './call-path.js';
 import { ALL_KINDS, CatalogSync } from './catalog-sync.js';
@@ -30,6 +31,10 @@ export interface ServerStatus {
     health: HealthState;
     inFlight: number;
     pid?: number;
+    /** The era of its live connection: `legacy` (2025, sessions) or `modern` (2026-07-28, stateless). */
+    era?: ProtocolEra;
+    /** The protocol version of its live connection. */
+    protocolVersion?: string;
     lastError?: string;
   }[];
   lists: Record<ListKind, ServerListStatus>;
@@ -74,6 +79,8 @@ export function createPoolHost(s: HostCore, transport: Services['transport']): P
         const state = upstreamState(up);
         state.capabilities = connection.client.getServerCapabilities();
         state.serverInfo = connection.client.getServerVersion();
+        state.era = connection.era;
+        state.protocolVersion = connection.protocolVersion;
         s.events.emit('connect:after', { server: up.server, upstream: up, connection, durationMs: performance.now() - started });
         return connection;
       } catch (cause) {
@@ -218,6 +225,8 @@ export function serverStatuses(s: HostCore): ServerStatus[] {
         health: u.health,
         inFlight: u.inFlight,
         ...(conn?.pid !== undefined ? { pid: conn.pid } : {}),
+        ...(conn?.era !== undefined ? { era: conn.era } : {}),
+        ...(conn?.protocolVersion !== undefined ? { protocolVersion: conn.protocolVersion } : {}),
         ...(u.lastError ? { lastError: u.lastError.message } : {}),
       };
     });

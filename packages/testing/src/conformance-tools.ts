@@ -105,6 +105,21 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/**
+ * How a tool run reaches its server, whatever the SDK: the v1 fixture and the v2 (2026-07-28)
+ * fixture both run {@link statefulConformanceTool} through this.
+ */
+export interface ConformanceRun {
+  signal: AbortSignal;
+  progressToken: string | number | undefined;
+  /** Sends a notification related to the call (log message, progress). */
+  notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
+  /** Reports `test://watched-resource` updated to whoever watches it; false when nobody subscribed (2025 era). */
+  resourceUpdated(uri: string): Promise<boolean>;
+  /** Reports the tool list changed. */
+  toolListChanged(): Promise<void>;
+}
+
 /** The `tools/call` handler of the fixture: every `test_*` tool of the conformance suite. */
 export async function callConformanceTool(
   server: Server,
@@ -114,14 +129,27 @@ export async function callConformanceTool(
 ): Promise<CallToolResult> {
   const name = request.params.name;
   const args = request.params.arguments ?? {};
+  const run: ConformanceRun = {
+    signal: extra.signal,
+    progressToken: extra._meta?.progressToken,
+    notify: (n) => extra.sendNotification(n as ServerNotification),
+    resourceUpdated: async (uri) => {
+      if (!state.subscribed.has(uri)) return false;
+      await server.sendResourceUpdated({ uri });
+      return true;
+    },
+    toolListChanged: () => server.sendToolListChanged(),
+  };
   const result =
-    contentResult(name, args) ?? (await askClient(server, name, args, extra)) ?? (await statefulTool(server, state, name, args, extra));
+    conformanceContent(name, args) ??
+    (await askClient(server, name, args, extra)) ??
+    (await statefulConformanceTool(state, name, args, run));
   if (result) return result;
   throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
 }
 
 /** Tools whose answer is fixed content. */
-function contentResult(name: string, args: Record<string, unknown>): CallToolResult | undefined {
+export function conformanceContent(name: string, args: Record<string, unknown>): CallToolResult | undefined {
   switch (name) {
     case 'test_simple_text':
       return text('This is a simple text response for testing.');
@@ -157,27 +185,31 @@ function contentResult(name: string, args: Record<string, unknown>): CallToolRes
   return undefined;
 }
 
-/** Tools that send the client a request of its own (sampling, elicitation, roots). */
-async function askClient(server: Server, name: string, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult | undefined> {
+/** What a tool that asks the client sends: the kind of request (the client capability it needs) and the request. */
+export interface ConformanceAsk {
+  kind: 'sampling' | 'elicitation' | 'roots';
+  /** The tool refuses with isError when the client lacks the capability (as the suite expects of these two). */
+  needsCapability: boolean;
+  request: { method: 'sampling/createMessage' | 'elicitation/create' | 'roots/list'; params?: Record<string, unknown> };
+}
+
+/** The request a tool that asks the client (sampling, elicitation, roots) sends; undefined for the other tools. */
+export function conformanceAsk(name: string, args: Record<string, unknown>): ConformanceAsk | undefined {
   switch (name) {
-    case 'test_sampling': {
-      if (!server.getClientCapabilities()?.sampling)
-        return { isError: true, content: [{ type: 'text', text: 'The client does not support sampling' }] };
-      const result = await extra.sendRequest(
-        {
+    case 'test_sampling':
+      return {
+        kind: 'sampling',
+        needsCapability: true,
+        request: {
           method: 'sampling/createMessage',
           params: { messages: [{ role: 'user', content: { type: 'text', text: asText(args.prompt) } }], maxTokens: 100 },
         },
-        CreateMessageResultSchema,
-      );
-      const content = result.content as { type: string; text?: string };
-      return text(`LLM response: ${content.type === 'text' ? content.text : JSON.stringify(content)}`);
-    }
-    case 'test_elicitation': {
-      if (!server.getClientCapabilities()?.elicitation)
-        return { isError: true, content: [{ type: 'text', text: 'The client does not support elicitation' }] };
-      const result = await extra.sendRequest(
-        {
+      };
+    case 'test_elicitation':
+      return {
+        kind: 'elicitation',
+        needsCapability: true,
+        request: {
           method: 'elicitation/create',
           params: {
             message: asText(args.message),
@@ -191,36 +223,58 @@ async function askClient(server: Server, name: string, args: Record<string, unkn
             },
           },
         },
-        ElicitResultSchema,
-      );
-      return text(`User response: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
-    }
-    case 'test_elicitation_sep1034_defaults': {
-      const result = await extra.sendRequest(ELICIT_SEP1034_DEFAULTS, ElicitResultSchema);
-      return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
-    }
-    case 'test_elicitation_sep1330_enums': {
-      const result = await extra.sendRequest(ELICIT_SEP1330_ENUMS as never, ElicitResultSchema);
-      return text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
-    }
-    case 'test_list_roots': {
-      const result = await extra.sendRequest({ method: 'roots/list' }, ListRootsResultSchema);
-      return text(JSON.stringify(result.roots));
-    }
+      };
+    case 'test_elicitation_sep1034_defaults':
+      return { kind: 'elicitation', needsCapability: false, request: ELICIT_SEP1034_DEFAULTS };
+    case 'test_elicitation_sep1330_enums':
+      return { kind: 'elicitation', needsCapability: false, request: ELICIT_SEP1330_ENUMS };
+    case 'test_list_roots':
+      return { kind: 'roots', needsCapability: false, request: { method: 'roots/list' } };
   }
   return undefined;
 }
 
-/** Tools that take time, notify, or change the server's state. */
-async function statefulTool(
-  server: Server,
+/** The isError answer of a tool whose client lacks the capability it asks for. */
+export function missingCapability(kind: ConformanceAsk['kind']): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: `The client does not support ${kind}` }] };
+}
+
+/** The tool's answer once the client answered its {@link conformanceAsk} request with `result`. */
+export function conformanceAnswer(name: string, result: unknown): CallToolResult {
+  const r = (result ?? {}) as { content?: unknown; action?: string; roots?: unknown };
+  switch (name) {
+    case 'test_sampling': {
+      const content = (r.content ?? {}) as { type?: string; text?: string };
+      return text(`LLM response: ${content.type === 'text' ? content.text : JSON.stringify(content)}`);
+    }
+    case 'test_elicitation':
+      return text(`User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
+    case 'test_list_roots':
+      return text(JSON.stringify(r.roots));
+  }
+  return text(`Elicitation completed: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
+}
+
+const RESULT_SCHEMAS = { sampling: CreateMessageResultSchema, elicitation: ElicitResultSchema, roots: ListRootsResultSchema };
+
+/** Tools that send the client a request of its own (sampling, elicitation, roots), on the 2025-era session. */
+async function askClient(server: Server, name: string, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult | undefined> {
+  const ask = conformanceAsk(name, args);
+  if (!ask) return undefined;
+  if (ask.needsCapability && !server.getClientCapabilities()?.[ask.kind]) return missingCapability(ask.kind);
+  const result = await extra.sendRequest(ask.request as ServerRequest, RESULT_SCHEMAS[ask.kind]);
+  return conformanceAnswer(name, result);
+}
+
+/** Tools that take time, notify, or change the fixture's state (shared by the v1 and v2 fixtures). */
+export async function statefulConformanceTool(
   state: ConformanceToolState,
   name: string,
   args: Record<string, unknown>,
-  extra: Extra,
+  run: ConformanceRun,
 ): Promise<CallToolResult | undefined> {
   const log = (data: string): Promise<void> =>
-    extra.sendNotification({ method: 'notifications/message', params: { level: 'info', logger: 'conformance-fixture', data } });
+    run.notify({ method: 'notifications/message', params: { level: 'info', logger: 'conformance-fixture', data } });
   switch (name) {
     case 'test_tool_with_logging':
       await log('Tool execution started');
@@ -230,29 +284,28 @@ async function statefulTool(
       await log('Tool execution completed');
       return text('Tool with logging executed successfully');
     case 'test_tool_with_progress': {
-      const token = extra._meta?.progressToken;
+      const token = run.progressToken;
       for (const progress of [0, 50, 100]) {
         if (token !== undefined)
-          await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total: 100 } });
+          await run.notify({ method: 'notifications/progress', params: { progressToken: token, progress, total: 100 } });
         if (progress < 100) await sleep(50);
       }
       return text('Tool with progress executed successfully');
     }
     case 'test_wait_for_cancel': {
-      const run = { cancelled: false };
-      state.lastCancel = run;
-      await sleep(typeof args.ms === 'number' ? args.ms : 30_000, extra.signal);
-      run.cancelled = extra.signal.aborted;
-      return text(run.cancelled ? 'cancelled' : 'finished');
+      const current = { cancelled: false };
+      state.lastCancel = current;
+      await sleep(typeof args.ms === 'number' ? args.ms : 30_000, run.signal);
+      current.cancelled = run.signal.aborted;
+      return text(current.cancelled ? 'cancelled' : 'finished');
     }
     case 'test_last_cancel':
       return text(JSON.stringify(state.lastCancel));
     case 'test_update_watched_resource':
-      if (state.subscribed.has(WATCHED_URI)) await server.sendResourceUpdated({ uri: WATCHED_URI });
-      return text(state.subscribed.has(WATCHED_URI) ? 'updated' : 'not subscribed');
+      return text((await run.resourceUpdated(WATCHED_URI)) ? 'updated' : 'not subscribed');
     case 'test_add_tool':
       state.addedTool = true;
-      await server.sendToolListChanged();
+      await run.toolListChanged();
       return text('added test_added_tool');
     case 'test_added_tool':
       if (state.addedTool) return text('the added tool ran');
@@ -262,7 +315,7 @@ async function statefulTool(
 }
 
 /** SEP-1034: elicitation with a default for every primitive type. */
-const ELICIT_SEP1034_DEFAULTS: ServerRequest = {
+const ELICIT_SEP1034_DEFAULTS: ConformanceAsk['request'] = {
   method: 'elicitation/create',
   params: {
     message: 'Please review and update the form fields with defaults',
@@ -281,7 +334,7 @@ const ELICIT_SEP1034_DEFAULTS: ServerRequest = {
 };
 
 /** SEP-1330: the five enum schema variants (`enumNames` is legacy, not in the SDK's types). */
-const ELICIT_SEP1330_ENUMS = {
+const ELICIT_SEP1330_ENUMS: ConformanceAsk['request'] = {
   method: 'elicitation/create',
   params: {
     message: 'Please select options from the enum fields',

@@ -55,3 +55,7 @@ export type { CacheableMethod, ModernCacheHint, ModernCacheHints, ModernEra, Mod
 export { MODERN_TOOLS } from './modern/modern-tools.js';
 export { modernCounterUri } from './modern/modern-resources.js';
 export type { BinCommand } from './bin-command.js';
+export { createModernConformanceServer } from './modern/modern-conformance.js';
+export type { ModernConformanceServer, ModernConformanceServerOptions } from './modern/modern-conformance.js';
+export { modernConformanceServerCommand, startModernConformanceHttpServer } from './modern/modern-conformance-serve.js';
+export type { ModernConformanceHttpOptions, ModernConformanceHttpServer } from './modern/modern-conformance-serve.js';

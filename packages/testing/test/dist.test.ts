@@ -59,4 +59,21 @@ describe.skipIf(!built)('built package', () => {
       await client.close();
     }
   });
+  it.each(formats)(
+    '%s: modernConformanceServerCommand runs dist/bin/modern-conformance-server.js with plain node',
+    async (_format, load) => {
+      const { modernConformanceServerCommand } = await load();
+      const { command, args } = modernConformanceServerCommand({ era: 'modern-only' });
+      expect(args[0]).toBe(fileURLToPath(new URL('../dist/bin/modern-conformance-server.js', import.meta.url)));
+      const { client } = modernClient({ pin: '2026-07-28' });
+      await client.connect(new ModernStdioTransport({ command, args, stderr: 'pipe' }));
+      try {
+        expect(textOf(await client.callTool({ name: 'test_simple_text', arguments: {} }))).toBe(
+          'This is a simple text response for testing.',
+        );
+      } finally {
+        await client.close();
+      }
+    },
+  );
 });

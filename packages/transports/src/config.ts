@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { TRANSPORT_TYPE_ALIASES, transportKindFromType, type TransportKind } from './kinds.js';
+import { protocolMismatch, protocolSchema } from './protocol.js';
 import type { McpServerLike, ServerConfig } from './types.js';
 import { upstreamAuthSchema } from './upstream-auth/auth-schema.js';
 
@@ -46,6 +47,8 @@ const nonNegativeInt = z
   .number({ error: expected('number') })
   .int({ error: 'expected an integer' })
   .nonnegative({ error: 'must not be negative' });
+
+const inputRounds = nonNegativeInt.min(1, { error: 'must be at least 1' }).max(100, { error: 'must be at most 100' });
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -108,6 +111,8 @@ export const stdioServerConfigSchema = z.looseObject({
   // At least 1 KiB: below that not even an initialize answer fits.
   maxMessageBytes: nonNegativeInt.min(1024, { error: 'must be at least 1024 (bytes)' }).optional(),
   sandbox: sandboxConfigSchema.optional(),
+  protocol: protocolSchema.optional(),
+  maxInputRounds: inputRounds.optional(),
 });
 
 /**
@@ -127,6 +132,8 @@ export const httpServerConfigSchema = z
       })
       .optional(),
     auth: upstreamAuthSchema.optional(),
+    protocol: protocolSchema.optional(),
+    maxInputRounds: inputRounds.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.auth !== undefined) {
@@ -166,6 +173,7 @@ export const inMemoryServerConfigSchema = z.looseObject({
           : `expected an MCP server (object with connect() and close()) or a function returning one, got ${typeName(issue.input)}`,
     },
   ),
+  protocol: protocolSchema.optional(),
 });
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
@@ -264,6 +272,8 @@ export function parseServerConfig(server: string, raw: unknown): ParseServerConf
       issues: result.error.issues.map((issue) => ({ server, path: formatConfigPath(issue.path), message: issue.message })),
     };
   }
+  const mismatch = protocolMismatch(kind, result.data.protocol);
+  if (mismatch !== undefined) return { ok: false, issues: [{ server, path: 'protocol', message: mismatch }] };
   return { ok: true, config: result.data as ServerConfig, kind };
 }
 

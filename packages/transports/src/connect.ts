@@ -4,8 +4,19 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import { formatConfigIssue, parseServerConfig } from './config.js';
+import { probeInPlace } from './probe-in-place.js';
+import { MODERN_PROTOCOL_VERSION } from './protocol.js';
 import { DeadlineExceeded, raceAbort, startDeadline, type Deadline } from './deadline.js';
-import { createSseTransport, createStreamableHttpTransport, describeUrl, isSessionLost, shouldFallBackToSse } from './http.js';
+import { closeOnce, type Established } from './established.js';
+import { modernHandshake, negotiate, STDIO_PROBE_MS, type ModernHandshakeOptions } from './modern-connect.js';
+import {
+  createModernHttpTransport,
+  createSseTransport,
+  createStreamableHttpTransport,
+  describeUrl,
+  isSessionLost,
+  shouldFallBackToSse,
+} from './http.js';
 import type { TransportKind } from './kinds.js';
 import type {
   ConnectOptions,
@@ -34,6 +45,12 @@ const STDERR_IN_ERROR_CHARS = 2_000;
 
 const noop = (): void => undefined;
 
+/** The modern handshake's options on stdio; `inPlace`: fall back to `initialize` on the probed process. */
+type StdioModernOptions = ModernHandshakeOptions & { inPlace?: boolean };
+
+/** The stdio transport as seen from the root entry (which must not import the node-only subpath, not even for types). */
+type SpawnedTransport = Transport & { readonly exit: unknown };
+
 const connectOptionsSchema = z.looseObject({
   clientInfo: z.looseObject({ name: z.string(), version: z.string() }).optional(),
   capabilities: z.record(z.string(), z.unknown()).optional(),
@@ -46,26 +63,6 @@ const connectOptionsSchema = z.looseObject({
   timeoutMs: z.custom<number>((value) => typeof value === 'number' && value > 0, { error: 'expected a positive number of ms' }).optional(),
   configure: z.custom<(client: Client) => void>((value) => typeof value === 'function', { error: 'expected a function' }).optional(),
 });
-
-/** What a successful handshake leaves: the live transport and its `closed` signal. */
-interface Established {
-  client: Client;
-  transport: Transport;
-  closed: Promise<void>;
-  /** The protocol version the server answered `initialize` with. */
-  protocolVersion: string | undefined;
-}
-
-/**
- * Makes `transport.close()` idempotent. The SDK's HTTP transports fire `onclose` on every call, and
- * a failed handshake may close from two sides (the SDK client's own cleanup and ours).
- */
-function closeOnce<T extends Transport>(transport: T): T {
-  const close = transport.close.bind(transport);
-  let closing: Promise<void> | undefined;
-  transport.close = () => (closing ??= close().catch(noop));
-  return transport;
-}
 
 /** Creates the client, lets the host configure it, then connects and initializes under the deadline. */
 async function handshake(transport: Transport, options: ConnectOptions, deadline: Deadline, timeoutMs: number): Promise<Established> {
@@ -91,7 +88,7 @@ async function handshake(transport: Transport, options: ConnectOptions, deadline
     await transport.close();
     throw error;
   }
-  return { client, transport, closed, protocolVersion };
+  return { client, transport, closed, protocolVersion, era: 'legacy' };
 }
 
 /** The message, plus the cause's when there is one: `fetch failed` alone does not say ECONNREFUSED. */
@@ -145,6 +142,8 @@ function makeConnection(parts: ConnectionParts): Connection {
     kind: parts.kind,
     client: parts.client,
     ...(parts.protocolVersion === undefined ? {} : { protocolVersion: parts.protocolVersion }),
+    era: parts.era,
+    ...(parts.discover === undefined ? {} : { discover: parts.discover }),
     ...(parts.pid === undefined ? {} : { pid: parts.pid }),
     ...(parts.stderrTail === undefined ? {} : { stderrTail: parts.stderrTail }),
     ...(parts.endReason === undefined ? {} : { endReason: parts.endReason }),
@@ -160,13 +159,16 @@ async function connectStdio(
   options: ConnectOptions,
   deadline: Deadline,
   timeoutMs: number,
+  modern?: StdioModernOptions,
 ): Promise<Connection> {
   // By package name, not by path: tsup keeps it external, so the root bundle stays free of node-only code.
   const { createStdioTransport } = await import('@mcp-bridge/transports/stdio');
   const transport = createStdioTransport(server, config);
   const how = `stdio: ${[config.command, ...(config.args ?? [])].join(' ').slice(0, 200)}`;
   try {
-    const established = await handshake(transport, options, deadline, timeoutMs);
+    const established = modern
+      ? await stdioModern(transport, options, deadline, timeoutMs, modern)
+      : await handshake(transport, options, deadline, timeoutMs);
     return makeConnection({
       ...established,
       server,
@@ -181,11 +183,36 @@ async function connectStdio(
     const exit = transport.exit;
     if (exit && !exit.requested && transport.pid !== undefined) {
       const inside = exit.sandboxSignal ? ` (${exit.sandboxSignal} inside the sandbox)` : '';
-      details += `; the process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}${inside}`} before initialize completed`;
+      const step = modern ? 'server/discover' : 'initialize';
+      details += `; the process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}${inside}`} before ${step} completed`;
     }
     const tail = transport.stderrTail().trim();
     if (tail) details += `\nstderr (last ${STDERR_IN_ERROR_CHARS} chars):\n${tail.slice(-STDERR_IN_ERROR_CHARS)}`;
     throw connectError(label, how, error, deadline, details);
+  }
+}
+
+/**
+ * The modern handshake on a new stdio process; under `auto` (`modern.inPlace`) a server that is not
+ * a modern one gets `initialize` on the same process (see {@link probeInPlace}), so the result may be
+ * a 2025 connection. Throws when the process died during the probe (the caller spawns afresh).
+ */
+async function stdioModern(
+  transport: SpawnedTransport,
+  options: ConnectOptions,
+  deadline: Deadline,
+  timeoutMs: number,
+  modern: StdioModernOptions,
+): Promise<Established> {
+  if (!modern.inPlace) return modernHandshake(transport, options, deadline, timeoutMs, modern);
+  const lease = probeInPlace(transport);
+  try {
+    const established = await modernHandshake(lease.probe, options, deadline, timeoutMs, modern);
+    lease.keep();
+    return { ...established, transport };
+  } catch (error) {
+    if (deadline.signal.aborted || transport.exit !== undefined) throw error;
+    return handshake(lease.handOver(), options, deadline, timeoutMs);
   }
 }
 
@@ -239,6 +266,25 @@ async function connectHttp(
     },
   });
   return connection;
+}
+
+/** A modern (2026-07-28) Streamable HTTP upstream: no session, so nothing to end on close and no session to lose. */
+async function connectModernHttp(
+  server: string,
+  label: string,
+  config: HttpServerConfig,
+  options: ConnectOptions,
+  deadline: Deadline,
+  timeoutMs: number,
+  modern: ModernHandshakeOptions,
+): Promise<Connection> {
+  const transport = createModernHttpTransport(config, { server, principal: options.principal }) as unknown as Transport;
+  try {
+    const established = await modernHandshake(transport, options, deadline, timeoutMs, modern);
+    return makeConnection({ ...established, server, kind: 'streamable-http' });
+  } catch (error) {
+    throw connectError(label, `streamable-http: ${describeUrl(config.url)}, ${MODERN_PROTOCOL_VERSION}`, error, deadline);
+  }
 }
 
 async function connectInMemory(
@@ -312,10 +358,29 @@ export async function connect(server: string, config: ServerConfig, options: Con
   const deadline = startDeadline(timeoutMs, options.signal);
   try {
     if (deadline.signal.aborted) throw connectError(label, parsed.kind, deadline.signal.reason, deadline);
+    const protocol = (parsed.config as StdioServerConfig | HttpServerConfig).protocol ?? 'auto';
+    const key = { config, principal: options.principal?.id ?? '', protocol };
+    const maxInputRounds = (parsed.config as StdioServerConfig | HttpServerConfig).maxInputRounds;
+    const rounds = maxInputRounds === undefined ? {} : { maxInputRounds };
     switch (parsed.kind) {
-      case 'stdio':
-        return await connectStdio(server, label, parsed.config as StdioServerConfig, options, deadline, timeoutMs);
-      case 'streamable-http':
+      case 'stdio': {
+        const stdio = parsed.config as StdioServerConfig;
+        return await negotiate(
+          { ...key, probeTimeoutMs: Math.min(STDIO_PROBE_MS, timeoutMs / 2) },
+          deadline,
+          (how) => connectStdio(server, label, stdio, options, deadline, timeoutMs, { ...how, ...rounds, inPlace: protocol === 'auto' }),
+          () => connectStdio(server, label, stdio, options, deadline, timeoutMs),
+        );
+      }
+      case 'streamable-http': {
+        const http = parsed.config as HttpServerConfig;
+        return await negotiate(
+          key,
+          deadline,
+          (how) => connectModernHttp(server, label, http, options, deadline, timeoutMs, { ...how, ...rounds }),
+          () => connectHttp(server, label, 'streamable-http', http, options, deadline, timeoutMs),
+        );
+      }
       case 'sse':
         return await connectHttp(server, label, parsed.kind, parsed.config as HttpServerConfig, options, deadline, timeoutMs);
       case 'in-memory':

@@ -4,6 +4,7 @@ import {
   StreamableHTTPError,
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import type { HttpServerConfig } from './types.js';
 import {
   fetchWithCredentials,
@@ -53,6 +54,21 @@ function sharedOptions(
 /** The SDK Streamable HTTP client transport for a config entry. */
 export function createStreamableHttpTransport(config: HttpServerConfig, who?: ConnectionIdentity): StreamableHTTPClientTransport {
   return new StreamableHTTPClientTransport(new URL(config.url), sharedOptions(config, who));
+}
+
+type ModernHttpOptions = NonNullable<ConstructorParameters<typeof ModernHttpTransport>[1]>;
+
+/**
+ * The SDK v2 Streamable HTTP client transport (2026-07-28: `Mcp-Method`/`Mcp-Name` headers, no
+ * session) for a config entry, with the same headers, bearer token, OAuth provider and per-principal credentials.
+ */
+export function createModernHttpTransport(config: HttpServerConfig, who?: ConnectionIdentity): ModernHttpTransport {
+  const { authProvider, ...rest } = sharedOptions(config, who);
+  // The v2 OAuth provider interface is the 1.x one grown by optional members: the same object serves both.
+  return new ModernHttpTransport(new URL(config.url), {
+    ...rest,
+    ...(authProvider ? { authProvider: authProvider as unknown as ModernHttpOptions['authProvider'] } : {}),
+  });
 }
 
 /**

@@ -3,6 +3,8 @@ import type { UpstreamAuthConfig, UpstreamPrincipal } from './upstream-auth/prin
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { DiscoverResult } from '@modelcontextprotocol/client';
+import type { ProtocolEra, UpstreamProtocol } from './protocol.js';
 
 /** The four ways this package reaches a server. */
 export type TransportKind = 'stdio' | 'streamable-http' | 'sse' | 'in-memory';
@@ -37,6 +39,13 @@ export interface StdioServerConfig {
    * not Linux, user namespaces refused) the server is not started. See docs/sandbox.md.
    */
   sandbox?: SandboxConfig;
+  /**
+   * Which MCP era to speak: `'auto'` (default: `server/discover`, falling back to `initialize`),
+   * `'2025-11-25'` (sessionful, no probe) or `'2026-07-28'` (stateless, no `initialize`).
+   */
+  protocol?: UpstreamProtocol;
+  /** Most rounds of `input_required` (2026-07-28) one call may take before it fails (default 8). */
+  maxInputRounds?: number;
   /** Fields this package does not know (`disabled`, `tags`, `alwaysAllow` ...) are kept as they are. */
   [extra: string]: unknown;
 }
@@ -79,6 +88,13 @@ export interface HttpServerConfig {
    * principal (see `UpstreamAuthConfig`). The connection's principal comes from `ConnectOptions.principal`.
    */
   auth?: UpstreamAuthConfig;
+  /**
+   * Which MCP era to speak: `'auto'` (default: `server/discover`, falling back to `initialize`),
+   * `'2025-11-25'` (sessionful, no probe) or `'2026-07-28'` (stateless, no `initialize`).
+   */
+  protocol?: UpstreamProtocol;
+  /** Most rounds of `input_required` (2026-07-28) one call may take before it fails (default 8). */
+  maxInputRounds?: number;
   /** Fields this package does not know are kept as they are. */
   [extra: string]: unknown;
 }
@@ -138,10 +154,17 @@ export interface Connection {
   readonly server: string;
   /** The transport actually in use (`'sse'` when a URL without `type` fell back to SSE). */
   readonly kind: TransportKind;
-  /** The initialized SDK client. */
+  /**
+   * The connected client. A 2025 connection is an SDK 1.x `Client`; a modern (2026-07-28) one is a
+   * `ModernUpstreamClient`, the same surface over the SDK v2 client (the era stays behind this seam).
+   */
   readonly client: Client;
-  /** The protocol version negotiated in `initialize` (every transport kind; the SDK client does not expose it). */
+  /** The protocol version in use: answered to `initialize`, or settled by `server/discover` (every transport kind). */
   readonly protocolVersion?: string;
+  /** The era spoken: `legacy` (2025, `initialize`, a session) or `modern` (2026-07-28, stateless). */
+  readonly era: ProtocolEra;
+  /** The modern era's `server/discover` result (capabilities, versions, cache hints). */
+  readonly discover?: DiscoverResult;
   /** Process id of the child (stdio only); it also leads the child's process group on POSIX. */
   readonly pid?: number;
   /** Last bytes the child wrote to stderr (stdio only); stderr is always drained into a bounded ring. */

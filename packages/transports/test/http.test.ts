@@ -169,7 +169,8 @@ describe('HTTP transports', () => {
       expect(first?.method).toBe('POST');
       expect(first?.path).toBe('/sse');
       expect(server.requests.some((request) => request.method === 'GET' && request.path === '/sse')).toBe(true);
-      expect(configured).toBe(2); // once per client: the first one was discarded with its transport
+      // Once per client: the `server/discover` probe's (protocol auto), then the refused Streamable HTTP one, then SSE's.
+      expect(configured).toBe(3);
     });
 
     it('an explicit streamable-http type does not fall back', async () => {

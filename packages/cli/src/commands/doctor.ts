@@ -5,7 +5,7 @@ import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { line, messageOf, progress } from '../io.js';
 import { describeSource, loadServers, type Loaded, type ServerSource } from '../load.js';
 import { openBridge, splitStderr } from '../open-bridge.js';
-import { warningsOf } from './list.js';
+import { eraOf, kindAndProtocol, warningsOf } from './list.js';
 import { buildPlugins, type PluginReport } from '../plugins.js';
 import { doctorTracing, type DoctorTracing } from '../telemetry.js';
 
@@ -25,6 +25,10 @@ export interface DoctorServer {
    */
   state: 'ok' | 'starting' | 'failed' | 'invalid' | 'skipped';
   kind: string | null;
+  /** The era its connection speaks: `legacy` (2025, sessions) or `modern` (2026-07-28, stateless); absent when not connected. */
+  era?: 'legacy' | 'modern';
+  /** The protocol version in use (negotiated per upstream: `protocol` in the entry); absent when not connected. */
+  protocolVersion?: string;
   source: ServerSource | null;
   /** Connect + initialize time of the first attempt (ms), when it was tried. */
   ms: number | null;
@@ -198,7 +202,10 @@ function printHuman(ctx: CommandContext, report: DoctorJson, options: DoctorOpti
         : s.state === 'skipped'
           ? c.dim(`skipped (${s.reason ?? ''})`)
           : c.red(s.state);
-    line(out, `  ${icon} ${c.bold(s.name)} ${what}${time} ${c.dim(`${s.kind ?? ''} ${describeSource(s.source ?? undefined)}`.trim())}`);
+    line(
+      out,
+      `  ${icon} ${c.bold(s.name)} ${what}${time} ${c.dim(`${s.kind === null ? '' : kindAndProtocol(s)} ${describeSource(s.source ?? undefined)}`.trim())}`,
+    );
     if (s.error) for (const l of s.error.split('\n')) line(out, `      ${c.red(l)}`);
     for (const w of s.warnings ?? []) line(out, `      ${c.yellow(`⚠ ${w}`)}`);
     if (s.stderr) {
@@ -256,6 +263,7 @@ function serverReports(
       name: s.name,
       state,
       kind: s.upstreams[0]?.kind ?? null,
+      ...eraOf(s),
       source: loaded.sources[s.name] ?? null,
       ms: timing ? Math.round(timing.ms) : null,
       tools: tools.filter((t) => t.server === s.name).length,

@@ -18,6 +18,10 @@ export interface ListedServer {
   /** `ok`, `degraded`, `starting` (not up within `--timeout`), `down` (did not start), `invalid` (bad entry), `skipped` (disabled or filtered out). */
   state: ServerStatus['state'] | 'skipped';
   kind: string | null;
+  /** The era its connection speaks: `legacy` (2025, sessions) or `modern` (2026-07-28, stateless); absent when not connected. */
+  era?: 'legacy' | 'modern';
+  /** The protocol version in use (negotiated per upstream: `protocol` in the entry); absent when not connected. */
+  protocolVersion?: string;
   source: ServerSource | null;
   tools: number;
   config: Record<string, unknown> | null;
@@ -67,6 +71,7 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
         name: s.name,
         state: s.state,
         kind: s.upstreams[0]?.kind ?? null,
+        ...eraOf(s),
         source: loaded.sources[s.name] ?? invalidSource(loaded, s.name),
         tools: tools.filter((t) => t.server === s.name).length,
         config: config && !loaded.usingExamples ? redactConfig(config) : null,
@@ -103,6 +108,17 @@ export async function listCommand(ctx: CommandContext, options: ListOptions): Pr
   }
 }
 
+/** `{ era, protocolVersion }` of a server's first connected upstream (`list` and `doctor`). */
+export function eraOf(s: ServerStatus): { era?: 'legacy' | 'modern'; protocolVersion?: string } {
+  const up = s.upstreams.find((u) => u.era !== undefined);
+  return up ? { era: up.era!, ...(up.protocolVersion === undefined ? {} : { protocolVersion: up.protocolVersion }) } : {};
+}
+
+/** The transport kind with the protocol version in use: `stdio 2026-07-28` (human output). */
+export function kindAndProtocol(s: { kind: string | null; protocolVersion?: string }): string {
+  return [s.kind ?? '-', s.protocolVersion].filter(Boolean).join(' ');
+}
+
 /** `{ warnings }` of one server when it has any (`list` and `doctor`). */
 export function warningsOf(warnings: readonly ListWarning[], server: string): { warnings?: string[] } {
   const mine = warnings.filter((w) => w.server === server).map(formatListWarning);
@@ -123,7 +139,7 @@ function printHuman(ctx: CommandContext, examples: boolean, servers: ListedServe
   const rows = servers.map((s) => [
     `  ${s.name}`,
     stateColor(s.state),
-    s.kind ?? '-',
+    kindAndProtocol(s),
     s.state === 'skipped' ? c.dim(s.reason ?? '') : `${s.tools} tool${s.tools === 1 ? '' : 's'}`,
     c.dim(describeSource(s.source ?? undefined)),
   ]);

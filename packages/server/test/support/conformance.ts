@@ -56,18 +56,27 @@ export async function runConformance(url: string, timeoutMs = 100_000): Promise<
   }
 }
 
-/** A per-scenario table of both runs, for the test's stdout. */
-export function formatTable(direct: SuiteResult, gateway: SuiteResult): string {
+/** A per-scenario table of both runs, for the test's stdout; `labels` name the two columns. */
+export function formatTable(
+  direct: SuiteResult,
+  gateway: SuiteResult,
+  labels: [string, string] = ['fixture direct', 'gateway (fixture over stdio)'],
+): string {
   const scenarios = [...new Set([...direct.keys(), ...gateway.keys()])];
   const cell = (r: { passed: number; failed: number } | undefined): string =>
     r ? `${r.failed === 0 ? 'PASS' : 'FAIL'} ${r.passed}/${r.passed + r.failed}` : 'not run';
   const width = Math.max(...scenarios.map((s) => s.length), 8);
+  const first = Math.max(labels[0].length, 14);
   const lines = [
-    `${'scenario'.padEnd(width)}  fixture direct  gateway (fixture over stdio)`,
-    `${'-'.repeat(width)}  --------------  ---------------------------`,
+    `${'scenario'.padEnd(width)}  ${labels[0].padEnd(first)}  ${labels[1]}`,
+    `${'-'.repeat(width)}  ${'-'.repeat(first)}  ${'-'.repeat(labels[1].length)}`,
   ];
-  for (const s of scenarios) lines.push(`${s.padEnd(width)}  ${cell(direct.get(s)).padEnd(14)}  ${cell(gateway.get(s))}`);
-  const count = (r: SuiteResult): number => [...r.values()].filter((v) => v.failed === 0).length;
-  lines.push(`scenarios passed: fixture ${count(direct)}/${direct.size}, gateway ${count(gateway)}/${gateway.size}`);
+  for (const s of scenarios) lines.push(`${s.padEnd(width)}  ${cell(direct.get(s)).padEnd(first)}  ${cell(gateway.get(s))}`);
+  lines.push(`scenarios passed: ${labels[0]} ${passedCount(direct)}/${direct.size}, ${labels[1]} ${passedCount(gateway)}/${gateway.size}`);
   return lines.join('\n');
+}
+
+/** How many scenarios passed every check. */
+export function passedCount(results: SuiteResult): number {
+  return [...results.values()].filter((v) => v.failed === 0).length;
 }
