@@ -11,6 +11,7 @@ import {
   type LoggingLevel,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
+import { ResponseStreamLostError, STREAM_LOST_MARK } from './stream-loss.js';
 import { DEFAULT_MAX_INPUT_ROUNDS, INPUT_METHODS, sendWithInputRounds, type AskCaller } from './input-rounds.js';
 import {
   ProtocolError,
@@ -49,7 +50,11 @@ function withLogLevel(request: ClientRequest, level: LoggingLevel): ClientReques
  * connection keep their 1.x codes (and `data.timeout`), "Not connected" stays provably unsent.
  */
 export function legacyError(error: unknown): unknown {
-  if (ProtocolError.isInstance(error)) return new McpError(error.code, error.message, error.data);
+  if (ProtocolError.isInstance(error)) {
+    const data = error.data as Record<string, unknown> | undefined;
+    if (data?.[STREAM_LOST_MARK] === true) return new ResponseStreamLostError(`${error.message}: it may have run`, { cause: error });
+    return new McpError(error.code, error.message, error.data);
+  }
   if (!SdkError.isInstance(error)) return error;
   switch (error.code) {
     case SdkErrorCode.RequestTimeout:
