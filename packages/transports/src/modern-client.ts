@@ -143,6 +143,10 @@ export class ModernUpstreamClient extends Client {
     if (request.method === 'resources/subscribe') return this.subscribeResource(request.params, options) as Answer;
     if (request.method === 'resources/unsubscribe') return this.unsubscribeResource(request.params, options) as Answer;
     if (this.#logLevel !== undefined) request = withLogLevel(request, this.#logLevel);
+    // Through the v2 client's own `listTools`: it keeps the list, from which `callTool` mirrors `x-mcp-header` arguments as `Mcp-Param-*` headers.
+    if (request.method === 'tools/list' && request.params?.cursor === undefined) {
+      return this.modern.listTools(request.params, { ...options, cacheMode: 'refresh' }).catch(rethrowLegacy) as Answer;
+    }
     if (INPUT_METHODS.has(request.method)) return this.#withInput(request, resultSchema, options);
     // SDK 1.x result schemas are zod 4 schemas, which are Standard Schemas: the v2 client validates with them as is.
     return this.modern
@@ -158,12 +162,12 @@ export class ModernUpstreamClient extends Client {
     const name =
       typeof params['name'] === 'string' ? ` "${params['name']}"` : typeof params['uri'] === 'string' ? ` "${params['uri']}"` : '';
     return sendWithInputRounds(
-      (round, timeout) =>
-        this.modern.request({ ...request, params: round } as ModernRequest[0], schema, {
-          ...rest,
-          ...(timeout === undefined ? {} : { timeout }),
-          allowInputRequired: true,
-        } as ModernRequest[2]),
+      (round, timeout) => {
+        const how = { ...rest, ...(timeout === undefined ? {} : { timeout }), allowInputRequired: true } as ModernRequest[2];
+        // `callTool` adds the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments (SEP-2243).
+        if (request.method === 'tools/call') return this.modern.callTool(round as Parameters<ModernClient['callTool']>[0], how);
+        return this.modern.request({ ...request, params: round } as ModernRequest[0], schema, how);
+      },
       params,
       {
         ask: askCaller ?? this.#ownAsk(),
