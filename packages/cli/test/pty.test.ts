@@ -63,7 +63,8 @@ describe('in a terminal', () => {
     expect(raw).toMatch(/\u001b\[\d+m/);
     const text = screen(raw);
     expect(text).toMatch(/Servers \(3\)/);
-    expect(text).toMatch(/^ {2}notes\s+ok\s+stdio\s+4 tools/m);
+    // The kind column names the protocol version each server speaks (the example servers are 2025 ones).
+    expect(text).toMatch(/^ {2}notes\s+ok\s+stdio 2025-11-25\s+4 tools/m);
     expect(text).toMatch(/Tools \(\d+\)/);
     expect(text).not.toMatch(/reading configs|starting/);
   }, 60_000);

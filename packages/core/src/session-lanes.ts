@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { MODERN_PROTOCOL_VERSION } from '@mcp-bridge/transports';
 import { waitForCall } from './call-wait.js';
+import { isStateless, LaneUpstream, upstreamOf } from './lane-upstream.js';
 import { OverloadedError, TimeoutError } from './errors.js';
 import type { CallContext, CallLink, Pool, SessionsMode, Upstream } from './types.js';
 
@@ -9,6 +9,8 @@ import type { CallContext, CallLink, Pool, SessionsMode, Upstream } from './type
 // for callers, more lanes opened lazily. The pool sees a lane as an upstream of its own, so core's
 // default pool and the pool plugin both work unchanged; health, breaker and metrics keep seeing
 // the real upstream (ctx.upstream), and the connect events name it too (see upstreams.ts).
+
+export { isStateless, upstreamOf } from './lane-upstream.js';
 
 /** Default `maxSessionsPerUpstream`. */
 export const DEFAULT_MAX_SESSIONS = 32;
@@ -46,47 +48,6 @@ export interface UpstreamSessionView {
   readonly rootsKey: string | undefined;
   /** The session answered `roots/list` with roots of fingerprint `key`: from now on it is lent only to callers with those roots. */
   bindRoots(key: string): void;
-}
-
-/** How the pool sees a lane: an upstream of its own with the real one's config (fields read through). */
-class LaneUpstream implements Upstream {
-  constructor(
-    readonly real: Upstream,
-    readonly id: string,
-  ) {}
-  get server(): string {
-    return this.real.server;
-  }
-  get config(): Upstream['config'] {
-    return this.real.config;
-  }
-  get kind(): Upstream['kind'] {
-    return this.real.kind;
-  }
-  get status(): Upstream['status'] {
-    return this.real.status;
-  }
-  get health(): Upstream['health'] {
-    return this.real.health;
-  }
-  get lastError(): Error | undefined {
-    return this.real.lastError;
-  }
-  get inFlight(): number {
-    return this.real.inFlight;
-  }
-  get capabilities(): Upstream['capabilities'] {
-    return this.real.capabilities;
-  }
-  get serverInfo(): Upstream['serverInfo'] {
-    return this.real.serverInfo;
-  }
-  get era(): Upstream['era'] {
-    return this.real.era;
-  }
-  get protocolVersion(): Upstream['protocolVersion'] {
-    return this.real.protocolVersion;
-  }
 }
 
 interface Lane {
@@ -138,27 +99,10 @@ function newLane(up: Upstream, base: boolean, owner?: string): Lane {
   };
 }
 
-/**
- * The upstream of the config behind an upstream a pool was given: a caller's session (docs/sessions.md)
- * is handed to the pool as an upstream of its own; per-upstream limits (a bulkhead) belong to this one.
- */
-export function upstreamOf(up: Upstream): Upstream {
-  return up instanceof LaneUpstream ? up.real : up;
-}
-
 /** The server's `sessions` mode. */
 export function sessionsMode(up: Upstream): SessionsMode {
   // An upstream called with the caller's own credentials (`auth`) gets a session per principal.
   return up.config.sessions ?? ((up.config as { auth?: unknown }).auth !== undefined ? 'per-principal' : 'auto');
-}
-
-/**
- * Whether the upstream keeps no session (MCP 2026-07-28): no caller state lives upstream, so callers
- * share one connection (the pool's limits and health still apply). Known from the pinned config
- * before any connect, else from the era its connection negotiated.
- */
-export function isStateless(up: Upstream): boolean {
-  return up.config.protocol === MODERN_PROTOCOL_VERSION || up.era === 'modern';
 }
 
 /**

@@ -79,6 +79,13 @@ describe('a bridge over 2026-07-28 upstreams (Streamable HTTP and stdio, protoco
     expect(call.headers['mcp-method']).toBe('tools/call');
   });
 
+  it('mirrors x-mcp-header arguments as Mcp-Param-* headers', async () => {
+    expect(text(await bridge.callTool('web__regional', { region: 'eu-west' }))).toBe('in eu-west');
+    const call = http.requests.findLast((r) => (r.body as { params?: { name?: string } } | undefined)?.params?.name === 'regional')!;
+    expect(call.headers['mcp-param-region']).toBe('eu-west');
+    expect(call.headers['mcp-name']).toBe('regional');
+  });
+
   it('keeps a log level the way a stateless server needs it: in every request', async () => {
     await bridge.request('web', 'logging/setLevel', { level: 'warning' });
     const seen = JSON.parse(text(await bridge.callTool('web__meta'))) as { envelope: Record<string, unknown> };

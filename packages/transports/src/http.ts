@@ -5,6 +5,7 @@ import {
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
+import { failLostStreams, NO_RECONNECTION } from './stream-loss.js';
 import type { HttpServerConfig } from './types.js';
 import {
   fetchWithCredentials,
@@ -65,10 +66,13 @@ type ModernHttpOptions = NonNullable<ConstructorParameters<typeof ModernHttpTran
 export function createModernHttpTransport(config: HttpServerConfig, who?: ConnectionIdentity): ModernHttpTransport {
   const { authProvider, ...rest } = sharedOptions(config, who);
   // The v2 OAuth provider interface is the 1.x one grown by optional members: the same object serves both.
-  return new ModernHttpTransport(new URL(config.url), {
+  const transport = new ModernHttpTransport(new URL(config.url), {
     ...rest,
+    reconnectionOptions: NO_RECONNECTION,
     ...(authProvider ? { authProvider: authProvider as unknown as ModernHttpOptions['authProvider'] } : {}),
   });
+  failLostStreams(transport);
+  return transport;
 }
 
 /**

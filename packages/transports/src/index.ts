@@ -32,6 +32,7 @@ export {
 export { connect, DEFAULT_CLIENT_INFO, DEFAULT_CONNECT_TIMEOUT_MS } from './connect.js';
 export { isUnknownSessionError } from './http.js';
 export { LEGACY_VERDICT_MS, STDIO_PROBE_MS } from './modern-connect.js';
+export { ResponseStreamLostError } from './stream-loss.js';
 export { DEFAULT_MAX_INPUT_ROUNDS, type AskCaller, type EmbeddedRequest } from './input-rounds.js';
 export { LOG_LEVEL_META_KEY, ModernUpstreamClient, type UpstreamRequestOptions } from './modern-client.js';
 export {

@@ -11,6 +11,7 @@ import {
   type LoggingLevel,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
+import { ResponseStreamLostError, STREAM_LOST_MARK } from './stream-loss.js';
 import { DEFAULT_MAX_INPUT_ROUNDS, INPUT_METHODS, sendWithInputRounds, type AskCaller } from './input-rounds.js';
 import {
   ProtocolError,
@@ -49,7 +50,11 @@ function withLogLevel(request: ClientRequest, level: LoggingLevel): ClientReques
  * connection keep their 1.x codes (and `data.timeout`), "Not connected" stays provably unsent.
  */
 export function legacyError(error: unknown): unknown {
-  if (ProtocolError.isInstance(error)) return new McpError(error.code, error.message, error.data);
+  if (ProtocolError.isInstance(error)) {
+    const data = error.data as Record<string, unknown> | undefined;
+    if (data?.[STREAM_LOST_MARK] === true) return new ResponseStreamLostError(`${error.message}: it may have run`, { cause: error });
+    return new McpError(error.code, error.message, error.data);
+  }
   if (!SdkError.isInstance(error)) return error;
   switch (error.code) {
     case SdkErrorCode.RequestTimeout:
@@ -138,6 +143,10 @@ export class ModernUpstreamClient extends Client {
     if (request.method === 'resources/subscribe') return this.subscribeResource(request.params, options) as Answer;
     if (request.method === 'resources/unsubscribe') return this.unsubscribeResource(request.params, options) as Answer;
     if (this.#logLevel !== undefined) request = withLogLevel(request, this.#logLevel);
+    // Through the v2 client's own `listTools`: it keeps the list, from which `callTool` mirrors `x-mcp-header` arguments as `Mcp-Param-*` headers.
+    if (request.method === 'tools/list' && request.params?.cursor === undefined) {
+      return this.modern.listTools(request.params, { ...options, cacheMode: 'refresh' }).catch(rethrowLegacy) as Answer;
+    }
     if (INPUT_METHODS.has(request.method)) return this.#withInput(request, resultSchema, options);
     // SDK 1.x result schemas are zod 4 schemas, which are Standard Schemas: the v2 client validates with them as is.
     return this.modern
@@ -153,12 +162,12 @@ export class ModernUpstreamClient extends Client {
     const name =
       typeof params['name'] === 'string' ? ` "${params['name']}"` : typeof params['uri'] === 'string' ? ` "${params['uri']}"` : '';
     return sendWithInputRounds(
-      (round, timeout) =>
-        this.modern.request({ ...request, params: round } as ModernRequest[0], schema, {
-          ...rest,
-          ...(timeout === undefined ? {} : { timeout }),
-          allowInputRequired: true,
-        } as ModernRequest[2]),
+      (round, timeout) => {
+        const how = { ...rest, ...(timeout === undefined ? {} : { timeout }), allowInputRequired: true } as ModernRequest[2];
+        // `callTool` adds the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments (SEP-2243).
+        if (request.method === 'tools/call') return this.modern.callTool(round as Parameters<ModernClient['callTool']>[0], how);
+        return this.modern.request({ ...request, params: round } as ModernRequest[0], schema, how);
+      },
       params,
       {
         ask: askCaller ?? this.#ownAsk(),

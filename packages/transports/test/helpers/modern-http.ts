@@ -45,7 +45,7 @@ function toRequest(req: IncomingMessage, res: ServerResponse, url: string, body:
   return new Request(url, init);
 }
 
-async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+async function writeResponse(response: Response, res: ServerResponse, breakStream: boolean): Promise<void> {
   res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
   if (response.body === null) {
     res.end();
@@ -53,6 +53,11 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
   }
   const stream = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
   res.on('close', () => stream.destroy());
+  if (breakStream) {
+    // The first event goes out, then the connection drops: the result never arrives.
+    stream.once('data', (chunk: Buffer) => res.write(chunk, () => res.socket?.destroy()));
+    return;
+  }
   stream.pipe(res);
 }
 
@@ -61,7 +66,12 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
  * modern-only (`legacy: 'reject'`: `initialize` is refused).
  */
 export async function startModernHttpServer(
-  options: { legacy?: 'stateless' | 'reject'; factory?: () => McpServer } = {},
+  options: {
+    legacy?: 'stateless' | 'reject';
+    factory?: () => McpServer;
+    /** Break the response stream of the requests it selects (after their first event). */
+    breakStream?: (body: unknown) => boolean;
+  } = {},
 ): Promise<ModernHttpServer> {
   const factory = options.factory ?? ((): McpServer => createModernServer('modern-http') as McpServer);
   const handler = createMcpHandler(() => factory(), { legacy: options.legacy ?? 'stateless' });
@@ -77,7 +87,7 @@ export async function startModernHttpServer(
       }
       requests.push({ method: req.method ?? '', headers: req.headers, body: parsed });
       const response = await handler.fetch(toRequest(req, res, `http://127.0.0.1${req.url ?? '/'}`, body));
-      await writeResponse(response, res);
+      await writeResponse(response, res, options.breakStream?.(parsed) === true);
     })().catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500).end(String(error));
     });
