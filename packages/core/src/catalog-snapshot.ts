@@ -1,33 +1,13 @@
-import type { ListKind } from './catalog.js';
 import { ALL_KINDS } from './catalog-sync.js';
 import { errorMessage } from './helpers.js';
 import type { HostCore } from './host-core.js';
 import type { UpstreamConfig } from './upstream-types.js';
+import type { CatalogSnapshotStore, ServerSnapshot } from './catalog-snapshot-store.js';
 
 // A gateway restarted by a desktop client lists every server's tools at once, even those of a
 // server that takes seconds to start: the lists it saw last time are kept (by a store the host is
 // given) and served, marked `stale`, until the server lists for real. A real list that differs
 // replaces them and is announced (`catalog:changed` → `list_changed`), as any list change is.
-
-/** One server's lists as the server last sent them. */
-export interface ServerSnapshot {
-  /** When the lists were taken (epoch ms). */
-  savedAt: number;
-  /** The raw items of each kind, as the server sent them. */
-  lists: Partial<Record<ListKind, unknown[]>>;
-}
-
-/**
- * Where snapshots are kept between runs. Keyed by the server's config: a store must miss when the
- * config changed (another command, URL or environment), so a snapshot never stands in for another server.
- * The CLI's store keeps files under the user's cache folder; a library user may keep them anywhere.
- */
-export interface CatalogSnapshotStore {
-  /** The snapshot of the server with these replica configs, or undefined (never taken, config changed, unreadable). */
-  load(server: string, configs: readonly UpstreamConfig[]): Promise<ServerSnapshot | undefined>;
-  /** Keeps the snapshot of the server with these replica configs. */
-  save(server: string, configs: readonly UpstreamConfig[], snapshot: ServerSnapshot): Promise<void>;
-}
 
 /** Longest wait for the store at start: a slow disk must not cost more than the snapshot saves. */
 const LOAD_BUDGET_MS = 250;

@@ -1,4 +1,4 @@
-import type { CatalogSnapshotStore } from './catalog-snapshot.js';
+import type { CatalogSnapshotStore } from './catalog-snapshot-store.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { parseServerConfig, transportKindOf, type ServerConfig, type TransportKind } from '@mcp-bridge/transports';

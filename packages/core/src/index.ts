@@ -53,7 +53,7 @@ export { DEFAULT_REQUEST_LIMITS } from './request-bounds.js';
 export type { RequestLimits } from './request-bounds.js';
 export { MAX_REPLICAS } from './config.js';
 export type { ResourceTarget } from './catalog.js';
-export type { CatalogSnapshotStore, ServerSnapshot } from './catalog-snapshot.js';
+export type { CatalogSnapshotStore, ServerSnapshot } from './catalog-snapshot-store.js';
 export type { DefaultPoolOptions } from './default-services.js';
 export { PHASES } from './types.js';
 export { hasScopes } from './principal.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { TRANSPORT_TYPE_ALIASES, transportKindFromType, type TransportKind } from './kinds.js';
-import { protocolMismatch, protocolSchema } from './protocol.js';
+import { LEGACY_PROTOCOL_VERSION, MODERN_PROTOCOL_VERSION, protocolSchema } from './protocol.js';
 import type { McpServerLike, ServerConfig } from './types.js';
 import { upstreamAuthSchema } from './upstream-auth/auth-schema.js';
 
@@ -299,4 +299,15 @@ export function parseServersConfig(record: unknown): ParseServersConfigResult {
     else issues.push(...result.issues);
   }
   return { servers, issues };
+}
+
+/**
+ * Why a transport kind cannot carry the pinned protocol, or undefined when it can. The legacy
+ * HTTP+SSE transport and the in-memory link (an SDK 1.x server object) exist only in the 2025 era.
+ */
+function protocolMismatch(kind: TransportKind, protocol: unknown): string | undefined {
+  if (protocol !== MODERN_PROTOCOL_VERSION) return undefined;
+  if (kind === 'sse') return `the legacy HTTP+SSE transport speaks ${LEGACY_PROTOCOL_VERSION} only; use type 'streamable-http'`;
+  if (kind === 'in-memory') return `in-memory upstreams speak ${LEGACY_PROTOCOL_VERSION} only`;
+  return undefined;
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { TransportKind } from './kinds.js';
 
 /** The MCP revision of the stateless era (`server/discover`, per-request `_meta`, no session). */
 export const MODERN_PROTOCOL_VERSION = '2026-07-28';
@@ -20,20 +19,3 @@ export type ProtocolEra = 'legacy' | 'modern';
 export const protocolSchema = z.enum(PROTOCOL_CHOICES, {
   error: (issue) => `expected 'auto', '${LEGACY_PROTOCOL_VERSION}' or '${MODERN_PROTOCOL_VERSION}', got ${JSON.stringify(issue.input)}`,
 });
-
-/**
- * Why a transport kind cannot carry the pinned protocol, or undefined when it can. The legacy
- * HTTP+SSE transport and the in-memory link (an SDK 1.x server object) exist only in the 2025 era.
- */
-export function protocolMismatch(kind: TransportKind, protocol: unknown): string | undefined {
-  if (protocol !== MODERN_PROTOCOL_VERSION) return undefined;
-  if (kind === 'sse') return `the legacy HTTP+SSE transport speaks ${LEGACY_PROTOCOL_VERSION} only; use type 'streamable-http'`;
-  if (kind === 'in-memory') return `in-memory upstreams speak ${LEGACY_PROTOCOL_VERSION} only`;
-  return undefined;
-}
-
-/** Whether connects of this kind try the modern era at all (auto or pinned). */
-export function triesModern(kind: TransportKind, protocol: UpstreamProtocol | undefined): boolean {
-  if (kind === 'sse' || kind === 'in-memory') return false;
-  return protocol !== LEGACY_PROTOCOL_VERSION;
-}
