@@ -11,6 +11,8 @@ import type { CatalogSnapshotStore, ServerSnapshot } from './catalog-snapshot-st
 
 /** Longest wait for the store at start: a slow disk must not cost more than the snapshot saves. */
 const LOAD_BUDGET_MS = 250;
+/** How long closing waits for snapshot writes in flight. */
+const CLOSE_BUDGET_MS = 1_000;
 /** Saves of one server after its lists change are batched this long. */
 const SAVE_DELAY_MS = 1_000;
 
@@ -49,8 +51,9 @@ export function seedSnapshots(s: HostCore, snapshots: ReadonlyMap<string, Server
  * Saves a server's lists once its first listing succeeded, and again (batched) when they change.
  * Lists that failed are not saved: the last good snapshot stays. Returns the stop function.
  */
-export function keepSnapshots(s: HostCore, store: CatalogSnapshotStore): () => void {
+export function keepSnapshots(s: HostCore, store: CatalogSnapshotStore): () => Promise<void> {
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  const writing = new Set<Promise<void>>();
   const save = (server: string): void => {
     timers.delete(server);
     if (!s.upstreams.has(server) || s.watch.isStarting(server)) return;
@@ -61,24 +64,34 @@ export function keepSnapshots(s: HostCore, store: CatalogSnapshotStore): () => v
       if (raw === undefined) return;
       lists[kind] = raw;
     }
-    store
+    const write = store
       .save(server, configsOf(s, server), { savedAt: Date.now(), lists })
-      .catch((error: unknown) => s.onError(new Error(`catalog snapshot of ${server} could not be saved: ${errorMessage(error)}`)));
+      .catch((error: unknown) => s.onError(new Error(`catalog snapshot of ${server} could not be saved: ${errorMessage(error)}`)))
+      .finally(() => writing.delete(write));
+    writing.add(write);
   };
-  const schedule = (server: string, delay: number): void => {
+  const schedule = (server: string): void => {
     if (timers.has(server)) return;
-    const timer = setTimeout(() => save(server), delay);
+    const timer = setTimeout(() => save(server), SAVE_DELAY_MS);
     timer.unref?.();
     timers.set(server, timer);
   };
+  // At once when a server first listed: a desktop client often ends the gateway a moment later.
   const offStarted = s.events.on('server:started', ({ server, ok }) => {
-    if (ok) schedule(server, 0);
+    if (ok) save(server);
   });
-  const offChanged = s.events.on('catalog:changed', ({ server }) => schedule(server, SAVE_DELAY_MS));
-  return () => {
+  const offChanged = s.events.on('catalog:changed', ({ server }) => schedule(server));
+  return async () => {
     offStarted();
     offChanged();
-    for (const timer of timers.values()) clearTimeout(timer);
-    timers.clear();
+    // Saves still waiting are made now, and every write in flight may finish (within a bound): a
+    // gateway that stops right after its servers listed still leaves their snapshots.
+    for (const [server, timer] of timers) {
+      clearTimeout(timer);
+      save(server);
+    }
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(writing), new Promise<void>((resolve) => (bound = setTimeout(resolve, CLOSE_BUDGET_MS)))]);
+    clearTimeout(bound);
   };
 }
