@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -14,5 +17,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     reporters: ['default', './scripts/summary-reporter.ts'],
     pool: 'forks',
+    // Gateways started by tests keep their catalog snapshots here, never in the user's ~/.cache.
+    env: { MCP_BRIDGE_CACHE_DIR: mkdtempSync(join(tmpdir(), 'mcp-bridge-test-cache-')) },
   },
 });
