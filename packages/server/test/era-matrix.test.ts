@@ -142,6 +142,7 @@ describe.each(UPSTREAM_KINDS)('era matrix rules: %s upstream', (kindName: Upstre
   it('a read-only call of a trusted server is retried after a drop before it ran, and runs once', async () => {
     const result = await c.client.callTool({ name: 'lookup', arguments: { key: 'r1', text: 'x' } });
     expect(result.isError).toBeFalsy();
+    expect(kind.faults('drop-before')).toBe(1);
     expect(kind.executions('r1')).toBe(1);
   });
 
@@ -151,6 +152,7 @@ describe.each(UPSTREAM_KINDS)('era matrix rules: %s upstream', (kindName: Upstre
       () => 'rejected',
     );
     expect(outcome).not.toBe('ok');
+    expect(kind.faults('drop-after')).toBe(1);
     expect(kind.executions('c1')).toBe(1);
   });
 

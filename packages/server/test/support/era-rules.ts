@@ -22,6 +22,8 @@ export interface RulesKind {
   servers: Record<string, BridgeServerConfig>;
   /** Executions of a key, from the faulty server's execution ledger. */
   executions(key: string): number;
+  /** How many times the faulty server applied a fault kind (proof the fault happened). */
+  faults(kind: 'drop-before' | 'drop-after'): number;
   /** A resource of the replica group the cache may keep (for a modern upstream, its read carries a ttlMs hint). */
   cacheUri: string;
   /** How many distinct replicas answered, given the texts of `rep_whoami` results. */
@@ -54,6 +56,7 @@ export async function startRulesKind(name: UpstreamKindName): Promise<RulesKind>
   const ledgerFile = join(dir, 'faults.json');
   const common = {
     executions: (key: string) => readFaultLedgerFile(ledgerFile).keys[key]?.executions ?? 0,
+    faults: (kind: 'drop-before' | 'drop-after') => readFaultLedgerFile(ledgerFile).faults[kind] ?? 0,
     cacheUri: testResourceUris('rep').readme,
   };
   const closers: (() => Promise<void>)[] = [() => Promise.resolve(rmSync(dir, { recursive: true, force: true }))];
