@@ -99,6 +99,7 @@ export type {
   UpstreamStatus,
 } from './types.js';
 export { CORE_VERSION } from './version.js';
+export { isStateless } from './lane-upstream.js';
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS, QUIET_MS, upstreamOf, type UpstreamSessionView } from './session-lanes.js';
 // The MCP types a plugin works with, so a plugin needs no direct import of the SDK (and no second copy of it).
 export type {

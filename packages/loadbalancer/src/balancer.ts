@@ -1,4 +1,4 @@
-import type { Balancer, CallContext, Upstream } from '@mcp-bridge/core';
+import { isStateless, type Balancer, type CallContext, type Upstream } from '@mcp-bridge/core';
 import type { Picker } from './pickers/picker.js';
 
 /** How the balancer filters replicas before its picker chooses. */
@@ -77,7 +77,11 @@ export function createBalancer(
   };
 }
 
-/** HTTP and SSE upstreams keep a session per connection; a caller's follow-ups belong on the same one. */
+/**
+ * 2025-era HTTP and SSE upstreams keep a session per connection; a caller's follow-ups belong on the
+ * same one. A 2026-07-28 upstream keeps no session (docs/protocol-eras.md), so `auto` does not pin
+ * its callers: their calls spread over the replicas like stdio ones.
+ */
 function isStateful(up: Upstream): boolean {
-  return up.kind === 'streamable-http' || up.kind === 'sse';
+  return (up.kind === 'streamable-http' || up.kind === 'sse') && !isStateless(up);
 }

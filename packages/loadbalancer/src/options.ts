@@ -41,7 +41,7 @@ export const loadBalancerOptionsSchema = z
  * | `hashKey` | caller, else tool arguments | key for `consistent-hash` |
  * | `panicThreshold` | `0.5` | below this share of healthy replicas, panic |
  * | `panic` | `'spread'` | `spread` over all replicas, or `fail` fast |
- * | `affinity` | `'auto'` | same caller → same replica: `auto` (HTTP/SSE), `caller`, `off` |
+ * | `affinity` | `'auto'` | same caller → same replica: `auto` (2025-era HTTP/SSE; a 2026-07-28 upstream keeps no session), `caller`, `off` |
  * | `hedging` | `false` | `true` or `{ percentile, delayMs, minSamples, budget, burst, window }` |
  */
 export type LoadBalancerOptions = z.input<typeof loadBalancerOptionsSchema>;

@@ -176,5 +176,14 @@ describe('balancer policy', () => {
     const stdio = [1, 2].map((i) => fakeUpstream(`cli#${i}`));
     const ids = new Set(Array.from({ length: 4 }, () => b.pick(fakeContext('cli', { caller: 'alice' }), stdio)!.id));
     expect(ids.size).toBe(2);
+    // Nor have 2026-07-28 HTTP replicas (stateless): pinned by config or negotiated, auto affinity leaves them to the picker.
+    const pinned = [1, 2].map((i) => fakeUpstream(`mod#${i}`, { url: 'http://x', protocol: '2026-07-28' }, 'streamable-http'));
+    const negotiated = [1, 2].map((i) =>
+      Object.assign(fakeUpstream(`neg#${i}`, { url: 'http://x' }, 'streamable-http'), { era: 'modern' as const }),
+    );
+    for (const group of [pinned, negotiated]) {
+      const spread = new Set(Array.from({ length: 4 }, () => b.pick(fakeContext(group[0]!.server, { caller: 'alice' }), group)!.id));
+      expect(spread.size).toBe(2);
+    }
   });
 });

@@ -99,6 +99,18 @@ describe('modern test server over stdio (real child processes)', () => {
     expect(readFaultLedgerFile(ledgerFile).keys['call-1']).toMatchObject({ received: 1, executions: executed });
   });
 
+  it('a server respawned with the same ledger file goes on with its fault script (like the fault server)', async () => {
+    const ledgerFile = join(dir, 'resume.json');
+    const options = { era: 'modern-only' as const, faults: { script: ['drop-before' as const] }, ledgerFile };
+    const first = await connect(options);
+    await expect(first.client.callTool({ name: 'echo', arguments: { text: 'x', key: 'r-1' } })).rejects.toThrow();
+    const second = await connect(options);
+    expect(firstText(await second.client.callTool({ name: 'echo', arguments: { text: 'again', key: 'r-2' } }))).toBe('again');
+    const ledger = readFaultLedgerFile(ledgerFile);
+    expect(ledger.faults['drop-before']).toBe(1);
+    expect(ledger.keys['r-2']).toMatchObject({ received: 1, executions: 1 });
+  });
+
   it('the bin takes the era and the faults from the environment, and exits with code 2 on bad options', async () => {
     const ledgerFile = join(dir, 'env.json');
     const { command, args } = modernStdioTestServer({ ledgerFile });

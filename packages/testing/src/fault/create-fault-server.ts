@@ -9,15 +9,27 @@ import type { FaultCore } from './fault-transport.js';
 export function createFaultCore(options: FaultServerOptions): FaultCore {
   validateFaultServerOptions(options);
   const ledger = options.ledger ?? new FaultLedger(options.ledgerFile);
+  return { engine: resumedFaultEngine(options, ledger), ledger };
+}
+
+/**
+ * A fault engine whose scripts resume after the requests `ledger` already holds (a ledger continued
+ * from its file): a stdio server respawned after a `drop-*` or `crash` step goes on with its script
+ * instead of repeating it. Shared by the fault server and the modern test server.
+ */
+export function resumedFaultEngine(
+  options: Pick<FaultServerOptions, 'seed' | 'random' | 'faults' | 'toolFaults'>,
+  ledger: FaultLedger,
+): FaultEngine {
   const perTool = new Set(Object.keys(options.toolFaults ?? {}));
-  // Requests already decided (a ledger continued from its file): the global plan counts every tool without its own plan.
+  // Requests already decided: the global plan counts every tool without its own plan.
   const decided = (tool: string | undefined): number => {
     if (tool !== undefined) return ledger.tool(tool).received;
     let n = 0;
     for (const [name, t] of Object.entries(ledger.snapshot().tools)) if (!perTool.has(name)) n += t.received;
     return n;
   };
-  return { engine: new FaultEngine(options, ledger.totalReceived > 0 ? decided : undefined), ledger };
+  return new FaultEngine(options, ledger.totalReceived > 0 ? decided : undefined);
 }
 
 /**

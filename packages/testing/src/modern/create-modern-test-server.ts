@@ -5,7 +5,7 @@ import {
   type McpServerFactory,
   type Transport,
 } from '@modelcontextprotocol/server';
-import { FaultEngine } from '../fault/fault-engine.js';
+import { resumedFaultEngine } from '../fault/create-fault-server.js';
 import { FaultLedger } from '../fault/fault-ledger.js';
 import type { FaultPlan } from '../fault/fault-options.js';
 import type { FaultCore } from '../fault/fault-transport.js';
@@ -74,7 +74,8 @@ export function createModernTestServer(options: ModernTestServerOptions = {}): M
   const o = resolveModernOptions(options);
   const state = new ModernState(modernCounterUri(o.name));
   const faultLedger = new FaultLedger(o.ledgerFile);
-  const engine = new FaultEngine({ seed: o.seed, faults: o.faults, toolFaults: o.toolFaults });
+  // Resumed from ledgerFile, like the fault server: a stdio server respawned after a drop goes on with its script.
+  const engine = resumedFaultEngine({ seed: o.seed, faults: o.faults, toolFaults: o.toolFaults }, faultLedger);
   const factory: McpServerFactory = (ctx: McpRequestContext) => newInstance({ o, faults: faultLedger }, state, ctx.era);
   const server: ModernTestServer = {
     name: o.name,
