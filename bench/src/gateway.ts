@@ -32,14 +32,13 @@
 // say little about the servers.
 // Last line of stdout: one JSON object with the figures and the ratios.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { parseArgs, ratio, round, table } from './lib/harness.js';
+import { cpuTimeUs, median, parseArgs, ratio, round, table } from './lib/harness.js';
 
 /** `--client lean|sdk` is this bench's own option; the rest goes to the shared parser. */
 function takeClientOption(argv: string[]): 'lean' | 'sdk' {
@@ -295,28 +294,6 @@ async function sdkClient(mode: Mode, kind: Kind): Promise<Running> {
 }
 
 // ------------------------------------------------------------------ the run
-
-/** A process's user + system CPU time in µs, from /proc (Linux); `undefined` elsewhere. */
-function cpuTimeUs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // Fields after the command name (which may hold spaces, so split after its closing paren): utime is the 14th field, stime the 15th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1e6) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-/** USER_HZ: 100 on every Linux Node runs on. */
-const CLOCK_TICKS = 100;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** `total` calls with `IN_FLIGHT` of them outstanding at any time; resolves with the wall time in ns. */
 async function burst(v: Running, total: number): Promise<bigint> {
