@@ -4,6 +4,13 @@
 //   proxy   a naive pass-through proxy written with the bare SDK (client → Server → Client → server)
 //   bridge  mcp-bridge with no plugins over the same in-memory server
 //   chain8  mcp-bridge with 8 pass-through middlewares spread across the phases
+//   legacy_http  mcp-bridge over a 2025-11-25 upstream (the SDK 1.x test server) over Streamable HTTP
+//   modern_http  mcp-bridge over a 2026-07-28 upstream (the v2 modern-only test server) over Streamable HTTP
+//   sdk_legacy_http / sdk_modern_http  the bare SDK client of each era (1.x, v2) straight to those servers
+//
+// The era pair is over HTTP on 127.0.0.1 (both upstreams in this process): a modern upstream cannot be
+// linked in memory (`in-memory` entries are 2025 only), so both eras use the same transport to compare
+// fairly. Target: modern_http / legacy_http <= 1.05 (a modern upstream call costs no more than a legacy one).
 //
 // Every variant talks to its own instance of the same server (one McpServer serves one transport).
 // Last line of stdout: one JSON object with the figures and the ratios against `sdk`.
@@ -17,7 +24,7 @@ import {
   ListToolsRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { checkEcho as check, ECHO_ARGS, echoBridge as bridge, sdkEchoClient as sdkClient } from './lib/echo.js';
+import { checkEcho as check, ECHO_ARGS, echoBridge as bridge, eraBridges, sdkEchoClient as sdkClient } from './lib/echo.js';
 import { baseFigures, fmt, measure, parseArgs, ratio, summaryRows, table, type Variant, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -76,6 +83,7 @@ const sdk = await sdkClient();
 const proxy = await naiveProxy();
 const plain = await bridge([]);
 const chain8 = await bridge(passThroughPlugins());
+const eras = await eraBridges();
 
 const variants: Variant[] = [
   { name: 'sdk', call: () => sdk.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
@@ -87,6 +95,10 @@ const variants: Variant[] = [
   { name: 'proxy', call: () => proxy.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
   { name: 'bridge', call: () => plain.callTool('echo', ECHO_ARGS) },
   { name: 'chain8', call: () => chain8.callTool('echo', ECHO_ARGS) },
+  { name: 'sdk_legacy_http', call: () => eras.sdkLegacy(ECHO_ARGS) },
+  { name: 'sdk_modern_http', call: () => eras.sdkModern(ECHO_ARGS) },
+  { name: 'legacy_http', call: () => eras.legacy.callTool('echo', ECHO_ARGS) },
+  { name: 'modern_http', call: () => eras.modern.callTool('echo', ECHO_ARGS) },
 ];
 for (const v of variants) check(v.name, await v.call());
 
@@ -95,18 +107,19 @@ log(
 );
 const results = await measure(variants, args, log);
 
-await Promise.all([sdk.close(), proxy.close(), plain.close(), chain8.close()]);
+await Promise.all([sdk.close(), proxy.close(), plain.close(), chain8.close(), eras.close()]);
 const chainCalls = 1 + args.warmup + args.calls * args.rounds;
 if (hits.some((h) => h < chainCalls))
   throw new Error(`the chain8 middlewares did not all run on every call: ${hits.join(', ')} (expected >= ${chainCalls})`);
 
 const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<
-  'sdk' | 'sdk_request' | 'proxy' | 'bridge' | 'chain8',
+  'sdk' | 'sdk_request' | 'proxy' | 'bridge' | 'chain8' | 'legacy_http' | 'modern_http' | 'sdk_legacy_http' | 'sdk_modern_http',
   VariantResult
 >;
 const base = by.sdk;
 const rows = summaryRows(results, base);
-const TARGETS = { bridge_vs_sdk: 1.15, chain8_vs_sdk: 1.35 };
+const TARGETS = { bridge_vs_sdk: 1.15, chain8_vs_sdk: 1.35, modern_vs_legacy_http: 1.05 };
+const eraRatio = ratio(by.modern_http.p50, by.legacy_http.p50);
 const bridgeRatio = ratio(by.bridge.p50, base.p50);
 const chainRatio = ratio(by.chain8.p50, base.p50);
 console.log('');
@@ -114,6 +127,9 @@ console.log(table(rows));
 console.log('');
 console.log(
   `p50 ratios: proxy/sdk ${fmt(by.proxy.p50 / base.p50, 2)}  bridge/sdk ${fmt(bridgeRatio, 2)} (target <= ${TARGETS.bridge_vs_sdk}: ${bridgeRatio <= TARGETS.bridge_vs_sdk ? 'ok' : 'MISSED'})  chain8/sdk ${fmt(chainRatio, 2)} (target <= ${TARGETS.chain8_vs_sdk}: ${chainRatio <= TARGETS.chain8_vs_sdk ? 'ok' : 'MISSED'})`,
+);
+console.log(
+  `p50 ratio through the bridge, modern/legacy upstream over HTTP: ${fmt(eraRatio, 2)}; bare SDK v2/1.x ${fmt(by.sdk_modern_http.p50 / by.sdk_legacy_http.p50, 2)} (target <= ${TARGETS.modern_vs_legacy_http}: ${eraRatio <= TARGETS.modern_vs_legacy_http ? 'ok' : 'MISSED'})`,
 );
 
 console.log(
@@ -125,10 +141,16 @@ console.log(
       chain8_vs_sdk: chainRatio,
       bridge_vs_sdk_request: ratio(by.bridge.p50, by.sdk_request.p50),
       chain8_vs_sdk_request: ratio(by.chain8.p50, by.sdk_request.p50),
+      modern_vs_legacy_http: eraRatio,
+      // The same ratio without the bridge (bare SDK v2 vs 1.x): the part of eraRatio that is not the bridge's.
+      sdk_modern_vs_legacy_http: ratio(by.sdk_modern_http.p50, by.sdk_legacy_http.p50),
+      bridge_vs_sdk_legacy_http: ratio(by.legacy_http.p50, by.sdk_legacy_http.p50),
+      bridge_vs_sdk_modern_http: ratio(by.modern_http.p50, by.sdk_modern_http.p50),
       p99: {
         proxy_vs_sdk: ratio(by.proxy.p99, base.p99),
         bridge_vs_sdk: ratio(by.bridge.p99, base.p99),
         chain8_vs_sdk: ratio(by.chain8.p99, base.p99),
+        modern_vs_legacy_http: ratio(by.modern_http.p99, by.legacy_http.p99),
       },
     },
     targets: TARGETS,

@@ -5,6 +5,11 @@
 //   sdk_<t>      the bare SDK echo server over transport <t> (baseline, 1.00)
 //   proxy_<t>    a naive proxy (SDK Server → SDK Client → echo server, in memory) over <t>
 //   gateway_<t>  mcp-bridge (@mcp-bridge/server over a bridge with no plugins → the same in-memory echo server) over <t>
+//   gatewaylegacyup_<t> / gatewaymodernup_<t>  the gateway over an echo upstream over Streamable HTTP on
+//                127.0.0.1 (in the gateway's process): 2025-11-25 (SDK 1.x) or 2026-07-28 modern-only
+//                (SDK v2), each upstream in its own process; modern_vs_legacy_<t> is the time of a modern
+//                upstream call over a legacy one (target <= 1.05), modern_vs_legacy_cpu_<t> the gateway's own
+//                CPU per call (the bridge's part, whatever the upstream's SDK costs)
 //   gatewayjwt_http  with `--auth`: the same gateway as an OAuth resource server, every request with a
 //                real RS256 JWT (keys from a JWKS over HTTP); the ratio jwt_vs_gateway_http is the cost
 //                of authentication per call (target <= 1.1x the time of an unauthenticated call)
@@ -27,14 +32,13 @@
 // say little about the servers.
 // Last line of stdout: one JSON object with the figures and the ratios.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { parseArgs, ratio, round, table } from './lib/harness.js';
+import { cpuTimeUs, median, parseArgs, ratio, round, table } from './lib/harness.js';
 
 /** `--client lean|sdk` is this bench's own option; the rest goes to the shared parser. */
 function takeClientOption(argv: string[]): 'lean' | 'sdk' {
@@ -64,7 +68,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const CHILD = fileURLToPath(new URL('./lib/gateway-child.ts', import.meta.url));
 const ECHO = { name: 'echo', arguments: { text: 'hello' } };
 
-type Mode = 'sdk' | 'proxy' | 'gateway' | 'gateway-jwt';
+type Mode = 'sdk' | 'proxy' | 'gateway' | 'gateway-jwt' | 'gateway-legacyup' | 'gateway-modernup';
 /** The variant name of a mode: `gateway-jwt` → `gatewayjwt` (names are `<mode>_<transport>`). */
 const modeName = (mode: Mode): string => mode.replace('-', '');
 type Kind = 'http' | 'stdio';
@@ -130,7 +134,7 @@ function urlOf(child: ChildProcess, name: string): Promise<string> {
 
 /** Raw JSON-RPC over the child's stdin/stdout (newline-delimited, as the stdio transport frames it). */
 async function leanStdio(mode: Mode): Promise<Running> {
-  const name = `${mode}_stdio`;
+  const name = `${modeName(mode)}_stdio`;
   const child = spawnChild(mode, 'stdio');
   const pending = new Map<number | string, (message: JsonRpcMessage) => void>();
   let nextId = 1;
@@ -261,7 +265,7 @@ async function leanHttp(mode: Mode): Promise<Running> {
 // ------------------------------------------------------------------ SDK client
 
 async function sdkClient(mode: Mode, kind: Kind): Promise<Running> {
-  const name = `${mode}_${kind}`;
+  const name = `${modeName(mode)}_${kind}`;
   const client = new Client({ name: 'bench-client', version: '1.0.0' });
   client.onerror = (error) => {
     if (!closing) log(`${name}: transport error: ${error.message}`);
@@ -291,28 +295,6 @@ async function sdkClient(mode: Mode, kind: Kind): Promise<Running> {
 
 // ------------------------------------------------------------------ the run
 
-/** A process's user + system CPU time in µs, from /proc (Linux); `undefined` elsewhere. */
-function cpuTimeUs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // Fields after the command name (which may hold spaces, so split after its closing paren): utime is the 14th field, stime the 15th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1e6) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-/** USER_HZ: 100 on every Linux Node runs on. */
-const CLOCK_TICKS = 100;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** `total` calls with `IN_FLIGHT` of them outstanding at any time; resolves with the wall time in ns. */
 async function burst(v: Running, total: number): Promise<bigint> {
   v.fresh?.();
@@ -331,7 +313,8 @@ async function burst(v: Running, total: number): Promise<bigint> {
 const variants: Running[] = [];
 try {
   for (const kind of ['http', 'stdio'] as const) {
-    for (const mode of ['sdk', 'proxy', 'gateway', ...(withAuth && kind === 'http' ? (['gateway-jwt'] as const) : [])] as const) {
+    const eras = ['gateway-legacyup', 'gateway-modernup'] as const;
+    for (const mode of ['sdk', 'proxy', 'gateway', ...eras, ...(withAuth && kind === 'http' ? (['gateway-jwt'] as const) : [])] as const) {
       if (mode === 'gateway-jwt' && clientKind === 'sdk') throw new Error('--auth needs the lean client');
       variants.push(clientKind === 'sdk' ? await sdkClient(mode, kind) : kind === 'http' ? await leanHttp(mode) : await leanStdio(mode));
     }
@@ -345,6 +328,8 @@ try {
   const wall = new Map<string, bigint>(variants.map((v) => [v.name, 0n]));
   const cpuUs = new Map<string, number>(variants.map((v) => [v.name, 0]));
   const perRound = { http: [] as number[], stdio: [] as number[] };
+  /** Per round, the modern-upstream gateway's wall time over the legacy-upstream one's (1.0 = same cost). */
+  const eraRounds = { http: [] as number[], stdio: [] as number[] };
   /** Per round, gatewayjwt_http's wall time over gateway_http's: the cost of auth (1.0 = free). */
   const authRounds: number[] = [];
   for (let r = 0; r < args.rounds; r++) {
@@ -361,6 +346,7 @@ try {
       }
       // Same number of calls: the calls/s ratio is the inverse ratio of the wall times.
       perRound[kind].push(Number(took.get(`proxy_${kind}`)!) / Number(took.get(`gateway_${kind}`)!));
+      eraRounds[kind].push(Number(took.get(`gatewaymodernup_${kind}`)!) / Number(took.get(`gatewaylegacyup_${kind}`)!));
       if (kind === 'http' && took.has('gatewayjwt_http'))
         authRounds.push(Number(took.get('gatewayjwt_http')!) / Number(took.get('gateway_http')!));
     }
@@ -401,6 +387,12 @@ try {
         ? `; server CPU per call, proxy/gateway: http ${ratio(cpuPerCall.proxy_http!, cpuPerCall.gateway_http!)}, stdio ${ratio(cpuPerCall.proxy_stdio!, cpuPerCall.gateway_stdio!)}`
         : ''),
   );
+  const eraCpu = (kind: Kind): number => ratio(cpuPerCall[`gatewaymodernup_${kind}`]!, cpuPerCall[`gatewaylegacyup_${kind}`]!);
+  const eraCost = { http: round(median(eraRounds.http), 3), stdio: round(median(eraRounds.stdio), 3) };
+  console.log(
+    `modern/legacy upstream call time through the gateway, median of ${args.rounds} paired rounds: http ${eraCost.http}, stdio ${eraCost.stdio} (target <= 1.05: ${eraCost.http <= 1.05 && eraCost.stdio <= 1.05 ? 'ok' : 'MISSED'})` +
+      (hasCpu ? `; the gateway's own CPU per call, modern/legacy: http ${eraCpu('http')}, stdio ${eraCpu('stdio')}` : ''),
+  );
   if (authRounds.length > 0) {
     const authCost = round(median(authRounds), 3);
     console.log(
@@ -426,11 +418,16 @@ try {
         gateway_vs_sdk_stdio: ratio(perS.gateway_stdio!, perS.sdk_stdio!),
         proxy_vs_sdk_http: ratio(perS.proxy_http!, perS.sdk_http!),
         proxy_vs_sdk_stdio: ratio(perS.proxy_stdio!, perS.sdk_stdio!),
+        modern_vs_legacy_http: eraCost.http,
+        modern_vs_legacy_stdio: eraCost.stdio,
+        ...(hasCpu ? { modern_vs_legacy_cpu_http: eraCpu('http'), modern_vs_legacy_cpu_stdio: eraCpu('stdio') } : {}),
+        modern_vs_legacy_http_rounds: eraRounds.http.map((x) => round(x, 3)),
+        modern_vs_legacy_stdio_rounds: eraRounds.stdio.map((x) => round(x, 3)),
         ...(authRounds.length > 0
           ? { jwt_vs_gateway_http: round(median(authRounds), 3), jwt_vs_gateway_http_rounds: authRounds.map((x) => round(x, 3)) }
           : {}),
       },
-      targets: { gateway_vs_proxy: TARGET, ...(authRounds.length > 0 ? { jwt_vs_gateway_http: 1.1 } : {}) },
+      targets: { gateway_vs_proxy: TARGET, modern_vs_legacy: 1.05, ...(authRounds.length > 0 ? { jwt_vs_gateway_http: 1.1 } : {}) },
     }),
   );
 } finally {

@@ -1,8 +1,10 @@
 // What most benches share: the echo test server, a bare SDK client to it (the baseline), a started
 // bridge in front of it, and a check that every variant really answers before it is timed.
 import { createBridge, type Bridge, type Plugin } from '@mcp-bridge/core';
-import { createTestServer, type BuiltinToolName } from '@mcp-bridge/testing';
+import { createTestServer, startHttpTestServer, startModernHttpTestServer, type BuiltinToolName } from '@mcp-bridge/testing';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -41,6 +43,57 @@ export async function echoBridge(
   tools?: readonly BuiltinToolName[],
 ): Promise<Bridge> {
   const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer(tools), ...entry } }, plugins });
+  await bridge.start();
+  const status = bridge.status()[0];
+  if (status?.state !== 'ok') throw new Error(`the bench bridge did not start: ${JSON.stringify(status)}`);
+  return bridge;
+}
+
+/** The echo test server's options for an HTTP upstream (as {@link echoServer}). */
+const HTTP_ECHO = { name: 'bench', tools: ['echo'], resources: false, prompts: false } as const;
+
+/**
+ * Two started bridges with no plugins, over the echo test server in each protocol era, both over
+ * Streamable HTTP on 127.0.0.1 in this process (a modern upstream cannot be linked in memory), the
+ * era pinned so neither probes: `legacy` over the SDK 1.x server (2025-11-25, one session), `modern`
+ * over the v2 modern-only server (2026-07-28, stateless).
+ */
+export async function eraBridges(): Promise<EraVariants> {
+  const legacyUp = await startHttpTestServer(HTTP_ECHO);
+  const modernUp = await startModernHttpTestServer({ ...HTTP_ECHO, era: 'modern-only' });
+  const legacy = await echoBridgeOver({ url: legacyUp.url, protocol: '2025-11-25' });
+  const modern = await echoBridgeOver({ url: modernUp.url, protocol: '2026-07-28' });
+  // The bare SDK of each era against the same servers: what each era costs without the bridge.
+  const sdkLegacy = new Client({ name: 'bench-client', version: '1.0.0' });
+  await sdkLegacy.connect(new StreamableHTTPClientTransport(new URL(legacyUp.url)));
+  const sdkModern = new ModernClient({ name: 'bench-client', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await sdkModern.connect(new ModernHttpTransport(new URL(modernUp.url)));
+  return {
+    legacy,
+    modern,
+    sdkLegacy: (args) => sdkLegacy.callTool({ name: 'echo', arguments: args }),
+    sdkModern: (args) => sdkModern.callTool({ name: 'echo', arguments: args }),
+    close: async () => {
+      await Promise.all([legacy.close(), modern.close(), sdkLegacy.close(), sdkModern.close()]);
+      await Promise.all([legacyUp.close(), modernUp.close()]);
+    },
+  };
+}
+
+/** What {@link eraBridges} gives: a bridge and a bare SDK client per era, all over HTTP. */
+export interface EraVariants {
+  legacy: Bridge;
+  modern: Bridge;
+  /** SDK 1.x `callTool('echo')` straight to the 2025-11-25 server. */
+  sdkLegacy: (args: Record<string, unknown>) => Promise<unknown>;
+  /** SDK v2 `callTool('echo')` straight to the 2026-07-28 server. */
+  sdkModern: (args: Record<string, unknown>) => Promise<unknown>;
+  close: () => Promise<void>;
+}
+
+/** A started bridge over server `bench` at this entry; throws when it did not connect. */
+async function echoBridgeOver(entry: Record<string, unknown>): Promise<Bridge> {
+  const bridge = createBridge({ servers: { bench: entry } });
   await bridge.start();
   const status = bridge.status()[0];
   if (status?.state !== 'ok') throw new Error(`the bench bridge did not start: ${JSON.stringify(status)}`);

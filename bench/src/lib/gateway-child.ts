@@ -7,18 +7,25 @@
 //   proxy    a naive pass-through proxy: a low-level SDK Server whose tools/list and tools/call
 //            handlers forward to an SDK Client connected (in memory) to the echo server
 //   gateway  mcp-bridge: a bridge over the same in-memory echo server, served by @mcp-bridge/server
+//   gateway-legacyup / gateway-modernup  the same gateway over an echo upstream in this process over
+//            Streamable HTTP on 127.0.0.1: the 2025-11-25 test server (SDK 1.x) or the 2026-07-28
+//            modern-only test server (SDK v2), the era pinned (a modern upstream cannot be in memory);
+//            the upstream runs in its own process (`upstream-legacy|modern http`), so the gateway's CPU
+//            time per call is the bridge's own
 //   gateway-jwt  the same gateway as an OAuth resource server (`auth.jwt`, HTTP only): keys from a
 //            JWKS served over HTTP by this process (RS256, as an authorization server would), and
 //            the signed token for the client printed after the URL (`<url> <token>`)
 //
 // Over HTTP it prints its URL as the first stdout line; over stdio stdout is the protocol.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createBridge } from '@mcp-bridge/core';
+import { fileURLToPath } from 'node:url';
+import { createBridge, type BridgeServerConfig } from '@mcp-bridge/core';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { serveHttp, serveStdio } from '@mcp-bridge/server';
-import { createTestServer } from '@mcp-bridge/testing';
+import { createTestServer, startHttpTestServer, startModernHttpTestServer } from '@mcp-bridge/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -33,7 +40,8 @@ import {
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 
-const [mode, transport] = process.argv.slice(2) as ['sdk' | 'proxy' | 'gateway' | 'gateway-jwt', 'stdio' | 'http'];
+type Mode = 'sdk' | 'proxy' | 'gateway' | 'gateway-jwt' | 'gateway-legacyup' | 'gateway-modernup' | 'upstream-legacy' | 'upstream-modern';
+const [mode, transport] = process.argv.slice(2) as [Mode, 'stdio' | 'http'];
 const echoServer = (): McpServer => createTestServer({ name: 'bench', tools: ['echo'], resources: false, prompts: false });
 
 /** One upstream client for the whole proxy (as a naive proxy would hold), over an in-memory pair. */
@@ -86,6 +94,32 @@ async function sdkHttp(newServer: () => { connect(t: Transport): Promise<void> }
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
 }
 
+/** The gateway's upstream entry: the echo server in memory, or over HTTP in either protocol era (its own process). */
+async function upstreamEntry(m: Mode): Promise<Record<string, unknown>> {
+  if (m === 'gateway') return { type: 'in-memory', server: () => echoServer() };
+  const modern = m === 'gateway-modernup';
+  return { url: await spawnUpstream(modern ? 'upstream-modern' : 'upstream-legacy'), protocol: modern ? '2026-07-28' : '2025-11-25' };
+}
+
+/**
+ * Runs the HTTP upstream in a child of this process (this file again), so this process's CPU time is
+ * the gateway's alone; resolves with its URL (its first stdout line). It dies with this process.
+ */
+function spawnUpstream(m: 'upstream-legacy' | 'upstream-modern'): Promise<string> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), m, 'http'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  process.on('exit', () => child.kill('SIGKILL'));
+  return new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buffered += d.toString('utf8');
+      if (buffered.includes('\n')) resolve(buffered.slice(0, buffered.indexOf('\n')));
+    });
+    child.once('exit', (code) => reject(new Error(`${m} exited with ${code} before printing its URL`)));
+  });
+}
+
 /** A JWKS endpoint with one RS256 key, and a token it signed for `audience` (the bench's client presents it). */
 async function issuer(audience: string): Promise<{ issuer: string; jwksUri: string; token: string }> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
@@ -113,10 +147,11 @@ if (mode === 'gateway-jwt') {
   const keys = await issuer(resource);
   const gateway = await serveHttp(bridge, { port: 0, auth: { resource, jwt: { issuer: keys.issuer, jwksUri: keys.jwksUri } } });
   process.stdout.write(`${gateway.url} ${keys.token}\n`);
-} else if (mode === 'gateway') {
+} else if (mode === 'gateway' || mode === 'gateway-legacyup' || mode === 'gateway-modernup') {
   // BENCH_SESSIONS (`shared`, `auto` ...) sets the server's `sessions` (docs/sessions.md); unset: the default.
   const sessions = process.env.BENCH_SESSIONS ? { sessions: process.env.BENCH_SESSIONS } : {};
-  const bridge = createBridge({ servers: { bench: { type: 'in-memory', server: () => echoServer(), ...sessions } } });
+  // Validated by createBridge at run time (a plain record here: in memory or HTTP).
+  const bridge = createBridge({ servers: { bench: { ...(await upstreamEntry(mode)), ...sessions } as BridgeServerConfig } });
   await bridge.start();
   if (transport === 'stdio') {
     const gateway = await serveStdio(bridge);
@@ -126,6 +161,11 @@ if (mode === 'gateway-jwt') {
   }
   const gateway = await serveHttp(bridge, { port: 0 });
   process.stdout.write(`${gateway.url}\n`);
+} else if (mode === 'upstream-legacy' || mode === 'upstream-modern') {
+  const echo = { name: 'bench', tools: ['echo'], resources: false, prompts: false } as const;
+  const up =
+    mode === 'upstream-modern' ? await startModernHttpTestServer({ ...echo, era: 'modern-only' }) : await startHttpTestServer(echo);
+  process.stdout.write(`${up.url}\n`);
 } else if (mode === 'proxy') {
   const upstream = await upstreamClient();
   if (transport === 'stdio') await proxyServer(upstream).connect(new StdioServerTransport());

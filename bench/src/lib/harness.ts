@@ -1,5 +1,6 @@
 // Shared measuring harness of the benches: argument parsing, interleaved rounds, percentiles,
 // a rough allocation probe and the report (a table, then one JSON line).
+import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -254,4 +255,27 @@ export function variantTable(results: readonly VariantResult[], baseline: Varian
       r.heapBytesPerCall === undefined ? '-' : fmt(r.heapBytesPerCall, 0),
     ]),
   ]);
+}
+
+/** A process's user + system CPU time in µs, from /proc (Linux); `undefined` elsewhere. */
+export function cpuTimeUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing paren): utime is the 14th field, stime the 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -48,7 +48,7 @@ export function failLostStreams(transport: StreamableHTTPClientTransport): void 
     const id = request.id;
     pending.add(id);
     options?.requestSignal?.addEventListener('abort', () => pending.delete(id), { once: true });
-    return send(message, {
+    const sending = send(message, {
       ...options,
       onRequestStreamEnd: () => {
         options?.onRequestStreamEnd?.();
@@ -61,7 +61,30 @@ export function failLostStreams(transport: StreamableHTTPClientTransport): void 
         deliver?.({ jsonrpc: '2.0', id, error } as never);
       },
     });
+    // The server closed the socket of a request it had received, before any response header (it may
+    // have run it: the test server's `drop-after`, a proxy cut): the same loss as a stream that broke.
+    return sending.catch((error: unknown) => {
+      if (pending.delete(id) && closedAfterSending(error))
+        throw new ResponseStreamLostError(`the response stream of ${method} broke before its result: it may have run`, { cause: error });
+      throw error;
+    });
   };
+}
+
+/**
+ * Socket errors that mean the request was written and the connection then died (undici's "other side
+ * closed", a reset): never a connection that could not be opened, which stays a plain transport
+ * failure (provably unsent, see core's `neverSent`).
+ */
+const CLOSED_AFTER_SENDING = new Set(['UND_ERR_SOCKET', 'ECONNRESET']);
+
+/** Whether `error` (or a cause, 4 deep) is one of {@link CLOSED_AFTER_SENDING}. */
+function closedAfterSending(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CLOSED_AFTER_SENDING.has(code)) return true;
+  }
+  return false;
 }
 
 /** Reconnection options that never reconnect: see {@link failLostStreams}. */

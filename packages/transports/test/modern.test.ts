@@ -81,6 +81,20 @@ describe('protocol eras (2026-07-28 upstreams)', () => {
       expect(meta['io.modelcontextprotocol/clientCapabilities']).toEqual({});
     });
 
+    it('a socket cut after the server ran the call, before any header: ResponseStreamLostError (may have run)', async () => {
+      const isCall = (body: unknown): boolean => (body as Body | undefined)?.method === 'tools/call';
+      const server = await startModernHttpServer({ legacy: 'reject', cutBeforeHeaders: isCall });
+      closers.push(() => server.close());
+      const { client } = await open('modern', { url: server.url, protocol: '2026-07-28' });
+      const error = await client.callTool({ name: 'echo', arguments: { text: 'hi' } }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.name).toBe('ResponseStreamLostError');
+      expect(error?.message).toMatch(/response stream of tools\/call broke before its result: it may have run/);
+      expect(server.requests.filter((r) => isCall(r.body))).toHaveLength(1);
+    });
+
     it('prompts, resources, completion and the liveness probe (server/discover, there is no ping)', async () => {
       const server = await startModernHttpServer({ legacy: 'reject' });
       closers.push(() => server.close());

@@ -71,6 +71,8 @@ export async function startModernHttpServer(
     factory?: () => McpServer;
     /** Break the response stream of the requests it selects (after their first event). */
     breakStream?: (body: unknown) => boolean;
+    /** Serve the requests it selects (they run), then close their socket before any response header. */
+    cutBeforeHeaders?: (body: unknown) => boolean;
   } = {},
 ): Promise<ModernHttpServer> {
   const factory = options.factory ?? ((): McpServer => createModernServer('modern-http') as McpServer);
@@ -87,6 +89,11 @@ export async function startModernHttpServer(
       }
       requests.push({ method: req.method ?? '', headers: req.headers, body: parsed });
       const response = await handler.fetch(toRequest(req, res, `http://127.0.0.1${req.url ?? '/'}`, body));
+      if (options.cutBeforeHeaders?.(parsed) === true) {
+        await response.arrayBuffer().catch(() => undefined);
+        req.socket.destroy();
+        return;
+      }
       await writeResponse(response, res, options.breakStream?.(parsed) === true);
     })().catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500).end(String(error));
