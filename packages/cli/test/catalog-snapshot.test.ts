@@ -6,10 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { eventually, processesWith, stdioFaultServer } from '@mcp-bridge/testing';
-import { cliCommand, tempTree, type Tree } from './helpers.js';
+import { stdioGatewayClient, tempTree, type StdioGatewayClient, type Tree } from './helpers.js';
 
 const marker = `snapshot-${randomUUID().slice(0, 8)}`;
 /** How long the slow server takes to answer `initialize`: far longer than a list may wait here (grace 1 s). */
@@ -28,19 +27,10 @@ afterEach(async () => {
 
 afterAll(() => tree.remove());
 
-function gateway(
-  dir: string,
-  extra: string[] = [],
-): { client: Client; transport: StdioClientTransport; stderr: () => string; changed: () => number } {
-  const { command, args } = cliCommand(['--root', tree.root, 'serve', '--stdio', ...extra]);
-  const transport = new StdioClientTransport({ command, args, cwd: dir, env: tree.env(), stderr: 'pipe' });
-  let stderr = '';
-  transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  const client = new Client({ name: 'snapshot-test', version: '1.0.0' });
-  let changed = 0;
-  client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
-  clients.push(client);
-  return { client, transport, stderr: () => stderr, changed: () => changed };
+function gateway(dir: string, extra: string[] = []): StdioGatewayClient {
+  const spawned = stdioGatewayClient(tree, dir, extra);
+  clients.push(spawned.client);
+  return spawned;
 }
 
 const snapshotDir = (): string => join(tree.home, '.cache', 'mcp-bridge', 'catalog');

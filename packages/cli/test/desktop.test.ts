@@ -6,10 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { eventually, processesWith, stdioFaultServer, stdioTestServer } from '@mcp-bridge/testing';
-import { cliCommand, collect, tempTree, type Tree } from './helpers.js';
+import { cliCommand, collect, stdioGatewayClient, tempTree, type StdioGatewayClient, type Tree } from './helpers.js';
 
 const marker = `desktop-${randomUUID().slice(0, 8)}`;
 /** How long the slow server takes to answer `initialize`. */
@@ -28,26 +27,14 @@ afterEach(async () => {
 
 afterAll(() => tree.remove());
 
-/** Spawns `serve --stdio` in `dir` the way a desktop app does; collects its stderr (the only log a desktop user has). */
-function desktopClient(
-  dir: string,
-  extra: string[] = [],
-  relist = true,
-): { client: Client; transport: StdioClientTransport; stderr: () => string; changed: () => number; names: () => string[] } {
-  const { command, args } = cliCommand(['--root', tree.root, 'serve', '--stdio', ...extra]);
-  const transport = new StdioClientTransport({ command, args, cwd: dir, env: tree.env(), stderr: 'pipe' });
-  let stderr = '';
-  transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  const client = new Client({ name: 'desktop-test', version: '1.0.0' });
-  let changed = 0;
+/** Spawns `serve --stdio` in `dir` the way a desktop app does; as a desktop app does, lists again on list_changed. */
+function desktopClient(dir: string, extra: string[] = [], relist = true): StdioGatewayClient & { names: () => string[] } {
   let names: string[] = [];
-  // As a desktop app does: list again on list_changed.
-  client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-    changed++;
-    if (relist) names = (await client.listTools()).tools.map((t) => t.name).sort();
+  const spawned = stdioGatewayClient(tree, dir, extra, (client) => {
+    if (relist) void client.listTools().then((r) => (names = r.tools.map((t) => t.name).sort()));
   });
-  clients.push(client);
-  return { client, transport, stderr: () => stderr, changed: () => changed, names: () => names };
+  clients.push(spawned.client);
+  return { ...spawned, names: () => names };
 }
 
 /** Wall time of `mcp-bridge --version` from source: the floor under any command's start. */

@@ -4,6 +4,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The CLI's source entry: run with tsx and the `@mcp-bridge/source` condition, no build needed. */
@@ -105,4 +108,37 @@ export function firstLine(child: ChildProcess, stderr: () => string = () => ''):
     child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL\n${stderr()}`)));
   });
+}
+
+/** A client of `serve --stdio` spawned in `dir` the way a desktop app does, and what it saw. */
+export interface StdioGatewayClient {
+  client: Client;
+  transport: StdioClientTransport;
+  /** The gateway's stderr so far (the only log a desktop user has). */
+  stderr: () => string;
+  /** `notifications/tools/list_changed` received so far. */
+  changed: () => number;
+}
+
+/**
+ * Spawns `serve --stdio` (plus `extra` flags) in `dir` with the tree's environment and an SDK client
+ * that counts `list_changed` and calls `onListChanged` for each. Connecting is the caller's.
+ */
+export function stdioGatewayClient(
+  tree: Tree,
+  dir: string,
+  extra: string[] = [],
+  onListChanged?: (client: Client) => void,
+): StdioGatewayClient {
+  const { command, args } = cliCommand(['--root', tree.root, 'serve', '--stdio', ...extra]);
+  const transport = new StdioClientTransport({ command, args, cwd: dir, env: tree.env(), stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const client = new Client({ name: 'desktop-test', version: '1.0.0' });
+  let changed = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    changed++;
+    onListChanged?.(client);
+  });
+  return { client, transport, stderr: () => stderr, changed: () => changed };
 }

@@ -1,14 +1,14 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMcpHandler, type McpHttpHandler, type McpRequestContext, type PerRequestResponseMode } from '@modelcontextprotocol/server';
 import type { FaultAction } from '../fault/fault-engine.js';
 import type { FaultLedger } from '../fault/fault-ledger.js';
 import type { FaultPlan } from '../fault/fault-options.js';
 import { faultTarget, type FaultCore } from '../fault/fault-transport.js';
-import { listenOn, MAX_BODY_BYTES, sendJsonRpcError } from '../http-body.js';
+import { MAX_BODY_BYTES, sendJsonRpcError } from '../http-body.js';
 import type { TestLedger } from '../ledger.js';
 import { createModernTestServer, modernInternals, type ModernTestServer } from './create-modern-test-server.js';
 import type { ModernEra, ModernTestServerOptions } from './modern-options.js';
-import { readBody, toWebRequest, writeWebResponse } from './node-fetch.js';
+import { listenMcp, readBody, toWebRequest, writeWebResponse } from './node-fetch.js';
 
 /** Options of {@link startModernHttpTestServer}. */
 export interface ModernHttpTestServerOptions extends ModernTestServerOptions {
@@ -93,19 +93,8 @@ export async function startModernHttpTestServer(options: ModernHttpTestServerOpt
   );
   state.setNotifier(handler.notify);
 
-  let origin = '';
-  const http = createServer((req, res) => {
-    const handling =
-      new URL(req.url ?? '/', 'http://localhost').pathname === '/mcp'
-        ? serve({ handler, faults, requests }, req, res, origin)
-        : Promise.resolve(sendJsonRpcError(res, 404, -32000, 'Not found'));
-    handling.catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) sendJsonRpcError(res, 500, -32603, error instanceof Error ? error.message : String(error));
-      else res.destroy();
-    });
-  });
-  const listening = await listenOn(http, port, host);
-  origin = listening.origin;
+  const listening = await listenMcp((req, res, origin) => serve({ handler, faults, requests }, req, res, origin), port, host);
+  const { http, origin } = listening;
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,10 +1,9 @@
-import { createServer } from 'node:http';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { binCommand, type BinCommand } from '../bin-command.js';
-import { listenOn, MAX_BODY_BYTES, sendJsonRpcError } from '../http-body.js';
+import { MAX_BODY_BYTES, sendJsonRpcError } from '../http-body.js';
 import type { ModernEra } from './modern-options.js';
 import { createModernConformanceServer, type ModernConformanceServerOptions } from './modern-conformance.js';
-import { readBody, toWebRequest, writeWebResponse } from './node-fetch.js';
+import { listenMcp, readBody, toWebRequest, writeWebResponse } from './node-fetch.js';
 
 /**
  * How to spawn the v2 conformance fixture ({@link createModernConformanceServer}) as a child
@@ -58,21 +57,15 @@ export async function startModernConformanceHttpServer(options: ModernConformanc
   const fixture = createModernConformanceServer(fixtureOptions);
   const handler = createMcpHandler(fixture.factory, { legacy: fixture.era === 'dual' ? 'stateless' : 'reject', keepAliveMs: 0 });
   fixture.setNotifier(handler.notify);
-  let origin = '';
-  const http = createServer((req, res) => {
-    const serve = async (): Promise<void> => {
-      if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/mcp') return sendJsonRpcError(res, 404, -32000, 'Not found');
+  const { http, origin } = await listenMcp(
+    async (req, res, origin) => {
       const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : undefined;
       if (req.method === 'POST' && body === undefined) return sendJsonRpcError(res, 413, -32000, 'Request body too large');
       await writeWebResponse(await handler.fetch(toWebRequest(req, res, body, origin)), res);
-    };
-    serve().catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) sendJsonRpcError(res, 500, -32603, error instanceof Error ? error.message : String(error));
-      else res.destroy();
-    });
-  });
-  const listening = await listenOn(http, port, host);
-  origin = listening.origin;
+    },
+    port,
+    host,
+  );
   let closing: Promise<void> | undefined;
   return {
     url: `${origin}/mcp`,

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenOn, sendJsonRpcError } from '../http-body.js';
 
 /**
  * The v2 SDK's HTTP entry is fetch-shaped (`Request` in, `Response` out); the test servers run on
@@ -60,4 +61,30 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * A node HTTP server that hands requests for `/mcp` to `handle` (404 for any other path, 500 when
+ * `handle` fails before answering), listening on `port`/`host`. `origin` is what `handle` needs to
+ * rebuild the request's URL.
+ */
+export async function listenMcp(
+  handle: (req: IncomingMessage, res: ServerResponse, origin: string) => Promise<void>,
+  port: number,
+  host: string,
+): Promise<{ http: Server; origin: string; port: number }> {
+  let origin = '';
+  const http = createServer((req, res) => {
+    const handling =
+      new URL(req.url ?? '/', 'http://localhost').pathname === '/mcp'
+        ? handle(req, res, origin)
+        : Promise.resolve(sendJsonRpcError(res, 404, -32000, 'Not found'));
+    handling.catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) sendJsonRpcError(res, 500, -32603, error instanceof Error ? error.message : String(error));
+      else res.destroy();
+    });
+  });
+  const listening = await listenOn(http, port, host);
+  origin = listening.origin;
+  return { http, origin, port: listening.port };
 }
