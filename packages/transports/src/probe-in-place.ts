@@ -46,25 +46,47 @@ function viewOf(real: Transport, start: () => Promise<void>, close: () => Promis
 /** Wraps a not yet started stdio transport for a probe that may hand the process over (see {@link InPlaceProbe}). */
 export function probeInPlace(real: Transport): InPlaceProbe {
   let probing = true;
+  // What the transport reported while the probe ran (stdout lines that are not JSON-RPC, printed at
+  // start): the 2025 client that takes the process over hears them too, as it would have without a probe.
+  const reported: Error[] = [];
   const probe = viewOf(
     real,
     () => real.start(),
     () => (probing ? Promise.resolve() : real.close()),
   );
+  Object.defineProperty(probe, 'onerror', {
+    get: () => real.onerror,
+    set(handler: Transport['onerror']) {
+      real.onerror = (error) => {
+        if (probing) reported.push(error);
+        handler?.(error);
+      };
+    },
+  });
   return {
     probe,
     keep: () => {
       probing = false;
+      reported.length = 0;
     },
     handOver: () => {
+      probing = false;
       real.onmessage = undefined;
       real.onerror = undefined;
       real.onclose = undefined;
-      return viewOf(
+      const view = viewOf(
         real,
         () => Promise.resolve(),
         () => real.close(),
       );
+      Object.defineProperty(view, 'onerror', {
+        get: () => real.onerror,
+        set(handler: Transport['onerror']) {
+          real.onerror = handler;
+          for (const error of reported.splice(0)) handler?.(error);
+        },
+      });
+      return view;
     },
   };
 }
