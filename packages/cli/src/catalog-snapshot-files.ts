@@ -41,7 +41,7 @@ function canonical(value: unknown): string {
 }
 
 /** The file of a server's snapshot, or undefined for a config that cannot have one (in-memory, an OAuth provider object). */
-function fileOf(dir: string, server: string, configs: readonly unknown[]): string | undefined {
+export function snapshotFileOf(dir: string, server: string, configs: readonly unknown[]): string | undefined {
   if (!configs.every(plainJson)) return undefined;
   const hash = createHash('sha256')
     .update(canonical({ format: FORMAT, server, configs }))
@@ -64,7 +64,7 @@ function isSnapshot(value: unknown): value is ServerSnapshot & { format: number 
 export function fileSnapshotStore(dir: string = cacheDir()): CatalogSnapshotStore {
   return {
     async load(server, configs) {
-      const file = fileOf(dir, server, configs);
+      const file = snapshotFileOf(dir, server, configs);
       if (file === undefined) return undefined;
       let text: string;
       try {
@@ -80,7 +80,7 @@ export function fileSnapshotStore(dir: string = cacheDir()): CatalogSnapshotStor
       }
     },
     async save(server, configs, snapshot) {
-      const file = fileOf(dir, server, configs);
+      const file = snapshotFileOf(dir, server, configs);
       if (file === undefined) return;
       await mkdir(join(dir, 'catalog'), { recursive: true, mode: 0o700 });
       const temp = `${file}.${process.pid}.tmp`;

@@ -63,7 +63,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     const ctx = context(cmd);
     // `--examples`: the example servers boot while the gateway's code loads (see early-spawn.ts).
     const early = ctx.options.examples === true && opts.demo !== true ? await import('./early-spawn.js') : undefined;
-    early?.spawnExamplesEarly();
+    early?.spawnExamplesEarly(opts.catalogSnapshot !== false);
     try {
       // Each command loads its code when it runs: `--version` and `--help` load almost nothing.
       const { serveCommand } = await import('./commands/serve.js');
