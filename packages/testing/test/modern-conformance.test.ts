@@ -35,7 +35,7 @@ const ARGS: Record<string, Record<string, unknown>> = {
 };
 
 /** Calls every tool with fixed content or an answer in {@link EXPECTED}, and checks the rest of the surface. */
-async function exerciseEveryTool(client: Client, asked: Asked, progressSeen: number[] = [0, 50, 100]): Promise<void> {
+async function exerciseEveryTool(client: Client, asked: Asked, progressSeen: number[][] = [[0, 50, 100]]): Promise<void> {
   const { tools } = await client.listTools();
   expect(tools.map((t) => t.name)).toContain('test_elicitation_sep1330_enums');
   const logs: string[] = [];
@@ -57,7 +57,7 @@ async function exerciseEveryTool(client: Client, asked: Asked, progressSeen: num
   }
   const progress: number[] = [];
   await client.callTool({ name: 'test_tool_with_progress', arguments: {} }, { onprogress: (p) => void progress.push(p.progress) });
-  expect(progress).toEqual(progressSeen);
+  expect(progressSeen).toContainEqual(progress);
   expect((await client.readResource({ uri: 'test://template/7/data' })).contents[0]).toMatchObject({ uri: 'test://template/7/data' });
   const prompt = await client.getPrompt({ name: 'test_prompt_with_arguments', arguments: { arg1: 'a', arg2: 'b' } });
   expect(prompt.messages[0]?.content).toMatchObject({ text: "Prompt with arguments: arg1='a', arg2='b'" });
@@ -88,9 +88,13 @@ describe('the conformance fixture on the v2 SDK', () => {
     await client.connect(new StdioClientTransport({ ...modernConformanceServerCommand({ era: 'modern-only' }), stderr: 'pipe' }));
     open.push(client);
     expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
-    // The v2 client over stdio (2.4.0) drops the progress notification that arrives right before the
-    // result; the fixture sends all three in order (the wire test below proves it).
-    await exerciseEveryTool(client, asked, [0, 50]);
+    // The v2 client over stdio (2.4.0) sometimes drops the progress notification that arrives right
+    // before the result (a race in its dispatch: seen both ways under load); the fixture sends all three
+    // in order (the wire test below proves it).
+    await exerciseEveryTool(client, asked, [
+      [0, 50],
+      [0, 50, 100],
+    ]);
     await exerciseListen(client);
   });
 
