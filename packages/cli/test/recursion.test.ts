@@ -1,4 +1,4 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,17 @@ const server = fileURLToPath(new URL('./fixtures/lifecycle-server.mjs', import.m
 const marker = `recur-${randomUUID().slice(0, 8)}`;
 let tree: Tree;
 const quote = (s: string): string => `'${s}'`;
+
+/** The MCP_BRIDGE_DEPTH a process was started with (0 when unset); undefined when it is gone. */
+function depthOf(pid: number): number | undefined {
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    const entry = env.find((e) => e.startsWith('MCP_BRIDGE_DEPTH='));
+    return entry === undefined ? 0 : Number(entry.slice('MCP_BRIDGE_DEPTH='.length));
+  } catch {
+    return undefined;
+  }
+}
 
 beforeAll(() => {
   tree = tempTree();
@@ -84,14 +95,25 @@ describe('a config that lists mcp-bridge itself', () => {
       const script = nested.write('project/gateway.sh', `#!/bin/sh\nexec ${[self.command, ...self.args].map(quote).join(' ')}\n`);
       chmodSync(script, 0o755);
       nested.write(`project/${marker}-gw.json`, { mcpServers: { gw: { command: script } } });
-      let most = 0;
-      const sampler = setInterval(() => (most = Math.max(most, processesWith(`${marker}-gw`).length)), 50);
+      // Per depth (the MCP_BRIDGE_DEPTH each gateway was given), the most gateways seen at once.
+      const mostAt = new Map<number, number>();
+      const sample = (): void => {
+        const seen = new Map<number, number>();
+        for (const pid of processesWith(`${marker}-gw`)) {
+          const depth = depthOf(pid);
+          if (depth !== undefined) seen.set(depth, (seen.get(depth) ?? 0) + 1);
+        }
+        for (const [depth, n] of seen) mostAt.set(depth, Math.max(mostAt.get(depth) ?? 0, n));
+      };
+      const sampler = setInterval(sample, 50);
       const result = await runCli(nested, ['--config', config, 'list', '--json'], { timeoutMs: 60_000 }).finally(() =>
         clearInterval(sampler),
       );
-      // The top gateway, then gw at depths 1, 2 and 3; the one at depth 3 starts nothing.
-      expect(most).toBeGreaterThanOrEqual(3);
-      expect(most).toBeLessThanOrEqual(4);
+      // The top gateway, then gw at depths 1, 2 and 3; the one at depth 3 starts nothing, so there is no depth 4.
+      // At most two at one depth: under heavy load a nested gateway may miss its parent's connect
+      // deadline and be replaced while the first is still exiting (seen once in CI with load ~17).
+      expect([...mostAt.keys()].sort()).toEqual([0, 1, 2, 3]);
+      for (const [depth, n] of mostAt) expect(n, `gateways at depth ${depth}`).toBeLessThanOrEqual(2);
       expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
       expect(result.stderr).not.toMatch(/MCP_BRIDGE_DEPTH/); // the top gateway itself is not limited
       const servers = (JSON.parse(result.stdout) as ListJson).servers;
