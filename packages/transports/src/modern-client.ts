@@ -13,7 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { ResponseStreamLostError, STREAM_LOST_MARK } from './stream-loss.js';
 import { DEFAULT_MAX_INPUT_ROUNDS, INPUT_METHODS, sendWithInputRounds, type AskCaller } from './input-rounds.js';
-import { callWithTasks } from './task-polling.js';
+import { callWithTasks, LEGACY_TASK_METHODS, legacyTaskRequest } from './task-calls.js';
 import {
   ProtocolError,
   SdkError,
@@ -152,6 +152,7 @@ export class ModernUpstreamClient extends Client {
       return this.modern.listTools(request.params, { ...options, cacheMode: 'refresh' }).catch(rethrowLegacy) as Answer;
     }
     if (INPUT_METHODS.has(request.method)) return this.#withInput(request, resultSchema, options);
+    if (LEGACY_TASK_METHODS.has(request.method)) return this.#taskRequest(request, options);
     // SDK 1.x result schemas are zod 4 schemas, which are Standard Schemas: the v2 client validates with them as is.
     return this.modern
       .request(request as ModernRequest[0], resultSchema as unknown as ModernRequest[1], options)
@@ -185,12 +186,25 @@ export class ModernUpstreamClient extends Client {
         },
       );
     if (request.method !== 'tools/call') return rounds(params).catch(rethrowLegacy) as Answer;
-    // A tools/call may become a task (SEP-2663) where the upstream offers them: see task-polling.ts.
+    // A tools/call may become a task (SEP-2663) where the upstream offers them: see task-calls.ts.
     const tasks = { client: this.modern, capabilities: this.#capabilities, ask, maxRounds: this.#maxInputRounds, what };
     return callWithTasks(params, rounds, {
       ...tasks,
       ...(rest.signal ? { signal: rest.signal } : {}),
       ...(rest.timeout === undefined ? {} : { timeout: rest.timeout }),
+    }).catch(rethrowLegacy) as Answer;
+  }
+
+  /** A 2025-era task request (an explicit task handle's), translated for the SEP-2663 extension: see task-calls.ts. */
+  #taskRequest(request: ClientRequest, options: UpstreamRequestOptions | undefined): Answer {
+    const { askCaller, signal, timeout } = options ?? {};
+    return legacyTaskRequest(request.method, (request.params ?? {}) as Record<string, unknown>, {
+      client: this.modern,
+      capabilities: this.#capabilities,
+      ask: askCaller ?? this.#ownAsk(),
+      maxRounds: this.#maxInputRounds,
+      ...(signal ? { signal } : {}),
+      ...(timeout === undefined ? {} : { timeout }),
     }).catch(rethrowLegacy) as Answer;
   }
 

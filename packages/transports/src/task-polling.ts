@@ -90,6 +90,8 @@ export interface FollowTaskOptions {
   maxRounds: number;
   /** For messages: `tools/call "deploy"`. */
   what: string;
+  /** Cancel the task upstream when the call is aborted or runs out of time (default true: nobody else knows the task). */
+  cancelOnAbandon?: boolean;
 }
 
 /**
@@ -118,7 +120,7 @@ export async function followTask(created: Record<string, unknown>, o: FollowTask
     return await poll(created, taskId, deadline, send, o);
   } catch (error) {
     const expired = deadline !== undefined && Date.now() >= deadline;
-    if (o.signal?.aborted || expired) await cancelTask(o, taskId);
+    if ((o.signal?.aborted || expired) && o.cancelOnAbandon !== false) await cancelTask(o, taskId);
     throw error;
   }
 }
@@ -246,22 +248,4 @@ async function cancelTask(o: FollowTaskOptions, taskId: string): Promise<void> {
       { timeout: CANCEL_TIMEOUT_MS } as never,
     )
     .catch(() => undefined);
-}
-
-/**
- * One `tools/call` through a modern upstream, tasks included: when the upstream offers the
- * extension, `send` gets params opted into it, and a task it creates is followed to its end
- * ({@link followTask}) within the same time; otherwise `send` runs as is.
- */
-export async function callWithTasks(
-  params: Record<string, unknown>,
-  send: (params: Record<string, unknown>) => Promise<unknown>,
-  o: FollowTaskOptions,
-): Promise<unknown> {
-  if (!offersTasks(o.client)) return send(params);
-  const started = Date.now();
-  const answer = await send(withTaskOptIn(params, o.capabilities));
-  const task = createdTask(answer);
-  if (task === undefined) return answer;
-  return followTask(task, { ...o, ...(o.timeout === undefined ? {} : { timeout: o.timeout - (Date.now() - started) }) });
 }
