@@ -33,6 +33,19 @@ import { upstreamState } from './upstream.js';
 export interface CallToolOptions extends CallOptions {
   /** Call the tool of this server by its upstream name, bypassing the exposed name. */
   server?: string;
+  /**
+   * Ask the upstream for a task handle instead of the result (MCP 2025-11-25 task augmentation,
+   * `params.task`): where it creates one, the result is its CreateTaskResult (`{ task: { taskId,
+   * status, ... } }`), to follow with `bridge.request(server, 'tasks/get' | 'tasks/result' |
+   * 'tasks/cancel', { taskId })`. A 2026-07-28 upstream's task is translated to that shape.
+   * Upstreams that do not create one answer the result as usual.
+   */
+  task?: { ttl?: number };
+}
+
+/** The params of a `tools/call`: with the caller's task request, when it made one. */
+function toolParams(name: string, args: Record<string, unknown>, options: CallToolOptions | undefined): Record<string, unknown> {
+  return options?.task === undefined ? { name, arguments: args } : { name, arguments: args, task: options.task };
 }
 
 const RESULT_SCHEMAS: Record<string, typeof ResultSchema> = {
@@ -118,7 +131,7 @@ export function callToolByName(
   }
   return run(
     s,
-    callContext(s, 'tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, options),
+    callContext(s, 'tools/call', entry.server, toolParams(entry.upstreamName, args, options), entry, options),
   ) as Promise<CallToolResult>;
 }
 
@@ -148,7 +161,7 @@ export async function callUnlisted(
   if (!entry || !visibleIn(s, 'tools', entry, timed ?? options)) throw unknownTool(s, name);
   return (await run(
     s,
-    callContext(s, 'tools/call', entry.server, { name: entry.upstreamName, arguments: args }, entry, timed),
+    callContext(s, 'tools/call', entry.server, toolParams(entry.upstreamName, args, options), entry, timed),
   )) as CallToolResult;
 }
 

@@ -10,6 +10,10 @@ export const SAFE_METHODS: ReadonlySet<string> = new Set([
   'prompts/get',
   'completion/complete',
   'ping',
+  // A task's state and result (2025-era explicit task handles) only read: safe to ask again after a broken stream.
+  'tasks/get',
+  'tasks/result',
+  'tasks/list',
 ]);
 
 /** What a failed attempt allows. */

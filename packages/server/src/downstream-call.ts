@@ -39,6 +39,8 @@ export class DownstreamCall implements CallLink {
   done = false;
   /** The logical server the call's request went to (the last one sent), for the served-request report. */
   server: string | undefined;
+  /** The replica (upstream id) the call's request went to (the last one sent): where a task it created lives. */
+  upstream: string | undefined;
   readonly #extra: Extra;
   readonly #inFlight: InFlight;
 
@@ -60,6 +62,7 @@ export class DownstreamCall implements CallLink {
     // Another method is a plugin's side request made with this context, not what the caller asked for.
     if (request.method !== this.method) return;
     this.server = request.server;
+    this.upstream = request.upstream.id;
     this.#inFlight.add(this, request.client);
   }
 

@@ -5,6 +5,7 @@ import { ClientRequests } from './client-requests.js';
 import { DownstreamCall, type Extra } from './downstream-call.js';
 import { LogLevels, rootsChanged, type DownstreamSession } from './sessions.js';
 import { Subscriptions } from './subscriptions.js';
+import { TaskHandles } from './task-handles.js';
 
 export type { DownstreamSession } from './sessions.js';
 
@@ -17,6 +18,8 @@ export type { DownstreamSession } from './sessions.js';
 export class Router {
   readonly bridge: Bridge;
   readonly sessions = new Map<string, DownstreamSession>();
+  /** The task ids handed out to 2025-era clients (explicit task handles), for every session. */
+  readonly tasks = new TaskHandles();
   readonly #requests: ClientRequests;
   readonly #subscriptions: Subscriptions;
   readonly #logLevels: LogLevels;

@@ -18,6 +18,7 @@ import { requestFailure, toolFailure } from './errors.js';
 import { publicListStatus } from './public-error.js';
 import type { GatewayOptions } from './options.js';
 import { callRunner, type Run } from './call-runner.js';
+import { callToolAsTask, GATEWAY_TASKS_CAPABILITY, registerTaskRoutes, upstreamsOfferTasks } from './task-routes.js';
 import type { DownstreamSession, Router } from './router.js';
 import type { SessionIdentity } from './session-identity.js';
 import { SERVER_VERSION } from './version.js';
@@ -37,6 +38,8 @@ export function createSession(
   caller: string = id,
   identity?: SessionIdentity,
 ): DownstreamSession {
+  // Task handles only where an upstream creates tasks (known for the upstreams connected when the session opens).
+  const tasks = upstreamsOfferTasks(router.bridge);
   const server = new Server(options.serverInfo ?? { name: 'mcp-bridge', version: SERVER_VERSION }, {
     capabilities: {
       tools: { listChanged: true },
@@ -44,6 +47,7 @@ export function createSession(
       prompts: { listChanged: true },
       completions: {},
       logging: {},
+      ...(tasks ? { tasks: GATEWAY_TASKS_CAPABILITY } : {}),
     },
     ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
   });
@@ -63,7 +67,8 @@ export function createSession(
 
   const run = callRunner(router, session, options.requestTimeout);
   registerLists(server, router, caller, identity?.principal);
-  registerCalls(server, router, session, run);
+  registerCalls(server, router, session, run, tasks);
+  if (tasks) registerTaskRoutes(server, router, session, run);
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
     await router.setLogLevel(session, request.params.level);
     return {};
@@ -113,15 +118,18 @@ function registerLists(server: Server, router: Router, caller: string, principal
 }
 
 /** The calls, each with its link (see {@link callRunner}). */
-function registerCalls(server: Server, router: Router, session: DownstreamSession, run: Run): void {
+function registerCalls(server: Server, router: Router, session: DownstreamSession, run: Run, tasks: boolean): void {
   const bridge = router.bridge;
   // The hot path: a plain promise chain, no async function around it. Registered through the SDK
   // Server's public setRequestHandler, which parses the request and the result once more (measured
   // with `pnpm bench gateway`; see the changeset): no SDK internals, so no silent break on an upgrade.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    run('tools/call', extra, (o) => bridge.callTool(request.params.name, request.params.arguments ?? {}, o)).catch((error: unknown) =>
-      toolFailure(error, extra.signal),
-    ),
+    // A task request (`params.task`) is answered with a task handle, where some upstream creates tasks (task-routes.ts).
+    tasks && request.params.task !== undefined
+      ? (callToolAsTask(router, session, run, request, extra) as never)
+      : run('tools/call', extra, (o) => bridge.callTool(request.params.name, request.params.arguments ?? {}, o)).catch((error: unknown) =>
+          toolFailure(error, extra.signal),
+        ),
   );
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {

@@ -53,6 +53,9 @@ export type { ModernStdioTestServerOptions } from './modern/stdio-modern-server.
 export { CACHEABLE_METHODS, MODERN_FAULT_KINDS } from './modern/modern-options.js';
 export type { CacheableMethod, ModernCacheHint, ModernCacheHints, ModernEra, ModernTestServerOptions } from './modern/modern-options.js';
 export { MODERN_TOOLS } from './modern/modern-tools.js';
+export { MISSING_REQUIRED_CLIENT_CAPABILITY, TASK_TOOLS } from './modern/modern-tasks.js';
+export { TASKS_EXTENSION } from './modern/modern-task-store.js';
+export type { ModernTaskStatus, TaskSnapshot } from './modern/modern-task-store.js';
 export { modernCounterUri } from './modern/modern-resources.js';
 export type { BinCommand } from './bin-command.js';
 export { createModernConformanceServer } from './modern/modern-conformance.js';

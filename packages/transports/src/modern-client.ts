@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { ResponseStreamLostError, STREAM_LOST_MARK } from './stream-loss.js';
 import { DEFAULT_MAX_INPUT_ROUNDS, INPUT_METHODS, sendWithInputRounds, type AskCaller } from './input-rounds.js';
+import { callWithTasks, LEGACY_TASK_METHODS, legacyTaskRequest } from './task-calls.js';
 import {
   ProtocolError,
   SdkError,
@@ -102,6 +103,8 @@ export class ModernUpstreamClient extends Client {
 
   /** `capabilities`: the ones the v2 client advertises (handlers the host installs for them are accepted). */
   readonly #maxInputRounds: number;
+  /** What this client advertises: the per-request capabilities a tasks opt-in extends. */
+  readonly #capabilities: ClientCapabilities;
 
   constructor(
     modern: ModernClient,
@@ -112,6 +115,7 @@ export class ModernUpstreamClient extends Client {
     super(clientInfo, { capabilities });
     this.modern = modern;
     this.#maxInputRounds = maxInputRounds;
+    this.#capabilities = capabilities;
     // Core's progress ordering (deliverProgressFirst) reads the table of requests awaiting progress
     // from the client it is given: let it see the v2 client's, which is where progress handlers live.
     const progress = (modern as unknown as { _progressHandlers?: unknown })._progressHandlers;
@@ -148,6 +152,7 @@ export class ModernUpstreamClient extends Client {
       return this.modern.listTools(request.params, { ...options, cacheMode: 'refresh' }).catch(rethrowLegacy) as Answer;
     }
     if (INPUT_METHODS.has(request.method)) return this.#withInput(request, resultSchema, options);
+    if (LEGACY_TASK_METHODS.has(request.method)) return this.#taskRequest(request, options);
     // SDK 1.x result schemas are zod 4 schemas, which are Standard Schemas: the v2 client validates with them as is.
     return this.modern
       .request(request as ModernRequest[0], resultSchema as unknown as ModernRequest[1], options)
@@ -161,22 +166,46 @@ export class ModernUpstreamClient extends Client {
     const params = (request.params ?? {}) as Record<string, unknown>;
     const name =
       typeof params['name'] === 'string' ? ` "${params['name']}"` : typeof params['uri'] === 'string' ? ` "${params['uri']}"` : '';
-    return sendWithInputRounds(
-      (round, timeout) => {
-        const how = { ...rest, ...(timeout === undefined ? {} : { timeout }), allowInputRequired: true } as ModernRequest[2];
-        // `callTool` adds the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments (SEP-2243).
-        if (request.method === 'tools/call') return this.modern.callTool(round as Parameters<ModernClient['callTool']>[0], how);
-        return this.modern.request({ ...request, params: round } as ModernRequest[0], schema, how);
-      },
-      params,
-      {
-        ask: askCaller ?? this.#ownAsk(),
-        ...(rest.signal ? { signal: rest.signal } : {}),
-        ...(rest.timeout === undefined ? {} : { timeout: rest.timeout }),
-        maxRounds: this.#maxInputRounds,
-        what: `${request.method}${name}`,
-      },
-    ).catch(rethrowLegacy) as Answer;
+    const ask = askCaller ?? this.#ownAsk();
+    const what = `${request.method}${name}`;
+    const rounds = (first: Record<string, unknown>): Promise<unknown> =>
+      sendWithInputRounds(
+        (round, timeout) => {
+          const how = { ...rest, ...(timeout === undefined ? {} : { timeout }), allowInputRequired: true } as ModernRequest[2];
+          // `callTool` adds the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments (SEP-2243).
+          if (request.method === 'tools/call') return this.modern.callTool(round as Parameters<ModernClient['callTool']>[0], how);
+          return this.modern.request({ ...request, params: round } as ModernRequest[0], schema, how);
+        },
+        first,
+        {
+          ask,
+          ...(rest.signal ? { signal: rest.signal } : {}),
+          ...(rest.timeout === undefined ? {} : { timeout: rest.timeout }),
+          maxRounds: this.#maxInputRounds,
+          what,
+        },
+      );
+    if (request.method !== 'tools/call') return rounds(params).catch(rethrowLegacy) as Answer;
+    // A tools/call may become a task (SEP-2663) where the upstream offers them: see task-calls.ts.
+    const tasks = { client: this.modern, capabilities: this.#capabilities, ask, maxRounds: this.#maxInputRounds, what };
+    return callWithTasks(params, rounds, {
+      ...tasks,
+      ...(rest.signal ? { signal: rest.signal } : {}),
+      ...(rest.timeout === undefined ? {} : { timeout: rest.timeout }),
+    }).catch(rethrowLegacy) as Answer;
+  }
+
+  /** A 2025-era task request (an explicit task handle's), translated for the SEP-2663 extension: see task-calls.ts. */
+  #taskRequest(request: ClientRequest, options: UpstreamRequestOptions | undefined): Answer {
+    const { askCaller, signal, timeout } = options ?? {};
+    return legacyTaskRequest(request.method, (request.params ?? {}) as Record<string, unknown>, {
+      client: this.modern,
+      capabilities: this.#capabilities,
+      ask: askCaller ?? this.#ownAsk(),
+      maxRounds: this.#maxInputRounds,
+      ...(signal ? { signal } : {}),
+      ...(timeout === undefined ? {} : { timeout }),
+    }).catch(rethrowLegacy) as Answer;
   }
 
   /** The handlers the host installed on this client (`setRequestHandler`), as an {@link AskCaller}; undefined when there are none. */

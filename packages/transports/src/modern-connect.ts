@@ -4,6 +4,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { raceAbort, type Deadline } from './deadline.js';
 import { closeOnce, type Established } from './established.js';
 import { ModernUpstreamClient } from './modern-client.js';
+import { liftTaskResults, offersTasks } from './task-polling.js';
 import { LEGACY_PROTOCOL_VERSION, MODERN_PROTOCOL_VERSION, type ProtocolEra, type UpstreamProtocol } from './protocol.js';
 import type { ConnectOptions } from './types.js';
 
@@ -89,6 +90,8 @@ export async function modernHandshake(
     await transport.close();
     throw error;
   }
+  // Only where the upstream offers tasks does an answer need looking at for one (see task-polling.ts).
+  if (offersTasks(modern)) liftTaskResults(transport);
   // The listen stream opens beside the connection (its ack is not worth a connect's round trip).
   void client.listen();
   const discover = modern.getDiscoverResult();

@@ -14,6 +14,8 @@ import { testResourceUris, type TestResourceUris } from '../resources.js';
 import { resolveModernOptions, type ModernEra, type ModernTestServerOptions, type ResolvedModernOptions } from './modern-options.js';
 import { modernCounterUri, registerModernPrompts, registerModernResources } from './modern-resources.js';
 import { ModernState } from './modern-state.js';
+import { ModernTaskStore, TASKS_EXTENSION, type TaskSnapshot } from './modern-task-store.js';
+import { registerTaskTools } from './modern-tasks.js';
 import { registerModernTools, type ModernLedgers } from './modern-tools.js';
 
 /** The resource URIs of a modern test server: the test server's, plus the counter `bump_resource` changes. */
@@ -39,6 +41,8 @@ export interface ModernTestServer {
   readonly factory: McpServerFactory;
   /** Replaces the fault plan (of one tool, or the global one) from the next request on. */
   setFaults(plan: FaultPlan, tool?: string): void;
+  /** The SEP-2663 tasks created so far, oldest first (empty without the `tasks` option). */
+  tasks(): TaskSnapshot[];
 }
 
 /** What the serving entries need beyond the public surface. */
@@ -46,6 +50,8 @@ export interface ModernInternals {
   options: ResolvedModernOptions;
   state: ModernState;
   faults: FaultCore;
+  /** The tasks of every instance (with the `tasks` option). */
+  taskStore: ModernTaskStore | undefined;
 }
 
 const internals = new WeakMap<ModernTestServer, ModernInternals>();
@@ -76,7 +82,8 @@ export function createModernTestServer(options: ModernTestServerOptions = {}): M
   const faultLedger = new FaultLedger(o.ledgerFile);
   // Resumed from ledgerFile, like the fault server: a stdio server respawned after a drop goes on with its script.
   const engine = resumedFaultEngine({ seed: o.seed, faults: o.faults, toolFaults: o.toolFaults }, faultLedger);
-  const factory: McpServerFactory = (ctx: McpRequestContext) => newInstance({ o, faults: faultLedger }, state, ctx.era);
+  const taskStore = o.tasks === undefined ? undefined : new ModernTaskStore(o.tasks);
+  const factory: McpServerFactory = (ctx: McpRequestContext) => newInstance({ o, faults: faultLedger, taskStore }, state, ctx.era);
   const server: ModernTestServer = {
     name: o.name,
     era: o.era,
@@ -85,14 +92,17 @@ export function createModernTestServer(options: ModernTestServerOptions = {}): M
     uris: { ...testResourceUris(o.name), counter: modernCounterUri(o.name) },
     factory,
     setFaults: (plan, tool) => engine.setPlan(plan, tool),
+    tasks: () => taskStore?.list() ?? [],
   };
-  internals.set(server, { options: o, state, faults: { engine, ledger: faultLedger } });
+  internals.set(server, { options: o, state, faults: { engine, ledger: faultLedger }, taskStore });
   return server;
 }
 
 /** One v2 instance serving `era`. */
 function newInstance(l: ModernLedgers, state: ModernState, era: 'legacy' | 'modern'): McpServer {
   const o = l.o;
+  // Tasks are a 2026-07-28 extension: a 2025-era instance neither offers nor creates them.
+  const tasks = era === 'modern' ? l.taskStore : undefined;
   const mcp = new McpServer(
     { name: o.name, version: o.version },
     {
@@ -101,11 +111,13 @@ function newInstance(l: ModernLedgers, state: ModernState, era: 'legacy' | 'mode
       capabilities: {
         resources: { subscribe: true, listChanged: true },
         prompts: { listChanged: true },
+        ...(tasks === undefined ? {} : { extensions: { [TASKS_EXTENSION]: {} } }),
       },
       ...(o.cacheHints === 'invalid' ? {} : { cacheHints: o.cacheHints }),
     },
   );
-  registerModernTools(mcp, l, state);
+  registerModernTools(mcp, { ...l, taskStore: tasks }, state);
+  if (tasks !== undefined) registerTaskTools(mcp, tasks, o.toolPrefix);
   if (o.resources) registerModernResources(mcp, o, state, era);
   if (o.prompts) registerModernPrompts(mcp);
   const connect = mcp.connect.bind(mcp);

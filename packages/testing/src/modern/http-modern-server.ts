@@ -112,6 +112,8 @@ export async function startModernHttpTestServer(options: ModernHttpTestServerOpt
     close() {
       closing ??= (async () => {
         state.setNotifier(undefined);
+        // Running tasks (slow_compute ...) hold timers: end them with the server.
+        modernInternals(server).taskStore?.close();
         await handler.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());

@@ -71,6 +71,13 @@ export interface ModernTestServerOptions extends TestServerOptions {
    * with `readFaultLedgerFile`.
    */
   ledgerFile?: string;
+  /**
+   * Offer the SEP-2663 tasks extension (`io.modelcontextprotocol/tasks`) to 2026-07-28 callers, with
+   * the conformance suite's fixture tools (`greet`, `slow_compute`, `failing_job`, `protocol_error_job`,
+   * `confirm_delete`, `multi_input`) and `tasks/get`, `tasks/update`, `tasks/cancel`. `true` or the
+   * timing of the tasks (defaults: `ttlMs` 60000, `pollIntervalMs` 50). Default: off.
+   */
+  tasks?: boolean | { ttlMs?: number; pollIntervalMs?: number };
 }
 
 const cacheHintSchema = z
@@ -91,6 +98,12 @@ export const modernTestServerOptionsSchema = testServerOptionsSchema.extend({
   toolFaults: z.record(z.string(), modernPlanSchema).optional(),
   seed: z.number().int().optional(),
   ledgerFile: z.string().min(1).optional(),
+  tasks: z
+    .union([
+      z.boolean(),
+      z.object({ ttlMs: z.number().int().positive().optional(), pollIntervalMs: z.number().int().positive().optional() }).strict(),
+    ])
+    .optional(),
 });
 
 /** Options after validation, with every default filled in. */
@@ -101,6 +114,8 @@ export interface ResolvedModernOptions extends ResolvedTestServerOptions {
   toolFaults: Readonly<Record<string, FaultPlan>>;
   seed: number;
   ledgerFile: string | undefined;
+  /** Undefined: no tasks extension. */
+  tasks: { ttlMs: number; pollIntervalMs: number } | undefined;
 }
 
 /**
@@ -113,7 +128,7 @@ export function resolveModernOptions(options: ModernTestServerOptions = {}): Res
     const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new TypeError(`[mcp-bridge] [@mcp-bridge/testing] invalid modern test server options: ${issues.join('; ')}`);
   }
-  const { era, cacheHints, faults, toolFaults, seed, ledgerFile, ...base } = options;
+  const { era, cacheHints, faults, toolFaults, seed, ledgerFile, tasks, ...base } = options;
   return {
     ...resolveTestServerOptions(base),
     era: era ?? 'dual',
@@ -122,5 +137,6 @@ export function resolveModernOptions(options: ModernTestServerOptions = {}): Res
     toolFaults: toolFaults ?? {},
     seed: seed ?? 1,
     ledgerFile,
+    tasks: tasks === undefined || tasks === false ? undefined : { ttlMs: 60_000, pollIntervalMs: 50, ...(tasks === true ? {} : tasks) },
   };
 }

@@ -13,6 +13,8 @@ import { echoDef, failArgsSchema, jsonRpcError, testToolDefs, text, type TestToo
 import { track } from '../track.js';
 import type { ResolvedModernOptions } from './modern-options.js';
 import type { ModernState } from './modern-state.js';
+import type { ModernTaskStore } from './modern-task-store.js';
+import { createTaskFor } from './modern-tasks.js';
 
 /** Names (before `toolPrefix`) of the tools only the modern test server has. */
 export const MODERN_TOOLS = ['confirm_action', 'sample_text', 'client_roots', 'two_step', 'remove_tool', 'bump_resource'] as const;
@@ -24,6 +26,8 @@ const callKey = new AsyncLocalStorage<string>();
 export interface ModernLedgers {
   o: ResolvedModernOptions;
   faults: FaultLedger;
+  /** Where task-supporting tools create their tasks (the `tasks` option, 2026-07-28 instances only). */
+  taskStore?: ModernTaskStore | undefined;
 }
 
 /** Runs and records one execution: in the test ledger, and as an execution of the call's key in the fault ledger. */
@@ -225,6 +229,8 @@ function wrapToolsCall(mcp: McpServer, failTool: string | undefined, l: ModernLe
           throw jsonRpcError(parsed.data.code, parsed.data.message);
         }
       }
+      const task = l.taskStore === undefined ? undefined : createTaskFor(l.taskStore, l.o.toolPrefix, request, ctx);
+      if (task !== undefined) return task;
       return callKey.run(typeof args.key === 'string' ? args.key : request.params.name, () => inner(request, ctx));
     };
     return original.call(low, method, wrapped as never);
