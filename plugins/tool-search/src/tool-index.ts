@@ -1,5 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import MiniSearch, { type SearchResult } from 'minisearch';
+import { Bm25 } from './bm25.js';
 import { splitWords, Vocabulary } from './text.js';
 
 /** What the index needs of a catalog entry (a `ToolEntry` fits). */
@@ -38,15 +38,8 @@ export interface ToolQuery {
   visible?: ((name: string) => boolean) | undefined;
 }
 
-interface Doc {
-  id: string;
-  server: string;
-  name: string;
-  title: string;
-  description: string;
-  args: string;
-  serverWords: string;
-}
+/** The indexed fields of a tool, in {@link BOOST} order. */
+type Doc = readonly [name: string, title: string, description: string, args: string, serverWords: string];
 
 /**
  * Words that name well-known servers in tasks, by a word of the server's configured name: a server
@@ -78,30 +71,30 @@ const KNOWN_SERVER_WORDS: Readonly<Record<string, readonly string[]>> = {
 /** Server-name words too generic to say which server a task means ("brave-search", "aws-kb-retrieval"). */
 const GENERIC_SERVER_WORDS: ReadonlySet<string> = new Set(['search', 'server', 'mcp', 'retrieval', 'kb', 'api', 'sequential', 'google']);
 
-/** Field weights: a word in the name says more than one deep in a long description. */
-const BOOST = { name: 3, title: 2, serverWords: 1.5, description: 1, args: 0.6 };
+/** Field weights (name, title, description, args, server words): a word in the name says more than one deep in a long description. */
+const BOOST = [3, 2, 1, 0.6, 1.5];
 /** Score factor of a tool whose server the task names. */
 const SERVER_INTENT = 3;
 
 /**
- * The ranked catalog: BM25 (MiniSearch) over names, titles, descriptions, argument names and the
+ * The ranked catalog: BM25 ({@link Bm25}) over names, titles, descriptions, argument names and the
  * server, with what plain keyword ranking lacks for tools: identifiers split, synonyms folded, stems,
  * field boosts, prefix and fuzzy matching, and a boost for the tools of a server the task names.
  */
 export class ToolIndex {
   readonly #vocabulary: Vocabulary;
   readonly #aliases: Readonly<Record<string, readonly string[]>>;
-  #search: MiniSearch<Doc>;
+  #search: Bm25;
+  /** The indexed tools, by document number. */
+  #docs: IndexableTool[] = [];
   #tools = new Map<string, IndexableTool>();
-  /** Every indexed (folded) word. */
-  #terms = new Set<string>();
   /** Folded word → servers it names. */
   #serverWords = new Map<string, Set<string>>();
 
   constructor(options: ToolIndexOptions = {}) {
     this.#vocabulary = new Vocabulary(options.synonyms);
     this.#aliases = options.serverAliases ?? {};
-    this.#search = this.#empty();
+    this.#search = this.#bm25([]);
   }
 
   /** Number of indexed tools. */
@@ -111,7 +104,6 @@ export class ToolIndex {
 
   /** Replaces the indexed tools (the catalog changed). */
   rebuild(tools: readonly IndexableTool[]): void {
-    const search = this.#empty();
     const byName = new Map<string, IndexableTool>();
     const serverWords = new Map<string, Set<string>>();
     const namedBy = new Map<string, string[]>();
@@ -123,16 +115,9 @@ export class ToolIndex {
       for (const w of words)
         for (const f of this.#vocabulary.terms(w) ?? []) serverWords.set(f, (serverWords.get(f) ?? new Set()).add(t.server));
     }
-    const docs = [...byName.values()].map((t) => this.#doc(t, namedBy.get(t.server) ?? []));
-    search.addAll(docs);
-    const terms = new Set<string>();
-    for (const doc of docs) {
-      for (const text of [doc.name, doc.title, doc.description, doc.args, doc.serverWords]) {
-        for (const word of splitWords(text)) for (const term of this.#vocabulary.terms(word) ?? []) terms.add(term);
-      }
-    }
-    this.#search = search;
-    this.#terms = terms;
+    const docs = [...byName.values()];
+    this.#search = this.#bm25(docs.map((t) => this.#doc(t, namedBy.get(t.server) ?? [])));
+    this.#docs = docs;
     this.#tools = byName;
     this.#serverWords = serverWords;
   }
@@ -146,39 +131,29 @@ export class ToolIndex {
   search(text: string, query: ToolQuery): ToolHit[] {
     const intended = this.#intendedServers(text);
     const { server, visible } = query;
-    const results: SearchResult[] = this.#search.search(text, {
-      filter:
-        server === undefined && visible === undefined
-          ? undefined
-          : (r) => (server === undefined || r.server === server) && (visible === undefined || visible(r.id as string)),
-      boostDocument: intended.size === 0 ? undefined : (_id, _term, stored) => (intended.has(stored?.server as string) ? SERVER_INTENT : 1),
+    const docs = this.#docs;
+    const ranked = this.#search.search(
+      splitWords(text),
+      intended.size === 0 ? () => 1 : (d) => (intended.has(docs[d]!.server) ? SERVER_INTENT : 1),
+      server === undefined && visible === undefined
+        ? undefined
+        : (d) => (server === undefined || docs[d]!.server === server) && (visible === undefined || visible(docs[d]!.name)),
+      query.limit,
+    );
+    return ranked.docs.map((d, i) => {
+      const t = docs[d]!;
+      return { name: t.name, server: t.server, score: ranked.scores[i]!, tool: t.tool };
     });
-    const hits: ToolHit[] = [];
-    for (const r of results) {
-      if (hits.length >= query.limit) break;
-      const t = this.#tools.get(r.id as string);
-      if (t !== undefined) hits.push({ name: t.name, server: t.server, score: r.score, tool: t.tool });
-    }
-    return hits;
   }
 
-  #empty(): MiniSearch<Doc> {
+  /** Split words go in; the vocabulary folds them (stop words, synonyms, stems) into terms. */
+  #bm25(docs: readonly Doc[]): Bm25 {
     const vocabulary = this.#vocabulary;
-    return new MiniSearch<Doc>({
-      fields: ['name', 'title', 'description', 'args', 'serverWords'],
-      storeFields: ['server'],
-      tokenize: splitWords,
-      processTerm: (term) => vocabulary.terms(term),
-      searchOptions: {
-        boost: BOOST,
-        // Prefix and fuzzy matching only for words the catalog does not have (a typo, a cut word):
-        // a known word matches exactly, which keeps the common search cheap and precise.
-        prefix: (term) => term.length >= 4 && !this.#terms.has(term),
-        fuzzy: (term) => (term.length >= 5 && !this.#terms.has(term) ? 0.25 : false),
-        maxFuzzy: 2,
-        weights: { prefix: 0.4, fuzzy: 0.3 },
-      },
-    });
+    return new Bm25(
+      docs.map((doc) => doc.map(splitWords)),
+      BOOST,
+      (word) => vocabulary.terms(word),
+    );
   }
 
   /** The words that name a server: its own name's words, known aliases, configured aliases. */
@@ -202,14 +177,12 @@ export class ToolIndex {
   #doc(t: IndexableTool, words: readonly string[]): Doc {
     const schema = t.tool.inputSchema as { properties?: Record<string, unknown> } | undefined;
     const args = Object.keys(schema?.properties ?? {});
-    return {
-      id: t.name,
-      server: t.server,
-      name: t.tool.name,
-      title: t.tool.title ?? t.tool.annotations?.title ?? '',
-      description: t.tool.description ?? '',
-      args: args.join(' '),
-      serverWords: `${t.server} ${words.join(' ')}`,
-    };
+    return [
+      t.tool.name,
+      t.tool.title ?? t.tool.annotations?.title ?? '',
+      t.tool.description ?? '',
+      args.join(' '),
+      `${t.server} ${words.join(' ')}`,
+    ];
   }
 }

@@ -26,14 +26,14 @@ describe('retrieval quality on real tool lists', () => {
     expect(plugin.top1).toBeGreaterThan(baseline.top1);
   });
 
-  it('on 189 held-out tasks never used to tune it: >= 78% top-3, >= 15 points above plain BM25', () => {
-    // Three sets written after the synonyms and settings were frozen (README, "Measured"). When these
-    // thresholds were set the plugin reached 79.9% top-3 (BM25 60.8%); the tuned set's 97% is not
-    // what unseen phrasing gets. Without the synonym table it falls to 67.2%, under the threshold.
+  it('on 310 held-out tasks never used to tune it: >= 78% top-3, >= 15 points above plain BM25', () => {
+    // Four sets written after the synonyms and settings were frozen (README, "Measured"). When these
+    // thresholds were set the plugin reached 80.3% top-3 (BM25 60.6%); the tuned set's 97% is not
+    // what unseen phrasing gets. Without the synonym table sets 1-3 fall to 67.2%, under the threshold.
     const heldOut = loadHeldOut();
     const plugin = accuracy(pluginRanker(catalog), heldOut);
     const baseline = accuracy(baselineRanker(catalog), heldOut);
-    expect(heldOut.length).toBeGreaterThanOrEqual(180);
+    expect(heldOut.length).toBeGreaterThanOrEqual(300);
     const names = new Set(catalog.map((t) => t.name));
     for (const t of heldOut) for (const e of t.expect) expect(names.has(e), `${t.task} expects ${e}`).toBe(true);
     expect(plugin.top3, JSON.stringify(plugin.misses, null, 1)).toBeGreaterThanOrEqual(0.78);
@@ -48,6 +48,17 @@ describe('retrieval quality on real tool lists', () => {
     const baseline = accuracy(baselineRanker(catalog), last);
     expect(plugin.top3).toBeGreaterThanOrEqual(0.75);
     expect(plugin.top3 - baseline.top3).toBeGreaterThanOrEqual(0.05);
+  });
+
+  it('on the fourth held-out set alone (121 tasks, committed before any ranker ran on it): >= 78% top-3, >= 15 points above BM25', () => {
+    // Measured once, on the final ranker: 81.0% top-3 against BM25's 60.3%.
+    const fourth = loadTasks('tasks-held-out-4.json');
+    const plugin = accuracy(pluginRanker(catalog), fourth);
+    const baseline = accuracy(baselineRanker(catalog), fourth);
+    expect(fourth.length).toBeGreaterThanOrEqual(100);
+    expect(new Set(fourth.flatMap((t) => t.expect.map((e) => e.split('/')[0]))).size).toBe(fixtures.length);
+    expect(plugin.top3).toBeGreaterThanOrEqual(0.78);
+    expect(plugin.top3 - baseline.top3).toBeGreaterThanOrEqual(0.15);
   });
 
   it('finds tools despite typos and cut words (fuzzy and prefix matching of words the catalog lacks)', () => {

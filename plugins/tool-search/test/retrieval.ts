@@ -33,7 +33,7 @@ export function loadFixtures(): ToolFixture[] {
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ToolFixture);
 }
 
-/** The tasks of test/tasks.json, or of another task file of test/ (`tasks-held-out.json`). */
+/** The tasks of test/tasks.json, or of another task file of test/ (`tasks-dev.json`, `tasks-held-out.json` ...). */
 export function loadTasks(file = 'tasks.json'): RetrievalTask[] {
   return (JSON.parse(readFileSync(join(here, file), 'utf8')) as { tasks: RetrievalTask[] }).tasks;
 }
@@ -42,7 +42,7 @@ export function loadTasks(file = 'tasks.json'): RetrievalTask[] {
  * The held-out task sets, in the order they were written; none was used to tune the ranker (see the
  * README, "Measured", for how each was made and which were looked at while trying changes).
  */
-export const HELD_OUT_FILES = ['tasks-held-out.json', 'tasks-held-out-2.json', 'tasks-held-out-3.json'] as const;
+export const HELD_OUT_FILES = ['tasks-held-out.json', 'tasks-held-out-2.json', 'tasks-held-out-3.json', 'tasks-held-out-4.json'] as const;
 
 /** Every held-out task, all sets together. */
 export function loadHeldOut(): RetrievalTask[] {
