@@ -1,13 +1,14 @@
 // What most benches share: the echo test server, a bare SDK client to it (the baseline), a started
 // bridge in front of it, and a check that every variant really answers before it is timed.
 import { createBridge, type Bridge, type Plugin } from '@mcp-bridge/core';
-import { createTestServer, startHttpTestServer, startModernHttpTestServer, type BuiltinToolName } from '@mcp-bridge/testing';
+import { createTestServer, type BuiltinToolName } from '@mcp-bridge/testing';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { spawnEchoUpstream } from './echo-upstream.js';
 
 /** The arguments every timed call sends to `echo`. */
 export const ECHO_ARGS = { text: 'hello' };
@@ -49,18 +50,16 @@ export async function echoBridge(
   return bridge;
 }
 
-/** The echo test server's options for an HTTP upstream (as {@link echoServer}). */
-const HTTP_ECHO = { name: 'bench', tools: ['echo'], resources: false, prompts: false } as const;
-
 /**
  * Two started bridges with no plugins, over the echo test server in each protocol era, both over
- * Streamable HTTP on 127.0.0.1 in this process (a modern upstream cannot be linked in memory), the
- * era pinned so neither probes: `legacy` over the SDK 1.x server (2025-11-25, one session), `modern`
- * over the v2 modern-only server (2026-07-28, stateless).
+ * Streamable HTTP on 127.0.0.1 (a modern upstream cannot be linked in memory), the era pinned so
+ * neither probes: `legacy` over the SDK 1.x server (2025-11-25, one session), `modern` over the v2
+ * modern-only server (2026-07-28, stateless). Each server runs in its own process (shared by the
+ * era's bridge and bare SDK client): this process's CPU time per call is the calling side's alone,
+ * and the servers' own CPU time per call is read apart (`legacyPid`, `modernPid`).
  */
 export async function eraBridges(): Promise<EraVariants> {
-  const legacyUp = await startHttpTestServer(HTTP_ECHO);
-  const modernUp = await startModernHttpTestServer({ ...HTTP_ECHO, era: 'modern-only' });
+  const [legacyUp, modernUp] = await Promise.all([spawnEchoUpstream('legacy'), spawnEchoUpstream('modern')]);
   const legacy = await echoBridgeOver({ url: legacyUp.url, protocol: '2025-11-25' });
   const modern = await echoBridgeOver({ url: modernUp.url, protocol: '2026-07-28' });
   // The bare SDK of each era against the same servers: what each era costs without the bridge.
@@ -71,11 +70,15 @@ export async function eraBridges(): Promise<EraVariants> {
   return {
     legacy,
     modern,
-    sdkLegacy: (args) => sdkLegacy.callTool({ name: 'echo', arguments: args }),
-    sdkModern: (args) => sdkModern.callTool({ name: 'echo', arguments: args }),
+    // The SDK's raw request, as the bridge sends it (callTool adds its own per-call work in both SDKs).
+    sdkLegacy: (args) => sdkLegacy.request({ method: 'tools/call', params: { name: 'echo', arguments: args } }, CallToolResultSchema),
+    sdkModern: (args) => sdkModern.request({ method: 'tools/call', params: { name: 'echo', arguments: args } }, CallToolResultSchema),
+    legacyPid: legacyUp.pid,
+    modernPid: modernUp.pid,
     close: async () => {
       await Promise.all([legacy.close(), modern.close(), sdkLegacy.close(), sdkModern.close()]);
-      await Promise.all([legacyUp.close(), modernUp.close()]);
+      legacyUp.close();
+      modernUp.close();
     },
   };
 }
@@ -84,10 +87,14 @@ export async function eraBridges(): Promise<EraVariants> {
 export interface EraVariants {
   legacy: Bridge;
   modern: Bridge;
-  /** SDK 1.x `callTool('echo')` straight to the 2025-11-25 server. */
+  /** SDK 1.x `request(tools/call echo)` straight to the 2025-11-25 server. */
   sdkLegacy: (args: Record<string, unknown>) => Promise<unknown>;
-  /** SDK v2 `callTool('echo')` straight to the 2026-07-28 server. */
+  /** SDK v2 `request(tools/call echo)` straight to the 2026-07-28 server. */
   sdkModern: (args: Record<string, unknown>) => Promise<unknown>;
+  /** The process of the 2025-11-25 server. */
+  legacyPid: number;
+  /** The process of the 2026-07-28 server. */
+  modernPid: number;
   close: () => Promise<void>;
 }
 
