@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { ResponseStreamLostError, STREAM_LOST_MARK } from './stream-loss.js';
 import { DEFAULT_MAX_INPUT_ROUNDS, INPUT_METHODS, sendWithInputRounds, type AskCaller } from './input-rounds.js';
+import { CallToolRoute, isHeaderMismatch } from './call-tool-route.js';
 import {
   ProtocolError,
   SdkError,
@@ -102,6 +103,8 @@ export class ModernUpstreamClient extends Client {
 
   /** `capabilities`: the ones the v2 client advertises (handlers the host installs for them are accepted). */
   readonly #maxInputRounds: number;
+  /** Which tools are called without the v2 client's `callTool` (see call-tool-route.ts). */
+  readonly #callToolRoute = new CallToolRoute();
 
   constructor(
     modern: ModernClient,
@@ -145,7 +148,10 @@ export class ModernUpstreamClient extends Client {
     if (this.#logLevel !== undefined) request = withLogLevel(request, this.#logLevel);
     // Through the v2 client's own `listTools`: it keeps the list, from which `callTool` mirrors `x-mcp-header` arguments as `Mcp-Param-*` headers.
     if (request.method === 'tools/list' && request.params?.cursor === undefined) {
-      return this.modern.listTools(request.params, { ...options, cacheMode: 'refresh' }).catch(rethrowLegacy) as Answer;
+      return this.modern.listTools(request.params, { ...options, cacheMode: 'refresh' }).then((result) => {
+        this.#callToolRoute.learn(result);
+        return result;
+      }, rethrowLegacy) as Answer;
     }
     if (INPUT_METHODS.has(request.method)) return this.#withInput(request, resultSchema, options);
     // SDK 1.x result schemas are zod 4 schemas, which are Standard Schemas: the v2 client validates with them as is.
@@ -161,12 +167,21 @@ export class ModernUpstreamClient extends Client {
     const params = (request.params ?? {}) as Record<string, unknown>;
     const name =
       typeof params['name'] === 'string' ? ` "${params['name']}"` : typeof params['uri'] === 'string' ? ` "${params['uri']}"` : '';
+    const toolCall = request.method === 'tools/call';
     return sendWithInputRounds(
       (round, timeout) => {
         const how = { ...rest, ...(timeout === undefined ? {} : { timeout }), allowInputRequired: true } as ModernRequest[2];
-        // `callTool` adds the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments (SEP-2243).
-        if (request.method === 'tools/call') return this.modern.callTool(round as Parameters<ModernClient['callTool']>[0], how);
-        return this.modern.request({ ...request, params: round } as ModernRequest[0], schema, how);
+        const callTool = (): Promise<unknown> => this.modern.callTool(round as Parameters<ModernClient['callTool']>[0], how);
+        // `callTool` adds the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments (SEP-2243); a tool without any skips its per-call work.
+        if (toolCall && !this.#callToolRoute.plain(params['name'])) return callTool();
+        const sent = this.modern.request({ ...request, params: round } as ModernRequest[0], schema, how);
+        if (!toolCall) return sent;
+        // Refused before it ran: the tool declares headers since it was listed; `callTool` refreshes the list and sends them.
+        return sent.catch((error: unknown) => {
+          if (!isHeaderMismatch(error)) throw error;
+          this.#callToolRoute.forget(params['name']);
+          return callTool();
+        });
       },
       params,
       {
