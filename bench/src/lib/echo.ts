@@ -1,5 +1,6 @@
 // What most benches share: the echo test server, a bare SDK client to it (the baseline), a started
 // bridge in front of it, and a check that every variant really answers before it is timed.
+import { setMaxListeners } from 'node:events';
 import { createBridge, type Bridge, type Plugin } from '@mcp-bridge/core';
 import { createTestServer, type BuiltinToolName } from '@mcp-bridge/testing';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
@@ -64,7 +65,7 @@ export async function eraBridges(): Promise<EraVariants> {
   const modern = await echoBridgeOver({ url: modernUp.url, protocol: '2026-07-28' });
   // The bare SDK of each era against the same servers: what each era costs without the bridge.
   const sdkLegacy = new Client({ name: 'bench-client', version: '1.0.0' });
-  await sdkLegacy.connect(new StreamableHTTPClientTransport(new URL(legacyUp.url)));
+  await sdkLegacy.connect(new StreamableHTTPClientTransport(new URL(legacyUp.url), { fetch: fetchWithoutListenerLimit }));
   const sdkModern = new ModernClient({ name: 'bench-client', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await sdkModern.connect(new ModernHttpTransport(new URL(modernUp.url)));
   return {
@@ -97,6 +98,17 @@ export interface EraVariants {
   modernPid: number;
   close: () => Promise<void>;
 }
+
+/**
+ * The global fetch, the listener limit of each signal it is given lifted, as the bridge's own 1.x
+ * transports do (transports' quiet-signal-fetch.ts): otherwise the bare 1.x client, which hands every
+ * fetch its transport's one signal, prints a MaxListenersExceededWarning per call past 1500 calls
+ * between two garbage collections, and the baseline would pay for a warning flood the bridge does not.
+ */
+const fetchWithoutListenerLimit = (url: string | URL, init?: RequestInit): Promise<Response> => {
+  if (init?.signal) setMaxListeners(0, init.signal);
+  return fetch(url, init);
+};
 
 /** A started bridge over server `bench` at this entry; throws when it did not connect. */
 async function echoBridgeOver(entry: Record<string, unknown>): Promise<Bridge> {
