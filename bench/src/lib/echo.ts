@@ -1,13 +1,15 @@
 // What most benches share: the echo test server, a bare SDK client to it (the baseline), a started
 // bridge in front of it, and a check that every variant really answers before it is timed.
+import { setMaxListeners } from 'node:events';
 import { createBridge, type Bridge, type Plugin } from '@mcp-bridge/core';
-import { createTestServer, startHttpTestServer, startModernHttpTestServer, type BuiltinToolName } from '@mcp-bridge/testing';
+import { createTestServer, type BuiltinToolName } from '@mcp-bridge/testing';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { spawnEchoUpstream } from './echo-upstream.js';
 
 /** The arguments every timed call sends to `echo`. */
 export const ECHO_ARGS = { text: 'hello' };
@@ -49,33 +51,35 @@ export async function echoBridge(
   return bridge;
 }
 
-/** The echo test server's options for an HTTP upstream (as {@link echoServer}). */
-const HTTP_ECHO = { name: 'bench', tools: ['echo'], resources: false, prompts: false } as const;
-
 /**
  * Two started bridges with no plugins, over the echo test server in each protocol era, both over
- * Streamable HTTP on 127.0.0.1 in this process (a modern upstream cannot be linked in memory), the
- * era pinned so neither probes: `legacy` over the SDK 1.x server (2025-11-25, one session), `modern`
- * over the v2 modern-only server (2026-07-28, stateless).
+ * Streamable HTTP on 127.0.0.1 (a modern upstream cannot be linked in memory), the era pinned so
+ * neither probes: `legacy` over the SDK 1.x server (2025-11-25, one session), `modern` over the v2
+ * modern-only server (2026-07-28, stateless). Each server runs in its own process (shared by the
+ * era's bridge and bare SDK client): this process's CPU time per call is the calling side's alone,
+ * and the servers' own CPU time per call is read apart (`legacyPid`, `modernPid`).
  */
 export async function eraBridges(): Promise<EraVariants> {
-  const legacyUp = await startHttpTestServer(HTTP_ECHO);
-  const modernUp = await startModernHttpTestServer({ ...HTTP_ECHO, era: 'modern-only' });
+  const [legacyUp, modernUp] = await Promise.all([spawnEchoUpstream('legacy'), spawnEchoUpstream('modern')]);
   const legacy = await echoBridgeOver({ url: legacyUp.url, protocol: '2025-11-25' });
   const modern = await echoBridgeOver({ url: modernUp.url, protocol: '2026-07-28' });
   // The bare SDK of each era against the same servers: what each era costs without the bridge.
   const sdkLegacy = new Client({ name: 'bench-client', version: '1.0.0' });
-  await sdkLegacy.connect(new StreamableHTTPClientTransport(new URL(legacyUp.url)));
+  await sdkLegacy.connect(new StreamableHTTPClientTransport(new URL(legacyUp.url), { fetch: fetchWithoutListenerLimit }));
   const sdkModern = new ModernClient({ name: 'bench-client', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await sdkModern.connect(new ModernHttpTransport(new URL(modernUp.url)));
   return {
     legacy,
     modern,
-    sdkLegacy: (args) => sdkLegacy.callTool({ name: 'echo', arguments: args }),
-    sdkModern: (args) => sdkModern.callTool({ name: 'echo', arguments: args }),
+    // The SDK's raw request, as the bridge sends it (callTool adds its own per-call work in both SDKs).
+    sdkLegacy: (args) => sdkLegacy.request({ method: 'tools/call', params: { name: 'echo', arguments: args } }, CallToolResultSchema),
+    sdkModern: (args) => sdkModern.request({ method: 'tools/call', params: { name: 'echo', arguments: args } }, CallToolResultSchema),
+    legacyPid: legacyUp.pid,
+    modernPid: modernUp.pid,
     close: async () => {
       await Promise.all([legacy.close(), modern.close(), sdkLegacy.close(), sdkModern.close()]);
-      await Promise.all([legacyUp.close(), modernUp.close()]);
+      legacyUp.close();
+      modernUp.close();
     },
   };
 }
@@ -84,12 +88,27 @@ export async function eraBridges(): Promise<EraVariants> {
 export interface EraVariants {
   legacy: Bridge;
   modern: Bridge;
-  /** SDK 1.x `callTool('echo')` straight to the 2025-11-25 server. */
+  /** SDK 1.x `request(tools/call echo)` straight to the 2025-11-25 server. */
   sdkLegacy: (args: Record<string, unknown>) => Promise<unknown>;
-  /** SDK v2 `callTool('echo')` straight to the 2026-07-28 server. */
+  /** SDK v2 `request(tools/call echo)` straight to the 2026-07-28 server. */
   sdkModern: (args: Record<string, unknown>) => Promise<unknown>;
+  /** The process of the 2025-11-25 server. */
+  legacyPid: number;
+  /** The process of the 2026-07-28 server. */
+  modernPid: number;
   close: () => Promise<void>;
 }
+
+/**
+ * The global fetch, the listener limit of each signal it is given lifted, as the bridge's own 1.x
+ * transports do (transports' quiet-signal-fetch.ts): otherwise the bare 1.x client, which hands every
+ * fetch its transport's one signal, prints a MaxListenersExceededWarning per call past 1500 calls
+ * between two garbage collections, and the baseline would pay for a warning flood the bridge does not.
+ */
+const fetchWithoutListenerLimit = (url: string | URL, init?: RequestInit): Promise<Response> => {
+  if (init?.signal) setMaxListeners(0, init.signal);
+  return fetch(url, init);
+};
 
 /** A started bridge over server `bench` at this entry; throws when it did not connect. */
 async function echoBridgeOver(entry: Record<string, unknown>): Promise<Bridge> {

@@ -17,11 +17,9 @@
 //            the signed token for the client printed after the URL (`<url> <token>`)
 //
 // Over HTTP it prints its URL as the first stdout line; over stdio stdout is the protocol.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createBridge, type BridgeServerConfig } from '@mcp-bridge/core';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { serveHttp, serveStdio } from '@mcp-bridge/server';
@@ -39,6 +37,7 @@ import {
   isInitializeRequest,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import { spawnEchoUpstream } from './echo-upstream.js';
 
 type Mode = 'sdk' | 'proxy' | 'gateway' | 'gateway-jwt' | 'gateway-legacyup' | 'gateway-modernup' | 'upstream-legacy' | 'upstream-modern';
 const [mode, transport] = process.argv.slice(2) as [Mode, 'stdio' | 'http'];
@@ -98,26 +97,7 @@ async function sdkHttp(newServer: () => { connect(t: Transport): Promise<void> }
 async function upstreamEntry(m: Mode): Promise<Record<string, unknown>> {
   if (m === 'gateway') return { type: 'in-memory', server: () => echoServer() };
   const modern = m === 'gateway-modernup';
-  return { url: await spawnUpstream(modern ? 'upstream-modern' : 'upstream-legacy'), protocol: modern ? '2026-07-28' : '2025-11-25' };
-}
-
-/**
- * Runs the HTTP upstream in a child of this process (this file again), so this process's CPU time is
- * the gateway's alone; resolves with its URL (its first stdout line). It dies with this process.
- */
-function spawnUpstream(m: 'upstream-legacy' | 'upstream-modern'): Promise<string> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), m, 'http'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  process.on('exit', () => child.kill('SIGKILL'));
-  return new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString('utf8');
-      if (buffered.includes('\n')) resolve(buffered.slice(0, buffered.indexOf('\n')));
-    });
-    child.once('exit', (code) => reject(new Error(`${m} exited with ${code} before printing its URL`)));
-  });
+  return { url: (await spawnEchoUpstream(modern ? 'modern' : 'legacy')).url, protocol: modern ? '2026-07-28' : '2025-11-25' };
 }
 
 /** A JWKS endpoint with one RS256 key, and a token it signed for `audience` (the bench's client presents it). */

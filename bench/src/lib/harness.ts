@@ -1,6 +1,6 @@
 // Shared measuring harness of the benches: argument parsing, interleaved rounds, percentiles,
 // a rough allocation probe and the report (a table, then one JSON line).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -44,6 +44,8 @@ export function parseArgs(argv: readonly string[], defaults: Partial<BenchArgs> 
 export interface Variant {
   name: string;
   call: () => Promise<unknown>;
+  /** A process that serves this variant's calls (an upstream in a child process): its CPU time per call is reported too. */
+  upstreamPid?: number;
 }
 
 /** Figures of one variant over every round. */
@@ -57,6 +59,13 @@ export interface VariantResult {
   callsPerS: number;
   /** Rough bytes allocated per call (heap growth over a GC-free batch), when probed. */
   heapBytesPerCall: number | undefined;
+  /**
+   * This process's CPU time per call (user + system, µs) over the measured batches: with the server in
+   * another process and one call at a time, what the calling side (client, bridge) costs.
+   */
+  cpuUsPerCall: number;
+  /** CPU time per call of the variant's `upstreamPid` (µs, from /proc), when it has one and /proc is there. */
+  upstreamCpuUsPerCall: number | undefined;
 }
 
 /**
@@ -73,6 +82,8 @@ export async function measure(
 
   const samples = variants.map(() => new Float64Array(args.calls * args.rounds));
   const wallNs = variants.map(() => 0n);
+  const cpuUs = variants.map(() => 0);
+  const upstreamCpuUs: (number | undefined)[] = variants.map((v) => (v.upstreamPid === undefined ? undefined : 0));
   // A full GC before each batch, so no variant pays for the garbage of the one before it.
   const gc = getGc();
   for (let round = 0; round < args.rounds; round++) {
@@ -82,6 +93,8 @@ export async function measure(
       const out = samples[index]!;
       const offset = round * args.calls;
       gc?.();
+      const up0 = cpuTimeUs(v.upstreamPid);
+      const cpu0 = process.cpuUsage();
       const begin = process.hrtime.bigint();
       for (let i = 0; i < args.calls; i++) {
         const t0 = process.hrtime.bigint();
@@ -89,6 +102,10 @@ export async function measure(
         out[offset + i] = Number(process.hrtime.bigint() - t0);
       }
       wallNs[index]! += process.hrtime.bigint() - begin;
+      const cpu = process.cpuUsage(cpu0);
+      cpuUs[index]! += cpu.user + cpu.system;
+      const up1 = cpuTimeUs(v.upstreamPid);
+      upstreamCpuUs[index] = up0 === undefined || up1 === undefined ? undefined : upstreamCpuUs[index]! + (up1 - up0);
     }
     log(`  round ${round + 1}/${args.rounds} done`);
   }
@@ -109,6 +126,8 @@ export async function measure(
       mean: sum / n / 1_000,
       callsPerS: n / (Number(wallNs[i]) / 1e9),
       heapBytesPerCall: heap?.[i],
+      cpuUsPerCall: cpuUs[i]! / n,
+      upstreamCpuUsPerCall: ((us) => (us === undefined ? undefined : us / n))(upstreamCpuUs[i]),
     };
   });
 }
@@ -278,4 +297,19 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The ids of a process's child processes, from /proc (Linux); empty elsewhere. */
+export function childPids(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter((s) => s.trim() !== '')
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
 }

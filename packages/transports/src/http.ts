@@ -5,6 +5,7 @@ import {
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
+import { fetchWithoutListenerLimit } from './quiet-signal-fetch.js';
 import { failLostStreams, NO_RECONNECTION } from './stream-loss.js';
 import type { HttpServerConfig } from './types.js';
 import {
@@ -52,9 +53,19 @@ function sharedOptions(
   };
 }
 
+/** {@link sharedOptions} for the SDK 1.x transports, whose one signal per transport every fetch adds a listener to (see quiet-signal-fetch.ts). */
+function legacyOptions(
+  config: HttpServerConfig,
+  who?: ConnectionIdentity,
+): StreamableHTTPClientTransportOptions & SSEClientTransportOptions {
+  const options = sharedOptions(config, who);
+  const quiet = fetchWithoutListenerLimit(options.fetch);
+  return quiet === undefined ? options : { ...options, fetch: quiet };
+}
+
 /** The SDK Streamable HTTP client transport for a config entry. */
 export function createStreamableHttpTransport(config: HttpServerConfig, who?: ConnectionIdentity): StreamableHTTPClientTransport {
-  return new StreamableHTTPClientTransport(new URL(config.url), sharedOptions(config, who));
+  return new StreamableHTTPClientTransport(new URL(config.url), legacyOptions(config, who));
 }
 
 type ModernHttpOptions = NonNullable<ConstructorParameters<typeof ModernHttpTransport>[1]>;
@@ -83,7 +94,7 @@ export function createModernHttpTransport(config: HttpServerConfig, who?: Connec
  * just replace the SDK's own EventSource fetch (and with it the authProvider's Authorization header).
  */
 export function createSseTransport(config: HttpServerConfig, who?: ConnectionIdentity): SSEClientTransport {
-  return new SSEClientTransport(new URL(config.url), sharedOptions(config, who));
+  return new SSEClientTransport(new URL(config.url), legacyOptions(config, who));
 }
 
 /**

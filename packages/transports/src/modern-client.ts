@@ -14,6 +14,7 @@ import {
 import { ResponseStreamLostError, STREAM_LOST_MARK } from './stream-loss.js';
 import { DEFAULT_MAX_INPUT_ROUNDS, INPUT_METHODS, sendWithInputRounds, type AskCaller } from './input-rounds.js';
 import { callWithTasks, LEGACY_TASK_METHODS, legacyTaskRequest } from './task-calls.js';
+import { CallToolRoute, isHeaderMismatch } from './call-tool-route.js';
 import {
   ProtocolError,
   SdkError,
@@ -105,6 +106,8 @@ export class ModernUpstreamClient extends Client {
   readonly #maxInputRounds: number;
   /** What this client advertises: the per-request capabilities a tasks opt-in extends. */
   readonly #capabilities: ClientCapabilities;
+  /** Which tools are called without the v2 client's `callTool` (see call-tool-route.ts). */
+  readonly #callToolRoute = new CallToolRoute();
 
   constructor(
     modern: ModernClient,
@@ -149,7 +152,10 @@ export class ModernUpstreamClient extends Client {
     if (this.#logLevel !== undefined) request = withLogLevel(request, this.#logLevel);
     // Through the v2 client's own `listTools`: it keeps the list, from which `callTool` mirrors `x-mcp-header` arguments as `Mcp-Param-*` headers.
     if (request.method === 'tools/list' && request.params?.cursor === undefined) {
-      return this.modern.listTools(request.params, { ...options, cacheMode: 'refresh' }).catch(rethrowLegacy) as Answer;
+      return this.modern.listTools(request.params, { ...options, cacheMode: 'refresh' }).then((result) => {
+        this.#callToolRoute.learn(result);
+        return result;
+      }, rethrowLegacy) as Answer;
     }
     if (INPUT_METHODS.has(request.method)) return this.#withInput(request, resultSchema, options);
     if (LEGACY_TASK_METHODS.has(request.method)) return this.#taskRequest(request, options);
@@ -168,13 +174,22 @@ export class ModernUpstreamClient extends Client {
       typeof params['name'] === 'string' ? ` "${params['name']}"` : typeof params['uri'] === 'string' ? ` "${params['uri']}"` : '';
     const ask = askCaller ?? this.#ownAsk();
     const what = `${request.method}${name}`;
+    const toolCall = request.method === 'tools/call';
     const rounds = (first: Record<string, unknown>): Promise<unknown> =>
       sendWithInputRounds(
         (round, timeout) => {
           const how = { ...rest, ...(timeout === undefined ? {} : { timeout }), allowInputRequired: true } as ModernRequest[2];
-          // `callTool` adds the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments (SEP-2243).
-          if (request.method === 'tools/call') return this.modern.callTool(round as Parameters<ModernClient['callTool']>[0], how);
-          return this.modern.request({ ...request, params: round } as ModernRequest[0], schema, how);
+          const callTool = (): Promise<unknown> => this.modern.callTool(round as Parameters<ModernClient['callTool']>[0], how);
+          // `callTool` adds the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments (SEP-2243); a tool without any skips its per-call work.
+          if (toolCall && !this.#callToolRoute.plain(params['name'])) return callTool();
+          const sent = this.modern.request({ ...request, params: round } as ModernRequest[0], schema, how);
+          if (!toolCall) return sent;
+          // Refused before it ran: the tool declares headers since it was listed; `callTool` refreshes the list and sends them.
+          return sent.catch((error: unknown) => {
+            if (!isHeaderMismatch(error)) throw error;
+            this.#callToolRoute.forget(params['name']);
+            return callTool();
+          });
         },
         first,
         {
@@ -185,7 +200,7 @@ export class ModernUpstreamClient extends Client {
           what,
         },
       );
-    if (request.method !== 'tools/call') return rounds(params).catch(rethrowLegacy) as Answer;
+    if (!toolCall) return rounds(params).catch(rethrowLegacy) as Answer;
     // A tools/call may become a task (SEP-2663) where the upstream offers them: see task-calls.ts.
     const tasks = { client: this.modern, capabilities: this.#capabilities, ask, maxRounds: this.#maxInputRounds, what };
     return callWithTasks(params, rounds, {
