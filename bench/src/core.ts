@@ -17,6 +17,13 @@
 // process's CPU per call, modern/legacy <= 1.05 (a modern upstream call costs the bridge no more than a
 // legacy one); printed with the call-time ratio and what the bridge adds over the bare client per era.
 //
+// The equal-cost upstream (`*_eq`): the same four era variants over ONE hand-written echo process
+// (lib/equal-cost-echo.ts, no SDK) that answers both eras with the same work per call, so the bridge's
+// modern/legacy call-time ratio against it is the bridge's alone: target <= 1.05 (printed with the
+// protocol versions the bridges negotiated, and what the server served per era, read back from it).
+//   legacy_eq / modern_eq          mcp-bridge over it, 2025-11-25 / 2026-07-28
+//   sdk_legacy_eq / sdk_modern_eq  the bare SDK client of each era straight to it
+//
 // Every variant talks to its own instance of the same server (one McpServer serves one transport).
 // Last line of stdout: one JSON object with the figures and the ratios against `sdk`.
 import type { Phase, Plugin } from '@mcp-bridge/core';
@@ -30,7 +37,8 @@ import {
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { checkEcho as check, ECHO_ARGS, echoBridge as bridge, eraBridges, sdkEchoClient as sdkClient } from './lib/echo.js';
-import { eraFigures, eraLines, eraTable } from './lib/era-report.js';
+import { equalCostServed } from './lib/echo-upstream.js';
+import { equalCostLines, eraFigures, eraLines, eraTable } from './lib/era-report.js';
 import { baseFigures, fmt, measure, parseArgs, ratio, summaryRows, table, type Variant, type VariantResult } from './lib/harness.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -90,6 +98,7 @@ const proxy = await naiveProxy();
 const plain = await bridge([]);
 const chain8 = await bridge(passThroughPlugins());
 const eras = await eraBridges();
+const equal = await eraBridges('equal');
 
 const variants: Variant[] = [
   { name: 'sdk', call: () => sdk.client.callTool({ name: 'echo', arguments: ECHO_ARGS }) },
@@ -105,6 +114,10 @@ const variants: Variant[] = [
   { name: 'sdk_modern_http', call: () => eras.sdkModern(ECHO_ARGS), upstreamPid: eras.modernPid },
   { name: 'legacy_http', call: () => eras.legacy.callTool('echo', ECHO_ARGS), upstreamPid: eras.legacyPid },
   { name: 'modern_http', call: () => eras.modern.callTool('echo', ECHO_ARGS), upstreamPid: eras.modernPid },
+  { name: 'sdk_legacy_eq', call: () => equal.sdkLegacy(ECHO_ARGS), upstreamPid: equal.legacyPid },
+  { name: 'sdk_modern_eq', call: () => equal.sdkModern(ECHO_ARGS), upstreamPid: equal.modernPid },
+  { name: 'legacy_eq', call: () => equal.legacy.callTool('echo', ECHO_ARGS), upstreamPid: equal.legacyPid },
+  { name: 'modern_eq', call: () => equal.modern.callTool('echo', ECHO_ARGS), upstreamPid: equal.modernPid },
 ];
 for (const v of variants) check(v.name, await v.call());
 
@@ -113,22 +126,46 @@ log(
 );
 const results = await measure(variants, args, log);
 
-await Promise.all([sdk.close(), proxy.close(), plain.close(), chain8.close(), eras.close()]);
+// Read before closing: proof that each era's calls reached the equal-cost echo as that era.
+const equalServed = await equalCostServed(equal.url.legacy);
+await Promise.all([sdk.close(), proxy.close(), plain.close(), chain8.close(), eras.close(), equal.close()]);
+const timedCalls = 2 * (1 + args.warmup + args.calls * args.rounds); // per era: the bridge's and the bare client's
+for (const era of ['legacy', 'modern'] as const)
+  if ((equalServed[era]['tools/call'] ?? 0) < timedCalls)
+    throw new Error(
+      `the equal-cost echo served ${equalServed[era]['tools/call'] ?? 0} ${era} tools/call (expected >= ${timedCalls}): ${JSON.stringify(equalServed)}`,
+    );
 const chainCalls = 1 + args.warmup + args.calls * args.rounds;
 if (hits.some((h) => h < chainCalls))
   throw new Error(`the chain8 middlewares did not all run on every call: ${hits.join(', ')} (expected >= ${chainCalls})`);
 
 const by = Object.fromEntries(results.map((r) => [r.name, r])) as Record<
-  'sdk' | 'sdk_request' | 'proxy' | 'bridge' | 'chain8' | 'legacy_http' | 'modern_http' | 'sdk_legacy_http' | 'sdk_modern_http',
+  | 'sdk'
+  | 'sdk_request'
+  | 'proxy'
+  | 'bridge'
+  | 'chain8'
+  | 'legacy_http'
+  | 'modern_http'
+  | 'sdk_legacy_http'
+  | 'sdk_modern_http'
+  | 'legacy_eq'
+  | 'modern_eq'
+  | 'sdk_legacy_eq'
+  | 'sdk_modern_eq',
   VariantResult
 >;
 const base = by.sdk;
 const rows = summaryRows(results, base);
-const TARGETS = { bridge_vs_sdk: 1.15, chain8_vs_sdk: 1.35, modern_vs_legacy_cpu_http: 1.05 };
+const TARGETS = { bridge_vs_sdk: 1.15, chain8_vs_sdk: 1.35, modern_vs_legacy_cpu_http: 1.05, modern_vs_legacy_equal_cost: 1.05 };
 const eraRatio = ratio(by.modern_http.p50, by.legacy_http.p50);
 const era = eraFigures({
   bridge: { legacy: by.legacy_http, modern: by.modern_http },
   sdk: { legacy: by.sdk_legacy_http, modern: by.sdk_modern_http },
+});
+const equalEra = eraFigures({
+  bridge: { legacy: by.legacy_eq, modern: by.modern_eq },
+  sdk: { legacy: by.sdk_legacy_eq, modern: by.sdk_modern_eq },
 });
 const bridgeRatio = ratio(by.bridge.p50, base.p50);
 const chainRatio = ratio(by.chain8.p50, base.p50);
@@ -141,6 +178,9 @@ console.log(
 console.log('');
 console.log(eraTable(era));
 for (const line of eraLines(era, TARGETS.modern_vs_legacy_cpu_http)) console.log(line);
+console.log('');
+console.log(eraTable(equalEra, 'era (equal-cost upstream)'));
+for (const line of equalCostLines(equalEra, TARGETS.modern_vs_legacy_equal_cost, equal.protocols)) console.log(line);
 
 console.log(
   JSON.stringify({
@@ -159,14 +199,19 @@ console.log(
       sdk_modern_vs_legacy_http: ratio(by.sdk_modern_http.p50, by.sdk_legacy_http.p50),
       bridge_vs_sdk_legacy_http: ratio(by.legacy_http.p50, by.sdk_legacy_http.p50),
       bridge_vs_sdk_modern_http: ratio(by.modern_http.p50, by.sdk_modern_http.p50),
+      // Against the equal-cost upstream (same server work per call in both eras): the bridge's alone.
+      modern_vs_legacy_equal_cost: equalEra.ratio.wall,
+      sdk_modern_vs_legacy_equal_cost: equalEra.ratio.sdk_wall,
       p99: {
         proxy_vs_sdk: ratio(by.proxy.p99, base.p99),
         bridge_vs_sdk: ratio(by.bridge.p99, base.p99),
         chain8_vs_sdk: ratio(by.chain8.p99, base.p99),
         modern_vs_legacy_http: ratio(by.modern_http.p99, by.legacy_http.p99),
+        modern_vs_legacy_equal_cost: ratio(by.modern_eq.p99, by.legacy_eq.p99),
       },
     },
     era: era.json,
+    era_equal_cost: { ...equalEra.json, protocols: equal.protocols, served: equalServed },
     targets: TARGETS,
   }),
 );

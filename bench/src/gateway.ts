@@ -12,6 +12,11 @@
 //                more CPU per call than the 1.x one, reported as modern_vs_legacy_upstream_cpu_<t>), and
 //                modern_vs_legacy_cpu_<t> the gateway's own CPU per call (the bridge's part, whatever the
 //                upstream's SDK costs): the target, <= 1.05
+//   gatewaylegacyeq_<t> / gatewaymoderneq_<t>  the gateway over the equal-cost upstream: ONE hand-written
+//                echo process (lib/equal-cost-echo.ts, no SDK, started by this bench and shared by both)
+//                that answers both eras with the same work per call, so modern_vs_legacy_equal_cost_<t>,
+//                the modern/legacy call time through the gateway, is the gateway's alone: target <= 1.05
+//                (each gateway child checks the version it negotiated; the echo's per-era counts are checked at the end)
 //   gatewayjwt_http  with `--auth`: the same gateway as an OAuth resource server, every request with a
 //                real RS256 JWT (keys from a JWKS over HTTP); the ratio jwt_vs_gateway_http is the cost
 //                of authentication per call (target <= 1.1x the time of an unauthenticated call)
@@ -40,7 +45,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { eraGatewayLines } from './lib/era-report.js';
+import { equalCostServed, spawnEchoUpstream, type EchoUpstream } from './lib/echo-upstream.js';
+import { eraGatewayLines, equalCostGatewayLines } from './lib/era-report.js';
 import { childPids, cpuTimeUs, median, parseArgs, ratio, round, table } from './lib/harness.js';
 
 /** `--client lean|sdk` is this bench's own option; the rest goes to the shared parser. */
@@ -71,7 +77,12 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const CHILD = fileURLToPath(new URL('./lib/gateway-child.ts', import.meta.url));
 const ECHO = { name: 'echo', arguments: { text: 'hello' } };
 
-type Mode = 'sdk' | 'proxy' | 'gateway' | 'gateway-jwt' | 'gateway-legacyup' | 'gateway-modernup';
+type Mode = 'sdk' | 'proxy' | 'gateway' | 'gateway-jwt' | 'gateway-legacyup' | 'gateway-modernup' | 'gateway-legacyeq' | 'gateway-moderneq';
+const isEqualCost = (mode: Mode): boolean => mode === 'gateway-legacyeq' || mode === 'gateway-moderneq';
+/** The equal-cost echo both `*eq` gateways call (started before the variants). */
+let equalCost: EchoUpstream | undefined;
+/** A gateway child's arguments: the equal-cost echo's URL after the transport for the `*eq` modes. */
+const childArgs = (mode: Mode, kind: Kind): string[] => [CHILD, mode, kind, ...(isEqualCost(mode) ? [equalCost!.url] : [])];
 /** The variant name of a mode: `gateway-jwt` → `gatewayjwt` (names are `<mode>_<transport>`). */
 const modeName = (mode: Mode): string => mode.replace('-', '');
 type Kind = 'http' | 'stdio';
@@ -115,7 +126,7 @@ function checkEcho(name: string, message: JsonRpcMessage | undefined): void {
 }
 
 function spawnChild(mode: Mode, kind: Kind): ChildProcess {
-  const child = spawn(process.execPath, [...process.execArgv, CHILD, mode, kind], {
+  const child = spawn(process.execPath, [...process.execArgv, ...childArgs(mode, kind)], {
     stdio: [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -280,8 +291,8 @@ async function sdkClient(mode: Mode, kind: Kind): Promise<Running> {
     checkEcho(name, { jsonrpc: '2.0', result });
   };
   if (kind === 'stdio') {
-    const childArgs = [...process.execArgv, CHILD, mode, kind];
-    const transport = new StdioClientTransport({ command: process.execPath, args: childArgs, stderr: 'inherit' });
+    const args = [...process.execArgv, ...childArgs(mode, kind)];
+    const transport = new StdioClientTransport({ command: process.execPath, args, stderr: 'inherit' });
     await client.connect(transport);
     return { name, pid: transport.pid ?? undefined, call, close: () => client.close() };
   }
@@ -317,13 +328,15 @@ async function burst(v: Running, total: number): Promise<bigint> {
 
 const variants: Running[] = [];
 try {
+  equalCost = await spawnEchoUpstream('equal');
   for (const kind of ['http', 'stdio'] as const) {
-    const eras = ['gateway-legacyup', 'gateway-modernup'] as const;
+    const eras = ['gateway-legacyup', 'gateway-modernup', 'gateway-legacyeq', 'gateway-moderneq'] as const;
     for (const mode of ['sdk', 'proxy', 'gateway', ...eras, ...(withAuth && kind === 'http' ? (['gateway-jwt'] as const) : [])] as const) {
       if (mode === 'gateway-jwt' && clientKind === 'sdk') throw new Error('--auth needs the lean client');
       const v = clientKind === 'sdk' ? await sdkClient(mode, kind) : kind === 'http' ? await leanHttp(mode) : await leanStdio(mode);
       // The era variants' upstream runs in a child of the gateway's process (started before the gateway answered).
       if (mode === 'gateway-legacyup' || mode === 'gateway-modernup') v.upstreamPid = childPids(v.pid)[0];
+      if (isEqualCost(mode)) v.upstreamPid = equalCost.pid;
       variants.push(v);
     }
   }
@@ -339,6 +352,8 @@ try {
   const perRound = { http: [] as number[], stdio: [] as number[] };
   /** Per round, the modern-upstream gateway's wall time over the legacy-upstream one's (1.0 = same cost). */
   const eraRounds = { http: [] as number[], stdio: [] as number[] };
+  /** The same over the equal-cost upstream: the gateway's own modern/legacy cost. */
+  const equalRounds = { http: [] as number[], stdio: [] as number[] };
   /** Per round, gatewayjwt_http's wall time over gateway_http's: the cost of auth (1.0 = free). */
   const authRounds: number[] = [];
   for (let r = 0; r < args.rounds; r++) {
@@ -359,6 +374,7 @@ try {
       // Same number of calls: the calls/s ratio is the inverse ratio of the wall times.
       perRound[kind].push(Number(took.get(`proxy_${kind}`)!) / Number(took.get(`gateway_${kind}`)!));
       eraRounds[kind].push(Number(took.get(`gatewaymodernup_${kind}`)!) / Number(took.get(`gatewaylegacyup_${kind}`)!));
+      equalRounds[kind].push(Number(took.get(`gatewaymoderneq_${kind}`)!) / Number(took.get(`gatewaylegacyeq_${kind}`)!));
       if (kind === 'http' && took.has('gatewayjwt_http'))
         authRounds.push(Number(took.get('gatewayjwt_http')!) / Number(took.get('gateway_http')!));
     }
@@ -401,8 +417,8 @@ try {
   );
   const eraCpu = (kind: Kind): number => ratio(cpuPerCall[`gatewaymodernup_${kind}`]!, cpuPerCall[`gatewaylegacyup_${kind}`]!);
   const eraCost = { http: round(median(eraRounds.http), 3), stdio: round(median(eraRounds.stdio), 3) };
-  const upstreamPerCall = (kind: Kind, era: 'legacy' | 'modern'): number | undefined => {
-    const us = upstreamCpuUs.get(`gateway${era}up_${kind}`);
+  const upstreamPerCall = (kind: Kind, era: 'legacy' | 'modern', upstream: 'up' | 'eq' = 'up'): number | undefined => {
+    const us = upstreamCpuUs.get(`gateway${era}${upstream}_${kind}`);
     return us === undefined ? undefined : us / totalOf(`_${kind}`);
   };
   const eraFigures = (['http', 'stdio'] as const).map((kind) => ({
@@ -417,6 +433,25 @@ try {
         `modern/legacy upstream call time through the gateway: http ${eraCost.http}, stdio ${eraCost.stdio} (no /proc: the gateway's own CPU, which the target is set on, is not measured here)`,
       ])
     console.log(line);
+  // Proof that the equal-cost echo served each gateway in its era (one check call + warm-up + rounds, both transports).
+  const served = await equalCostServed(equalCost.url);
+  const expectedCalls = 2 + 2 * args.warmup + (totalOf('_http') + totalOf('_stdio'));
+  for (const era of ['legacy', 'modern'] as const)
+    if ((served[era]['tools/call'] ?? 0) < expectedCalls)
+      throw new Error(
+        `the equal-cost echo served ${served[era]['tools/call'] ?? 0} ${era} tools/call (expected >= ${expectedCalls}): ${JSON.stringify(served)}`,
+      );
+  const equalCostCost = { http: round(median(equalRounds.http), 3), stdio: round(median(equalRounds.stdio), 3) };
+  const equalFigures = (['http', 'stdio'] as const).map((kind) => ({
+    kind,
+    wall: equalCostCost[kind],
+    gatewayCpuUs: { legacy: cpuPerCall[`gatewaylegacyeq_${kind}`]!, modern: cpuPerCall[`gatewaymoderneq_${kind}`]! },
+    upstreamCpuUs: {
+      legacy: upstreamPerCall(kind, 'legacy', 'eq'),
+      modern: upstreamPerCall(kind, 'modern', 'eq'),
+    },
+  }));
+  for (const line of equalCostGatewayLines(equalFigures, 1.05, served, hasCpu)) console.log(line);
   if (authRounds.length > 0) {
     const authCost = round(median(authRounds), 3);
     console.log(
@@ -458,6 +493,17 @@ try {
               }),
             )
           : {}),
+        // Over the equal-cost upstream: the gateway's own modern/legacy cost (target <= 1.05).
+        modern_vs_legacy_equal_cost_http: equalCostCost.http,
+        modern_vs_legacy_equal_cost_stdio: equalCostCost.stdio,
+        ...(hasCpu
+          ? {
+              modern_vs_legacy_equal_cost_cpu_http: ratio(cpuPerCall.gatewaymoderneq_http!, cpuPerCall.gatewaylegacyeq_http!),
+              modern_vs_legacy_equal_cost_cpu_stdio: ratio(cpuPerCall.gatewaymoderneq_stdio!, cpuPerCall.gatewaylegacyeq_stdio!),
+            }
+          : {}),
+        modern_vs_legacy_equal_cost_http_rounds: equalRounds.http.map((x) => round(x, 3)),
+        modern_vs_legacy_equal_cost_stdio_rounds: equalRounds.stdio.map((x) => round(x, 3)),
         modern_vs_legacy_http_rounds: eraRounds.http.map((x) => round(x, 3)),
         modern_vs_legacy_stdio_rounds: eraRounds.stdio.map((x) => round(x, 3)),
         ...(authRounds.length > 0
@@ -465,11 +511,18 @@ try {
           : {}),
       },
       // modern_vs_legacy: on the gateway's own CPU per call (modern_vs_legacy_cpu_*), the upstream servers' cost apart.
-      targets: { gateway_vs_proxy: TARGET, modern_vs_legacy: 1.05, ...(authRounds.length > 0 ? { jwt_vs_gateway_http: 1.1 } : {}) },
+      equal_cost_served: served,
+      targets: {
+        gateway_vs_proxy: TARGET,
+        modern_vs_legacy: 1.05,
+        modern_vs_legacy_equal_cost: 1.05,
+        ...(authRounds.length > 0 ? { jwt_vs_gateway_http: 1.1 } : {}),
+      },
     }),
   );
 } finally {
   closing = true;
   await Promise.allSettled(variants.map((v) => v.close()));
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  equalCost?.close();
 }

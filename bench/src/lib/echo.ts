@@ -54,13 +54,19 @@ export async function echoBridge(
 /**
  * Two started bridges with no plugins, over the echo test server in each protocol era, both over
  * Streamable HTTP on 127.0.0.1 (a modern upstream cannot be linked in memory), the era pinned so
- * neither probes: `legacy` over the SDK 1.x server (2025-11-25, one session), `modern` over the v2
- * modern-only server (2026-07-28, stateless). Each server runs in its own process (shared by the
- * era's bridge and bare SDK client): this process's CPU time per call is the calling side's alone,
- * and the servers' own CPU time per call is read apart (`legacyPid`, `modernPid`).
+ * neither probes: `legacy` over 2025-11-25 (one session), `modern` over 2026-07-28 (stateless).
+ * `upstreams: 'sdk'` (default): each era its SDK test server, the 1.x one and the v2 modern-only one,
+ * each in its own process; `'equal'`: both eras over ONE hand-written echo process that does the same
+ * work per call in either era (lib/equal-cost-echo.ts), so the call-time ratio measures the bridge.
+ * The servers are shared by the era's bridge and bare SDK client, and run apart from this process:
+ * its CPU time per call is the calling side's alone, the servers' is read apart (`legacyPid`, `modernPid`).
+ * Throws unless each bridge negotiated its era's version.
  */
-export async function eraBridges(): Promise<EraVariants> {
-  const [legacyUp, modernUp] = await Promise.all([spawnEchoUpstream('legacy'), spawnEchoUpstream('modern')]);
+export async function eraBridges(upstreams: 'sdk' | 'equal' = 'sdk'): Promise<EraVariants> {
+  const [legacyUp, modernUp] =
+    upstreams === 'equal'
+      ? await spawnEchoUpstream('equal').then((up) => [up, up] as const)
+      : await Promise.all([spawnEchoUpstream('legacy'), spawnEchoUpstream('modern')]);
   const legacy = await echoBridgeOver({ url: legacyUp.url, protocol: '2025-11-25' });
   const modern = await echoBridgeOver({ url: modernUp.url, protocol: '2026-07-28' });
   // The bare SDK of each era against the same servers: what each era costs without the bridge.
@@ -68,6 +74,12 @@ export async function eraBridges(): Promise<EraVariants> {
   await sdkLegacy.connect(new StreamableHTTPClientTransport(new URL(legacyUp.url), { fetch: fetchWithoutListenerLimit }));
   const sdkModern = new ModernClient({ name: 'bench-client', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await sdkModern.connect(new ModernHttpTransport(new URL(modernUp.url)));
+  const protocols = {
+    legacy: legacy.status()[0]?.upstreams[0]?.protocolVersion,
+    modern: modern.status()[0]?.upstreams[0]?.protocolVersion,
+  };
+  if (protocols.legacy !== '2025-11-25' || protocols.modern !== '2026-07-28')
+    throw new Error(`the era bridges negotiated ${JSON.stringify(protocols)} (expected legacy 2025-11-25, modern 2026-07-28)`);
   return {
     legacy,
     modern,
@@ -76,6 +88,8 @@ export async function eraBridges(): Promise<EraVariants> {
     sdkModern: (args) => sdkModern.request({ method: 'tools/call', params: { name: 'echo', arguments: args } }, CallToolResultSchema),
     legacyPid: legacyUp.pid,
     modernPid: modernUp.pid,
+    protocols,
+    url: { legacy: legacyUp.url, modern: modernUp.url },
     close: async () => {
       await Promise.all([legacy.close(), modern.close(), sdkLegacy.close(), sdkModern.close()]);
       legacyUp.close();
@@ -96,6 +110,10 @@ export interface EraVariants {
   legacyPid: number;
   /** The process of the 2026-07-28 server. */
   modernPid: number;
+  /** The protocol version each era's bridge negotiated (read from its status). */
+  protocols: { legacy: string | undefined; modern: string | undefined };
+  /** Each era's upstream URL (the same one for `equal`). */
+  url: { legacy: string; modern: string };
   close: () => Promise<void>;
 }
 

@@ -61,21 +61,13 @@ export function eraFigures(f: { bridge: PerEra; sdk: PerEra }): EraFigures {
 }
 
 /** Per era: call time, the server's CPU, the calling side's CPU (bridge and bare SDK) and what the bridge adds. */
-export function eraTable(f: EraFigures): string {
+export function eraTable(f: EraFigures, label = 'era (over HTTP)'): string {
   const upstream = (era: Era): string => {
     const us = f.bridge[era].upstreamCpuUsPerCall;
     return us === undefined ? '-' : fmt(us);
   };
   return table([
-    [
-      'era (over HTTP)',
-      'bridge p50 µs',
-      'sdk p50 µs',
-      'server CPU µs/call',
-      'bridge CPU µs/call',
-      'sdk client CPU µs/call',
-      'bridge adds µs/call',
-    ],
+    [label, 'bridge p50 µs', 'sdk p50 µs', 'server CPU µs/call', 'bridge CPU µs/call', 'sdk client CPU µs/call', 'bridge adds µs/call'],
     ...(['legacy', 'modern'] as const).map((era) => [
       era,
       fmt(f.bridge[era].p50),
@@ -127,4 +119,43 @@ export function eraGatewayLines(figures: readonly GatewayEraFigures[], target: n
       `${f.kind}: the gateway's own CPU per call, modern/legacy: ${fmt(own, 3)} (${verdict(own, target)}); per call: legacy ${fmt(f.gatewayCpuUs.legacy)} µs, modern ${fmt(f.gatewayCpuUs.modern)} µs`,
     ];
   });
+}
+
+/**
+ * The equal-cost upstream's line: both eras served by one hand-written echo at the same cost per call,
+ * so the modern/legacy call time through the bridge is the bridge's alone; the target is set on it.
+ */
+export function equalCostLines(f: EraFigures, target: number, protocols: Record<Era, string | undefined>): string[] {
+  const r = f.ratio;
+  return [
+    `equal-cost upstream (one hand-written echo, both eras; negotiated legacy ${protocols.legacy}, modern ${protocols.modern}): ` +
+      `modern/legacy call time through the bridge (p50) ${fmt(r.wall, 3)} (${verdict(r.wall, target)}); ` +
+      `bare SDK clients v2/1.x ${fmt(r.sdk_wall, 3)}; the server's CPU per call modern/legacy ${Number.isNaN(r.upstream_cpu) ? 'n/a' : fmt(r.upstream_cpu, 2)}; ` +
+      `the bridge's own CPU modern/legacy ${fmt(r.bridge_cpu, 3)}`,
+  ];
+}
+
+/**
+ * The gateway's equal-cost lines, per transport: the modern/legacy call time through the gateway over
+ * the one hand-written echo of both eras (the gateway's alone) against `target`, with its CPU beside
+ * it (when /proc gave it) and what the echo served per era.
+ */
+export function equalCostGatewayLines(
+  figures: readonly GatewayEraFigures[],
+  target: number,
+  served: Record<Era, Record<string, number>>,
+  hasCpu: boolean,
+): string[] {
+  const calls = (era: Era): string => `${era} ${served[era]['tools/call'] ?? 0} tools/call`;
+  return [
+    `equal-cost upstream (one hand-written echo, both eras; it served ${calls('legacy')}, ${calls('modern')} with the 2026-07-28 envelope):`,
+    ...figures.map((f) => {
+      const up = f.upstreamCpuUs;
+      const server = up.legacy === undefined || up.modern === undefined ? 'n/a' : `${fmt(up.legacy)} / ${fmt(up.modern)} µs`;
+      const cpu = hasCpu
+        ? `; the gateway's CPU modern/legacy ${fmt(ratio(f.gatewayCpuUs.modern, f.gatewayCpuUs.legacy), 3)}; the echo's CPU per call legacy / modern ${server}`
+        : '';
+      return `  ${f.kind}: modern/legacy call time through the gateway ${fmt(f.wall, 3)} (${verdict(f.wall, target)})${cpu}`;
+    }),
+  ];
 }

@@ -12,6 +12,9 @@
 //            modern-only test server (SDK v2), the era pinned (a modern upstream cannot be in memory);
 //            the upstream runs in its own process (`upstream-legacy|modern http`), so the gateway's CPU
 //            time per call is the bridge's own
+//   gateway-legacyeq / gateway-moderneq <url>  the same gateway over the equal-cost echo at <url>
+//            (lib/equal-cost-echo.ts, no SDK, both eras at the same cost per call; started once by the
+//            bench, shared by both), the era pinned; exits with an error unless the era was negotiated
 //   gateway-jwt  the same gateway as an OAuth resource server (`auth.jwt`, HTTP only): keys from a
 //            JWKS served over HTTP by this process (RS256, as an authorization server would), and
 //            the signed token for the client printed after the URL (`<url> <token>`)
@@ -39,8 +42,18 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { spawnEchoUpstream } from './echo-upstream.js';
 
-type Mode = 'sdk' | 'proxy' | 'gateway' | 'gateway-jwt' | 'gateway-legacyup' | 'gateway-modernup' | 'upstream-legacy' | 'upstream-modern';
-const [mode, transport] = process.argv.slice(2) as [Mode, 'stdio' | 'http'];
+type Mode =
+  | 'sdk'
+  | 'proxy'
+  | 'gateway'
+  | 'gateway-jwt'
+  | 'gateway-legacyup'
+  | 'gateway-modernup'
+  | 'gateway-legacyeq'
+  | 'gateway-moderneq'
+  | 'upstream-legacy'
+  | 'upstream-modern';
+const [mode, transport, equalCostUrl] = process.argv.slice(2) as [Mode, 'stdio' | 'http', string | undefined];
 const echoServer = (): McpServer => createTestServer({ name: 'bench', tools: ['echo'], resources: false, prompts: false });
 
 /** One upstream client for the whole proxy (as a naive proxy would hold), over an in-memory pair. */
@@ -96,6 +109,10 @@ async function sdkHttp(newServer: () => { connect(t: Transport): Promise<void> }
 /** The gateway's upstream entry: the echo server in memory, or over HTTP in either protocol era (its own process). */
 async function upstreamEntry(m: Mode): Promise<Record<string, unknown>> {
   if (m === 'gateway') return { type: 'in-memory', server: () => echoServer() };
+  if (m === 'gateway-legacyeq' || m === 'gateway-moderneq') {
+    if (!equalCostUrl) throw new Error(`${m} needs the equal-cost echo's URL as its third argument`);
+    return { url: equalCostUrl, protocol: m === 'gateway-moderneq' ? '2026-07-28' : '2025-11-25' };
+  }
   const modern = m === 'gateway-modernup';
   return { url: (await spawnEchoUpstream(modern ? 'modern' : 'legacy')).url, protocol: modern ? '2026-07-28' : '2025-11-25' };
 }
@@ -127,12 +144,21 @@ if (mode === 'gateway-jwt') {
   const keys = await issuer(resource);
   const gateway = await serveHttp(bridge, { port: 0, auth: { resource, jwt: { issuer: keys.issuer, jwksUri: keys.jwksUri } } });
   process.stdout.write(`${gateway.url} ${keys.token}\n`);
-} else if (mode === 'gateway' || mode === 'gateway-legacyup' || mode === 'gateway-modernup') {
+} else if (mode === 'gateway' || mode.startsWith('gateway-')) {
   // BENCH_SESSIONS (`shared`, `auto` ...) sets the server's `sessions` (docs/sessions.md); unset: the default.
   const sessions = process.env.BENCH_SESSIONS ? { sessions: process.env.BENCH_SESSIONS } : {};
   // Validated by createBridge at run time (a plain record here: in memory or HTTP).
   const bridge = createBridge({ servers: { bench: { ...(await upstreamEntry(mode)), ...sessions } as BridgeServerConfig } });
   await bridge.start();
+  const expected = {
+    'gateway-legacyup': '2025-11-25',
+    'gateway-legacyeq': '2025-11-25',
+    'gateway-modernup': '2026-07-28',
+    'gateway-moderneq': '2026-07-28',
+  }[mode as string];
+  const negotiated = bridge.status()[0]?.upstreams[0]?.protocolVersion;
+  if (expected !== undefined && negotiated !== expected)
+    throw new Error(`${mode}: the upstream negotiated ${negotiated} (expected ${expected})`);
   if (transport === 'stdio') {
     const gateway = await serveStdio(bridge);
     await gateway.closed;
