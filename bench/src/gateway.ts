@@ -48,6 +48,7 @@ import { CallToolResultSchema, LATEST_PROTOCOL_VERSION, type CallToolResult } fr
 import { equalCostServed, spawnEchoUpstream, type EchoUpstream } from './lib/echo-upstream.js';
 import { eraGatewayLines, equalCostGatewayLines } from './lib/era-report.js';
 import { childPids, cpuTimeUs, median, parseArgs, ratio, round, table } from './lib/harness.js';
+import { onLines } from './lib/lines.js';
 
 /** `--client lean|sdk` is this bench's own option; the rest goes to the shared parser. */
 function takeClientOption(argv: string[]): 'lean' | 'sdk' {
@@ -154,22 +155,13 @@ async function leanStdio(mode: Mode): Promise<Running> {
   const child = spawnChild(mode, 'stdio');
   const pending = new Map<number | string, (message: JsonRpcMessage) => void>();
   let nextId = 1;
-  let buffered = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line.trim() === '') continue;
-      const message = JSON.parse(line) as JsonRpcMessage;
-      // Notifications and server-to-client requests: none are expected from an echo server.
-      if (message.id === undefined || message.method !== undefined) continue;
-      const resolve = pending.get(message.id);
-      pending.delete(message.id);
-      resolve?.(message);
-    }
+  onLines(child.stdout!, (line) => {
+    const message = JSON.parse(line) as JsonRpcMessage;
+    // Notifications and server-to-client requests: none are expected from an echo server.
+    if (message.id === undefined || message.method !== undefined) return;
+    const resolve = pending.get(message.id);
+    pending.delete(message.id);
+    resolve?.(message);
   });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`))));
   exited.catch(() => undefined);

@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { onLines } from './lines.js';
 
 const LEGACY = '2025-11-25';
 const MODERN = '2026-07-28';
@@ -177,26 +178,17 @@ function serveHttp(): void {
 
 function serveStdio(): void {
   let initialized = false;
-  let buffered = '';
-  process.stdin.setEncoding('utf8');
-  process.stdin.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line.trim() === '') continue;
-      let message: unknown;
-      try {
-        message = JSON.parse(line);
-      } catch {
-        process.stdout.write(`${JSON.stringify(error(undefined, -32700, 'a line that is not JSON'))}\n`);
-        continue;
-      }
-      const out = answer(message, initialized);
-      if (out.newSession) initialized = true;
-      if (out.body !== undefined) process.stdout.write(`${JSON.stringify(out.body)}\n`);
+  onLines(process.stdin, (line) => {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      process.stdout.write(`${JSON.stringify(error(undefined, -32700, 'a line that is not JSON'))}\n`);
+      return;
     }
+    const out = answer(message, initialized);
+    if (out.newSession) initialized = true;
+    if (out.body !== undefined) process.stdout.write(`${JSON.stringify(out.body)}\n`);
   });
 }
 
